@@ -1,0 +1,64 @@
+# Quick start: `make demo` and `make test` on a fresh Debian 12 machine.
+# Both install missing Debian packages first (as root; otherwise they print
+# the exact apt-get command to run).
+
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+MESON ?= meson
+DATA := examples/data
+
+# Build and test dependencies, as Debian packages.
+DEB_PACKAGES := meson ninja-build pkg-config gcc g++ binutils gzip libgsl-dev libyaml-dev \
+                libcmocka-dev python3
+
+.PHONY: all deps build test asan demo install clean
+
+all: build
+
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	  done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing: $$missing"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	  else \
+	    echo "Missing Debian packages. Run:"; \
+	    echo "  sudo apt-get install -y $$missing"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+$(BUILD)/build.ninja:
+	$(MESON) setup $(BUILD)
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+test: build
+	$(MESON) test -C $(BUILD) --print-errorlogs
+
+# The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer
+# (LeakSanitizer included).
+asan: deps
+	[ -f $(ASAN_BUILD)/build.ninja ] || $(MESON) setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false
+	ninja -C $(ASAN_BUILD)
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ASAN_OPTIONS=detect_leaks=1 \
+	  $(MESON) test -C $(ASAN_BUILD) --print-errorlogs
+
+demo: build
+	@echo "== 岳阳市 2019: county totals (tally rollup --level city,county --period 2019)"
+	$(BUILD)/examples/tally rollup -H $(DATA)/yueyang-hierarchy.csv -d $(DATA)/yueyang.yaml \
+	  -r $(DATA)/yueyang-2019.csv --level city,county --period 2019
+	@echo
+	@echo "== A records file with mistakes, read with --on-error collect"
+	-$(BUILD)/examples/tally rollup -H $(DATA)/yueyang-hierarchy.csv -d $(DATA)/yueyang.yaml \
+	  -r $(DATA)/bad-records.csv --on-error collect --level city --period 2019-12
+
+install: build
+	$(MESON) install -C $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,242 @@
+/* Shared parts of the tally subcommands.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "common.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cli_init(cli *c, const char *command)
+{
+    memset(c, 0, sizeof *c);
+    c->command = command;
+    c->on_error = TALLY_ON_ERROR_STOP;
+}
+
+void cli_free(cli *c)
+{
+    tally_dataset_free(c->ds);
+    tally_hierarchy_free(c->h);
+    tally_definitions_free(c->d);
+    tally_rejects_free(c->rejects);
+    for (size_t i = 0; i < c->period_count; i++)
+        free(c->period_list[i]);
+    free(c->period_list);
+    free(c->level_list);
+    free(c->records);
+}
+
+void cli_report(const cli *c)
+{
+    const tally_error *e = tally_error_last();
+    fprintf(stderr, "tally %s: %s\n", c->command, e->message && *e->message ? e->message : tally_strerror(e->code));
+}
+
+void cli_usage_error(const cli *c, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "tally %s: ", c->command);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'tally %s --help'.\n", c->command);
+}
+
+int cli_option(cli *c, int opt, const char *arg)
+{
+    switch (opt) {
+    case 'H': c->hierarchy_path = arg; return 1;
+    case 'd': c->definitions_path = arg; return 1;
+    case 'r': {
+        const char **n = realloc(c->records, (c->nrecords + 1) * sizeof *n);
+        if (!n) {
+            fprintf(stderr, "tally %s: out of memory\n", c->command);
+            return -1;
+        }
+        c->records = n;
+        c->records[c->nrecords++] = arg;
+        return 1;
+    }
+    case 'l': c->levels = arg; return 1;
+    case 'p': c->periods = arg; return 1;
+    case 'f':
+        if (strcmp(arg, "csv") && strcmp(arg, "json")) {
+            cli_usage_error(c, "--format '%s': expected csv or json", arg);
+            return -1;
+        }
+        c->format = arg;
+        return 1;
+    case 'o': c->output = arg; return 1;
+    case 1001:
+        if (!strcmp(arg, "stop"))
+            c->on_error = TALLY_ON_ERROR_STOP;
+        else if (!strcmp(arg, "collect"))
+            c->on_error = TALLY_ON_ERROR_COLLECT;
+        else {
+            cli_usage_error(c, "--on-error '%s': expected stop or collect", arg);
+            return -1;
+        }
+        return 1;
+    case 1002: c->rejects_path = arg; return 1;
+    case 1003:
+        if (strcmp(arg, "utf-8") && strcmp(arg, "UTF-8") && strcmp(arg, "utf8")) {
+            cli_usage_error(c, "--encoding '%s': this version reads utf-8 only", arg);
+            return -1;
+        }
+        c->encoding = arg;
+        return 1;
+    default: return 0;
+    }
+}
+
+int cli_load(cli *c, int need_records)
+{
+    if (!c->hierarchy_path || !c->definitions_path) {
+        cli_usage_error(c, "missing %s", !c->hierarchy_path ? "-H hierarchy.csv" : "-d definitions.yaml");
+        return EXIT_BAD;
+    }
+    if (need_records && !c->nrecords) {
+        cli_usage_error(c, "missing -r records.csv");
+        return EXIT_BAD;
+    }
+    if (tally_definitions_from_file(&c->d, c->definitions_path)) {
+        cli_report(c);
+        return EXIT_BAD;
+    }
+    /* Level names come from the definitions when they give them. */
+    size_t nl = tally_definitions_level_count(c->d);
+    const char **names = NULL;
+    tally_hierarchy_options hopts = TALLY_HIERARCHY_OPTIONS_INIT;
+    if (nl) {
+        names = malloc(nl * sizeof *names);
+        if (!names)
+            return EXIT_BAD;
+        for (size_t i = 0; i < nl; i++)
+            names[i] = tally_definitions_level_name(c->d, i);
+        hopts.level_names = names;
+        hopts.level_count = nl;
+    }
+    int rc = tally_hierarchy_from_file(&c->h, c->hierarchy_path, &hopts);
+    free(names);
+    if (rc) {
+        cli_report(c);
+        return EXIT_BAD;
+    }
+    if (tally_dataset_new(&c->ds, c->h, c->d) || tally_rejects_new(&c->rejects)) {
+        cli_report(c);
+        return EXIT_BAD;
+    }
+    if (c->rejects_path && c->on_error != TALLY_ON_ERROR_COLLECT) {
+        cli_usage_error(c, "--rejects needs --on-error collect");
+        return EXIT_BAD;
+    }
+    tally_read_options ropts = TALLY_READ_OPTIONS_INIT;
+    ropts.on_error = c->on_error;
+    tally_read_stats total = { 0, 0, 0 };
+    int failed = 0;
+    for (size_t i = 0; i < c->nrecords && !failed; i++) {
+        tally_read_stats st;
+        rc = tally_dataset_read_file(c->ds, c->records[i], &ropts, c->rejects, &st);
+        if (rc)
+            cli_report(c);
+        failed = rc != 0;
+        total.rows_read += st.rows_read;
+        total.rows_accepted += st.rows_accepted;
+        total.rows_rejected += st.rows_rejected;
+        if (c->nrecords > 1)
+            fprintf(stderr, "tally %s: %s: %zu rows read = %zu accepted + %zu rejected\n",
+                    c->command, c->records[i], st.rows_read, st.rows_accepted, st.rows_rejected);
+    }
+    if (c->nrecords)
+        fprintf(stderr, "tally %s: records: %zu rows read = %zu accepted + %zu rejected%s\n",
+                c->command, total.rows_read, total.rows_accepted, total.rows_rejected,
+                failed ? " (stopped at the first bad row; --on-error collect reads on)" : "");
+    if (c->on_error == TALLY_ON_ERROR_COLLECT && tally_rejects_count(c->rejects)) {
+        if (c->rejects_path) {
+            if (tally_rejects_write_csv(c->rejects, c->rejects_path)) {
+                cli_report(c);
+                return EXIT_BAD;
+            }
+            fprintf(stderr, "tally %s: %zu rejected rows written to %s\n", c->command,
+                    tally_rejects_count(c->rejects), c->rejects_path);
+        } else {
+            /* Without --rejects, every rejected row is named on stderr. */
+            size_t n = tally_rejects_count(c->rejects);
+            for (size_t i = 0; i < n; i++)
+                fprintf(stderr, "tally %s: rejected %s:%lu:%lu: %s\n", c->command,
+                        tally_rejects_path(c->rejects, i), tally_rejects_line(c->rejects, i),
+                        tally_rejects_column(c->rejects, i), tally_rejects_reason(c->rejects, i));
+        }
+    }
+    return failed ? EXIT_BAD : 0;
+}
+
+/* Splits a comma-separated list into fresh strings. */
+static char **split(const char *s, size_t *count)
+{
+    size_t n = 1;
+    for (const char *p = s; *p; p++)
+        n += *p == ',';
+    char **out = calloc(n, sizeof *out);
+    if (!out)
+        return NULL;
+    size_t k = 0;
+    const char *start = s;
+    for (const char *p = s;; p++) {
+        if (*p == ',' || *p == '\0') {
+            if (p > start) {
+                out[k] = malloc((size_t)(p - start) + 1);
+                if (!out[k])
+                    break;
+                memcpy(out[k], start, (size_t)(p - start));
+                out[k][p - start] = '\0';
+                k++;
+            }
+            if (!*p)
+                break;
+            start = p + 1;
+        }
+    }
+    *count = k;
+    return out;
+}
+
+int cli_resolve_levels(cli *c)
+{
+    if (!c->levels)
+        return 0;
+    size_t n;
+    char **names = split(c->levels, &n);
+    if (!names)
+        return EXIT_BAD;
+    c->level_list = calloc(n ? n : 1, sizeof *c->level_list);
+    int rc = c->level_list ? 0 : EXIT_BAD;
+    for (size_t i = 0; i < n && !rc; i++) {
+        int level = tally_hierarchy_level_find(c->h, names[i]);
+        if (level < 0) {
+            fprintf(stderr, "tally %s: --level '%s' is not a level; expected one of", c->command,
+                    names[i]);
+            for (size_t k = 0; k < tally_hierarchy_level_count(c->h); k++)
+                fprintf(stderr, "%s %s", k ? "," : "", tally_hierarchy_level_name(c->h, (int)k));
+            fputc('\n', stderr);
+            rc = EXIT_BAD;
+        } else {
+            c->level_list[c->level_count++] = level;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return rc;
+}
+
+int cli_resolve_periods(cli *c)
+{
+    if (!c->periods)
+        return 0;
+    c->period_list = split(c->periods, &c->period_count);
+    return c->period_list ? 0 : EXIT_BAD;
+}

@@ -1,0 +1,131 @@
+/* tally rollup: totals at every level of the hierarchy.
+ *
+ * The whole of the library's main path in one page: definitions and
+ * hierarchy in, records read (bad rows named), a rollup, and the result
+ * written as CSV or JSON.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "common.h"
+
+static const char usage[] =
+    "Usage: tally rollup -H hierarchy.csv -d definitions.yaml -r records.csv [-r more.csv ...]\n"
+    "                    [--level county,town] [--period 2019-08,2019-Q3,2019]\n"
+    "                    [--prefer computed|reported] [--compare yoy|pop]\n"
+    "                    [--format csv|json] [-o FILE]\n"
+    "                    [--on-error stop|collect] [--rejects FILE]\n"
+    "\n"
+    "Rolls the records up the hierarchy and prints, for every region (in\n"
+    "hierarchy pre-order), indicator and period:\n"
+    "  region_code,region_name,level,indicator,period,value\n"
+    "with previous,change,change_pct added by --compare. Numbers have each\n"
+    "indicator's decimals; missing values are empty (null in JSON).\n"
+    "\n"
+    "  -H, --hierarchy FILE   regions: code,name,level,parent_code\n"
+    "  -d, --definitions FILE indicators (YAML)\n"
+    "  -r, --records FILE     records: region_code,indicator,period,value (repeatable)\n"
+    "  -l, --level LIST       levels to print (default: every level)\n"
+    "  -p, --period LIST      periods (default: every period in the records)\n"
+    "      --prefer WHICH     computed (default): a region's value comes from below\n"
+    "                         when anything below reported; reported: its own first\n"
+    "      --compare WHICH    yoy: same period a year earlier; pop: previous period\n"
+    "  -f, --format FMT       csv (default) or json\n"
+    "  -o, --output FILE      write there instead of standard output\n"
+    "      --on-error MODE    stop (default): exit 2 at the first bad row;\n"
+    "                         collect: read on and report every bad row\n"
+    "      --rejects FILE     with collect: write rejected rows as CSV\n"
+    "      --encoding ENC     utf-8 (default)\n"
+    "  -h, --help             this text\n"
+    "  -V, --version          the library version\n"
+    "\n"
+    "Exit status: 0 success, 2 bad usage or bad input.\n";
+
+int cmd_rollup(int argc, char **argv)
+{
+    static const struct option options[] = {
+        CLI_COMMON_OPTIONS,
+        { "prefer", required_argument, NULL, 2001 },
+        { "compare", required_argument, NULL, 2002 },
+        { NULL, 0, NULL, 0 },
+    };
+    cli c;
+    cli_init(&c, "rollup");
+    tally_rollup_options ropts = TALLY_ROLLUP_OPTIONS_INIT;
+    int status = EXIT_OK, opt;
+    while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, options, NULL)) != -1) {
+        int handled = cli_option(&c, opt, optarg);
+        if (handled < 0) {
+            status = EXIT_BAD;
+            goto out;
+        }
+        if (handled)
+            continue;
+        switch (opt) {
+        case 'h': fputs(usage, stdout); goto out;
+        case 'V': printf("tally %s\n", tally_version()); goto out;
+        case 2001:
+            if (!strcmp(optarg, "computed"))
+                ropts.prefer = TALLY_PREFER_COMPUTED;
+            else if (!strcmp(optarg, "reported"))
+                ropts.prefer = TALLY_PREFER_REPORTED;
+            else {
+                cli_usage_error(&c, "--prefer '%s': expected computed or reported", optarg);
+                status = EXIT_BAD;
+                goto out;
+            }
+            break;
+        case 2002:
+            if (!strcmp(optarg, "yoy"))
+                ropts.compare = TALLY_COMPARE_YOY;
+            else if (!strcmp(optarg, "pop"))
+                ropts.compare = TALLY_COMPARE_POP;
+            else {
+                cli_usage_error(&c, "--compare '%s': expected yoy or pop", optarg);
+                status = EXIT_BAD;
+                goto out;
+            }
+            break;
+        default:
+            fputs("Try 'tally rollup --help'.\n", stderr);
+            status = EXIT_BAD;
+            goto out;
+        }
+    }
+    if (optind < argc) {
+        cli_usage_error(&c, "unexpected argument '%s'", argv[optind]);
+        status = EXIT_BAD;
+        goto out;
+    }
+
+    status = cli_load(&c, 1);
+    if (!status)
+        status = cli_resolve_levels(&c);
+    if (!status)
+        status = cli_resolve_periods(&c);
+    if (status)
+        goto out;
+
+    ropts.periods = (const char *const *)c.period_list;
+    ropts.period_count = c.period_count;
+    tally_result *r;
+    if (tally_rollup(&r, c.ds, &ropts)) {
+        cli_report(&c);
+        status = EXIT_BAD;
+        goto out;
+    }
+    tally_write_options wopts = TALLY_WRITE_OPTIONS_INIT;
+    wopts.format = c.format && !strcmp(c.format, "json") ? TALLY_FORMAT_JSON : TALLY_FORMAT_CSV;
+    wopts.levels = c.level_list;
+    wopts.level_count = c.level_count;
+    if (tally_result_write(r, c.output, &wopts)) {
+        cli_report(&c);
+        status = EXIT_BAD;
+    }
+    tally_result_free(r);
+out:
+    cli_free(&c);
+    return status;
+}

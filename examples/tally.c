@@ -1,0 +1,40 @@
+/* tally: the bundled aggregators, one subcommand per job.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "common.h"
+
+static const char usage[] =
+    "Usage: tally COMMAND [OPTIONS]\n"
+    "\n"
+    "Statistical indicators over administrative hierarchies.\n"
+    "\n"
+    "Commands:\n"
+    "  rollup     totals at every level of the hierarchy\n"
+    "\n"
+    "Run 'tally COMMAND --help' for a command's options.\n"
+    "Exit status: 0 success, 1 check findings of severity error, 2 bad usage or input.\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return EXIT_BAD;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        fputs(usage, stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
+        printf("tally %s\n", tally_version());
+        return EXIT_OK;
+    }
+    if (!strcmp(cmd, "rollup"))
+        return cmd_rollup(argc - 1, argv + 1);
+    fprintf(stderr, "tally: unknown command '%s'\n%s", cmd, usage);
+    return EXIT_BAD;
+}

@@ -1,0 +1,19 @@
+/* tally: statistical indicators over administrative hierarchies.
+ *
+ * Umbrella header: includes every public module.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef TALLY_H
+#define TALLY_H
+
+#include "tally/common.h"
+#include "tally/error.h"
+#include "tally/version.h"
+#include "tally/hierarchy.h"
+#include "tally/definitions.h"
+#include "tally/dataset.h"
+#include "tally/rollup.h"
+#include "tally/export.h"
+
+#endif

@@ -1,0 +1,108 @@
+/* tally: indicator definitions, read from YAML.
+ *
+ *   levels: [province, city, county, town, village]   # optional
+ *   indicators:
+ *     - id: poor_population        # required; letters, digits, '_'; unique
+ *       name: 建档立卡贫困人口       # default: the id
+ *       unit: 人                    # default: ""
+ *       aggregate: sum             # sum | mean | min | max | count
+ *       over_time: stock           # flow | cumulative | stock
+ *       decimals: 0                # printed decimals (0..15)
+ *       direction: higher_is_better  # or lower_is_better
+ *       exact: true                # reported values exact, or rounded to decimals
+ *       min: 0                     # bounds, used by checks
+ *       max: 1000000
+ *     - id: incidence
+ *       formula: poor_population / rural_population * 100
+ *
+ * Defaults: aggregate sum, over_time flow, decimals 0 (2 for a formula),
+ * direction higher_is_better, exact when decimals is 0 and the indicator is
+ * not a formula. A formula indicator takes no aggregate or over_time: it is
+ * evaluated after aggregation, at every node and period.
+ *
+ * Unknown keys, wrong types, bad values and duplicate ids are errors with
+ * file:line:column. A finished definitions object is read-only and may be
+ * shared between threads.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef TALLY_DEFINITIONS_H
+#define TALLY_DEFINITIONS_H
+
+#include "tally/common.h"
+
+TALLY_BEGIN_DECLS
+
+typedef struct tally_definitions tally_definitions;
+
+/* How an indicator aggregates over the hierarchy. */
+typedef enum tally_aggregate {
+    TALLY_AGGREGATE_SUM = 0,
+    TALLY_AGGREGATE_MEAN = 1,
+    TALLY_AGGREGATE_MIN = 2,
+    TALLY_AGGREGATE_MAX = 3,
+    TALLY_AGGREGATE_COUNT = 4,
+    TALLY_AGGREGATE_FORMULA = 5 /* computed from a formula after aggregation */
+} tally_aggregate;
+
+/* How an indicator aggregates over time. */
+typedef enum tally_over_time {
+    TALLY_OVER_TIME_FLOW = 0,       /* monthly increments; longer periods sum */
+    TALLY_OVER_TIME_CUMULATIVE = 1, /* year-to-date; a period takes its latest report */
+    TALLY_OVER_TIME_STOCK = 2       /* a level; a period takes its latest report */
+} tally_over_time;
+
+typedef enum tally_direction {
+    TALLY_DIRECTION_HIGHER_IS_BETTER = 0,
+    TALLY_DIRECTION_LOWER_IS_BETTER = 1
+} tally_direction;
+
+/* Reads definitions from a YAML file. On success *out belongs to the caller
+ * (tally_definitions_free); on failure *out is NULL and tally_error_last()
+ * has the file, line and column. Errors: TALLY_EPARSE (YAML syntax, wrong
+ * type, unknown key, bad formula), TALLY_EEXIST (duplicate id or level),
+ * TALLY_ENOTFOUND (formula names an unknown indicator), TALLY_ECYCLE
+ * (formulas that depend on each other), TALLY_EINVAL (a value out of range),
+ * TALLY_ENOTSUP (a key this version reads but does not compute yet),
+ * TALLY_EIO, TALLY_ENOMEM. */
+TALLY_EXTERN(int) tally_definitions_from_file(tally_definitions **out, const char *path);
+
+/* Same, from memory; `name` stands for the path in messages (NULL: "<buffer>"). */
+TALLY_EXTERN(int) tally_definitions_from_buffer(tally_definitions **out, const char *data,
+                                                size_t size, const char *name);
+
+/* Frees definitions. NULL does nothing. */
+TALLY_EXTERN(void) tally_definitions_free(tally_definitions *d);
+
+/* Level names from `levels:` (0 when the key is absent: use the defaults). */
+TALLY_EXTERN(size_t) tally_definitions_level_count(const tally_definitions *d);
+TALLY_EXTERN(const char *) tally_definitions_level_name(const tally_definitions *d, size_t i);
+
+/* Indicators, in file order. */
+TALLY_EXTERN(size_t) tally_definitions_indicator_count(const tally_definitions *d);
+
+/* Finds an indicator by id (`len` bytes). TALLY_ENOTFOUND when absent
+ * (*index = TALLY_NONE). */
+TALLY_EXTERN(int) tally_definitions_find(const tally_definitions *d, const char *id, size_t len,
+                                         size_t *index);
+
+/* Accessors by indicator index (out of range: NULL or -1). Strings are
+ * borrowed and live as long as d. */
+TALLY_EXTERN(const char *) tally_definitions_id(const tally_definitions *d, size_t i);
+TALLY_EXTERN(const char *) tally_definitions_name(const tally_definitions *d, size_t i);
+TALLY_EXTERN(const char *) tally_definitions_unit(const tally_definitions *d, size_t i);
+TALLY_EXTERN(int) tally_definitions_decimals(const tally_definitions *d, size_t i);
+TALLY_EXTERN(int) tally_definitions_aggregate(const tally_definitions *d, size_t i);
+TALLY_EXTERN(int) tally_definitions_over_time(const tally_definitions *d, size_t i);
+TALLY_EXTERN(int) tally_definitions_direction(const tally_definitions *d, size_t i);
+/* 1 when reported values are exact, 0 when rounded to `decimals`. */
+TALLY_EXTERN(int) tally_definitions_exact(const tally_definitions *d, size_t i);
+/* The formula text, or NULL for an indicator that is reported. */
+TALLY_EXTERN(const char *) tally_definitions_formula(const tally_definitions *d, size_t i);
+/* Bounds from `min:` / `max:`; NaN where not given. */
+TALLY_EXTERN(double) tally_definitions_min(const tally_definitions *d, size_t i);
+TALLY_EXTERN(double) tally_definitions_max(const tally_definitions *d, size_t i);
+
+TALLY_END_DECLS
+
+#endif

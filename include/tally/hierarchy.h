@@ -1,0 +1,96 @@
+/* tally: an administrative hierarchy (province > city > county > town > village).
+ *
+ * Nodes are stored in pre-order: every subtree is the contiguous index range
+ * [i, tally_hierarchy_subtree_end(h, i)) and every parent index is smaller
+ * than its children's. Several roots are allowed (a forest), in file order.
+ * A finished hierarchy is read-only and may be shared between threads.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef TALLY_HIERARCHY_H
+#define TALLY_HIERARCHY_H
+
+#include "tally/common.h"
+
+TALLY_BEGIN_DECLS
+
+typedef struct tally_hierarchy tally_hierarchy;
+
+/* Options for reading a hierarchy. Start from TALLY_HIERARCHY_OPTIONS_INIT.
+ * level_names: the level names, top first (borrowed for the call only);
+ * NULL means the default five: province, city, county, town, village. */
+typedef struct tally_hierarchy_options {
+    unsigned int version;
+    const char *const *level_names;
+    size_t level_count;
+} tally_hierarchy_options;
+
+#define TALLY_HIERARCHY_OPTIONS_VERSION 1
+#define TALLY_HIERARCHY_OPTIONS_INIT { TALLY_HIERARCHY_OPTIONS_VERSION, NULL, 0 }
+
+/* Reads a hierarchy CSV (UTF-8, optional BOM, RFC 4180) with a header that
+ * names the columns `code` and `name` (required), `level` and `parent_code`
+ * (optional), in any order; other columns are ignored.
+ *
+ * - `level` holds a level name; without the column, 12-digit statistical
+ *   division codes give their level from the code (2/4/6/9/12 significant
+ *   digits), other codes their depth in the tree.
+ * - Without `parent_code`, codes must be 12-digit division codes: a node's
+ *   parent is its nearest existing ancestor by code (county digits, then
+ *   city, then province), so skipped levels are taken. An empty parent_code
+ *   makes a root.
+ *
+ * Errors (with path, line and column in tally_error_last()):
+ * TALLY_EPARSE malformed CSV, missing column, empty code;
+ * TALLY_EEXIST duplicate code; TALLY_ENOTFOUND unknown parent or level name;
+ * TALLY_ECYCLE a cycle of parents; TALLY_EINVAL a child whose level is not
+ * below its parent's, or a code that cannot derive a parent;
+ * TALLY_EIO the file cannot be read; TALLY_ENOMEM.
+ *
+ * On success *out belongs to the caller (tally_hierarchy_free). On failure
+ * *out is NULL. opts may be NULL. Cost: O(n) expected. */
+TALLY_EXTERN(int) tally_hierarchy_from_file(tally_hierarchy **out, const char *path,
+                                            const tally_hierarchy_options *opts);
+
+/* Same as tally_hierarchy_from_file, from memory. `name` is used as the
+ * path in error messages (NULL: "<buffer>"). The buffer is not kept. */
+TALLY_EXTERN(int) tally_hierarchy_from_buffer(tally_hierarchy **out, const char *data,
+                                              size_t size, const char *name,
+                                              const tally_hierarchy_options *opts);
+
+/* Frees a hierarchy. NULL does nothing. */
+TALLY_EXTERN(void) tally_hierarchy_free(tally_hierarchy *h);
+
+/* Number of nodes. */
+TALLY_EXTERN(size_t) tally_hierarchy_size(const tally_hierarchy *h);
+
+/* Finds a node by code (`len` bytes, need not be NUL-terminated).
+ * Stores its pre-order index in *index. TALLY_ENOTFOUND when absent (sets
+ * the last error; *index = TALLY_NONE). O(1) expected. */
+TALLY_EXTERN(int) tally_hierarchy_find(const tally_hierarchy *h, const char *code,
+                                       size_t len, size_t *index);
+
+/* Accessors by pre-order index (0 <= i < size; out of range gives NULL,
+ * TALLY_NONE or -1). Strings are borrowed and live as long as h. */
+TALLY_EXTERN(const char *) tally_hierarchy_code(const tally_hierarchy *h, size_t i);
+TALLY_EXTERN(const char *) tally_hierarchy_name(const tally_hierarchy *h, size_t i);
+TALLY_EXTERN(int) tally_hierarchy_level(const tally_hierarchy *h, size_t i);
+/* Parent index, or TALLY_NONE for a root. */
+TALLY_EXTERN(size_t) tally_hierarchy_parent(const tally_hierarchy *h, size_t i);
+/* One past the last node of i's subtree. */
+TALLY_EXTERN(size_t) tally_hierarchy_subtree_end(const tally_hierarchy *h, size_t i);
+/* 1-based line of the node's row in the file it was read from. */
+TALLY_EXTERN(unsigned long) tally_hierarchy_line(const tally_hierarchy *h, size_t i);
+
+/* The parent array in pre-order (TALLY_NONE for roots), borrowed. */
+TALLY_EXTERN(const size_t *) tally_hierarchy_parents(const tally_hierarchy *h);
+
+/* Level names: count, name by index (top first), index by name
+ * (-1 when unknown). */
+TALLY_EXTERN(size_t) tally_hierarchy_level_count(const tally_hierarchy *h);
+TALLY_EXTERN(const char *) tally_hierarchy_level_name(const tally_hierarchy *h, int level);
+TALLY_EXTERN(int) tally_hierarchy_level_find(const tally_hierarchy *h, const char *name);
+
+TALLY_END_DECLS
+
+#endif

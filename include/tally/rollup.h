@@ -1,0 +1,108 @@
+/* tally: rolling reported values up the hierarchy.
+ *
+ * Time first, then space. For each requested period, every region that
+ * reported gets its period value from its own reports by the indicator's
+ * time rule:
+ *   - the reports used are those inside the period at the finest
+ *     granularity the region filed there (months, else quarters, else the
+ *     year itself), so nothing is counted twice;
+ *   - flow: their sum; cumulative and stock: the latest of them.
+ * Then values are aggregated over the hierarchy. A region's value "counts"
+ * once: a region contributes its own value when nothing below it reported;
+ * when something below it did, its contribution is what its subtree
+ * contributes. So a node's computed value aggregates the regions that
+ * count in its subtree, below it:
+ *   sum (compensated, Neumaier), mean (over those regions, not a mean of
+ *   means), min, max, count (how many regions count).
+ * A node's output value is the computed one when anything below it
+ * reported, else its own reported value; TALLY_PREFER_REPORTED flips that
+ * precedence (a region that filed a value contributes it, and the values
+ * below it are not used for it or above it).
+ * Formula indicators are then evaluated at every node on the output values
+ * of their operands (in dependency order), so a rate is a ratio of sums.
+ * Division by zero and missing operands give missing.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef TALLY_ROLLUP_H
+#define TALLY_ROLLUP_H
+
+#include "tally/common.h"
+#include "tally/dataset.h"
+
+TALLY_BEGIN_DECLS
+
+typedef struct tally_result tally_result;
+
+typedef enum tally_prefer {
+    TALLY_PREFER_COMPUTED = 0,
+    TALLY_PREFER_REPORTED = 1
+} tally_prefer;
+
+typedef enum tally_compare {
+    TALLY_COMPARE_NONE = 0,
+    TALLY_COMPARE_YOY = 1, /* the same period a year earlier */
+    TALLY_COMPARE_POP = 2  /* the previous period of the same length */
+} tally_compare;
+
+/* periods: period strings (YYYY-MM, YYYY-Qn, YYYY), borrowed for the call;
+ * NULL (or period_count 0) means every period that occurs in the data, in
+ * time order. */
+typedef struct tally_rollup_options {
+    unsigned int version;
+    int prefer;  /* tally_prefer */
+    int compare; /* tally_compare */
+    const char *const *periods;
+    size_t period_count;
+} tally_rollup_options;
+
+#define TALLY_ROLLUP_OPTIONS_VERSION 1
+#define TALLY_ROLLUP_OPTIONS_INIT { TALLY_ROLLUP_OPTIONS_VERSION, TALLY_PREFER_COMPUTED, TALLY_COMPARE_NONE, NULL, 0 }
+
+/* Rolls the dataset up. *out belongs to the caller (tally_result_free) and
+ * borrows the dataset's hierarchy and definitions (not the dataset).
+ * Errors: TALLY_EPARSE (a bad period string), TALLY_ENOMEM.
+ * Cost: O(nodes x indicators x periods x reports per period). */
+TALLY_EXTERN(int) tally_rollup(tally_result **out, const tally_dataset *ds,
+                               const tally_rollup_options *opts);
+
+/* Frees a result. NULL does nothing. */
+TALLY_EXTERN(void) tally_result_free(tally_result *r);
+
+TALLY_EXTERN(const tally_hierarchy *) tally_result_hierarchy(const tally_result *r);
+TALLY_EXTERN(const tally_definitions *) tally_result_definitions(const tally_result *r);
+
+/* The periods of the result, in the order requested (or time order). */
+TALLY_EXTERN(size_t) tally_result_period_count(const tally_result *r);
+TALLY_EXTERN(const char *) tally_result_period(const tally_result *r, size_t i);
+TALLY_EXTERN(int) tally_result_period_find(const tally_result *r, const char *period,
+                                           size_t *index);
+/* The comparison the result was made with (tally_compare). */
+TALLY_EXTERN(int) tally_result_compare(const tally_result *r);
+
+/* The output value of a node for an indicator and period (indices).
+ * *present is 0 when it is missing (then *value is NaN). TALLY_EINVAL for
+ * an index out of range. */
+TALLY_EXTERN(int) tally_result_value(const tally_result *r, size_t node, size_t indicator,
+                                     size_t period, double *value, int *present);
+
+/* Both sides of a node's value: what it reported itself for the period
+ * (after the time rule) and what its subtree gives. Either pointer may be
+ * NULL; a missing side is NaN. For formula indicators, "computed" is the
+ * formula over the operands' output values. */
+TALLY_EXTERN(int) tally_result_sides(const tally_result *r, size_t node, size_t indicator,
+                                     size_t period, double *reported, double *computed);
+
+/* The value of the comparison period (NaN when missing or when the result
+ * has no comparison). */
+TALLY_EXTERN(int) tally_result_previous(const tally_result *r, size_t node, size_t indicator,
+                                        size_t period, double *value, int *present);
+
+/* A whole column of output values over all nodes in pre-order, NaN where
+ * missing. Borrowed; lives as long as r. NULL for indices out of range. */
+TALLY_EXTERN(const double *) tally_result_column(const tally_result *r, size_t indicator,
+                                                 size_t period);
+
+TALLY_END_DECLS
+
+#endif

@@ -1,0 +1,252 @@
+/* RFC 4180 CSV reading over memory.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "csv.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "util.h"
+
+void tally_csv__init(tally_csv *c, const char *data, size_t size, const char *name)
+{
+    memset(c, 0, sizeof *c);
+    c->data = data;
+    c->size = size;
+    c->name = name ? name : "<buffer>";
+    c->next_line = 1;
+    if (size >= 3 && (unsigned char)data[0] == 0xEF && (unsigned char)data[1] == 0xBB &&
+        (unsigned char)data[2] == 0xBF)
+        c->pos = 3;
+}
+
+void tally_csv__fini(tally_csv *c)
+{
+    free(c->fields);
+    free(c->scratch);
+    c->fields = NULL;
+    c->scratch = NULL;
+}
+
+/* A field collected while scanning: where it lives is decided once the row
+ * is complete, because the scratch buffer may move while it grows. */
+enum { IN_DATA = 0, IN_SCRATCH = 1 };
+
+static int push_field(tally_csv *c, size_t start, size_t len, size_t offset, int where)
+{
+    if (c->nfields == c->fields_cap &&
+        tally_util__grow((void **)&c->fields, &c->fields_cap, c->nfields + 1, sizeof *c->fields))
+        return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", c->name);
+    /* ptr holds an offset until the row is finished (see fix_pointers). */
+    c->fields[c->nfields].ptr = (const char *)(uintptr_t)(start * 2 + (size_t)where);
+    c->fields[c->nfields].len = len;
+    c->fields[c->nfields].offset = offset;
+    c->nfields++;
+    return 0;
+}
+
+static void fix_pointers(tally_csv *c)
+{
+    for (size_t i = 0; i < c->nfields; i++) {
+        uintptr_t v = (uintptr_t)c->fields[i].ptr;
+        size_t start = v / 2;
+        c->fields[i].ptr = (v & 1) ? c->scratch + start : c->data + start;
+    }
+}
+
+/* Skips to the end of the current physical row after an error. */
+static void skip_rest(tally_csv *c)
+{
+    const char *d = c->data;
+    size_t p = c->pos;
+    while (p < c->size && d[p] != '\n')
+        p++;
+    c->row_end = (p > c->row_start && d[p - 1] == '\r' && p <= c->size) ? p - 1 : p;
+    if (p < c->size) {
+        p++;
+        c->next_line++;
+    }
+    c->pos = p;
+}
+
+int tally_csv__next(tally_csv *c)
+{
+    const char *d = c->data;
+    size_t n = c->size;
+    size_t p = c->pos;
+
+    /* Skip blank lines. */
+    for (;;) {
+        if (p >= n) {
+            c->pos = p;
+            return 0;
+        }
+        if (d[p] == '\n') {
+            p++;
+            c->next_line++;
+        } else if (d[p] == '\r' && p + 1 < n && d[p + 1] == '\n') {
+            p += 2;
+            c->next_line++;
+        } else {
+            break;
+        }
+    }
+
+    c->line = c->next_line;
+    c->row_start = p;
+    c->nfields = 0;
+    size_t scratch_len = 0;
+
+    for (;;) {
+        size_t fstart = p;
+        if (p < n && d[p] == '"') {
+            /* Quoted field. */
+            size_t q = p + 1, seg = q;
+            int escaped = 0;
+            size_t scratch_start = scratch_len;
+            for (;;) {
+                const char *hit = q < n ? memchr(d + q, '"', n - q) : NULL;
+                if (!hit) {
+                    /* Count the newlines not yet counted in the runaway field. */
+                    for (size_t k = q; k < n; k++)
+                        if (d[k] == '\n')
+                            c->next_line++;
+                    c->pos = n;
+                    c->row_end = n;
+                    fix_pointers(c);
+                    unsigned long line, col;
+                    tally_csv__locate(c, fstart, &line, &col);
+                    return tally_error__set_at(TALLY_EPARSE, c->name, line, col, d + fstart,
+                                               n - fstart,
+                                               "unterminated quoted field; expected a closing '\"'");
+                }
+                size_t h = (size_t)(hit - d);
+                for (size_t k = q; k < h; k++) /* newlines inside quotes */
+                    if (d[k] == '\n')
+                        c->next_line++;
+                if (h + 1 < n && d[h + 1] == '"') {
+                    /* Doubled quote: copy the segment and one quote. */
+                    size_t add = h + 1 - seg;
+                    if (tally_util__grow((void **)&c->scratch, &c->scratch_cap,
+                                         scratch_len + add + 1, 1))
+                        return tally_error__set(TALLY_ENOMEM, "out of memory reading %s",
+                                                c->name);
+                    memcpy(c->scratch + scratch_len, d + seg, add);
+                    scratch_len += add;
+                    escaped = 1;
+                    q = h + 2;
+                    seg = q;
+                    continue;
+                }
+                /* Closing quote. */
+                if (escaped) {
+                    size_t add = h - seg;
+                    if (tally_util__grow((void **)&c->scratch, &c->scratch_cap,
+                                         scratch_len + add + 1, 1))
+                        return tally_error__set(TALLY_ENOMEM, "out of memory reading %s",
+                                                c->name);
+                    memcpy(c->scratch + scratch_len, d + seg, add);
+                    scratch_len += add;
+                    if (push_field(c, scratch_start, scratch_len - scratch_start, fstart,
+                                   IN_SCRATCH))
+                        return TALLY_ENOMEM;
+                } else {
+                    if (push_field(c, p + 1, h - p - 1, fstart, IN_DATA))
+                        return TALLY_ENOMEM;
+                }
+                p = h + 1;
+                break;
+            }
+            if (p < n && d[p] != ',' && d[p] != '\n' && !(d[p] == '\r' && p + 1 < n && d[p + 1] == '\n') &&
+                !(d[p] == '\r' && p + 1 == n)) {
+                c->pos = p;
+                unsigned long line, col;
+                tally_csv__locate(c, p, &line, &col);
+                skip_rest(c);
+                fix_pointers(c);
+                return tally_error__set_at(TALLY_EPARSE, c->name, line, col, d + p, 1,
+                                           "text after a closing quote; expected ',' or the end of the row");
+            }
+        } else {
+            /* Unquoted field: up to ',', '\n' or the end. */
+            size_t q = p;
+            while (q < n && d[q] != ',' && d[q] != '\n')
+                q++;
+            size_t end = q;
+            if ((q == n || d[q] == '\n') && end > p && d[end - 1] == '\r')
+                end--;
+            if (push_field(c, p, end - p, fstart, IN_DATA))
+                return TALLY_ENOMEM;
+            p = q;
+        }
+        if (p < n && d[p] == ',') {
+            p++;
+            continue;
+        }
+        /* End of row. */
+        size_t end = p;
+        if (end > c->row_start && end <= n && end > 0 && d[end - 1] == '\r' && (end == n || d[end] == '\n'))
+            end--;
+        c->row_end = end;
+        if (p < n && d[p] == '\r')
+            p++;
+        if (p < n && d[p] == '\n') {
+            p++;
+            c->next_line++;
+        }
+        break;
+    }
+    c->pos = p;
+    fix_pointers(c);
+    return 1;
+}
+
+void tally_csv__locate(const tally_csv *c, size_t offset, unsigned long *line,
+                       unsigned long *column)
+{
+    unsigned long l = c->line;
+    size_t ls = c->row_start;
+    for (size_t k = c->row_start; k < offset && k < c->size; k++) {
+        if (c->data[k] == '\n') {
+            l++;
+            ls = k + 1;
+        }
+    }
+    *line = l;
+    *column = tally_util__utf8_column(c->data + ls, c->data + offset);
+}
+
+int tally_csv__error_at_field(const tally_csv *c, size_t i, int code, const char *fmt, ...)
+{
+    char reason[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    size_t offset;
+    const char *text = NULL;
+    size_t text_len = 0;
+    if (i < c->nfields) {
+        offset = c->fields[i].offset;
+        text = c->fields[i].ptr;
+        text_len = c->fields[i].len;
+    } else {
+        offset = c->row_end;
+    }
+    unsigned long line, col;
+    tally_csv__locate(c, offset, &line, &col);
+    return tally_error__set_at(code, c->name, line, col, text, text_len, "%s", reason);
+}
+
+long tally_csv__find_column(const tally_csv *c, const char *name)
+{
+    size_t len = strlen(name);
+    for (size_t i = 0; i < c->nfields; i++)
+        if (c->fields[i].len == len && memcmp(c->fields[i].ptr, name, len) == 0)
+            return (long)i;
+    return -1;
+}

@@ -1,0 +1,55 @@
+/* Internal: an RFC 4180 CSV reader over memory, allocating nothing per
+ * field. Fields point into the input, or into a scratch buffer when a quoted
+ * field has doubled quotes. A UTF-8 byte order mark at the start is skipped;
+ * CRLF and LF both end rows; blank lines are skipped. */
+#ifndef TALLY_LIB_CSV_H
+#define TALLY_LIB_CSV_H
+
+#include <stddef.h>
+
+typedef struct tally_csv_field {
+    const char *ptr;
+    size_t len;
+    size_t offset; /* byte offset of the field's first character in the input */
+} tally_csv_field;
+
+typedef struct tally_csv {
+    const char *data;
+    size_t size;
+    size_t pos;
+    const char *name;          /* path for messages */
+    unsigned long line;        /* line of the current row's start (1-based) */
+    unsigned long next_line;   /* line where the next row starts */
+    size_t row_start, row_end; /* byte range of the current row (no line ending) */
+    tally_csv_field *fields;
+    size_t nfields, fields_cap;
+    char *scratch;
+    size_t scratch_cap;
+} tally_csv;
+
+/* Prepares a reader over data (borrowed). Never fails. */
+void tally_csv__init(tally_csv *c, const char *data, size_t size, const char *name);
+void tally_csv__fini(tally_csv *c);
+
+/* Reads the next row: 1 when a row was read, 0 at the end, negative when
+ * the row is malformed (unterminated quote, text after a closing quote):
+ * then the last error is set with its location, the row's range is known
+ * (row_start, row_end) and the reader is past it, so reading can go on. */
+int tally_csv__next(tally_csv *c);
+
+/* Line and character column of a byte offset inside the current row. */
+void tally_csv__locate(const tally_csv *c, size_t offset, unsigned long *line,
+                       unsigned long *column);
+
+/* Sets the last error at field `i` of the current row (i == nfields: at
+ * the end of the row), with the field's text. Returns code. */
+int tally_csv__error_at_field(const tally_csv *c, size_t i, int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+/* Index of the header field equal to `name`, or -1. */
+long tally_csv__find_column(const tally_csv *c, const char *name);
+
+#endif

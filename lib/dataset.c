@@ -1,0 +1,613 @@
+/* Reported values: dense columns per indicator and period, and the records
+ * CSV reader.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "dataset.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csv.h"
+#include "error.h"
+#include "period.h"
+#include "util.h"
+
+struct tally_dataset {
+    const tally_hierarchy *h;
+    const tally_definitions *d;
+    size_t nodes;
+    tally_column *columns;
+    size_t ncolumns, columns_cap;
+    /* Open addressing (indicator, period) -> column index + 1 (0 = empty). */
+    size_t *slots;
+    size_t slots_cap; /* power of two */
+    size_t cells;
+};
+
+typedef struct reject {
+    size_t path; /* index into paths */
+    unsigned long line, column;
+    int code;
+    char *reason;
+    char *row;
+} reject;
+
+struct tally_rejects {
+    reject *items;
+    size_t count, cap;
+    char **paths;
+    size_t npaths, paths_cap;
+};
+
+/* ---- dataset ---- */
+
+TALLY_EXTERN(int) tally_dataset_new(tally_dataset **out, const tally_hierarchy *h,
+                                    const tally_definitions *d)
+{
+    *out = NULL;
+    if (!h || !d)
+        return tally_error__set(TALLY_EINVAL, "a dataset needs a hierarchy and definitions");
+    tally_dataset *ds = calloc(1, sizeof *ds);
+    if (!ds)
+        return tally_error__set(TALLY_ENOMEM, "out of memory creating a dataset");
+    ds->h = h;
+    ds->d = d;
+    ds->nodes = tally_hierarchy_size(h);
+    *out = ds;
+    return 0;
+}
+
+TALLY_EXTERN(void) tally_dataset_free(tally_dataset *ds)
+{
+    if (!ds)
+        return;
+    for (size_t i = 0; i < ds->ncolumns; i++) {
+        free(ds->columns[i].values);
+        free(ds->columns[i].valid);
+        free(ds->columns[i].seen);
+    }
+    free(ds->columns);
+    free(ds->slots);
+    free(ds);
+}
+
+TALLY_EXTERN(const tally_hierarchy *) tally_dataset_hierarchy(const tally_dataset *ds)
+{
+    return ds ? ds->h : NULL;
+}
+
+TALLY_EXTERN(const tally_definitions *) tally_dataset_definitions(const tally_dataset *ds)
+{
+    return ds ? ds->d : NULL;
+}
+
+TALLY_EXTERN(size_t) tally_dataset_value_count(const tally_dataset *ds)
+{
+    return ds ? ds->cells : 0;
+}
+
+size_t tally_dataset__column_count(const tally_dataset *ds) { return ds->ncolumns; }
+
+const tally_column *tally_dataset__column(const tally_dataset *ds, size_t i)
+{
+    return i < ds->ncolumns ? &ds->columns[i] : NULL;
+}
+
+static size_t slot_hash(size_t indicator, int32_t period)
+{
+    return (size_t)tally_util__hash_u64(((uint64_t)indicator << 32) ^ (uint32_t)period);
+}
+
+static long find_slot(const tally_dataset *ds, size_t indicator, int32_t period)
+{
+    if (!ds->slots_cap)
+        return -1;
+    size_t mask = ds->slots_cap - 1;
+    for (size_t s = slot_hash(indicator, period) & mask;; s = (s + 1) & mask) {
+        size_t v = ds->slots[s];
+        if (!v)
+            return -1;
+        const tally_column *c = &ds->columns[v - 1];
+        if (c->indicator == indicator && c->period == period)
+            return (long)(v - 1);
+    }
+}
+
+const tally_column *tally_dataset__find_column(const tally_dataset *ds, size_t indicator,
+                                               int32_t period)
+{
+    long i = find_slot(ds, indicator, period);
+    return i < 0 ? NULL : &ds->columns[i];
+}
+
+static int rehash(tally_dataset *ds, size_t cap)
+{
+    size_t *slots = calloc(cap, sizeof *slots);
+    if (!slots)
+        return TALLY_ENOMEM;
+    for (size_t i = 0; i < ds->ncolumns; i++) {
+        size_t s = slot_hash(ds->columns[i].indicator, ds->columns[i].period) & (cap - 1);
+        while (slots[s])
+            s = (s + 1) & (cap - 1);
+        slots[s] = i + 1;
+    }
+    free(ds->slots);
+    ds->slots = slots;
+    ds->slots_cap = cap;
+    return 0;
+}
+
+/* The column for (indicator, period), created on first use. */
+static tally_column *get_column(tally_dataset *ds, size_t indicator, int32_t period)
+{
+    long i = find_slot(ds, indicator, period);
+    if (i >= 0)
+        return &ds->columns[i];
+    if ((ds->ncolumns + 1) * 2 > ds->slots_cap &&
+        rehash(ds, ds->slots_cap ? ds->slots_cap * 2 : 64))
+        return NULL;
+    if (tally_util__grow((void **)&ds->columns, &ds->columns_cap, ds->ncolumns + 1,
+                         sizeof *ds->columns))
+        return NULL;
+    size_t words = tally_bit__words(ds->nodes);
+    tally_column c = { indicator, period, malloc((ds->nodes ? ds->nodes : 1) * sizeof(double)),
+                       calloc(words ? words : 1, sizeof(uint64_t)),
+                       calloc(words ? words : 1, sizeof(uint64_t)) };
+    if (!c.values || !c.valid || !c.seen) {
+        free(c.values);
+        free(c.valid);
+        free(c.seen);
+        return NULL;
+    }
+    for (size_t k = 0; k < ds->nodes; k++)
+        c.values[k] = NAN;
+    ds->columns[ds->ncolumns++] = c;
+    if (rehash(ds, ds->slots_cap)) /* place the new column */
+        return NULL;
+    return &ds->columns[ds->ncolumns - 1];
+}
+
+/* Stores one cell. 0, TALLY_EEXIST (already given) or TALLY_ENOMEM; no
+ * error is recorded (callers say where). */
+static int store(tally_dataset *ds, size_t node, size_t indicator, int32_t period, double value,
+                 int present)
+{
+    tally_column *c = get_column(ds, indicator, period);
+    if (!c)
+        return TALLY_ENOMEM;
+    if (tally_bit__get(c->seen, node))
+        return TALLY_EEXIST;
+    tally_bit__set(c->seen, node);
+    if (present) {
+        tally_bit__set(c->valid, node);
+        c->values[node] = value;
+    }
+    ds->cells++;
+    return 0;
+}
+
+TALLY_EXTERN(int) tally_dataset_add(tally_dataset *ds, const char *region_code,
+                                    const char *indicator, const char *period, double value)
+{
+    if (!ds || !region_code || !indicator || !period)
+        return tally_error__set(TALLY_EINVAL, "tally_dataset_add: NULL argument");
+    size_t node, ind;
+    int rc = tally_hierarchy_find(ds->h, region_code, strlen(region_code), &node);
+    if (rc)
+        return rc;
+    rc = tally_definitions_find(ds->d, indicator, strlen(indicator), &ind);
+    if (rc)
+        return rc;
+    int32_t key;
+    if (tally_period__parse(period, strlen(period), &key))
+        return tally_error__set(TALLY_EPARSE,
+                                "bad period '%s'; expected YYYY-MM, YYYY-Qn or YYYY", period);
+    if (isinf(value))
+        return tally_error__set(TALLY_ERANGE, "value for %s %s %s is infinite; expected a finite number",
+                                region_code, indicator, period);
+    rc = store(ds, node, ind, key, value, !isnan(value));
+    if (rc == TALLY_EEXIST)
+        return tally_error__set(TALLY_EEXIST,
+                                "duplicate value for region %s, indicator %s, period %s; each is given once",
+                                region_code, indicator, period);
+    if (rc)
+        return tally_error__set(rc, "out of memory adding a value");
+    return 0;
+}
+
+TALLY_EXTERN(int) tally_dataset_reported(const tally_dataset *ds, size_t node, size_t indicator,
+                                         const char *period, double *value, int *present)
+{
+    *value = NAN;
+    *present = 0;
+    if (!ds || node >= ds->nodes || !period)
+        return tally_error__set(TALLY_EINVAL, "tally_dataset_reported: bad argument");
+    int32_t key;
+    if (tally_period__parse(period, strlen(period), &key))
+        return tally_error__set(TALLY_EPARSE,
+                                "bad period '%s'; expected YYYY-MM, YYYY-Qn or YYYY", period);
+    const tally_column *c = tally_dataset__find_column(ds, indicator, key);
+    if (c && tally_bit__get(c->valid, node)) {
+        *value = c->values[node];
+        *present = 1;
+    }
+    return 0;
+}
+
+/* ---- rejects ---- */
+
+TALLY_EXTERN(int) tally_rejects_new(tally_rejects **out)
+{
+    *out = calloc(1, sizeof **out);
+    return *out ? 0 : tally_error__set(TALLY_ENOMEM, "out of memory");
+}
+
+TALLY_EXTERN(void) tally_rejects_free(tally_rejects *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->count; i++) {
+        free(r->items[i].reason);
+        free(r->items[i].row);
+    }
+    for (size_t i = 0; i < r->npaths; i++)
+        free(r->paths[i]);
+    free(r->items);
+    free(r->paths);
+    free(r);
+}
+
+TALLY_EXTERN(size_t) tally_rejects_count(const tally_rejects *r) { return r ? r->count : 0; }
+
+TALLY_EXTERN(const char *) tally_rejects_path(const tally_rejects *r, size_t i)
+{
+    return r && i < r->count ? r->paths[r->items[i].path] : NULL;
+}
+
+TALLY_EXTERN(unsigned long) tally_rejects_line(const tally_rejects *r, size_t i)
+{
+    return r && i < r->count ? r->items[i].line : 0;
+}
+
+TALLY_EXTERN(unsigned long) tally_rejects_column(const tally_rejects *r, size_t i)
+{
+    return r && i < r->count ? r->items[i].column : 0;
+}
+
+TALLY_EXTERN(int) tally_rejects_code(const tally_rejects *r, size_t i)
+{
+    return r && i < r->count ? r->items[i].code : 0;
+}
+
+TALLY_EXTERN(const char *) tally_rejects_reason(const tally_rejects *r, size_t i)
+{
+    return r && i < r->count ? r->items[i].reason : NULL;
+}
+
+TALLY_EXTERN(const char *) tally_rejects_row(const tally_rejects *r, size_t i)
+{
+    return r && i < r->count ? r->items[i].row : NULL;
+}
+
+static int rejects_path(tally_rejects *r, const char *path, size_t *index)
+{
+    if (r->npaths && strcmp(r->paths[r->npaths - 1], path) == 0) {
+        *index = r->npaths - 1;
+        return 0;
+    }
+    if (tally_util__grow((void **)&r->paths, &r->paths_cap, r->npaths + 1, sizeof *r->paths))
+        return TALLY_ENOMEM;
+    r->paths[r->npaths] = tally_util__strndup(path, strlen(path));
+    if (!r->paths[r->npaths])
+        return TALLY_ENOMEM;
+    *index = r->npaths++;
+    return 0;
+}
+
+/* Appends the current last error as a rejected row. */
+static int rejects_add(tally_rejects *r, const tally_csv *c)
+{
+    const tally_error *e = tally_error_last();
+    size_t path;
+    if (rejects_path(r, c->name, &path) ||
+        tally_util__grow((void **)&r->items, &r->cap, r->count + 1, sizeof *r->items))
+        return TALLY_ENOMEM;
+    const char *reason = tally_error__reason();
+    reject *it = &r->items[r->count];
+    it->path = path;
+    it->line = e->line;
+    it->column = e->column;
+    it->code = e->code;
+    it->reason = tally_util__strndup(reason, strlen(reason));
+    it->row = tally_util__strndup(c->data + c->row_start, c->row_end - c->row_start);
+    if (!it->reason || !it->row) {
+        free(it->reason);
+        free(it->row);
+        return TALLY_ENOMEM;
+    }
+    r->count++;
+    return 0;
+}
+
+static void csv_quote(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+TALLY_EXTERN(int) tally_rejects_write_csv(const tally_rejects *r, const char *path)
+{
+    FILE *f = path ? fopen(path, "w") : stdout;
+    if (!f)
+        return tally_error__set_at(TALLY_EIO, path, 0, 0, NULL, 0, "cannot write the rejects");
+    fputs("file,line,column,reason,row\n", f);
+    for (size_t i = 0; r && i < r->count; i++) {
+        const reject *it = &r->items[i];
+        csv_quote(f, r->paths[it->path]);
+        fprintf(f, ",%lu,%lu,", it->line, it->column);
+        csv_quote(f, it->reason);
+        fputc(',', f);
+        csv_quote(f, it->row);
+        fputc('\n', f);
+    }
+    int bad = ferror(f);
+    if (path)
+        bad |= fclose(f) != 0;
+    else
+        bad |= fflush(f) != 0;
+    return bad ? tally_error__set_at(TALLY_EIO, path ? path : "<stdout>", 0, 0, NULL, 0,
+                                     "cannot write the rejects")
+               : 0;
+}
+
+/* ---- records reader ---- */
+
+typedef struct layout {
+    long region, indicator, period, value; /* long format */
+    size_t *wide_indicator;                /* wide: per column, indicator index or TALLY_NONE */
+    size_t nfields;
+} layout;
+
+static int read_header(tally_dataset *ds, tally_csv *c, layout *lay)
+{
+    int rc = tally_csv__next(c);
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        return tally_error__set_at(TALLY_EPARSE, c->name, 1, 1, NULL, 0,
+                                   "empty file; expected a header row region_code,indicator,period,value");
+    lay->nfields = c->nfields;
+    lay->region = tally_csv__find_column(c, "region_code");
+    lay->period = tally_csv__find_column(c, "period");
+    lay->indicator = tally_csv__find_column(c, "indicator");
+    lay->value = tally_csv__find_column(c, "value");
+    lay->wide_indicator = NULL;
+    if (lay->region < 0 || lay->period < 0)
+        return tally_csv__error_at_field(
+            c, 0, TALLY_EPARSE,
+            "header has no '%s' column; expected region_code,indicator,period,value "
+            "(long) or region_code,period,<indicator id>... (wide)",
+            lay->region < 0 ? "region_code" : "period");
+    if (lay->indicator >= 0 && lay->value >= 0)
+        return 0;
+    if (lay->indicator >= 0 || lay->value >= 0)
+        return tally_csv__error_at_field(
+            c, (size_t)(lay->indicator >= 0 ? lay->indicator : lay->value), TALLY_EPARSE,
+            "header has '%s' without '%s'; expected both (long format) or neither (wide)",
+            lay->indicator >= 0 ? "indicator" : "value", lay->indicator >= 0 ? "value" : "indicator");
+    /* Wide: every other column is an indicator id. */
+    lay->wide_indicator = malloc(c->nfields * sizeof *lay->wide_indicator);
+    if (!lay->wide_indicator)
+        return tally_error__set(TALLY_ENOMEM, "out of memory");
+    size_t n_ind = 0;
+    for (size_t i = 0; i < c->nfields; i++) {
+        lay->wide_indicator[i] = TALLY_NONE;
+        if ((long)i == lay->region || (long)i == lay->period)
+            continue;
+        size_t ind;
+        if (tally_definitions_find(ds->d, c->fields[i].ptr, c->fields[i].len, &ind))
+            return tally_csv__error_at_field(
+                c, i, TALLY_ENOTFOUND,
+                "header column '%.*s' is not an indicator id; expected region_code, period "
+                "and indicator ids (wide format) or indicator,value (long format)",
+                (int)c->fields[i].len, c->fields[i].ptr);
+        lay->wide_indicator[i] = ind;
+        n_ind++;
+    }
+    if (!n_ind)
+        return tally_csv__error_at_field(c, c->nfields, TALLY_EPARSE,
+                                         "header has no indicator columns; expected "
+                                         "indicator,value (long) or indicator ids (wide)");
+    return 0;
+}
+
+/* Parses a value cell; 0 with *present, or an error recorded at the field. */
+static int parse_value(const tally_csv *c, size_t f, double *v, int *present)
+{
+    const tally_csv_field *fl = &c->fields[f];
+    if (fl->len == 0) {
+        *present = 0;
+        *v = NAN;
+        return 0;
+    }
+    int rc = tally_util__parse_number(fl->ptr, fl->len, v);
+    if (rc == TALLY_ERANGE)
+        return tally_csv__error_at_field(c, f, TALLY_ERANGE,
+                                         "number '%.*s' is out of range; expected a finite number",
+                                         (int)fl->len, fl->ptr);
+    if (rc == TALLY_ENOMEM)
+        return tally_error__set(TALLY_ENOMEM, "out of memory");
+    if (rc)
+        return tally_csv__error_at_field(
+            c, f, TALLY_EPARSE,
+            "bad number '%.*s'; expected a decimal number like 12, -3.5 or 1e6, or an empty cell",
+            (int)fl->len, fl->ptr);
+    *present = 1;
+    return 0;
+}
+
+static int duplicate(const tally_csv *c, size_t f, const tally_dataset *ds, size_t node,
+                     size_t ind, int32_t key)
+{
+    char per[TALLY_PERIOD_TEXT_MAX];
+    tally_period__format(key, per);
+    return tally_csv__error_at_field(
+        c, f, TALLY_EEXIST,
+        "duplicate record for region %s, indicator %s, period %s; each is given once",
+        tally_hierarchy_code(ds->h, node), tally_definitions_id(ds->d, ind), per);
+}
+
+/* Reads one data row; 0 accepted, else an error recorded. */
+static int read_row(tally_dataset *ds, const tally_csv *c, const layout *lay)
+{
+    if (c->nfields != lay->nfields)
+        return tally_csv__error_at_field(c, c->nfields < lay->nfields ? c->nfields : lay->nfields,
+                                         TALLY_EPARSE,
+                                         "row has %zu fields; expected %zu as in the header",
+                                         c->nfields, lay->nfields);
+    const tally_csv_field *rf = &c->fields[lay->region];
+    size_t node;
+    if (tally_hierarchy_find(ds->h, rf->ptr, rf->len, &node))
+        return tally_csv__error_at_field(c, (size_t)lay->region, TALLY_ENOTFOUND,
+                                         "unknown region code '%.*s'; expected a code of the hierarchy",
+                                         (int)rf->len, rf->ptr);
+    const tally_csv_field *pf = &c->fields[lay->period];
+    int32_t key;
+    if (tally_period__parse(pf->ptr, pf->len, &key))
+        return tally_csv__error_at_field(c, (size_t)lay->period, TALLY_EPARSE,
+                                         "bad period '%.*s'; expected YYYY-MM, YYYY-Qn or YYYY",
+                                         (int)pf->len, pf->ptr);
+    if (!lay->wide_indicator) {
+        const tally_csv_field *inf = &c->fields[lay->indicator];
+        size_t ind;
+        if (tally_definitions_find(ds->d, inf->ptr, inf->len, &ind))
+            return tally_csv__error_at_field(c, (size_t)lay->indicator, TALLY_ENOTFOUND,
+                                             "unknown indicator '%.*s'; expected an id from the definitions",
+                                             (int)inf->len, inf->ptr);
+        double v;
+        int present, rc = parse_value(c, (size_t)lay->value, &v, &present);
+        if (rc)
+            return rc;
+        rc = store(ds, node, ind, key, v, present);
+        if (rc == TALLY_EEXIST)
+            return duplicate(c, (size_t)lay->region, ds, node, ind, key);
+        if (rc)
+            return tally_error__set(rc, "out of memory storing a value");
+        return 0;
+    }
+    /* Wide: validate every cell first so a bad row stores nothing. */
+    for (size_t f = 0; f < c->nfields; f++) {
+        if (lay->wide_indicator[f] == TALLY_NONE)
+            continue;
+        double v;
+        int present, rc = parse_value(c, f, &v, &present);
+        if (rc)
+            return rc;
+        const tally_column *col = tally_dataset__find_column(ds, lay->wide_indicator[f], key);
+        if (col && tally_bit__get(col->seen, node))
+            return duplicate(c, f, ds, node, lay->wide_indicator[f], key);
+    }
+    for (size_t f = 0; f < c->nfields; f++) {
+        if (lay->wide_indicator[f] == TALLY_NONE)
+            continue;
+        double v;
+        int present;
+        parse_value(c, f, &v, &present);
+        int rc = store(ds, node, lay->wide_indicator[f], key, v, present);
+        if (rc)
+            return tally_error__set(rc, "out of memory storing a value");
+    }
+    return 0;
+}
+
+TALLY_EXTERN(int) tally_dataset_read_buffer(tally_dataset *ds, const char *data, size_t size,
+                                            const char *name, const tally_read_options *opts,
+                                            tally_rejects *rejects, tally_read_stats *stats)
+{
+    tally_read_options defaults = TALLY_READ_OPTIONS_INIT;
+    if (!opts)
+        opts = &defaults;
+    tally_read_stats st = { 0, 0, 0 };
+    if (stats)
+        *stats = st;
+    if (!ds || (!data && size))
+        return tally_error__set(TALLY_EINVAL, "tally_dataset_read_buffer: NULL argument");
+    int collect = opts->on_error == TALLY_ON_ERROR_COLLECT;
+    if (collect && !rejects)
+        return tally_error__set(TALLY_EINVAL,
+                                "collecting rejected rows needs a tally_rejects list");
+
+    tally_csv c;
+    tally_csv__init(&c, data, size, name);
+    layout lay = { -1, -1, -1, -1, NULL, 0 };
+    int rc = read_header(ds, &c, &lay);
+    if (rc) {
+        free(lay.wide_indicator);
+        tally_csv__fini(&c);
+        return rc;
+    }
+    for (;;) {
+        int r = tally_csv__next(&c);
+        if (r == 0)
+            break;
+        if (r == TALLY_ENOMEM) {
+            rc = r;
+            break;
+        }
+        st.rows_read++;
+        if (r > 0)
+            r = read_row(ds, &c, &lay);
+        if (r == 0) {
+            st.rows_accepted++;
+            continue;
+        }
+        if (r == TALLY_ENOMEM) {
+            st.rows_read--;
+            rc = r;
+            break;
+        }
+        st.rows_rejected++;
+        if (rejects && rejects_add(rejects, &c)) {
+            rc = tally_error__set(TALLY_ENOMEM, "out of memory collecting rejected rows");
+            break;
+        }
+        if (!collect) {
+            rc = r;
+            break;
+        }
+    }
+    free(lay.wide_indicator);
+    tally_csv__fini(&c);
+    if (stats)
+        *stats = st;
+    return rc;
+}
+
+TALLY_EXTERN(int) tally_dataset_read_file(tally_dataset *ds, const char *path,
+                                          const tally_read_options *opts,
+                                          tally_rejects *rejects, tally_read_stats *stats)
+{
+    if (stats)
+        memset(stats, 0, sizeof *stats);
+    if (!ds || !path)
+        return tally_error__set(TALLY_EINVAL, "tally_dataset_read_file: NULL argument");
+    tally_mapped m;
+    int rc = tally_util__map_file(&m, path);
+    if (rc)
+        return rc;
+    rc = tally_dataset_read_buffer(ds, m.data, m.size, path, opts, rejects, stats);
+    tally_util__unmap(&m);
+    return rc;
+}

@@ -1,0 +1,37 @@
+/* Internal: the dataset's columns, for the rollup and the checks. */
+#ifndef TALLY_LIB_DATASET_H
+#define TALLY_LIB_DATASET_H
+
+#include <stdint.h>
+
+#include "tally/dataset.h"
+
+/* One reported column: an indicator at a period (as filed), over all nodes.
+ * `valid` has a bit per node set where a value was filed; `seen` also where
+ * an empty cell was filed (so a second row for the same cell is a
+ * duplicate). Values are NaN where not valid. */
+typedef struct tally_column {
+    size_t indicator;
+    int32_t period;
+    double *values;
+    uint64_t *valid;
+    uint64_t *seen;
+} tally_column;
+
+size_t tally_dataset__column_count(const tally_dataset *ds);
+const tally_column *tally_dataset__column(const tally_dataset *ds, size_t i);
+/* The column of an indicator at a period key, or NULL. */
+const tally_column *tally_dataset__find_column(const tally_dataset *ds, size_t indicator,
+                                               int32_t period);
+
+static inline int tally_bit__get(const uint64_t *bits, size_t i)
+{
+    return (int)((bits[i >> 6] >> (i & 63)) & 1);
+}
+static inline void tally_bit__set(uint64_t *bits, size_t i)
+{
+    bits[i >> 6] |= (uint64_t)1 << (i & 63);
+}
+static inline size_t tally_bit__words(size_t n) { return (n + 63) / 64; }
+
+#endif

@@ -1,0 +1,29 @@
+/* Internal: setting the calling thread's last error. */
+#ifndef TALLY_LIB_ERROR_H
+#define TALLY_LIB_ERROR_H
+
+#include <stddef.h>
+
+#include "tally/error.h"
+
+#if defined(__GNUC__)
+#define TALLY_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define TALLY_PRINTF(f, a)
+#endif
+
+/* Records an error without a location; message is "what is wrong; what was
+ * expected". Returns `code` so callers can `return tally_error__set(...)`. */
+int tally_error__set(int code, const char *fmt, ...) TALLY_PRINTF(2, 3);
+
+/* Records an input error at path:line:col with the offending text (`text`,
+ * `text_len` bytes, may be NULL; shortened to a few dozen characters).
+ * The message becomes "path:line:col: <fmt...>". line/col 0 are left out. */
+int tally_error__set_at(int code, const char *path, unsigned long line, unsigned long column,
+                        const char *text, size_t text_len, const char *fmt, ...)
+    TALLY_PRINTF(7, 8);
+
+/* The reason part of the last error's message (after "path:line:col: "). */
+const char *tally_error__reason(void);
+
+#endif

@@ -1,0 +1,1140 @@
+/* Administrative hierarchies: reading a hierarchy CSV, laying the nodes out
+ * in pre-order, and finding nodes by code.
+ *
+ * Loading works on arrays indexed by row (file order), in steps:
+ * 1. one pass over the CSV checks each row, copies its code and name into
+ *    a single arena and finds its level (nothing is allocated per row);
+ * 2. the codes go into the lookup tables in bulk, in file order, so a
+ *    duplicate is reported at the row that repeats a code;
+ * 3. parents are linked (from `parent_code`, or derived from 12-digit codes
+ *    now that every code is known: the nearest existing ancestor may come
+ *    later in the file);
+ * 4. the pre-order: when the file already is in pre-order (tables sorted by
+ *    code are) one check confirms it; otherwise a depth-first walk from the
+ *    roots computes it, and rows it does not reach are on, or hang from, a
+ *    cycle of parents. Levels are then checked, and the arrays permuted into
+ *    pre-order where needed.
+ * Checks after step 1 find the row's cells by reading the input again (see
+ * error_at_row), so errors name the same line and column as parse errors.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "tally/hierarchy.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csv.h"
+#include "error.h"
+#include "tally/error.h"
+#include "util.h"
+
+/* A key is stored as code + 1 so that zeroed memory (calloc) means "free";
+ * codes are below 10^12, so the increment never overflows. Key and node
+ * sit together: a lookup touches one cache line. */
+struct num_slot {
+    uint64_t key;
+    size_t node;
+};
+
+struct tally_hierarchy {
+    size_t n;
+    size_t *parent;      /* pre-order index of the parent, TALLY_NONE for roots */
+    size_t *subtree_end; /* one past the last node of the subtree */
+    int *level;
+    unsigned long *line;
+    size_t *code_off; /* offsets into arena of NUL-terminated strings */
+    size_t *name_off;
+    char *arena;
+    size_t arena_len, arena_cap;
+
+    /* 12-digit codes: open addressing, linear probing. */
+    struct num_slot *num_slots;
+    size_t num_cap, num_count;
+
+    /* Other codes: node index + 1 (0 = free), compared through the arena. */
+    size_t *str_slots;
+    size_t str_cap, str_count;
+
+    /* One block: level_count pointers, level_count lengths, then the text. */
+    char **level_names;
+    size_t *level_lens;
+    size_t level_count;
+};
+
+static const char *const default_levels[] = { "province", "city", "county", "town", "village" };
+
+/* Divisors that cut a 12-digit code after 2, 4, 6, 9 and 12 digits. */
+static const uint64_t segment_div[5] = { 10000000000ULL, 100000000ULL, 1000000ULL, 1000ULL, 1ULL };
+
+/* Index (0..4) of the last non-zero segment of a 12-digit code: its level
+ * in the 2+2+2+3+3 layout (all-zero codes count as provinces). */
+static int code_segment(uint64_t v)
+{
+    if (v % 1000ULL)
+        return 4;
+    if (v % 1000000ULL)
+        return 3;
+    if (v % 100000000ULL)
+        return 2;
+    if (v % 10000000000ULL)
+        return 1;
+    return 0;
+}
+
+/* ---- lookup tables ------------------------------------------------------ */
+
+/* The smallest power of two that holds `count` keys at load <= 0.5. */
+static size_t table_size(size_t count)
+{
+    size_t cap = 64;
+    while (cap / 2 < count && cap <= SIZE_MAX / 4)
+        cap *= 2;
+    return cap;
+}
+
+static int num_resize(tally_hierarchy *h, size_t cap)
+{
+    struct num_slot *slots = calloc(cap, sizeof *slots);
+    if (!slots)
+        return TALLY_ENOMEM;
+    size_t mask = cap - 1;
+    for (size_t i = 0; i < h->num_cap; i++) {
+        uint64_t k = h->num_slots[i].key;
+        if (!k)
+            continue;
+        size_t j = (size_t)tally_util__hash_u64(k - 1) & mask;
+        while (slots[j].key)
+            j = (j + 1) & mask;
+        slots[j] = h->num_slots[i];
+    }
+    free(h->num_slots);
+    h->num_slots = slots;
+    h->num_cap = cap;
+    return 0;
+}
+
+static size_t num_find(const tally_hierarchy *h, uint64_t code)
+{
+    if (!h->num_cap)
+        return TALLY_NONE;
+    size_t mask = h->num_cap - 1;
+    size_t j = (size_t)tally_util__hash_u64(code) & mask;
+    for (;;) {
+        uint64_t k = h->num_slots[j].key;
+        if (!k)
+            return TALLY_NONE;
+        if (k == code + 1)
+            return h->num_slots[j].node;
+        j = (j + 1) & mask;
+    }
+}
+
+/* Inserts code -> idx (hash: tally_util__hash_u64(code)); returns the
+ * existing node when the code is already there (and inserts nothing),
+ * TALLY_NONE when inserted, or sets *err. */
+static size_t num_insert(tally_hierarchy *h, uint64_t code, uint64_t hash, size_t idx, int *err)
+{
+    if ((h->num_count + 1) * 2 > h->num_cap) {
+        size_t cap = h->num_cap ? h->num_cap * 2 : 64;
+        if (cap > SIZE_MAX / 2 / sizeof(struct num_slot) || num_resize(h, cap)) {
+            *err = TALLY_ENOMEM;
+            return TALLY_NONE;
+        }
+    }
+    size_t mask = h->num_cap - 1;
+    size_t j = (size_t)hash & mask;
+    for (;;) {
+        uint64_t k = h->num_slots[j].key;
+        if (!k)
+            break;
+        if (k == code + 1)
+            return h->num_slots[j].node;
+        j = (j + 1) & mask;
+    }
+    h->num_slots[j].key = code + 1;
+    h->num_slots[j].node = idx;
+    h->num_count++;
+    return TALLY_NONE;
+}
+
+/* 1 when node idx's code is exactly the len bytes at s. Stops at the
+ * stored string's NUL, so it never reads past it. */
+static int code_equals(const tally_hierarchy *h, size_t idx, const char *s, size_t len)
+{
+    const char *c = h->arena + h->code_off[idx];
+    for (size_t i = 0; i < len; i++)
+        if (c[i] == '\0' || c[i] != s[i])
+            return 0;
+    return c[len] == '\0';
+}
+
+static int str_resize(tally_hierarchy *h, size_t cap)
+{
+    size_t *slots = calloc(cap, sizeof *slots);
+    if (!slots)
+        return TALLY_ENOMEM;
+    size_t mask = cap - 1;
+    for (size_t i = 0; i < h->str_cap; i++) {
+        size_t v = h->str_slots[i];
+        if (!v)
+            continue;
+        const char *c = h->arena + h->code_off[v - 1];
+        size_t j = (size_t)tally_util__hash_bytes(c, strlen(c)) & mask;
+        while (slots[j])
+            j = (j + 1) & mask;
+        slots[j] = v;
+    }
+    free(h->str_slots);
+    h->str_slots = slots;
+    h->str_cap = cap;
+    return 0;
+}
+
+static size_t str_find(const tally_hierarchy *h, const char *s, size_t len)
+{
+    if (!h->str_cap)
+        return TALLY_NONE;
+    size_t mask = h->str_cap - 1;
+    size_t j = (size_t)tally_util__hash_bytes(s, len) & mask;
+    for (;;) {
+        size_t v = h->str_slots[j];
+        if (!v)
+            return TALLY_NONE;
+        if (code_equals(h, v - 1, s, len))
+            return v - 1;
+        j = (j + 1) & mask;
+    }
+}
+
+/* Same contract as num_insert (hash: tally_util__hash_bytes(s, len)); node
+ * idx's code must already be in the arena (the table compares and rehashes
+ * through it). */
+static size_t str_insert(tally_hierarchy *h, const char *s, size_t len, uint64_t hash,
+                         size_t idx, int *err)
+{
+    if ((h->str_count + 1) * 2 > h->str_cap) {
+        size_t cap = h->str_cap ? h->str_cap * 2 : 64;
+        if (cap > SIZE_MAX / 16 || str_resize(h, cap)) {
+            *err = TALLY_ENOMEM;
+            return TALLY_NONE;
+        }
+    }
+    size_t mask = h->str_cap - 1;
+    size_t j = (size_t)hash & mask;
+    for (;;) {
+        size_t v = h->str_slots[j];
+        if (!v)
+            break;
+        if (code_equals(h, v - 1, s, len))
+            return v - 1;
+        j = (j + 1) & mask;
+    }
+    h->str_slots[j] = idx + 1;
+    h->str_count++;
+    return TALLY_NONE;
+}
+
+static size_t find_code(const tally_hierarchy *h, const char *s, size_t len)
+{
+    uint64_t v;
+    if (tally_util__code12(s, len, &v))
+        return num_find(h, v);
+    return str_find(h, s, len);
+}
+
+/* Bytes of s worth printing in a message: at most 64, cut on a UTF-8
+ * character boundary. */
+static int shown(const char *s, size_t len)
+{
+    if (len <= 64)
+        return (int)len;
+    size_t n = 64;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    return (int)n;
+}
+
+/* ---- level names ---------------------------------------------------------- */
+
+static int copy_levels(tally_hierarchy *h, const tally_hierarchy_options *opts)
+{
+    const char *const *names = default_levels;
+    size_t count = sizeof default_levels / sizeof default_levels[0];
+    if (opts) {
+        if (opts->version == 0 || opts->version > TALLY_HIERARCHY_OPTIONS_VERSION)
+            return tally_error__set(TALLY_EINVAL,
+                                    "unsupported hierarchy options version %u; expected %d "
+                                    "(start from TALLY_HIERARCHY_OPTIONS_INIT)",
+                                    opts->version, TALLY_HIERARCHY_OPTIONS_VERSION);
+        if (opts->level_names) {
+            names = opts->level_names;
+            count = opts->level_count;
+            if (count == 0 || count > INT_MAX)
+                return tally_error__set(TALLY_EINVAL,
+                                        "%zu level names given; expected at least one",
+                                        count);
+        } else if (opts->level_count) {
+            return tally_error__set(TALLY_EINVAL,
+                                    "level_count is %zu but level_names is NULL; expected "
+                                    "both or neither", opts->level_count);
+        }
+    }
+    size_t text = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (!names[i] || !names[i][0])
+            return tally_error__set(TALLY_EINVAL, "level name %zu is %s; expected a name",
+                                    i + 1, names[i] ? "empty" : "NULL");
+        size_t len = strlen(names[i]);
+        if (!tally_util__utf8_valid(names[i], len))
+            return tally_error__set(TALLY_EINVAL, "level name %zu is not valid UTF-8", i + 1);
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(names[k], names[i]) == 0)
+                return tally_error__set(TALLY_EINVAL,
+                                        "level name '%s' is given twice; expected distinct "
+                                        "names", names[i]);
+        text += len + 1;
+    }
+    size_t head = count * (sizeof(char *) + sizeof(size_t));
+    char *block = malloc(head + text);
+    if (!block)
+        return tally_error__set(TALLY_ENOMEM, "out of memory");
+    h->level_names = (char **)(void *)block;
+    h->level_lens = (size_t *)(void *)(block + count * sizeof(char *));
+    char *p = block + head;
+    for (size_t i = 0; i < count; i++) {
+        size_t len = strlen(names[i]);
+        memcpy(p, names[i], len + 1);
+        h->level_names[i] = p;
+        h->level_lens[i] = len;
+        p += len + 1;
+    }
+    h->level_count = count;
+    return 0;
+}
+
+/* "province, city, ..." for messages, shortened to fit. */
+static void level_list(const tally_hierarchy *h, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < h->level_count; i++) {
+        int n = snprintf(buf + used, size - used, "%s%s", i ? ", " : "", h->level_names[i]);
+        if (n < 0 || (size_t)n >= size - used) {
+            if (size >= 4)
+                memcpy(buf + size - 4, "...", 4);
+            return;
+        }
+        used += (size_t)n;
+    }
+}
+
+static int level_of(const tally_hierarchy *h, const char *s, size_t len)
+{
+    for (size_t i = 0; i < h->level_count; i++)
+        if (h->level_lens[i] == len && memcmp(h->level_names[i], s, len) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* ---- loading -------------------------------------------------------------- */
+
+#if defined(__GNUC__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+
+/* loader.pref: how a row names its parent until the codes are indexed. */
+#define PREF_ROOT 0                 /* empty parent_code */
+#define PREF_TEXT (1ULL << 63)      /* | offset of the code in loader.pbuf */
+                                    /* else: 12-digit code + 1 */
+
+typedef struct loader {
+    tally_hierarchy *h;
+    const char *data;
+    size_t size;
+    tally_csv csv;
+    size_t ncols;
+    long col_code, col_name, col_level, col_parent;
+    int code_levels;   /* 12-digit codes give their level (no level column) */
+    size_t cap;        /* rows the per-row arrays hold */
+    size_t numeric;    /* rows with 12-digit codes */
+    size_t indexed;    /* rows whose codes are in the tables */
+    size_t *fparent;   /* parent row or TALLY_NONE, once linked */
+    uint64_t *pref;    /* with a parent_code column (see PREF_*) */
+    char *pbuf;        /* parent codes that are not 12-digit, NUL-terminated */
+    size_t pbuf_len, pbuf_cap;
+} loader;
+
+/* Sets the last error at field `field` of row r (-1: the row's line only).
+ * Checks that run after the last row find the row's cells by reading the
+ * input again up to it: that costs a pass over the input, on errors only,
+ * and saves keeping every row's offset. */
+static int error_at_row(const loader *L, size_t r, long field, int code, const char *fmt, ...)
+    TALLY_PRINTF(5, 6);
+
+static int error_at_row(const loader *L, size_t r, long field, int code, const char *fmt, ...)
+{
+    char reason[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    tally_csv c;
+    tally_csv__init(&c, L->data, L->size, L->csv.name);
+    int found = 0;
+    /* The header, then rows 0..r: all were read without error before. */
+    for (size_t k = 0; k <= r + 1 && field >= 0; k++) {
+        if (tally_csv__next(&c) != 1)
+            break;
+        if (k == r + 1)
+            found = c.line == L->h->line[r] && (size_t)field <= c.nfields;
+    }
+    if (found)
+        tally_csv__error_at_field(&c, (size_t)field, code, "%s", reason);
+    else
+        tally_error__set_at(code, L->csv.name, L->h->line[r], 0, NULL, 0, "%s", reason);
+    tally_csv__fini(&c);
+    return code;
+}
+
+static int resize_array(void **p, size_t n, size_t size)
+{
+    void *np = realloc(*p, n * size);
+    if (!np)
+        return TALLY_ENOMEM;
+    *p = np;
+    return 0;
+}
+
+static int ensure_rows(loader *L, size_t need)
+{
+    if (need <= L->cap)
+        return 0;
+    size_t cap = L->cap ? L->cap : 16;
+    while (cap < need) {
+        if (cap > SIZE_MAX / 2 / sizeof(size_t))
+            return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
+        cap *= 2;
+    }
+    tally_hierarchy *h = L->h;
+    /* Each array keeps its old block when one realloc fails; L->cap only
+     * moves once they all have the new size. */
+    if (resize_array((void **)&h->line, cap, sizeof *h->line) ||
+        resize_array((void **)&h->level, cap, sizeof *h->level) ||
+        resize_array((void **)&h->code_off, cap, sizeof *h->code_off) ||
+        resize_array((void **)&h->name_off, cap, sizeof *h->name_off) ||
+        resize_array((void **)&L->fparent, cap, sizeof *L->fparent) ||
+        (L->col_parent >= 0 && resize_array((void **)&L->pref, cap, sizeof *L->pref)))
+        return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
+    L->cap = cap;
+    return 0;
+}
+
+static int read_header(loader *L)
+{
+    tally_csv *c = &L->csv;
+    int rc = tally_csv__next(c);
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        return tally_error__set_at(TALLY_EPARSE, c->name, 1, 1, NULL, 0,
+                                   "no header row; expected a header naming the columns "
+                                   "code and name (and optionally level, parent_code)");
+    static const char *const known[4] = { "code", "name", "level", "parent_code" };
+    long *cols[4] = { &L->col_code, &L->col_name, &L->col_level, &L->col_parent };
+    for (int k = 0; k < 4; k++)
+        *cols[k] = -1;
+    for (size_t i = 0; i < c->nfields; i++) {
+        for (int k = 0; k < 4; k++) {
+            size_t len = strlen(known[k]);
+            if (c->fields[i].len != len || memcmp(c->fields[i].ptr, known[k], len) != 0)
+                continue;
+            if (*cols[k] >= 0)
+                return tally_csv__error_at_field(c, i, TALLY_EPARSE,
+                                                 "column '%s' is named twice in the header "
+                                                 "(fields %ld and %zu); expected it once",
+                                                 known[k], *cols[k] + 1, i + 1);
+            *cols[k] = (long)i;
+        }
+    }
+    for (int k = 0; k < 2; k++)
+        if (*cols[k] < 0)
+            return tally_error__set_at(TALLY_EPARSE, c->name, c->line, 1, c->data + c->row_start,
+                                       c->row_end - c->row_start,
+                                       "the header has no '%s' column; expected a header naming "
+                                       "the columns code and name (and optionally level, "
+                                       "parent_code)",
+                                       known[k]);
+    L->ncols = c->nfields;
+    L->code_levels = L->col_level < 0 && L->h->level_count >= 5;
+    return 0;
+}
+
+/* Text cells must be UTF-8 without NUL bytes (they become C strings). */
+static int check_text(const tally_csv *c, long field, const char *what)
+{
+    const tally_csv_field *f = &c->fields[field];
+    if (memchr(f->ptr, '\0', f->len))
+        return tally_csv__error_at_field(c, (size_t)field, TALLY_EPARSE,
+                                         "%s contains a NUL byte; expected text", what);
+    if (!tally_util__utf8_valid(f->ptr, f->len))
+        return tally_csv__error_at_field(c, (size_t)field, TALLY_EPARSE,
+                                         "%s is not valid UTF-8; expected UTF-8 text "
+                                         "(convert GB18030 files first)", what);
+    return 0;
+}
+
+/* Reads one row into the per-row arrays and the arena. Codes are indexed
+ * later, in bulk (index_rows). */
+static int read_row(loader *L)
+{
+    tally_csv *c = &L->csv;
+    tally_hierarchy *h = L->h;
+    if (c->nfields != L->ncols)
+        return tally_csv__error_at_field(c, c->nfields < L->ncols ? c->nfields : L->ncols,
+                                         TALLY_EPARSE,
+                                         "the row has %zu fields; expected %zu as in the header",
+                                         c->nfields, L->ncols);
+    const tally_csv_field *code = &c->fields[L->col_code];
+    const tally_csv_field *name = &c->fields[L->col_name];
+    int rc;
+    if (code->len == 0)
+        return tally_csv__error_at_field(c, (size_t)L->col_code, TALLY_EPARSE,
+                                         "empty code; expected a region code");
+    uint64_t key = 0;
+    int numeric = tally_util__code12(code->ptr, code->len, &key);
+    if (!numeric) {
+        if ((rc = check_text(c, L->col_code, "the code")))
+            return rc;
+        if (L->col_parent < 0)
+            return tally_csv__error_at_field(
+                c, (size_t)L->col_code, TALLY_EINVAL,
+                "code '%.*s' is not a 12-digit division code, so its parent cannot be "
+                "derived; expected 12 digits, or a parent_code column",
+                shown(code->ptr, code->len), code->ptr);
+    }
+    if ((rc = check_text(c, L->col_name, "the name")))
+        return rc;
+
+    int level = -1; /* -1: the node's depth, known once the tree is */
+    if (L->col_level >= 0) {
+        const tally_csv_field *lv = &c->fields[L->col_level];
+        level = level_of(h, lv->ptr, lv->len);
+        if (level < 0) {
+            char list[512];
+            level_list(h, list, sizeof list);
+            return tally_csv__error_at_field(c, (size_t)L->col_level, TALLY_ENOTFOUND,
+                                             "unknown level '%.*s'; expected one of %s",
+                                             shown(lv->ptr, lv->len), lv->ptr, list);
+        }
+    } else if (numeric && L->code_levels) {
+        level = code_segment(key);
+    }
+
+    uint64_t pref = PREF_ROOT;
+    if (L->col_parent >= 0 && c->fields[L->col_parent].len) {
+        const tally_csv_field *pf = &c->fields[L->col_parent];
+        uint64_t pkey;
+        if (tally_util__code12(pf->ptr, pf->len, &pkey)) {
+            pref = pkey + 1;
+        } else {
+            if ((rc = check_text(c, L->col_parent, "the parent code")))
+                return rc;
+            size_t pneed = L->pbuf_len + pf->len + 1;
+            if (pneed < L->pbuf_len || tally_util__grow((void **)&L->pbuf, &L->pbuf_cap, pneed, 1))
+                return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", c->name);
+            memcpy(L->pbuf + L->pbuf_len, pf->ptr, pf->len);
+            L->pbuf[L->pbuf_len + pf->len] = '\0';
+            pref = PREF_TEXT | (uint64_t)L->pbuf_len;
+            L->pbuf_len = pneed;
+        }
+    }
+
+    size_t r = h->n;
+    if ((rc = ensure_rows(L, r + 1)))
+        return rc;
+    size_t need = h->arena_len + code->len + name->len + 2;
+    if (need < h->arena_len ||
+        tally_util__grow((void **)&h->arena, &h->arena_cap, need, 1))
+        return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", c->name);
+    size_t off = h->arena_len;
+    memcpy(h->arena + off, code->ptr, code->len);
+    h->arena[off + code->len] = '\0';
+    memcpy(h->arena + off + code->len + 1, name->ptr, name->len);
+    h->arena[off + code->len + 1 + name->len] = '\0';
+    h->arena_len = need;
+    h->code_off[r] = off;
+    h->name_off[r] = off + code->len + 1;
+    h->line[r] = c->line;
+    h->level[r] = level;
+    if (L->pref)
+        L->pref[r] = pref;
+    L->numeric += (size_t)numeric;
+    h->n = r + 1;
+    return 0;
+}
+
+/* A row's code, ready for the tables. */
+typedef struct hashed_code {
+    uint64_t key; /* the 12-digit value when numeric */
+    uint64_t hash;
+    int numeric;
+} hashed_code;
+
+static hashed_code hash_row(const tally_hierarchy *h, size_t r)
+{
+    hashed_code e;
+    const char *s = h->arena + h->code_off[r];
+    size_t len = h->name_off[r] - h->code_off[r] - 1;
+    e.key = 0;
+    e.numeric = tally_util__code12(s, len, &e.key);
+    e.hash = e.numeric ? tally_util__hash_u64(e.key) : tally_util__hash_bytes(s, len);
+    return e;
+}
+
+static void prefetch_slot(const tally_hierarchy *h, const hashed_code *e)
+{
+    if (e->numeric)
+        PREFETCH(&h->num_slots[(size_t)e->hash & (h->num_cap - 1)]);
+    else
+        PREFETCH(&h->str_slots[(size_t)e->hash & (h->str_cap - 1)]);
+}
+
+/* Puts the codes of rows [L->indexed, h->n) into the lookup tables, in file
+ * order, so a duplicate is reported at the row that repeats a code.
+ *
+ * Why in bulk rather than row by row: in a large table every insert is a
+ * cache miss. Sized once and walked with the slots of the next rows
+ * prefetched, the misses overlap instead of queueing. */
+static int index_rows(loader *L)
+{
+    enum { AHEAD = 16 };
+    tally_hierarchy *h = L->h;
+    size_t from = L->indexed, to = h->n;
+    size_t text = to - L->numeric;
+    if ((L->numeric && table_size(L->numeric) > h->num_cap &&
+         num_resize(h, table_size(L->numeric))) ||
+        (text && table_size(text) > h->str_cap && str_resize(h, table_size(text))))
+        return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
+
+    hashed_code ring[AHEAD];
+    for (size_t r = from; r < to && r < from + AHEAD; r++) {
+        ring[r % AHEAD] = hash_row(h, r);
+        prefetch_slot(h, &ring[r % AHEAD]);
+    }
+    for (size_t r = from; r < to; r++) {
+        hashed_code e = ring[r % AHEAD];
+        if (r + AHEAD < to) {
+            ring[r % AHEAD] = hash_row(h, r + AHEAD);
+            prefetch_slot(h, &ring[r % AHEAD]);
+        }
+        int err = 0;
+        const char *code = h->arena + h->code_off[r];
+        size_t first = e.numeric ? num_insert(h, e.key, e.hash, r, &err)
+                                 : str_insert(h, code, strlen(code), e.hash, r, &err);
+        if (err)
+            return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
+        if (first != TALLY_NONE)
+            return error_at_row(L, r, L->col_code, TALLY_EEXIST,
+                                "duplicate code '%.*s'; first given on line %lu",
+                                shown(code, strlen(code)), code, h->line[first]);
+        L->indexed = r + 1;
+    }
+    return 0;
+}
+
+static int resolve_parents(loader *L)
+{
+    tally_hierarchy *h = L->h;
+    if (L->col_parent >= 0) {
+        /* Parents mostly come just before their children: their slots are
+         * still in cache, and runs of siblings ask for the same one. */
+        size_t last_p = TALLY_NONE;
+        uint64_t last_ref = PREF_ROOT;
+        for (size_t r = 0; r < h->n; r++) {
+            uint64_t ref = L->pref[r];
+            size_t p;
+            if (ref == PREF_ROOT) {
+                p = TALLY_NONE;
+            } else if (ref == last_ref) {
+                p = last_p;
+            } else if (ref & PREF_TEXT) {
+                const char *t = L->pbuf + (size_t)(ref & ~PREF_TEXT);
+                size_t len = strlen(t);
+                p = str_find(h, t, len);
+                if (p == TALLY_NONE)
+                    return error_at_row(L, r, L->col_parent, TALLY_ENOTFOUND,
+                                        "unknown parent code '%.*s'; expected the code of a "
+                                        "row in this file, or an empty cell for a root",
+                                        shown(t, len), t);
+            } else {
+                p = num_find(h, ref - 1);
+                if (p == TALLY_NONE)
+                    return error_at_row(L, r, L->col_parent, TALLY_ENOTFOUND,
+                                        "unknown parent code '%012llu'; expected the code of a "
+                                        "row in this file, or an empty cell for a root",
+                                        (unsigned long long)(ref - 1));
+            }
+            last_ref = ref;
+            last_p = p;
+            L->fparent[r] = p;
+        }
+        return 0;
+    }
+    /* Derived parents: the nearest existing ancestor by code, trying the
+     * code cut after 9, 6, 4 and 2 digits. Only cuts shorter than the
+     * code's own significant digits are ancestors (a cut that leaves the
+     * code unchanged is the node itself, as with 东莞市 441900000000 cut
+     * after 6 digits); missing levels are skipped. */
+    for (size_t r = 0; r < h->n; r++) {
+        uint64_t v = 0;
+        tally_util__code12(h->arena + h->code_off[r], 12, &v);
+        size_t p = TALLY_NONE;
+        for (int s = code_segment(v) - 1; s >= 0 && p == TALLY_NONE; s--)
+            p = num_find(h, v - v % segment_div[s]);
+        L->fparent[r] = p;
+    }
+    return 0;
+}
+
+/* 1 when the rows already are in pre-order with children in file order,
+ * as in tables sorted by code: every row's parent is the row before it or
+ * one of that row's ancestors. Fills depth[] (by row) as it goes. O(n):
+ * each walk up passes only rows whose subtree is finished. */
+static int rows_in_preorder(const loader *L, size_t *depth)
+{
+    const size_t *fp = L->fparent;
+    for (size_t r = 0; r < L->h->n; r++) {
+        size_t p = fp[r];
+        if (p == TALLY_NONE) {
+            depth[r] = 0;
+            continue;
+        }
+        if (r == 0)
+            return 0;
+        size_t q = r - 1;
+        while (q != p && q != TALLY_NONE)
+            q = fp[q];
+        if (q != p)
+            return 0;
+        depth[r] = depth[p] + 1;
+    }
+    return 1;
+}
+
+/* Reports the cycle that row u (unreachable from every root) leads to.
+ * mark[] is scratch (n entries). */
+static int report_cycle(const loader *L, size_t u, size_t *mark)
+{
+    const tally_hierarchy *h = L->h;
+    const size_t *fp = L->fparent;
+    /* u's chain of parents never reaches a root (else u would have been
+     * reached), so it runs into a cycle: the first node seen twice. */
+    for (size_t i = 0; i < h->n; i++)
+        mark[i] = 0;
+    size_t x = u;
+    while (!mark[x] && fp[x] != TALLY_NONE) {
+        mark[x] = 1;
+        x = fp[x];
+    }
+    /* Report at the cycle's first row in the file, so the message does not
+     * depend on where the walk entered the cycle. */
+    size_t first = x;
+    size_t y = x;
+    do {
+        if (y < first)
+            first = y;
+        y = fp[y];
+    } while (y != x && y != TALLY_NONE);
+
+    char list[512];
+    size_t used = 0;
+    int count = 0;
+    y = first;
+    do {
+        const char *code = h->arena + h->code_off[y];
+        int n = snprintf(list + used, sizeof list - used, "%s%.*s", count ? " -> " : "",
+                         shown(code, strlen(code)), code);
+        if (n < 0 || (size_t)n >= sizeof list - used)
+            break;
+        used += (size_t)n;
+        y = fp[y];
+        count++;
+    } while (y != first && y != TALLY_NONE && count < 6);
+    if (y == first) {
+        const char *code = h->arena + h->code_off[first];
+        snprintf(list + used, sizeof list - used, " -> %.*s", shown(code, strlen(code)), code);
+    } else {
+        snprintf(list + used, sizeof list - used, " -> ...");
+    }
+    return error_at_row(L, first, L->col_parent, TALLY_ECYCLE,
+                        "cycle of parents: %s (each code's parent follows it); expected every "
+                        "chain of parents to end at a root",
+                        list);
+}
+
+/* Computes the pre-order of rows in any order: order[k] is the row at
+ * position k and pos[r] the position of row r; fills depth[] (by row).
+ * work holds 3n + 1 entries of scratch. */
+static int preorder(const loader *L, size_t *order, size_t *pos, size_t *depth, size_t *work)
+{
+    size_t n = L->h->n;
+    const size_t *fp = L->fparent;
+    size_t *first = work;        /* n + 1: children of r are kids[first[r]..first[r+1]) */
+    size_t *kids = work + n + 1; /* n */
+    size_t *stack = kids + n;    /* n */
+
+    for (size_t i = 0; i <= n; i++)
+        first[i] = 0;
+    for (size_t r = 0; r < n; r++)
+        if (fp[r] != TALLY_NONE)
+            first[fp[r]]++;
+    size_t sum = 0;
+    for (size_t i = 0; i <= n; i++) {
+        size_t t = first[i];
+        first[i] = sum;
+        sum += t;
+    }
+    for (size_t r = 0; r < n; r++)
+        if (fp[r] != TALLY_NONE)
+            kids[first[fp[r]]++] = r; /* children stay in file order */
+    for (size_t i = n; i > 0; i--)
+        first[i] = first[i - 1];
+    first[0] = 0;
+
+    for (size_t r = 0; r < n; r++)
+        pos[r] = TALLY_NONE;
+    size_t k = 0;
+    for (size_t root = 0; root < n; root++) {
+        if (fp[root] != TALLY_NONE)
+            continue;
+        size_t sp = 0;
+        stack[sp++] = root;
+        while (sp) {
+            size_t x = stack[--sp];
+            order[k] = x;
+            pos[x] = k++;
+            depth[x] = fp[x] == TALLY_NONE ? 0 : depth[fp[x]] + 1;
+            for (size_t j = first[x + 1]; j-- > first[x];)
+                stack[sp++] = kids[j];
+        }
+    }
+    if (k < n) {
+        for (size_t r = 0; r < n; r++)
+            if (pos[r] == TALLY_NONE)
+                return report_cycle(L, r, work);
+    }
+    return 0;
+}
+
+/* Gives depth-based levels their value and checks that every child sits
+ * below its parent, both in file order. */
+static int check_levels(const loader *L, const size_t *depth)
+{
+    const tally_hierarchy *h = L->h;
+    const size_t *fp = L->fparent;
+    size_t n = h->n;
+    long level_cell = L->col_level >= 0 ? L->col_level : L->col_code;
+    for (size_t r = 0; r < n; r++) {
+        if (h->level[r] >= 0)
+            continue;
+        if (depth[r] >= h->level_count)
+            return error_at_row(L, r, L->col_code, TALLY_EINVAL,
+                                "'%s' is on level %zu of the tree but only %zu levels are "
+                                "named; expected a level column, or more level names",
+                                h->arena + h->code_off[r], depth[r] + 1, h->level_count);
+        h->level[r] = (int)depth[r];
+    }
+    for (size_t r = 0; r < n; r++) {
+        size_t p = fp[r];
+        if (p == TALLY_NONE || h->level[r] > h->level[p])
+            continue;
+        return error_at_row(L, r, level_cell, TALLY_EINVAL,
+                            "level '%s' of '%s' is not below the level '%s' of its parent '%s' "
+                            "(line %lu); expected a level below '%s'%s",
+                            h->level_names[h->level[r]], h->arena + h->code_off[r],
+                            h->level_names[h->level[p]], h->arena + h->code_off[p], h->line[p],
+                            h->level_names[h->level[p]],
+                            (size_t)h->level[p] + 1 < h->level_count
+                                ? ""
+                                : ", but it is the last level");
+    }
+    return 0;
+}
+
+/* Puts the per-row arrays in pre-order (order == NULL: they already are)
+ * and computes subtree ends into h->subtree_end. */
+static int finish(loader *L, const size_t *order, const size_t *pos)
+{
+    tally_hierarchy *h = L->h;
+    size_t n = h->n;
+    size_t alloc = n ? n : 1;
+    if (!order) {
+        h->parent = L->fparent;
+        L->fparent = NULL;
+    } else {
+        size_t *parent = malloc(alloc * sizeof *parent);
+        int *level = malloc(alloc * sizeof *level);
+        unsigned long *line = malloc(alloc * sizeof *line);
+        size_t *code_off = malloc(alloc * sizeof *code_off);
+        size_t *name_off = malloc(alloc * sizeof *name_off);
+        if (!parent || !level || !line || !code_off || !name_off) {
+            free(parent);
+            free(level);
+            free(line);
+            free(code_off);
+            free(name_off);
+            return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
+        }
+        for (size_t k = 0; k < n; k++) {
+            size_t r = order[k];
+            size_t p = L->fparent[r];
+            parent[k] = p == TALLY_NONE ? TALLY_NONE : pos[p];
+            level[k] = h->level[r];
+            line[k] = h->line[r];
+            code_off[k] = h->code_off[r];
+            name_off[k] = h->name_off[r];
+        }
+        free(h->level);
+        free(h->line);
+        free(h->code_off);
+        free(h->name_off);
+        h->parent = parent;
+        h->level = level;
+        h->line = line;
+        h->code_off = code_off;
+        h->name_off = name_off;
+        for (size_t i = 0; i < h->num_cap; i++)
+            if (h->num_slots[i].key)
+                h->num_slots[i].node = pos[h->num_slots[i].node];
+        for (size_t i = 0; i < h->str_cap; i++)
+            if (h->str_slots[i])
+                h->str_slots[i] = pos[h->str_slots[i] - 1] + 1;
+    }
+    /* Children follow their parent in pre-order, so one backward pass
+     * carries each subtree's end up to its parent. */
+    for (size_t i = 0; i < n; i++)
+        h->subtree_end[i] = i + 1;
+    for (size_t i = n; i-- > 0;) {
+        size_t p = h->parent[i];
+        if (p != TALLY_NONE && h->subtree_end[i] > h->subtree_end[p])
+            h->subtree_end[p] = h->subtree_end[i];
+    }
+    if (h->arena_len < h->arena_cap) {
+        char *a = realloc(h->arena, h->arena_len ? h->arena_len : 1);
+        if (a) {
+            h->arena = a;
+            h->arena_cap = h->arena_len;
+        }
+    }
+    return 0;
+}
+
+static size_t count_lines(const char *data, size_t size)
+{
+    size_t n = 1;
+    const char *p = data, *end = data + size;
+    while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        n++;
+        p++;
+    }
+    return n;
+}
+
+static int load(loader *L)
+{
+    tally_hierarchy *h = L->h;
+    int rc = read_header(L);
+    if (rc)
+        return rc;
+    /* Rows are at most the lines left: size everything once. */
+    size_t rows = count_lines(L->data + L->csv.pos, L->size - L->csv.pos);
+    if ((rc = ensure_rows(L, rows)))
+        return rc;
+    while ((rc = tally_csv__next(&L->csv)) == 1)
+        if ((rc = read_row(L)))
+            break;
+    /* Report the first error in the file: a code repeated before the bad
+     * row comes first. */
+    if (rc) {
+        int dup = index_rows(L);
+        return dup ? dup : rc;
+    }
+    if ((rc = index_rows(L)) || (rc = resolve_parents(L)))
+        return rc;
+
+    size_t n = h->n;
+    /* subtree_end holds the depths until finish() computes the ends. */
+    h->subtree_end = malloc((n ? n : 1) * sizeof *h->subtree_end);
+    if (!h->subtree_end)
+        return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
+    size_t *depth = h->subtree_end;
+    if (rows_in_preorder(L, depth)) {
+        if ((rc = check_levels(L, depth)))
+            return rc;
+        return finish(L, NULL, NULL);
+    }
+    size_t *tmp = malloc((5 * n + 1) * sizeof *tmp);
+    if (!tmp)
+        return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
+    size_t *order = tmp, *pos = tmp + n, *work = tmp + 2 * n;
+    rc = preorder(L, order, pos, depth, work);
+    if (!rc)
+        rc = check_levels(L, depth);
+    if (!rc)
+        rc = finish(L, order, pos);
+    free(tmp);
+    return rc;
+}
+
+TALLY_EXTERN(int) tally_hierarchy_from_buffer(tally_hierarchy **out, const char *data,
+                                              size_t size, const char *name,
+                                              const tally_hierarchy_options *opts)
+{
+    if (!out)
+        return tally_error__set(TALLY_EINVAL, "tally_hierarchy_from_buffer: out is NULL");
+    *out = NULL;
+    if (!data && size)
+        return tally_error__set(TALLY_EINVAL, "tally_hierarchy_from_buffer: data is NULL");
+    if (!data)
+        data = "";
+    tally_hierarchy *h = calloc(1, sizeof *h);
+    if (!h)
+        return tally_error__set(TALLY_ENOMEM, "out of memory");
+    int rc = copy_levels(h, opts);
+    if (rc) {
+        tally_hierarchy_free(h);
+        return rc;
+    }
+    loader L;
+    memset(&L, 0, sizeof L);
+    L.h = h;
+    L.data = data;
+    L.size = size;
+    tally_csv__init(&L.csv, data, size, name);
+    rc = load(&L);
+    tally_csv__fini(&L.csv);
+    free(L.fparent);
+    free(L.pref);
+    free(L.pbuf);
+    if (rc) {
+        tally_hierarchy_free(h);
+        return rc;
+    }
+    *out = h;
+    return 0;
+}
+
+TALLY_EXTERN(int) tally_hierarchy_from_file(tally_hierarchy **out, const char *path,
+                                            const tally_hierarchy_options *opts)
+{
+    if (!out)
+        return tally_error__set(TALLY_EINVAL, "tally_hierarchy_from_file: out is NULL");
+    *out = NULL;
+    if (!path)
+        return tally_error__set(TALLY_EINVAL, "tally_hierarchy_from_file: path is NULL");
+    tally_mapped m;
+    int rc = tally_util__map_file(&m, path);
+    if (rc)
+        return rc;
+    rc = tally_hierarchy_from_buffer(out, m.data, m.size, path, opts);
+    tally_util__unmap(&m);
+    return rc;
+}
+
+TALLY_EXTERN(void) tally_hierarchy_free(tally_hierarchy *h)
+{
+    if (!h)
+        return;
+    free(h->parent);
+    free(h->subtree_end);
+    free(h->level);
+    free(h->line);
+    free(h->code_off);
+    free(h->name_off);
+    free(h->arena);
+    free(h->num_slots);
+    free(h->str_slots);
+    free(h->level_names);
+    free(h);
+}
+
+/* ---- queries -------------------------------------------------------------- */
+
+TALLY_EXTERN(size_t) tally_hierarchy_size(const tally_hierarchy *h) { return h ? h->n : 0; }
+
+TALLY_EXTERN(int) tally_hierarchy_find(const tally_hierarchy *h, const char *code, size_t len,
+                                       size_t *index)
+{
+    if (index)
+        *index = TALLY_NONE;
+    if (!h || !index || (!code && len))
+        return tally_error__set(TALLY_EINVAL, "tally_hierarchy_find: %s is NULL",
+                                !h ? "the hierarchy" : !index ? "index" : "code");
+    if (!code)
+        code = "";
+    size_t i = find_code(h, code, len);
+    if (i == TALLY_NONE)
+        return tally_error__set_at(TALLY_ENOTFOUND, NULL, 0, 0, code, len,
+                                   "unknown region code '%.*s'", shown(code, len), code);
+    *index = i;
+    return 0;
+}
+
+TALLY_EXTERN(const char *) tally_hierarchy_code(const tally_hierarchy *h, size_t i)
+{
+    return h && i < h->n ? h->arena + h->code_off[i] : NULL;
+}
+
+TALLY_EXTERN(const char *) tally_hierarchy_name(const tally_hierarchy *h, size_t i)
+{
+    return h && i < h->n ? h->arena + h->name_off[i] : NULL;
+}
+
+TALLY_EXTERN(int) tally_hierarchy_level(const tally_hierarchy *h, size_t i)
+{
+    return h && i < h->n ? h->level[i] : -1;
+}
+
+TALLY_EXTERN(size_t) tally_hierarchy_parent(const tally_hierarchy *h, size_t i)
+{
+    return h && i < h->n ? h->parent[i] : TALLY_NONE;
+}
+
+TALLY_EXTERN(size_t) tally_hierarchy_subtree_end(const tally_hierarchy *h, size_t i)
+{
+    return h && i < h->n ? h->subtree_end[i] : TALLY_NONE;
+}
+
+TALLY_EXTERN(unsigned long) tally_hierarchy_line(const tally_hierarchy *h, size_t i)
+{
+    return h && i < h->n ? h->line[i] : 0;
+}
+
+TALLY_EXTERN(const size_t *) tally_hierarchy_parents(const tally_hierarchy *h)
+{
+    return h ? h->parent : NULL;
+}
+
+TALLY_EXTERN(size_t) tally_hierarchy_level_count(const tally_hierarchy *h)
+{
+    return h ? h->level_count : 0;
+}
+
+TALLY_EXTERN(const char *) tally_hierarchy_level_name(const tally_hierarchy *h, int level)
+{
+    return h && level >= 0 && (size_t)level < h->level_count ? h->level_names[level] : NULL;
+}
+
+TALLY_EXTERN(int) tally_hierarchy_level_find(const tally_hierarchy *h, const char *name)
+{
+    if (!h || !name)
+        return -1;
+    return level_of(h, name, strlen(name));
+}

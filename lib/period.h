@@ -1,0 +1,34 @@
+/* Internal: periods as small integer keys.
+ *
+ * key = year * 32 + sub, where sub is 0 for the year, 1..12 for months and
+ * 13..16 for quarters. Months are also numbered absolutely as
+ * year * 12 + (month - 1) to compare spans. */
+#ifndef TALLY_LIB_PERIOD_H
+#define TALLY_LIB_PERIOD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum { TALLY_PERIOD_YEAR = 0, TALLY_PERIOD_QUARTER = 1, TALLY_PERIOD_MONTH = 2 };
+
+/* Longest formatted period, with the NUL. */
+#define TALLY_PERIOD_TEXT_MAX 8
+
+/* Parses YYYY-MM, YYYY-Qn (q or Q) or YYYY (years 1000..9999). 0 or
+ * TALLY_EPARSE (no error is recorded: callers say where). */
+int tally_period__parse(const char *s, size_t len, int32_t *key);
+
+int tally_period__kind(int32_t key);
+int tally_period__year(int32_t key);
+/* First and last absolute month of the period. */
+int32_t tally_period__first_month(int32_t key);
+int32_t tally_period__last_month(int32_t key);
+/* Writes the period text ("2019-08", "2019-Q3", "2019"); returns its length. */
+size_t tally_period__format(int32_t key, char *buf);
+/* The same period a year earlier, and the previous period of the same kind. */
+int32_t tally_period__year_before(int32_t key);
+int32_t tally_period__previous(int32_t key);
+/* Orders periods in time: by year, then months, quarters, the year. */
+int tally_period__compare(int32_t a, int32_t b);
+
+#endif

@@ -1,0 +1,304 @@
+/* Small shared helpers.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+
+uint64_t tally_util__hash_u64(uint64_t x)
+{
+    /* splitmix64 finaliser: cheap and well mixed for sequential codes. */
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+
+uint64_t tally_util__hash_bytes(const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a, then mixed */
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ULL;
+    }
+    return tally_util__hash_u64(h ^ len);
+}
+
+int tally_util__code12(const char *s, size_t len, uint64_t *value)
+{
+    if (len != 12)
+        return 0;
+    uint64_t v = 0;
+    for (size_t i = 0; i < 12; i++) {
+        unsigned d = (unsigned char)s[i] - '0';
+        if (d > 9)
+            return 0;
+        v = v * 10 + d;
+    }
+    *value = v;
+    return 1;
+}
+
+int tally_util__map_file(tally_mapped *m, const char *path)
+{
+    m->data = NULL;
+    m->size = 0;
+    m->mapped = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return tally_error__set_at(TALLY_EIO, path, 0, 0, NULL, 0, "cannot open: %s",
+                                   strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        if (st.st_size == 0) {
+            close(fd);
+            m->data = "";
+            return 0;
+        }
+        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p != MAP_FAILED) {
+            close(fd);
+            madvise(p, (size_t)st.st_size, MADV_SEQUENTIAL);
+            m->data = p;
+            m->size = (size_t)st.st_size;
+            m->mapped = 1;
+            return 0;
+        }
+    }
+    /* Not a regular file (a pipe, /dev/stdin) or not mappable: read it. */
+    size_t cap = 1 << 16, size = 0;
+    char *buf = malloc(cap);
+    if (!buf) {
+        close(fd);
+        return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", path);
+    }
+    for (;;) {
+        if (size == cap) {
+            char *nb = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                close(fd);
+                return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", path);
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        ssize_t n = read(fd, buf + size, cap - size);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            int e = errno;
+            free(buf);
+            close(fd);
+            return tally_error__set_at(TALLY_EIO, path, 0, 0, NULL, 0, "cannot read: %s",
+                                       strerror(e));
+        }
+        if (n == 0)
+            break;
+        size += (size_t)n;
+    }
+    close(fd);
+    if (size == 0) {
+        /* Nothing read: the same empty buffer as an empty regular file. */
+        free(buf);
+        m->data = "";
+        return 0;
+    }
+    m->data = buf;
+    m->size = size;
+    return 0;
+}
+
+void tally_util__unmap(tally_mapped *m)
+{
+    if (m->mapped)
+        munmap((void *)m->data, m->size);
+    else if (m->size)
+        free((void *)m->data);
+    m->data = NULL;
+    m->size = 0;
+    m->mapped = 0;
+}
+
+static const double pow10_exact[] = {
+    1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+int tally_util__parse_number(const char *s, size_t len, double *out)
+{
+    while (len && (*s == ' ' || *s == '\t')) {
+        s++;
+        len--;
+    }
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+        len--;
+    if (len == 0)
+        return TALLY_EPARSE;
+
+    /* Validate the shape and collect up to 19 significant digits. */
+    size_t i = 0;
+    int neg = 0;
+    if (s[i] == '+' || s[i] == '-') {
+        neg = s[i] == '-';
+        i++;
+    }
+    uint64_t mant = 0;
+    int digits = 0, frac_digits = 0, int_digits = 0, lost = 0;
+    while (i < len && (unsigned)(s[i] - '0') <= 9) {
+        if (digits < 19) {
+            if (mant || s[i] != '0')
+                digits++;
+            mant = mant * 10 + (unsigned)(s[i] - '0');
+        } else {
+            lost = 1;
+        }
+        int_digits++;
+        i++;
+    }
+    if (i < len && s[i] == '.') {
+        i++;
+        while (i < len && (unsigned)(s[i] - '0') <= 9) {
+            if (digits < 19) {
+                if (mant || s[i] != '0')
+                    digits++;
+                mant = mant * 10 + (unsigned)(s[i] - '0');
+                frac_digits++;
+            } else {
+                lost = 1;
+            }
+            i++;
+        }
+        if (int_digits == 0 && frac_digits == 0)
+            return TALLY_EPARSE;
+    } else if (int_digits == 0) {
+        return TALLY_EPARSE;
+    }
+    int has_exp = 0;
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        has_exp = 1;
+        i++;
+        if (i < len && (s[i] == '+' || s[i] == '-'))
+            i++;
+        size_t start = i;
+        while (i < len && (unsigned)(s[i] - '0') <= 9)
+            i++;
+        if (i == start)
+            return TALLY_EPARSE;
+    }
+    if (i != len)
+        return TALLY_EPARSE;
+
+    /* Fast path (Clinger): mantissa and power of ten both exact doubles,
+     * one correctly rounded operation. */
+    if (!has_exp && !lost && mant < (1ULL << 53) && frac_digits <= 22) {
+        double v = (double)mant;
+        if (frac_digits)
+            v /= pow10_exact[frac_digits];
+        *out = neg ? -v : v;
+        return 0;
+    }
+
+    char buf[128];
+    if (len >= sizeof buf) {
+        char *tmp = tally_util__strndup(s, len);
+        if (!tmp)
+            return TALLY_ENOMEM;
+        errno = 0;
+        double v = strtod(tmp, NULL);
+        int e = errno;
+        free(tmp);
+        if (isinf(v) || (e == ERANGE && fabs(v) > 1))
+            return TALLY_ERANGE;
+        *out = v;
+        return 0;
+    }
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    errno = 0;
+    double v = strtod(buf, NULL);
+    if (isinf(v) || (errno == ERANGE && fabs(v) > 1))
+        return TALLY_ERANGE;
+    *out = v; /* underflow to a subnormal or zero is kept: it is finite */
+    return 0;
+}
+
+unsigned long tally_util__utf8_column(const char *line_start, const char *pos)
+{
+    unsigned long col = 1;
+    for (const char *p = line_start; p < pos; p++)
+        if (((unsigned char)*p & 0xC0) != 0x80)
+            col++;
+    return col;
+}
+
+int tally_util__utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    while (p < end) {
+        unsigned c = *p;
+        if (c < 0x80) {
+            p++;
+            continue;
+        }
+        size_t n;
+        unsigned min;
+        if ((c & 0xE0) == 0xC0) { n = 1; min = 0x80; c &= 0x1F; }
+        else if ((c & 0xF0) == 0xE0) { n = 2; min = 0x800; c &= 0x0F; }
+        else if ((c & 0xF8) == 0xF0) { n = 3; min = 0x10000; c &= 0x07; }
+        else return 0;
+        if ((size_t)(end - p) <= n)
+            return 0;
+        for (size_t k = 1; k <= n; k++) {
+            if ((p[k] & 0xC0) != 0x80)
+                return 0;
+            c = (c << 6) | (p[k] & 0x3F);
+        }
+        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+            return 0;
+        p += n + 1;
+    }
+    return 1;
+}
+
+int tally_util__grow(void **ptr, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return 0;
+    size_t nc = *cap ? *cap : 16;
+    while (nc < need) {
+        if (nc > SIZE_MAX / 2 / size)
+            return TALLY_ENOMEM;
+        nc *= 2;
+    }
+    void *np = realloc(*ptr, nc * size);
+    if (!np)
+        return TALLY_ENOMEM;
+    *ptr = np;
+    *cap = nc;
+    return 0;
+}
+
+char *tally_util__strndup(const char *s, size_t len)
+{
+    char *p = malloc(len + 1);
+    if (p) {
+        memcpy(p, s, len);
+        p[len] = '\0';
+    }
+    return p;
+}

@@ -1,0 +1,47 @@
+/* Internal: small shared helpers (hashing, file mapping, numbers, UTF-8). */
+#ifndef TALLY_LIB_UTIL_H
+#define TALLY_LIB_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+uint64_t tally_util__hash_bytes(const void *data, size_t len);
+uint64_t tally_util__hash_u64(uint64_t x);
+
+/* 1 and the value when s is exactly 12 ASCII digits (a statistical
+ * division code), else 0. */
+int tally_util__code12(const char *s, size_t len, uint64_t *value);
+
+/* A file mapped read-only (or read into memory where mapping fails, as for
+ * pipes). An empty file maps to a valid zero-length buffer. */
+typedef struct tally_mapped {
+    const char *data;
+    size_t size;
+    int mapped; /* 1: munmap; 0: free */
+} tally_mapped;
+
+/* TALLY_EIO with "path: cannot open: <strerror>" on failure. */
+int tally_util__map_file(tally_mapped *m, const char *path);
+void tally_util__unmap(tally_mapped *m);
+
+/* Parses a decimal number: optional sign, digits with an optional point,
+ * optional exponent; surrounding spaces and tabs allowed. 0, TALLY_EPARSE
+ * (not a number; also nan, inf, hexadecimal, empty) or TALLY_ERANGE
+ * (overflows a double). Exact: integers and short decimals take a fast
+ * path whose result is correctly rounded; the rest goes to strtod. */
+int tally_util__parse_number(const char *s, size_t len, double *out);
+
+/* 1-based column, in UTF-8 code points, of byte `pos` in a line starting at
+ * `line_start`. */
+unsigned long tally_util__utf8_column(const char *line_start, const char *pos);
+
+/* 1 when [s, s+len) is valid UTF-8. */
+int tally_util__utf8_valid(const char *s, size_t len);
+
+/* Growable array helper: ensures *cap >= need elements of `size` bytes. */
+int tally_util__grow(void **ptr, size_t *cap, size_t need, size_t size);
+
+/* strdup of len bytes; NULL on allocation failure. */
+char *tally_util__strndup(const char *s, size_t len);
+
+#endif

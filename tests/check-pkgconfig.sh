@@ -1,0 +1,27 @@
+#!/bin/sh
+# A program built only with `pkg-config --cflags --libs tally` against the
+# installed library prints tally_version() and rolls the demo data up.
+# Usage: check-pkgconfig.sh SOURCE_ROOT BUILD_ROOT
+set -eu
+src=$1
+build=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+meson install -C "$build" --no-rebuild --destdir "$tmp/root" >"$tmp/install.log" 2>&1 ||
+    { cat "$tmp/install.log"; exit 1; }
+pcdir=$(dirname "$(find "$tmp/root" -name tally.pc | head -n 1)")
+libdir=$(dirname "$(find "$tmp/root" -name 'libtally.so' | head -n 1)")
+export PKG_CONFIG_PATH="$pcdir" PKG_CONFIG_SYSROOT_DIR="$tmp/root"
+flags=$(pkg-config --cflags --libs tally)
+echo "pkg-config --cflags --libs tally: $flags"
+${CC:-cc} "$src/examples/hello.c" $flags -o "$tmp/hello"
+out=$(LD_LIBRARY_PATH="$libdir" "$tmp/hello")
+echo "$out"
+version=$(sed -n "s/^  version: '\(.*\)',$/\1/p" "$src/meson.build" | head -n 1)
+[ "$out" = "tally $version" ] || { echo "expected 'tally $version'"; exit 1; }
+d="$src/examples/data"
+LD_LIBRARY_PATH="$libdir" "$tmp/hello" "$d/yueyang-hierarchy.csv" "$d/yueyang.yaml" \
+    "$d/yueyang-2019.csv" >"$tmp/out.csv"
+head -n 2 "$tmp/out.csv"
+grep -q '^region_code,region_name,level,indicator,period,value$' "$tmp/out.csv"
+echo "built with pkg-config and ran: $(wc -l <"$tmp/out.csv") lines of output"

@@ -1,0 +1,276 @@
+/* Records reading: accepted rows, every kind of rejected row with its
+ * exact location, stop and collect modes, and the row-count identity. */
+#include <math.h>
+#include <unistd.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "fixtures.h"
+
+static char *data_path(const char *name)
+{
+    static char buf[1024];
+    const char *dir = getenv("TALLY_TEST_DATA");
+    snprintf(buf, sizeof buf, "%s/records/%s", dir ? dir : "tests/data", name);
+    return buf;
+}
+
+static double reported(const fixture *f, size_t node, size_t ind, const char *period, int *present)
+{
+    double v;
+    assert_int_equal(tally_dataset_reported(f->ds, node, ind, period, &v, present), 0);
+    return v;
+}
+
+static void test_dataset__long_rows_are_stored(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_load(&f, NULL);
+    /* BOM, CRLF, a quoted code and a quoted indicator. */
+    static const char csv[] = "\xEF\xBB\xBFregion_code,indicator,period,value\r\n"
+                              "\"430602001001\",poor,2019-01,10\r\n"
+                              "430602001002,\"poor\",2019-01,-3.25\r\n"
+                              "430602001002,exits,2019-Q1,1e2\r\n";
+    tally_read_stats st;
+    assert_int_equal(tally_dataset_read_buffer(f.ds, csv, sizeof csv - 1, "r.csv", NULL, NULL, &st), 0);
+    assert_int_equal(st.rows_read, 3);
+    assert_int_equal(st.rows_accepted, 3);
+    assert_int_equal(st.rows_rejected, 0);
+    int present;
+    assert_true(reported(&f, V1, N_POOR, "2019-01", &present) == 10.0 && present);
+    assert_true(reported(&f, V2, N_POOR, "2019-01", &present) == -3.25 && present);
+    assert_true(reported(&f, V2, N_EXITS, "2019-Q1", &present) == 100.0 && present);
+    reported(&f, V3, N_POOR, "2019-01", &present);
+    assert_false(present);
+    assert_int_equal(tally_dataset_value_count(f.ds), 3);
+    fixture_free(&f);
+}
+
+static void test_dataset__wide_rows_are_stored(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_load(&f, NULL);
+    static const char csv[] = "period,region_code,poor,pop\n"
+                              "2019-02,430626100201,5,100\n"
+                              "2019-02,430602001001,,200\n";
+    tally_read_stats st;
+    assert_int_equal(tally_dataset_read_buffer(f.ds, csv, sizeof csv - 1, "w.csv", NULL, NULL, &st), 0);
+    assert_int_equal(st.rows_accepted, 2);
+    int present;
+    assert_true(reported(&f, V3, N_POOR, "2019-02", &present) == 5.0 && present);
+    assert_true(reported(&f, V3, N_POP, "2019-02", &present) == 100.0 && present);
+    reported(&f, V1, N_POOR, "2019-02", &present);
+    assert_false(present); /* empty cell: missing, not zero */
+    assert_true(reported(&f, V1, N_POP, "2019-02", &present) == 200.0 && present);
+    /* Four cells, one of them filed empty. */
+    assert_int_equal(tally_dataset_value_count(f.ds), 4);
+    fixture_free(&f);
+}
+
+typedef struct bad_case {
+    const char *file;
+    int code;
+    unsigned long line, column;
+    const char *reason_part;
+} bad_case;
+
+/* Each fixture's first bad row, by hand: columns count characters from 1. */
+static const bad_case bad_cases[] = {
+    /* "430602001002,poor,2019-01," is 26 characters: the value starts at 27. */
+    { "bad-number.csv", TALLY_EPARSE, 3, 27, "bad number 'abc'" },
+    { "unknown-region.csv", TALLY_ENOTFOUND, 3, 1, "unknown region code '430602001009'" },
+    { "unknown-indicator.csv", TALLY_ENOTFOUND, 2, 14, "unknown indicator 'poverty'" },
+    /* "430602001001,poor," is 18 characters. */
+    { "bad-period.csv", TALLY_EPARSE, 3, 19, "bad period '2019-13'" },
+    /* The fifth field starts after "430602001001,poor,2019-01,10," (29 characters). */
+    { "too-many-fields.csv", TALLY_EPARSE, 2, 30, "row has 5 fields; expected 4" },
+    /* Too few: at the end of the row, after 25 characters. */
+    { "too-few-fields.csv", TALLY_EPARSE, 2, 26, "row has 3 fields; expected 4" },
+    { "duplicate.csv", TALLY_EEXIST, 4, 1, "duplicate record for region 430602001001, indicator poor, period 2019-01" },
+    { "nan.csv", TALLY_EPARSE, 2, 27, "bad number 'nan'" },
+    { "overflow.csv", TALLY_ERANGE, 2, 27, "out of range" },
+    { "no-period-column.csv", TALLY_EPARSE, 1, 1, "no 'period' column" },
+    { "unterminated.csv", TALLY_EPARSE, 2, 27, "unterminated quoted field" },
+};
+
+static void test_dataset__bad_rows_name_file_line_column(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < sizeof bad_cases / sizeof *bad_cases; k++) {
+        const bad_case *bc = &bad_cases[k];
+        fixture f;
+        fixture_load(&f, NULL);
+        char *path = data_path(bc->file);
+        int rc = tally_dataset_read_file(f.ds, path, NULL, NULL, NULL);
+        const tally_error *e = tally_error_last();
+        if (rc != bc->code || e->line != bc->line || e->column != bc->column ||
+            !strstr(e->message, bc->reason_part) || !e->path || strcmp(e->path, path) != 0) {
+            print_error("%s: got code %d at %lu:%lu: %s\n", bc->file, rc, e->line, e->column,
+                        e->message);
+            fail();
+        }
+        /* The message starts with path:line:col. */
+        char prefix[1100];
+        snprintf(prefix, sizeof prefix, "%s:%lu:%lu: ", path, bc->line, bc->column);
+        assert_memory_equal(e->message, prefix, strlen(prefix));
+        fixture_free(&f);
+    }
+}
+
+static void test_dataset__stop_mode_stops_at_the_first_bad_row(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_load(&f, NULL);
+    tally_rejects *rej;
+    assert_int_equal(tally_rejects_new(&rej), 0);
+    tally_read_stats st;
+    int rc = tally_dataset_read_file(f.ds, data_path("mixed.csv"), NULL, rej, &st);
+    assert_int_equal(rc, TALLY_ENOTFOUND);
+    /* Lines 2 and 3 accepted, line 4 rejected, then nothing more read. */
+    assert_int_equal(st.rows_read, 3);
+    assert_int_equal(st.rows_accepted, 2);
+    assert_int_equal(st.rows_rejected, 1);
+    assert_int_equal(tally_rejects_count(rej), 1);
+    assert_int_equal(tally_rejects_line(rej, 0), 4);
+    tally_rejects_free(rej);
+    fixture_free(&f);
+}
+
+static void test_dataset__collect_mode_keeps_every_bad_row(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_load(&f, NULL);
+    tally_rejects *rej;
+    assert_int_equal(tally_rejects_new(&rej), 0);
+    tally_read_options opts = TALLY_READ_OPTIONS_INIT;
+    opts.on_error = TALLY_ON_ERROR_COLLECT;
+    tally_read_stats st;
+    const char *path = data_path("mixed.csv");
+    assert_int_equal(tally_dataset_read_file(f.ds, path, &opts, rej, &st), 0);
+    /* mixed.csv, by hand: lines 2, 3, 7, 9 good; 4 unknown region; 5 bad
+     * number at column 28; 6 blank (not a row); 8 duplicate of line 7
+     * (line 7 filed an empty value, which still counts as given). */
+    assert_int_equal(st.rows_read, 7);
+    assert_int_equal(st.rows_accepted, 4);
+    assert_int_equal(st.rows_rejected, 3);
+    assert_int_equal(st.rows_read, st.rows_accepted + st.rows_rejected);
+    assert_int_equal(tally_rejects_count(rej), 3);
+    static const unsigned long lines[] = { 4, 5, 8 }, cols[] = { 1, 28, 1 };
+    static const int codes[] = { TALLY_ENOTFOUND, TALLY_EPARSE, TALLY_EEXIST };
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(tally_rejects_line(rej, i), lines[i]);
+        assert_int_equal(tally_rejects_column(rej, i), cols[i]);
+        assert_int_equal(tally_rejects_code(rej, i), codes[i]);
+        assert_string_equal(tally_rejects_path(rej, i), path);
+    }
+    assert_string_equal(tally_rejects_row(rej, 1), "430602001001,exits,2019-02,x");
+    assert_non_null(strstr(tally_rejects_reason(rej, 1), "bad number 'x'"));
+
+    /* Written as CSV: a header and one line per rejected row. */
+    char out[] = "/tmp/tally-rejects-XXXXXX";
+    int fd = mkstemp(out);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(tally_rejects_write_csv(rej, out), 0);
+    FILE *fp = fopen(out, "r");
+    char line[512];
+    assert_non_null(fgets(line, sizeof line, fp));
+    assert_string_equal(line, "file,line,column,reason,row\n");
+    int n = 0;
+    while (fgets(line, sizeof line, fp))
+        n++;
+    fclose(fp);
+    unlink(out);
+    assert_int_equal(n, 3);
+
+    int present;
+    assert_true(reported(&f, V2, N_EXITS, "2019-01", &present) == 2.0 && present);
+    tally_rejects_free(rej);
+    fixture_free(&f);
+}
+
+static void test_dataset__duplicates_across_files(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_load(&f, NULL);
+    static const char a[] = "region_code,indicator,period,value\n430602001001,poor,2019-01,10\n";
+    static const char b[] = "region_code,indicator,period,value\n430602001002,poor,2019-01,1\n"
+                            "430602001001,poor,2019-01,10\n";
+    assert_int_equal(tally_dataset_read_buffer(f.ds, a, sizeof a - 1, "a.csv", NULL, NULL, NULL), 0);
+    assert_int_equal(tally_dataset_read_buffer(f.ds, b, sizeof b - 1, "b.csv", NULL, NULL, NULL),
+                     TALLY_EEXIST);
+    assert_string_equal(tally_error_last()->path, "b.csv");
+    assert_int_equal(tally_error_last()->line, 3);
+    fixture_free(&f);
+}
+
+static void test_dataset__add_checks_its_arguments(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_load(&f, NULL);
+    assert_int_equal(tally_dataset_add(f.ds, "430602001001", "poor", "2019-03", 4), 0);
+    assert_int_equal(tally_dataset_add(f.ds, "430602001001", "poor", "2019-03", 5), TALLY_EEXIST);
+    assert_int_equal(tally_dataset_add(f.ds, "999", "poor", "2019-03", 5), TALLY_ENOTFOUND);
+    assert_int_equal(tally_dataset_add(f.ds, "430602001001", "nope", "2019-03", 5), TALLY_ENOTFOUND);
+    assert_int_equal(tally_dataset_add(f.ds, "430602001001", "poor", "2019-3", 5), TALLY_EPARSE);
+    assert_int_equal(tally_dataset_add(f.ds, "430602001001", "pop", "2019-03", INFINITY), TALLY_ERANGE);
+    assert_int_equal(tally_dataset_add(f.ds, "430602001002", "poor", "2019-03", NAN), 0);
+    int present;
+    reported(&f, V2, N_POOR, "2019-03", &present);
+    assert_false(present);
+    assert_int_equal(tally_dataset_add(f.ds, "430602001002", "poor", "2019-03", 1), TALLY_EEXIST);
+    fixture_free(&f);
+}
+
+static void test_dataset__header_problems(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_load(&f, NULL);
+    static const char empty[] = "";
+    assert_int_equal(tally_dataset_read_buffer(f.ds, empty, 0, "e.csv", NULL, NULL, NULL), TALLY_EPARSE);
+    assert_int_equal(tally_error_last()->line, 1);
+    /* Wide header with a column that is not an indicator: at that column. */
+    static const char wide[] = "region_code,period,poor,povrety\n";
+    assert_int_equal(tally_dataset_read_buffer(f.ds, wide, sizeof wide - 1, "w.csv", NULL, NULL, NULL),
+                     TALLY_ENOTFOUND);
+    assert_int_equal(tally_error_last()->line, 1);
+    assert_int_equal(tally_error_last()->column, 25); /* "region_code,period,poor," is 24 */
+    /* indicator without value. */
+    static const char half[] = "region_code,indicator,period\n";
+    assert_int_equal(tally_dataset_read_buffer(f.ds, half, sizeof half - 1, "h.csv", NULL, NULL, NULL),
+                     TALLY_EPARSE);
+    /* Collect mode needs a rejects list. */
+    tally_read_options opts = TALLY_READ_OPTIONS_INIT;
+    opts.on_error = TALLY_ON_ERROR_COLLECT;
+    assert_int_equal(tally_dataset_read_buffer(f.ds, half, sizeof half - 1, "h.csv", &opts, NULL, NULL),
+                     TALLY_EINVAL);
+    assert_int_equal(tally_dataset_read_file(f.ds, "/nonexistent/records.csv", NULL, NULL, NULL),
+                     TALLY_EIO);
+    assert_non_null(strstr(tally_error_last()->message, "/nonexistent/records.csv"));
+    fixture_free(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dataset__long_rows_are_stored),
+        cmocka_unit_test(test_dataset__wide_rows_are_stored),
+        cmocka_unit_test(test_dataset__bad_rows_name_file_line_column),
+        cmocka_unit_test(test_dataset__stop_mode_stops_at_the_first_bad_row),
+        cmocka_unit_test(test_dataset__collect_mode_keeps_every_bad_row),
+        cmocka_unit_test(test_dataset__duplicates_across_files),
+        cmocka_unit_test(test_dataset__add_checks_its_arguments),
+        cmocka_unit_test(test_dataset__header_problems),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,588 @@
+/* Tests for include/tally/hierarchy.h: reading hierarchies, pre-order
+ * layout, lookups and the errors for bad input.
+ *
+ * Expected values are worked out by hand in the comments next to them.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tally/error.h"
+#include "tally/hierarchy.h"
+
+static tally_hierarchy *load_opts(const char *csv, const tally_hierarchy_options *opts)
+{
+    tally_hierarchy *h = NULL;
+    int rc = tally_hierarchy_from_buffer(&h, csv, strlen(csv), "test.csv", opts);
+    if (rc)
+        print_error("unexpected error %d: %s\n", rc, tally_error_last()->message);
+    assert_int_equal(rc, 0);
+    assert_non_null(h);
+    return h;
+}
+
+static tally_hierarchy *load(const char *csv) { return load_opts(csv, NULL); }
+
+/* Expects loading `csv` to fail with `code` at line:col of "test.csv", with
+ * `needle` somewhere in the message. */
+static void expect_error(const char *csv, const tally_hierarchy_options *opts, int code,
+                         unsigned long line, unsigned long col, const char *needle)
+{
+    tally_hierarchy *h = (tally_hierarchy *)1;
+    int rc = tally_hierarchy_from_buffer(&h, csv, strlen(csv), "test.csv", opts);
+    const tally_error *e = tally_error_last();
+    if (rc != code || e->line != line || e->column != col || !strstr(e->message, needle))
+        print_error("got %d at %lu:%lu: %s\n", rc, e->line, e->column, e->message);
+    assert_int_equal(rc, code);
+    assert_null(h);
+    assert_int_equal(e->code, code);
+    assert_string_equal(e->path, "test.csv");
+    assert_int_equal(e->line, line);
+    assert_int_equal(e->column, col);
+    assert_non_null(strstr(e->message, needle));
+}
+
+/* Pre-order, checked from the definition rather than from how the library
+ * builds it: parents come first, and [i, end(i)) holds exactly the nodes
+ * that have i among their ancestors. */
+static void check_preorder(const tally_hierarchy *h)
+{
+    size_t n = tally_hierarchy_size(h);
+    const size_t *parents = tally_hierarchy_parents(h);
+    for (size_t i = 0; i < n; i++) {
+        size_t p = tally_hierarchy_parent(h, i);
+        assert_true(parents[i] == p);
+        if (p != TALLY_NONE) {
+            assert_true(p < i);
+            assert_true(i < tally_hierarchy_subtree_end(h, p));
+            assert_true(tally_hierarchy_level(h, i) > tally_hierarchy_level(h, p));
+        }
+        size_t end = tally_hierarchy_subtree_end(h, i);
+        assert_true(end > i && end <= n);
+        for (size_t j = 0; j < n; j++) {
+            int below = 0;
+            for (size_t a = tally_hierarchy_parent(h, j); a != TALLY_NONE;
+                 a = tally_hierarchy_parent(h, a))
+                if (a == i)
+                    below = 1;
+            assert_int_equal(below, j > i && j < end);
+        }
+    }
+}
+
+static size_t find(const tally_hierarchy *h, const char *code)
+{
+    size_t i = 12345;
+    int rc = tally_hierarchy_find(h, code, strlen(code), &i);
+    if (rc)
+        print_error("%s\n", tally_error_last()->message);
+    assert_int_equal(rc, 0);
+    return i;
+}
+
+static void test_hierarchy__preorder_from_unordered_file(void **state)
+{
+    (void)state;
+    /* B1 names its parent before B is read; A's children are not adjacent.
+     * Roots in file order: A (line 3), B (line 4). Children in file order:
+     * A: A1 (5), A2 (8); A1: A11 (7); B: B1 (2), B2 (6). Pre-order:
+     * 0 A, 1 A1, 2 A11, 3 A2, 4 B, 5 B1, 6 B2. */
+    tally_hierarchy *h = load("code,name,level,parent_code\n"
+                              "B1,b1,city,B\n"
+                              "A,a,province,\n"
+                              "B,b,province,\n"
+                              "A1,a1,city,A\n"
+                              "B2,b2,city,B\n"
+                              "A11,a11,county,A1\n"
+                              "A2,a2,city,A\n");
+    static const char *const codes[] = { "A", "A1", "A11", "A2", "B", "B1", "B2" };
+    static const size_t parent[] = { TALLY_NONE, 0, 1, 0, TALLY_NONE, 4, 4 };
+    static const size_t end[] = { 4, 3, 3, 4, 7, 6, 7 };
+    static const int level[] = { 0, 1, 2, 1, 0, 1, 1 };
+    static const unsigned long line[] = { 3, 5, 7, 8, 4, 2, 6 };
+    assert_int_equal(tally_hierarchy_size(h), 7);
+    for (size_t i = 0; i < 7; i++) {
+        assert_string_equal(tally_hierarchy_code(h, i), codes[i]);
+        assert_true(tally_hierarchy_parent(h, i) == parent[i]);
+        assert_int_equal(tally_hierarchy_subtree_end(h, i), end[i]);
+        assert_int_equal(tally_hierarchy_level(h, i), level[i]);
+        assert_int_equal(tally_hierarchy_line(h, i), line[i]);
+        assert_int_equal(find(h, codes[i]), i);
+    }
+    assert_string_equal(tally_hierarchy_name(h, 5), "b1");
+    check_preorder(h);
+    tally_hierarchy_free(h);
+}
+
+static void test_hierarchy__lookup_numeric_and_text(void **state)
+{
+    (void)state;
+    tally_hierarchy *h = load("code,name,level,parent_code\n"
+                              "CN,中国,province,\n"
+                              "430000000000,湖南省,city,CN\n"
+                              "430600000000,岳阳市,county,430000000000\n"
+                              "X-1,其他,city,CN\n");
+    /* Pre-order: CN 0, 430000000000 1, 430600000000 2, X-1 3. */
+    assert_int_equal(find(h, "CN"), 0);
+    assert_int_equal(find(h, "430000000000"), 1);
+    assert_int_equal(find(h, "430600000000"), 2);
+    assert_int_equal(find(h, "X-1"), 3);
+
+    /* The length bounds the code: no NUL terminator needed. */
+    size_t i = 99;
+    assert_int_equal(tally_hierarchy_find(h, "X-12345", 3, &i), 0);
+    assert_int_equal(i, 3);
+    assert_int_equal(tally_hierarchy_find(h, "430600000000xyz", 12, &i), 0);
+    assert_int_equal(i, 2);
+    /* A prefix of a stored code is a different code. */
+    assert_int_equal(tally_hierarchy_find(h, "X-1", 2, &i), TALLY_ENOTFOUND);
+    assert_true(i == TALLY_NONE);
+    assert_int_equal(tally_hierarchy_find(h, "C", 1, &i), TALLY_ENOTFOUND);
+    assert_int_equal(tally_hierarchy_find(h, "", 0, &i), TALLY_ENOTFOUND);
+    tally_hierarchy_free(h);
+}
+
+static void test_hierarchy__find_unknown(void **state)
+{
+    (void)state;
+    tally_hierarchy *h = load("code,name\n110000000000,北京市\n");
+    size_t i = 0;
+    assert_int_equal(tally_hierarchy_find(h, "999999999999", 12, &i), TALLY_ENOTFOUND);
+    assert_true(i == TALLY_NONE);
+    const tally_error *e = tally_error_last();
+    assert_int_equal(e->code, TALLY_ENOTFOUND);
+    assert_string_equal(e->message, "unknown region code '999999999999'");
+    assert_string_equal(e->text, "999999999999");
+
+    assert_int_equal(tally_hierarchy_find(h, "abcdef", 3, &i), TALLY_ENOTFOUND);
+    assert_string_equal(tally_error_last()->message, "unknown region code 'abc'");
+
+    assert_int_equal(tally_hierarchy_find(NULL, "abc", 3, &i), TALLY_EINVAL);
+    assert_true(i == TALLY_NONE);
+    assert_int_equal(tally_hierarchy_find(h, "abc", 3, NULL), TALLY_EINVAL);
+    tally_hierarchy_free(h);
+}
+
+static void test_hierarchy__derived_parents_skip_levels(void **state)
+{
+    (void)state;
+    /* No parent_code column: parents come from the codes.
+     * - 441900101000 (town) cut after 6 digits is 441900000000, the city
+     *   itself, which exists: the town hangs on the city (东莞).
+     * - 341721105210 (village): its town 341721105000 is absent, so the
+     *   county 341721000000 is the nearest existing ancestor.
+     * - 341721000201 (village with town digits 000): cut after 9 digits
+     *   gives 341721000000, the county.
+     * - 341721000000 and 520100000000 have no existing ancestor: roots.
+     * Roots in file order: 44 (line 2), 341721 (line 6), 5201 (line 9).
+     * Pre-order: 0 440000000000, 1 441900000000, 2 441900101000,
+     * 3 441900101001, 4 440300000000, 5 341721000000, 6 341721105210,
+     * 7 341721000201, 8 520100000000. Levels from the significant digits:
+     * 2 -> 0, 4 -> 1, 6 -> 2, 9 -> 3, 12 -> 4. */
+    tally_hierarchy *h = load("code,name\n"
+                              "440000000000,广东省\n"
+                              "441900000000,东莞市\n"
+                              "441900101000,石龙镇\n"
+                              "441900101001,西湖社区\n"
+                              "341721000000,东至县\n"
+                              "341721105210,北山村委会\n"
+                              "341721000201,直属村\n"
+                              "520100000000,贵阳市\n"
+                              "440300000000,深圳市\n");
+    static const char *const codes[] = { "440000000000", "441900000000", "441900101000",
+                                         "441900101001", "440300000000", "341721000000",
+                                         "341721105210", "341721000201", "520100000000" };
+    static const size_t parent[] = { TALLY_NONE, 0, 1, 2, 0, TALLY_NONE, 5, 5, TALLY_NONE };
+    static const size_t end[] = { 5, 4, 4, 4, 5, 8, 7, 8, 9 };
+    static const int level[] = { 0, 1, 3, 4, 1, 2, 4, 4, 1 };
+    static const unsigned long line[] = { 2, 3, 4, 5, 10, 6, 7, 8, 9 };
+    assert_int_equal(tally_hierarchy_size(h), 9);
+    for (size_t i = 0; i < 9; i++) {
+        assert_string_equal(tally_hierarchy_code(h, i), codes[i]);
+        assert_true(tally_hierarchy_parent(h, i) == parent[i]);
+        assert_int_equal(tally_hierarchy_subtree_end(h, i), end[i]);
+        assert_int_equal(tally_hierarchy_level(h, i), level[i]);
+        assert_int_equal(tally_hierarchy_line(h, i), line[i]);
+        assert_int_equal(find(h, codes[i]), i);
+    }
+    assert_string_equal(tally_hierarchy_name(h, 2), "石龙镇");
+    assert_string_equal(tally_hierarchy_level_name(h, tally_hierarchy_level(h, 2)), "town");
+    check_preorder(h);
+    tally_hierarchy_free(h);
+}
+
+static void test_hierarchy__derived_parents_with_level_column(void **state)
+{
+    (void)state;
+    /* Levels from the column, parents from the codes. */
+    tally_hierarchy *h = load("code,level,name\n"
+                              "440000000000,province,广东省\n"
+                              "441900000000,city,东莞市\n"
+                              "441900101000,town,石龙镇\n");
+    assert_int_equal(tally_hierarchy_parent(h, 2), 1);
+    assert_int_equal(tally_hierarchy_level(h, 2), 3);
+    tally_hierarchy_free(h);
+
+    /* 110100000000 derives its parent 110000000000, but the column puts
+     * both at "city": line 3, level cell after "110100000000," (13
+     * characters) is column 14. */
+    expect_error("code,level,name\n"
+                 "110000000000,city,北京市\n"
+                 "110100000000,city,市辖区\n",
+                 NULL, TALLY_EINVAL, 3, 14, "not below");
+}
+
+static void test_hierarchy__code_levels_with_parent_column(void **state)
+{
+    (void)state;
+    /* Numeric codes with a parent column and no level column: levels from
+     * the codes. The town names its parent before the city row. Pre-order:
+     * 0 440000000000, 1 441900000000, 2 441900101000. */
+    tally_hierarchy *h = load("code,name,parent_code\n"
+                              "440000000000,广东省,\n"
+                              "441900101000,石龙镇,441900000000\n"
+                              "441900000000,东莞市,440000000000\n");
+    assert_string_equal(tally_hierarchy_code(h, 1), "441900000000");
+    assert_int_equal(tally_hierarchy_parent(h, 2), 1);
+    assert_int_equal(tally_hierarchy_level(h, 0), 0);
+    assert_int_equal(tally_hierarchy_level(h, 1), 1);
+    assert_int_equal(tally_hierarchy_level(h, 2), 3);
+    assert_int_equal(tally_hierarchy_line(h, 2), 3);
+    check_preorder(h);
+    tally_hierarchy_free(h);
+
+    /* A city (level 1 by its code) under a county (level 2): line 3, no
+     * level column, so the code cell, column 1. */
+    expect_error("code,name,parent_code\n"
+                 "110101000000,东城区,\n"
+                 "110100000000,市辖区,110101000000\n",
+                 NULL, TALLY_EINVAL, 3, 1, "not below");
+}
+
+static void test_hierarchy__depth_levels_for_text_codes(void **state)
+{
+    (void)state;
+    tally_hierarchy *h = load("code,name,parent_code\n"
+                              "Z,z,Y\n"
+                              "X,x,\n"
+                              "Y,y,X\n");
+    /* Pre-order X, Y, Z at depths 0, 1, 2. */
+    assert_string_equal(tally_hierarchy_code(h, 0), "X");
+    assert_string_equal(tally_hierarchy_code(h, 2), "Z");
+    assert_int_equal(tally_hierarchy_level(h, 0), 0);
+    assert_int_equal(tally_hierarchy_level(h, 1), 1);
+    assert_int_equal(tally_hierarchy_level(h, 2), 2);
+    tally_hierarchy_free(h);
+}
+
+static void test_hierarchy__custom_level_names(void **state)
+{
+    (void)state;
+    static const char *const names[] = { "region", "district", "site" };
+    tally_hierarchy_options opts = TALLY_HIERARCHY_OPTIONS_INIT;
+    opts.level_names = names;
+    opts.level_count = 3;
+    tally_hierarchy *h = load_opts("code,name,level,parent_code\n"
+                                   "R1,North,region,\n"
+                                   "D1,Hill,district,R1\n"
+                                   "S1,Well,site,D1\n"
+                                   "S2,Pump,site,R1\n",
+                                   &opts);
+    assert_int_equal(tally_hierarchy_level_count(h), 3);
+    assert_string_equal(tally_hierarchy_level_name(h, 0), "region");
+    assert_string_equal(tally_hierarchy_level_name(h, 2), "site");
+    assert_null(tally_hierarchy_level_name(h, 3));
+    assert_null(tally_hierarchy_level_name(h, -1));
+    assert_int_equal(tally_hierarchy_level_find(h, "district"), 1);
+    assert_int_equal(tally_hierarchy_level_find(h, "town"), -1);
+    assert_int_equal(tally_hierarchy_level_find(h, NULL), -1);
+    /* Pre-order R1, D1, S1, S2; S2 sits directly under the region. */
+    assert_int_equal(tally_hierarchy_level(h, 3), 2);
+    assert_int_equal(tally_hierarchy_parent(h, 3), 0);
+    check_preorder(h);
+    tally_hierarchy_free(h);
+
+    /* A default name is not one of the custom ones: line 3, level cell
+     * after "D1,Hill," (8 characters): column 9. */
+    expect_error("code,name,level,parent_code\n"
+                 "R1,North,region,\n"
+                 "D1,Hill,county,R1\n",
+                 &opts, TALLY_ENOTFOUND, 3, 9, "expected one of region, district, site");
+
+    /* Fewer than five levels: 12-digit codes take their depth. */
+    h = load_opts("code,name\n110000000000,a\n110100000000,b\n110101000000,c\n", &opts);
+    assert_int_equal(tally_hierarchy_level(h, 0), 0);
+    assert_int_equal(tally_hierarchy_level(h, 1), 1);
+    assert_int_equal(tally_hierarchy_level(h, 2), 2);
+    tally_hierarchy_free(h);
+
+    /* A fourth level of depth has no name: line 5, code cell, column 1. */
+    expect_error("code,name\n110000000000,a\n110100000000,b\n110101000000,c\n110101001000,d\n",
+                 &opts, TALLY_EINVAL, 5, 1, "only 3 levels are named");
+}
+
+static void test_hierarchy__bad_options(void **state)
+{
+    (void)state;
+    tally_hierarchy *h = NULL;
+    tally_hierarchy_options opts = TALLY_HIERARCHY_OPTIONS_INIT;
+    opts.version = 99;
+    assert_int_equal(tally_hierarchy_from_buffer(&h, "code,name\n", 10, NULL, &opts),
+                     TALLY_EINVAL);
+    assert_null(h);
+
+    static const char *const twice[] = { "a", "b", "a" };
+    tally_hierarchy_options o2 = TALLY_HIERARCHY_OPTIONS_INIT;
+    o2.level_names = twice;
+    o2.level_count = 3;
+    assert_int_equal(tally_hierarchy_from_buffer(&h, "code,name\n", 10, NULL, &o2),
+                     TALLY_EINVAL);
+    o2.level_count = 0;
+    assert_int_equal(tally_hierarchy_from_buffer(&h, "code,name\n", 10, NULL, &o2),
+                     TALLY_EINVAL);
+    assert_int_equal(tally_hierarchy_from_buffer(NULL, "code,name\n", 10, NULL, NULL),
+                     TALLY_EINVAL);
+    assert_int_equal(tally_hierarchy_from_buffer(&h, NULL, 10, NULL, NULL), TALLY_EINVAL);
+}
+
+static void test_hierarchy__bom_and_crlf(void **state)
+{
+    (void)state;
+    tally_hierarchy *h = load("\xEF\xBB\xBF"
+                              "code,name,level,parent_code\r\n"
+                              "A,甲,province,\r\n"
+                              "\r\n"
+                              "B,乙,city,A\r\n");
+    assert_int_equal(tally_hierarchy_size(h), 2);
+    assert_string_equal(tally_hierarchy_name(h, 0), "甲");
+    assert_string_equal(tally_hierarchy_name(h, 1), "乙");
+    assert_int_equal(tally_hierarchy_line(h, 0), 2);
+    assert_int_equal(tally_hierarchy_line(h, 1), 4); /* after the blank line 3 */
+    assert_int_equal(tally_hierarchy_parent(h, 1), 0);
+    tally_hierarchy_free(h);
+}
+
+static void test_hierarchy__quoted_names(void **state)
+{
+    (void)state;
+    tally_hierarchy *h = load("code,name,level,parent_code\n"
+                              "A,\"Foo, Bar\",province,\n"
+                              "B,\"He said \"\"hi\"\"\",city,A\n"
+                              "C,\"Two\nlines\",city,A\n"
+                              "\"D\",plain,city,A\n");
+    assert_string_equal(tally_hierarchy_name(h, 0), "Foo, Bar");
+    assert_string_equal(tally_hierarchy_name(h, 1), "He said \"hi\"");
+    assert_string_equal(tally_hierarchy_name(h, 2), "Two\nlines");
+    assert_string_equal(tally_hierarchy_code(h, 3), "D");
+    /* C's row spans lines 4-5, so D is on line 6. */
+    assert_int_equal(tally_hierarchy_line(h, 2), 4);
+    assert_int_equal(tally_hierarchy_line(h, 3), 6);
+    tally_hierarchy_free(h);
+}
+
+static char *fixture(const char *name)
+{
+    const char *dir = getenv("TALLY_TEST_DATA");
+    if (!dir)
+        dir = "tests/data";
+    size_t len = strlen(dir) + strlen(name) + 16;
+    char *path = malloc(len);
+    assert_non_null(path);
+    snprintf(path, len, "%s/hierarchy/%s", dir, name);
+    return path;
+}
+
+static void test_hierarchy__from_file(void **state)
+{
+    (void)state;
+    char *path = fixture("ok.csv");
+    tally_hierarchy *h = NULL;
+    int rc = tally_hierarchy_from_file(&h, path, NULL);
+    if (rc)
+        print_error("%s\n", tally_error_last()->message);
+    assert_int_equal(rc, 0);
+    /* Columns name,code,extra,level,parent_code; "extra" is ignored.
+     * Pre-order: 430000000000 (line 2), 430600000000 (3), 430626000000 (4),
+     * 340000000000 (5). */
+    assert_int_equal(tally_hierarchy_size(h), 4);
+    assert_string_equal(tally_hierarchy_code(h, 0), "430000000000");
+    assert_string_equal(tally_hierarchy_name(h, 0), "Hunan, 湖南");
+    assert_string_equal(tally_hierarchy_name(h, 2), "平江县");
+    assert_string_equal(tally_hierarchy_name(h, 3), "Anhui \"皖\"");
+    assert_int_equal(tally_hierarchy_parent(h, 2), 1);
+    assert_int_equal(tally_hierarchy_level(h, 2), 2);
+    assert_int_equal(tally_hierarchy_subtree_end(h, 0), 3);
+    assert_int_equal(tally_hierarchy_line(h, 3), 5);
+    assert_int_equal(find(h, "340000000000"), 3);
+    check_preorder(h);
+    tally_hierarchy_free(h);
+    free(path);
+}
+
+static void test_hierarchy__missing_file(void **state)
+{
+    (void)state;
+    tally_hierarchy *h = (tally_hierarchy *)1;
+    char *path = fixture("no-such-file.csv");
+    assert_int_equal(tally_hierarchy_from_file(&h, path, NULL), TALLY_EIO);
+    assert_null(h);
+    assert_string_equal(tally_error_last()->path, path);
+    free(path);
+}
+
+/* Each bad fixture, with where the error is, counted by hand. */
+static const struct bad_case {
+    const char *file;
+    int code;
+    unsigned long line, column;
+    const char *needle;
+} bad_cases[] = {
+    /* Line 4 repeats line 3's code; the code cell starts the row. */
+    { "dup-code.csv", TALLY_EEXIST, 4, 1, "first given on line 3" },
+    /* "C,甲乙,city," is 10 characters: the parent cell is column 11. */
+    { "unknown-parent.csv", TALLY_ENOTFOUND, 4, 11, "unknown parent code 'Z'" },
+    /* E (line 3) hangs from the cycle A -> C -> B -> A; the cycle's first
+     * row is A on line 4, parent cell after "A,Alpha," (8): column 9. */
+    { "cycle.csv", TALLY_ECYCLE, 4, 9, "A -> C -> B -> A" },
+    /* "110101000000,东城区," is 17 characters: level cell column 18. */
+    { "level-not-below.csv", TALLY_EINVAL, 4, 18, "not below the level 'city'" },
+    /* CRLF file with a blank line 3; "110100000000,市辖区," is 17
+     * characters: level cell column 18 of line 4. */
+    { "unknown-level.csv", TALLY_ENOTFOUND, 4, 18,
+      "expected one of province, city, county, town, village" },
+    /* "110100000000,市辖区,city" is 21 characters: end of row, column 22. */
+    { "field-count-short.csv", TALLY_EPARSE, 3, 22, "expected 4" },
+    /* "110000000000,北京市,province,," is 27 characters: the extra field is
+     * column 28. */
+    { "field-count-long.csv", TALLY_EPARSE, 2, 28, "the row has 5 fields; expected 4" },
+    /* The header (after a BOM) has no code column. */
+    { "missing-code.csv", TALLY_EPARSE, 1, 1, "no 'code' column" },
+    /* The quote opens after "110000000000," (13 characters): column 14. */
+    { "unterminated-quote.csv", TALLY_EPARSE, 2, 14, "unterminated" },
+    /* No parent column and a 4-digit code on line 3. */
+    { "non12-code.csv", TALLY_EINVAL, 3, 1, "not a 12-digit" },
+    /* The name cell follows "110100000000," (13 characters): column 14. */
+    { "bad-utf8-name.csv", TALLY_EPARSE, 3, 14, "not valid UTF-8" },
+    /* An empty quoted code on line 3. */
+    { "empty-code.csv", TALLY_EPARSE, 3, 1, "empty code" },
+};
+
+static void test_hierarchy__bad_fixtures(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < sizeof bad_cases / sizeof bad_cases[0]; k++) {
+        const struct bad_case *b = &bad_cases[k];
+        char *path = fixture(b->file);
+        tally_hierarchy *h = (tally_hierarchy *)1;
+        int rc = tally_hierarchy_from_file(&h, path, NULL);
+        const tally_error *e = tally_error_last();
+        char suffix[128];
+        snprintf(suffix, sizeof suffix, "hierarchy/%s", b->file);
+        size_t plen = e->path ? strlen(e->path) : 0;
+        if (rc != b->code || e->line != b->line || e->column != b->column ||
+            !strstr(e->message, b->needle) || plen < strlen(suffix) ||
+            strcmp(e->path + plen - strlen(suffix), suffix) != 0)
+            print_error("%s: got %d at %lu:%lu: %s\n", b->file, rc, e->line, e->column,
+                        e->message);
+        assert_int_equal(rc, b->code);
+        assert_null(h);
+        assert_int_equal(e->code, b->code);
+        assert_non_null(e->path);
+        assert_true(plen >= strlen(suffix));
+        assert_string_equal(e->path + plen - strlen(suffix), suffix);
+        assert_int_equal(e->line, b->line);
+        assert_int_equal(e->column, b->column);
+        assert_non_null(strstr(e->message, b->needle));
+        free(path);
+    }
+}
+
+static void test_hierarchy__more_bad_buffers(void **state)
+{
+    (void)state;
+    /* A row that is its own parent: "A,a," is 4 characters, column 5. */
+    expect_error("code,name,parent_code\nA,a,A\n", NULL, TALLY_ECYCLE, 2, 5, "A -> A");
+    /* "code,name," is 10 characters: the second code column is column 11. */
+    expect_error("code,name,code\n", NULL, TALLY_EPARSE, 1, 11, "named twice");
+    expect_error("", NULL, TALLY_EPARSE, 1, 1, "no header");
+    expect_error("code,level\nA,province\n", NULL, TALLY_EPARSE, 1, 1, "no 'name' column");
+    /* A duplicate text code: "B" on line 4 repeats line 2. */
+    expect_error("code,name,parent_code\nB,b,\nC,c,B\nB,b2,\n", NULL, TALLY_EEXIST, 4, 1,
+                 "duplicate code 'B'; first given on line 2");
+    /* An unknown 12-digit parent: "110100000000,b," is 15 characters, so
+     * the parent cell is column 16. */
+    expect_error("code,name,parent_code\n110000000000,a,\n110100000000,b,120000000000\n", NULL,
+                 TALLY_ENOTFOUND, 3, 16, "unknown parent code '120000000000'");
+    /* The first error in the file wins: the duplicate on line 3 comes
+     * before the short row on line 4... */
+    expect_error("code,name\n110000000000,a\n110000000000,b\n110100000000\n", NULL,
+                 TALLY_EEXIST, 3, 1, "first given on line 2");
+    /* ...and the bad code on line 3 before the duplicate on line 4. */
+    expect_error("code,name\n110000000000,a\n1101,b\n110000000000,c\n", NULL, TALLY_EINVAL, 3,
+                 1, "not a 12-digit");
+    /* parent_code puts a village (level 4 by its code) under another
+     * village: nothing is below the last level. No level column, so the
+     * code cell of line 3. */
+    expect_error("code,name,parent_code\n110101001001,a,\n110101001002,b,110101001001\n", NULL,
+                 TALLY_EINVAL, 3, 1, "expected a level below 'village', but it is the last");
+}
+
+static void test_hierarchy__empty(void **state)
+{
+    (void)state;
+    tally_hierarchy *h = load("code,name,level,parent_code\n");
+    assert_int_equal(tally_hierarchy_size(h), 0);
+    assert_null(tally_hierarchy_code(h, 0));
+    tally_hierarchy_free(h);
+}
+
+static void test_hierarchy__free_null_and_out_of_range(void **state)
+{
+    (void)state;
+    tally_hierarchy_free(NULL);
+    tally_hierarchy *h = load("code,name\n110000000000,北京市\n");
+    assert_int_equal(tally_hierarchy_size(h), 1);
+    assert_null(tally_hierarchy_code(h, 1));
+    assert_null(tally_hierarchy_name(h, 1));
+    assert_int_equal(tally_hierarchy_level(h, 1), -1);
+    assert_true(tally_hierarchy_parent(h, 1) == TALLY_NONE);
+    assert_true(tally_hierarchy_subtree_end(h, 1) == TALLY_NONE);
+    assert_int_equal(tally_hierarchy_line(h, 1), 0);
+    assert_true(tally_hierarchy_parent(h, 0) == TALLY_NONE);
+    assert_int_equal(tally_hierarchy_size(NULL), 0);
+    assert_null(tally_hierarchy_code(NULL, 0));
+    assert_null(tally_hierarchy_parents(NULL));
+    tally_hierarchy_free(h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hierarchy__preorder_from_unordered_file),
+        cmocka_unit_test(test_hierarchy__lookup_numeric_and_text),
+        cmocka_unit_test(test_hierarchy__find_unknown),
+        cmocka_unit_test(test_hierarchy__derived_parents_skip_levels),
+        cmocka_unit_test(test_hierarchy__derived_parents_with_level_column),
+        cmocka_unit_test(test_hierarchy__code_levels_with_parent_column),
+        cmocka_unit_test(test_hierarchy__depth_levels_for_text_codes),
+        cmocka_unit_test(test_hierarchy__custom_level_names),
+        cmocka_unit_test(test_hierarchy__bad_options),
+        cmocka_unit_test(test_hierarchy__bom_and_crlf),
+        cmocka_unit_test(test_hierarchy__quoted_names),
+        cmocka_unit_test(test_hierarchy__from_file),
+        cmocka_unit_test(test_hierarchy__missing_file),
+        cmocka_unit_test(test_hierarchy__bad_fixtures),
+        cmocka_unit_test(test_hierarchy__more_bad_buffers),
+        cmocka_unit_test(test_hierarchy__empty),
+        cmocka_unit_test(test_hierarchy__free_null_and_out_of_range),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,353 @@
+/* Tests for lib/period.h: parsing and formatting months, quarters and
+ * years, their spans in months, the period a year before and the previous
+ * period, and ordering.
+ *
+ * Keys are opaque here: every expectation is stated as period text, a kind,
+ * a year, or an absolute month number year * 12 + (month - 1) worked out by
+ * hand.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "period.h"
+#include "tally/error.h"
+
+static int32_t parse(const char *s)
+{
+    int32_t key = 0;
+    int rc = tally_period__parse(s, strlen(s), &key);
+    if (rc != 0)
+        print_error("parse(\"%s\") returned %d\n", s, rc);
+    assert_int_equal(rc, 0);
+    return key;
+}
+
+static void expect_text(int32_t key, const char *expected)
+{
+    char buf[TALLY_PERIOD_TEXT_MAX];
+    memset(buf, 'X', sizeof buf);
+    size_t n = tally_period__format(key, buf);
+    if (strcmp(buf, expected) != 0)
+        print_error("formatted \"%s\", expected \"%s\"\n", buf, expected);
+    assert_string_equal(buf, expected);
+    assert_int_equal(n, strlen(expected));
+}
+
+/* Parses `in` and expects it to format as `out`. */
+static void expect_round_trip(const char *in, const char *out) { expect_text(parse(in), out); }
+
+static void test_period__round_trip_months(void **state)
+{
+    (void)state;
+    static const int years[] = { 1000, 1999, 2018, 2019, 2020, 9999 };
+    for (size_t y = 0; y < sizeof years / sizeof years[0]; y++) {
+        for (int m = 1; m <= 12; m++) {
+            char s[16];
+            snprintf(s, sizeof s, "%04d-%02d", years[y], m);
+            int32_t k = parse(s);
+            expect_text(k, s);
+            assert_int_equal(tally_period__kind(k), TALLY_PERIOD_MONTH);
+            assert_int_equal(tally_period__year(k), years[y]);
+        }
+    }
+}
+
+static void test_period__round_trip_quarters(void **state)
+{
+    (void)state;
+    static const int years[] = { 1000, 1999, 2018, 2019, 2020, 9999 };
+    for (size_t y = 0; y < sizeof years / sizeof years[0]; y++) {
+        for (int q = 1; q <= 4; q++) {
+            char upper[16], lower[16];
+            snprintf(upper, sizeof upper, "%04d-Q%d", years[y], q);
+            snprintf(lower, sizeof lower, "%04d-q%d", years[y], q);
+            int32_t k = parse(upper);
+            /* "q" and "Q" are the same period; it is written with "Q". */
+            assert_int_equal(parse(lower), k);
+            expect_text(k, upper);
+            expect_round_trip(lower, upper);
+            if (tally_period__kind(k) != TALLY_PERIOD_QUARTER ||
+                tally_period__year(k) != years[y])
+                print_error("%s: kind %d year %d\n", upper, tally_period__kind(k),
+                            tally_period__year(k));
+            assert_int_equal(tally_period__kind(k), TALLY_PERIOD_QUARTER);
+            assert_int_equal(tally_period__year(k), years[y]);
+        }
+    }
+}
+
+static void test_period__round_trip_years(void **state)
+{
+    (void)state;
+    static const char *const years[] = { "1000", "1949", "2019", "2020", "9999" };
+    for (size_t y = 0; y < sizeof years / sizeof years[0]; y++) {
+        int32_t k = parse(years[y]);
+        expect_text(k, years[y]);
+        assert_int_equal(tally_period__kind(k), TALLY_PERIOD_YEAR);
+        assert_int_equal(tally_period__year(k), atoi(years[y]));
+    }
+}
+
+static void test_period__distinct_keys(void **state)
+{
+    (void)state;
+    /* Every month, quarter and year of 2018..2020 is its own period
+     * (including the fourth quarters: a clash with the next year shows
+     * here). */
+    int32_t keys[3 * 17];
+    size_t n = 0;
+    for (int y = 2018; y <= 2020; y++) {
+        char s[16];
+        for (int m = 1; m <= 12; m++) {
+            snprintf(s, sizeof s, "%d-%02d", y, m);
+            keys[n++] = parse(s);
+        }
+        for (int q = 1; q <= 4; q++) {
+            snprintf(s, sizeof s, "%d-Q%d", y, q);
+            keys[n++] = parse(s);
+        }
+        snprintf(s, sizeof s, "%d", y);
+        keys[n++] = parse(s);
+    }
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < i; j++) {
+            if (keys[i] == keys[j]) {
+                char a[TALLY_PERIOD_TEXT_MAX], b[TALLY_PERIOD_TEXT_MAX];
+                tally_period__format(keys[i], a);
+                tally_period__format(keys[j], b);
+                print_error("periods #%zu and #%zu share a key (formatted %s, %s)\n", i, j, a, b);
+            }
+            assert_true(keys[i] != keys[j]);
+        }
+}
+
+static void test_period__parse_uses_length(void **state)
+{
+    (void)state;
+    /* A field inside a row: only len bytes are the period. */
+    int32_t k = 0;
+    assert_int_equal(tally_period__parse("2019-08,12", 7, &k), 0);
+    expect_text(k, "2019-08");
+    assert_int_equal(tally_period__parse("2019,", 4, &k), 0);
+    expect_text(k, "2019");
+    assert_int_equal(tally_period__parse("2019-Q2x", 7, &k), 0);
+    expect_text(k, "2019-Q2");
+    assert_int_equal(tally_period__parse("2019-08", 6, &k), TALLY_EPARSE); /* "2019-0" */
+}
+
+static void test_period__rejects(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "2019-13", "2019-00", "2019-Q5", "2019-Q0", "2019-q5", "2019-8",  "19-08",   "2019/08",
+        "2019.08", "0999",    "999",     "",        "2019-",   "2019-Q",  "2019-081", "2019-Q12",
+        "20190",   "201908",  " 2019",   "2019 ",   "2019-08 ", "abcd",   "2019-1a", "2019-Qx",
+        "2019-W01", "2019-H1", "-2019",  "+2019",   "2019-99", "2019--8", "0000",    "10000",
+        "２０１９",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int32_t k = 12345;
+        int rc = tally_period__parse(bad[i], strlen(bad[i]), &k);
+        if (rc != TALLY_EPARSE)
+            print_error("parse(\"%s\") returned %d, expected TALLY_EPARSE\n", bad[i], rc);
+        assert_int_equal(rc, TALLY_EPARSE);
+    }
+}
+
+/* Absolute month: year * 12 + (month - 1). */
+static int32_t abs_month(int year, int month) { return year * 12 + month - 1; }
+
+static void expect_span(const char *period, int32_t first, int32_t last)
+{
+    int32_t k = parse(period);
+    int32_t f = tally_period__first_month(k), l = tally_period__last_month(k);
+    if (f != first || l != last)
+        print_error("%s: months %d..%d, expected %d..%d\n", period, f, l, first, last);
+    assert_int_equal(f, first);
+    assert_int_equal(l, last);
+}
+
+static void test_period__first_last_month(void **state)
+{
+    (void)state;
+    expect_span("2019-01", abs_month(2019, 1), abs_month(2019, 1));
+    expect_span("2019-08", abs_month(2019, 8), abs_month(2019, 8));
+    expect_span("2019-12", abs_month(2019, 12), abs_month(2019, 12));
+    expect_span("2019-Q1", abs_month(2019, 1), abs_month(2019, 3));
+    expect_span("2019-Q2", abs_month(2019, 4), abs_month(2019, 6));
+    expect_span("2019-Q3", abs_month(2019, 7), abs_month(2019, 9));
+    expect_span("2019", abs_month(2019, 1), abs_month(2019, 12));
+    expect_span("1000", abs_month(1000, 1), abs_month(1000, 12));
+    /* Consecutive months are consecutive numbers across a year end. */
+    assert_int_equal(tally_period__first_month(parse("2020-01")),
+                     tally_period__first_month(parse("2019-12")) + 1);
+}
+
+static void expect_year_before(const char *in, const char *out)
+{
+    expect_text(tally_period__year_before(parse(in)), out);
+}
+
+static void expect_previous(const char *in, const char *out)
+{
+    expect_text(tally_period__previous(parse(in)), out);
+}
+
+static void test_period__year_before(void **state)
+{
+    (void)state;
+    expect_year_before("2019-08", "2018-08");
+    expect_year_before("2019-01", "2018-01");
+    expect_year_before("2019-12", "2018-12");
+    expect_year_before("2019-Q1", "2018-Q1");
+    expect_year_before("2019-Q2", "2018-Q2");
+    expect_year_before("2019-Q3", "2018-Q3");
+    expect_year_before("2019", "2018");
+    expect_year_before("2000", "1999");
+}
+
+static void test_period__previous(void **state)
+{
+    (void)state;
+    /* Months. */
+    expect_previous("2019-08", "2019-07");
+    expect_previous("2019-02", "2019-01");
+    expect_previous("2019-01", "2018-12");
+    expect_previous("2019-12", "2019-11");
+    expect_previous("2000-01", "1999-12");
+    /* Quarters. */
+    expect_previous("2019-Q3", "2019-Q2");
+    expect_previous("2019-Q2", "2019-Q1");
+    /* Years. */
+    expect_previous("2019", "2018");
+    expect_previous("2000", "1999");
+}
+
+static void test_period__previous_walks_back(void **state)
+{
+    (void)state;
+    /* 25 steps back from 2020-01 visit every month down to 2017-12, in
+     * order, each exactly once. */
+    int32_t k = parse("2020-01");
+    int year = 2020, month = 1;
+    for (int i = 0; i < 25; i++) {
+        k = tally_period__previous(k);
+        if (--month == 0) {
+            month = 12;
+            year--;
+        }
+        char want[16];
+        snprintf(want, sizeof want, "%d-%02d", year, month);
+        expect_text(k, want);
+    }
+}
+
+static int sign(int x) { return (x > 0) - (x < 0); }
+
+static void test_period__compare(void **state)
+{
+    (void)state;
+    /* In time order: a year's months, then its quarters, then the year. */
+    static const char *const order[] = {
+        "2018-01", "2018-12", "2018-Q1", "2018-Q4", "2018",
+        "2019-01", "2019-02", "2019-08", "2019-09", "2019-10", "2019-11", "2019-12",
+        "2019-Q1", "2019-Q2", "2019-Q3", "2019-Q4", "2019",
+        "2020-01", "2020-Q1", "2020",
+    };
+    size_t n = sizeof order / sizeof order[0];
+    for (size_t i = 0; i < n; i++) {
+        int32_t a = parse(order[i]);
+        for (size_t j = 0; j < n; j++) {
+            int32_t b = parse(order[j]);
+            int want = i < j ? -1 : i > j ? 1 : 0;
+            int got = sign(tally_period__compare(a, b));
+            if (got != want)
+                print_error("compare(%s, %s) = %d, expected %d\n", order[i], order[j], got, want);
+            assert_int_equal(got, want);
+        }
+    }
+}
+
+static int compare_keys(const void *a, const void *b)
+{
+    return tally_period__compare(*(const int32_t *)a, *(const int32_t *)b);
+}
+
+static void test_period__compare_sorts(void **state)
+{
+    (void)state;
+    static const char *const shuffled[] = { "2019", "2019-Q3", "2018-12", "2019-12", "2019-Q1",
+                                            "2019-01", "2018",    "2020-01", "2019-07" };
+    static const char *const sorted[] = { "2018-12", "2018",    "2019-01", "2019-07", "2019-12",
+                                          "2019-Q1", "2019-Q3", "2019",    "2020-01" };
+    int32_t keys[9];
+    for (size_t i = 0; i < 9; i++)
+        keys[i] = parse(shuffled[i]);
+    qsort(keys, 9, sizeof keys[0], compare_keys);
+    for (size_t i = 0; i < 9; i++)
+        expect_text(keys[i], sorted[i]);
+}
+
+/* The fourth quarter on its own: with sixteen sub-periods a key scheme
+ * year * 16 + sub makes 2019-Q4 (sub 16) the same key as the year 2020. */
+static void test_period__fourth_quarter(void **state)
+{
+    (void)state;
+    int32_t q4 = parse("2019-Q4");
+    /* Not the same period as the next year (or any year). */
+    assert_true(q4 != parse("2020"));
+    assert_true(q4 != parse("2019"));
+    expect_text(q4, "2019-Q4");
+    expect_round_trip("2019-q4", "2019-Q4");
+    expect_round_trip("9999-Q4", "9999-Q4");
+    assert_int_equal(tally_period__kind(q4), TALLY_PERIOD_QUARTER);
+    assert_int_equal(tally_period__year(q4), 2019);
+    expect_span("2019-Q4", abs_month(2019, 10), abs_month(2019, 12));
+    expect_span("9999-Q4", abs_month(9999, 10), abs_month(9999, 12));
+    expect_year_before("2019-Q4", "2018-Q4");
+    expect_previous("2019-Q4", "2019-Q3");
+    expect_previous("2019-Q1", "2018-Q4");
+    expect_previous("2000-Q1", "1999-Q4");
+    /* After 2019-Q3, before the year 2019 and before 2020-01. */
+    assert_true(tally_period__compare(parse("2019-Q3"), q4) < 0);
+    assert_true(tally_period__compare(q4, parse("2019-Q3")) > 0);
+    assert_true(tally_period__compare(q4, parse("2019")) < 0);
+    assert_true(tally_period__compare(parse("2019"), q4) > 0);
+    assert_true(tally_period__compare(q4, parse("2020-01")) < 0);
+    assert_true(tally_period__compare(parse("2019-12"), q4) < 0);
+    assert_int_equal(tally_period__compare(q4, parse("2019-q4")), 0);
+    /* Nine quarters back from 2020-Q2: 2018-Q1, through two Q4s. */
+    int32_t k = parse("2020-Q2");
+    for (int i = 0; i < 9; i++)
+        k = tally_period__previous(k);
+    expect_text(k, "2018-Q1");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_period__round_trip_months),
+        cmocka_unit_test(test_period__round_trip_quarters),
+        cmocka_unit_test(test_period__round_trip_years),
+        cmocka_unit_test(test_period__distinct_keys),
+        cmocka_unit_test(test_period__parse_uses_length),
+        cmocka_unit_test(test_period__rejects),
+        cmocka_unit_test(test_period__first_last_month),
+        cmocka_unit_test(test_period__year_before),
+        cmocka_unit_test(test_period__previous),
+        cmocka_unit_test(test_period__previous_walks_back),
+        cmocka_unit_test(test_period__compare),
+        cmocka_unit_test(test_period__compare_sorts),
+        cmocka_unit_test(test_period__fourth_quarter),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
