@@ -1,10 +1,15 @@
 #!/bin/sh
 # A program built only with `pkg-config --cflags --libs tally` against the
 # installed library prints tally_version() and rolls the demo data up.
-# Usage: check-pkgconfig.sh SOURCE_ROOT BUILD_ROOT
+# Usage: check-pkgconfig.sh SOURCE_ROOT BUILD_ROOT [SANITIZE]
+# (SANITIZE: the build's b_sanitize; a sanitized library needs the program
+# built with the same runtime.)
 set -eu
 src=$1
 build=$2
+sanitize=${3:-none}
+extra=
+[ "$sanitize" = none ] || extra="-fsanitize=$sanitize"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 meson install -C "$build" --no-rebuild --destdir "$tmp/root" >"$tmp/install.log" 2>&1 ||
@@ -14,7 +19,7 @@ libdir=$(dirname "$(find "$tmp/root" -name 'libtally.so' | head -n 1)")
 export PKG_CONFIG_PATH="$pcdir" PKG_CONFIG_SYSROOT_DIR="$tmp/root"
 flags=$(pkg-config --cflags --libs tally)
 echo "pkg-config --cflags --libs tally: $flags"
-${CC:-cc} "$src/examples/hello.c" $flags -o "$tmp/hello"
+${CC:-cc} $extra "$src/examples/hello.c" $flags -o "$tmp/hello"
 out=$(LD_LIBRARY_PATH="$libdir" "$tmp/hello")
 echo "$out"
 version=$(sed -n "s/^  version: '\(.*\)',$/\1/p" "$src/meson.build" | head -n 1)
