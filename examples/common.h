@@ -79,5 +79,8 @@ void cli_usage_error(const cli *c, const char *fmt, ...)
     ;
 
 int cmd_rollup(int argc, char **argv);
+int cmd_progress(int argc, char **argv);
+int cmd_poverty(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 #endif

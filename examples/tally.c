@@ -14,6 +14,9 @@ static const char usage[] =
     "\n"
     "Commands:\n"
     "  rollup     totals at every level of the hierarchy\n"
+    "  progress   completion of annual targets against the share of the year passed\n"
+    "  poverty    incidence and exit thresholds; FGT, Watts, Gini from households\n"
+    "  check      every number that does not add up, and why\n"
     "\n"
     "Run 'tally COMMAND --help' for a command's options.\n"
     "Exit status: 0 success, 1 check findings of severity error, 2 bad usage or input.\n";
@@ -35,6 +38,12 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "rollup"))
         return cmd_rollup(argc - 1, argv + 1);
+    if (!strcmp(cmd, "progress"))
+        return cmd_progress(argc - 1, argv + 1);
+    if (!strcmp(cmd, "poverty"))
+        return cmd_poverty(argc - 1, argv + 1);
+    if (!strcmp(cmd, "check"))
+        return cmd_check(argc - 1, argv + 1);
     fprintf(stderr, "tally: unknown command '%s'\n%s", cmd, usage);
     return EXIT_BAD;
 }

@@ -15,5 +15,8 @@
 #include "tally/dataset.h"
 #include "tally/rollup.h"
 #include "tally/export.h"
+#include "tally/targets.h"
+#include "tally/poverty.h"
+#include "tally/check.h"
 
 #endif

@@ -214,16 +214,15 @@ static int cmp_period(const void *a, const void *b)
     return tally_period__compare(*(const int32_t *)a, *(const int32_t *)b);
 }
 
-/* Computes every indicator at period `key`: out/rep/cmp are arrays of nind
- * columns (rep and cmp may be NULL). */
-static int compute_period(const tally_dataset *ds, int32_t key, int prefer, double **out,
-                          double **rep, double **cmp, workspace *w, double *scratch)
+/* Computes every indicator over the absolute months [first, last]: out,
+ * rep and cmp are arrays of nind columns (rep and cmp may be NULL). */
+static int compute_span(const tally_dataset *ds, int32_t first, int32_t last, int prefer,
+                        double **out, double **rep, double **cmp, workspace *w, double *scratch)
 {
     const tally_hierarchy *h = tally_dataset_hierarchy(ds);
     const tally_definitions *d = tally_dataset_definitions(ds);
     size_t n = tally_hierarchy_size(h), nind = tally_definitions_indicator_count(d);
     const size_t *parent = tally_hierarchy_parents(h);
-    int32_t first = tally_period__first_month(key), last = tally_period__last_month(key);
 
     for (size_t i = 0; i < nind; i++) {
         int agg = tally_definitions_aggregate(d, i);
@@ -265,6 +264,48 @@ static int compute_period(const tally_dataset *ds, int32_t key, int prefer, doub
         }
     }
     return 0;
+}
+
+static void workspace_free(workspace *w)
+{
+    free(w->sum);
+    free(w->comp);
+    free(w->mn);
+    free(w->mx);
+    free(w->cnt);
+    free(w->computed);
+}
+
+static int workspace_alloc(workspace *w, size_t n)
+{
+    if (!n)
+        n = 1;
+    w->sum = malloc(n * sizeof(double));
+    w->comp = malloc(n * sizeof(double));
+    w->mn = malloc(n * sizeof(double));
+    w->mx = malloc(n * sizeof(double));
+    w->cnt = malloc(n * sizeof(size_t));
+    w->computed = malloc(n * sizeof(double));
+    if (w->sum && w->comp && w->mn && w->mx && w->cnt && w->computed)
+        return 0;
+    workspace_free(w);
+    return TALLY_ENOMEM;
+}
+
+int tally_rollup__span(const tally_dataset *ds, int32_t first, int32_t last, int prefer,
+                       double **out, double **reported, double **computed)
+{
+    size_t n = tally_hierarchy_size(tally_dataset_hierarchy(ds));
+    workspace w = { 0 };
+    double *scratch = malloc((n ? n : 1) * sizeof(double));
+    if (!scratch || workspace_alloc(&w, n)) {
+        free(scratch);
+        return tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
+    }
+    int rc = compute_span(ds, first, last, prefer, out, reported, computed, &w, scratch);
+    workspace_free(&w);
+    free(scratch);
+    return rc;
 }
 
 static double **alloc_columns(size_t count, size_t n)
@@ -354,20 +395,14 @@ TALLY_EXTERN(int) tally_rollup(tally_result **out, const tally_dataset *ds,
         r->previous = alloc_columns(ncols, r->nodes);
     workspace w = { 0 };
     size_t n = r->nodes ? r->nodes : 1;
-    w.sum = malloc(n * sizeof(double));
-    w.comp = malloc(n * sizeof(double));
-    w.mn = malloc(n * sizeof(double));
-    w.mx = malloc(n * sizeof(double));
-    w.cnt = malloc(n * sizeof(size_t));
-    w.computed = malloc(n * sizeof(double));
+    int wfail = workspace_alloc(&w, n);
     double *scratch = malloc(n * sizeof(double));
     double **o = malloc((r->nind ? r->nind : 1) * sizeof *o);
     double **rp = malloc((r->nind ? r->nind : 1) * sizeof *rp);
     double **cp = malloc((r->nind ? r->nind : 1) * sizeof *cp);
     double **prev = r->compare ? alloc_columns(r->nind, r->nodes) : NULL;
     if (!r->period_text || !r->out || !r->reported || !r->computed ||
-        (r->compare && (!r->previous || !prev)) || !w.sum || !w.comp || !w.mn || !w.mx ||
-        !w.cnt || !w.computed || !scratch || !o || !rp || !cp) {
+        (r->compare && (!r->previous || !prev)) || wfail || !scratch || !o || !rp || !cp) {
         rc = tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
         goto done;
     }
@@ -379,12 +414,15 @@ TALLY_EXTERN(int) tally_rollup(tally_result **out, const tally_dataset *ds,
             rp[i] = r->reported[i * r->nper + p];
             cp[i] = r->computed[i * r->nper + p];
         }
-        rc = compute_period(ds, r->periods[p], opts->prefer, o, rp, cp, &w, scratch);
+        rc = compute_span(ds, tally_period__first_month(r->periods[p]),
+                          tally_period__last_month(r->periods[p]), opts->prefer, o, rp, cp, &w,
+                          scratch);
         if (rc || !r->compare)
             continue;
         int32_t before = r->compare == TALLY_COMPARE_YOY ? tally_period__year_before(r->periods[p])
                                                          : tally_period__previous(r->periods[p]);
-        rc = compute_period(ds, before, opts->prefer, prev, NULL, NULL, &w, scratch);
+        rc = compute_span(ds, tally_period__first_month(before), tally_period__last_month(before),
+                          opts->prefer, prev, NULL, NULL, &w, scratch);
         for (size_t i = 0; i < r->nind && !rc; i++)
             memcpy(r->previous[i * r->nper + p], prev[i], r->nodes * sizeof(double));
     }
@@ -395,12 +433,8 @@ done:
             free(prev[i]);
         free(prev);
     }
-    free(w.sum);
-    free(w.comp);
-    free(w.mn);
-    free(w.mx);
-    free(w.cnt);
-    free(w.computed);
+    if (!wfail)
+        workspace_free(&w);
     free(scratch);
     free(o);
     free(rp);

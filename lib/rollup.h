@@ -9,9 +9,17 @@
 
 /* Fills own[node] (n nodes) with each node's own value for indicator `ind`
  * over the absolute months [first, last] by the time rule `over_time`;
- * NaN where the node filed nothing there. `self` is the period key whose
- * own column may also be used (the period itself), or -1. */
+ * NaN where the node filed nothing there. */
 int tally_rollup__own(const tally_dataset *ds, size_t ind, int over_time, int32_t first,
                       int32_t last, double *own);
+
+/* Computes every indicator over the absolute months [first, last]
+ * (year * 12 + month - 1) as if that span were a period: time rules, then
+ * aggregation by `prefer`, then formulas. out (required), reported and
+ * computed (may be NULL) are arrays of one caller-allocated column of
+ * tally_hierarchy_size() doubles per indicator; NaN is missing. This is how
+ * a year-to-date value (January to the as-of month) is computed. */
+int tally_rollup__span(const tally_dataset *ds, int32_t first, int32_t last, int prefer,
+                       double **out, double **reported, double **computed);
 
 #endif

@@ -1,0 +1,2 @@
+/* check: being written. */
+#include "error.h"

@@ -1,0 +1,2 @@
+/* poverty: being written. */
+#include "error.h"
