@@ -6,12 +6,18 @@
  * expanded, and nesting depth is bounded while the input is read. The tree
  * keeps every node's position for messages.
  *
+ * The top-level keys are read first and the sections parsed in dependency
+ * order (levels, indicators and their thresholds, formulas, poverty, checks,
+ * targets), so a file may put them in any order and every name is checked
+ * where it is written.
+ *
  * SPDX-License-Identifier: MIT
  */
 #include "definitions.h"
 
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +47,19 @@ typedef struct indicator {
     double min, max; /* NaN: not given */
     unsigned long line, column; /* of the id value, 1-based */
     tally_expr *program;
+    tally_threshold *thresholds; /* in the arena */
+    size_t threshold_count;
 } indicator;
+
+/* Everything read from `thresholds:`, `poverty:`, `checks:` and `targets:`
+ * lives in blocks chained from the definitions object and freed together:
+ * accessors hand out arrays of arrays (override prefixes), and one owner
+ * for all of them keeps both the error paths and tally_definitions_free
+ * short. */
+typedef struct arena_block {
+    struct arena_block *next;
+    size_t size, used;
+} arena_block;
 
 struct tally_definitions {
     char **levels;
@@ -54,7 +72,58 @@ struct tally_definitions {
     size_t mask;
     size_t *order; /* formula indicators, dependency order */
     size_t order_count;
+    arena_block *arena;
+    int *poverty_years; /* with poverty_lines: `poverty: lines:`, file order */
+    double *poverty_lines;
+    size_t poverty_count;
+    double monitoring_line; /* NaN: not given */
+    tally_check_def *checks;
+    size_t check_count;
+    tally_target_def *targets;
+    size_t target_count;
 };
+
+/* Allocation granularity of the arena: enough for any type stored in it. */
+#define ARENA_ALIGN _Alignof(max_align_t)
+#define ARENA_HEADER ((sizeof(arena_block) + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN)
+
+/* `count` zeroed elements of `size` bytes from d's arena; NULL (and
+ * TALLY_ENOMEM recorded) when memory runs out. Never freed one by one. */
+static void *arena_array(tally_definitions *d, size_t count, size_t size)
+{
+    if (size && count > (SIZE_MAX - 2 * ARENA_HEADER - ARENA_ALIGN) / size) {
+        tally_error__set(TALLY_ENOMEM, "out of memory reading definitions");
+        return NULL;
+    }
+    size_t n = (count * size + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
+    if (n == 0)
+        n = ARENA_ALIGN;
+    arena_block *b = d->arena;
+    if (!b || b->size - b->used < n) {
+        size_t want = n > 4096 ? n : 4096;
+        b = malloc(ARENA_HEADER + want);
+        if (!b) {
+            tally_error__set(TALLY_ENOMEM, "out of memory reading definitions");
+            return NULL;
+        }
+        b->size = want;
+        b->used = 0;
+        b->next = d->arena;
+        d->arena = b;
+    }
+    void *p = (char *)b + ARENA_HEADER + b->used;
+    b->used += n;
+    memset(p, 0, n);
+    return p;
+}
+
+static char *arena_strndup(tally_definitions *d, const char *s, size_t len)
+{
+    char *p = arena_array(d, len + 1, 1);
+    if (p)
+        memcpy(p, s, len);
+    return p;
+}
 
 /* ------------------------------------------------------------------ */
 /* A YAML tree                                                         */
@@ -82,6 +151,13 @@ typedef struct loader {
     size_t root;
     tally_definitions *d;
     size_t *formula_node; /* per indicator: its formula scalar, or TALLY_NONE */
+    /* Duplicates within one list of indicator ids: seen[i] == list marks
+     * indicator i as named in the current list, at line seen_line[i]. */
+    unsigned long *seen, *seen_line;
+    unsigned long list;
+    /* Duplicate detection: slot holds check (target) index + 1. */
+    size_t *check_table, check_mask;
+    size_t *target_table, target_mask;
 } loader;
 
 /* Bytes of the line break at src[i], 0 when there is none. libyaml counts
@@ -211,6 +287,10 @@ static int fail_mark(const loader *l, int code, yaml_mark_t mark, const char *fm
     va_end(ap);
     unsigned long line = (unsigned long)mark.line + 1, column = (unsigned long)mark.column + 1;
     size_t off = source_offset(l, line, column);
+    /* At the end of an input without a final line break, libyaml's mark is
+     * on the line after the last: name the end of the input instead. */
+    if (off == l->size)
+        offset_position(l, off, &line, &column);
     return set_at_source(l, code, line, column, off, reason);
 }
 
@@ -585,6 +665,270 @@ static int parse_levels(loader *l, const ynode *v)
 }
 
 /* ------------------------------------------------------------------ */
+/* Shared by thresholds, poverty lines, checks and targets             */
+
+/* "a, b, c" from words, into buf. */
+static const char *word_list(const char *const *words, size_t count, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < count && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", words[i]);
+    return buf;
+}
+
+/* Reads the keys of mapping m (`where`, such as "in a check", places it in
+ * messages): each must be
+ * one of `keys` and given once. value_of[k] / key_of[k] get the nodes of
+ * key k, NULL when absent. */
+static int read_keys(const loader *l, const ynode *m, const char *where, const char *const *keys,
+                     size_t count, const ynode **value_of, const ynode **key_of)
+{
+    for (size_t k = 0; k < count; k++)
+        value_of[k] = key_of[k] = NULL;
+    for (size_t k = m->child; k != TALLY_NONE; k = node(l, node(l, k)->next)->next) {
+        const ynode *key = node(l, k);
+        int rc = expect_key(l, key);
+        if (!rc)
+            rc = check_duplicate_key(l, m, key);
+        if (rc)
+            return rc;
+        size_t which = count;
+        for (size_t w = 0; w < count; w++)
+            if (key_is(key, keys[w]))
+                which = w;
+        if (which == count) {
+            char hint[96], list[256];
+            return fail(l, TALLY_EPARSE, key, "unknown key '%.*s' %s%s; expected one of %s",
+                        shown(key->text, key->len), key->text, where,
+                        suggest(key, keys, count, hint, sizeof hint),
+                        word_list(keys, count, list, sizeof list));
+        }
+        key_of[which] = key;
+        value_of[which] = node(l, key->next);
+    }
+    return 0;
+}
+
+/* A number for `key` that is at least `lower` (more than it when `strict`). */
+static int get_number_above(const loader *l, const ynode *v, const char *key, double lower,
+                            int strict, double *out)
+{
+    int rc = get_number(l, v, key, out);
+    if (rc)
+        return rc;
+    if (strict ? !(*out > lower) : !(*out >= lower))
+        return fail(l, TALLY_EINVAL, v, "%s %.*s out of range; expected a number %s %g", key,
+                    shown(v->text, v->len), v->text, strict ? ">" : ">=", lower);
+    return 0;
+}
+
+/* A year: a plain integer from 1000 to 9999. */
+static int get_year(const loader *l, const ynode *v, int *out)
+{
+    static const char expected[] = "expected a year from 1000 to 9999, such as 2019";
+    if (!is_plain(v))
+        return fail(l, TALLY_EPARSE, v, "%s", expected);
+    long value = 0;
+    for (size_t i = 0; i < v->len; i++) {
+        if (v->text[i] < '0' || v->text[i] > '9')
+            return fail(l, TALLY_EPARSE, v, "'%.*s' is not a year; %s", shown(v->text, v->len),
+                        v->text, expected);
+        if (value < 100000)
+            value = value * 10 + (v->text[i] - '0');
+    }
+    if (value < 1000 || value > 9999)
+        return fail(l, TALLY_EINVAL, v, "year %.*s out of range; %s", shown(v->text, v->len),
+                    v->text, expected);
+    *out = (int)value;
+    return 0;
+}
+
+static const char *const default_levels[] = { "province", "city", "county", "town", "village" };
+
+/* A level name: one of `levels:`, or of the default levels when the file
+ * has none. *out gets the stored name (borrowed from d or static), *index
+ * its position. */
+static int get_level(const loader *l, const ynode *v, const char **out, size_t *index)
+{
+    const tally_definitions *d = l->d;
+    const char *const *names = d->level_count ? (const char *const *)d->levels : default_levels;
+    size_t count = d->level_count ? d->level_count : 5;
+    if (v->kind != YNODE_SCALAR || is_null(v))
+        return fail(l, TALLY_EPARSE, v, "expected a level name");
+    for (size_t i = 0; i < count; i++) {
+        if (strlen(names[i]) == v->len && memcmp(names[i], v->text, v->len) == 0) {
+            *out = names[i];
+            *index = i;
+            return 0;
+        }
+    }
+    char hint[96], list[512];
+    return fail(l, TALLY_ENOTFOUND, v, "unknown level '%.*s'%s; expected one of %s%s",
+                shown(v->text, v->len), v->text, suggest(v, names, count, hint, sizeof hint),
+                word_list(names, count, list, sizeof list),
+                d->level_count ? " (from 'levels')" : " (the default levels)");
+}
+
+/* ------------------------------------------------------------------ */
+/* Thresholds                                                          */
+
+enum { T_LEVEL, T_MAX, T_MIN, T_INCLUSIVE, T_OVERRIDES, T_COUNT };
+static const char *const threshold_keys[T_COUNT] = { "level", "max", "min", "inclusive",
+                                                     "overrides" };
+enum { O_REGIONS, O_MAX, O_MIN, O_COUNT };
+static const char *const override_keys[O_COUNT] = { "regions", "max", "min" };
+
+/* Region code prefixes: a non-empty list of non-empty strings of digits. */
+static int parse_prefixes(loader *l, const ynode *v, tally_threshold_override *o)
+{
+    if (v->kind != YNODE_SEQUENCE)
+        return fail(l, TALLY_EPARSE, v,
+                    "expected a list of region code prefixes, such as [\"51\", \"52\"]");
+    if (v->count == 0)
+        return fail(l, TALLY_EINVAL, v,
+                    "an empty list of regions; expected at least one region code prefix");
+    const char **prefixes = arena_array(l->d, v->count, sizeof *prefixes);
+    if (!prefixes)
+        return TALLY_ENOMEM;
+    for (size_t c = v->child; c != TALLY_NONE; c = node(l, c)->next) {
+        const ynode *item = node(l, c);
+        if (item->kind != YNODE_SCALAR || is_null(item))
+            return fail(l, TALLY_EPARSE, item, "expected a region code prefix, such as \"51\"");
+        int ok = item->len > 0;
+        for (size_t i = 0; ok && i < item->len; i++)
+            ok = item->text[i] >= '0' && item->text[i] <= '9';
+        if (!ok)
+            return fail(l, TALLY_EINVAL, item,
+                        "'%.*s' is not a region code prefix; expected digits, such as \"51\"",
+                        shown(item->text, item->len), item->text);
+        if (!(prefixes[o->prefix_count++] = arena_strndup(l->d, item->text, item->len)))
+            return TALLY_ENOMEM;
+    }
+    o->prefixes = prefixes;
+    return 0;
+}
+
+/* Exactly one of 'max' / 'min' among the keys of mapping m (`what` names
+ * it): *is_max says which. */
+static int one_side(const loader *l, const ynode *m, const char *what, const ynode *max_key,
+                    const ynode *min_key, int *is_max)
+{
+    if (max_key && min_key) {
+        const ynode *second = max_key > min_key ? max_key : min_key;
+        const ynode *first = second == max_key ? min_key : max_key;
+        return fail(l, TALLY_EPARSE, second,
+                    "both 'max' and 'min' in %s ('%s' at line %lu); expected exactly one", what,
+                    first->text, first->line);
+    }
+    if (!max_key && !min_key)
+        return fail(l, TALLY_EPARSE, m, "%s without 'max' or 'min'; expected exactly one", what);
+    *is_max = max_key != NULL;
+    return 0;
+}
+
+static int parse_override(loader *l, const ynode *m, const tally_threshold *t,
+                          tally_threshold_override *o)
+{
+    if (m->kind != YNODE_MAPPING)
+        return fail(l, TALLY_EPARSE, m,
+                    "expected an override: a mapping with 'regions' and '%s'",
+                    t->is_max ? "max" : "min");
+    const ynode *value_of[O_COUNT], *key_of[O_COUNT];
+    int rc = read_keys(l, m, "in an override", override_keys, O_COUNT, value_of, key_of);
+    if (rc)
+        return rc;
+    /* The side is the entry's: a 'min' under a 'max' threshold would read
+     * as a bound the other way round. */
+    const ynode *wrong = key_of[t->is_max ? O_MIN : O_MAX];
+    if (wrong)
+        return fail(l, TALLY_EPARSE, wrong,
+                    "'%s' in an override of a '%s' threshold; expected '%s', the side of its "
+                    "entry",
+                    wrong->text, t->is_max ? "max" : "min", t->is_max ? "max" : "min");
+    if (!value_of[O_REGIONS])
+        return fail(l, TALLY_EPARSE, m, "an override without 'regions'; expected a list of "
+                                        "region code prefixes");
+    int is_max;
+    rc = one_side(l, m, "an override", key_of[O_MAX], key_of[O_MIN], &is_max);
+    if (!rc)
+        rc = get_number(l, value_of[is_max ? O_MAX : O_MIN], is_max ? "max" : "min", &o->limit);
+    if (!rc)
+        rc = parse_prefixes(l, value_of[O_REGIONS], o);
+    return rc;
+}
+
+/* One threshold entry. first_line[level] is the line of the entry already
+ * given for that level (0: none). */
+static int parse_threshold(loader *l, const ynode *m, tally_threshold *t,
+                           unsigned long *first_line)
+{
+    if (m->kind != YNODE_MAPPING)
+        return fail(l, TALLY_EPARSE, m,
+                    "expected a threshold: a mapping such as { level: county, max: 2.0 }");
+    t->line = m->line;
+    t->column = m->column;
+    const ynode *value_of[T_COUNT], *key_of[T_COUNT];
+    int rc = read_keys(l, m, "in a threshold", threshold_keys, T_COUNT, value_of, key_of);
+    if (rc)
+        return rc;
+    if (!value_of[T_LEVEL])
+        return fail(l, TALLY_EPARSE, m, "a threshold without 'level'; expected a level name");
+    size_t level;
+    rc = get_level(l, value_of[T_LEVEL], &t->level, &level);
+    if (rc)
+        return rc;
+    if (first_line[level])
+        return fail(l, TALLY_EEXIST, value_of[T_LEVEL],
+                    "a threshold for level '%s' given twice (first at line %lu); expected one "
+                    "entry per level",
+                    t->level, first_line[level]);
+    first_line[level] = value_of[T_LEVEL]->line;
+    rc = one_side(l, m, "a threshold", key_of[T_MAX], key_of[T_MIN], &t->is_max);
+    if (!rc)
+        rc = get_number(l, value_of[t->is_max ? T_MAX : T_MIN], t->is_max ? "max" : "min",
+                        &t->limit);
+    if (!rc && value_of[T_INCLUSIVE])
+        rc = get_bool(l, value_of[T_INCLUSIVE], &t->inclusive);
+    if (rc || !value_of[T_OVERRIDES])
+        return rc;
+    const ynode *v = value_of[T_OVERRIDES];
+    if (v->kind != YNODE_SEQUENCE)
+        return fail(l, TALLY_EPARSE, v, "expected a list of overrides, such as [{ regions: "
+                                        "[\"51\"], max: 3.0 }]");
+    tally_threshold_override *o = arena_array(l->d, v->count, sizeof *o);
+    if (!o)
+        return TALLY_ENOMEM;
+    t->overrides = o;
+    for (size_t c = v->child; c != TALLY_NONE; c = node(l, c)->next) {
+        rc = parse_override(l, node(l, c), t, &o[t->override_count]);
+        if (rc)
+            return rc;
+        t->override_count++;
+    }
+    return 0;
+}
+
+static int parse_thresholds(loader *l, const ynode *v, indicator *x)
+{
+    if (v->kind != YNODE_SEQUENCE)
+        return fail(l, TALLY_EPARSE, v,
+                    "expected a list of thresholds, such as [{ level: county, max: 2.0 }]");
+    unsigned long first_line[TALLY_DEFINITIONS_MAX_LEVELS] = { 0 };
+    tally_threshold *t = arena_array(l->d, v->count, sizeof *t);
+    if (!t)
+        return TALLY_ENOMEM;
+    x->thresholds = t;
+    for (size_t c = v->child; c != TALLY_NONE; c = node(l, c)->next) {
+        int rc = parse_threshold(l, node(l, c), &t[x->threshold_count], first_line);
+        if (rc)
+            return rc;
+        x->threshold_count++;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* Indicators                                                          */
 
 enum {
@@ -669,7 +1013,7 @@ static int parse_indicator(loader *l, const ynode *m, size_t i)
             char hint[96];
             return fail(l, TALLY_EPARSE, key,
                         "unknown key '%.*s'%s; expected one of id, name, unit, aggregate, "
-                        "over_time, decimals, direction, exact, formula, min, max",
+                        "over_time, decimals, direction, exact, formula, min, max, thresholds",
                         shown(key->text, key->len), key->text,
                         suggest(key, indicator_keys, K_COUNT, hint, sizeof hint));
         }
@@ -698,11 +1042,7 @@ static int parse_indicator(loader *l, const ynode *m, size_t i)
             break;
         case K_MIN: rc = get_number(l, v, "min", &x->min); break;
         case K_MAX: rc = get_number(l, v, "max", &x->max); break;
-        case K_THRESHOLDS:
-            rc = fail(l, TALLY_ENOTSUP, key,
-                      "'thresholds' is not yet supported by this version; remove it to load "
-                      "the file");
-            break;
+        case K_THRESHOLDS: rc = parse_thresholds(l, v, x); break;
         }
         if (rc)
             return rc;
@@ -896,6 +1236,69 @@ static void formula_position(const loader *l, const ynode *n, size_t off, unsign
     *column = col;
 }
 
+static int is_id_char(char c)
+{
+    return c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* " (did you mean 'x'?)" when an indicator id is within two edits of
+ * text, else "". Error path only: a linear scan. */
+static const char *suggest_indicator(const loader *l, const char *text, size_t len, char *buf,
+                                     size_t size)
+{
+    const tally_definitions *d = l->d;
+    size_t best = 3, which = d->count;
+    for (size_t i = 0; i < d->count; i++) {
+        size_t dist = distance(text, len, d->ind[i].id, d->ind[i].id_len);
+        if (dist < best && dist < len) {
+            best = dist;
+            which = i;
+        }
+    }
+    if (which == d->count)
+        return "";
+    snprintf(buf, size, " (did you mean '%s'?)", d->ind[which].id);
+    return buf;
+}
+
+/* Re-raises the expression engine's last error (code rc, at byte `off` of
+ * `src`, the value of scalar n) with its place in the file. `what` is
+ * "formula" or "rule". */
+static int expr_error(const loader *l, int rc, const ynode *n, const char *src, size_t len,
+                      size_t off, const char *what)
+{
+    char reason[768];
+    snprintf(reason, sizeof reason, "%s", tally_error__reason());
+    char *semi = strstr(reason, "; ");
+    const char *rest = "";
+    if (semi) {
+        *semi = '\0';
+        rest = semi + 1;
+    }
+    if (off > len)
+        off = len;
+    /* An unknown name that is not a call: perhaps a misspelt indicator. */
+    char hint[96] = "";
+    size_t id_len = 0, after;
+    while (off + id_len < len && is_id_char(src[off + id_len]))
+        id_len++;
+    for (after = off + id_len; after < len && is_space(src[after]); after++)
+        ;
+    if (rc == TALLY_ENOTFOUND && id_len && (after == len || src[after] != '('))
+        suggest_indicator(l, src + off, id_len, hint, sizeof hint);
+    unsigned long line, column;
+    formula_position(l, n, off, &line, &column);
+    /* The offending text: the expression from the offset to the end of its
+     * line (all of it when the offset is at the end). */
+    const char *text = off < len ? src + off : src;
+    size_t text_len = 0;
+    while (text + text_len < src + len && text[text_len] != '\n')
+        text_len++;
+    return tally_error__set_at(rc, l->path, line, column, text, text_len,
+                               "%s%s at offset %zu of the %s%s%s", reason, hint, off, what,
+                               *rest ? ";" : "", rest);
+}
+
 static int compile_formulas(loader *l)
 {
     tally_definitions *d = l->d;
@@ -909,29 +1312,8 @@ static int compile_formulas(loader *l)
             continue;
         if (rc == TALLY_ENOMEM)
             return rc;
-        /* Re-raise the engine's reason with the place in the file. */
-        char reason[768];
-        snprintf(reason, sizeof reason, "%s", tally_error__reason());
-        char *semi = strstr(reason, "; ");
-        const char *rest = "";
-        if (semi) {
-            *semi = '\0';
-            rest = semi + 1;
-        }
-        if (off > x->formula_len)
-            off = x->formula_len;
-        const ynode *n = node(l, l->formula_node[i]);
-        unsigned long line, column;
-        formula_position(l, n, off, &line, &column);
-        /* The offending text: the formula from the offset to the end of
-         * its line (all of it when the offset is at the end). */
-        const char *text = off < x->formula_len ? x->formula + off : x->formula;
-        size_t text_len = 0;
-        while (text + text_len < x->formula + x->formula_len && text[text_len] != '\n')
-            text_len++;
-        return tally_error__set_at(rc, l->path, line, column, text, text_len,
-                                   "%s at offset %zu of the formula%s%s", reason, off,
-                                   *rest ? ";" : "", rest);
+        return expr_error(l, rc, node(l, l->formula_node[i]), x->formula, x->formula_len, off,
+                          "formula");
     }
     return 0;
 }
@@ -1016,6 +1398,449 @@ static int order_formulas(loader *l)
 }
 
 /* ------------------------------------------------------------------ */
+/* Poverty lines                                                       */
+
+enum { P_LINES, P_MONITORING, P_COUNT };
+static const char *const poverty_keys[P_COUNT] = { "lines", "monitoring_line" };
+
+static int parse_poverty_lines(loader *l, const ynode *v)
+{
+    tally_definitions *d = l->d;
+    if (v->kind != YNODE_MAPPING)
+        return fail(l, TALLY_EPARSE, v,
+                    "expected a mapping of year to poverty line, such as { 2019: 3218 }");
+    size_t count = v->count / 2;
+    d->poverty_years = arena_array(d, count, sizeof *d->poverty_years);
+    d->poverty_lines = arena_array(d, count, sizeof *d->poverty_lines);
+    /* Line of each year given so far, by year - 1000: years are compared
+     * as numbers, so 2019 and "+2019"-like spellings cannot slip past. */
+    unsigned long *first = calloc(9000, sizeof *first);
+    if (!d->poverty_years || !d->poverty_lines || !first) {
+        free(first);
+        return tally_error__set(TALLY_ENOMEM, "out of memory reading definitions");
+    }
+    int rc = 0;
+    for (size_t k = v->child; k != TALLY_NONE && !rc; k = node(l, node(l, k)->next)->next) {
+        const ynode *key = node(l, k), *line = node(l, key->next);
+        int year;
+        rc = get_year(l, key, &year);
+        if (rc)
+            break;
+        if (first[year - 1000]) {
+            rc = fail(l, TALLY_EEXIST, key,
+                      "a poverty line for %d given twice (first at line %lu); expected one line "
+                      "per year",
+                      year, first[year - 1000]);
+            break;
+        }
+        first[year - 1000] = key->line;
+        rc = get_number_above(l, line, "poverty line", 0, 1, &d->poverty_lines[d->poverty_count]);
+        if (!rc)
+            d->poverty_years[d->poverty_count++] = year;
+    }
+    free(first);
+    return rc;
+}
+
+static int parse_poverty(loader *l, const ynode *v)
+{
+    if (v->kind != YNODE_MAPPING)
+        return fail(l, TALLY_EPARSE, v,
+                    "expected a mapping with 'lines' (year: line) and 'monitoring_line'");
+    const ynode *value_of[P_COUNT], *key_of[P_COUNT];
+    int rc = read_keys(l, v, "in 'poverty'", poverty_keys, P_COUNT, value_of, key_of);
+    if (!rc && value_of[P_LINES])
+        rc = parse_poverty_lines(l, value_of[P_LINES]);
+    if (!rc && value_of[P_MONITORING])
+        rc = get_number_above(l, value_of[P_MONITORING], "monitoring_line", 0, 1,
+                              &l->d->monitoring_line);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Checks                                                              */
+
+/* An indicator id that must be in the definitions: its index. */
+static int get_indicator(const loader *l, const ynode *v, size_t *out)
+{
+    if (v->kind != YNODE_SCALAR || is_null(v))
+        return fail(l, TALLY_EPARSE, v, "expected an indicator id");
+    long i = resolve(l->d, v->text, v->len);
+    if (i < 0) {
+        char hint[96];
+        return fail(l, TALLY_ENOTFOUND, v, "unknown indicator '%.*s'%s; expected an id from "
+                                           "'indicators'",
+                    shown(v->text, v->len), v->text,
+                    suggest_indicator(l, v->text, v->len, hint, sizeof hint));
+    }
+    *out = (size_t)i;
+    return 0;
+}
+
+/* A non-empty list of distinct indicator ids for check key `key`; only
+ * reported (not formula) indicators when `reported_only`. */
+static int parse_id_list(loader *l, const ynode *v, const char *key, int reported_only,
+                         tally_check_def *c)
+{
+    if (v->kind != YNODE_SEQUENCE)
+        return fail(l, TALLY_EPARSE, v, "expected a list of indicator ids for '%s'", key);
+    if (v->count == 0)
+        return fail(l, TALLY_EINVAL, v, "an empty list for '%s'; expected at least one "
+                                        "indicator id",
+                    key);
+    size_t *ids = arena_array(l->d, v->count, sizeof *ids);
+    if (!ids)
+        return TALLY_ENOMEM;
+    c->indicators = ids;
+    l->list++;
+    for (size_t k = v->child; k != TALLY_NONE; k = node(l, k)->next) {
+        const ynode *item = node(l, k);
+        size_t i;
+        int rc = get_indicator(l, item, &i);
+        if (rc)
+            return rc;
+        if (reported_only && l->d->ind[i].formula)
+            return fail(l, TALLY_EINVAL, item,
+                        "'%s' is a formula indicator; a hierarchy check compares reported "
+                        "values with their children's sums, expected reported indicators",
+                        l->d->ind[i].id);
+        if (l->seen[i] == l->list)
+            return fail(l, TALLY_EEXIST, item,
+                        "indicator '%s' listed twice (first at line %lu); expected each id once",
+                        l->d->ind[i].id, l->seen_line[i]);
+        l->seen[i] = l->list;
+        l->seen_line[i] = item->line;
+        ids[c->indicator_count++] = i;
+    }
+    return 0;
+}
+
+enum { TOL_ABSOLUTE, TOL_RELATIVE, TOL_COUNT };
+static const char *const tolerance_keys[TOL_COUNT] = { "absolute", "relative" };
+
+static int parse_tolerance(const loader *l, const ynode *v, tally_check_def *c)
+{
+    if (v->kind == YNODE_SCALAR)
+        return get_number_above(l, v, "tolerance", 0, 0, &c->tol_absolute);
+    if (v->kind != YNODE_MAPPING)
+        return fail(l, TALLY_EPARSE, v, "expected a tolerance: a number (absolute) or "
+                                        "{ absolute: a, relative: r }");
+    const ynode *value_of[TOL_COUNT], *key_of[TOL_COUNT];
+    int rc = read_keys(l, v, "in a tolerance", tolerance_keys, TOL_COUNT, value_of, key_of);
+    if (rc)
+        return rc;
+    if (!value_of[TOL_ABSOLUTE] && !value_of[TOL_RELATIVE])
+        return fail(l, TALLY_EPARSE, v,
+                    "an empty tolerance; expected 'absolute', 'relative' or both");
+    if (value_of[TOL_ABSOLUTE])
+        rc = get_number_above(l, value_of[TOL_ABSOLUTE], "absolute", 0, 0, &c->tol_absolute);
+    if (!rc && value_of[TOL_RELATIVE])
+        rc = get_number_above(l, value_of[TOL_RELATIVE], "relative", 0, 0, &c->tol_relative);
+    return rc;
+}
+
+static int parse_jump(const loader *l, const ynode *v, tally_check_def *c)
+{
+    static const char *const keys[] = { "max_ratio" };
+    if (v->kind != YNODE_MAPPING)
+        return fail(l, TALLY_EPARSE, v, "expected a mapping such as { max_ratio: 3 }");
+    const ynode *value_of[1], *key_of[1];
+    int rc = read_keys(l, v, "in 'jump'", keys, 1, value_of, key_of);
+    if (rc)
+        return rc;
+    if (!value_of[0])
+        return fail(l, TALLY_EPARSE, v, "'jump' without 'max_ratio'; expected { max_ratio: k } "
+                                        "with k > 1");
+    return get_number_above(l, value_of[0], "max_ratio", 1, 1, &c->jump_max_ratio);
+}
+
+static int parse_rule(loader *l, const ynode *v, tally_check_def *c)
+{
+    if (v->kind != YNODE_SCALAR || is_null(v))
+        return fail(l, TALLY_EPARSE, v, "expected a rule, such as poor <= population");
+    if (memchr(v->text, '\0', v->len))
+        return fail(l, TALLY_EPARSE, v, "a NUL character; expected a rule without NUL");
+    if (!(c->rule_text = arena_strndup(l->d, v->text, v->len)))
+        return TALLY_ENOMEM;
+    tally_expr *e = NULL;
+    size_t off = 0;
+    int rc = tally_expr__compile(&e, v->text, v->len, resolve, l->d, &off);
+    if (rc == TALLY_ENOMEM)
+        return rc;
+    if (rc)
+        return expr_error(l, rc, v, v->text, v->len, off, "rule");
+    c->rule = e;
+    if (!tally_expr__is_boolean(e))
+        return fail(l, TALLY_EINVAL, v,
+                    "a rule must be a comparison or a logical expression; expected something "
+                    "like a == b + c or a <= b");
+    return 0;
+}
+
+enum {
+    C_ID, C_HIERARCHY, C_RULE, C_REQUIRED, C_OUTLIERS, C_SEVERITY, C_TOLERANCE, C_CHILDREN,
+    C_MISSING, C_LEVEL, C_METHOD, C_THRESHOLD, C_JUMP, C_COUNT
+};
+static const char *const check_keys[C_COUNT] = {
+    "id", "hierarchy", "rule", "required", "outliers", "severity", "tolerance", "children",
+    "missing", "level", "method", "threshold", "jump"
+};
+#define KIND_BIT(k) (1u << (k))
+#define ANY_KIND 0xFu
+/* The kinds of check each key belongs to. */
+static const unsigned check_key_kinds[C_COUNT] = {
+    ANY_KIND,
+    KIND_BIT(TALLY_CHECK_HIERARCHY),
+    KIND_BIT(TALLY_CHECK_RULE),
+    KIND_BIT(TALLY_CHECK_COMPLETENESS),
+    KIND_BIT(TALLY_CHECK_OUTLIERS),
+    ANY_KIND,
+    KIND_BIT(TALLY_CHECK_HIERARCHY) | KIND_BIT(TALLY_CHECK_RULE),
+    KIND_BIT(TALLY_CHECK_HIERARCHY),
+    KIND_BIT(TALLY_CHECK_RULE),
+    KIND_BIT(TALLY_CHECK_COMPLETENESS),
+    KIND_BIT(TALLY_CHECK_OUTLIERS),
+    KIND_BIT(TALLY_CHECK_OUTLIERS),
+    KIND_BIT(TALLY_CHECK_OUTLIERS),
+};
+static const char *const kind_names[] = { "a hierarchy check", "a rule check",
+                                          "a completeness check ('required')",
+                                          "an outliers check" };
+static const char *const severity_words[] = { "error", "warning" };
+static const char *const children_words[] = { "partial", "complete" };
+static const char *const missing_words[] = { "skip", "fail" };
+static const char *const method_words[] = { "modified_z" };
+
+/* Adds check c (index i) to the check id table: TALLY_EEXIST at its id
+ * when the id is already there. */
+static int insert_check_id(loader *l, size_t i, const ynode *v)
+{
+    tally_definitions *d = l->d;
+    const tally_check_def *c = &d->checks[i];
+    size_t s = (size_t)tally_util__hash_bytes(v->text, v->len) & l->check_mask;
+    for (; l->check_table[s]; s = (s + 1) & l->check_mask) {
+        const tally_check_def *o = &d->checks[l->check_table[s] - 1];
+        if (strcmp(o->id, c->id) == 0)
+            return fail(l, TALLY_EEXIST, v,
+                        "check id '%s' given twice (first at line %lu); expected unique check "
+                        "ids",
+                        c->id, o->line);
+    }
+    l->check_table[s] = i + 1;
+    return 0;
+}
+
+static int parse_check(loader *l, const ynode *m, size_t i)
+{
+    tally_check_def *c = &l->d->checks[i];
+    c->threshold = NAN;
+    c->jump_max_ratio = NAN;
+    if (m->kind != YNODE_MAPPING)
+        return fail(l, TALLY_EPARSE, m, "expected a check: a mapping with 'id' and one of "
+                                        "hierarchy, rule, required, outliers");
+    const ynode *value_of[C_COUNT], *key_of[C_COUNT];
+    int rc = read_keys(l, m, "in a check", check_keys, C_COUNT, value_of, key_of);
+    if (rc)
+        return rc;
+    if (!value_of[C_ID])
+        return fail(l, TALLY_EPARSE, m, "a check without 'id'; expected an 'id' key");
+
+    /* The kind: exactly one of the four kind keys, the second in the file
+     * is the one reported. */
+    const ynode *kind_key = NULL;
+    for (size_t k = m->child; k != TALLY_NONE; k = node(l, node(l, k)->next)->next) {
+        const ynode *key = node(l, k);
+        for (int w = C_HIERARCHY; w <= C_OUTLIERS; w++) {
+            if (key_of[w] != key)
+                continue;
+            if (kind_key)
+                return fail(l, TALLY_EPARSE, key,
+                            "a check with both '%s' (line %lu) and '%s'; expected exactly one "
+                            "of hierarchy, rule, required, outliers",
+                            kind_key->text, kind_key->line, key->text);
+            kind_key = key;
+            c->kind = w - C_HIERARCHY;
+        }
+    }
+    if (!kind_key)
+        return fail(l, TALLY_EPARSE, m,
+                    "check '%.*s' has no kind; expected one of hierarchy, rule, required, "
+                    "outliers",
+                    shown(value_of[C_ID]->text, value_of[C_ID]->len), value_of[C_ID]->text);
+    for (size_t k = m->child; k != TALLY_NONE; k = node(l, node(l, k)->next)->next) {
+        const ynode *key = node(l, k);
+        size_t w = 0;
+        while (key_of[w] != key)
+            w++;
+        if (check_key_kinds[w] & KIND_BIT(c->kind))
+            continue;
+        const char *allowed[C_COUNT];
+        size_t n = 0;
+        for (size_t a = 0; a < C_COUNT; a++)
+            if (check_key_kinds[a] & KIND_BIT(c->kind))
+                allowed[n++] = check_keys[a];
+        char list[256];
+        return fail(l, TALLY_EPARSE, key, "'%s' does not apply to %s; expected one of %s",
+                    key->text, kind_names[c->kind], word_list(allowed, n, list, sizeof list));
+    }
+
+    if (c->kind == TALLY_CHECK_OUTLIERS)
+        c->threshold = 3.5;
+    for (size_t k = m->child; k != TALLY_NONE && !rc; k = node(l, node(l, k)->next)->next) {
+        const ynode *key = node(l, k), *v = node(l, key->next);
+        size_t w = 0;
+        while (key_of[w] != key)
+            w++;
+        int word = 0;
+        size_t level;
+        switch (w) {
+        case C_ID:
+            if (v->kind != YNODE_SCALAR || is_null(v))
+                return fail(l, TALLY_EPARSE, v, "expected a check id");
+            rc = check_id(l, v);
+            if (rc)
+                return rc;
+            if (!(c->id = arena_strndup(l->d, v->text, v->len)))
+                return TALLY_ENOMEM;
+            c->line = v->line;
+            c->column = v->column;
+            rc = insert_check_id(l, i, v);
+            break;
+        case C_HIERARCHY: rc = parse_id_list(l, v, "hierarchy", 1, c); break;
+        case C_REQUIRED: rc = parse_id_list(l, v, "required", 0, c); break;
+        case C_OUTLIERS: rc = parse_id_list(l, v, "outliers", 0, c); break;
+        case C_RULE: rc = parse_rule(l, v, c); break;
+        case C_SEVERITY: rc = get_word(l, v, "severity", severity_words, 2, &c->severity); break;
+        case C_TOLERANCE: rc = parse_tolerance(l, v, c); break;
+        case C_CHILDREN:
+            rc = get_word(l, v, "children", children_words, 2, &c->children_complete);
+            break;
+        case C_MISSING: rc = get_word(l, v, "missing", missing_words, 2, &c->missing_fail); break;
+        case C_LEVEL: rc = get_level(l, v, &c->level, &level); break;
+        case C_METHOD: rc = get_word(l, v, "method", method_words, 1, &word); break;
+        case C_THRESHOLD: rc = get_number_above(l, v, "threshold", 0, 1, &c->threshold); break;
+        case C_JUMP: rc = parse_jump(l, v, c); break;
+        }
+    }
+    if (!rc && c->kind == TALLY_CHECK_COMPLETENESS && !value_of[C_LEVEL])
+        return fail(l, TALLY_EPARSE, m,
+                    "a completeness check without 'level'; expected the level that must "
+                    "report, such as level: village");
+    return rc;
+}
+
+/* A hash table of `count` * 2 slots or more, for duplicate detection. */
+static int new_table(size_t count, size_t **table, size_t *mask)
+{
+    size_t cap = 8;
+    while (cap < count * 2)
+        cap *= 2;
+    *table = calloc(cap, sizeof **table);
+    *mask = cap - 1;
+    return *table ? 0 : tally_error__set(TALLY_ENOMEM, "out of memory reading definitions");
+}
+
+static int parse_checks(loader *l, const ynode *v)
+{
+    tally_definitions *d = l->d;
+    if (v->kind != YNODE_SEQUENCE)
+        return fail(l, TALLY_EPARSE, v, "expected a list of checks");
+    d->checks = arena_array(d, v->count, sizeof *d->checks);
+    if (!d->checks)
+        return TALLY_ENOMEM;
+    l->seen = calloc(d->count, sizeof *l->seen);
+    l->seen_line = calloc(d->count, sizeof *l->seen_line);
+    if (!l->seen || !l->seen_line)
+        return tally_error__set(TALLY_ENOMEM, "out of memory reading definitions");
+    int rc = new_table(v->count, &l->check_table, &l->check_mask);
+    for (size_t k = v->child; k != TALLY_NONE && !rc; k = node(l, k)->next) {
+        /* Counted before parsing: tally_definitions_free frees the rule of
+         * a check that fails after its rule compiled. */
+        rc = parse_check(l, node(l, k), d->check_count++);
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Targets                                                             */
+
+enum { G_REGION, G_INDICATOR, G_YEAR, G_TARGET, G_COUNT };
+static const char *const target_keys[G_COUNT] = { "region", "indicator", "year", "target" };
+
+static uint64_t target_hash(const tally_target_def *t)
+{
+    return tally_util__hash_bytes(t->region, strlen(t->region)) ^
+           tally_util__hash_u64((uint64_t)t->indicator * 10000u + (uint64_t)t->year);
+}
+
+static int parse_target(loader *l, const ynode *m, size_t i)
+{
+    tally_definitions *d = l->d;
+    tally_target_def *t = &d->targets[i];
+    if (m->kind != YNODE_MAPPING)
+        return fail(l, TALLY_EPARSE, m, "expected a target: a mapping with region, indicator, "
+                                        "year and target");
+    t->line = m->line;
+    t->column = m->column;
+    const ynode *value_of[G_COUNT], *key_of[G_COUNT];
+    int rc = read_keys(l, m, "in a target", target_keys, G_COUNT, value_of, key_of);
+    if (rc)
+        return rc;
+    for (size_t k = 0; k < G_COUNT; k++)
+        if (!value_of[k])
+            return fail(l, TALLY_EPARSE, m,
+                        "a target without '%s'; expected region, indicator, year and target",
+                        target_keys[k]);
+    const ynode *r = value_of[G_REGION];
+    if (r->kind != YNODE_SCALAR || is_null(r))
+        return fail(l, TALLY_EPARSE, r, "expected a region code");
+    if (r->len == 0 || memchr(r->text, '\0', r->len))
+        return fail(l, TALLY_EINVAL, r, "not a region code; expected a code such as "
+                                        "\"430600000000\"");
+    if (!(t->region = arena_strndup(d, r->text, r->len)))
+        return TALLY_ENOMEM;
+    rc = get_indicator(l, value_of[G_INDICATOR], &t->indicator);
+    if (!rc)
+        rc = get_year(l, value_of[G_YEAR], &t->year);
+    if (!rc)
+        rc = get_number(l, value_of[G_TARGET], "target", &t->target);
+    if (rc)
+        return rc;
+    size_t s = (size_t)target_hash(t) & l->target_mask;
+    for (; l->target_table[s]; s = (s + 1) & l->target_mask) {
+        const tally_target_def *o = &d->targets[l->target_table[s] - 1];
+        if (o->indicator == t->indicator && o->year == t->year &&
+            strcmp(o->region, t->region) == 0)
+            return fail(l, TALLY_EEXIST, m,
+                        "a target for region '%.*s', indicator '%s', year %d given twice (first "
+                        "at line %lu); expected one target per region, indicator and year",
+                        shown(r->text, r->len), r->text, d->ind[t->indicator].id, t->year,
+                        o->line);
+    }
+    l->target_table[s] = i + 1;
+    return 0;
+}
+
+static int parse_targets(loader *l, const ynode *v)
+{
+    tally_definitions *d = l->d;
+    if (v->kind != YNODE_SEQUENCE)
+        return fail(l, TALLY_EPARSE, v, "expected a list of targets, such as [{ region: "
+                                        "\"430600000000\", indicator: x, year: 2019, target: "
+                                        "100 }]");
+    d->targets = arena_array(d, v->count, sizeof *d->targets);
+    if (!d->targets)
+        return TALLY_ENOMEM;
+    int rc = new_table(v->count, &l->target_table, &l->target_mask);
+    for (size_t k = v->child; k != TALLY_NONE && !rc; k = node(l, k)->next) {
+        rc = parse_target(l, node(l, k), d->target_count);
+        if (!rc)
+            d->target_count++;
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
 /* Loading                                                             */
 
 static int load(loader *l)
@@ -1031,42 +1856,33 @@ static int load(loader *l)
         return fail(l, TALLY_EPARSE, root,
                     "expected a mapping with 'levels' and 'indicators' at the top level");
 
-    static const char *const top_keys[] = { "levels", "indicators", "checks", "poverty",
-                                            "targets" };
-    int have_indicators = 0;
-    for (size_t k = root->child; k != TALLY_NONE; k = node(l, node(l, k)->next)->next) {
-        const ynode *key = node(l, k), *v = node(l, key->next);
-        rc = expect_key(l, key);
-        if (!rc)
-            rc = check_duplicate_key(l, root, key);
-        if (rc)
-            return rc;
-        if (key_is(key, "levels")) {
-            rc = parse_levels(l, v);
-        } else if (key_is(key, "indicators")) {
-            rc = parse_indicators(l, v);
-            have_indicators = 1;
-        } else if (key_is(key, "checks") || key_is(key, "poverty") || key_is(key, "targets")) {
-            rc = fail(l, TALLY_ENOTSUP, key,
-                      "'%s' is not yet supported by this version; remove it to load the file",
-                      key->text);
-        } else {
-            char hint[96];
-            rc = fail(l, TALLY_EPARSE, key,
-                      "unknown key '%.*s'%s; expected one of levels, indicators (checks, poverty "
-                      "and targets are not yet supported)",
-                      shown(key->text, key->len), key->text,
-                      suggest(key, top_keys, 5, hint, sizeof hint));
-        }
-        if (rc)
-            return rc;
-    }
-    if (!have_indicators)
+    /* Keys first, then the sections in the order they depend on each other
+     * (thresholds and checks name levels, checks and targets name
+     * indicators), wherever they are in the file. */
+    enum { TOP_LEVELS, TOP_INDICATORS, TOP_CHECKS, TOP_POVERTY, TOP_TARGETS, TOP_COUNT };
+    static const char *const top_keys[TOP_COUNT] = { "levels", "indicators", "checks",
+                                                     "poverty", "targets" };
+    const ynode *value_of[TOP_COUNT], *key_of[TOP_COUNT];
+    rc = read_keys(l, root, "at the top level", top_keys, TOP_COUNT, value_of, key_of);
+    if (rc)
+        return rc;
+    if (!value_of[TOP_INDICATORS])
         return fail(l, TALLY_EPARSE, root,
                     "no 'indicators' key; expected a list of indicators at the top level");
-    rc = compile_formulas(l);
+    if (value_of[TOP_LEVELS])
+        rc = parse_levels(l, value_of[TOP_LEVELS]);
+    if (!rc)
+        rc = parse_indicators(l, value_of[TOP_INDICATORS]);
+    if (!rc)
+        rc = compile_formulas(l);
     if (!rc)
         rc = order_formulas(l);
+    if (!rc && value_of[TOP_POVERTY])
+        rc = parse_poverty(l, value_of[TOP_POVERTY]);
+    if (!rc && value_of[TOP_CHECKS])
+        rc = parse_checks(l, value_of[TOP_CHECKS]);
+    if (!rc && value_of[TOP_TARGETS])
+        rc = parse_targets(l, value_of[TOP_TARGETS]);
     return rc;
 }
 
@@ -1084,11 +1900,17 @@ static int from_memory(tally_definitions **out, const char *data, size_t size, c
     l.src = data;
     l.size = size;
     l.d = calloc(1, sizeof *l.d);
+    if (l.d)
+        l.d->monitoring_line = NAN;
     int rc = l.d ? load(&l) : tally_error__set(TALLY_ENOMEM, "out of memory reading definitions");
     for (size_t i = 0; i < l.node_count; i++)
         free(l.nodes[i].text);
     free(l.nodes);
     free(l.formula_node);
+    free(l.seen);
+    free(l.seen_line);
+    free(l.check_table);
+    free(l.target_table);
     if (rc) {
         tally_definitions_free(l.d);
         return rc;
@@ -1142,6 +1964,13 @@ TALLY_EXTERN(void) tally_definitions_free(tally_definitions *d)
     free(d->ind);
     free(d->table);
     free(d->order);
+    /* Rules are the only things in checks not in the arena. */
+    for (size_t i = 0; i < d->check_count; i++)
+        tally_expr__free((tally_expr *)d->checks[i].rule);
+    for (arena_block *b = d->arena, *next; b; b = next) {
+        next = b->next;
+        free(b);
+    }
     free(d);
 }
 
@@ -1272,4 +2101,41 @@ void tally_definitions__position(const tally_definitions *d, size_t i, unsigned 
 {
     *line = d && i < d->count ? d->ind[i].line : 0;
     *column = d && i < d->count ? d->ind[i].column : 0;
+}
+
+size_t tally_definitions__thresholds(const tally_definitions *d, size_t i,
+                                     const tally_threshold **out)
+{
+    const indicator *x = at(d, i);
+    *out = x ? x->thresholds : NULL;
+    return x ? x->threshold_count : 0;
+}
+
+int tally_definitions__poverty_line(const tally_definitions *d, int year, double *line)
+{
+    /* A handful of years: a scan is as fast as anything. */
+    for (size_t i = 0; d && i < d->poverty_count; i++) {
+        if (d->poverty_years[i] == year) {
+            *line = d->poverty_lines[i];
+            return 0;
+        }
+    }
+    return TALLY_ENOTFOUND;
+}
+
+double tally_definitions__monitoring_line(const tally_definitions *d)
+{
+    return d ? d->monitoring_line : NAN;
+}
+
+size_t tally_definitions__checks(const tally_definitions *d, const tally_check_def **out)
+{
+    *out = d ? d->checks : NULL;
+    return d ? d->check_count : 0;
+}
+
+size_t tally_definitions__targets(const tally_definitions *d, const tally_target_def **out)
+{
+    *out = d ? d->targets : NULL;
+    return d ? d->target_count : 0;
 }

@@ -59,7 +59,10 @@ typedef struct tally_threshold {
     unsigned long line, column; /* of the entry, for messages */
 } tally_threshold;
 
-/* Indicator i's thresholds (borrowed, in file order); returns their count. */
+/* Indicator i's thresholds (borrowed, in file order); returns their count
+ * (0 and *out NULL when i is out of range). `level` points at the name in
+ * `levels:` or at a static default name; prefixes and overrides live as
+ * long as d. */
 size_t tally_definitions__thresholds(const tally_definitions *d, size_t i,
                                      const tally_threshold **out);
 
@@ -68,7 +71,9 @@ size_t tally_definitions__thresholds(const tally_definitions *d, size_t i,
  *   poverty:
  *     lines: { 2019: 3218, 2020: 4000 }   # yuan per person per year
  *     monitoring_line: 5000
- */
+ *
+ * Both keys optional; years are plain integers 1000..9999, given once;
+ * lines are positive. */
 
 /* The poverty line for `year`: 0, or TALLY_ENOTFOUND when none is given
  * (no error recorded). */
@@ -117,19 +122,23 @@ typedef struct tally_check_def {
     int kind;         /* tally_check_kind */
     int severity;     /* tally_severity */
     double tol_absolute, tol_relative; /* 0 when not given */
-    const size_t *indicators;          /* hierarchy / required / outliers: indicator indices */
+    const size_t *indicators;          /* hierarchy / required / outliers: indicator
+                                          indices, distinct; NULL for a rule */
     size_t indicator_count;
     int children_complete;             /* hierarchy: 1 for `children: complete` */
     const tally_expr *rule;            /* rule: compiled over indicator indices */
     const char *rule_text;
     int missing_fail;                  /* rule: 1 for `missing: fail` */
-    const char *level;                 /* completeness: level name, as written */
-    double threshold;                  /* outliers: modified z-score threshold (3.5) */
+    const char *level;                 /* completeness: level name, as written; else NULL */
+    double threshold;                  /* outliers: modified z-score threshold (3.5);
+                                          NaN for other kinds */
     double jump_max_ratio;             /* outliers: NaN when no `jump:` */
     unsigned long line, column;        /* of the check's `id` value */
 } tally_check_def;
 
-/* The checks, in file order (borrowed); returns their count. */
+/* The checks, in file order (borrowed: ids, lists, rules and texts live as
+ * long as d); returns their count. Check ids are unique among checks and
+ * may equal an indicator's id. */
 size_t tally_definitions__checks(const tally_definitions *d, const tally_check_def **out);
 
 /* ---- Inline targets (`targets:`), for the top of the hierarchy ----
@@ -145,6 +154,9 @@ typedef struct tally_target_def {
     unsigned long line, column;
 } tally_target_def;
 
+/* The inline targets, in file order (borrowed); returns their count.
+ * (region, indicator, year) is unique; regions are not checked against a
+ * hierarchy here. line and column are those of the entry. */
 size_t tally_definitions__targets(const tally_definitions *d, const tally_target_def **out);
 
 #endif

@@ -75,7 +75,8 @@ static void check_design(const tally_definitions *d)
     assert_string_equal(tally_definitions_level_name(d, 0), "province");
     assert_string_equal(tally_definitions_level_name(d, 4), "village");
     assert_null(tally_definitions_level_name(d, 5));
-    assert_int_equal(tally_definitions_indicator_count(d), 3);
+    /* The three of DESIGN.md and the four its rule names. */
+    assert_int_equal(tally_definitions_indicator_count(d), 7);
 
     assert_string_equal(tally_definitions_id(d, 0), "poor_population");
     assert_string_equal(tally_definitions_name(d, 0), "建档立卡贫困人口");
@@ -124,6 +125,66 @@ static void check_design(const tally_definitions *d)
     tally_definitions__position(d, 2, &line, &column);
     assert_int_equal(line, 14);
     assert_int_equal(column, 9);
+    assert_int_equal(find(d, "registered_population"), 3);
+    assert_int_equal(find(d, "removed_population"), 6);
+
+    /* Thresholds: "      - { level" puts each '{' at column 9, on lines 21
+     * and 22; strictly below 2.0, no overrides. */
+    const tally_threshold *t = (const tally_threshold *)1;
+    assert_int_equal(tally_definitions__thresholds(d, 0, &t), 0);
+    assert_null(t);
+    assert_int_equal(tally_definitions__thresholds(d, 2, &t), 2);
+    assert_string_equal(t[0].level, "county");
+    assert_int_equal(t[0].is_max, 1);
+    assert_true(t[0].limit == 2.0);
+    assert_int_equal(t[0].inclusive, 0);
+    assert_int_equal(t[0].override_count, 0);
+    assert_int_equal(t[0].line, 21);
+    assert_int_equal(t[0].column, 9);
+    assert_string_equal(t[1].level, "village");
+    assert_int_equal(t[1].is_max, 1);
+    assert_true(t[1].limit == 2.0);
+    assert_int_equal(t[1].line, 22);
+
+    /* Checks: ids on lines 30 and 34, column 9. */
+    const tally_check_def *c;
+    assert_int_equal(tally_definitions__checks(d, &c), 2);
+    assert_string_equal(c[0].id, "exits_add_up");
+    assert_int_equal(c[0].kind, TALLY_CHECK_RULE);
+    assert_int_equal(c[0].severity, TALLY_SEVERITY_ERROR);
+    assert_true(c[0].tol_absolute == 0.0 && c[0].tol_relative == 0.0);
+    assert_string_equal(c[0].rule_text, "registered_population == exited_population + "
+                                        "remaining_population + removed_population");
+    assert_non_null(c[0].rule);
+    assert_true(tally_expr__is_boolean(c[0].rule));
+    assert_int_equal(tally_expr__var_count(c[0].rule), 4);
+    for (size_t k = 0; k < 4; k++)
+        assert_int_equal(tally_expr__var(c[0].rule, k), 3 + k);
+    assert_int_equal(c[0].missing_fail, 0);
+    assert_int_equal(c[0].indicator_count, 0);
+    assert_null(c[0].level);
+    assert_int_equal(c[0].line, 30);
+    assert_int_equal(c[0].column, 9);
+    assert_string_equal(c[1].id, "villages_add_up");
+    assert_int_equal(c[1].kind, TALLY_CHECK_HIERARCHY);
+    assert_int_equal(c[1].severity, TALLY_SEVERITY_ERROR);
+    assert_int_equal(c[1].indicator_count, 2);
+    assert_int_equal(c[1].indicators[0], 0);
+    assert_int_equal(c[1].indicators[1], 1);
+    assert_true(c[1].tol_absolute == 0.0 && c[1].tol_relative == 0.001);
+    assert_int_equal(c[1].children_complete, 0);
+    assert_null(c[1].rule);
+    assert_null(c[1].rule_text);
+    assert_int_equal(c[1].line, 34);
+    assert_int_equal(c[1].column, 9);
+
+    /* No poverty lines, no targets. */
+    double value = 7;
+    assert_int_equal(tally_definitions__poverty_line(d, 2019, &value), TALLY_ENOTFOUND);
+    assert_true(value == 7);
+    assert_true(isnan(tally_definitions__monitoring_line(d)));
+    const tally_target_def *g;
+    assert_int_equal(tally_definitions__targets(d, &g), 0);
 }
 
 static void test_definitions__design_example_loads_from_file(void **state)
@@ -243,6 +304,246 @@ static void test_definitions__exact_default_rules(void **state)
     assert_int_equal(tally_definitions_exact(d, 5), 1);
     assert_int_equal(tally_definitions_decimals(d, 5), 2);
     tally_definitions_free(d);
+}
+
+static void test_definitions__every_new_value_is_read(void **state)
+{
+    (void)state;
+    tally_definitions *d = load("levels: [省, 市, 县, 乡, 村]\n"                         /* 1 */
+                                "indicators:\n"                                          /* 2 */
+                                "  - id: poor\n"                                         /* 3 */
+                                "  - id: pop\n"                                          /* 4 */
+                                "  - id: exited\n"                                       /* 5 */
+                                "  - id: rate\n"                                         /* 6 */
+                                "    formula: poor / pop * 100\n"                        /* 7 */
+                                "    thresholds:\n"                                      /* 8 */
+                                "      - level: 县\n"                                    /* 9 */
+                                "        max: 2\n"                                       /* 10 */
+                                "        inclusive: true\n"                              /* 11 */
+                                "        overrides:\n"                                   /* 12 */
+                                "          - { regions: [\"51\", \"52\", 6301], max: 3.0 }\n"
+                                "          - regions: [\"65\"]\n"                        /* 14 */
+                                "            max: 2.5\n"                                 /* 15 */
+                                "      - { level: 村, min: -1.5, inclusive: false }\n"   /* 16 */
+                                "  - id: share\n"                                        /* 17 */
+                                "    thresholds: []\n"                                   /* 18 */
+                                "poverty:\n"
+                                "  lines: { 2019: 3218, 2020: 4000.5 }\n"
+                                "  monitoring_line: 5000\n"
+                                "checks:\n"
+                                "  - id: sums\n"
+                                "    hierarchy: [poor, pop]\n"
+                                "    tolerance: { absolute: 2 }\n"
+                                "    children: complete\n"
+                                "    severity: warning\n"
+                                "  - id: le\n"
+                                "    rule: poor <= pop and not is_missing(pop)\n"
+                                "    tolerance: 0.5\n"
+                                "    missing: fail\n"
+                                "  - id: reported\n"
+                                "    required: [poor, rate]\n"
+                                "    level: 村\n"
+                                "  - id: spikes\n"
+                                "    outliers: [exited]\n"
+                                "    method: modified_z\n"
+                                "    threshold: 5\n"
+                                "    jump: { max_ratio: 3 }\n"
+                                "  - { id: spikes2, outliers: [exited, poor], severity: warning }\n"
+                                "  - { id: poor, rule: rate < 100 }\n" /* an indicator's id */
+                                "  - { id: rel, hierarchy: [exited], tolerance: {relative: 0.01, "
+                                "absolute: 1} }\n"
+                                "targets:\n"
+                                "  - { region: \"430600000000\", indicator: exited, year: 2019, "
+                                "target: 90000 }\n"
+                                "  - { region: \"430600000000\", indicator: exited, year: 2020, "
+                                "target: 1.5 }\n"
+                                "  - { region: \"430621000000\", indicator: exited, year: 2019, "
+                                "target: 0 }\n"
+                                "  - region: 430600000000\n"
+                                "    indicator: poor\n"
+                                "    year: 2019\n"
+                                "    target: -3\n");
+    size_t poor = 0, pop = 1, exited = 2, rate = 3, share = 4;
+    assert_int_equal(find(d, "share"), share);
+
+    const tally_threshold *t;
+    assert_int_equal(tally_definitions__thresholds(d, poor, &t), 0);
+    assert_int_equal(tally_definitions__thresholds(d, share, &t), 0);
+    assert_int_equal(tally_definitions__thresholds(d, 99, &t), 0);
+    assert_null(t);
+    assert_int_equal(tally_definitions__thresholds(d, rate, &t), 2);
+    /* The level pointer is the stored level name. */
+    assert_ptr_equal(t[0].level, tally_definitions_level_name(d, 2));
+    assert_int_equal(t[0].is_max, 1);
+    assert_true(t[0].limit == 2.0);
+    assert_int_equal(t[0].inclusive, 1);
+    /* A block mapping starts at its first key: "      - level" column 9. */
+    assert_int_equal(t[0].line, 9);
+    assert_int_equal(t[0].column, 9);
+    assert_int_equal(t[0].override_count, 2);
+    assert_int_equal(t[0].overrides[0].prefix_count, 3);
+    assert_string_equal(t[0].overrides[0].prefixes[0], "51");
+    assert_string_equal(t[0].overrides[0].prefixes[1], "52");
+    assert_string_equal(t[0].overrides[0].prefixes[2], "6301"); /* plain: kept as text */
+    assert_true(t[0].overrides[0].limit == 3.0);
+    assert_int_equal(t[0].overrides[1].prefix_count, 1);
+    assert_string_equal(t[0].overrides[1].prefixes[0], "65");
+    assert_true(t[0].overrides[1].limit == 2.5);
+    assert_string_equal(t[1].level, "村");
+    assert_int_equal(t[1].is_max, 0);
+    assert_true(t[1].limit == -1.5);
+    assert_int_equal(t[1].inclusive, 0);
+    assert_int_equal(t[1].override_count, 0);
+    assert_int_equal(t[1].line, 16);
+    assert_int_equal(t[1].column, 9);
+
+    double line = 0;
+    assert_int_equal(tally_definitions__poverty_line(d, 2019, &line), 0);
+    assert_true(line == 3218.0);
+    assert_int_equal(tally_definitions__poverty_line(d, 2020, &line), 0);
+    assert_true(line == 4000.5);
+    assert_int_equal(tally_definitions__poverty_line(d, 2021, &line), TALLY_ENOTFOUND);
+    assert_true(line == 4000.5);
+    assert_true(tally_definitions__monitoring_line(d) == 5000.0);
+
+    const tally_check_def *c;
+    assert_int_equal(tally_definitions__checks(d, &c), 7);
+    assert_string_equal(c[0].id, "sums");
+    assert_int_equal(c[0].kind, TALLY_CHECK_HIERARCHY);
+    assert_int_equal(c[0].severity, TALLY_SEVERITY_WARNING);
+    assert_true(c[0].tol_absolute == 2.0 && c[0].tol_relative == 0.0);
+    assert_int_equal(c[0].children_complete, 1);
+    assert_int_equal(c[0].indicator_count, 2);
+    assert_int_equal(c[0].indicators[0], poor);
+    assert_int_equal(c[0].indicators[1], pop);
+    assert_true(isnan(c[0].threshold) && isnan(c[0].jump_max_ratio));
+
+    assert_string_equal(c[1].id, "le");
+    assert_int_equal(c[1].kind, TALLY_CHECK_RULE);
+    assert_int_equal(c[1].severity, TALLY_SEVERITY_ERROR);
+    assert_true(c[1].tol_absolute == 0.5 && c[1].tol_relative == 0.0);
+    assert_int_equal(c[1].missing_fail, 1);
+    assert_string_equal(c[1].rule_text, "poor <= pop and not is_missing(pop)");
+    /* The rule reads poor then pop: 1 when poor <= pop and pop is known. */
+    assert_int_equal(tally_expr__var_count(c[1].rule), 2);
+    double poor_v[3] = { 5, 7, 1 }, pop_v[3] = { 6, 6, NAN }, out[3];
+    const double *cols[5] = { poor_v, pop_v, NULL, NULL, NULL };
+    assert_int_equal(tally_expr__eval(c[1].rule, cols, 3, out), 0);
+    assert_true(out[0] == 1.0 && out[1] == 0.0 && out[2] == 0.0);
+
+    assert_string_equal(c[2].id, "reported");
+    assert_int_equal(c[2].kind, TALLY_CHECK_COMPLETENESS);
+    assert_string_equal(c[2].level, "村");
+    assert_ptr_equal(c[2].level, tally_definitions_level_name(d, 4));
+    assert_int_equal(c[2].indicator_count, 2);
+    assert_int_equal(c[2].indicators[0], poor);
+    assert_int_equal(c[2].indicators[1], rate); /* formulas may be required */
+
+    assert_string_equal(c[3].id, "spikes");
+    assert_int_equal(c[3].kind, TALLY_CHECK_OUTLIERS);
+    assert_int_equal(c[3].indicator_count, 1);
+    assert_int_equal(c[3].indicators[0], exited);
+    assert_true(c[3].threshold == 5.0);
+    assert_true(c[3].jump_max_ratio == 3.0);
+
+    /* Outliers defaults: threshold 3.5, no jump. */
+    assert_string_equal(c[4].id, "spikes2");
+    assert_int_equal(c[4].severity, TALLY_SEVERITY_WARNING);
+    assert_int_equal(c[4].indicator_count, 2);
+    assert_int_equal(c[4].indicators[1], poor);
+    assert_true(c[4].threshold == 3.5);
+    assert_true(isnan(c[4].jump_max_ratio));
+
+    /* A check may share an indicator's id; its rule reads rate. */
+    assert_string_equal(c[5].id, "poor");
+    assert_int_equal(c[5].missing_fail, 0);
+    assert_int_equal(tally_expr__var(c[5].rule, 0), rate);
+    assert_int_equal(c[6].kind, TALLY_CHECK_HIERARCHY);
+    assert_true(c[6].tol_absolute == 1.0 && c[6].tol_relative == 0.01);
+    assert_int_equal(c[6].children_complete, 0);
+
+    const tally_target_def *g;
+    assert_int_equal(tally_definitions__targets(d, &g), 4);
+    assert_string_equal(g[0].region, "430600000000");
+    assert_int_equal(g[0].indicator, exited);
+    assert_int_equal(g[0].year, 2019);
+    assert_true(g[0].target == 90000.0);
+    assert_int_equal(g[1].year, 2020);
+    assert_true(g[1].target == 1.5);
+    assert_string_equal(g[2].region, "430621000000");
+    assert_true(g[2].target == 0.0);
+    assert_string_equal(g[3].region, "430600000000");
+    assert_int_equal(g[3].indicator, poor);
+    assert_true(g[3].target == -3.0);
+    tally_definitions_free(d);
+}
+
+static void test_definitions__thresholds_fixture_loads(void **state)
+{
+    (void)state;
+    /* DESIGN.md's indicators with their thresholds, without checks. */
+    tally_definitions *d = NULL;
+    assert_int_equal(tally_definitions_from_file(&d, data_path("thresholds.yaml")), 0);
+    const tally_threshold *t;
+    assert_int_equal(tally_definitions__thresholds(d, 2, &t), 2);
+    assert_string_equal(t[0].level, "county");
+    assert_string_equal(t[1].level, "village");
+    assert_true(t[1].limit == 2.0 && t[1].is_max && !t[1].inclusive);
+    const tally_check_def *c = (const tally_check_def *)1;
+    assert_int_equal(tally_definitions__checks(d, &c), 0);
+    assert_null(c);
+    tally_definitions_free(d);
+}
+
+static void test_definitions__sections_in_any_order_and_default_levels(void **state)
+{
+    (void)state;
+    /* Checks and targets before the indicators they name, levels after
+     * the thresholds that use them; without levels, the default names. */
+    tally_definitions *d = load("checks:\n"
+                                "  - { id: c, required: [b], level: town }\n"
+                                "targets:\n"
+                                "  - { region: \"43\", indicator: b, year: 2019, target: 1 }\n"
+                                "indicators:\n"
+                                "  - id: b\n"
+                                "    thresholds: [{ level: town, max: 1 }]\n"
+                                "levels: [county, town]\n");
+    const tally_threshold *t;
+    assert_int_equal(tally_definitions__thresholds(d, 0, &t), 1);
+    assert_string_equal(t[0].level, "town");
+    tally_definitions_free(d);
+
+    d = load("indicators:\n"
+             "  - id: b\n"
+             "    thresholds:\n"
+             "      - { level: province, max: 1 }\n"
+             "      - { level: city, max: 1 }\n"
+             "      - { level: county, max: 1 }\n"
+             "      - { level: town, max: 1 }\n"
+             "      - { level: village, max: 1 }\n"
+             "checks:\n"
+             "  - { id: c, required: [b], level: village }\n"
+             "poverty: {}\n");
+    assert_int_equal(tally_definitions__thresholds(d, 0, &t), 5);
+    assert_string_equal(t[4].level, "village");
+    const tally_check_def *c;
+    assert_int_equal(tally_definitions__checks(d, &c), 1);
+    assert_string_equal(c[0].level, "village");
+    /* An empty poverty mapping: no lines, no monitoring line. */
+    double line;
+    assert_int_equal(tally_definitions__poverty_line(d, 2019, &line), TALLY_ENOTFOUND);
+    assert_true(isnan(tally_definitions__monitoring_line(d)));
+    tally_definitions_free(d);
+
+    /* NULL definitions: empty answers. */
+    assert_int_equal(tally_definitions__checks(NULL, &c), 0);
+    assert_null(c);
+    const tally_target_def *g = (const tally_target_def *)1;
+    assert_int_equal(tally_definitions__targets(NULL, &g), 0);
+    assert_null(g);
+    assert_int_equal(tally_definitions__thresholds(NULL, 0, &t), 0);
+    assert_true(isnan(tally_definitions__monitoring_line(NULL)));
+    assert_int_equal(tally_definitions__poverty_line(NULL, 2019, &line), TALLY_ENOTFOUND);
 }
 
 static size_t position_in(const size_t *order, size_t n, size_t ind)
@@ -379,7 +680,8 @@ static const bad_fixture bad_fixtures[] = {
     /* "    name: a: b": the second ':' is column 12. */
     { "syntax.yaml", TALLY_EPARSE, 3, 12, NULL, "mapping values are not allowed" },
     { "unknown-top-key.yaml", TALLY_EPARSE, 2, 1, "indicator",
-      "unknown key 'indicator' (did you mean 'indicators'?); expected one of levels, indicators" },
+      "unknown key 'indicator' at the top level (did you mean 'indicators'?); expected one of "
+      "levels, indicators, checks, poverty, targets" },
     /* "    agregate": the key is at column 5. */
     { "unknown-indicator-key.yaml", TALLY_EPARSE, 3, 5, "agregate",
       "(did you mean 'aggregate'?); expected one of id, name, unit, aggregate" },
@@ -407,11 +709,69 @@ static const bad_fixture bad_fixtures[] = {
       "a formula indicator is computed after aggregation; remove 'aggregate'" },
     /* "    unit: &u 人": the anchor at 4 + 6 + 1 = 11. */
     { "alias.yaml", TALLY_EPARSE, 3, 11, NULL, "aliases are not supported" },
-    /* design.yaml is 19 lines; checks: follows on line 20. */
-    { "checks.yaml", TALLY_ENOTSUP, 20, 1, "checks",
-      "'checks' is not yet supported by this version" },
-    { "thresholds.yaml", TALLY_ENOTSUP, 20, 5, "thresholds",
-      "'thresholds' is not yet supported by this version" },
+    /* DESIGN.md's checks over its three indicators only: the rule's first
+     * id, at offset 0 of the rule, is unknown. "    rule: " is 10
+     * characters: line 22, column 11. */
+    { "checks.yaml", TALLY_ENOTFOUND, 22, 11, NULL,
+      "unknown indicator 'registered_population'" },
+    /* ---- thresholds ----
+     * "      - { level: " is 6 + 2 + 2 + 7 = 17 characters: column 18. */
+    { "threshold-level.yaml", TALLY_ENOTFOUND, 5, 18, "countyy",
+      "unknown level 'countyy' (did you mean 'county'?); expected one of province, city, "
+      "county, town, village (from 'levels')" },
+    /* The second of max / min, "        min" on line 6: column 9. */
+    { "threshold-max-min.yaml", TALLY_EPARSE, 6, 9, "min",
+      "both 'max' and 'min' in a threshold ('max' at line 5); expected exactly one" },
+    /* "          - { regions: [\"51\"], min": 10 + 2 + 2 = 14 before
+     * "regions: " (9), '[' at 24, `["51"]` is 6 characters, ", " 2: 'min'
+     * at 24 + 6 + 2 = 32. */
+    { "override-side.yaml", TALLY_EPARSE, 7, 32, "min",
+      "'min' in an override of a 'max' threshold; expected 'max'" },
+    /* "          - regions: [" is 12 + 9 + 1 = 22 characters; "\"51\", "
+     * takes 23-28: "5x" opens its quote at column 29. */
+    { "override-prefix.yaml", TALLY_EINVAL, 7, 29, "5x",
+      "'5x' is not a region code prefix; expected digits" },
+    /* The third entry names county again: line 7, column 18. */
+    { "threshold-duplicate.yaml", TALLY_EEXIST, 7, 18, "county",
+      "a threshold for level 'county' given twice (first at line 5)" },
+    /* ---- poverty ---- "  monitoringline" at column 3. */
+    { "poverty-key.yaml", TALLY_EPARSE, 5, 3, "monitoringline",
+      "unknown key 'monitoringline' in 'poverty' (did you mean 'monitoring_line'?); expected "
+      "one of lines, monitoring_line" },
+    /* "    20200" at column 5. */
+    { "poverty-year.yaml", TALLY_EINVAL, 6, 5, "20200",
+      "year 20200 out of range; expected a year from 1000 to 9999" },
+    /* "  lines: { 2019: " is 2 + 7 + 2 + 6 = 17 characters: column 18. */
+    { "poverty-negative.yaml", TALLY_EINVAL, 4, 18, "-3218",
+      "poverty line -3218 out of range; expected a number > 0" },
+    /* ---- checks ---- The second kind key, "    rule" on line 7. */
+    { "check-two-kinds.yaml", TALLY_EPARSE, 7, 5, "rule",
+      "a check with both 'hierarchy' (line 6) and 'rule'; expected exactly one of hierarchy, "
+      "rule, required, outliers" },
+    /* At the check: its mapping starts at "id", "  - id" column 5. */
+    { "check-no-kind.yaml", TALLY_EPARSE, 4, 5, NULL,
+      "check 'nothing' has no kind; expected one of hierarchy, rule, required, outliers" },
+    /* The rule's value, "    rule: " + 1: column 11. */
+    { "rule-not-boolean.yaml", TALLY_EINVAL, 6, 11, "a + b",
+      "a rule must be a comparison or a logical expression" },
+    /* "    hierarchy: [a, r]": '[' at 4 + 11 + 1 = 16, 'r' at 16 + 4 = 20. */
+    { "hierarchy-formula.yaml", TALLY_EINVAL, 8, 20, "r", "'r' is a formula indicator" },
+    { "outliers-tolerance.yaml", TALLY_EPARSE, 6, 5, "tolerance",
+      "'tolerance' does not apply to an outliers check; expected one of id, outliers, "
+      "severity, method, threshold, jump" },
+    /* "    severity: " is 14 characters: column 15. */
+    { "check-severity.yaml", TALLY_EINVAL, 6, 15, "warnings",
+      "unknown severity 'warnings' (did you mean 'warning'?); expected one of error, warning" },
+    /* The second "sums", "  - id: " + 1 = column 9 of line 6. */
+    { "check-duplicate.yaml", TALLY_EEXIST, 6, 9, "sums",
+      "check id 'sums' given twice (first at line 4); expected unique check ids" },
+    /* ---- targets ---- The third entry's '{', "  - " + 1 = column 5. */
+    { "target-duplicate.yaml", TALLY_EEXIST, 6, 5, NULL,
+      "a target for region '430600000000', indicator 'exited', year 2019 given twice (first "
+      "at line 4)" },
+    /* "    indicator: " is 15 characters: column 16. */
+    { "target-indicator.yaml", TALLY_ENOTFOUND, 5, 16, "exited_populaton",
+      "unknown indicator 'exited_populaton' (did you mean 'exited_population'?)" },
     /* "    max: 0": 4 + 5 + 1 = 10. */
     { "min-max.yaml", TALLY_EINVAL, 4, 10, "0", "expected min <= max" },
 };
@@ -525,13 +885,289 @@ static void test_definitions__bad_levels(void **state)
     expect_error("levels: [a]\nlevels: [b]\nindicators:\n  - id: a\n", TALLY_EEXIST, 2, 1);
 }
 
-static void test_definitions__unsupported_top_level_keys(void **state)
+/* Loads `head` followed by `line` expecting code at line:column. */
+static const tally_error *expect_after(const char *head, const char *line, int code,
+                                       unsigned long ln, unsigned long column)
+{
+    static char yaml[1024];
+    snprintf(yaml, sizeof yaml, "%s%s", head, line);
+    return expect_error(yaml, code, ln, column);
+}
+
+static void test_definitions__bad_thresholds(void **state)
 {
     (void)state;
+    /* The entry is on line 4; "      - { " is 10 characters, so its keys
+     * start at column 11 and the '{' is at 9. */
+    static const char head[] = "indicators:\n  - id: r\n    thresholds:\n";
     const tally_error *e =
-        expect_error("indicators:\n  - id: a\npoverty:\n  line: 3218\n", TALLY_ENOTSUP, 3, 1);
-    assert_contains(e->message, "'poverty' is not yet supported by this version");
-    expect_error("targets: []\nindicators:\n  - id: a\n", TALLY_ENOTSUP, 1, 1);
+        expect_after(head, "      - { max: 2 }\n", TALLY_EPARSE, 4, 9);
+    assert_contains(e->message, "a threshold without 'level'");
+    e = expect_after(head, "      - { level: county }\n", TALLY_EPARSE, 4, 9);
+    assert_contains(e->message, "a threshold without 'max' or 'min'; expected exactly one");
+    expect_after(head, "      - county\n", TALLY_EPARSE, 4, 9);
+    /* "level: county, " is 15 characters: the next key at 26. */
+    e = expect_after(head, "      - { level: county, maxi: 2 }\n", TALLY_EPARSE, 4, 26);
+    assert_contains(e->message, "unknown key 'maxi' in a threshold (did you mean 'max'?); "
+                                "expected one of level, max, min, inclusive, overrides");
+    /* "max: " 5: the value at 31. */
+    expect_after(head, "      - { level: county, max: high }\n", TALLY_EPARSE, 4, 31);
+    /* "max: 2, " 8: 'inclusive' at 34, its value at 34 + 11 = 45. */
+    e = expect_after(head, "      - { level: county, max: 2, inclusive: yes }\n", TALLY_EPARSE, 4,
+                     45);
+    assert_contains(e->message, "expected true or false");
+    /* 'overrides' at 34, its value at 45. */
+    expect_after(head, "      - { level: county, max: 2, overrides: "
+                       "{ regions: [\"51\"], max: 3 } }\n",
+                 TALLY_EPARSE, 4, 45);
+    /* "[{ " from 45: the override's '{' at 46, 'regions' at 48 and its
+     * value at 48 + 9 = 57. */
+    e = expect_after(head, "      - { level: county, max: 2, overrides: "
+                           "[{ regions: [], max: 3 }] }\n",
+                     TALLY_EINVAL, 4, 57);
+    assert_contains(e->message, "an empty list of regions");
+    expect_after(head, "      - { level: county, max: 2, overrides: "
+                       "[{ regions: \"51\", max: 3 }] }\n",
+                 TALLY_EPARSE, 4, 57);
+    expect_after(head, "      - { level: county, max: 2, overrides: "
+                       "[{ regions: [\"\"], max: 3 }] }\n",
+                 TALLY_EINVAL, 4, 58);
+    expect_after(head, "      - { level: county, max: 2, overrides: [{ regions: [~], max: 3 }] }\n",
+                 TALLY_EPARSE, 4, 58);
+    e = expect_after(head, "      - { level: county, max: 2, overrides: [{ max: 3 }] }\n",
+                     TALLY_EPARSE, 4, 46);
+    assert_contains(e->message, "an override without 'regions'");
+    e = expect_after(head, "      - { level: county, max: 2, overrides: "
+                           "[{ regions: [\"51\"] }] }\n",
+                     TALLY_EPARSE, 4, 46);
+    assert_contains(e->message, "an override without 'max' or 'min'");
+    /* The wrong side is named even next to the right one: 'regions: ["51"], '
+     * is 17 characters from 48, "max: 3, " 8 more: 'min' at 73. */
+    e = expect_after(head,
+                     "      - { level: county, max: 2, overrides: [{ regions: [\"51\"], max: 3, "
+                     "min: 1 }] }\n",
+                     TALLY_EPARSE, 4, 73);
+    assert_contains(e->message, "'min' in an override of a 'max' threshold");
+    /* A min threshold takes min overrides: 'max' at 48 + 17 = 65. */
+    e = expect_after(head,
+                     "      - { level: county, min: 2, overrides: "
+                     "[{ regions: [\"51\"], max: 3 }] }\n",
+                     TALLY_EPARSE, 4, 65);
+    assert_contains(e->message, "'max' in an override of a 'min' threshold; expected 'min'");
+    /* Not a list: "    thresholds: " is 16 characters. */
+    expect_error("indicators:\n  - id: r\n    thresholds: { level: county, max: 2 }\n",
+                 TALLY_EPARSE, 3, 17);
+    /* Levels come from 'levels:' when there is one: "    thresholds: [{ level: "
+     * is 26 characters. */
+    e = expect_error("levels: [省, 县]\nindicators:\n  - id: r\n"
+                     "    thresholds: [{ level: county, max: 2 }]\n",
+                     TALLY_ENOTFOUND, 4, 27);
+    assert_contains(e->message, "unknown level 'county'; expected one of 省, 县 (from 'levels')");
+    e = expect_error("indicators:\n  - id: r\n    thresholds: [{ level: 县, max: 2 }]\n",
+                     TALLY_ENOTFOUND, 3, 27);
+    assert_contains(e->message, "expected one of province, city, county, town, village (the "
+                                "default levels)");
+    /* Thresholds belong to indicators, not to the top level. */
+    e = expect_error("indicators:\n  - id: r\nthresholds: []\n", TALLY_EPARSE, 3, 1);
+    assert_contains(e->message, "unknown key 'thresholds' at the top level");
+}
+
+static void test_definitions__bad_poverty(void **state)
+{
+    (void)state;
+    static const char head[] = "indicators:\n  - id: a\npoverty:\n";
+    /* "poverty: " is 9 characters. */
+    expect_error("indicators:\n  - id: a\npoverty: 3218\n", TALLY_EPARSE, 3, 10);
+    /* "  lines: " is 9 characters, "  lines: { " 11. */
+    expect_after(head, "  lines: [3218]\n", TALLY_EPARSE, 4, 10);
+    const tally_error *e = expect_after(head, "  lines: { 2019.0: 3218 }\n", TALLY_EPARSE, 4, 12);
+    assert_contains(e->message, "'2019.0' is not a year");
+    /* A quoted year is a string in YAML. */
+    expect_after(head, "  lines: { \"2019\": 3218 }\n", TALLY_EPARSE, 4, 12);
+    expect_after(head, "  lines: { 999: 3218 }\n", TALLY_EINVAL, 4, 12);
+    /* "2019: 3218, " and "2020: 1, " are 12 and 9 characters: the second
+     * 2019 at 12 + 12 + 9 = 33. */
+    e = expect_after(head, "  lines: { 2019: 3218, 2020: 1, 2019: 3300 }\n", TALLY_EEXIST, 4, 33);
+    assert_contains(e->message, "a poverty line for 2019 given twice (first at line 4)");
+    /* Years compare as numbers. */
+    e = expect_after(head, "  lines:\n    2019: 1\n    02019: 2\n", TALLY_EEXIST, 6, 5);
+    assert_contains(e->message, "(first at line 5)");
+    /* "  lines: { 2019: " is 17 characters. */
+    expect_after(head, "  lines: { 2019: 0 }\n", TALLY_EINVAL, 4, 18);
+    expect_after(head, "  lines: { 2019: lots }\n", TALLY_EPARSE, 4, 18);
+    /* "  monitoring_line: " is 19 characters. */
+    e = expect_after(head, "  monitoring_line: 0\n", TALLY_EINVAL, 4, 20);
+    assert_contains(e->message, "monitoring_line 0 out of range; expected a number > 0");
+    expect_after(head, "  monitoring_line: -5\n", TALLY_EINVAL, 4, 20);
+    expect_after(head, "  lines: {}\n  lines: {}\n", TALLY_EEXIST, 5, 3);
+}
+
+static void test_definitions__bad_checks(void **state)
+{
+    (void)state;
+    /* The check is on line 7; "  - { id: c, " is 13 characters, so the
+     * second key starts at column 14. */
+    static const char head[] = "indicators:\n  - id: a\n  - id: b\n  - id: r\n"
+                               "    formula: a / b\nchecks:\n";
+    expect_error("indicators:\n  - id: a\nchecks: x\n", TALLY_EPARSE, 3, 9);
+    expect_after(head, "  - x\n", TALLY_EPARSE, 7, 5);
+    const tally_error *e = expect_after(head, "  - hierarchy: [a]\n", TALLY_EPARSE, 7, 5);
+    assert_contains(e->message, "a check without 'id'");
+    /* Ids follow the indicators' rules: "  - { id: " is 10 characters. */
+    expect_after(head, "  - { id: 2c, hierarchy: [a] }\n", TALLY_EINVAL, 7, 11);
+    expect_after(head, "  - { id: max, hierarchy: [a] }\n", TALLY_EINVAL, 7, 11);
+    /* "hierarchy: " is 11 characters: the list at 25. */
+    e = expect_after(head, "  - { id: c, hierarchy: [] }\n", TALLY_EINVAL, 7, 25);
+    assert_contains(e->message, "an empty list for 'hierarchy'");
+    expect_after(head, "  - { id: c, hierarchy: a }\n", TALLY_EPARSE, 7, 25);
+    /* "[a, b, a]" from 25: the second a at 32. */
+    e = expect_after(head, "  - { id: c, hierarchy: [a, b, a] }\n", TALLY_EEXIST, 7, 32);
+    assert_contains(e->message, "indicator 'a' listed twice (first at line 7)");
+    e = expect_after(head, "  - { id: c, outliers: [a, pop] }\n", TALLY_ENOTFOUND, 7, 28);
+    assert_contains(e->message, "unknown indicator 'pop'; expected an id from 'indicators'");
+    e = expect_after(head, "  - { id: c, required: [a] }\n", TALLY_EPARSE, 7, 5);
+    assert_contains(e->message, "a completeness check without 'level'");
+    /* "required: [a], " is 15 characters: 'level' at 29, its value at 36. */
+    e = expect_after(head, "  - { id: c, required: [a], level: villag }\n", TALLY_ENOTFOUND, 7,
+                     36);
+    assert_contains(e->message, "unknown level 'villag' (did you mean 'village'?)");
+    /* "outliers: [a], " is 15: the next key at 29. */
+    expect_after(head, "  - { id: c, outliers: [a], method: mad }\n", TALLY_EINVAL, 7, 37);
+    e = expect_after(head, "  - { id: c, outliers: [a], threshold: 0 }\n", TALLY_EINVAL, 7, 40);
+    assert_contains(e->message, "threshold 0 out of range; expected a number > 0");
+    expect_after(head, "  - { id: c, outliers: [a], severity: fatal }\n", TALLY_EINVAL, 7, 39);
+    /* "jump: { " from 29: 'max_ratio' at 37, its value at 48. */
+    e = expect_after(head, "  - { id: c, outliers: [a], jump: { max_ratio: 1 } }\n", TALLY_EINVAL,
+                     7, 48);
+    assert_contains(e->message, "max_ratio 1 out of range; expected a number > 1");
+    e = expect_after(head, "  - { id: c, outliers: [a], jump: {} }\n", TALLY_EPARSE, 7, 35);
+    assert_contains(e->message, "'jump' without 'max_ratio'");
+    expect_after(head, "  - { id: c, outliers: [a], jump: { ratio: 3 } }\n", TALLY_EPARSE, 7,
+                 37);
+    expect_after(head, "  - { id: c, outliers: [a], jump: 3 }\n", TALLY_EPARSE, 7, 35);
+    /* "rule: a < b, " is 13 characters: the next key at 27, a value after
+     * "tolerance: " at 38. */
+    e = expect_after(head, "  - { id: c, rule: a < b, tolerance: -1 }\n", TALLY_EINVAL, 7, 38);
+    assert_contains(e->message, "tolerance -1 out of range; expected a number >= 0");
+    e = expect_after(head, "  - { id: c, rule: a < b, tolerance: {} }\n", TALLY_EPARSE, 7, 38);
+    assert_contains(e->message, "an empty tolerance");
+    expect_after(head, "  - { id: c, rule: a < b, tolerance: [1] }\n", TALLY_EPARSE, 7, 38);
+    expect_after(head, "  - { id: c, rule: a < b, tolerance: { relative: -0.1 } }\n",
+                 TALLY_EINVAL, 7, 50);
+    expect_after(head, "  - { id: c, rule: a < b, tolerance: { absolute: -0.1 } }\n",
+                 TALLY_EINVAL, 7, 50);
+    e = expect_after(head, "  - { id: c, rule: a < b, tolerance: { relativ: 0.1 } }\n",
+                     TALLY_EPARSE, 7, 40);
+    assert_contains(e->message, "(did you mean 'relative'?)");
+    e = expect_after(head, "  - { id: c, rule: a < b, tolerence: 1 }\n", TALLY_EPARSE, 7, 27);
+    assert_contains(e->message, "unknown key 'tolerence' in a check (did you mean 'tolerance'?)");
+    expect_after(head, "  - { id: c, rule: a < b, rule: a > b }\n", TALLY_EEXIST, 7, 27);
+    expect_after(head, "  - { id: c, rule: a < b, missing: zero }\n", TALLY_EINVAL, 7, 36);
+    /* "hierarchy: [a], " is 16 characters: the next key at 30. */
+    expect_after(head, "  - { id: c, hierarchy: [a], children: all }\n", TALLY_EINVAL, 7, 40);
+    /* Keys of other kinds, each naming the kind and its keys. */
+    e = expect_after(head, "  - { id: c, rule: a < b, children: complete }\n", TALLY_EPARSE, 7,
+                     27);
+    assert_contains(e->message, "'children' does not apply to a rule check; expected one of id, "
+                                "rule, severity, tolerance, missing");
+    e = expect_after(head, "  - { id: c, hierarchy: [a], missing: fail }\n", TALLY_EPARSE, 7, 30);
+    assert_contains(e->message, "'missing' does not apply to a hierarchy check; expected one of "
+                                "id, hierarchy, severity, tolerance, children");
+    /* "level: town, " is 13 characters: 'tolerance' at 29 + 13 = 42. */
+    e = expect_after(head, "  - { id: c, required: [a], level: town, tolerance: 1 }\n",
+                     TALLY_EPARSE, 7, 42);
+    assert_contains(e->message, "'tolerance' does not apply to a completeness check "
+                                "('required'); expected one of id, required, severity, level");
+    e = expect_after(head, "  - { id: c, hierarchy: [a], threshold: 3 }\n", TALLY_EPARSE, 7, 30);
+    assert_contains(e->message, "does not apply to a hierarchy check");
+    /* Three kinds: the second is named. */
+    e = expect_after(head, "  - { id: c, outliers: [a], required: [a], rule: a < b }\n",
+                     TALLY_EPARSE, 7, 29);
+    assert_contains(e->message, "a check with both 'outliers' (line 7) and 'required'");
+    /* Rules: "rule: " puts the value at 20. An unknown id at offset 5. */
+    e = expect_after(head, "  - { id: c, rule: a <= popul }\n", TALLY_ENOTFOUND, 7, 25);
+    assert_contains(e->message, "unknown indicator 'popul' at offset 5 of the rule");
+    assert_string_equal(e->text, "popul");
+    /* A misspelt id gets a suggestion; an unknown function does not. */
+    e = expect_after(head, "  - { id: c, rule: a <= bb }\n", TALLY_ENOTFOUND, 7, 25);
+    assert_contains(e->message, "unknown indicator 'bb' (did you mean 'b'?) at offset 5 of "
+                                "the rule");
+    e = expect_after(head, "  - { id: c, rule: a <= bb (a) }\n", TALLY_ENOTFOUND, 7, 25);
+    assert_contains(e->message, "unknown function 'bb'");
+    assert_null(strstr(e->message, "did you mean"));
+    /* Quoted: '*' at offset 4, after the quote at 20: 25. */
+    e = expect_after(head, "  - { id: c, rule: \"a < * b\" }\n", TALLY_EPARSE, 7, 25);
+    assert_contains(e->message, "at offset 4 of the rule");
+    /* Over two lines: the value is "a <= b +" (the break folds to a
+     * space), which ends too early, at offset 8: just after the '+' of
+     * "      b +" (column 9) on line 9, column 10. */
+    e = expect_after(head, "  - id: c\n    rule: a <=\n      b +\n", TALLY_EPARSE, 9, 10);
+    assert_contains(e->message, "at offset 8 of the rule");
+    /* Not boolean at the outermost operation (quoted: a flow mapping would
+     * split a plain scalar at its commas). */
+    e = expect_after(head, "  - { id: c, rule: \"if(a > b, 1, 0)\" }\n", TALLY_EINVAL, 7, 20);
+    assert_contains(e->message, "a rule must be a comparison or a logical expression");
+    expect_after(head, "  - { id: c, rule: r }\n", TALLY_EINVAL, 7, 20);
+    expect_after(head, "  - { id: c, rule: ~ }\n", TALLY_EPARSE, 7, 20);
+    /* Booleans of any kind, over formulas too, are rules. */
+    tally_definitions *d = load("indicators:\n  - id: a\n  - id: r\n    formula: a * 2\n"
+                                "checks:\n"
+                                "  - { id: c1, rule: not a }\n"
+                                "  - { id: c2, rule: r > 1 or is_missing(a) }\n"
+                                "  - { id: c3, rule: is_missing(r) }\n");
+    const tally_check_def *c;
+    assert_int_equal(tally_definitions__checks(d, &c), 3);
+    assert_int_equal(tally_expr__var(c[1].rule, 0), 1);
+    tally_definitions_free(d);
+}
+
+static void test_definitions__bad_targets(void **state)
+{
+    (void)state;
+    /* The target is on line 4; "  - { region: " is 14 characters. */
+    static const char head[] = "indicators:\n  - id: x\ntargets:\n";
+    expect_error("indicators:\n  - id: x\ntargets: {}\n", TALLY_EPARSE, 3, 10);
+    expect_after(head, "  - x\n", TALLY_EPARSE, 4, 5);
+    const tally_error *e =
+        expect_after(head, "  - { region: \"43\", indicator: x, year: 2019 }\n", TALLY_EPARSE, 4,
+                     5);
+    assert_contains(e->message, "a target without 'target'");
+    expect_after(head, "  - { region: \"\", indicator: x, year: 2019, target: 1 }\n",
+                 TALLY_EINVAL, 4, 15);
+    expect_after(head, "  - { region: [43], indicator: x, year: 2019, target: 1 }\n",
+                 TALLY_EPARSE, 4, 15);
+    /* 'region: "43", ' is 14 characters: 'indicator' at 21; "indicator:
+     * x, " 14 more: 'year' at 35, its value at 41. */
+    expect_after(head, "  - { region: \"43\", indicator: x, year: 19, target: 1 }\n",
+                 TALLY_EINVAL, 4, 41);
+    expect_after(head, "  - { region: \"43\", indicator: x, year: 2019-01, target: 1 }\n",
+                 TALLY_EPARSE, 4, 41);
+    /* "year: 2019, " is 12: 'target' at 47, its value at 55. */
+    expect_after(head, "  - { region: \"43\", indicator: x, year: 2019, target: lots }\n",
+                 TALLY_EPARSE, 4, 55);
+    /* "target: 1, " is 11: the next key at 58. */
+    e = expect_after(head, "  - { region: \"43\", indicator: x, year: 2019, target: 1, goal: 2 }\n",
+                     TALLY_EPARSE, 4, 58);
+    assert_contains(e->message, "unknown key 'goal' in a target");
+    /* A plain 43 is the text "43": the same region. */
+    e = expect_after(head,
+                     "  - { region: \"43\", indicator: x, year: 2019, target: 1 }\n"
+                     "  - { region: 43, indicator: x, year: 2019, target: 2 }\n",
+                     TALLY_EEXIST, 5, 5);
+    assert_contains(e->message, "(first at line 4)");
+    /* Another year, region or indicator is another target. */
+    tally_definitions *d = load("indicators:\n  - id: x\n  - id: y\ntargets:\n"
+                                "  - { region: \"43\", indicator: x, year: 2019, target: 1 }\n"
+                                "  - { region: \"43\", indicator: x, year: 2020, target: 1 }\n"
+                                "  - { region: \"4306\", indicator: x, year: 2019, target: 1 }\n"
+                                "  - { region: \"43\", indicator: y, year: 2019, target: 1 }\n");
+    const tally_target_def *g;
+    assert_int_equal(tally_definitions__targets(d, &g), 4);
+    assert_int_equal(g[3].indicator, 1);
+    /* "  - { " puts each '{' at column 5. */
+    assert_int_equal(g[3].line, 8);
+    assert_int_equal(g[3].column, 5);
+    tally_definitions_free(d);
 }
 
 static void test_definitions__aliases_and_depth(void **state)
@@ -568,6 +1204,11 @@ static void test_definitions__yaml_syntax_errors(void **state)
     assert_contains(e->message, "while scanning a quoted scalar at line 3, column 11");
     /* Invalid UTF-8: the byte 0xFF at "    name: " + 1 = column 11. */
     expect_error("indicators:\n  - id: a\n    name: \xff\n", TALLY_EPARSE, 3, 11);
+    /* Without a final line break, libyaml's mark for the end is on a line
+     * that does not exist (4:1); the end of the input is "x, y" + 1 on
+     * line 3: column 5. */
+    e = expect_error("indicators:\n  - id: a\nx, y", TALLY_EPARSE, 3, 5);
+    assert_contains(e->message, "could not find expected ':'");
     /* A tab cannot start a token: line 3 column 1. */
     expect_error("indicators:\n  - id: a\n\tname: x\n", TALLY_EPARSE, 3, 1);
 }
@@ -656,6 +1297,9 @@ int main(void)
         cmocka_unit_test(test_definitions__defaults),
         cmocka_unit_test(test_definitions__every_value_is_read),
         cmocka_unit_test(test_definitions__exact_default_rules),
+        cmocka_unit_test(test_definitions__every_new_value_is_read),
+        cmocka_unit_test(test_definitions__thresholds_fixture_loads),
+        cmocka_unit_test(test_definitions__sections_in_any_order_and_default_levels),
         cmocka_unit_test(test_definitions__formulas_over_formulas_are_ordered),
         cmocka_unit_test(test_definitions__find_takes_a_length),
         cmocka_unit_test(test_definitions__find_among_many),
@@ -666,7 +1310,10 @@ int main(void)
         cmocka_unit_test(test_definitions__wrong_types),
         cmocka_unit_test(test_definitions__bad_ids),
         cmocka_unit_test(test_definitions__bad_levels),
-        cmocka_unit_test(test_definitions__unsupported_top_level_keys),
+        cmocka_unit_test(test_definitions__bad_thresholds),
+        cmocka_unit_test(test_definitions__bad_poverty),
+        cmocka_unit_test(test_definitions__bad_checks),
+        cmocka_unit_test(test_definitions__bad_targets),
         cmocka_unit_test(test_definitions__aliases_and_depth),
         cmocka_unit_test(test_definitions__yaml_syntax_errors),
         cmocka_unit_test(test_definitions__positions_with_bom_crlf_and_utf8),

@@ -14,15 +14,49 @@
  *       max: 1000000
  *     - id: incidence
  *       formula: poor_population / rural_population * 100
+ *       thresholds:                # exit thresholds, at most one per level
+ *         - level: county          # a name from `levels:` (or the defaults)
+ *           max: 2.0               # or min: exactly one; the value must be
+ *           inclusive: false       #   under (over) it; true: <= (>=)
+ *           overrides:             # other limits for region code prefixes
+ *             - { regions: ["51", "52"], max: 3.0 }   # same side as the entry
+ *   poverty:
+ *     lines: { 2019: 3218, 2020: 4000 }   # year (1000..9999) -> line, > 0
+ *     monitoring_line: 5000               # > 0
+ *   checks:                        # ids unique among checks
+ *     - id: villages_add_up
+ *       hierarchy: [poor_population]      # reported (not formula) indicators
+ *       tolerance: { absolute: 0, relative: 0.001 }   # or a number: absolute
+ *       children: partial          # or complete
+ *       severity: error            # or warning
+ *     - id: not_more_poor_than_people
+ *       rule: poor_population <= rural_population   # a comparison or logic
+ *       tolerance: 0
+ *       missing: skip              # or fail
+ *     - id: villages_report
+ *       required: [poor_population]
+ *       level: village             # required with `required:`
+ *     - id: spikes
+ *       outliers: [poor_population]
+ *       method: modified_z         # the only method
+ *       threshold: 3.5             # > 0
+ *       jump: { max_ratio: 3 }     # optional, > 1
+ *   targets:                       # annual targets for the top of the hierarchy
+ *     - { region: "430600000000", indicator: poor_population, year: 2019, target: 0 }
  *
  * Defaults: aggregate sum, over_time flow, decimals 0 (2 for a formula),
  * direction higher_is_better, exact when decimals is 0 and the indicator is
  * not a formula. A formula indicator takes no aggregate or over_time: it is
  * evaluated after aggregation, at every node and period.
  *
- * Unknown keys, wrong types, bad values and duplicate ids are errors with
- * file:line:column. A finished definitions object is read-only and may be
- * shared between threads.
+ * A check has exactly one of hierarchy / rule / required / outliers, and
+ * only the keys of its kind (tolerance on hierarchy and rule; children on
+ * hierarchy; missing on rule; level on required; method, threshold and jump
+ * on outliers). The sections may come in any order.
+ *
+ * Unknown keys, wrong types, bad values and duplicate ids, levels, years,
+ * check ids and targets are errors with file:line:column. A finished
+ * definitions object is read-only and may be shared between threads.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -60,11 +94,12 @@ typedef enum tally_direction {
 /* Reads definitions from a YAML file. On success *out belongs to the caller
  * (tally_definitions_free); on failure *out is NULL and tally_error_last()
  * has the file, line and column. Errors: TALLY_EPARSE (YAML syntax, wrong
- * type, unknown key, bad formula), TALLY_EEXIST (duplicate id or level),
- * TALLY_ENOTFOUND (formula names an unknown indicator), TALLY_ECYCLE
- * (formulas that depend on each other), TALLY_EINVAL (a value out of range),
- * TALLY_ENOTSUP (a key this version reads but does not compute yet),
- * TALLY_EIO, TALLY_ENOMEM. */
+ * type, unknown key, bad formula), TALLY_EEXIST (anything given twice: id,
+ * key, level, threshold level, poverty year, check id, target),
+ * TALLY_ENOTFOUND (an unknown indicator or level in a formula, rule,
+ * threshold, check or target), TALLY_ECYCLE (formulas that depend on each
+ * other), TALLY_EINVAL (a value out of range), TALLY_ELIMIT (nesting too
+ * deep), TALLY_EIO, TALLY_ENOMEM. */
 TALLY_EXTERN(int) tally_definitions_from_file(tally_definitions **out, const char *path);
 
 /* Same, from memory; `name` stands for the path in messages (NULL: "<buffer>"). */
