@@ -11,7 +11,7 @@ DATA := examples/data
 DEB_PACKAGES := meson ninja-build pkg-config gcc g++ binutils gzip libgsl-dev libyaml-dev \
                 libcmocka-dev python3
 
-.PHONY: all deps build test asan demo install clean
+.PHONY: all deps build test asan demo install clean bench
 
 all: build
 
@@ -56,6 +56,12 @@ demo: build
 	@echo "== A records file with mistakes, read with --on-error collect"
 	-$(BUILD)/examples/tally rollup -H $(DATA)/yueyang-hierarchy.csv -d $(DATA)/yueyang.yaml \
 	  -r $(DATA)/bad-records.csv --on-error collect --level city --period 2019-12
+
+# Benchmark against DuckDB, pandas and PostgreSQL (not part of `make test`):
+# installs what it needs, writes bench/RESULTS.md. BENCH_SIZES=1M,10M,50M
+# and BENCH_REPEAT=5 for more; see bench/run.py.
+bench: deps
+	python3 bench/run.py
 
 install: build
 	$(MESON) install -C $(BUILD)

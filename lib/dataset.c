@@ -172,12 +172,8 @@ static tally_column *get_column(tally_dataset *ds, size_t indicator, int32_t per
 
 /* Stores one cell. 0, TALLY_EEXIST (already given) or TALLY_ENOMEM; no
  * error is recorded (callers say where). */
-static int store(tally_dataset *ds, size_t node, size_t indicator, int32_t period, double value,
-                 int present)
+static int store_in(tally_dataset *ds, tally_column *c, size_t node, double value, int present)
 {
-    tally_column *c = get_column(ds, indicator, period);
-    if (!c)
-        return TALLY_ENOMEM;
     if (tally_bit__get(c->seen, node))
         return TALLY_EEXIST;
     tally_bit__set(c->seen, node);
@@ -187,6 +183,13 @@ static int store(tally_dataset *ds, size_t node, size_t indicator, int32_t perio
     }
     ds->cells++;
     return 0;
+}
+
+static int store(tally_dataset *ds, size_t node, size_t indicator, int32_t period, double value,
+                 int present)
+{
+    tally_column *c = get_column(ds, indicator, period);
+    return c ? store_in(ds, c, node, value, present) : TALLY_ENOMEM;
 }
 
 TALLY_EXTERN(int) tally_dataset_add(tally_dataset *ds, const char *region_code,
@@ -469,8 +472,131 @@ static int duplicate(const tally_csv *c, size_t f, const tally_dataset *ds, size
         tally_hierarchy_code(ds->h, node), tally_definitions_id(ds->d, ind), per);
 }
 
+/* What the previous rows looked up, for the next ones: records come
+ * grouped by region and period, so most rows repeat the region code and
+ * period text of the row before, and cycle through a few indicators. Text
+ * is compared byte for byte before a cached answer is used, so a hit gives
+ * exactly what the lookup would. */
+#define IND_CACHE 64
+typedef struct ind_entry {
+    char id[32];
+    size_t len; /* 0: empty */
+    size_t ind;
+} ind_entry;
+
+typedef struct row_cache {
+    int on;
+    const char *region; /* into the input (never the CSV scratch buffer) */
+    size_t region_len, node;
+    char period[16];
+    size_t period_len; /* 0: none */
+    int32_t key;
+    ind_entry ind[IND_CACHE];
+    size_t *col;        /* per indicator: index + 1 of its column at col_period */
+    int32_t *col_period;
+} row_cache;
+
+/* memcmp(a, b, n) == 0 for the short keys of a row, without a call. */
+static inline int same_bytes(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
+static int in_input(const tally_csv *c, const tally_csv_field *f)
+{
+    return f->ptr >= c->data && f->ptr + f->len <= c->data + c->size;
+}
+
+static int find_region(tally_dataset *ds, const tally_csv *c, const tally_csv_field *rf,
+                       row_cache *rc, size_t *node)
+{
+    int r = 1;
+    if (rc->on && rc->region) {
+        if (rc->region_len == rf->len && same_bytes(rc->region, rf->ptr, rf->len)) {
+            *node = rc->node;
+            return 0;
+        }
+        /* Records sorted by code meet the regions in pre-order: the next
+         * region is most often one or two nodes on (a village, or the
+         * village after a town). Codes are unique, so a node whose code is
+         * these bytes is the one the lookup would find. */
+        for (size_t k = rc->node + 1; k < rc->node + 3 && k < ds->nodes; k++) {
+            const char *code = tally_hierarchy_code(ds->h, k);
+            size_t i = 0;
+            while (i < rf->len && code[i] != '\0' && code[i] == rf->ptr[i])
+                i++;
+            if (i == rf->len && code[i] == '\0') {
+                *node = k;
+                r = 0;
+                break;
+            }
+        }
+    }
+    if (r)
+        r = tally_hierarchy_find(ds->h, rf->ptr, rf->len, node);
+    if (r == 0 && rc->on && in_input(c, rf)) {
+        rc->region = rf->ptr;
+        rc->region_len = rf->len;
+        rc->node = *node;
+    }
+    return r;
+}
+
+static int find_period(const tally_csv_field *pf, row_cache *rc, int32_t *key)
+{
+    if (rc->on && rc->period_len && rc->period_len == pf->len &&
+        same_bytes(rc->period, pf->ptr, pf->len)) {
+        *key = rc->key;
+        return 0;
+    }
+    int r = tally_period__parse(pf->ptr, pf->len, key);
+    if (r == 0 && rc->on && pf->len < sizeof rc->period) {
+        memcpy(rc->period, pf->ptr, pf->len);
+        rc->period_len = pf->len;
+        rc->key = *key;
+    }
+    return r;
+}
+
+static int find_indicator(const tally_dataset *ds, const tally_csv_field *f, row_cache *rc,
+                          size_t *ind)
+{
+    ind_entry *e = NULL;
+    if (rc->on && f->len && f->len <= sizeof e->id) {
+        const unsigned char *u = (const unsigned char *)f->ptr;
+        e = &rc->ind[(f->len * 31u + u[f->len - 1] * 7u + u[f->len / 2]) & (IND_CACHE - 1)];
+        if (e->len == f->len && same_bytes(e->id, f->ptr, f->len)) {
+            *ind = e->ind;
+            return 0;
+        }
+    }
+    int r = tally_definitions_find(ds->d, f->ptr, f->len, ind);
+    if (r == 0 && e) {
+        memcpy(e->id, f->ptr, f->len);
+        e->len = f->len;
+        e->ind = *ind;
+    }
+    return r;
+}
+
+/* The column of (ind, key), through the cache; NULL when out of memory. */
+static tally_column *column_of(tally_dataset *ds, row_cache *rc, size_t ind, int32_t key)
+{
+    if (rc->on && rc->col[ind] && rc->col_period[ind] == key)
+        return &ds->columns[rc->col[ind] - 1];
+    tally_column *col = get_column(ds, ind, key);
+    if (col && rc->on) {
+        rc->col[ind] = (size_t)(col - ds->columns) + 1;
+        rc->col_period[ind] = key;
+    }
+    return col;
+}
+
 /* Reads one data row; 0 accepted, else an error recorded. */
-static int read_row(tally_dataset *ds, const tally_csv *c, const layout *lay)
+static int read_row(tally_dataset *ds, const tally_csv *c, const layout *lay, row_cache *cache)
 {
     if (c->nfields != lay->nfields)
         return tally_csv__error_at_field(c, c->nfields < lay->nfields ? c->nfields : lay->nfields,
@@ -479,20 +605,20 @@ static int read_row(tally_dataset *ds, const tally_csv *c, const layout *lay)
                                          c->nfields, lay->nfields);
     const tally_csv_field *rf = &c->fields[lay->region];
     size_t node;
-    if (tally_hierarchy_find(ds->h, rf->ptr, rf->len, &node))
+    if (find_region(ds, c, rf, cache, &node))
         return tally_csv__error_at_field(c, (size_t)lay->region, TALLY_ENOTFOUND,
                                          "unknown region code '%.*s'; expected a code of the hierarchy",
                                          (int)rf->len, rf->ptr);
     const tally_csv_field *pf = &c->fields[lay->period];
     int32_t key;
-    if (tally_period__parse(pf->ptr, pf->len, &key))
+    if (find_period(pf, cache, &key))
         return tally_csv__error_at_field(c, (size_t)lay->period, TALLY_EPARSE,
                                          "bad period '%.*s'; expected YYYY-MM, YYYY-Qn or YYYY",
                                          (int)pf->len, pf->ptr);
     if (!lay->wide_indicator) {
         const tally_csv_field *inf = &c->fields[lay->indicator];
         size_t ind;
-        if (tally_definitions_find(ds->d, inf->ptr, inf->len, &ind))
+        if (find_indicator(ds, inf, cache, &ind))
             return tally_csv__error_at_field(c, (size_t)lay->indicator, TALLY_ENOTFOUND,
                                              "unknown indicator '%.*s'; expected an id from the definitions",
                                              (int)inf->len, inf->ptr);
@@ -500,7 +626,8 @@ static int read_row(tally_dataset *ds, const tally_csv *c, const layout *lay)
         int present, rc = parse_value(c, (size_t)lay->value, &v, &present);
         if (rc)
             return rc;
-        rc = store(ds, node, ind, key, v, present);
+        tally_column *col = column_of(ds, cache, ind, key);
+        rc = col ? store_in(ds, col, node, v, present) : TALLY_ENOMEM;
         if (rc == TALLY_EEXIST)
             return duplicate(c, (size_t)lay->region, ds, node, ind, key);
         if (rc)
@@ -532,9 +659,27 @@ static int read_row(tally_dataset *ds, const tally_csv *c, const layout *lay)
     return 0;
 }
 
+static int read_buffer(tally_dataset *ds, const char *data, size_t size, const char *name,
+                       const tally_read_options *opts, tally_rejects *rejects,
+                       tally_read_stats *stats, int plain);
+
 TALLY_EXTERN(int) tally_dataset_read_buffer(tally_dataset *ds, const char *data, size_t size,
                                             const char *name, const tally_read_options *opts,
                                             tally_rejects *rejects, tally_read_stats *stats)
+{
+    return read_buffer(ds, data, size, name, opts, rejects, stats, 0);
+}
+
+int tally_dataset__read_buffer_plain(tally_dataset *ds, const char *data, size_t size,
+                                     const char *name, const tally_read_options *opts,
+                                     tally_rejects *rejects, tally_read_stats *stats)
+{
+    return read_buffer(ds, data, size, name, opts, rejects, stats, 1);
+}
+
+static int read_buffer(tally_dataset *ds, const char *data, size_t size, const char *name,
+                       const tally_read_options *opts, tally_rejects *rejects,
+                       tally_read_stats *stats, int plain)
 {
     tally_read_options defaults = TALLY_READ_OPTIONS_INIT;
     if (!opts)
@@ -558,8 +703,21 @@ TALLY_EXTERN(int) tally_dataset_read_buffer(tally_dataset *ds, const char *data,
         tally_csv__fini(&c);
         return rc;
     }
+    row_cache *cache = calloc(1, sizeof *cache);
+    size_t nind = tally_definitions_indicator_count(ds->d);
+    if (cache && !plain) {
+        cache->col = calloc(nind ? nind : 1, sizeof *cache->col);
+        cache->col_period = calloc(nind ? nind : 1, sizeof *cache->col_period);
+        /* Without the cache's memory the rows are read the plain way. */
+        cache->on = cache->col && cache->col_period;
+    }
+    if (!cache) {
+        free(lay.wide_indicator);
+        tally_csv__fini(&c);
+        return tally_error__set(TALLY_ENOMEM, "out of memory");
+    }
     for (;;) {
-        int r = tally_csv__next(&c);
+        int r = plain ? tally_csv__next_plain(&c) : tally_csv__next(&c);
         if (r == 0)
             break;
         if (r == TALLY_ENOMEM) {
@@ -568,7 +726,7 @@ TALLY_EXTERN(int) tally_dataset_read_buffer(tally_dataset *ds, const char *data,
         }
         st.rows_read++;
         if (r > 0)
-            r = read_row(ds, &c, &lay);
+            r = read_row(ds, &c, &lay, cache);
         if (r == 0) {
             st.rows_accepted++;
             continue;
@@ -588,6 +746,9 @@ TALLY_EXTERN(int) tally_dataset_read_buffer(tally_dataset *ds, const char *data,
             break;
         }
     }
+    free(cache->col);
+    free(cache->col_period);
+    free(cache);
     free(lay.wide_indicator);
     tally_csv__fini(&c);
     if (stats)

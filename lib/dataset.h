@@ -24,6 +24,13 @@ const tally_column *tally_dataset__column(const tally_dataset *ds, size_t i);
 const tally_column *tally_dataset__find_column(const tally_dataset *ds, size_t indicator,
                                                int32_t period);
 
+/* tally_dataset_read_buffer without its fast paths (the CSV reader's
+ * quote-free rows, the lookups cached from row to row): for the tests, which
+ * check that both give the same dataset, stats, rejects and errors. */
+int tally_dataset__read_buffer_plain(tally_dataset *ds, const char *data, size_t size,
+                                     const char *name, const tally_read_options *opts,
+                                     tally_rejects *rejects, tally_read_stats *stats);
+
 static inline int tally_bit__get(const uint64_t *bits, size_t i)
 {
     return (int)((bits[i >> 6] >> (i & 63)) & 1);

@@ -6,8 +6,10 @@
 #include "rollup.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dataset.h"
 #include "definitions.h"
@@ -126,6 +128,7 @@ typedef struct workspace {
     double *sum, *comp, *mn, *mx;
     size_t *cnt;
     double *computed; /* where computed values go when the caller keeps none */
+    double *scratch;  /* own values when the caller keeps no reported column */
 } workspace;
 
 /* One reverse pre-order pass: aggregates the regions that count below each
@@ -133,12 +136,16 @@ typedef struct workspace {
 static void aggregate(const size_t *parent, size_t n, int agg, int prefer, const double *own,
                       double *out, double *computed, workspace *w)
 {
-    for (size_t i = 0; i < n; i++) {
-        w->sum[i] = 0;
-        w->comp[i] = 0;
-        w->cnt[i] = 0;
-        w->mn[i] = INFINITY;
-        w->mx[i] = -INFINITY;
+    /* Extremes cost two more arrays per pass: only min and max need them. */
+    int extremes = agg == TALLY_AGGREGATE_MIN || agg == TALLY_AGGREGATE_MAX;
+    memset(w->sum, 0, n * sizeof *w->sum);
+    memset(w->comp, 0, n * sizeof *w->comp);
+    memset(w->cnt, 0, n * sizeof *w->cnt);
+    if (extremes) {
+        for (size_t i = 0; i < n; i++) {
+            w->mn[i] = INFINITY;
+            w->mx[i] = -INFINITY;
+        }
     }
     for (size_t i = n; i-- > 0;) {
         int below = w->cnt[i] > 0;
@@ -163,10 +170,12 @@ static void aggregate(const size_t *parent, size_t n, int agg, int prefer, const
             if (p != TALLY_NONE) {
                 neumaier(&w->sum[p], &w->comp[p], ov);
                 w->cnt[p] += 1;
-                if (ov < w->mn[p])
-                    w->mn[p] = ov;
-                if (ov > w->mx[p])
-                    w->mx[p] = ov;
+                if (extremes) {
+                    if (ov < w->mn[p])
+                        w->mn[p] = ov;
+                    if (ov > w->mx[p])
+                        w->mx[p] = ov;
+                }
             }
         } else if (below) {
             out[i] = cval;
@@ -174,10 +183,12 @@ static void aggregate(const size_t *parent, size_t n, int agg, int prefer, const
                 neumaier(&w->sum[p], &w->comp[p], w->sum[i]);
                 w->comp[p] += w->comp[i];
                 w->cnt[p] += w->cnt[i];
-                if (w->mn[i] < w->mn[p])
-                    w->mn[p] = w->mn[i];
-                if (w->mx[i] > w->mx[p])
-                    w->mx[p] = w->mx[i];
+                if (extremes) {
+                    if (w->mn[i] < w->mn[p])
+                        w->mn[p] = w->mn[i];
+                    if (w->mx[i] > w->mx[p])
+                        w->mx[p] = w->mx[i];
+                }
             }
         } else {
             out[i] = NAN;
@@ -214,45 +225,120 @@ static int cmp_period(const void *a, const void *b)
     return tally_period__compare(*(const int32_t *)a, *(const int32_t *)b);
 }
 
+/* The indicators of one span that threads share: each worker takes the
+ * next indicator until none is left, so the split follows the real cost. */
+typedef struct span_job {
+    const tally_dataset *ds;
+    int32_t first, last;
+    int prefer;
+    double **out, **rep, **cmp;
+    size_t nind;
+    pthread_mutex_t lock;
+    size_t next;
+    int rc;
+} span_job;
+
+typedef struct span_worker {
+    span_job *job;
+    workspace *w;
+    int rc;
+} span_worker;
+
+/* Time rule and aggregation of every non-formula indicator a worker takes.
+ * Indicators write disjoint columns, and each reads the dataset only, so the
+ * result does not depend on the number of threads or the order. */
+static void *span_work(void *arg)
+{
+    span_worker *wk = arg;
+    span_job *j = wk->job;
+    const tally_hierarchy *h = tally_dataset_hierarchy(j->ds);
+    const tally_definitions *d = tally_dataset_definitions(j->ds);
+    size_t n = tally_hierarchy_size(h);
+    const size_t *parent = tally_hierarchy_parents(h);
+    for (;;) {
+        pthread_mutex_lock(&j->lock);
+        size_t i = j->next++;
+        int stop = j->rc != 0;
+        pthread_mutex_unlock(&j->lock);
+        if (stop || i >= j->nind)
+            break;
+        int agg = tally_definitions_aggregate(d, i);
+        if (agg == TALLY_AGGREGATE_FORMULA && j->rep == NULL)
+            continue; /* its reported side is read with the formulas */
+        double *own = j->rep ? j->rep[i] : wk->w->scratch;
+        /* Reported values of a formula indicator are levels: the latest. */
+        int ot = agg == TALLY_AGGREGATE_FORMULA ? TALLY_OVER_TIME_STOCK
+                                                : tally_definitions_over_time(d, i);
+        int rc = tally_rollup__own(j->ds, i, ot, j->first, j->last, own);
+        if (rc) {
+            wk->rc = rc;
+            pthread_mutex_lock(&j->lock);
+            j->rc = rc;
+            pthread_mutex_unlock(&j->lock);
+            break;
+        }
+        if (agg == TALLY_AGGREGATE_FORMULA)
+            continue;
+        aggregate(parent, n, agg, j->prefer, own, j->out[i], j->cmp ? j->cmp[i] : wk->w->computed,
+                  wk->w);
+    }
+    return NULL;
+}
+
 /* Computes every indicator over the absolute months [first, last]: out,
- * rep and cmp are arrays of nind columns (rep and cmp may be NULL). */
+ * rep and cmp are arrays of nind columns (rep and cmp may be NULL). The
+ * indicators are shared among nw workers (w: one workspace each). */
 static int compute_span(const tally_dataset *ds, int32_t first, int32_t last, int prefer,
-                        double **out, double **rep, double **cmp, workspace *w, double *scratch)
+                        double **out, double **rep, double **cmp, workspace *w, size_t nw)
 {
     const tally_hierarchy *h = tally_dataset_hierarchy(ds);
     const tally_definitions *d = tally_dataset_definitions(ds);
     size_t n = tally_hierarchy_size(h), nind = tally_definitions_indicator_count(d);
-    const size_t *parent = tally_hierarchy_parents(h);
 
-    for (size_t i = 0; i < nind; i++) {
-        int agg = tally_definitions_aggregate(d, i);
-        double *own = rep ? rep[i] : scratch;
-        /* Reported values of a formula indicator are levels: the latest. */
-        int ot = agg == TALLY_AGGREGATE_FORMULA ? TALLY_OVER_TIME_STOCK
-                                                : tally_definitions_over_time(d, i);
-        int rc = tally_rollup__own(ds, i, ot, first, last, own);
-        if (rc)
-            return rc;
-        if (agg == TALLY_AGGREGATE_FORMULA)
-            continue;
-        aggregate(parent, n, agg, prefer, own, out[i], cmp ? cmp[i] : w->computed, w);
+    span_job job = { ds, first, last, prefer, out, rep, cmp, nind,
+                     PTHREAD_MUTEX_INITIALIZER, 0, 0 };
+    span_worker wk[TALLY_ROLLUP_MAX_THREADS];
+    pthread_t tid[TALLY_ROLLUP_MAX_THREADS];
+    int started[TALLY_ROLLUP_MAX_THREADS];
+    if (nw > TALLY_ROLLUP_MAX_THREADS)
+        nw = TALLY_ROLLUP_MAX_THREADS;
+    if (nw > nind)
+        nw = nind ? nind : 1;
+    for (size_t t = 0; t < nw; t++) {
+        wk[t].job = &job;
+        wk[t].w = &w[t];
+        wk[t].rc = 0;
+        /* A thread that cannot start leaves its share to the others. */
+        started[t] = t > 0 && pthread_create(&tid[t], NULL, span_work, &wk[t]) == 0;
     }
+    span_work(&wk[0]);
+    int rc = wk[0].rc;
+    for (size_t t = 1; t < nw; t++) {
+        if (started[t])
+            pthread_join(tid[t], NULL);
+        if (!rc && wk[t].rc)
+            rc = wk[t].rc;
+    }
+    pthread_mutex_destroy(&job.lock);
+    if (rc) /* a worker's error record is its own thread's: set it here */
+        return tally_error__set(rc, "out of memory rolling up");
 
     /* Formulas, in dependency order, over the output columns. */
+    double *scratch = w[0].scratch;
     const size_t *order;
     size_t nf = tally_definitions__formula_order(d, &order);
     for (size_t k = 0; k < nf; k++) {
         size_t f = order[k];
         double *own = rep ? rep[f] : NULL;
         if (!own) {
-            int rc = tally_rollup__own(ds, f, TALLY_OVER_TIME_STOCK, first, last, scratch);
+            rc = tally_rollup__own(ds, f, TALLY_OVER_TIME_STOCK, first, last, scratch);
             if (rc)
                 return rc;
             own = scratch;
         }
         double *computed = cmp ? cmp[f] : out[f];
-        int rc = tally_expr__eval(tally_definitions__program(d, f), (const double *const *)out,
-                                  n, computed);
+        rc = tally_expr__eval(tally_definitions__program(d, f), (const double *const *)out, n,
+                              computed);
         if (rc)
             return tally_error__set(rc, "out of memory evaluating a formula");
         for (size_t i = 0; i < n; i++) {
@@ -274,6 +360,8 @@ static void workspace_free(workspace *w)
     free(w->mx);
     free(w->cnt);
     free(w->computed);
+    free(w->scratch);
+    memset(w, 0, sizeof *w);
 }
 
 static int workspace_alloc(workspace *w, size_t n)
@@ -286,25 +374,61 @@ static int workspace_alloc(workspace *w, size_t n)
     w->mx = malloc(n * sizeof(double));
     w->cnt = malloc(n * sizeof(size_t));
     w->computed = malloc(n * sizeof(double));
-    if (w->sum && w->comp && w->mn && w->mx && w->cnt && w->computed)
+    w->scratch = malloc(n * sizeof(double));
+    if (w->sum && w->comp && w->mn && w->mx && w->cnt && w->computed && w->scratch)
         return 0;
     workspace_free(w);
     return TALLY_ENOMEM;
+}
+
+/* nw workspaces, or none (all freed) on failure. */
+static workspace *workspaces_alloc(size_t nw, size_t n)
+{
+    workspace *w = calloc(nw, sizeof *w);
+    if (!w)
+        return NULL;
+    for (size_t t = 0; t < nw; t++) {
+        if (workspace_alloc(&w[t], n)) {
+            for (size_t k = 0; k < t; k++)
+                workspace_free(&w[k]);
+            free(w);
+            return NULL;
+        }
+    }
+    return w;
+}
+
+static void workspaces_free(workspace *w, size_t nw)
+{
+    for (size_t t = 0; w && t < nw; t++)
+        workspace_free(&w[t]);
+    free(w);
+}
+
+size_t tally_rollup__default_threads(const tally_dataset *ds)
+{
+    size_t n = tally_hierarchy_size(tally_dataset_hierarchy(ds));
+    size_t nind = tally_definitions_indicator_count(tally_dataset_definitions(ds));
+    /* Below about a million cells a thread costs more than it saves. */
+    if (n * nind < ((size_t)1 << 20))
+        return 1;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t t = cpus > 0 ? (size_t)cpus : 1;
+    if (t > TALLY_ROLLUP_MAX_THREADS)
+        t = TALLY_ROLLUP_MAX_THREADS;
+    return t > nind ? (nind ? nind : 1) : t;
 }
 
 int tally_rollup__span(const tally_dataset *ds, int32_t first, int32_t last, int prefer,
                        double **out, double **reported, double **computed)
 {
     size_t n = tally_hierarchy_size(tally_dataset_hierarchy(ds));
-    workspace w = { 0 };
-    double *scratch = malloc((n ? n : 1) * sizeof(double));
-    if (!scratch || workspace_alloc(&w, n)) {
-        free(scratch);
+    size_t nw = tally_rollup__default_threads(ds);
+    workspace *w = workspaces_alloc(nw, n);
+    if (!w)
         return tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
-    }
-    int rc = compute_span(ds, first, last, prefer, out, reported, computed, &w, scratch);
-    workspace_free(&w);
-    free(scratch);
+    int rc = compute_span(ds, first, last, prefer, out, reported, computed, w, nw);
+    workspaces_free(w, nw);
     return rc;
 }
 
@@ -328,7 +452,20 @@ static double **alloc_columns(size_t count, size_t n)
 TALLY_EXTERN(int) tally_rollup(tally_result **out, const tally_dataset *ds,
                                const tally_rollup_options *opts)
 {
+    if (out)
+        *out = NULL;
+    return ds ? tally_rollup__threads(out, ds, opts, tally_rollup__default_threads(ds))
+              : tally_error__set(TALLY_EINVAL, "tally_rollup: NULL dataset");
+}
+
+int tally_rollup__threads(tally_result **out, const tally_dataset *ds,
+                          const tally_rollup_options *opts, size_t threads)
+{
     *out = NULL;
+    if (threads < 1)
+        threads = 1;
+    if (threads > TALLY_ROLLUP_MAX_THREADS)
+        threads = TALLY_ROLLUP_MAX_THREADS;
     tally_rollup_options defaults = TALLY_ROLLUP_OPTIONS_INIT;
     if (!opts)
         opts = &defaults;
@@ -393,16 +530,13 @@ TALLY_EXTERN(int) tally_rollup(tally_result **out, const tally_dataset *ds,
     r->computed = alloc_columns(ncols, r->nodes);
     if (r->compare)
         r->previous = alloc_columns(ncols, r->nodes);
-    workspace w = { 0 };
-    size_t n = r->nodes ? r->nodes : 1;
-    int wfail = workspace_alloc(&w, n);
-    double *scratch = malloc(n * sizeof(double));
+    workspace *w = workspaces_alloc(threads, r->nodes);
     double **o = malloc((r->nind ? r->nind : 1) * sizeof *o);
     double **rp = malloc((r->nind ? r->nind : 1) * sizeof *rp);
     double **cp = malloc((r->nind ? r->nind : 1) * sizeof *cp);
     double **prev = r->compare ? alloc_columns(r->nind, r->nodes) : NULL;
     if (!r->period_text || !r->out || !r->reported || !r->computed ||
-        (r->compare && (!r->previous || !prev)) || wfail || !scratch || !o || !rp || !cp) {
+        (r->compare && (!r->previous || !prev)) || !w || !o || !rp || !cp) {
         rc = tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
         goto done;
     }
@@ -415,14 +549,14 @@ TALLY_EXTERN(int) tally_rollup(tally_result **out, const tally_dataset *ds,
             cp[i] = r->computed[i * r->nper + p];
         }
         rc = compute_span(ds, tally_period__first_month(r->periods[p]),
-                          tally_period__last_month(r->periods[p]), opts->prefer, o, rp, cp, &w,
-                          scratch);
+                          tally_period__last_month(r->periods[p]), opts->prefer, o, rp, cp, w,
+                          threads);
         if (rc || !r->compare)
             continue;
         int32_t before = r->compare == TALLY_COMPARE_YOY ? tally_period__year_before(r->periods[p])
                                                          : tally_period__previous(r->periods[p]);
         rc = compute_span(ds, tally_period__first_month(before), tally_period__last_month(before),
-                          opts->prefer, prev, NULL, NULL, &w, scratch);
+                          opts->prefer, prev, NULL, NULL, w, threads);
         for (size_t i = 0; i < r->nind && !rc; i++)
             memcpy(r->previous[i * r->nper + p], prev[i], r->nodes * sizeof(double));
     }
@@ -433,9 +567,7 @@ done:
             free(prev[i]);
         free(prev);
     }
-    if (!wfail)
-        workspace_free(&w);
-    free(scratch);
+    workspaces_free(w, threads);
     free(o);
     free(rp);
     free(cp);

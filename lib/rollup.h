@@ -22,4 +22,17 @@ int tally_rollup__own(const tally_dataset *ds, size_t ind, int over_time, int32_
 int tally_rollup__span(const tally_dataset *ds, int32_t first, int32_t last, int prefer,
                        double **out, double **reported, double **computed);
 
+/* The most threads a rollup uses. */
+#define TALLY_ROLLUP_MAX_THREADS 16
+
+/* tally_rollup with the indicators of each period shared among `threads`
+ * threads (1: all on the calling thread). The result is the same for every
+ * thread count: each indicator is computed whole by one thread. */
+int tally_rollup__threads(tally_result **out, const tally_dataset *ds,
+                          const tally_rollup_options *opts, size_t threads);
+
+/* The thread count tally_rollup uses: the online processors (at most
+ * TALLY_ROLLUP_MAX_THREADS and the indicator count), 1 for small data. */
+size_t tally_rollup__default_threads(const tally_dataset *ds);
+
 #endif

@@ -1,0 +1,311 @@
+/* The fast paths against the plain ones they stand in for: the CSV
+ * reader's quote-free rows, the records reader's lookups cached from row to
+ * row, and the rollup shared among threads. Inputs are random (fixed seeds)
+ * and mix good rows with every kind of bad one; the expected side is always
+ * the plain path, run on the same input.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "csv.h"
+#include "dataset.h"
+#include "error.h"
+#include "fixtures.h"
+#include "rollup.h"
+
+static uint64_t rng_state;
+
+static uint32_t rnd(uint32_t n)
+{
+    rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (uint32_t)(rng_state >> 33) % n;
+}
+
+/* ---- CSV rows ---------------------------------------------------------- */
+
+/* Reads `data` with both paths row by row and requires the same rows,
+ * fields, ranges, lines and errors. */
+static void csv_same(const char *data, size_t size)
+{
+    tally_csv a, b;
+    tally_csv__init(&a, data, size, "x.csv");
+    tally_csv__init(&b, data, size, "x.csv");
+    for (int guard = 0; guard < 10000; guard++) {
+        int ra = tally_csv__next(&a);
+        tally_error ea = *tally_error_last();
+        unsigned long la = ea.line, ca = ea.column;
+        int rb = tally_csv__next_plain(&b);
+        const tally_error *eb = tally_error_last();
+        assert_int_equal(ra, rb);
+        if (ra < 0) {
+            assert_int_equal(la, eb->line);
+            assert_int_equal(ca, eb->column);
+        }
+        if (ra == 0)
+            break;
+        assert_int_equal(a.line, b.line);
+        assert_int_equal(a.next_line, b.next_line);
+        assert_int_equal(a.pos, b.pos);
+        assert_int_equal(a.row_start, b.row_start);
+        assert_int_equal(a.row_end, b.row_end);
+        if (ra < 0)
+            continue;
+        assert_int_equal(a.nfields, b.nfields);
+        for (size_t i = 0; i < a.nfields; i++) {
+            assert_int_equal(a.fields[i].len, b.fields[i].len);
+            assert_int_equal(a.fields[i].offset, b.fields[i].offset);
+            assert_memory_equal(a.fields[i].ptr, b.fields[i].ptr, a.fields[i].len);
+        }
+    }
+    tally_csv__fini(&a);
+    tally_csv__fini(&b);
+}
+
+static void test_csv_random(void **state)
+{
+    (void)state;
+    /* Bytes that steer the reader: separators, quotes, both line endings. */
+    static const char alphabet[] = { 'a', '7', ',', ',', '"', '\r', '\n', '\n', ' ', '\xe6' };
+    char buf[96];
+    rng_state = 4301;
+    for (int round = 0; round < 20000; round++) {
+        size_t n = rnd(sizeof buf);
+        for (size_t i = 0; i < n; i++)
+            buf[i] = alphabet[rnd(sizeof alphabet)];
+        csv_same(buf, n);
+    }
+}
+
+static void test_csv_edges(void **state)
+{
+    (void)state;
+    static const char *const cases[] = {
+        "", "\n", "\r\n", "a", "a,", ",", "a\r", "a,b\r\nc,d\r\n", "a,\r\n", "a\rb,c\n",
+        "\n\na,b\n\n", "\xef\xbb\xbf" "a,b\n", "a,\"b\"\n", "a,b\"c\n", "\"a\nb\",c\nd\n",
+        "\"a\"x,b\n", "a,\"b", "x,\r", "\r\r\n",
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        csv_same(cases[i], strlen(cases[i]));
+}
+
+/* ---- records ----------------------------------------------------------- */
+
+typedef struct fx {
+    tally_hierarchy *h;
+    tally_definitions *d;
+} fx;
+
+static int fx_setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    assert_int_equal(tally_hierarchy_from_buffer(&f->h, fixture_hierarchy,
+                                                 strlen(fixture_hierarchy), "h.csv", NULL),
+                     0);
+    assert_int_equal(tally_definitions_from_buffer(&f->d, fixture_definitions,
+                                                   strlen(fixture_definitions), "d.yaml"),
+                     0);
+    *state = f;
+    return 0;
+}
+
+static int fx_teardown(void **state)
+{
+    fx *f = *state;
+    tally_definitions_free(f->d);
+    tally_hierarchy_free(f->h);
+    free(f);
+    return 0;
+}
+
+/* A random long records file: mostly good rows in runs by region (as real
+ * files come), with unknown codes and ids, bad periods and numbers, quoted
+ * cells, CRLF, duplicates, blank lines and short rows mixed in. */
+static size_t random_records(char *buf, size_t cap)
+{
+    static const char *const codes[] = { "430000000000", "430600000000", "430602000000",
+                                         "430602001000", "430602001001", "430602001002",
+                                         "430626000000", "430626100000", "430626100201",
+                                         "430602001099", "43060200100" };
+    static const char *const ids[] = { "poor", "exits", "pop", "trained", "income",
+                                       "lowest", "highest", "reporting", "rate", "poors" };
+    static const char *const periods[] = { "2019-01", "2019-02", "2019-Q1", "2019",
+                                           "2019-13", "2018-12" };
+    size_t n = (size_t)snprintf(buf, cap, "region_code,indicator,period,value\n");
+    int rows = 20 + (int)rnd(60);
+    size_t code = rnd(9);
+    for (int r = 0; r < rows && n + 128 < cap; r++) {
+        if (rnd(4) == 0)
+            code = rnd(sizeof codes / sizeof codes[0]);
+        const char *id = ids[rnd(sizeof ids / sizeof ids[0])];
+        const char *per = periods[rnd(sizeof periods / sizeof periods[0])];
+        char value[32];
+        switch (rnd(8)) {
+        case 0: value[0] = '\0'; break;
+        case 1: snprintf(value, sizeof value, "%u.%02u", rnd(1000), rnd(100)); break;
+        case 2: snprintf(value, sizeof value, "%s", rnd(2) ? "3人" : "1e400"); break;
+        case 3: snprintf(value, sizeof value, "-%u", rnd(50)); break;
+        default: snprintf(value, sizeof value, "%u", rnd(100000)); break;
+        }
+        const char *eol = rnd(5) == 0 ? "\r\n" : "\n";
+        switch (rnd(12)) {
+        case 0:
+            n += (size_t)snprintf(buf + n, cap - n, "\"%s\",%s,%s,\"%s\"%s", codes[code], id, per,
+                                  value, eol);
+            break;
+        case 1: n += (size_t)snprintf(buf + n, cap - n, "%s,%s,%s%s", codes[code], id, per, eol); break;
+        case 2: n += (size_t)snprintf(buf + n, cap - n, "\n"); break;
+        default:
+            n += (size_t)snprintf(buf + n, cap - n, "%s,%s,%s,%s%s", codes[code], id, per, value,
+                                  eol);
+            break;
+        }
+    }
+    return n;
+}
+
+typedef int (*reader)(tally_dataset *, const char *, size_t, const char *,
+                      const tally_read_options *, tally_rejects *, tally_read_stats *);
+
+static void read_with(const fx *f, reader read, const char *data, size_t size, int on_error,
+                      tally_dataset **ds, tally_rejects **rej, tally_read_stats *st, int *rc,
+                      tally_error *err)
+{
+    assert_int_equal(tally_dataset_new(ds, f->h, f->d), 0);
+    assert_int_equal(tally_rejects_new(rej), 0);
+    tally_read_options o = TALLY_READ_OPTIONS_INIT;
+    o.on_error = on_error;
+    *rc = read(*ds, data, size, "r.csv", &o, *rej, st);
+    *err = *tally_error_last();
+}
+
+static void records_same(const fx *f, const char *data, size_t size, int on_error)
+{
+    tally_dataset *da, *db;
+    tally_rejects *ra, *rb;
+    tally_read_stats sa, sb;
+    int ca, cb;
+    tally_error ea, eb;
+    read_with(f, tally_dataset_read_buffer, data, size, on_error, &da, &ra, &sa, &ca, &ea);
+    read_with(f, tally_dataset__read_buffer_plain, data, size, on_error, &db, &rb, &sb, &cb, &eb);
+    assert_int_equal(ca, cb);
+    if (ca) {
+        assert_int_equal(ea.code, eb.code);
+        assert_int_equal(ea.line, eb.line);
+        assert_int_equal(ea.column, eb.column);
+    }
+    assert_int_equal(sa.rows_read, sb.rows_read);
+    assert_int_equal(sa.rows_accepted, sb.rows_accepted);
+    assert_int_equal(sa.rows_rejected, sb.rows_rejected);
+    assert_int_equal(tally_rejects_count(ra), tally_rejects_count(rb));
+    for (size_t i = 0; i < tally_rejects_count(ra); i++) {
+        assert_int_equal(tally_rejects_line(ra, i), tally_rejects_line(rb, i));
+        assert_int_equal(tally_rejects_column(ra, i), tally_rejects_column(rb, i));
+        assert_int_equal(tally_rejects_code(ra, i), tally_rejects_code(rb, i));
+        assert_string_equal(tally_rejects_reason(ra, i), tally_rejects_reason(rb, i));
+        assert_string_equal(tally_rejects_row(ra, i), tally_rejects_row(rb, i));
+    }
+    assert_int_equal(tally_dataset_value_count(da), tally_dataset_value_count(db));
+    assert_int_equal(tally_dataset__column_count(da), tally_dataset__column_count(db));
+    size_t nodes = tally_hierarchy_size(f->h);
+    for (size_t k = 0; k < tally_dataset__column_count(da); k++) {
+        const tally_column *x = tally_dataset__column(da, k);
+        const tally_column *y = tally_dataset__find_column(db, x->indicator, x->period);
+        assert_non_null(y);
+        for (size_t i = 0; i < nodes; i++) {
+            assert_int_equal(tally_bit__get(x->seen, i), tally_bit__get(y->seen, i));
+            assert_int_equal(tally_bit__get(x->valid, i), tally_bit__get(y->valid, i));
+            if (tally_bit__get(x->valid, i))
+                assert_memory_equal(&x->values[i], &y->values[i], sizeof(double));
+        }
+    }
+    tally_rejects_free(ra);
+    tally_rejects_free(rb);
+    tally_dataset_free(da);
+    tally_dataset_free(db);
+}
+
+static void test_records_random(void **state)
+{
+    const fx *f = *state;
+    static char buf[16384];
+    rng_state = 2019;
+    for (int round = 0; round < 1500; round++) {
+        size_t n = random_records(buf, sizeof buf);
+        records_same(f, buf, n, TALLY_ON_ERROR_COLLECT);
+        records_same(f, buf, n, TALLY_ON_ERROR_STOP);
+    }
+}
+
+/* ---- rollup threads ---------------------------------------------------- */
+
+static void test_rollup_threads(void **state)
+{
+    const fx *f = *state;
+    static char buf[16384];
+    rng_state = 665271;
+    static const char *const periods[] = { "2019-01", "2019-Q1", "2019" };
+    for (int round = 0; round < 300; round++) {
+        size_t n = random_records(buf, sizeof buf);
+        tally_dataset *ds;
+        assert_int_equal(tally_dataset_new(&ds, f->h, f->d), 0);
+        tally_rejects *rej;
+        assert_int_equal(tally_rejects_new(&rej), 0);
+        tally_read_options o = TALLY_READ_OPTIONS_INIT;
+        o.on_error = TALLY_ON_ERROR_COLLECT;
+        assert_int_equal(tally_dataset_read_buffer(ds, buf, n, "r.csv", &o, rej, NULL), 0);
+        tally_rollup_options ro = TALLY_ROLLUP_OPTIONS_INIT;
+        ro.prefer = (int)rnd(2);
+        ro.compare = (int)rnd(3);
+        if (rnd(2)) {
+            ro.periods = periods;
+            ro.period_count = 3;
+        }
+        tally_result *one, *more;
+        assert_int_equal(tally_rollup__threads(&one, ds, &ro, 1), 0);
+        assert_int_equal(tally_rollup__threads(&more, ds, &ro, 2 + rnd(3)), 0);
+        size_t nodes = tally_hierarchy_size(f->h), nind = tally_definitions_indicator_count(f->d);
+        assert_int_equal(tally_result_period_count(one), tally_result_period_count(more));
+        for (size_t p = 0; p < tally_result_period_count(one); p++) {
+            for (size_t i = 0; i < nind; i++) {
+                for (size_t k = 0; k < nodes; k++) {
+                    double a[4], b[4];
+                    int pa, pb;
+                    assert_int_equal(tally_result_value(one, k, i, p, &a[0], &pa), 0);
+                    assert_int_equal(tally_result_value(more, k, i, p, &b[0], &pb), 0);
+                    assert_int_equal(tally_result_sides(one, k, i, p, &a[1], &a[2]), 0);
+                    assert_int_equal(tally_result_sides(more, k, i, p, &b[1], &b[2]), 0);
+                    assert_int_equal(tally_result_previous(one, k, i, p, &a[3], &pa), 0);
+                    assert_int_equal(tally_result_previous(more, k, i, p, &b[3], &pb), 0);
+                    for (int s = 0; s < 4; s++) {
+                        assert_int_equal(isnan(a[s]), isnan(b[s]));
+                        if (!isnan(a[s]))
+                            assert_memory_equal(&a[s], &b[s], sizeof(double));
+                    }
+                }
+            }
+        }
+        tally_result_free(one);
+        tally_result_free(more);
+        tally_rejects_free(rej);
+        tally_dataset_free(ds);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_csv_random),
+        cmocka_unit_test(test_csv_edges),
+        cmocka_unit_test_setup_teardown(test_records_random, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_rollup_threads, fx_setup, fx_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
