@@ -56,6 +56,12 @@ demo: build
 	@echo "== A records file with mistakes, read with --on-error collect"
 	-$(BUILD)/examples/tally rollup -H $(DATA)/yueyang-hierarchy.csv -d $(DATA)/yueyang.yaml \
 	  -r $(DATA)/bad-records.csv --on-error collect --level city --period 2019-12
+	@echo
+	@echo "== Annual targets as of 2019-08: county progress (tally progress --as-of 2019-08 --level county)"
+	$(BUILD)/examples/tally progress -H $(DATA)/yueyang-hierarchy.csv -d $(DATA)/yueyang.yaml \
+	  -r $(DATA)/yueyang-2019.csv -t $(DATA)/yueyang-targets-2019.csv --as-of 2019-08 --level county \
+	  --indicator exited_population --svg $(BUILD)/yueyang-progress-2019-08.svg
+	@echo "(chart: $(BUILD)/yueyang-progress-2019-08.svg)"
 
 # Benchmark against DuckDB, pandas and PostgreSQL (not part of `make test`):
 # installs what it needs, writes bench/RESULTS.md. BENCH_SIZES=1M,10M,50M

@@ -81,15 +81,17 @@ int cli_option(cli *c, int opt, const char *arg)
         }
         return 1;
     case 1002: c->rejects_path = arg; return 1;
-    case 1003:
-        if (strcmp(arg, "utf-8") && strcmp(arg, "UTF-8") && strcmp(arg, "utf8")) {
-            cli_usage_error(c, "--encoding '%s': this version reads utf-8 only", arg);
-            return -1;
-        }
-        c->encoding = arg;
-        return 1;
+    case 1003: c->encoding = arg; return 1; /* checked when a file is read */
     default: return 0;
     }
+}
+
+tally_read_options cli_read_options(const cli *c)
+{
+    tally_read_options o = TALLY_READ_OPTIONS_INIT;
+    o.on_error = c->on_error;
+    o.encoding = c->encoding;
+    return o;
 }
 
 int cli_load(cli *c, int need_records)
@@ -110,6 +112,7 @@ int cli_load(cli *c, int need_records)
     size_t nl = tally_definitions_level_count(c->d);
     const char **names = NULL;
     tally_hierarchy_options hopts = TALLY_HIERARCHY_OPTIONS_INIT;
+    hopts.encoding = c->encoding;
     if (nl) {
         names = malloc(nl * sizeof *names);
         if (!names)
@@ -133,8 +136,7 @@ int cli_load(cli *c, int need_records)
         cli_usage_error(c, "--rejects needs --on-error collect");
         return EXIT_BAD;
     }
-    tally_read_options ropts = TALLY_READ_OPTIONS_INIT;
-    ropts.on_error = c->on_error;
+    tally_read_options ropts = cli_read_options(c);
     tally_read_stats total = { 0, 0, 0 };
     int failed = 0;
     for (size_t i = 0; i < c->nrecords && !failed; i++) {

@@ -65,6 +65,9 @@ int cli_option(cli *c, int opt, const char *arg);
  * `need_records` is 0. */
 int cli_load(cli *c, int need_records);
 
+/* Read options for every CSV input: --on-error and --encoding. */
+tally_read_options cli_read_options(const cli *c);
+
 /* Resolves --level and --period into level indices and period strings. */
 int cli_resolve_levels(cli *c);
 int cli_resolve_periods(cli *c);

@@ -1,12 +1,361 @@
-/* tally progress: being written. */
+/* tally progress: completion of annual targets as of a month.
+ *
+ * Definitions, hierarchy and records in; targets read (bad rows named like
+ * bad records); completion computed against the share of the year passed;
+ * the table written as CSV or JSON, and optionally a chart as SVG.
+ *
+ * SPDX-License-Identifier: MIT
+ */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "common.h"
 
+static const char usage[] =
+    "Usage: tally progress -H hierarchy.csv -d definitions.yaml -r records.csv [-r more.csv ...]\n"
+    "                      -t targets.csv [-t more.csv ...] --as-of YYYY-MM\n"
+    "                      [--schedule schedule.csv] [--level county,town]\n"
+    "                      [--prefer computed|reported] [--format csv|json] [-o FILE]\n"
+    "                      [--svg FILE [--indicator ID]]\n"
+    "                      [--on-error stop|collect] [--rejects FILE]\n"
+    "\n"
+    "Completion of each annual target as of a month, against the share of the\n"
+    "year that has passed (序时进度), for every region (in hierarchy pre-order)\n"
+    "and every indicator with a target that year:\n"
+    "  region_code,region_name,level,indicator,year,as_of,actual,target,\n"
+    "  completion,time_progress,status,gap,monthly_pace,rank\n"
+    "\n"
+    "actual is the year-to-date value (flow: January to the as-of month summed;\n"
+    "cumulative and stock: the latest report). A region's target is its own,\n"
+    "else the sum of its children's. completion = actual / target * 100;\n"
+    "time_progress = month / 12 * 100 (or the schedule's share); status is done,\n"
+    "ahead (completion >= time progress), behind, no_target or no_data; for a\n"
+    "lower-is-better indicator the target is a ceiling: met or not_met.\n"
+    "gap = what is left (the excess over a ceiling); monthly_pace = gap per\n"
+    "remaining month (the whole gap in December); rank among siblings by\n"
+    "completion, ties sharing the better rank. actual, target, gap and\n"
+    "monthly_pace have the indicator's decimals; percentages 2.\n"
+    "\n"
+    "  -H, --hierarchy FILE   regions: code,name,level,parent_code\n"
+    "  -d, --definitions FILE indicators (YAML); its inline targets: are used too\n"
+    "  -r, --records FILE     records: region_code,indicator,period,value (repeatable)\n"
+    "  -t, --targets FILE     targets: region_code,indicator,year,target (repeatable)\n"
+    "      --as-of YYYY-MM    the month the figures are as of (required)\n"
+    "      --schedule FILE    month,share: the expected cumulative share of the\n"
+    "                         target in percent for months 1..12 (default m/12*100)\n"
+    "  -l, --level LIST       levels to print (default: every level); the chart\n"
+    "                         uses the first\n"
+    "      --prefer WHICH     computed (default): a region's actual comes from below\n"
+    "                         when anything below reported; reported: its own first\n"
+    "  -f, --format FMT       csv (default) or json\n"
+    "  -o, --output FILE      write the table there instead of standard output\n"
+    "      --svg FILE         also draw a bar chart of completion by region (SVG)\n"
+    "      --indicator ID     the indicator to chart (default: the first with targets)\n"
+    "      --on-error MODE    stop (default): exit 2 at the first bad row;\n"
+    "                         collect: read on and report every bad row\n"
+    "      --rejects FILE     with collect: write rejected rows (records and\n"
+    "                         targets) as CSV\n"
+    "      --encoding ENC     utf-8 (default), gb18030 or any iconv name\n"
+    "  -h, --help             this text\n"
+    "  -V, --version          the library version\n"
+    "\n"
+    "Notes on standard error: rows read, a count of statuses, and parents whose\n"
+    "children's targets do not add up to their own.\n"
+    "\n"
+    "Exit status: 0 success, 2 bad usage or bad input.\n";
+
+/* YYYY-MM, strictly. */
+static int parse_as_of(const char *s, int *year, int *month)
+{
+    if (strlen(s) != 7 || s[4] != '-')
+        return -1;
+    int y = 0, m = 0;
+    for (int i = 0; i < 4; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        y = y * 10 + (s[i] - '0');
+    }
+    for (int i = 5; i < 7; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        m = m * 10 + (s[i] - '0');
+    }
+    if (y < 1000 || m < 1 || m > 12)
+        return -1;
+    *year = y;
+    *month = m;
+    return 0;
+}
+
+/* Reads every targets file into t, reporting like cli_load does for
+ * records; rejected rows join the records' in c->rejects. */
+static int load_targets(cli *c, tally_targets *t, const char **files, size_t nfiles)
+{
+    tally_read_options ropts = cli_read_options(c);
+    size_t before = tally_rejects_count(c->rejects);
+    tally_read_stats total = { 0, 0, 0 };
+    int failed = 0;
+    for (size_t i = 0; i < nfiles && !failed; i++) {
+        tally_read_stats st;
+        int rc = tally_targets_read_file(t, files[i], &ropts, c->rejects, &st);
+        if (rc)
+            cli_report(c);
+        failed = rc != 0;
+        total.rows_read += st.rows_read;
+        total.rows_accepted += st.rows_accepted;
+        total.rows_rejected += st.rows_rejected;
+        if (nfiles > 1)
+            fprintf(stderr, "tally %s: %s: %zu rows read = %zu accepted + %zu rejected\n",
+                    c->command, files[i], st.rows_read, st.rows_accepted, st.rows_rejected);
+    }
+    if (nfiles)
+        fprintf(stderr, "tally %s: targets: %zu rows read = %zu accepted + %zu rejected%s\n",
+                c->command, total.rows_read, total.rows_accepted, total.rows_rejected,
+                failed ? " (stopped at the first bad row; --on-error collect reads on)" : "");
+    size_t after = tally_rejects_count(c->rejects);
+    if (c->on_error == TALLY_ON_ERROR_COLLECT && after > before) {
+        if (c->rejects_path) {
+            /* The list holds the records' rejects too: the file is rewritten whole. */
+            if (tally_rejects_write_csv(c->rejects, c->rejects_path)) {
+                cli_report(c);
+                return EXIT_BAD;
+            }
+            fprintf(stderr, "tally %s: %zu rejected rows written to %s\n", c->command, after,
+                    c->rejects_path);
+        } else {
+            for (size_t i = before; i < after; i++)
+                fprintf(stderr, "tally %s: rejected %s:%lu:%lu: %s\n", c->command,
+                        tally_rejects_path(c->rejects, i), tally_rejects_line(c->rejects, i),
+                        tally_rejects_column(c->rejects, i), tally_rejects_reason(c->rejects, i));
+        }
+    }
+    return failed ? EXIT_BAD : 0;
+}
+
+/* Parents whose children's targets do not cover their own: a note here;
+ * `tally check` reports them as findings. */
+static int note_decomposition(const cli *c, const tally_targets *t, int year)
+{
+    tally_target_findings *f;
+    if (tally_targets_decomposition(&f, t)) {
+        cli_report(c);
+        return EXIT_BAD;
+    }
+    for (size_t i = 0; i < tally_target_findings_count(f); i++) {
+        if (tally_target_findings_year(f, i) != year)
+            continue;
+        size_t node = tally_target_findings_node(f, i), ind = tally_target_findings_indicator(f, i);
+        int dec = tally_definitions_decimals(c->d, ind);
+        char given[64], sum[64];
+        if (tally_format_number(given, sizeof given, tally_target_findings_target(f, i), dec) < 0 ||
+            tally_format_number(sum, sizeof sum, tally_target_findings_children_sum(f, i), dec) < 0)
+            continue;
+        int ceiling = tally_definitions_direction(c->d, ind) == TALLY_DIRECTION_LOWER_IS_BETTER;
+        fprintf(stderr,
+                "tally %s: note: %s %s: the targets of %zu of its %zu children sum to %s for %s "
+                "%d, %s its own %s\n",
+                c->command, tally_hierarchy_code(c->h, node), tally_hierarchy_name(c->h, node),
+                tally_target_findings_children_with_target(f, i),
+                tally_target_findings_children(f, i), sum, tally_definitions_id(c->d, ind), year,
+                ceiling ? "above" : "below", given);
+    }
+    tally_target_findings_free(f);
+    return 0;
+}
+
+/* "tally progress: 2019-08, exited_population (county): 1 done, 4 ahead, ..." */
+static void summarize(const cli *c, const tally_progress_result *r)
+{
+    size_t nk = tally_progress_indicator_count(r), nodes = tally_hierarchy_size(c->h);
+    for (size_t k = 0; k < nk; k++) {
+        size_t counts[7] = { 0 };
+        for (size_t node = 0; node < nodes; node++) {
+            int level = tally_hierarchy_level(c->h, node), want = !c->level_count;
+            for (size_t j = 0; j < c->level_count; j++)
+                want |= c->level_list[j] == level;
+            if (!want)
+                continue;
+            int s = tally_progress_status(r, node * nk + k);
+            if (s >= 0 && s < 7)
+                counts[s]++;
+        }
+        fprintf(stderr, "tally %s: %04d-%02d %s:", c->command, tally_progress_year(r),
+                tally_progress_month(r), tally_definitions_id(c->d, tally_progress_indicator(r, k)));
+        const char *sep = " ";
+        for (int s = TALLY_TARGET_DONE; s <= TALLY_TARGET_NOT_MET; s++)
+            if (counts[s]) {
+                fprintf(stderr, "%s%zu %s", sep, counts[s], tally_target_status_name(s));
+                sep = ", ";
+            }
+        for (int s = TALLY_TARGET_NO_TARGET; s <= TALLY_TARGET_NO_DATA; s++)
+            if (counts[s]) {
+                fprintf(stderr, "%s%zu %s", sep, counts[s], tally_target_status_name(s));
+                sep = ", ";
+            }
+        fputc('\n', stderr);
+    }
+}
+
 int cmd_progress(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fputs("tally progress: not available in this version\n", stderr);
-    return EXIT_BAD;
+    static const struct option options[] = {
+        CLI_COMMON_OPTIONS,
+        { "targets", required_argument, NULL, 't' },
+        { "as-of", required_argument, NULL, 2001 },
+        { "schedule", required_argument, NULL, 2002 },
+        { "svg", required_argument, NULL, 2003 },
+        { "indicator", required_argument, NULL, 2004 },
+        { "prefer", required_argument, NULL, 2005 },
+        { NULL, 0, NULL, 0 },
+    };
+    cli c;
+    cli_init(&c, "progress");
+    tally_progress_options popts = TALLY_PROGRESS_OPTIONS_INIT;
+    const char **targets = NULL, *as_of = NULL, *schedule_path = NULL, *svg = NULL,
+               *indicator = NULL;
+    size_t ntargets = 0;
+    double schedule[12];
+    tally_targets *t = NULL;
+    tally_progress_result *r = NULL;
+    int status = EXIT_OK, opt;
+    while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT "t:", options, NULL)) != -1) {
+        int handled = cli_option(&c, opt, optarg);
+        if (handled < 0) {
+            status = EXIT_BAD;
+            goto out;
+        }
+        if (handled)
+            continue;
+        switch (opt) {
+        case 'h': fputs(usage, stdout); goto out;
+        case 'V': printf("tally %s\n", tally_version()); goto out;
+        case 't': {
+            const char **n = realloc(targets, (ntargets + 1) * sizeof *n);
+            if (!n) {
+                fputs("tally progress: out of memory\n", stderr);
+                status = EXIT_BAD;
+                goto out;
+            }
+            targets = n;
+            targets[ntargets++] = optarg;
+            break;
+        }
+        case 2001: as_of = optarg; break;
+        case 2002: schedule_path = optarg; break;
+        case 2003: svg = optarg; break;
+        case 2004: indicator = optarg; break;
+        case 2005:
+            if (!strcmp(optarg, "computed"))
+                popts.prefer = TALLY_PREFER_COMPUTED;
+            else if (!strcmp(optarg, "reported"))
+                popts.prefer = TALLY_PREFER_REPORTED;
+            else {
+                cli_usage_error(&c, "--prefer '%s': expected computed or reported", optarg);
+                status = EXIT_BAD;
+                goto out;
+            }
+            break;
+        default:
+            fputs("Try 'tally progress --help'.\n", stderr);
+            status = EXIT_BAD;
+            goto out;
+        }
+    }
+    if (optind < argc) {
+        cli_usage_error(&c, "unexpected argument '%s'", argv[optind]);
+        status = EXIT_BAD;
+        goto out;
+    }
+    if (!as_of) {
+        cli_usage_error(&c, "missing --as-of YYYY-MM");
+        status = EXIT_BAD;
+        goto out;
+    }
+    if (parse_as_of(as_of, &popts.year, &popts.month)) {
+        cli_usage_error(&c, "--as-of '%s': expected YYYY-MM like 2019-08", as_of);
+        status = EXIT_BAD;
+        goto out;
+    }
+    if (c.periods) {
+        cli_usage_error(&c, "--period does not apply; the year to date is given by --as-of");
+        status = EXIT_BAD;
+        goto out;
+    }
+    if (indicator && !svg) {
+        cli_usage_error(&c, "--indicator chooses what --svg charts; give --svg FILE too");
+        status = EXIT_BAD;
+        goto out;
+    }
+    if (schedule_path) {
+        if (tally_schedule_from_file(schedule, schedule_path)) {
+            cli_report(&c);
+            status = EXIT_BAD;
+            goto out;
+        }
+        popts.schedule = schedule;
+    }
+
+    status = cli_load(&c, 1);
+    if (!status)
+        status = cli_resolve_levels(&c);
+    if (status)
+        goto out;
+    if (tally_targets_new(&t, c.h, c.d)) {
+        cli_report(&c);
+        status = EXIT_BAD;
+        goto out;
+    }
+    status = load_targets(&c, t, targets, ntargets);
+    if (status)
+        goto out;
+    size_t chart_ind = TALLY_NONE;
+    if (indicator && tally_definitions_find(c.d, indicator, strlen(indicator), &chart_ind)) {
+        cli_usage_error(&c, "--indicator '%s' is not an indicator of %s", indicator,
+                        c.definitions_path);
+        status = EXIT_BAD;
+        goto out;
+    }
+    if (tally_progress(&r, c.ds, t, &popts)) {
+        cli_report(&c);
+        status = EXIT_BAD;
+        goto out;
+    }
+    if (!tally_progress_indicator_count(r)) {
+        fprintf(stderr, "tally progress: no targets for %d%s; expected rows of year %d in the "
+                        "targets files or the definitions\n",
+                popts.year, ntargets ? "" : " (no -t targets.csv given)", popts.year);
+        status = EXIT_BAD;
+        goto out;
+    }
+    status = note_decomposition(&c, t, popts.year);
+    if (status)
+        goto out;
+    tally_write_options wopts = TALLY_WRITE_OPTIONS_INIT;
+    wopts.format = c.format && !strcmp(c.format, "json") ? TALLY_FORMAT_JSON : TALLY_FORMAT_CSV;
+    wopts.levels = c.level_list;
+    wopts.level_count = c.level_count;
+    if (tally_progress_write(r, c.output, &wopts)) {
+        cli_report(&c);
+        status = EXIT_BAD;
+        goto out;
+    }
+    summarize(&c, r);
+    if (svg) {
+        tally_progress_svg_options sopts = TALLY_PROGRESS_SVG_OPTIONS_INIT;
+        sopts.indicator = chart_ind;
+        sopts.level = c.level_count ? c.level_list[0] : -1;
+        if (tally_progress_write_svg(r, svg, &sopts)) {
+            cli_report(&c);
+            status = EXIT_BAD;
+            goto out;
+        }
+        fprintf(stderr, "tally progress: chart written to %s\n", svg);
+    }
+out:
+    tally_progress_free(r);
+    tally_targets_free(t);
+    free(targets);
+    cli_free(&c);
+    return status;
 }

@@ -37,7 +37,7 @@ static const char usage[] =
     "      --on-error MODE    stop (default): exit 2 at the first bad row;\n"
     "                         collect: read on and report every bad row\n"
     "      --rejects FILE     with collect: write rejected rows as CSV\n"
-    "      --encoding ENC     utf-8 (default)\n"
+    "      --encoding ENC     utf-8 (default), gb18030 or any iconv name\n"
     "  -h, --help             this text\n"
     "  -V, --version          the library version\n"
     "\n"

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "tally/dataset.h"
 #include "util.h"
 
 void tally_csv__init(tally_csv *c, const char *data, size_t size, const char *name)
@@ -118,16 +119,34 @@ static int next_simple(tally_csv *c, size_t p)
     }
 }
 
+/* Checks a row that was read against the limits. */
+static int check_limits(const tally_csv *c)
+{
+    if (c->max_fields && c->nfields > c->max_fields)
+        return tally_csv__error_at_field(c, c->max_fields, TALLY_ELIMIT,
+                                         "row has %zu fields; the limit is %zu", c->nfields,
+                                         c->max_fields);
+    if (c->max_field_bytes)
+        for (size_t i = 0; i < c->nfields; i++)
+            if (c->fields[i].len > c->max_field_bytes)
+                return tally_csv__error_at_field(c, i, TALLY_ELIMIT,
+                                                 "field of %zu bytes; the limit is %zu bytes",
+                                                 c->fields[i].len, c->max_field_bytes);
+    return 1;
+}
+
 int tally_csv__next(tally_csv *c)
 {
     /* Blank lines are the plain path's business. */
     size_t p = c->pos;
-    if (p < c->size && c->data[p] != '\n' && c->data[p] != '\r') {
-        int rc = next_simple(c, p);
-        if (rc)
-            return rc;
-    }
-    return tally_csv__next_plain(c);
+    int rc = 0;
+    if (p < c->size && c->data[p] != '\n' && c->data[p] != '\r')
+        rc = next_simple(c, p);
+    if (!rc)
+        rc = tally_csv__next_plain(c);
+    if (rc == 1 && (c->max_fields || c->max_field_bytes))
+        rc = check_limits(c);
+    return rc;
 }
 
 int tally_csv__next_plain(tally_csv *c)
@@ -306,4 +325,56 @@ long tally_csv__find_column(const tally_csv *c, const char *name)
         if (c->fields[i].len == len && memcmp(c->fields[i].ptr, name, len) == 0)
             return (long)i;
     return -1;
+}
+
+int tally_csv__input_open(tally_csv_input *in, const char *data, size_t size, const char *name,
+                          const struct tally_read_options *opts)
+{
+    memset(in, 0, sizeof *in);
+    in->data = data;
+    in->size = size;
+    in->max_fields = TALLY_CSV_DEFAULT_MAX_FIELDS;
+    in->max_field_bytes = TALLY_CSV_DEFAULT_MAX_FIELD_BYTES;
+    if (!opts || opts->version < 2)
+        return 0;
+    if (opts->max_columns)
+        in->max_fields = opts->max_columns;
+    if (opts->max_field_bytes)
+        in->max_field_bytes = opts->max_field_bytes;
+    if (tally_util__is_utf8_name(opts->encoding))
+        return 0;
+    in->declared = 1;
+    int rc = tally_util__to_utf8(opts->encoding, name ? name : "<buffer>", data, size,
+                                 &in->owned, &in->size);
+    if (rc)
+        return rc;
+    in->data = in->owned;
+    return 0;
+}
+
+void tally_csv__input_apply(const tally_csv_input *in, tally_csv *c)
+{
+    c->max_fields = in->max_fields;
+    c->max_field_bytes = in->max_field_bytes;
+}
+
+void tally_csv__input_close(tally_csv_input *in)
+{
+    free(in->owned);
+    in->owned = NULL;
+}
+
+void tally_csv__hint_encoding(const tally_csv_input *in, const tally_csv *c)
+{
+    if (in->declared || c->row_end <= c->row_start ||
+        tally_util__utf8_valid(c->data + c->row_start, c->row_end - c->row_start))
+        return;
+    const tally_error *e = tally_error_last();
+    char reason[800];
+    snprintf(reason, sizeof reason, "%s (the row is not valid UTF-8: if the file is GB18030, "
+             "read it with --encoding gb18030)", tally_error__reason());
+    char path[512];
+    snprintf(path, sizeof path, "%s", e->path ? e->path : c->name);
+    tally_error__set_at(e->code, path, e->line, e->column, e->text,
+                        e->text ? strlen(e->text) : 0, "%s", reason);
 }

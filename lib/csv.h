@@ -25,7 +25,40 @@ typedef struct tally_csv {
     size_t nfields, fields_cap;
     char *scratch;
     size_t scratch_cap;
+    /* Limits (0: none). A row past them is an error (TALLY_ELIMIT) at the
+     * offending field, and reading goes on with the next row. */
+    size_t max_fields;
+    size_t max_field_bytes;
 } tally_csv;
+
+/* The readers' defaults for the limits above (README documents them; the
+ * read options can change them). */
+#define TALLY_CSV_DEFAULT_MAX_FIELDS 4096
+#define TALLY_CSV_DEFAULT_MAX_FIELD_BYTES ((size_t)1 << 20)
+
+/* The input of a CSV reader in the encoding and with the limits a
+ * tally_read_options asks for (NULL: the defaults). tally_csv__input_open
+ * converts the data to UTF-8 when another encoding is declared (then
+ * in->data is a new buffer, freed by tally_csv__input_close) and
+ * tally_csv__input_apply sets the limits on a reader. */
+typedef struct tally_csv_input {
+    const char *data;
+    size_t size;
+    char *owned;
+    int declared;          /* 1 when an encoding other than UTF-8 was declared */
+    size_t max_fields, max_field_bytes;
+} tally_csv_input;
+
+struct tally_read_options;
+int tally_csv__input_open(tally_csv_input *in, const char *data, size_t size, const char *name,
+                          const struct tally_read_options *opts);
+void tally_csv__input_apply(const tally_csv_input *in, tally_csv *c);
+void tally_csv__input_close(tally_csv_input *in);
+
+/* After a row was rejected (the last error describes it): when the input
+ * was taken as UTF-8 and the row is not valid UTF-8, adds to the error's
+ * message that the file's encoding may need declaring. */
+void tally_csv__hint_encoding(const tally_csv_input *in, const tally_csv *c);
 
 /* Prepares a reader over data (borrowed). Never fails. */
 void tally_csv__init(tally_csv *c, const char *data, size_t size, const char *name);

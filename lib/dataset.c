@@ -311,7 +311,7 @@ static int rejects_path(tally_rejects *r, const char *path, size_t *index)
 }
 
 /* Appends the current last error as a rejected row. */
-static int rejects_add(tally_rejects *r, const tally_csv *c)
+int tally_rejects__add(tally_rejects *r, const tally_csv *c)
 {
     const tally_error *e = tally_error_last();
     size_t path;
@@ -694,13 +694,19 @@ static int read_buffer(tally_dataset *ds, const char *data, size_t size, const c
         return tally_error__set(TALLY_EINVAL,
                                 "collecting rejected rows needs a tally_rejects list");
 
+    tally_csv_input in;
+    int rc = tally_csv__input_open(&in, data, size, name, opts);
+    if (rc)
+        return rc;
     tally_csv c;
-    tally_csv__init(&c, data, size, name);
+    tally_csv__init(&c, in.data, in.size, name);
+    tally_csv__input_apply(&in, &c);
     layout lay = { -1, -1, -1, -1, NULL, 0 };
-    int rc = read_header(ds, &c, &lay);
+    rc = read_header(ds, &c, &lay);
     if (rc) {
         free(lay.wide_indicator);
         tally_csv__fini(&c);
+        tally_csv__input_close(&in);
         return rc;
     }
     row_cache *cache = calloc(1, sizeof *cache);
@@ -714,6 +720,7 @@ static int read_buffer(tally_dataset *ds, const char *data, size_t size, const c
     if (!cache) {
         free(lay.wide_indicator);
         tally_csv__fini(&c);
+        tally_csv__input_close(&in);
         return tally_error__set(TALLY_ENOMEM, "out of memory");
     }
     for (;;) {
@@ -737,7 +744,8 @@ static int read_buffer(tally_dataset *ds, const char *data, size_t size, const c
             break;
         }
         st.rows_rejected++;
-        if (rejects && rejects_add(rejects, &c)) {
+        tally_csv__hint_encoding(&in, &c);
+        if (rejects && tally_rejects__add(rejects, &c)) {
             rc = tally_error__set(TALLY_ENOMEM, "out of memory collecting rejected rows");
             break;
         }
@@ -751,6 +759,7 @@ static int read_buffer(tally_dataset *ds, const char *data, size_t size, const c
     free(cache);
     free(lay.wide_indicator);
     tally_csv__fini(&c);
+    tally_csv__input_close(&in);
     if (stats)
         *stats = st;
     return rc;
@@ -770,5 +779,66 @@ TALLY_EXTERN(int) tally_dataset_read_file(tally_dataset *ds, const char *path,
         return rc;
     rc = tally_dataset_read_buffer(ds, m.data, m.size, path, opts, rejects, stats);
     tally_util__unmap(&m);
+    return rc;
+}
+
+int tally_csv__read_rows(const char *data, size_t size, const char *name,
+                         const tally_read_options *opts, tally_rejects *rejects,
+                         tally_read_stats *stats, tally_csv_header_fn header,
+                         tally_csv_row_fn row, void *ctx)
+{
+    tally_read_options defaults = TALLY_READ_OPTIONS_INIT;
+    if (!opts)
+        opts = &defaults;
+    tally_read_stats st = { 0, 0, 0 };
+    if (stats)
+        *stats = st;
+    if (!data && size)
+        return tally_error__set(TALLY_EINVAL, "reading %s: NULL data", name ? name : "<buffer>");
+    int collect = opts->on_error == TALLY_ON_ERROR_COLLECT;
+    if (collect && !rejects)
+        return tally_error__set(TALLY_EINVAL,
+                                "collecting rejected rows needs a tally_rejects list");
+    tally_csv_input in;
+    int rc = tally_csv__input_open(&in, data ? data : "", size, name, opts);
+    if (rc)
+        return rc;
+    tally_csv c;
+    tally_csv__init(&c, in.data, in.size, name);
+    tally_csv__input_apply(&in, &c);
+    rc = header(ctx, &c);
+    while (!rc) {
+        int r = tally_csv__next(&c);
+        if (r == 0)
+            break;
+        if (r == TALLY_ENOMEM) {
+            rc = r;
+            break;
+        }
+        st.rows_read++;
+        if (r > 0)
+            r = row(ctx, &c);
+        if (r == 0) {
+            st.rows_accepted++;
+            continue;
+        }
+        if (r == TALLY_ENOMEM) {
+            st.rows_read--;
+            rc = r;
+            break;
+        }
+        st.rows_rejected++;
+        tally_csv__hint_encoding(&in, &c);
+        if (rejects && tally_rejects__add(rejects, &c)) {
+            rc = tally_error__set(TALLY_ENOMEM, "out of memory collecting rejected rows");
+            break;
+        }
+        if (!collect)
+            rc = r;
+    }
+    tally_csv__fini(&c);
+    tally_csv__input_close(&in);
+    if (stats)
+        *stats = st;
     return rc;
 }

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "csv.h"
+#include "tally/dataset.h"
 #include "error.h"
 #include "tally/error.h"
 #include "util.h"
@@ -485,8 +486,9 @@ static int check_text(const tally_csv *c, long field, const char *what)
                                          "%s contains a NUL byte; expected text", what);
     if (!tally_util__utf8_valid(f->ptr, f->len))
         return tally_csv__error_at_field(c, (size_t)field, TALLY_EPARSE,
-                                         "%s is not valid UTF-8; expected UTF-8 text "
-                                         "(convert GB18030 files first)", what);
+                                         "%s is not valid UTF-8; expected UTF-8 text (if the "
+                                         "file is GB18030, read it with --encoding gb18030)",
+                                         what);
     return 0;
 }
 
@@ -1012,14 +1014,29 @@ TALLY_EXTERN(int) tally_hierarchy_from_buffer(tally_hierarchy **out, const char 
         tally_hierarchy_free(h);
         return rc;
     }
+    /* Encoding and limits, as for every CSV input. */
+    tally_read_options ropts = TALLY_READ_OPTIONS_INIT;
+    if (opts && opts->version >= 2) {
+        ropts.encoding = opts->encoding;
+        ropts.max_columns = opts->max_columns;
+        ropts.max_field_bytes = opts->max_field_bytes;
+    }
+    tally_csv_input in;
+    rc = tally_csv__input_open(&in, data, size, name, &ropts);
+    if (rc) {
+        tally_hierarchy_free(h);
+        return rc;
+    }
     loader L;
     memset(&L, 0, sizeof L);
     L.h = h;
-    L.data = data;
-    L.size = size;
-    tally_csv__init(&L.csv, data, size, name);
+    L.data = in.data;
+    L.size = in.size;
+    tally_csv__init(&L.csv, in.data, in.size, name);
+    tally_csv__input_apply(&in, &L.csv);
     rc = load(&L);
     tally_csv__fini(&L.csv);
+    tally_csv__input_close(&in);
     free(L.fparent);
     free(L.pref);
     free(L.pbuf);

@@ -4,7 +4,9 @@
  */
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <iconv.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
@@ -301,4 +303,85 @@ char *tally_util__strndup(const char *s, size_t len)
         p[len] = '\0';
     }
     return p;
+}
+
+int tally_util__is_utf8_name(const char *encoding)
+{
+    if (!encoding || !*encoding)
+        return 1;
+    char norm[16];
+    size_t n = 0;
+    for (const char *p = encoding; *p && n + 1 < sizeof norm; p++)
+        if (*p != '-' && *p != '_')
+            norm[n++] = (char)tolower((unsigned char)*p);
+    norm[n] = '\0';
+    return strcmp(norm, "utf8") == 0;
+}
+
+int tally_util__to_utf8(const char *encoding, const char *name, const char *data, size_t size,
+                        char **out, size_t *out_size)
+{
+    *out = NULL;
+    *out_size = 0;
+    iconv_t cd = iconv_open("UTF-8", encoding);
+    if (cd == (iconv_t)-1)
+        return tally_error__set(TALLY_EINVAL,
+                                "unknown encoding '%s'; expected utf-8, gb18030 or another name "
+                                "iconv knows (iconv --list)",
+                                encoding);
+    /* GB18030 takes at most 4 bytes for a character that UTF-8 writes in
+     * 4, and 2 for one it writes in 3: twice the input is always enough
+     * for it; other encodings grow the buffer when needed. */
+    size_t cap = size * 2 + 16;
+    char *buf = malloc(cap);
+    if (!buf) {
+        iconv_close(cd);
+        return tally_error__set(TALLY_ENOMEM, "out of memory converting %s", name);
+    }
+    char *in = (char *)data;
+    size_t in_left = size, done = 0;
+    int rc = 0;
+    while (in_left) {
+        char *o = buf + done;
+        size_t o_left = cap - done;
+        size_t r = iconv(cd, &in, &in_left, &o, &o_left);
+        done = (size_t)(o - buf);
+        if (r != (size_t)-1)
+            continue;
+        if (errno == E2BIG) {
+            char *nb = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
+            if (!nb) {
+                rc = tally_error__set(TALLY_ENOMEM, "out of memory converting %s", name);
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+            continue;
+        }
+        /* An invalid or truncated sequence: say where, counting lines in
+         * the input and characters in what was converted of its line. */
+        size_t off = (size_t)(in - data);
+        unsigned long line = 1;
+        for (size_t k = 0; k < off; k++)
+            line += data[k] == '\n';
+        const char *ls = buf + done;
+        while (ls > buf && ls[-1] != '\n')
+            ls--;
+        unsigned long column = tally_util__utf8_column(ls, buf + done);
+        rc = tally_error__set_at(TALLY_EPARSE, name, line, column, NULL, 0,
+                                 "byte 0x%02X is not valid %s%s; expected text in %s "
+                                 "(check --encoding)",
+                                 (unsigned char)data[off], encoding,
+                                 errno == EINVAL ? " (the file ends inside a character)" : "",
+                                 encoding);
+        break;
+    }
+    iconv_close(cd);
+    if (rc) {
+        free(buf);
+        return rc;
+    }
+    *out = buf;
+    *out_size = done;
+    return 0;
 }

@@ -41,6 +41,18 @@ int tally_util__utf8_valid(const char *s, size_t len);
 /* Growable array helper: ensures *cap >= need elements of `size` bytes. */
 int tally_util__grow(void **ptr, size_t *cap, size_t need, size_t size);
 
+/* 1 when `encoding` means UTF-8 (NULL, "", "utf-8", "UTF8", ...). */
+int tally_util__is_utf8_name(const char *encoding);
+
+/* Converts `data` from `encoding` to UTF-8 with iconv into a new buffer
+ * (*out, free()) of *out_size bytes. Line breaks are kept, so lines and
+ * character columns of the result are those of the input. Errors:
+ * TALLY_EINVAL (an encoding iconv does not know), TALLY_EPARSE at
+ * name:line:column (bytes that are not valid in that encoding),
+ * TALLY_ENOMEM. */
+int tally_util__to_utf8(const char *encoding, const char *name, const char *data, size_t size,
+                        char **out, size_t *out_size);
+
 /* strdup of len bytes; NULL on allocation failure. */
 char *tally_util__strndup(const char *s, size_t len);
 

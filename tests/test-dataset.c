@@ -1,5 +1,6 @@
 /* Records reading: accepted rows, every kind of rejected row with its
  * exact location, stop and collect modes, and the row-count identity. */
+#include <iconv.h>
 #include <math.h>
 #include <unistd.h>
 #include <setjmp.h>
@@ -260,6 +261,109 @@ static void test_dataset__header_problems(void **state)
     fixture_free(&f);
 }
 
+/* Converts UTF-8 text to GB18030 with iconv, to make test input. */
+static char *to_gb18030(const char *utf8, size_t *len)
+{
+    iconv_t cd = iconv_open("GB18030", "UTF-8");
+    assert_true(cd != (iconv_t)-1);
+    size_t in_left = strlen(utf8), cap = in_left * 2 + 8, out_left = cap;
+    char *buf = malloc(cap), *in = (char *)utf8, *out = buf;
+    assert_true(iconv(cd, &in, &in_left, &out, &out_left) != (size_t)-1);
+    iconv_close(cd);
+    *len = cap - out_left;
+    return buf;
+}
+
+static void test_dataset__gb18030_inputs_are_converted(void **state)
+{
+    (void)state;
+    /* The fixture hierarchy in GB18030: names come back as UTF-8. */
+    size_t len;
+    char *gb = to_gb18030(fixture_hierarchy, &len);
+    assert_true(len < sizeof fixture_hierarchy - 1); /* 2 bytes per Han character, not 3 */
+    tally_hierarchy *h;
+    assert_int_equal(tally_hierarchy_from_buffer(&h, gb, len, "gb.csv", NULL), TALLY_EPARSE);
+    assert_non_null(strstr(tally_error_last()->message, "--encoding gb18030"));
+    assert_int_equal(tally_error_last()->line, 2);
+    tally_hierarchy_options ho = TALLY_HIERARCHY_OPTIONS_INIT;
+    ho.encoding = "gb18030";
+    assert_int_equal(tally_hierarchy_from_buffer(&h, gb, len, "gb.csv", &ho), 0);
+    assert_int_equal(tally_hierarchy_size(h), 9);
+    assert_string_equal(tally_hierarchy_name(h, 1), "岳阳市");
+    assert_string_equal(tally_hierarchy_name(h, 8), "村3");
+    tally_hierarchy_free(h);
+    free(gb);
+
+    /* Records: a rejected row that is not UTF-8 says so. */
+    fixture f;
+    fixture_load(&f, NULL);
+    static const char raw[] = "region_code,indicator,period,value\n"
+                              "430602001001,poor,2019-01,10\n"
+                              "430602001002,poor,2019-01,\xB4\xE5\n"; /* 村 in GB18030 */
+    tally_read_stats st;
+    assert_int_equal(tally_dataset_read_buffer(f.ds, raw, sizeof raw - 1, "r.csv", NULL, NULL, &st),
+                     TALLY_EPARSE);
+    assert_int_equal(tally_error_last()->line, 3);
+    assert_int_equal(tally_error_last()->column, 27);
+    assert_non_null(strstr(tally_error_last()->message, "not valid UTF-8"));
+    assert_non_null(strstr(tally_error_last()->message, "--encoding gb18030"));
+
+    /* Bytes that are not GB18030 either: located in the input. "\x81\x20"
+     * is a lead byte with a trail that cannot follow it. */
+    static const char bad[] = "region_code,indicator,period,value\n"
+                              "430602001001,poor,2019-02,10\n"
+                              "430602001002,\x81\x20poor,2019-02,1\n";
+    tally_read_options ro = TALLY_READ_OPTIONS_INIT;
+    ro.encoding = "GB18030";
+    assert_int_equal(tally_dataset_read_buffer(f.ds, bad, sizeof bad - 1, "b.csv", &ro, NULL, &st),
+                     TALLY_EPARSE);
+    assert_int_equal(tally_error_last()->line, 3);
+    assert_int_equal(tally_error_last()->column, 14);
+    ro.encoding = "no-such-encoding";
+    assert_int_equal(tally_dataset_read_buffer(f.ds, bad, sizeof bad - 1, "b.csv", &ro, NULL, &st),
+                     TALLY_EINVAL);
+    fixture_free(&f);
+}
+
+static void test_dataset__limits_reject_the_row(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_load(&f, NULL);
+    tally_rejects *rej;
+    assert_int_equal(tally_rejects_new(&rej), 0);
+    tally_read_options ro = TALLY_READ_OPTIONS_INIT;
+    ro.on_error = TALLY_ON_ERROR_COLLECT;
+    ro.max_field_bytes = 12;
+    ro.max_columns = 4;
+    /* Line 3: a 13-byte code; line 4: five fields (the fifth at column 30). */
+    static const char csv[] = "region_code,indicator,period,value\n"
+                              "430602001001,poor,2019-01,10\n"
+                              "4306020010011,poor,2019-01,10\n"
+                              "430602001002,poor,2019-01,10,x\n"
+                              "430602001002,pop,2019-01,5\n";
+    tally_read_stats st;
+    assert_int_equal(tally_dataset_read_buffer(f.ds, csv, sizeof csv - 1, "l.csv", &ro, rej, &st), 0);
+    assert_int_equal(st.rows_read, 4);
+    assert_int_equal(st.rows_accepted, 2);
+    assert_int_equal(st.rows_rejected, 2);
+    assert_int_equal(tally_rejects_code(rej, 0), TALLY_ELIMIT);
+    assert_int_equal(tally_rejects_line(rej, 0), 3);
+    assert_int_equal(tally_rejects_column(rej, 0), 1);
+    assert_non_null(strstr(tally_rejects_reason(rej, 0), "field of 13 bytes; the limit is 12 bytes"));
+    assert_int_equal(tally_rejects_code(rej, 1), TALLY_ELIMIT);
+    assert_int_equal(tally_rejects_line(rej, 1), 4);
+    assert_int_equal(tally_rejects_column(rej, 1), 30);
+    assert_non_null(strstr(tally_rejects_reason(rej, 1), "row has 5 fields; the limit is 4"));
+    /* A version 1 options struct (no limits) still works: the defaults. */
+    tally_read_options v1 = { 1, TALLY_ON_ERROR_STOP, NULL, 0, 0 };
+    static const char ok[] = "region_code,indicator,period,value\n4306020010011,poor,2019-03,1\n";
+    assert_int_equal(tally_dataset_read_buffer(f.ds, ok, sizeof ok - 1, "v1.csv", &v1, NULL, &st),
+                     TALLY_ENOTFOUND); /* an unknown region, not a limit */
+    tally_rejects_free(rej);
+    fixture_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -271,6 +375,8 @@ int main(void)
         cmocka_unit_test(test_dataset__duplicates_across_files),
         cmocka_unit_test(test_dataset__add_checks_its_arguments),
         cmocka_unit_test(test_dataset__header_problems),
+        cmocka_unit_test(test_dataset__gb18030_inputs_are_converted),
+        cmocka_unit_test(test_dataset__limits_reject_the_row),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

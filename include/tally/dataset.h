@@ -40,13 +40,25 @@ typedef enum tally_on_error {
     TALLY_ON_ERROR_COLLECT = 1 /* keep going; every bad row goes to the rejects */
 } tally_on_error;
 
+/* Options for the readers of records (and of the other CSV inputs that take
+ * them). Start from TALLY_READ_OPTIONS_INIT. Version 1 has on_error only.
+ * Since version 2:
+ * encoding: the file's character encoding, an iconv name ("gb18030");
+ *   NULL or "utf-8" for UTF-8 (a rejected row that is not valid UTF-8 then
+ *   says so and suggests declaring the encoding);
+ * max_columns, max_field_bytes: limits on a row's fields and a field's size
+ *   (0: the defaults, 4096 fields and 1 MiB); a row past them is rejected
+ *   (TALLY_ELIMIT) like any bad row. */
 typedef struct tally_read_options {
     unsigned int version;
     int on_error; /* tally_on_error */
+    const char *encoding;
+    size_t max_columns;
+    size_t max_field_bytes;
 } tally_read_options;
 
-#define TALLY_READ_OPTIONS_VERSION 1
-#define TALLY_READ_OPTIONS_INIT { TALLY_READ_OPTIONS_VERSION, TALLY_ON_ERROR_STOP }
+#define TALLY_READ_OPTIONS_VERSION 2
+#define TALLY_READ_OPTIONS_INIT { TALLY_READ_OPTIONS_VERSION, TALLY_ON_ERROR_STOP, NULL, 0, 0 }
 
 /* What a read did: rows_read == rows_accepted + rows_rejected, always.
  * The header row is not counted. */

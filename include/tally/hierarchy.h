@@ -18,15 +18,25 @@ typedef struct tally_hierarchy tally_hierarchy;
 
 /* Options for reading a hierarchy. Start from TALLY_HIERARCHY_OPTIONS_INIT.
  * level_names: the level names, top first (borrowed for the call only);
- * NULL means the default five: province, city, county, town, village. */
+ * NULL means the default five: province, city, county, town, village.
+ * Since version 2:
+ * encoding: the file's character encoding, an iconv name ("gb18030");
+ *   NULL or "utf-8" for UTF-8 (then invalid UTF-8 is an error that suggests
+ *   declaring the encoding);
+ * max_columns, max_field_bytes: limits on a row's fields and a field's size
+ *   (0: the defaults, 4096 fields and 1 MiB); a row past them is an error
+ *   (TALLY_ELIMIT) at the field. */
 typedef struct tally_hierarchy_options {
     unsigned int version;
     const char *const *level_names;
     size_t level_count;
+    const char *encoding;
+    size_t max_columns;
+    size_t max_field_bytes;
 } tally_hierarchy_options;
 
-#define TALLY_HIERARCHY_OPTIONS_VERSION 1
-#define TALLY_HIERARCHY_OPTIONS_INIT { TALLY_HIERARCHY_OPTIONS_VERSION, NULL, 0 }
+#define TALLY_HIERARCHY_OPTIONS_VERSION 2
+#define TALLY_HIERARCHY_OPTIONS_INIT { TALLY_HIERARCHY_OPTIONS_VERSION, NULL, 0, NULL, 0, 0 }
 
 /* Reads a hierarchy CSV (UTF-8, optional BOM, RFC 4180) with a header that
  * names the columns `code` and `name` (required), `level` and `parent_code`

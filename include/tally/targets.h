@@ -1,4 +1,41 @@
-/* tally: targets (being written).
+/* tally: annual targets, and completion against the share of the year passed.
+ *
+ * Targets are annual, per region, indicator and year: read from a CSV
+ *   region_code,indicator,year,target
+ * (columns found by name, in any order; UTF-8, optional BOM, RFC 4180), added
+ * one by one, and merged from the definitions' inline `targets:`. A region's
+ * *effective* target is the one given, else, for an indicator that
+ * aggregates by sum (or count), the sum of its children's effective targets
+ * when every child has one (the sum of some children's targets, set against
+ * the actual of all of them, would overstate completion). Given targets of
+ * parents and children
+ * are compared too: when the children's targets do not cover the parent's
+ * (they sum below it; above it for a lower-is-better ceiling) that is a
+ * finding, returned as data by tally_targets_decomposition().
+ *
+ * Completion (tally_progress) as of month m of a year uses each region's
+ * year-to-date actual by the indicator's time rule (flow: the sum of
+ * January..m; cumulative and stock: the latest report), rolled up and with
+ * formulas evaluated after aggregation, exactly as tally_rollup does:
+ *
+ *   higher is better:  completion = actual / target * 100 (missing when the
+ *                      target is not positive)
+ *                      status done (actual >= target), ahead (completion >=
+ *                      time progress), behind; gap = max(target - actual, 0)
+ *   lower is better:   the target is a ceiling: status met (actual <=
+ *                      target) or not_met; completion is missing;
+ *                      gap = actual - target when not met, else 0
+ *   both:              no_target (no effective target), no_data (a target
+ *                      but no actual); monthly_pace = gap / (12 - m), the
+ *                      whole gap in December, 0 when done or met
+ *   time progress:     m / 12 * 100, or the schedule's share for month m
+ *   rank:              among siblings (same parent) that have a completion,
+ *                      highest first; ties share the better rank (1, 2, 2, 4)
+ *
+ * The comparisons are made on the numbers, not on the rounded percentages:
+ * `ahead` is actual * 12 >= target * m (actual * 100 >= target * share with a
+ * schedule), so a region at exactly 8/12 of its target in August is ahead
+ * even where the two percentages differ in their last binary digit.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -6,8 +43,255 @@
 #define TALLY_TARGETS_H
 
 #include "tally/common.h"
+#include "tally/dataset.h"
+#include "tally/definitions.h"
+#include "tally/export.h"
+#include "tally/hierarchy.h"
 
 TALLY_BEGIN_DECLS
+
+/* ---- Targets ---- */
+
+typedef struct tally_targets tally_targets;
+
+/* Creates a target set over h and d (borrowed: both must outlive it) holding
+ * the definitions' inline targets, if any. *out belongs to the caller
+ * (tally_targets_free); NULL on failure. Errors: TALLY_ENOTFOUND (an inline
+ * target names a region the hierarchy does not have; the last error has its
+ * line and column in the definitions file), TALLY_EEXIST (an inline target
+ * given twice), TALLY_EINVAL, TALLY_ENOMEM. */
+TALLY_EXTERN(int) tally_targets_new(tally_targets **out, const tally_hierarchy *h,
+                                    const tally_definitions *d);
+
+/* Frees a target set. NULL does nothing. */
+TALLY_EXTERN(void) tally_targets_free(tally_targets *t);
+
+/* Reads a targets CSV `region_code,indicator,year,target` into the set (the
+ * file is mapped, not copied). Rows behave as records rows do: each is
+ * accepted or rejected with file:line:col and a reason: wrong field count
+ * (TALLY_EPARSE), unknown region or indicator (TALLY_ENOTFOUND), a year
+ * that is not YYYY (TALLY_EPARSE), a bad number (TALLY_EPARSE; nan, inf and
+ * overflow: TALLY_ERANGE), a duplicate of a target already in the set, from
+ * any file or inline (TALLY_EEXIST). An empty target cell is accepted and
+ * means no target is given (it still makes a later row for the same region,
+ * indicator and year a duplicate).
+ *
+ * opts->on_error STOP: the first bad row ends the read and its code is
+ * returned (rows before it stay). COLLECT: every bad row goes to `rejects`
+ * (required then) and the read returns 0 unless the file cannot be read or
+ * its header is unusable. stats may be NULL; opts NULL means
+ * TALLY_READ_OPTIONS_INIT. */
+TALLY_EXTERN(int) tally_targets_read_file(tally_targets *t, const char *path,
+                                          const tally_read_options *opts,
+                                          tally_rejects *rejects, tally_read_stats *stats);
+
+/* Same, from memory; `name` stands for the path in messages and rejects
+ * (NULL: "<buffer>"). The buffer is not kept. */
+TALLY_EXTERN(int) tally_targets_read_buffer(tally_targets *t, const char *data, size_t size,
+                                            const char *name, const tally_read_options *opts,
+                                            tally_rejects *rejects, tally_read_stats *stats);
+
+/* Adds one target. `target` NaN records "no target given" (as an empty
+ * cell does). Errors: TALLY_ENOTFOUND (region or indicator), TALLY_EINVAL
+ * (year outside 1000..9999), TALLY_ERANGE (infinite target), TALLY_EEXIST
+ * (already given). */
+TALLY_EXTERN(int) tally_targets_add(tally_targets *t, const char *region_code,
+                                    const char *indicator, int year, double target);
+
+/* Number of targets given (inline, read or added; empty ones included). */
+TALLY_EXTERN(size_t) tally_targets_count(const tally_targets *t);
+
+/* The target given for a node, indicator and year (indices of the
+ * hierarchy and definitions). *present is 0 when none was given (then
+ * *value is NaN). TALLY_EINVAL for an index out of range. */
+TALLY_EXTERN(int) tally_targets_given(const tally_targets *t, size_t node, size_t indicator,
+                                      int year, double *value, int *present);
+
+/* Effective targets of one indicator and year for every node: out[node]
+ * (a caller-allocated array of n = tally_hierarchy_size() doubles) gets the
+ * given target, else the sum of the children's effective targets (sum and
+ * count indicators only, when every child has one), else NaN. Returns the
+ * number of nodes with a target, or TALLY_EINVAL (bad indicator, n too
+ * small). O(nodes). */
+TALLY_EXTERN(int) tally_targets_effective(const tally_targets *t, size_t indicator, int year,
+                                          double *out, size_t n);
+
+/* 1 when some target is given for the indicator and year, else 0. */
+TALLY_EXTERN(int) tally_targets_has(const tally_targets *t, size_t indicator, int year);
+
+/* ---- Decomposition findings ----
+ *
+ * One finding per node, indicator and year where the node has a target of
+ * its own, at least one child has an effective target, and the children's
+ * effective targets do not cover the node's: their sum is below it (above
+ * it for a lower-is-better indicator, where targets are ceilings). Only
+ * sum and count indicators are decomposed. */
+typedef struct tally_target_findings tally_target_findings;
+
+/* Computes the findings over every indicator and year of the set, nodes in
+ * pre-order, then indicators in definition order, then years ascending.
+ * *out belongs to the caller (tally_target_findings_free). A set with no
+ * findings gives a list of count 0. Errors: TALLY_ENOMEM, TALLY_EINVAL. */
+TALLY_EXTERN(int) tally_targets_decomposition(tally_target_findings **out,
+                                              const tally_targets *t);
+
+TALLY_EXTERN(void) tally_target_findings_free(tally_target_findings *f);
+TALLY_EXTERN(size_t) tally_target_findings_count(const tally_target_findings *f);
+/* Accessors by index (out of range: TALLY_NONE, 0 or NaN). */
+TALLY_EXTERN(size_t) tally_target_findings_node(const tally_target_findings *f, size_t i);
+TALLY_EXTERN(size_t) tally_target_findings_indicator(const tally_target_findings *f, size_t i);
+TALLY_EXTERN(int) tally_target_findings_year(const tally_target_findings *f, size_t i);
+/* The node's own target. */
+TALLY_EXTERN(double) tally_target_findings_target(const tally_target_findings *f, size_t i);
+/* The sum of its children's effective targets. */
+TALLY_EXTERN(double) tally_target_findings_children_sum(const tally_target_findings *f,
+                                                        size_t i);
+/* How many children have an effective target, and how many children. */
+TALLY_EXTERN(size_t) tally_target_findings_children_with_target(const tally_target_findings *f,
+                                                                size_t i);
+TALLY_EXTERN(size_t) tally_target_findings_children(const tally_target_findings *f, size_t i);
+
+/* ---- Schedules ----
+ *
+ * The expected cumulative share of the annual target per month, in percent,
+ * instead of m / 12 * 100. CSV `month,share` (columns by name): 12 rows,
+ * months 1..12 once each in any order, shares 0..100, non-decreasing by
+ * month, the December share exactly 100. */
+
+/* Reads a schedule into shares[0..11] (share of month m at m - 1). Errors
+ * with file:line:col in the last error: TALLY_EPARSE (malformed CSV, missing
+ * column, wrong field count, a month that is not 1..12, a bad number),
+ * TALLY_EEXIST (a month twice), TALLY_ERANGE (a share outside 0..100),
+ * TALLY_EINVAL (a share below the previous month's, a December share other
+ * than 100, a month missing: at the end of the file), TALLY_EIO. shares is
+ * left unchanged on failure. */
+TALLY_EXTERN(int) tally_schedule_from_file(double shares[12], const char *path);
+
+/* Same, from memory; `name` stands for the path in messages. */
+TALLY_EXTERN(int) tally_schedule_from_buffer(double shares[12], const char *data, size_t size,
+                                             const char *name);
+
+/* ---- Completion ---- */
+
+typedef struct tally_progress_result tally_progress_result;
+
+typedef enum tally_target_status {
+    TALLY_TARGET_NO_TARGET = 0,
+    TALLY_TARGET_NO_DATA = 1,
+    TALLY_TARGET_DONE = 2,
+    TALLY_TARGET_AHEAD = 3,
+    TALLY_TARGET_BEHIND = 4,
+    TALLY_TARGET_MET = 5,
+    TALLY_TARGET_NOT_MET = 6
+} tally_target_status;
+
+/* year and month: the as-of month (month 1..12). prefer: tally_prefer, as
+ * for tally_rollup. schedule: 12 cumulative shares in percent (borrowed for
+ * the call; validated as by tally_schedule_from_file), or NULL for
+ * m / 12 * 100. */
+typedef struct tally_progress_options {
+    unsigned int version;
+    int year;
+    int month;
+    int prefer;
+    const double *schedule;
+} tally_progress_options;
+
+#define TALLY_PROGRESS_OPTIONS_VERSION 1
+#define TALLY_PROGRESS_OPTIONS_INIT { TALLY_PROGRESS_OPTIONS_VERSION, 0, 0, 0, NULL }
+
+/* Computes completion as of opts->month of opts->year for every node and
+ * every indicator that has a target given for that year (anywhere in the
+ * hierarchy). Rows are in hierarchy pre-order, then those indicators in
+ * definition order: row = node * tally_progress_indicator_count() + k.
+ * ds and t must be over the same hierarchy and definitions. *out belongs to
+ * the caller (tally_progress_free) and borrows the hierarchy and
+ * definitions (not ds or t). Errors: TALLY_EINVAL (opts NULL, month outside
+ * 1..12, year outside 1000..9999, a bad schedule, ds and t over different
+ * objects), TALLY_ENOMEM. Cost: one year-to-date rollup, O(nodes x
+ * indicators). */
+TALLY_EXTERN(int) tally_progress(tally_progress_result **out, const tally_dataset *ds,
+                                 const tally_targets *t, const tally_progress_options *opts);
+
+/* Frees a result. NULL does nothing. */
+TALLY_EXTERN(void) tally_progress_free(tally_progress_result *r);
+
+TALLY_EXTERN(const tally_hierarchy *) tally_progress_hierarchy(const tally_progress_result *r);
+TALLY_EXTERN(const tally_definitions *) tally_progress_definitions(const tally_progress_result *r);
+TALLY_EXTERN(int) tally_progress_year(const tally_progress_result *r);
+TALLY_EXTERN(int) tally_progress_month(const tally_progress_result *r);
+
+/* The indicators with rows (those with a target that year), in definition
+ * order: their count, and the definitions index of the k-th. */
+TALLY_EXTERN(size_t) tally_progress_indicator_count(const tally_progress_result *r);
+TALLY_EXTERN(size_t) tally_progress_indicator(const tally_progress_result *r, size_t k);
+
+/* Number of rows: nodes x indicators with rows. */
+TALLY_EXTERN(size_t) tally_progress_count(const tally_progress_result *r);
+
+/* The row of a node and indicator (definitions index). TALLY_ENOTFOUND
+ * (*row = TALLY_NONE) when the indicator has no rows or node is out of
+ * range. */
+TALLY_EXTERN(int) tally_progress_find(const tally_progress_result *r, size_t node,
+                                      size_t indicator, size_t *row);
+
+/* Accessors by row (out of range: TALLY_NONE, NaN, -1 or 0). Missing
+ * numbers are NaN. */
+TALLY_EXTERN(size_t) tally_progress_node(const tally_progress_result *r, size_t row);
+TALLY_EXTERN(size_t) tally_progress_row_indicator(const tally_progress_result *r, size_t row);
+TALLY_EXTERN(double) tally_progress_actual(const tally_progress_result *r, size_t row);
+TALLY_EXTERN(double) tally_progress_target(const tally_progress_result *r, size_t row);
+TALLY_EXTERN(double) tally_progress_completion(const tally_progress_result *r, size_t row);
+TALLY_EXTERN(double) tally_progress_time_progress(const tally_progress_result *r, size_t row);
+/* tally_target_status. */
+TALLY_EXTERN(int) tally_progress_status(const tally_progress_result *r, size_t row);
+TALLY_EXTERN(double) tally_progress_gap(const tally_progress_result *r, size_t row);
+TALLY_EXTERN(double) tally_progress_monthly_pace(const tally_progress_result *r, size_t row);
+/* Rank among siblings, 1 = highest completion; 0 when the row has no
+ * completion. */
+TALLY_EXTERN(size_t) tally_progress_rank(const tally_progress_result *r, size_t row);
+
+/* The status as written in output: "no_target", "no_data", "done", "ahead",
+ * "behind", "met", "not_met"; "" for an unknown value. Static text. */
+TALLY_EXTERN(const char *) tally_target_status_name(int status);
+
+/* Writes the rows to `path` (NULL: standard output) as CSV with columns
+ *   region_code,region_name,level,indicator,year,as_of,actual,target,
+ *   completion,time_progress,status,gap,monthly_pace,rank
+ * or as a JSON array of objects with those keys (year and rank numbers,
+ * null for missing). actual, target, gap and monthly_pace have the
+ * indicator's decimals, completion and time_progress 2; missing values are
+ * empty. opts->levels filters by level (NULL: every level). Errors:
+ * TALLY_EIO, TALLY_ENOMEM. */
+TALLY_EXTERN(int) tally_progress_write(const tally_progress_result *r, const char *path,
+                                       const tally_write_options *opts);
+
+/* level: the level index to chart; -1 for the level of the first node
+ * below the first root. indicator: a definitions index with rows;
+ * TALLY_NONE for the first one. title: UTF-8 text (borrowed for the call),
+ * NULL for one made from the indicator's name, the year and the as-of
+ * month. */
+typedef struct tally_progress_svg_options {
+    unsigned int version;
+    int level;
+    size_t indicator;
+    const char *title;
+} tally_progress_svg_options;
+
+#define TALLY_PROGRESS_SVG_OPTIONS_VERSION 1
+#define TALLY_PROGRESS_SVG_OPTIONS_INIT { TALLY_PROGRESS_SVG_OPTIONS_VERSION, -1, TALLY_NONE, NULL }
+
+/* Writes a self-contained SVG chart to `path` (NULL: standard output): one
+ * horizontal bar per region at the level, for the indicator, sorted by
+ * completion (highest first; regions without one last), coloured by status
+ * with a legend, the region names, each bar's percentage and status, and
+ * the time-progress line labelled. For a lower-is-better indicator the
+ * bars are actual / ceiling * 100 (lowest first) against a line at 100.
+ * Each bar is a <rect class="bar"> with data-region (the code) and
+ * data-status attributes. Errors: TALLY_EINVAL (an indicator without rows,
+ * a level out of range, no region at the level), TALLY_EIO, TALLY_ENOMEM. */
+TALLY_EXTERN(int) tally_progress_write_svg(const tally_progress_result *r, const char *path,
+                                           const tally_progress_svg_options *opts);
 
 TALLY_END_DECLS
 
