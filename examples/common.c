@@ -128,6 +128,11 @@ int cli_load(cli *c, int need_records)
         cli_report(c);
         return EXIT_BAD;
     }
+    if (tally_hierarchy_size(c->h) == 0) {
+        fprintf(stderr, "tally %s: %s: the hierarchy has no regions; expected rows after the "
+                "header\n", c->command, c->hierarchy_path);
+        return EXIT_BAD;
+    }
     if (tally_dataset_new(&c->ds, c->h, c->d) || tally_rejects_new(&c->rejects)) {
         cli_report(c);
         return EXIT_BAD;
@@ -156,7 +161,9 @@ int cli_load(cli *c, int need_records)
         fprintf(stderr, "tally %s: records: %zu rows read = %zu accepted + %zu rejected%s\n",
                 c->command, total.rows_read, total.rows_accepted, total.rows_rejected,
                 failed ? " (stopped at the first bad row; --on-error collect reads on)" : "");
-    if (c->on_error == TALLY_ON_ERROR_COLLECT && tally_rejects_count(c->rejects)) {
+    if (c->on_error == TALLY_ON_ERROR_COLLECT &&
+        (tally_rejects_count(c->rejects) || c->rejects_path)) {
+        /* --rejects is written even when empty, so no older file stays. */
         if (c->rejects_path) {
             if (tally_rejects_write_csv(c->rejects, c->rejects_path)) {
                 cli_report(c);

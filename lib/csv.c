@@ -335,14 +335,23 @@ int tally_csv__input_open(tally_csv_input *in, const char *data, size_t size, co
     in->size = size;
     in->max_fields = TALLY_CSV_DEFAULT_MAX_FIELDS;
     in->max_field_bytes = TALLY_CSV_DEFAULT_MAX_FIELD_BYTES;
-    if (!opts || opts->version < 2)
-        return 0;
+    if (!opts || opts->version < 2) {
+        static const tally_read_options plain = TALLY_READ_OPTIONS_INIT;
+        opts = &plain;
+    }
     if (opts->max_columns)
         in->max_fields = opts->max_columns;
     if (opts->max_field_bytes)
         in->max_field_bytes = opts->max_field_bytes;
-    if (tally_util__is_utf8_name(opts->encoding))
+    if (tally_util__is_utf8_name(opts->encoding)) {
+        if (size >= 2 && (((unsigned char)data[0] == 0xFF && (unsigned char)data[1] == 0xFE) ||
+                          ((unsigned char)data[0] == 0xFE && (unsigned char)data[1] == 0xFF)))
+            return tally_error__set_at(TALLY_EPARSE, name ? name : "<buffer>", 1, 1, NULL, 0,
+                                       "the file is UTF-16 (it starts with a UTF-16 byte order "
+                                       "mark); expected UTF-8, or declare it: --encoding "
+                                       "utf-16");
         return 0;
+    }
     in->declared = 1;
     int rc = tally_util__to_utf8(opts->encoding, name ? name : "<buffer>", data, size,
                                  &in->owned, &in->size);
@@ -364,17 +373,34 @@ void tally_csv__input_close(tally_csv_input *in)
     in->owned = NULL;
 }
 
-void tally_csv__hint_encoding(const tally_csv_input *in, const tally_csv *c)
+/* Re-raises the last error with a note appended to its reason. */
+static void append_note(const tally_csv *c, const char *note)
 {
-    if (in->declared || c->row_end <= c->row_start ||
-        tally_util__utf8_valid(c->data + c->row_start, c->row_end - c->row_start))
-        return;
     const tally_error *e = tally_error_last();
-    char reason[800];
-    snprintf(reason, sizeof reason, "%s (the row is not valid UTF-8: if the file is GB18030, "
-             "read it with --encoding gb18030)", tally_error__reason());
-    char path[512];
+    char reason[900], path[512];
+    snprintf(reason, sizeof reason, "%s (%s)", tally_error__reason(), note);
     snprintf(path, sizeof path, "%s", e->path ? e->path : c->name);
     tally_error__set_at(e->code, path, e->line, e->column, e->text,
                         e->text ? strlen(e->text) : 0, "%s", reason);
+}
+
+void tally_csv__hint_encoding(const tally_csv_input *in, const tally_csv *c)
+{
+    const char *row = c->data + c->row_start;
+    size_t len = c->row_end - c->row_start;
+    if (len >= 3 && (unsigned char)row[0] == 0xEF && (unsigned char)row[1] == 0xBB &&
+        (unsigned char)row[2] == 0xBF) {
+        append_note(c, "the row starts with a byte order mark: were files joined together?");
+        return;
+    }
+    const char *cr = memchr(row, '\r', len);
+    if (cr && cr + 1 < row + len && cr[1] != '\n' && !memchr(row, '"', len)) {
+        append_note(c, "the line breaks are bare carriage returns (classic Mac OS), so the "
+                       "file reads as one line; expected LF or CRLF line breaks");
+        return;
+    }
+    if (in->declared || !len || tally_util__utf8_valid(row, len))
+        return;
+    append_note(c, "the row is not valid UTF-8: if the file is GB18030, read it with "
+                   "--encoding gb18030");
 }

@@ -55,9 +55,11 @@ int tally_csv__input_open(tally_csv_input *in, const char *data, size_t size, co
 void tally_csv__input_apply(const tally_csv_input *in, tally_csv *c);
 void tally_csv__input_close(tally_csv_input *in);
 
-/* After a row was rejected (the last error describes it): when the input
- * was taken as UTF-8 and the row is not valid UTF-8, adds to the error's
- * message that the file's encoding may need declaring. */
+/* After a row (or the header) was rejected, the last error describing it:
+ * adds to its message what the raw bytes suggest went wrong: a byte order
+ * mark inside the file (files joined together), bare CR line breaks, or,
+ * when the input was taken as UTF-8, a row that is not valid UTF-8 (the
+ * encoding may need declaring). */
 void tally_csv__hint_encoding(const tally_csv_input *in, const tally_csv *c);
 
 /* Prepares a reader over data (borrowed). Never fails. */

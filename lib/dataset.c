@@ -311,6 +311,28 @@ static int rejects_path(tally_rejects *r, const char *path, size_t *index)
 }
 
 /* Appends the current last error as a rejected row. */
+/* The raw row as a C string: a NUL byte becomes U+FFFD, so the text after
+ * it is kept. */
+static char *row_text(const char *s, size_t len)
+{
+    size_t nuls = 0;
+    for (size_t i = 0; i < len; i++)
+        nuls += s[i] == '\0';
+    char *out = malloc(len + 2 * nuls + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '\0') {
+            memcpy(o, "\xEF\xBF\xBD", 3);
+            o += 3;
+        } else {
+            *o++ = s[i];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
 int tally_rejects__add(tally_rejects *r, const tally_csv *c)
 {
     const tally_error *e = tally_error_last();
@@ -325,7 +347,7 @@ int tally_rejects__add(tally_rejects *r, const tally_csv *c)
     it->column = e->column;
     it->code = e->code;
     it->reason = tally_util__strndup(reason, strlen(reason));
-    it->row = tally_util__strndup(c->data + c->row_start, c->row_end - c->row_start);
+    it->row = row_text(c->data + c->row_start, c->row_end - c->row_start);
     if (!it->reason || !it->row) {
         free(it->reason);
         free(it->row);
@@ -383,6 +405,14 @@ typedef struct layout {
     size_t nfields;
 } layout;
 
+static int is_key_name(const char *const *keys, size_t n, const tally_csv_field *f)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strlen(keys[i]) == f->len && memcmp(keys[i], f->ptr, f->len) == 0)
+            return 1;
+    return 0;
+}
+
 static int read_header(tally_dataset *ds, tally_csv *c, layout *lay)
 {
     int rc = tally_csv__next(c);
@@ -392,6 +422,19 @@ static int read_header(tally_dataset *ds, tally_csv *c, layout *lay)
         return tally_error__set_at(TALLY_EPARSE, c->name, 1, 1, NULL, 0,
                                    "empty file; expected a header row region_code,indicator,period,value");
     lay->nfields = c->nfields;
+    /* A key column given twice: which one holds the value? Refuse it.
+     * (Other columns are ignored in the long layout; the wide layout
+     * refuses an indicator given twice below.) */
+    static const char *const keys[] = { "region_code", "indicator", "period", "value" };
+    for (size_t i = 1; i < c->nfields; i++)
+        for (size_t k = 0; k < i; k++)
+            if (is_key_name(keys, 4, &c->fields[i]) && c->fields[k].len == c->fields[i].len &&
+                memcmp(c->fields[k].ptr, c->fields[i].ptr, c->fields[i].len) == 0)
+                return tally_csv__error_at_field(
+                    c, i, TALLY_EEXIST,
+                    "column '%.*s' is given twice in the header (also column %zu); expected "
+                    "each column once",
+                    (int)c->fields[i].len, c->fields[i].ptr, k + 1);
     lay->region = tally_csv__find_column(c, "region_code");
     lay->period = tally_csv__find_column(c, "period");
     lay->indicator = tally_csv__find_column(c, "indicator");
@@ -426,6 +469,13 @@ static int read_header(tally_dataset *ds, tally_csv *c, layout *lay)
                 "header column '%.*s' is not an indicator id; expected region_code, period "
                 "and indicator ids (wide format) or indicator,value (long format)",
                 (int)c->fields[i].len, c->fields[i].ptr);
+        for (size_t k = 0; k < i; k++)
+            if (lay->wide_indicator[k] == ind)
+                return tally_csv__error_at_field(
+                    c, i, TALLY_EEXIST,
+                    "indicator column '%.*s' is given twice in the header; expected each "
+                    "indicator once",
+                    (int)c->fields[i].len, c->fields[i].ptr);
         lay->wide_indicator[i] = ind;
         n_ind++;
     }
@@ -704,6 +754,8 @@ static int read_buffer(tally_dataset *ds, const char *data, size_t size, const c
     layout lay = { -1, -1, -1, -1, NULL, 0 };
     rc = read_header(ds, &c, &lay);
     if (rc) {
+        if (rc != TALLY_ENOMEM)
+            tally_csv__hint_encoding(&in, &c);
         free(lay.wide_indicator);
         tally_csv__fini(&c);
         tally_csv__input_close(&in);
@@ -807,6 +859,8 @@ int tally_csv__read_rows(const char *data, size_t size, const char *name,
     tally_csv__init(&c, in.data, in.size, name);
     tally_csv__input_apply(&in, &c);
     rc = header(ctx, &c);
+    if (rc && rc != TALLY_ENOMEM)
+        tally_csv__hint_encoding(&in, &c);
     while (!rc) {
         int r = tally_csv__next(&c);
         if (r == 0)

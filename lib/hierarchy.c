@@ -478,6 +478,26 @@ static int read_header(loader *L)
 }
 
 /* Text cells must be UTF-8 without NUL bytes (they become C strings). */
+/* A code is printable text without spaces: a space, a control character or
+ * a byte order mark inside one is a broken export, not a different code. */
+static int check_code(const tally_csv *c, long field, const char *what)
+{
+    const tally_csv_field *f = &c->fields[field];
+    for (size_t i = 0; i < f->len; i++) {
+        unsigned char b = (unsigned char)f->ptr[i];
+        int bom = b == 0xEF && i + 2 < f->len && (unsigned char)f->ptr[i + 1] == 0xBB &&
+                  (unsigned char)f->ptr[i + 2] == 0xBF;
+        if (b <= 0x20 || b == 0x7F || bom)
+            return tally_csv__error_at_field(c, (size_t)field, TALLY_EPARSE,
+                                             "%s has %s at byte %zu; expected a code without "
+                                             "spaces or control characters", what,
+                                             bom ? "a byte order mark" : b == ' ' ? "a space"
+                                                                                : "a control character",
+                                             i + 1);
+    }
+    return 0;
+}
+
 static int check_text(const tally_csv *c, long field, const char *what)
 {
     const tally_csv_field *f = &c->fields[field];
@@ -512,7 +532,8 @@ static int read_row(loader *L)
     uint64_t key = 0;
     int numeric = tally_util__code12(code->ptr, code->len, &key);
     if (!numeric) {
-        if ((rc = check_text(c, L->col_code, "the code")))
+        if ((rc = check_text(c, L->col_code, "the code")) ||
+            (rc = check_code(c, L->col_code, "the code")))
             return rc;
         if (L->col_parent < 0)
             return tally_csv__error_at_field(
