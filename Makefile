@@ -9,9 +9,9 @@ DATA := examples/data
 
 # Build and test dependencies, as Debian packages.
 DEB_PACKAGES := meson ninja-build pkg-config gcc g++ binutils gzip libgsl-dev libyaml-dev \
-                libcmocka-dev python3
+                libcmocka-dev python3 python3-pytest python3-numpy python3-pandas
 
-.PHONY: all deps build test asan demo install clean bench
+.PHONY: all deps build test asan demo install clean bench fuzz
 
 all: build
 
@@ -48,6 +48,15 @@ asan: deps
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ASAN_OPTIONS=detect_leaks=1 \
 	  $(MESON) test -C $(ASAN_BUILD) --print-errorlogs
 
+# Each fuzz target (tests/fuzz) for FUZZ_SECONDS seconds, built with clang,
+# libFuzzer, AddressSanitizer and UndefinedBehaviorSanitizer in
+# $(FUZZ_BUILD); installs clang when missing (as root). Prints executions,
+# coverage and findings per target; exits 1 when anything was found.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	MESON=$(MESON) tests/fuzz/run-fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 demo: build
 	@echo "== 岳阳市 2019: county totals (tally rollup --level city,county --period 2019)"
 	$(BUILD)/examples/tally rollup -H $(DATA)/yueyang-hierarchy.csv -d $(DATA)/yueyang.yaml \
@@ -57,11 +66,24 @@ demo: build
 	-$(BUILD)/examples/tally rollup -H $(DATA)/yueyang-hierarchy.csv -d $(DATA)/yueyang.yaml \
 	  -r $(DATA)/bad-records.csv --on-error collect --level city --period 2019-12
 	@echo
+	@echo "== Exit thresholds: 2019 poverty incidence of the counties (tally poverty -r ... --level county)"
+	$(BUILD)/examples/tally poverty -H $(DATA)/yueyang-hierarchy.csv -d $(DATA)/yueyang.yaml \
+	  -r $(DATA)/yueyang-2019.csv --year 2019 --level county
+	@echo
+	@echo "== Household survey, 2019, two towns of 平江县: FGT, Watts, Gini, median (tally poverty --households)"
+	$(BUILD)/examples/tally poverty -H $(DATA)/yueyang-hierarchy.csv -d $(DATA)/yueyang.yaml \
+	  --households $(DATA)/yueyang-households-2019.csv --level city,county,town -o $(BUILD)/demo-households.csv
+	@awk -F, 'NR == 1 || $$5 > 0' $(BUILD)/demo-households.csv
+	@echo
 	@echo "== Annual targets as of 2019-08: county progress (tally progress --as-of 2019-08 --level county)"
 	$(BUILD)/examples/tally progress -H $(DATA)/yueyang-hierarchy.csv -d $(DATA)/yueyang.yaml \
 	  -r $(DATA)/yueyang-2019.csv -t $(DATA)/yueyang-targets-2019.csv --as-of 2019-08 --level county \
 	  --indicator exited_population --svg $(BUILD)/yueyang-progress-2019-08.svg
 	@echo "(chart: $(BUILD)/yueyang-progress-2019-08.svg)"
+	@echo
+	@echo "== Consistency checks: the villages' reports and the figures the counties published (tally check; exit status 1: errors found)"
+	-$(BUILD)/examples/tally check -H $(DATA)/yueyang-hierarchy.csv -d $(DATA)/yueyang-checks.yaml \
+	  -r $(DATA)/yueyang-2019.csv -r $(DATA)/yueyang-published-2019.csv -t $(DATA)/yueyang-targets-2019.csv
 
 # Benchmark against DuckDB, pandas and PostgreSQL (not part of `make test`):
 # installs what it needs, writes bench/RESULTS.md. BENCH_SIZES=1M,10M,50M
@@ -73,4 +95,4 @@ install: build
 	$(MESON) install -C $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

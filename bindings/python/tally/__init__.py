@@ -1,0 +1,54 @@
+"""tally: statistical indicators over administrative hierarchies, from Python.
+
+    import tally
+    h = tally.Hierarchy.from_csv("regions.csv")
+    d = tally.Definitions.from_yaml("indicators.yaml")
+    ds = tally.Dataset(h, d)
+    ds.read_records("records.csv")
+    df = ds.rollup().to_pandas(level="county", period="2019")
+
+Pure Python over ctypes; the C library is found through $TALLY_LIBRARY, the
+build tree, the install directory, then the system (see tally._lib).
+Failures raise tally.Error subclasses that carry the library's message and,
+for bad input, the path, line and column.
+"""
+
+from ._errors import (Error, OutOfMemoryError, FileError, ParseError, NotFoundError,
+                      InvalidError, DuplicateError, RangeError, NotSupportedError, CycleError,
+                      LimitError)
+from ._lib import lib as _library
+from .hierarchy import Hierarchy, Region
+from .definitions import Definitions, Indicator
+from .dataset import Dataset, Rejected, RejectedRows
+from .result import Result, format_number
+from ._rows import Rows
+from .progress import Targets, Progress
+from .poverty import Households, Poverty, poverty_from_households
+from .check import Finding, Findings
+
+# Public classes print as tally.X, wherever they are defined.
+for _cls in (Error, OutOfMemoryError, FileError, ParseError, NotFoundError, InvalidError,
+             DuplicateError, RangeError, NotSupportedError, CycleError, LimitError, Hierarchy,
+             Region, Definitions, Indicator, Dataset, Rejected, RejectedRows, Result, Rows,
+             Targets, Progress, Households, Poverty, Finding, Findings):
+    _cls.__module__ = "tally"
+del _cls
+
+#: The version of the loaded C library ("MAJOR.MINOR.PATCH").
+__version__ = _library.version
+#: Where the C library was loaded from.
+library_path = _library.path
+
+
+def version():
+    """The loaded C library's version, "MAJOR.MINOR.PATCH"."""
+    return _library.version
+
+
+__all__ = [
+    "Error", "OutOfMemoryError", "FileError", "ParseError", "NotFoundError", "InvalidError",
+    "DuplicateError", "RangeError", "NotSupportedError", "CycleError", "LimitError",
+    "Hierarchy", "Region", "Definitions", "Indicator", "Dataset", "Rejected", "RejectedRows",
+    "Result", "format_number", "Rows", "Targets", "Progress", "Households", "Poverty",
+    "poverty_from_households", "Finding", "Findings", "version", "library_path",
+]

@@ -1,0 +1,482 @@
+"""Loads libtally and declares every function the bindings call, once.
+
+The library is looked for, in order:
+
+1. ``$TALLY_LIBRARY``: a path to ``libtally.so``. When it is set nothing else
+   is tried, so a wrong path fails loudly instead of silently loading some
+   other copy;
+2. the build tree: ``<source root>/build/lib/libtally.so`` when this package
+   is imported from ``bindings/python`` of a source tree built by ``make``;
+3. the library installed next to this package by ``meson install`` (its
+   directory is recorded in ``_paths.py`` at install time);
+4. the system: ``libtally.so.<major>`` through the dynamic loader.
+
+The library's major version must be the one these bindings were written
+for; anything else is refused with a message that says what was found where.
+
+Each function is declared with ``argtypes`` and ``restype``; those that
+return a status get an ``errcheck`` that turns a negative code into an
+exception built from ``tally_error_last()`` at once, on the calling thread
+(the record is thread-local and overwritten by the next failing call).
+"""
+
+import ctypes
+import os
+from ctypes import (POINTER, Structure, c_char_p, c_double, c_int, c_size_t, c_uint,
+                    c_ulong, c_void_p)
+
+from . import _errors
+
+# The library major version these bindings are written against (the
+# project's major version; its soname follows it).
+MAJOR = 0
+SONAME = f"libtally.so.{MAJOR}"
+
+NONE = ctypes.c_size_t(-1).value  # TALLY_NONE
+
+
+# ---- handle types: one empty structure each, used through POINTER ----
+
+class Hierarchy(Structure):
+    pass
+
+
+class Definitions(Structure):
+    pass
+
+
+class Dataset(Structure):
+    pass
+
+
+class Rejects(Structure):
+    pass
+
+
+class Result(Structure):
+    pass
+
+
+class Targets(Structure):
+    pass
+
+
+class TargetFindings(Structure):
+    pass
+
+
+class ProgressResult(Structure):
+    pass
+
+
+class Households(Structure):
+    pass
+
+
+class Poverty(Structure):
+    pass
+
+
+class Thresholds(Structure):
+    pass
+
+
+class Findings(Structure):
+    pass
+
+
+# ---- plain value structs of the public API ----
+
+class ErrorRecord(Structure):
+    _fields_ = [("code", c_int), ("message", c_char_p), ("path", c_char_p),
+                ("line", c_ulong), ("column", c_ulong), ("text", c_char_p)]
+
+
+class HierarchyOptions(Structure):
+    _fields_ = [("version", c_uint), ("level_names", POINTER(c_char_p)),
+                ("level_count", c_size_t), ("encoding", c_char_p), ("max_columns", c_size_t),
+                ("max_field_bytes", c_size_t)]
+    VERSION = 2
+
+
+class ReadOptions(Structure):
+    _fields_ = [("version", c_uint), ("on_error", c_int), ("encoding", c_char_p),
+                ("max_columns", c_size_t), ("max_field_bytes", c_size_t)]
+    VERSION = 2
+
+
+class ReadStats(Structure):
+    _fields_ = [("rows_read", c_size_t), ("rows_accepted", c_size_t),
+                ("rows_rejected", c_size_t)]
+
+
+class RollupOptions(Structure):
+    _fields_ = [("version", c_uint), ("prefer", c_int), ("compare", c_int),
+                ("periods", POINTER(c_char_p)), ("period_count", c_size_t)]
+    VERSION = 1
+
+
+class WriteOptions(Structure):
+    _fields_ = [("version", c_uint), ("format", c_int), ("levels", POINTER(c_int)),
+                ("level_count", c_size_t)]
+    VERSION = 1
+
+
+class ProgressOptions(Structure):
+    _fields_ = [("version", c_uint), ("year", c_int), ("month", c_int), ("prefer", c_int),
+                ("schedule", POINTER(c_double))]
+    VERSION = 1
+
+
+class ProgressSvgOptions(Structure):
+    _fields_ = [("version", c_uint), ("level", c_int), ("indicator", c_size_t),
+                ("title", c_char_p)]
+    VERSION = 1
+
+
+class PovertyOptions(Structure):
+    _fields_ = [("version", c_uint), ("year", c_int), ("line", c_double),
+                ("monitoring_line", c_double)]
+    VERSION = 1
+
+
+class ThresholdsOptions(Structure):
+    _fields_ = [("version", c_uint), ("indicators", POINTER(c_size_t)),
+                ("indicator_count", c_size_t)]
+    VERSION = 1
+
+
+class ThresholdStatus(Structure):
+    _fields_ = [("value", c_double), ("threshold", c_double), ("is_max", c_int),
+                ("inclusive", c_int), ("meets", c_int), ("margin", c_double)]
+
+
+class CheckOptions(Structure):
+    _fields_ = [("version", c_uint), ("prefer", c_int), ("periods", POINTER(c_char_p)),
+                ("period_count", c_size_t), ("targets", POINTER(Targets))]
+    VERSION = 1
+
+
+class CheckSummary(Structure):
+    _fields_ = [("check", c_char_p), ("kind", c_int), ("severity", c_int), ("items", c_size_t),
+                ("passes", c_size_t), ("warnings", c_size_t), ("fails", c_size_t),
+                ("missing", c_size_t)]
+
+
+ON_ERROR_STOP = 0
+ON_ERROR_COLLECT = 1
+PREFER_COMPUTED = 0
+PREFER_REPORTED = 1
+COMPARE_NONE = 0
+COMPARE_YOY = 1
+COMPARE_POP = 2
+FORMAT_CSV = 0
+FORMAT_JSON = 1
+
+
+def _text(b):
+    return None if b is None else b.decode("utf-8", "replace")
+
+
+def last_error():
+    """The calling thread's last error as an exception (not raised)."""
+    rec = lib.tally_error_last().contents
+    return _errors.make_error(rec.code, _text(rec.message) or "", _text(rec.path),
+                              rec.line or None, rec.column or None, _text(rec.text))
+
+
+def _check(result, func, args):
+    """errcheck for functions that return 0 or a negative TALLY_E* code."""
+    if result < 0:
+        err = last_error()
+        if err.code != result:
+            # The function failed without recording why (should not happen):
+            # still raise the right class, with the fixed text of the code.
+            err = _errors.make_error(result, f"{func.__name__}: "
+                                     f"{lib.tally_strerror(result).decode()}")
+        raise err
+    return result
+
+
+H, D, DS, RJ, R = (POINTER(t) for t in (Hierarchy, Definitions, Dataset, Rejects, Result))
+T, TF, PR = POINTER(Targets), POINTER(TargetFindings), POINTER(ProgressResult)
+HH, PV, TH = POINTER(Households), POINTER(Poverty), POINTER(Thresholds)
+F = POINTER(Findings)
+_size_p = POINTER(c_size_t)
+_double_p = POINTER(c_double)
+_int_p = POINTER(c_int)
+
+# name: (restype, argtypes, checked). `checked` functions return a status.
+_FUNCTIONS = {
+    # common, error, version
+    "tally_free": (None, [c_void_p], False),
+    "tally_strerror": (c_char_p, [c_int], False),
+    "tally_error_last": (POINTER(ErrorRecord), [], False),
+    "tally_error_clear": (None, [], False),
+    "tally_version": (c_char_p, [], False),
+    # hierarchy
+    "tally_hierarchy_from_file": (c_int, [POINTER(H), c_char_p, POINTER(HierarchyOptions)], True),
+    "tally_hierarchy_from_buffer": (c_int, [POINTER(H), c_char_p, c_size_t, c_char_p,
+                                            POINTER(HierarchyOptions)], True),
+    "tally_hierarchy_free": (None, [H], False),
+    "tally_hierarchy_size": (c_size_t, [H], False),
+    "tally_hierarchy_find": (c_int, [H, c_char_p, c_size_t, _size_p], True),
+    "tally_hierarchy_code": (c_char_p, [H, c_size_t], False),
+    "tally_hierarchy_name": (c_char_p, [H, c_size_t], False),
+    "tally_hierarchy_level": (c_int, [H, c_size_t], False),
+    "tally_hierarchy_parent": (c_size_t, [H, c_size_t], False),
+    "tally_hierarchy_subtree_end": (c_size_t, [H, c_size_t], False),
+    "tally_hierarchy_line": (c_ulong, [H, c_size_t], False),
+    "tally_hierarchy_parents": (_size_p, [H], False),
+    "tally_hierarchy_level_count": (c_size_t, [H], False),
+    "tally_hierarchy_level_name": (c_char_p, [H, c_int], False),
+    "tally_hierarchy_level_find": (c_int, [H, c_char_p], False),
+    # definitions
+    "tally_definitions_from_file": (c_int, [POINTER(D), c_char_p], True),
+    "tally_definitions_from_buffer": (c_int, [POINTER(D), c_char_p, c_size_t, c_char_p], True),
+    "tally_definitions_free": (None, [D], False),
+    "tally_definitions_level_count": (c_size_t, [D], False),
+    "tally_definitions_level_name": (c_char_p, [D, c_size_t], False),
+    "tally_definitions_indicator_count": (c_size_t, [D], False),
+    "tally_definitions_find": (c_int, [D, c_char_p, c_size_t, _size_p], True),
+    "tally_definitions_id": (c_char_p, [D, c_size_t], False),
+    "tally_definitions_name": (c_char_p, [D, c_size_t], False),
+    "tally_definitions_unit": (c_char_p, [D, c_size_t], False),
+    "tally_definitions_decimals": (c_int, [D, c_size_t], False),
+    "tally_definitions_aggregate": (c_int, [D, c_size_t], False),
+    "tally_definitions_over_time": (c_int, [D, c_size_t], False),
+    "tally_definitions_direction": (c_int, [D, c_size_t], False),
+    "tally_definitions_exact": (c_int, [D, c_size_t], False),
+    "tally_definitions_formula": (c_char_p, [D, c_size_t], False),
+    "tally_definitions_min": (c_double, [D, c_size_t], False),
+    "tally_definitions_max": (c_double, [D, c_size_t], False),
+    # dataset and rejects
+    "tally_dataset_new": (c_int, [POINTER(DS), H, D], True),
+    "tally_dataset_free": (None, [DS], False),
+    "tally_dataset_hierarchy": (H, [DS], False),
+    "tally_dataset_definitions": (D, [DS], False),
+    "tally_dataset_read_file": (c_int, [DS, c_char_p, POINTER(ReadOptions), RJ,
+                                        POINTER(ReadStats)], True),
+    "tally_dataset_read_buffer": (c_int, [DS, c_char_p, c_size_t, c_char_p,
+                                          POINTER(ReadOptions), RJ, POINTER(ReadStats)], True),
+    "tally_dataset_add": (c_int, [DS, c_char_p, c_char_p, c_char_p, c_double], True),
+    "tally_dataset_reported": (c_int, [DS, c_size_t, c_size_t, c_char_p, _double_p, _int_p],
+                               True),
+    "tally_dataset_value_count": (c_size_t, [DS], False),
+    "tally_rejects_new": (c_int, [POINTER(RJ)], True),
+    "tally_rejects_free": (None, [RJ], False),
+    "tally_rejects_count": (c_size_t, [RJ], False),
+    "tally_rejects_path": (c_char_p, [RJ, c_size_t], False),
+    "tally_rejects_line": (c_ulong, [RJ, c_size_t], False),
+    "tally_rejects_column": (c_ulong, [RJ, c_size_t], False),
+    "tally_rejects_code": (c_int, [RJ, c_size_t], False),
+    "tally_rejects_reason": (c_char_p, [RJ, c_size_t], False),
+    "tally_rejects_row": (c_char_p, [RJ, c_size_t], False),
+    "tally_rejects_write_csv": (c_int, [RJ, c_char_p], True),
+    # rollup
+    "tally_rollup": (c_int, [POINTER(R), DS, POINTER(RollupOptions)], True),
+    "tally_result_free": (None, [R], False),
+    "tally_result_hierarchy": (H, [R], False),
+    "tally_result_definitions": (D, [R], False),
+    "tally_result_period_count": (c_size_t, [R], False),
+    "tally_result_period": (c_char_p, [R, c_size_t], False),
+    "tally_result_period_find": (c_int, [R, c_char_p, _size_p], True),
+    "tally_result_compare": (c_int, [R], False),
+    "tally_result_value": (c_int, [R, c_size_t, c_size_t, c_size_t, _double_p, _int_p], True),
+    "tally_result_sides": (c_int, [R, c_size_t, c_size_t, c_size_t, _double_p, _double_p], True),
+    "tally_result_previous": (c_int, [R, c_size_t, c_size_t, c_size_t, _double_p, _int_p], True),
+    "tally_result_column": (_double_p, [R, c_size_t, c_size_t], False),
+    # export
+    "tally_result_write": (c_int, [R, c_char_p, POINTER(WriteOptions)], True),
+    "tally_format_number": (c_int, [c_char_p, c_size_t, c_double, c_int], True),
+    # targets and completion
+    "tally_targets_new": (c_int, [POINTER(T), H, D], True),
+    "tally_targets_free": (None, [T], False),
+    "tally_targets_read_file": (c_int, [T, c_char_p, POINTER(ReadOptions), RJ,
+                                        POINTER(ReadStats)], True),
+    "tally_targets_read_buffer": (c_int, [T, c_char_p, c_size_t, c_char_p, POINTER(ReadOptions),
+                                          RJ, POINTER(ReadStats)], True),
+    "tally_targets_add": (c_int, [T, c_char_p, c_char_p, c_int, c_double], True),
+    "tally_targets_count": (c_size_t, [T], False),
+    "tally_targets_given": (c_int, [T, c_size_t, c_size_t, c_int, _double_p, _int_p], True),
+    "tally_targets_effective": (c_int, [T, c_size_t, c_int, _double_p, c_size_t], True),
+    "tally_targets_has": (c_int, [T, c_size_t, c_int], False),
+    "tally_targets_decomposition": (c_int, [POINTER(TF), T], True),
+    "tally_target_findings_free": (None, [TF], False),
+    "tally_target_findings_count": (c_size_t, [TF], False),
+    "tally_target_findings_node": (c_size_t, [TF, c_size_t], False),
+    "tally_target_findings_indicator": (c_size_t, [TF, c_size_t], False),
+    "tally_target_findings_year": (c_int, [TF, c_size_t], False),
+    "tally_target_findings_target": (c_double, [TF, c_size_t], False),
+    "tally_target_findings_children_sum": (c_double, [TF, c_size_t], False),
+    "tally_target_findings_children_with_target": (c_size_t, [TF, c_size_t], False),
+    "tally_target_findings_children": (c_size_t, [TF, c_size_t], False),
+    "tally_schedule_from_file": (c_int, [_double_p, c_char_p], True),
+    "tally_schedule_from_buffer": (c_int, [_double_p, c_char_p, c_size_t, c_char_p], True),
+    "tally_progress": (c_int, [POINTER(PR), DS, T, POINTER(ProgressOptions)], True),
+    "tally_progress_free": (None, [PR], False),
+    "tally_progress_hierarchy": (H, [PR], False),
+    "tally_progress_definitions": (D, [PR], False),
+    "tally_progress_year": (c_int, [PR], False),
+    "tally_progress_month": (c_int, [PR], False),
+    "tally_progress_indicator_count": (c_size_t, [PR], False),
+    "tally_progress_indicator": (c_size_t, [PR, c_size_t], False),
+    "tally_progress_count": (c_size_t, [PR], False),
+    "tally_progress_find": (c_int, [PR, c_size_t, c_size_t, _size_p], True),
+    "tally_progress_node": (c_size_t, [PR, c_size_t], False),
+    "tally_progress_row_indicator": (c_size_t, [PR, c_size_t], False),
+    "tally_progress_actual": (c_double, [PR, c_size_t], False),
+    "tally_progress_target": (c_double, [PR, c_size_t], False),
+    "tally_progress_completion": (c_double, [PR, c_size_t], False),
+    "tally_progress_time_progress": (c_double, [PR, c_size_t], False),
+    "tally_progress_status": (c_int, [PR, c_size_t], False),
+    "tally_progress_gap": (c_double, [PR, c_size_t], False),
+    "tally_progress_monthly_pace": (c_double, [PR, c_size_t], False),
+    "tally_progress_rank": (c_size_t, [PR, c_size_t], False),
+    "tally_target_status_name": (c_char_p, [c_int], False),
+    "tally_progress_write": (c_int, [PR, c_char_p, POINTER(WriteOptions)], True),
+    "tally_progress_write_svg": (c_int, [PR, c_char_p, POINTER(ProgressSvgOptions)], True),
+    # poverty
+    "tally_households_new": (c_int, [POINTER(HH), H], True),
+    "tally_households_free": (None, [HH], False),
+    "tally_households_hierarchy": (H, [HH], False),
+    "tally_households_read_file": (c_int, [HH, c_char_p, POINTER(ReadOptions), RJ,
+                                           POINTER(ReadStats)], True),
+    "tally_households_read_buffer": (c_int, [HH, c_char_p, c_size_t, c_char_p,
+                                             POINTER(ReadOptions), RJ, POINTER(ReadStats)], True),
+    "tally_households_add": (c_int, [HH, c_char_p, c_char_p, c_double, c_double, c_double, c_int],
+                             True),
+    "tally_households_count": (c_size_t, [HH], False),
+    "tally_poverty_households": (c_int, [POINTER(PV), HH, D, POINTER(PovertyOptions)], True),
+    "tally_poverty_free": (None, [PV], False),
+    "tally_poverty_hierarchy": (H, [PV], False),
+    "tally_poverty_year": (c_int, [PV], False),
+    "tally_poverty_line": (c_double, [PV], False),
+    "tally_poverty_monitoring_line": (c_double, [PV], False),
+    "tally_poverty_households_used": (c_size_t, [PV], False),
+    "tally_poverty_households_skipped": (c_size_t, [PV], False),
+    "tally_poverty_whole_persons": (c_int, [PV], False),
+    "tally_poverty_value": (c_int, [PV, c_size_t, c_int, _double_p, _int_p], True),
+    "tally_poverty_column": (_double_p, [PV, c_int], False),
+    "tally_poverty_measure_name": (c_char_p, [c_int], False),
+    "tally_poverty_write": (c_int, [PV, c_char_p, POINTER(WriteOptions)], True),
+    "tally_poverty_thresholds": (c_int, [POINTER(TH), R, POINTER(ThresholdsOptions)], True),
+    "tally_thresholds_free": (None, [TH], False),
+    "tally_thresholds_indicator_count": (c_size_t, [TH], False),
+    "tally_thresholds_indicator": (c_size_t, [TH, c_size_t], False),
+    "tally_thresholds_period_count": (c_size_t, [TH], False),
+    "tally_thresholds_period": (c_char_p, [TH, c_size_t], False),
+    "tally_thresholds_status": (c_int, [TH, c_size_t, c_size_t, c_size_t,
+                                        POINTER(ThresholdStatus)], True),
+    "tally_thresholds_write": (c_int, [TH, c_char_p, POINTER(WriteOptions)], True),
+    # checks
+    "tally_check_run": (c_int, [POINTER(F), DS, POINTER(CheckOptions)], True),
+    "tally_findings_free": (None, [F], False),
+    "tally_findings_count": (c_size_t, [F], False),
+    "tally_findings_error_count": (c_size_t, [F], False),
+    "tally_findings_check": (c_char_p, [F, c_size_t], False),
+    "tally_findings_kind": (c_int, [F, c_size_t], False),
+    "tally_findings_severity": (c_int, [F, c_size_t], False),
+    "tally_findings_node": (c_size_t, [F, c_size_t], False),
+    "tally_findings_indicator": (c_size_t, [F, c_size_t], False),
+    "tally_findings_period": (c_char_p, [F, c_size_t], False),
+    "tally_findings_expected": (c_double, [F, c_size_t], False),
+    "tally_findings_actual": (c_double, [F, c_size_t], False),
+    "tally_findings_difference": (c_double, [F, c_size_t], False),
+    "tally_findings_decimals": (c_int, [F, c_size_t], False),
+    "tally_findings_message": (c_char_p, [F, c_size_t], False),
+    "tally_findings_check_count": (c_size_t, [F], False),
+    "tally_findings_summary": (c_int, [F, c_size_t, POINTER(CheckSummary)], True),
+    "tally_findings_write": (c_int, [F, c_char_p, POINTER(WriteOptions)], True),
+}
+
+
+class _Library:
+    """The loaded library: every declared function as an attribute."""
+
+    def __init__(self, cdll, path, how):
+        self.cdll = cdll
+        self.path = path
+        self.how = how
+
+
+def _candidates():
+    """(how, name or path) in the order they are tried."""
+    env = os.environ.get("TALLY_LIBRARY")
+    if env:
+        return [("$TALLY_LIBRARY", env)]
+    found = []
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(here)))
+    built = os.path.join(root, "build", "lib", "libtally.so")
+    if os.path.isfile(os.path.join(root, "bindings", "python", "tally", "_lib.py")):
+        found.append(("the build tree", built))
+    try:
+        from . import _paths  # written by meson install
+        found.append(("the install directory", os.path.join(_paths.LIBDIR, SONAME)))
+    except ImportError:
+        pass
+    found.append(("the system", SONAME))
+    return found
+
+
+def _load():
+    tried = []
+    for how, where in _candidates():
+        if os.sep in where and not os.path.exists(where):
+            tried.append(f"{how}: {where} (no such file)")
+            if how == "$TALLY_LIBRARY":
+                break
+            continue
+        try:
+            cdll = ctypes.CDLL(where)
+        except OSError as e:
+            tried.append(f"{how}: {where} ({e})")
+            if how == "$TALLY_LIBRARY":
+                break
+            continue
+        return _declare(cdll, where, how)
+    raise ImportError("tally: cannot find the tally library (libtally.so); tried\n  "
+                      + "\n  ".join(tried)
+                      + "\nSet TALLY_LIBRARY to the path of libtally.so, or install the library.")
+
+
+def _declare(cdll, where, how):
+    path = where
+    try:
+        version_fn = cdll.tally_version
+    except AttributeError:
+        raise ImportError(f"tally: {where} (from {how}) is not the tally library: "
+                          "it has no tally_version()") from None
+    version_fn.restype = c_char_p
+    version_fn.argtypes = []
+    version = version_fn().decode("ascii", "replace")
+    try:
+        major = int(version.split(".")[0])
+    except ValueError:
+        major = None
+    if major != MAJOR:
+        raise ImportError(f"tally: the library at {where} (from {how}) is version {version}; "
+                          f"these bindings need version {MAJOR}.x. Point TALLY_LIBRARY at a "
+                          f"matching libtally.so, or install matching bindings.")
+    out = _Library(cdll, path, how)
+    missing = []
+    for name, (restype, argtypes, checked) in _FUNCTIONS.items():
+        try:
+            fn = getattr(cdll, name)
+        except AttributeError:
+            missing.append(name)
+            continue
+        fn.restype = restype
+        fn.argtypes = argtypes
+        if checked:
+            fn.errcheck = _check
+        setattr(out, name, fn)
+    if missing:
+        raise ImportError(f"tally: the library at {where} (from {how}, version {version}) lacks "
+                          f"{', '.join(missing)}: it is older than these bindings")
+    out.version = version
+    return out
+
+
+lib = _load()

@@ -1,0 +1,194 @@
+"""Regions in pre-order, looked up by code."""
+
+import ctypes
+import os
+from ctypes import c_char_p, c_size_t
+
+from . import _errors
+from ._handle import Handle, Owner
+from ._lib import NONE, H, HierarchyOptions, lib
+
+
+def fspath(path):
+    """A path (str, bytes or os.PathLike) as bytes for the C side."""
+    return os.fsencode(path)
+
+
+def encoding_arg(encoding):
+    """The encoding option: None (UTF-8) or an iconv name such as "gb18030"."""
+    if encoding is None:
+        return None
+    if not isinstance(encoding, str):
+        raise TypeError(f"encoding: expected str, got {type(encoding).__name__}")
+    return encoding.encode("ascii")
+
+
+def _options(levels, encoding):
+    opts = HierarchyOptions(HierarchyOptions.VERSION, None, 0, encoding_arg(encoding), 0, 0)
+    if levels is None:
+        return opts
+    if isinstance(levels, str):
+        raise TypeError("levels: expected a list of level names, top first, not a string")
+    names = [str(n).encode("utf-8") for n in levels]
+    if names:  # Definitions.levels is [] when the file names none: the defaults
+        arr = (c_char_p * len(names))(*names)
+        opts.level_names, opts.level_count = arr, len(names)
+        opts._keep = arr  # the array must live as long as the struct
+    return opts
+
+
+class Region:
+    """One region: code, name, level (its name), parent_code (None for a
+    root) and index (its pre-order position in the hierarchy)."""
+
+    __slots__ = ("code", "name", "level", "parent_code", "index")
+
+    def __init__(self, code, name, level, parent_code, index):
+        self.code = code
+        self.name = name
+        self.level = level
+        self.parent_code = parent_code
+        self.index = index
+
+    def __repr__(self):
+        return (f"Region(code={self.code!r}, name={self.name!r}, level={self.level!r}, "
+                f"parent_code={self.parent_code!r})")
+
+    def __eq__(self, other):
+        if not isinstance(other, Region):
+            return NotImplemented
+        return (self.code, self.name, self.level, self.parent_code, self.index) == \
+            (other.code, other.name, other.level, other.parent_code, other.index)
+
+    def __hash__(self):
+        return hash((self.code, self.index))
+
+
+def _str(b):
+    return None if b is None else b.decode("utf-8")
+
+
+def node_tables(handle):
+    """Per-node codes, names and level indices of a hierarchy handle, and
+    its level names, read once and kept on the handle (they never change)."""
+    tables = handle.cache.get("nodes")
+    if tables is None:
+        p = handle.ptr
+        n = lib.tally_hierarchy_size(p)
+        code, name, level = lib.tally_hierarchy_code, lib.tally_hierarchy_name, \
+            lib.tally_hierarchy_level
+        codes = [_str(code(p, i)) for i in range(n)]
+        names = [_str(name(p, i)) for i in range(n)]
+        levels = [level(p, i) for i in range(n)]
+        level_names = [_str(lib.tally_hierarchy_level_name(p, k))
+                       for k in range(lib.tally_hierarchy_level_count(p))]
+        tables = handle.cache["nodes"] = (codes, names, levels, level_names)
+    return tables
+
+
+def find_node(hptr, code):
+    """Pre-order index of a region code; NotFoundError when unknown."""
+    if not isinstance(code, str):
+        raise TypeError(f"region code: expected str, got {type(code).__name__}")
+    b = code.encode("utf-8")
+    index = c_size_t()
+    lib.tally_hierarchy_find(hptr, b, len(b), ctypes.byref(index))
+    return index.value
+
+
+class Hierarchy(Owner):
+    """A hierarchy of regions (read-only once loaded; may be shared by threads).
+
+    ``len(h)`` regions, ``h[code]`` a :class:`Region` (``KeyError``, in fact
+    :class:`tally.NotFoundError`, for an unknown code), ``code in h``,
+    iteration in pre-order, ``h.children(code)``, ``h.levels``.
+    """
+
+    def __init__(self, ptr):
+        self._handle = Handle(ptr, lib.tally_hierarchy_free, "Hierarchy")
+
+    @classmethod
+    def from_csv(cls, path, levels=None, encoding=None):
+        """Reads a hierarchy CSV (``code,name[,level][,parent_code]``).
+
+        ``levels``: level names, top first (None or []: province, city,
+        county, town, village); pass ``definitions.levels`` to use the
+        definitions' ``levels:``. ``encoding``: the file's encoding when it
+        is not UTF-8, an iconv name such as ``"gb18030"``. Raises :class:`tally.Error` subclasses with the path,
+        line and column of the first problem."""
+        out = H()
+        lib.tally_hierarchy_from_file(ctypes.byref(out), fspath(path), _options(levels, encoding))
+        return cls(out)
+
+    @classmethod
+    def from_bytes(cls, data, name="<bytes>", levels=None, encoding=None):
+        """Same as :meth:`from_csv`, from memory; ``name`` stands for the
+        path in error messages."""
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        data = bytes(data)
+        out = H()
+        lib.tally_hierarchy_from_buffer(ctypes.byref(out), data, len(data),
+                                        name.encode("utf-8"), _options(levels, encoding))
+        return cls(out)
+
+    def __len__(self):
+        return lib.tally_hierarchy_size(self._ptr)
+
+    def _region(self, i):
+        p = self._ptr
+        parent = lib.tally_hierarchy_parent(p, i)
+        level = lib.tally_hierarchy_level(p, i)
+        return Region(_str(lib.tally_hierarchy_code(p, i)), _str(lib.tally_hierarchy_name(p, i)),
+                      _str(lib.tally_hierarchy_level_name(p, level)),
+                      None if parent == NONE else _str(lib.tally_hierarchy_code(p, parent)), i)
+
+    def __getitem__(self, code):
+        return self._region(find_node(self._ptr, code))
+
+    def __contains__(self, code):
+        try:
+            find_node(self._ptr, code)
+        except (_errors.NotFoundError, TypeError):
+            return False
+        return True
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self._region(i)
+
+    def region(self, index):
+        """The region at a pre-order index."""
+        if not 0 <= index < len(self):
+            raise IndexError(f"region index {index} out of range 0..{len(self) - 1}")
+        return self._region(index)
+
+    def children(self, code):
+        """The regions directly below ``code``, in pre-order."""
+        p = self._ptr
+        i = find_node(p, code)
+        end = lib.tally_hierarchy_subtree_end(p, i)
+        out = []
+        j = i + 1
+        while j < end:  # a child's subtree is contiguous: skip over it
+            out.append(self._region(j))
+            j = lib.tally_hierarchy_subtree_end(p, j)
+        return out
+
+    def descendants(self, code):
+        """Every region below ``code`` (not itself), in pre-order."""
+        p = self._ptr
+        i = find_node(p, code)
+        return [self._region(j) for j in range(i + 1, lib.tally_hierarchy_subtree_end(p, i))]
+
+    @property
+    def levels(self):
+        """Level names, top first."""
+        p = self._ptr
+        return [_str(lib.tally_hierarchy_level_name(p, k))
+                for k in range(lib.tally_hierarchy_level_count(p))]
+
+    def __repr__(self):
+        if self.closed:
+            return "<tally.Hierarchy (closed)>"
+        return f"<tally.Hierarchy: {len(self)} regions>"

@@ -1,0 +1,315 @@
+"""Annual targets, and completion against the share of the year passed."""
+
+import ctypes
+import math
+import os
+from ctypes import c_double, c_int, c_size_t
+
+from ._handle import Handle, Owner
+from ._lib import (FORMAT_CSV, FORMAT_JSON, NONE, PR, T, TF, ProgressOptions,
+                   ProgressSvgOptions, WriteOptions, lib)
+from ._rows import Rows
+from .dataset import _PREFER, _choice, _enc, read_with, to_bytes
+from .definitions import Definitions, find_indicator, indicator_tables
+from .hierarchy import Hierarchy, find_node, fspath, node_tables
+from .result import select_levels
+
+try:
+    import numpy as _np
+except ImportError:
+    _np = None
+
+PROGRESS_COLUMNS = ("region_code", "region_name", "level", "indicator", "year", "as_of",
+                    "actual", "target", "completion", "time_progress", "status", "gap",
+                    "monthly_pace", "rank")
+DECOMPOSITION_COLUMNS = ("region_code", "region_name", "level", "indicator", "year", "target",
+                         "children_sum", "children_with_target", "children")
+
+
+def _opt(x):
+    return None if math.isnan(x) else x
+
+
+def _format(format):
+    fmt = {"csv": FORMAT_CSV, "json": FORMAT_JSON}.get(format)
+    if fmt is None:
+        raise ValueError(f"format={format!r}: expected 'csv' or 'json'")
+    return fmt
+
+
+def write_options(hptr, format, level):
+    """WriteOptions for format and level (the level array kept on it)."""
+    opts = WriteOptions(WriteOptions.VERSION, _format(format), None, 0)
+    want = select_levels(hptr, level)
+    if want is not None:
+        arr = (c_int * len(want))(*sorted(want))
+        opts.levels, opts.level_count = arr, len(want)
+        opts._keep = arr
+    return opts
+
+
+def _year(year):
+    if isinstance(year, bool) or not isinstance(year, int):
+        raise TypeError(f"year: expected an int, got {type(year).__name__}")
+    return year
+
+
+class Targets(Owner):
+    """Annual targets per region, indicator and year.
+
+    A new target set holds the definitions' inline ``targets:``; read
+    CSV files (``region_code,indicator,year,target``) into it or add
+    targets one by one. It keeps its hierarchy and definitions alive."""
+
+    def __init__(self, hierarchy, definitions):
+        if not isinstance(hierarchy, Hierarchy) or not isinstance(definitions, Definitions):
+            raise TypeError("Targets(hierarchy, definitions): expected a tally.Hierarchy and "
+                            "a tally.Definitions")
+        out = T()
+        lib.tally_targets_new(ctypes.byref(out), hierarchy._ptr, definitions._ptr)
+        self.hierarchy, self.definitions = hierarchy, definitions
+        self._handle = Handle(out, lib.tally_targets_free, "Targets",
+                              (hierarchy._handle, definitions._handle))
+
+    def read_csv(self, path, on_error="stop", encoding=None):
+        """Reads a targets CSV. Bad rows behave as in
+        :meth:`tally.Dataset.read_records`: ``"stop"`` raises at the first,
+        ``"collect"`` returns them all."""
+        p, t = fspath(path), self._ptr
+        return read_with(lambda o, rj, st: lib.tally_targets_read_file(
+            t, p, ctypes.byref(o), rj, ctypes.byref(st)), on_error, encoding)
+
+    def read_bytes(self, data, name="<bytes>", on_error="stop", encoding=None):
+        """Same as :meth:`read_csv`, from memory."""
+        data, t = to_bytes(data), self._ptr
+        return read_with(lambda o, rj, st: lib.tally_targets_read_buffer(
+            t, data, len(data), name.encode("utf-8"), ctypes.byref(o), rj, ctypes.byref(st)),
+            on_error, encoding)
+
+    def add(self, region_code, indicator, year, target):
+        """Adds one target; ``None`` records "no target given"."""
+        value = math.nan if target is None else float(target)
+        lib.tally_targets_add(self._ptr, _enc(region_code, "region_code"),
+                              _enc(indicator, "indicator"), _year(year), value)
+
+    def __len__(self):
+        """Targets given (inline, read or added; empty ones included)."""
+        return lib.tally_targets_count(self._ptr)
+
+    def given(self, region_code, indicator, year):
+        """The target given for a region (None when none was)."""
+        t = self._ptr
+        node = find_node(self.hierarchy._handle.ptr, region_code)
+        ind = find_indicator(self.definitions._handle.ptr, indicator)
+        value, present = c_double(), c_int()
+        lib.tally_targets_given(t, node, ind, _year(year), ctypes.byref(value),
+                                ctypes.byref(present))
+        return value.value if present.value else None
+
+    def effective(self, indicator, year):
+        """Effective targets of every region in pre-order (given, else the
+        sum of the children's when every child has one; NaN where none): a
+        numpy array when numpy is installed, else a list."""
+        t = self._ptr
+        ind = find_indicator(self.definitions._handle.ptr, indicator)
+        n = lib.tally_hierarchy_size(self.hierarchy._handle.ptr)
+        buf = (c_double * max(n, 1))()
+        lib.tally_targets_effective(t, ind, _year(year), buf, n)
+        return _np.array(buf[:n]) if _np is not None else buf[:n]
+
+    def decomposition(self):
+        """Regions whose own target the children's targets do not cover
+        (their sum is below it; above it for a lower-is-better ceiling):
+        :class:`tally.Rows` with region_code, region_name, level,
+        indicator, year, target, children_sum, children_with_target and
+        children."""
+        t = self._ptr
+        f = TF()
+        lib.tally_targets_decomposition(ctypes.byref(f), t)
+        try:
+            codes, names, levels, level_names = node_tables(self.hierarchy._handle)
+            ids = indicator_tables(self.definitions._handle)[0]
+            rows = Rows(columns=DECOMPOSITION_COLUMNS,
+                        integer_columns=("year", "children_with_target", "children"))
+            for i in range(lib.tally_target_findings_count(f)):
+                node = lib.tally_target_findings_node(f, i)
+                rows.append({
+                    "region_code": codes[node], "region_name": names[node],
+                    "level": level_names[levels[node]],
+                    "indicator": ids[lib.tally_target_findings_indicator(f, i)],
+                    "year": lib.tally_target_findings_year(f, i),
+                    "target": lib.tally_target_findings_target(f, i),
+                    "children_sum": lib.tally_target_findings_children_sum(f, i),
+                    "children_with_target": lib.tally_target_findings_children_with_target(f, i),
+                    "children": lib.tally_target_findings_children(f, i)})
+            return rows
+        finally:
+            lib.tally_target_findings_free(f)
+
+    def __repr__(self):
+        if self.closed:
+            return "<tally.Targets (closed)>"
+        return f"<tally.Targets: {len(self)} targets>"
+
+
+def read_schedule(schedule):
+    """12 cumulative shares (percent) from a path or a sequence; validated
+    by the library either way."""
+    shares = (c_double * 12)()
+    if isinstance(schedule, (str, bytes, os.PathLike)):
+        lib.tally_schedule_from_file(shares, fspath(schedule))
+    else:
+        values = [float(x) for x in schedule]
+        text = "month,share\n" + "".join(f"{m},{v!r}\n" for m, v in enumerate(values, 1))
+        data = text.encode("ascii")
+        lib.tally_schedule_from_buffer(shares, data, len(data), b"<schedule>")
+    return shares
+
+
+def parse_as_of(as_of):
+    """'YYYY-MM' -> (year, month)."""
+    if isinstance(as_of, str) and len(as_of) == 7 and as_of[4] == "-" and \
+            as_of[:4].isdigit() and as_of[5:].isdigit():
+        year, month = int(as_of[:4]), int(as_of[5:])
+        if year >= 1000 and 1 <= month <= 12:
+            return year, month
+    raise ValueError(f"as_of={as_of!r}: expected a month YYYY-MM, like '2019-08'")
+
+
+def progress(ds, targets, as_of, prefer="computed", schedule=None):
+    """A :class:`Progress` for a dataset (see Dataset.progress)."""
+    year, month = parse_as_of(as_of)
+    own = None
+    if not isinstance(targets, Targets):
+        own = Targets(ds.hierarchy, ds.definitions)
+        paths = [] if targets is None else \
+            [targets] if isinstance(targets, (str, bytes, os.PathLike)) else list(targets)
+        for p in paths:
+            own.read_csv(p)
+        targets = own
+    try:
+        opts = ProgressOptions(ProgressOptions.VERSION, year, month,
+                               _choice("prefer", prefer, _PREFER), None)
+        if schedule is not None:
+            shares = read_schedule(schedule)
+            opts.schedule = ctypes.cast(shares, ctypes.POINTER(c_double))
+        out = PR()
+        lib.tally_progress(ctypes.byref(out), ds._ptr, targets._ptr, ctypes.byref(opts))
+        return Progress(out, (ds.hierarchy._handle, ds.definitions._handle))
+    finally:
+        if own is not None:
+            own.close()
+
+
+class Progress(Owner):
+    """Completion of annual targets as of a month, for every region and
+    every indicator with a target that year (:meth:`tally.Dataset.progress_result`).
+    It keeps the hierarchy and definitions alive, not the dataset or targets."""
+
+    def __init__(self, ptr, parents):
+        self._handle = Handle(ptr, lib.tally_progress_free, "Progress", parents)
+        self._hh, self._dh = parents
+
+    @property
+    def year(self):
+        return lib.tally_progress_year(self._ptr)
+
+    @property
+    def month(self):
+        return lib.tally_progress_month(self._ptr)
+
+    @property
+    def as_of(self):
+        return f"{self.year:04d}-{self.month:02d}"
+
+    @property
+    def indicators(self):
+        """Ids of the indicators with rows (a target that year), in definition order."""
+        p = self._ptr
+        ids = indicator_tables(self._dh)[0]
+        return [ids[lib.tally_progress_indicator(p, k)]
+                for k in range(lib.tally_progress_indicator_count(p))]
+
+    def _row(self, p, row, codes, names, levels, level_names, ids, as_of, year):
+        node = lib.tally_progress_node(p, row)
+        rank = lib.tally_progress_rank(p, row)
+        return {
+            "region_code": codes[node], "region_name": names[node],
+            "level": level_names[levels[node]],
+            "indicator": ids[lib.tally_progress_row_indicator(p, row)],
+            "year": year, "as_of": as_of,
+            "actual": _opt(lib.tally_progress_actual(p, row)),
+            "target": _opt(lib.tally_progress_target(p, row)),
+            "completion": _opt(lib.tally_progress_completion(p, row)),
+            "time_progress": _opt(lib.tally_progress_time_progress(p, row)),
+            "status": lib.tally_target_status_name(lib.tally_progress_status(p, row)).decode(),
+            "gap": _opt(lib.tally_progress_gap(p, row)),
+            "monthly_pace": _opt(lib.tally_progress_monthly_pace(p, row)),
+            "rank": rank or None,
+        }
+
+    def rows(self, level=None, indicator=None):
+        """:class:`tally.Rows` with the command line's columns (region_code,
+        region_name, level, indicator, year, as_of, actual, target,
+        completion, time_progress, status, gap, monthly_pace, rank; None
+        where missing), in hierarchy pre-order, then indicators."""
+        p = self._ptr
+        codes, names, levels, level_names = node_tables(self._hh)
+        ids = indicator_tables(self._dh)[0]
+        want = select_levels(self._hh.ptr, level)
+        inds = None if indicator is None else \
+            {find_indicator(self._dh.ptr, x)
+             for x in ([indicator] if isinstance(indicator, str) else indicator)}
+        year, as_of = self.year, self.as_of
+        nk = lib.tally_progress_indicator_count(p)
+        out = Rows(columns=PROGRESS_COLUMNS, integer_columns=("year", "rank"))
+        for node in range(len(codes)):
+            if want is not None and levels[node] not in want:
+                continue
+            for k in range(nk):
+                if inds is not None and lib.tally_progress_indicator(p, k) not in inds:
+                    continue
+                out.append(self._row(p, node * nk + k, codes, names, levels, level_names, ids,
+                                     as_of, year))
+        return out
+
+    def to_pandas(self, level=None, indicator=None):
+        """The same table as :meth:`rows` as a DataFrame."""
+        return self.rows(level, indicator).to_pandas()
+
+    def get(self, region_code, indicator):
+        """The row (a dict) of one region and indicator."""
+        p = self._ptr
+        node = find_node(self._hh.ptr, region_code)
+        ind = find_indicator(self._dh.ptr, indicator)
+        row = c_size_t()
+        lib.tally_progress_find(p, node, ind, ctypes.byref(row))
+        codes, names, levels, level_names = node_tables(self._hh)
+        return self._row(p, row.value, codes, names, levels, level_names,
+                         indicator_tables(self._dh)[0], self.as_of, self.year)
+
+    def write(self, path, format="csv", level=None):
+        """Writes the table as the command line does."""
+        p = self._ptr
+        opts = write_options(self._hh.ptr, format, level)
+        lib.tally_progress_write(p, fspath(path), ctypes.byref(opts))
+
+    def write_svg(self, path, level=None, indicator=None, title=None):
+        """Writes a bar chart of completion by region as SVG. ``level``: the
+        level to chart (default: the one below the top); ``indicator``: an
+        indicator with rows (default the first); ``title``: default from the
+        indicator's name, the year and the month."""
+        p = self._ptr
+        opts = ProgressSvgOptions(ProgressSvgOptions.VERSION, -1, NONE, None)
+        if level is not None:
+            opts.level = next(iter(select_levels(self._hh.ptr, level)))
+        if indicator is not None:
+            opts.indicator = find_indicator(self._dh.ptr, indicator)
+        if title is not None:
+            opts.title = title.encode("utf-8")
+        lib.tally_progress_write_svg(p, fspath(path), ctypes.byref(opts))
+
+    def __repr__(self):
+        if self.closed:
+            return "<tally.Progress (closed)>"
+        return f"<tally.Progress as of {self.as_of}: {', '.join(self.indicators)}>"

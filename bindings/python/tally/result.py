@@ -1,0 +1,291 @@
+"""A rollup: values at every region, indicator and period."""
+
+import ctypes
+import math
+from ctypes import c_double, c_int, c_size_t
+
+from . import _errors
+from ._handle import Handle, Owner
+from ._lib import COMPARE_NONE, FORMAT_CSV, FORMAT_JSON, WriteOptions, lib
+from .definitions import find_indicator, indicator_tables
+from .hierarchy import find_node, fspath, node_tables
+
+try:
+    import numpy as _np
+except ImportError:
+    _np = None
+
+COLUMNS = ("region_code", "region_name", "level", "indicator", "period", "value")
+COMPARE_COLUMNS = ("previous", "change", "change_pct")
+
+
+def _opt(x):
+    return None if math.isnan(x) else x
+
+
+def _as_list(x):
+    return None if x is None else [x] if isinstance(x, str) else list(x)
+
+
+def select_levels(hptr, level):
+    """Level indices for a level name or list of names (None: every level)."""
+    names = _as_list(level)
+    if names is None:
+        return None
+    out = set()
+    for name in names:
+        k = lib.tally_hierarchy_level_find(hptr, str(name).encode("utf-8"))
+        if k < 0:
+            known = ", ".join(lib.tally_hierarchy_level_name(hptr, i).decode()
+                              for i in range(lib.tally_hierarchy_level_count(hptr)))
+            raise _errors.NotFoundError(_errors.ENOTFOUND,
+                                        f"level '{name}' is not a level; expected one of {known}")
+        out.add(k)
+    return out
+
+
+class Result(Owner):
+    """Output values of a rollup (:meth:`tally.Dataset.rollup`).
+
+    It keeps the hierarchy and definitions alive, not the dataset: the
+    dataset may be closed while the result is used."""
+
+    def __init__(self, ptr, parents):
+        self._handle = Handle(ptr, lib.tally_result_free, "Result", parents)
+        self._hh, self._dh = parents
+
+    # The hierarchy and definitions pointers, only while the result is open
+    # (after close() they may have been freed with it).
+    @property
+    def _h(self):
+        self._ptr
+        return self._hh.ptr
+
+    @property
+    def _d(self):
+        self._ptr
+        return self._dh.ptr
+
+    # ---- indices ----
+
+    def _period_index(self, period):
+        if not isinstance(period, str):
+            raise TypeError(f"period: expected str, got {type(period).__name__}")
+        index = c_size_t()
+        lib.tally_result_period_find(self._ptr, period.encode("utf-8"), ctypes.byref(index))
+        return index.value
+
+    def _indices(self, region_code, indicator, period):
+        return (find_node(self._h, region_code), find_indicator(self._d, indicator),
+                self._period_index(period))
+
+    @property
+    def periods(self):
+        """The result's periods, in the order requested (or time order)."""
+        p = self._ptr
+        return [lib.tally_result_period(p, i).decode("utf-8")
+                for i in range(lib.tally_result_period_count(p))]
+
+    @property
+    def indicators(self):
+        """Indicator ids, in definition order."""
+        self._ptr
+        return list(indicator_tables(self._dh)[0])
+
+    # ---- single values ----
+
+    def value(self, region_code, indicator, period):
+        """The output value (float), or None when it is missing.
+        :class:`tally.NotFoundError` for an unknown region, indicator or a
+        period not in the result."""
+        n, i, p = self._indices(region_code, indicator, period)
+        value, present = c_double(), c_int()
+        lib.tally_result_value(self._ptr, n, i, p, ctypes.byref(value), ctypes.byref(present))
+        return value.value if present.value else None
+
+    def sides(self, region_code, indicator, period):
+        """(reported, computed): what the region reported itself for the
+        period and what its subtree gives; None where missing."""
+        n, i, p = self._indices(region_code, indicator, period)
+        rep, comp = c_double(), c_double()
+        lib.tally_result_sides(self._ptr, n, i, p, ctypes.byref(rep), ctypes.byref(comp))
+        return _opt(rep.value), _opt(comp.value)
+
+    def previous(self, region_code, indicator, period):
+        """The value of the comparison period (None when missing or when
+        the rollup was made without ``compare``)."""
+        n, i, p = self._indices(region_code, indicator, period)
+        value, present = c_double(), c_int()
+        lib.tally_result_previous(self._ptr, n, i, p, ctypes.byref(value), ctypes.byref(present))
+        return value.value if present.value else None
+
+    def column(self, indicator, period):
+        """Output values of every region in pre-order (NaN where missing):
+        a numpy array (a copy) when numpy is installed, else a list."""
+        i = find_indicator(self._d, indicator)
+        p = self._period_index(period)
+        return self._column(i, p, len(node_tables(self._hh)[0]))
+
+    def _column(self, i, p, n):
+        ptr = lib.tally_result_column(self._ptr, i, p)
+        if _np is not None:
+            if n == 0:
+                return _np.empty(0)
+            return _np.ctypeslib.as_array(ptr, shape=(n,)).copy()
+        return ptr[:n]
+
+    # ---- tables ----
+
+    def _selection(self, level, period, indicator):
+        self._ptr
+        codes, names, levels, level_names = node_tables(self._hh)
+        ids, decimals, units = indicator_tables(self._dh)
+        want = select_levels(self._h, level)
+        nodes = list(range(len(codes))) if want is None else \
+            [k for k, lv in enumerate(levels) if lv in want]
+        periods = self.periods
+        pers = list(range(len(periods))) if period is None else \
+            [self._period_index(x) for x in _as_list(period)]
+        inds = list(range(len(ids))) if indicator is None else \
+            [find_indicator(self._d, x) for x in _as_list(indicator)]
+        return nodes, inds, pers
+
+    def rows(self, level=None, period=None, indicator=None):
+        """The rollup as a list of dicts with the command line's columns:
+        region_code, region_name, level, indicator, period, value (a float,
+        None when missing), plus previous, change and change_pct when the
+        rollup was made with ``compare``. Rows are in hierarchy pre-order,
+        then indicators in definition order, then periods. ``level``,
+        ``period`` and ``indicator`` (a name or a list) keep only those."""
+        nodes, inds, pers = self._selection(level, period, indicator)
+        codes, names, levels, level_names = node_tables(self._hh)
+        ids, decimals, units = indicator_tables(self._dh)
+        periods = self.periods
+        n = len(codes)
+        r = self._ptr
+        cols = {}
+        for i in inds:
+            for p in pers:
+                ptr = lib.tally_result_column(r, i, p)
+                cols[i, p] = ptr[:n]
+        compare = lib.tally_result_compare(r) != COMPARE_NONE
+        out = []
+        prev, present = c_double(), c_int()
+        for k in nodes:
+            code, name, lname = codes[k], names[k], level_names[levels[k]]
+            for i in inds:
+                for p in pers:
+                    v = cols[i, p][k]
+                    row = {"region_code": code, "region_name": name, "level": lname,
+                           "indicator": ids[i], "period": periods[p],
+                           "value": None if v != v else v}
+                    if compare:
+                        lib.tally_result_previous(r, k, i, p, ctypes.byref(prev),
+                                                  ctypes.byref(present))
+                        row.update(_changes(v, prev.value, units[i] == "%"))
+                    out.append(row)
+        return out
+
+    def to_pandas(self, level=None, period=None, indicator=None):
+        """The same table as :meth:`rows` as a pandas DataFrame (value
+        float64, NaN where missing). ImportError when pandas is absent."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("Result.to_pandas() needs pandas (apt-get install python3-pandas "
+                              "or pip install pandas); Result.rows() gives the same table as "
+                              "a list of dicts") from None
+        np = _np
+        nodes, inds, pers = self._selection(level, period, indicator)
+        codes, names, levels, level_names = node_tables(self._hh)
+        ids, decimals, units = indicator_tables(self._dh)
+        periods = self.periods
+        n = len(codes)
+        sel = np.asarray(nodes, dtype=np.intp)
+        ni, npr = len(inds), len(pers)
+        # values[node, indicator, period]: raveled in C order it is the row order.
+        values = np.empty((len(sel), ni, npr))
+        for a, i in enumerate(inds):
+            for b, p in enumerate(pers):
+                values[:, a, b] = self._column(i, p, n)[sel]
+        per_node = ni * npr
+        level_of = np.asarray(level_names, dtype=object)[np.asarray(levels, dtype=np.intp)]
+        frame = {
+            "region_code": np.repeat(np.asarray(codes, dtype=object)[sel], per_node),
+            "region_name": np.repeat(np.asarray(names, dtype=object)[sel], per_node),
+            "level": np.repeat(level_of[sel], per_node),
+            "indicator": np.tile(np.repeat(np.asarray([ids[i] for i in inds], dtype=object), npr),
+                                 len(sel)),
+            "period": np.tile(np.asarray([periods[p] for p in pers], dtype=object), len(sel) * ni),
+            "value": values.ravel(),
+        }
+        r = self._ptr
+        if lib.tally_result_compare(r) != COMPARE_NONE:
+            prev = np.empty_like(values)
+            v, present = c_double(), c_int()
+            for x, k in enumerate(nodes):
+                for a, i in enumerate(inds):
+                    for b, p in enumerate(pers):
+                        lib.tally_result_previous(r, k, i, p, ctypes.byref(v),
+                                                  ctypes.byref(present))
+                        prev[x, a, b] = v.value
+            prev = prev.ravel()
+            change = frame["value"] - prev
+            pct_unit = np.tile(np.repeat(np.asarray([units[i] == "%" for i in inds]), npr),
+                               len(sel))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                pct = change / np.abs(prev) * 100.0
+            pct[pct_unit | (prev == 0) | np.isnan(change)] = np.nan
+            frame.update(previous=prev, change=change, change_pct=pct)
+        return pd.DataFrame(frame)
+
+    def thresholds(self, indicators=None, level=None):
+        """Every region's value of the indicators with ``thresholds:`` in
+        the definitions (or those named) against its level's exit
+        threshold, for each period of the result: :class:`tally.Rows` with
+        the columns of ``tally poverty`` from records (region_code,
+        region_name, level, period, indicator, value, threshold,
+        meets_threshold (True, False or None when unknown), margin)."""
+        from .poverty import thresholds
+        return thresholds(self, indicators, level)
+
+    def write(self, path, format="csv", level=None):
+        """Writes the result as the command line does (numbers with each
+        indicator's decimals, missing values empty or null) to ``path``;
+        ``format`` is ``"csv"`` or ``"json"``."""
+        fmt = {"csv": FORMAT_CSV, "json": FORMAT_JSON}.get(format)
+        if fmt is None:
+            raise ValueError(f"format={format!r}: expected 'csv' or 'json'")
+        opts = WriteOptions(WriteOptions.VERSION, fmt, None, 0)
+        want = select_levels(self._h, level)
+        if want is not None:
+            arr = (c_int * len(want))(*sorted(want))
+            opts.levels, opts.level_count = arr, len(want)
+        lib.tally_result_write(self._ptr, fspath(path), ctypes.byref(opts))
+
+    def __repr__(self):
+        if self.closed:
+            return "<tally.Result (closed)>"
+        return f"<tally.Result: periods {', '.join(self.periods)}>"
+
+
+def _changes(v, prev, pct_unit):
+    """previous, change and change_pct as the command line computes them:
+    change_pct relative to |previous|, empty for a % indicator (its change
+    is in percentage points) and when previous is 0."""
+    change = v - prev
+    pct = math.nan
+    if not pct_unit and change == change and prev != 0:
+        pct = change / abs(prev) * 100.0
+    return {"previous": _opt(prev), "change": _opt(change), "change_pct": _opt(pct)}
+
+
+def format_number(value, decimals):
+    """``value`` printed with ``decimals`` digits after the point, as the
+    library prints every number (half away from zero on the shortest
+    decimal form: 2.675 with 2 decimals is "2.68"). None or NaN give ""."""
+    if value is None or value != value:
+        return ""
+    buf = ctypes.create_string_buffer(64)
+    n = lib.tally_format_number(buf, len(buf), float(value), int(decimals))
+    return buf.raw[:n].decode("ascii")
