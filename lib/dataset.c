@@ -14,6 +14,7 @@
 #include "error.h"
 #include "period.h"
 #include "util.h"
+#include "write.h"
 
 struct tally_dataset {
     const tally_hierarchy *h;
@@ -357,21 +358,6 @@ int tally_rejects__add(tally_rejects *r, const tally_csv *c)
     return 0;
 }
 
-static void csv_quote(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 TALLY_EXTERN(int) tally_rejects_write_csv(const tally_rejects *r, const char *path)
 {
     FILE *f = path ? fopen(path, "w") : stdout;
@@ -380,11 +366,11 @@ TALLY_EXTERN(int) tally_rejects_write_csv(const tally_rejects *r, const char *pa
     fputs("file,line,column,reason,row\n", f);
     for (size_t i = 0; r && i < r->count; i++) {
         const reject *it = &r->items[i];
-        csv_quote(f, r->paths[it->path]);
+        tally_write__csv(f, r->paths[it->path]);
         fprintf(f, ",%lu,%lu,", it->line, it->column);
-        csv_quote(f, it->reason);
+        tally_write__csv(f, it->reason);
         fputc(',', f);
-        csv_quote(f, it->row);
+        tally_write__csv(f, it->row);
         fputc('\n', f);
     }
     int bad = ferror(f);

@@ -17,17 +17,7 @@
 #include "definitions.h"
 #include "error.h"
 #include "util.h"
-
-/* Neumaier's compensated addition: (s, c) += x. */
-static inline void neumaier(double *s, double *c, double x)
-{
-    double t = *s + x;
-    if (fabs(*s) >= fabs(x))
-        *c += (*s - t) + x;
-    else
-        *c += (x - t) + *s;
-    *s = t;
-}
+#include "write.h"
 
 /* ==== Household records ==== */
 
@@ -652,11 +642,11 @@ static void gini_median(const double *y, const double *w, size_t n, double *gini
     double us = 0, uc = 0;          /* sum w_i^2 y_i */
     double ss = 0, sc = 0;          /* sum w_i y_i */
     for (size_t i = 0; i < n; i++) {
-        neumaier(&ws, &wc, w[i]);
+        tally_util__neumaier(&ws, &wc, w[i]);
         double wi = ws + wc;
-        neumaier(&ts, &tc, w[i] * y[i] * wi);
-        neumaier(&us, &uc, w[i] * w[i] * y[i]);
-        neumaier(&ss, &sc, w[i] * y[i]);
+        tally_util__neumaier(&ts, &tc, w[i] * y[i] * wi);
+        tally_util__neumaier(&us, &uc, w[i] * w[i] * y[i]);
+        tally_util__neumaier(&ss, &sc, w[i] * y[i]);
     }
     double W = ws + wc, S = ss + sc;
     if (n == 0 || !(S > 0)) {
@@ -670,7 +660,7 @@ static void gini_median(const double *y, const double *w, size_t n, double *gini
     *median = NAN;
     ws = wc = 0;
     for (size_t i = 0; i < n; i++) {
-        neumaier(&ws, &wc, w[i]);
+        tally_util__neumaier(&ws, &wc, w[i]);
         double twice = 2 * (ws + wc);
         if (twice >= W) {
             *median = twice == W && i + 1 < n ? (y[i] + y[i + 1]) / 2 : y[i];
@@ -771,14 +761,14 @@ TALLY_EXTERN(int) tally_poverty_households(tally_poverty **out, const tally_hous
                 p->whole_persons = 0;
             /* The decomposable sums, at the household's own node. */
             fgt_acc *a = &acc[x->node];
-            neumaier(&a->s[S_PERSONS], &a->c[S_PERSONS], pw);
+            tally_util__neumaier(&a->s[S_PERSONS], &a->c[S_PERSONS], pw);
             if (x->income < line) {
                 double gap = (line - x->income) / line;
-                neumaier(&a->s[S_P0], &a->c[S_P0], pw);
-                neumaier(&a->s[S_P1], &a->c[S_P1], pw * gap);
-                neumaier(&a->s[S_P2], &a->c[S_P2], pw * gap * gap);
+                tally_util__neumaier(&a->s[S_P0], &a->c[S_P0], pw);
+                tally_util__neumaier(&a->s[S_P1], &a->c[S_P1], pw * gap);
+                tally_util__neumaier(&a->s[S_P2], &a->c[S_P2], pw * gap * gap);
                 if (x->income > 0)
-                    neumaier(&a->s[S_WATTS], &a->c[S_WATTS], pw * log(line / x->income));
+                    tally_util__neumaier(&a->s[S_WATTS], &a->c[S_WATTS], pw * log(line / x->income));
             }
             a->households++;
             a->below += !isnan(mline) && x->income < mline;
@@ -792,7 +782,7 @@ TALLY_EXTERN(int) tally_poverty_households(tally_poverty **out, const tally_hous
         if (par == TALLY_NONE)
             continue;
         for (int k = 0; k < S_COUNT; k++) {
-            neumaier(&acc[par].s[k], &acc[par].c[k], acc[i].s[k]);
+            tally_util__neumaier(&acc[par].s[k], &acc[par].c[k], acc[i].s[k]);
             acc[par].c[k] += acc[i].c[k];
         }
         acc[par].households += acc[i].households;
@@ -872,63 +862,6 @@ fail:
 
 /* ==== Writing ==== */
 
-/* CSV quoting as in the rollup writer: only when needed. */
-static void put_csv(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
-static void put_json(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *q = (const unsigned char *)s; *q; q++) {
-        if (*q == '"' || *q == '\\')
-            fprintf(f, "\\%c", *q);
-        else if (*q < 0x20)
-            fprintf(f, "\\u%04x", *q);
-        else
-            fputc(*q, f);
-    }
-    fputc('"', f);
-}
-
-/* A number with `decimals`; empty (CSV) or null (JSON) when missing. */
-static void put_num(FILE *f, double v, int decimals, int json)
-{
-    char buf[64];
-    int n = isnan(v) ? -1 : tally_format_number(buf, sizeof buf, v, decimals);
-    if (n >= 0)
-        fputs(buf, f);
-    else if (json)
-        fputs("null", f);
-}
-
-/* Which levels to write: want[level] for every level of h. */
-static unsigned char *wanted_levels(const tally_hierarchy *h, const tally_write_options *opts)
-{
-    size_t nlevels = tally_hierarchy_level_count(h);
-    unsigned char *want = calloc(nlevels + 1, 1);
-    if (!want)
-        return NULL;
-    int all = !opts->levels || !opts->level_count;
-    for (size_t k = 0; k < nlevels; k++)
-        want[k] = (unsigned char)all;
-    for (size_t k = 0; !all && k < opts->level_count; k++)
-        if (opts->levels[k] >= 0 && (size_t)opts->levels[k] < nlevels)
-            want[opts->levels[k]] = 1;
-    return want;
-}
-
 static int node_wanted(const tally_hierarchy *h, const unsigned char *want, size_t node)
 {
     int level = tally_hierarchy_level(h, node);
@@ -964,7 +897,7 @@ TALLY_EXTERN(int) tally_poverty_write(const tally_poverty *p, const char *path,
     if (!p)
         return tally_error__set(TALLY_EINVAL, "tally_poverty_write: NULL result");
     int json = opts->format == TALLY_FORMAT_JSON;
-    unsigned char *want = wanted_levels(p->h, opts);
+    unsigned char *want = tally_write__levels(p->h, opts);
     if (!want)
         return tally_error__set(TALLY_ENOMEM, "out of memory writing a result");
     FILE *f = open_out(path);
@@ -991,21 +924,21 @@ TALLY_EXTERN(int) tally_poverty_write(const tally_poverty *p, const char *path,
         double year = p->year ? p->year : NAN;
         if (json) {
             fputs(first ? "\n{\"region_code\":" : ",\n{\"region_code\":", f);
-            put_json(f, code);
+            tally_write__json(f, code);
             fputs(",\"region_name\":", f);
-            put_json(f, name);
+            tally_write__json(f, name);
             fputs(",\"level\":", f);
-            put_json(f, lname);
+            tally_write__json(f, lname);
             fputs(",\"year\":", f);
-            put_num(f, year, 0, 1);
+            tally_write__number(f, year, 0, 1);
         } else {
-            put_csv(f, code);
+            tally_write__csv(f, code);
             fputc(',', f);
-            put_csv(f, name);
+            tally_write__csv(f, name);
             fputc(',', f);
-            put_csv(f, lname);
+            tally_write__csv(f, lname);
             fputc(',', f);
-            put_num(f, year, 0, 0);
+            tally_write__number(f, year, 0, 0);
         }
         for (int k = 0; k < TALLY_POVERTY_MEASURE_COUNT; k++) {
             int dec = k == TALLY_POVERTY_PERSONS ? persons_dec : decimals[k];
@@ -1013,10 +946,10 @@ TALLY_EXTERN(int) tally_poverty_write(const tally_poverty *p, const char *path,
                 fprintf(f, ",\"%s\":", measure_names[k]);
             else
                 fputc(',', f);
-            put_num(f, p->cols[k][node], dec, json);
+            tally_write__number(f, p->cols[k][node], dec, json);
             if (k == TALLY_POVERTY_PERSONS) {
                 fputs(json ? ",\"poverty_line\":" : ",", f);
-                put_num(f, p->line, 2, json);
+                tally_write__number(f, p->line, 2, json);
             }
         }
         fputs(json ? "}" : "\n", f);
@@ -1241,7 +1174,7 @@ TALLY_EXTERN(int) tally_thresholds_write(const tally_thresholds *t, const char *
     if (!t)
         return tally_error__set(TALLY_EINVAL, "tally_thresholds_write: NULL thresholds");
     int json = opts->format == TALLY_FORMAT_JSON;
-    unsigned char *want = wanted_levels(t->h, opts);
+    unsigned char *want = tally_write__levels(t->h, opts);
     if (!want)
         return tally_error__set(TALLY_ENOMEM, "out of memory writing a result");
     FILE *f = open_out(path);
@@ -1270,43 +1203,43 @@ TALLY_EXTERN(int) tally_thresholds_write(const tally_thresholds *t, const char *
                 tally_thresholds_status(t, node, k, p, &s);
                 if (json) {
                     fputs(first ? "\n{\"region_code\":" : ",\n{\"region_code\":", f);
-                    put_json(f, code);
+                    tally_write__json(f, code);
                     fputs(",\"region_name\":", f);
-                    put_json(f, name);
+                    tally_write__json(f, name);
                     fputs(",\"level\":", f);
-                    put_json(f, lname);
+                    tally_write__json(f, lname);
                     fputs(",\"period\":", f);
-                    put_json(f, t->periods[p]);
+                    tally_write__json(f, t->periods[p]);
                     fputs(",\"indicator\":", f);
-                    put_json(f, id);
+                    tally_write__json(f, id);
                     fputs(",\"value\":", f);
-                    put_num(f, s.value, dec, 1);
+                    tally_write__number(f, s.value, dec, 1);
                     fputs(",\"threshold\":", f);
-                    put_num(f, s.threshold, dec, 1);
+                    tally_write__number(f, s.threshold, dec, 1);
                     fputs(s.meets < 0 ? ",\"meets_threshold\":null"
                           : s.meets   ? ",\"meets_threshold\":true"
                                       : ",\"meets_threshold\":false",
                           f);
                     fputs(",\"margin\":", f);
-                    put_num(f, s.margin, dec, 1);
+                    tally_write__number(f, s.margin, dec, 1);
                     fputc('}', f);
                 } else {
-                    put_csv(f, code);
+                    tally_write__csv(f, code);
                     fputc(',', f);
-                    put_csv(f, name);
+                    tally_write__csv(f, name);
                     fputc(',', f);
-                    put_csv(f, lname);
+                    tally_write__csv(f, lname);
                     fputc(',', f);
-                    put_csv(f, t->periods[p]);
+                    tally_write__csv(f, t->periods[p]);
                     fputc(',', f);
-                    put_csv(f, id);
+                    tally_write__csv(f, id);
                     fputc(',', f);
-                    put_num(f, s.value, dec, 0);
+                    tally_write__number(f, s.value, dec, 0);
                     fputc(',', f);
-                    put_num(f, s.threshold, dec, 0);
+                    tally_write__number(f, s.threshold, dec, 0);
                     fputs(s.meets < 0 ? "," : s.meets ? ",yes" : ",no", f);
                     fputc(',', f);
-                    put_num(f, s.margin, dec, 0);
+                    tally_write__number(f, s.margin, dec, 0);
                     fputc('\n', f);
                 }
                 first = 0;

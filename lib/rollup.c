@@ -28,17 +28,6 @@ struct tally_result {
     double **out, **reported, **computed, **previous;
 };
 
-/* Neumaier's compensated addition: (s, c) += x. */
-static inline void neumaier(double *s, double *c, double x)
-{
-    double t = *s + x;
-    if (fabs(*s) >= fabs(x))
-        *c += (*s - t) + x;
-    else
-        *c += (x - t) + *s;
-    *s = t;
-}
-
 static int by_first_month(const void *a, const void *b)
 {
     const tally_column *x = *(const tally_column *const *)a, *y = *(const tally_column *const *)b;
@@ -56,7 +45,7 @@ static int own_from(const tally_column *const *cols, size_t n, size_t node, int 
         int any = 0;
         for (size_t k = 0; k < n; k++) {
             if (tally_bit__get(cols[k]->valid, node)) {
-                neumaier(&s, &c, cols[k]->values[node]);
+                tally_util__neumaier(&s, &c, cols[k]->values[node]);
                 any = 1;
             }
         }
@@ -168,7 +157,7 @@ static void aggregate(const size_t *parent, size_t n, int agg, int prefer, const
         if (use_own) {
             out[i] = agg == TALLY_AGGREGATE_COUNT ? 1.0 : ov;
             if (p != TALLY_NONE) {
-                neumaier(&w->sum[p], &w->comp[p], ov);
+                tally_util__neumaier(&w->sum[p], &w->comp[p], ov);
                 w->cnt[p] += 1;
                 if (extremes) {
                     if (ov < w->mn[p])
@@ -180,7 +169,7 @@ static void aggregate(const size_t *parent, size_t n, int agg, int prefer, const
         } else if (below) {
             out[i] = cval;
             if (p != TALLY_NONE) {
-                neumaier(&w->sum[p], &w->comp[p], w->sum[i]);
+                tally_util__neumaier(&w->sum[p], &w->comp[p], w->sum[i]);
                 w->comp[p] += w->comp[i];
                 w->cnt[p] += w->cnt[i];
                 if (extremes) {

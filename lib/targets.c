@@ -19,6 +19,7 @@
 #include "error.h"
 #include "rollup.h"
 #include "util.h"
+#include "write.h"
 
 
 /* ------------------------------------------------------------------ */
@@ -245,17 +246,6 @@ TALLY_EXTERN(int) tally_targets_has(const tally_targets *t, size_t indicator, in
     return 0;
 }
 
-/* Neumaier's compensated addition: (s, c) += x. */
-static void neumaier(double *s, double *c, double x)
-{
-    double t = *s + x;
-    if (fabs(*s) >= fabs(x))
-        *c += (*s - t) + x;
-    else
-        *c += (x - t) + *s;
-    *s = t;
-}
-
 static int sums_children(const tally_definitions *d, size_t ind)
 {
     int agg = tally_definitions_aggregate(d, ind);
@@ -308,7 +298,7 @@ static int effective(const tally_targets *t, size_t ind, int year, double *eff, 
             continue;
         found++;
         if (parent[i] != TALLY_NONE) {
-            neumaier(&sum[parent[i]], &comp[parent[i]], eff[i]);
+            tally_util__neumaier(&sum[parent[i]], &comp[parent[i]], eff[i]);
             cnt[parent[i]]++;
         }
     }
@@ -1127,64 +1117,12 @@ TALLY_EXTERN(size_t) tally_progress_rank(const tally_progress_result *r, size_t 
     return ROW_OK(r, row) ? r->rank[row] : 0;
 }
 
-/* ---- writing ---- */
-
-static void put_csv(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
-static void put_json(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
-/* Formats a number with `decimals`; "" when missing. */
+//* Formats a number with `decimals`; "" when missing. */
 static const char *num(char *buf, size_t size, double v, int decimals)
 {
     if (isnan(v) || tally_format_number(buf, size, v, decimals) < 0)
         buf[0] = '\0';
     return buf;
-}
-
-static void put_num(FILE *f, double v, int decimals, int json)
-{
-    char buf[64];
-    num(buf, sizeof buf, v, decimals);
-    fputs(*buf ? buf : json ? "null" : "", f);
-}
-
-static unsigned char *wanted_levels(const tally_hierarchy *h, const tally_write_options *opts)
-{
-    size_t nl = tally_hierarchy_level_count(h);
-    unsigned char *want = calloc(nl + 1, 1);
-    if (!want)
-        return NULL;
-    for (size_t k = 0; k < nl; k++)
-        want[k] = opts->levels && opts->level_count ? 0 : 1;
-    for (size_t k = 0; opts->levels && k < opts->level_count; k++)
-        if (opts->levels[k] >= 0 && (size_t)opts->levels[k] < nl)
-            want[opts->levels[k]] = 1;
-    return want;
 }
 
 static int finish(FILE *f, const char *path)
@@ -1210,7 +1148,7 @@ TALLY_EXTERN(int) tally_progress_write(const tally_progress_result *r, const cha
         return tally_error__set(TALLY_EINVAL, "tally_progress_write: NULL result");
     int json = opts->format == TALLY_FORMAT_JSON;
     size_t nl = tally_hierarchy_level_count(r->h);
-    unsigned char *want = wanted_levels(r->h, opts);
+    unsigned char *want = tally_write__levels(r->h, opts);
     if (!want)
         return tally_error__set(TALLY_ENOMEM, "out of memory writing a result");
     FILE *f = path ? fopen(path, "w") : stdout;
@@ -1241,49 +1179,49 @@ TALLY_EXTERN(int) tally_progress_write(const tally_progress_result *r, const cha
             const char *status = tally_target_status_name(r->status[row]);
             if (json) {
                 fputs(first ? "\n{\"region_code\":" : ",\n{\"region_code\":", f);
-                put_json(f, code);
+                tally_write__json(f, code);
                 fputs(",\"region_name\":", f);
-                put_json(f, name);
+                tally_write__json(f, name);
                 fputs(",\"level\":", f);
-                put_json(f, lname);
+                tally_write__json(f, lname);
                 fputs(",\"indicator\":", f);
-                put_json(f, id);
+                tally_write__json(f, id);
                 fprintf(f, ",\"year\":%d,\"as_of\":\"%s\",\"actual\":", r->year, as_of);
-                put_num(f, r->actual[row], dec, 1);
+                tally_write__number(f, r->actual[row], dec, 1);
                 fputs(",\"target\":", f);
-                put_num(f, r->target[row], dec, 1);
+                tally_write__number(f, r->target[row], dec, 1);
                 fputs(",\"completion\":", f);
-                put_num(f, r->completion[row], 2, 1);
+                tally_write__number(f, r->completion[row], 2, 1);
                 fputs(",\"time_progress\":", f);
-                put_num(f, r->time_progress, 2, 1);
+                tally_write__number(f, r->time_progress, 2, 1);
                 fprintf(f, ",\"status\":\"%s\",\"gap\":", status);
-                put_num(f, r->gap[row], dec, 1);
+                tally_write__number(f, r->gap[row], dec, 1);
                 fputs(",\"monthly_pace\":", f);
-                put_num(f, r->pace[row], dec, 1);
+                tally_write__number(f, r->pace[row], dec, 1);
                 if (r->rank[row])
                     fprintf(f, ",\"rank\":%zu}", r->rank[row]);
                 else
                     fputs(",\"rank\":null}", f);
             } else {
-                put_csv(f, code);
+                tally_write__csv(f, code);
                 fputc(',', f);
-                put_csv(f, name);
+                tally_write__csv(f, name);
                 fputc(',', f);
-                put_csv(f, lname);
+                tally_write__csv(f, lname);
                 fputc(',', f);
-                put_csv(f, id);
+                tally_write__csv(f, id);
                 fprintf(f, ",%d,%s,", r->year, as_of);
-                put_num(f, r->actual[row], dec, 0);
+                tally_write__number(f, r->actual[row], dec, 0);
                 fputc(',', f);
-                put_num(f, r->target[row], dec, 0);
+                tally_write__number(f, r->target[row], dec, 0);
                 fputc(',', f);
-                put_num(f, r->completion[row], 2, 0);
+                tally_write__number(f, r->completion[row], 2, 0);
                 fputc(',', f);
-                put_num(f, r->time_progress, 2, 0);
+                tally_write__number(f, r->time_progress, 2, 0);
                 fprintf(f, ",%s,", status);
-                put_num(f, r->gap[row], dec, 0);
+                tally_write__number(f, r->gap[row], dec, 0);
                 fputc(',', f);
-                put_num(f, r->pace[row], dec, 0);
+                tally_write__number(f, r->pace[row], dec, 0);
                 fputc(',', f);
                 if (r->rank[row])
                     fprintf(f, "%zu", r->rank[row]);

@@ -53,6 +53,19 @@ int tally_util__is_utf8_name(const char *encoding);
 int tally_util__to_utf8(const char *encoding, const char *name, const char *data, size_t size,
                         char **out, size_t *out_size);
 
+/* Neumaier's compensated addition, (s, c) += x: the sum is s + c, exact to
+ * within one rounding however many terms of whatever sizes are added (so
+ * money totals do not drift). */
+static inline void tally_util__neumaier(double *s, double *c, double x)
+{
+    double t = *s + x;
+    if ((*s < 0 ? -*s : *s) >= (x < 0 ? -x : x))
+        *c += (*s - t) + x;
+    else
+        *c += (x - t) + *s;
+    *s = t;
+}
+
 /* strdup of len bytes; NULL on allocation failure. */
 char *tally_util__strndup(const char *s, size_t len);
 
