@@ -94,6 +94,19 @@ tally_read_options cli_read_options(const cli *c)
     return o;
 }
 
+/* 1 when the file at `path` starts with the snapshot magic. Unreadable
+ * files give 0: the CSV reader then says why. */
+static int is_snapshot_file(const char *path)
+{
+    unsigned char head[8];
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    size_t n = fread(head, 1, sizeof head, f);
+    fclose(f);
+    return tally_snapshot_is(head, n);
+}
+
 int cli_load(cli *c, int need_records)
 {
     if (!c->hierarchy_path || !c->definitions_path) {
@@ -144,8 +157,22 @@ int cli_load(cli *c, int need_records)
     tally_read_options ropts = cli_read_options(c);
     tally_read_stats total = { 0, 0, 0 };
     int failed = 0;
+    size_t ncsv = 0;
     for (size_t i = 0; i < c->nrecords && !failed; i++) {
         tally_read_stats st;
+        if (is_snapshot_file(c->records[i])) {
+            /* A snapshot from `tally snapshot`: values, not rows. */
+            size_t before = tally_dataset_value_count(c->ds);
+            rc = tally_dataset_load(c->ds, c->records[i]);
+            if (rc)
+                cli_report(c);
+            else
+                fprintf(stderr, "tally %s: %s: snapshot, %zu values loaded\n", c->command,
+                        c->records[i], tally_dataset_value_count(c->ds) - before);
+            failed = rc != 0;
+            continue;
+        }
+        ncsv++;
         rc = tally_dataset_read_file(c->ds, c->records[i], &ropts, c->rejects, &st);
         if (rc)
             cli_report(c);
@@ -157,7 +184,7 @@ int cli_load(cli *c, int need_records)
             fprintf(stderr, "tally %s: %s: %zu rows read = %zu accepted + %zu rejected\n",
                     c->command, c->records[i], st.rows_read, st.rows_accepted, st.rows_rejected);
     }
-    if (c->nrecords)
+    if (ncsv)
         fprintf(stderr, "tally %s: records: %zu rows read = %zu accepted + %zu rejected%s\n",
                 c->command, total.rows_read, total.rows_accepted, total.rows_rejected,
                 failed ? " (stopped at the first bad row; --on-error collect reads on)" : "");

@@ -85,5 +85,6 @@ int cmd_rollup(int argc, char **argv);
 int cmd_progress(int argc, char **argv);
 int cmd_poverty(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_snapshot(int argc, char **argv);
 
 #endif

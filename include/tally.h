@@ -18,5 +18,6 @@
 #include "tally/targets.h"
 #include "tally/poverty.h"
 #include "tally/check.h"
+#include "tally/snapshot.h"
 
 #endif

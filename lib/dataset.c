@@ -9,6 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#endif
 
 #include "csv.h"
 #include "error.h"
@@ -26,7 +30,20 @@ struct tally_dataset {
     size_t *slots;
     size_t slots_cap; /* power of two */
     size_t cells;
+    /* Snapshot files whose columns are used in place (see snapshot.c):
+     * unmapped when the dataset is freed; arrays inside them are not
+     * free()d. */
+    struct tally_dataset_map *maps;
+    size_t nmaps;
 };
+
+struct tally_dataset_map {
+    void *addr;
+    size_t len;
+};
+
+static int in_map(const tally_dataset *ds, const void *p);
+static void unmap_all(tally_dataset *ds);
 
 typedef struct reject {
     size_t path; /* index into paths */
@@ -66,10 +83,13 @@ TALLY_EXTERN(void) tally_dataset_free(tally_dataset *ds)
     if (!ds)
         return;
     for (size_t i = 0; i < ds->ncolumns; i++) {
+        if (ds->nmaps && in_map(ds, ds->columns[i].values))
+            continue; /* all three arrays are in a snapshot's mapping */
         free(ds->columns[i].values);
         free(ds->columns[i].valid);
         free(ds->columns[i].seen);
     }
+    unmap_all(ds);
     free(ds->columns);
     free(ds->slots);
     free(ds);
@@ -472,13 +492,60 @@ static int read_header(tally_dataset *ds, tally_csv *c, layout *lay)
     return 0;
 }
 
-/* Parses a value cell; 0 with *present, or an error recorded at the field. */
-static int parse_value(const tally_csv *c, size_t f, double *v, int *present)
+/* The common value cell: an optional '-', digits, and optionally '.' and
+ * digits, 15 digits at most. Then the digits are an integer below 2^53
+ * and the power of ten an exact double, so one division gives the
+ * correctly rounded value, bit for bit what tally_util__parse_number
+ * gives. 1 with *v, or 0 for any other text (left to the full parser). */
+static inline int simple_number(const char *s, size_t len, double *v)
+{
+    static const double pow10[] = { 1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                    1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15 };
+    int neg = s[0] == '-';
+    if (len - (size_t)neg > 16) /* 15 digits and a point at most */
+        return 0;
+    size_t i = (size_t)neg, frac = 0;
+    uint64_t m = 0;
+    unsigned dg;
+    while (i < len && (dg = (unsigned char)s[i] - (unsigned)'0') <= 9) {
+        m = m * 10 + dg;
+        i++;
+    }
+    size_t digits = i - (size_t)neg;
+    if (!digits)
+        return 0;
+    if (i < len) {
+        if (s[i] != '.')
+            return 0;
+        size_t start = ++i;
+        while (i < len && (dg = (unsigned char)s[i] - (unsigned)'0') <= 9) {
+            m = m * 10 + dg;
+            i++;
+        }
+        frac = i - start;
+        digits += frac;
+        if (!frac || i != len || digits > 15)
+            return 0;
+    }
+    double x = (double)m;
+    if (frac)
+        x /= pow10[frac];
+    *v = neg ? -x : x;
+    return 1;
+}
+
+/* Parses a value cell; 0 with *present, or an error recorded at the field.
+ * fast: try simple_number first (off on the plain path, for the tests). */
+static int parse_value(const tally_csv *c, size_t f, double *v, int *present, int fast)
 {
     const tally_csv_field *fl = &c->fields[f];
     if (fl->len == 0) {
         *present = 0;
         *v = NAN;
+        return 0;
+    }
+    if (fast && simple_number(fl->ptr, fl->len, v)) {
+        *present = 1;
         return 0;
     }
     int rc = tally_util__parse_number(fl->ptr, fl->len, v);
@@ -532,9 +599,31 @@ typedef struct row_cache {
     int32_t *col_period;
 } row_cache;
 
-/* memcmp(a, b, n) == 0 for the short keys of a row, without a call. */
+/* memcmp(a, b, n) == 0 for the short keys of a row, without a call: a
+ * word at a time, the last word overlapping the one before (both ranges
+ * are n readable bytes, so no load strays outside them). */
 static inline int same_bytes(const char *a, const char *b, size_t n)
 {
+    if (n >= 8) {
+        uint64_t x, y;
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            if (x != y)
+                return 0;
+        }
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    if (n >= 4) {
+        uint32_t x0, y0, x1, y1;
+        memcpy(&x0, a, 4);
+        memcpy(&y0, b, 4);
+        memcpy(&x1, a + n - 4, 4);
+        memcpy(&y1, b + n - 4, 4);
+        return x0 == y0 && x1 == y1;
+    }
     for (size_t i = 0; i < n; i++)
         if (a[i] != b[i])
             return 0;
@@ -631,6 +720,106 @@ static tally_column *column_of(tally_dataset *ds, row_cache *rc, size_t ind, int
     return col;
 }
 
+/* The common row of a long records file, read and stored in one pass: no
+ * quote, the header's number of fields, within the limits, and region,
+ * period, indicator and column all answered by the row cache (so by the
+ * lookups of rows before), a value that is empty or simple_number's, and
+ * no value given before. 1 when the row was read and stored, with the
+ * reader left exactly as tally_csv__next and read_row would leave it
+ * (except c->fields, which nothing reads after an accepted row); 0, with
+ * nothing changed, for any other row, which then takes the general path
+ * (and gets its error, or fills the cache for the rows after it). The
+ * separators are found 16 bytes at a time; the last 15 bytes of the input
+ * are left to the general path. */
+static int read_row_fast(tally_dataset *ds, tally_csv *c, const layout *lay, row_cache *rc)
+{
+#if defined(__SSE2__) && defined(__GNUC__)
+    const char *d = c->data;
+    size_t n = c->size, p = c->pos, q = p, nf = 0, nfields = lay->nfields;
+    size_t sep[8]; /* where each field ends: ',' or '\n' */
+    if (!rc->on || lay->wide_indicator || nfields > 8 || p >= n || d[p] == '\n' || d[p] == '\r')
+        return 0;
+    const __m128i comma = _mm_set1_epi8(','), nl = _mm_set1_epi8('\n'), quote = _mm_set1_epi8('"');
+    for (;; q += 16) {
+        if (n - q < 16)
+            return 0;
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(d + q));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, nl)), _mm_cmpeq_epi8(v, quote)));
+        for (; m; m &= m - 1) {
+            size_t at = q + (size_t)__builtin_ctz(m);
+            if (d[at] == '"' || nf == nfields)
+                return 0;
+            sep[nf++] = at;
+            if (d[at] == '\n')
+                goto row;
+        }
+    }
+row:
+    if (nf != nfields)
+        return 0;
+    /* Field f is [start(f), end(f)); the last one without a CR before '\n'. */
+#define START(f) ((f) ? sep[(f) - 1] + 1 : p)
+    size_t last_start = START(nf - 1), row_end = sep[nf - 1];
+    if (row_end > last_start && d[row_end - 1] == '\r')
+        row_end--;
+#define END(f) ((f) == nf - 1 ? row_end : sep[f])
+    if (c->max_fields && nf > c->max_fields)
+        return 0;
+    if (c->max_field_bytes && row_end - p > c->max_field_bytes) /* no field is longer */
+        for (size_t f = 0; f < nf; f++)
+            if (END(f) - START(f) > c->max_field_bytes)
+                return 0;
+    /* The region may change from row to row: find_region's cache and its
+     * look at the next nodes answer most of those rows too. (A region it
+     * does not find leaves the error to the general path, which finds
+     * the same.) */
+    size_t f = (size_t)lay->region, a = START(f), len = END(f) - a, node;
+    tally_csv_field rf = { d + a, len, a };
+    if (rc->region && rc->region_len == len && same_bytes(rc->region, d + a, len))
+        node = rc->node;
+    else if (find_region(ds, c, &rf, rc, &node))
+        return 0;
+    f = (size_t)lay->period, a = START(f), len = END(f) - a;
+    if (!rc->period_len || rc->period_len != len || !same_bytes(rc->period, d + a, len))
+        return 0;
+    int32_t key = rc->key;
+    f = (size_t)lay->indicator, a = START(f), len = END(f) - a;
+    if (!len || len > sizeof rc->ind[0].id)
+        return 0;
+    const unsigned char *u = (const unsigned char *)d + a;
+    const ind_entry *e = &rc->ind[(len * 31u + u[len - 1] * 7u + u[len / 2]) & (IND_CACHE - 1)];
+    if (e->len != len || !same_bytes(e->id, d + a, len))
+        return 0;
+    size_t ind = e->ind;
+    f = (size_t)lay->value, a = START(f), len = END(f) - a;
+    double value = NAN;
+    int present = len != 0;
+    if (present && !simple_number(d + a, len, &value))
+        return 0;
+    if (!rc->col[ind] || rc->col_period[ind] != key)
+        return 0;
+    tally_column *col = &ds->columns[rc->col[ind] - 1];
+    if (store_in(ds, col, node, value, present)) /* given before: the general path says so */
+        return 0;
+#undef START
+#undef END
+    c->nfields = 0;
+    c->line = c->next_line;
+    c->row_start = p;
+    c->row_end = row_end;
+    c->pos = sep[nf - 1] + 1;
+    c->next_line++;
+    return 1;
+#else
+    (void)ds;
+    (void)c;
+    (void)lay;
+    (void)rc;
+    return 0;
+#endif
+}
+
 /* Reads one data row; 0 accepted, else an error recorded. */
 static int read_row(tally_dataset *ds, const tally_csv *c, const layout *lay, row_cache *cache)
 {
@@ -659,7 +848,7 @@ static int read_row(tally_dataset *ds, const tally_csv *c, const layout *lay, ro
                                              "unknown indicator '%.*s'; expected an id from the definitions",
                                              (int)inf->len, inf->ptr);
         double v;
-        int present, rc = parse_value(c, (size_t)lay->value, &v, &present);
+        int present, rc = parse_value(c, (size_t)lay->value, &v, &present, cache->on);
         if (rc)
             return rc;
         tally_column *col = column_of(ds, cache, ind, key);
@@ -675,7 +864,7 @@ static int read_row(tally_dataset *ds, const tally_csv *c, const layout *lay, ro
         if (lay->wide_indicator[f] == TALLY_NONE)
             continue;
         double v;
-        int present, rc = parse_value(c, f, &v, &present);
+        int present, rc = parse_value(c, f, &v, &present, cache->on);
         if (rc)
             return rc;
         const tally_column *col = tally_dataset__find_column(ds, lay->wide_indicator[f], key);
@@ -687,7 +876,7 @@ static int read_row(tally_dataset *ds, const tally_csv *c, const layout *lay, ro
             continue;
         double v;
         int present;
-        parse_value(c, f, &v, &present);
+        parse_value(c, f, &v, &present, cache->on);
         int rc = store(ds, node, lay->wide_indicator[f], key, v, present);
         if (rc)
             return tally_error__set(rc, "out of memory storing a value");
@@ -711,6 +900,13 @@ int tally_dataset__read_buffer_plain(tally_dataset *ds, const char *data, size_t
                                      tally_rejects *rejects, tally_read_stats *stats)
 {
     return read_buffer(ds, data, size, name, opts, rejects, stats, 1);
+}
+
+int tally_dataset__read_buffer_rows(tally_dataset *ds, const char *data, size_t size,
+                                    const char *name, const tally_read_options *opts,
+                                    tally_rejects *rejects, tally_read_stats *stats)
+{
+    return read_buffer(ds, data, size, name, opts, rejects, stats, 2);
 }
 
 static int read_buffer(tally_dataset *ds, const char *data, size_t size, const char *name,
@@ -749,7 +945,7 @@ static int read_buffer(tally_dataset *ds, const char *data, size_t size, const c
     }
     row_cache *cache = calloc(1, sizeof *cache);
     size_t nind = tally_definitions_indicator_count(ds->d);
-    if (cache && !plain) {
+    if (cache && plain != 1) {
         cache->col = calloc(nind ? nind : 1, sizeof *cache->col);
         cache->col_period = calloc(nind ? nind : 1, sizeof *cache->col_period);
         /* Without the cache's memory the rows are read the plain way. */
@@ -762,7 +958,12 @@ static int read_buffer(tally_dataset *ds, const char *data, size_t size, const c
         return tally_error__set(TALLY_ENOMEM, "out of memory");
     }
     for (;;) {
-        int r = plain ? tally_csv__next_plain(&c) : tally_csv__next(&c);
+        if (plain == 0 && read_row_fast(ds, &c, &lay, cache)) {
+            st.rows_read++;
+            st.rows_accepted++;
+            continue;
+        }
+        int r = plain == 1 ? tally_csv__next_plain(&c) : tally_csv__next(&c);
         if (r == 0)
             break;
         if (r == TALLY_ENOMEM) {
@@ -881,4 +1082,65 @@ int tally_csv__read_rows(const char *data, size_t size, const char *name,
     if (stats)
         *stats = st;
     return rc;
+}
+
+/* ---- whole columns, for snapshots ---- */
+
+int tally_dataset__adopt_column(tally_dataset *ds, const tally_column *c, size_t cells)
+{
+    if (find_slot(ds, c->indicator, c->period) >= 0)
+        return TALLY_EEXIST;
+    if ((ds->ncolumns + 1) * 2 > ds->slots_cap &&
+        rehash(ds, ds->slots_cap ? ds->slots_cap * 2 : 64))
+        return TALLY_ENOMEM;
+    if (tally_util__grow((void **)&ds->columns, &ds->columns_cap, ds->ncolumns + 1,
+                         sizeof *ds->columns))
+        return TALLY_ENOMEM;
+    ds->columns[ds->ncolumns++] = *c;
+    if (rehash(ds, ds->slots_cap)) { /* place the new column; on failure, give it back */
+        ds->ncolumns--;
+        return TALLY_ENOMEM;
+    }
+    ds->cells += cells;
+    return 0;
+}
+
+tally_column *tally_dataset__column_mut(tally_dataset *ds, size_t indicator, int32_t period)
+{
+    long i = find_slot(ds, indicator, period);
+    return i < 0 ? NULL : &ds->columns[i];
+}
+
+void tally_dataset__add_cells(tally_dataset *ds, size_t cells) { ds->cells += cells; }
+
+/* Takes over a read-write private mapping of a snapshot (munmap'd when the
+ * dataset is freed), whose arrays adopted columns may point into. 0 or
+ * TALLY_ENOMEM (the mapping is then not taken). */
+int tally_dataset__adopt_map(tally_dataset *ds, void *addr, size_t len)
+{
+    struct tally_dataset_map *m = realloc(ds->maps, (ds->nmaps + 1) * sizeof *m);
+    if (!m)
+        return TALLY_ENOMEM;
+    ds->maps = m;
+    ds->maps[ds->nmaps].addr = addr;
+    ds->maps[ds->nmaps].len = len;
+    ds->nmaps++;
+    return 0;
+}
+
+static int in_map(const tally_dataset *ds, const void *p)
+{
+    for (size_t i = 0; i < ds->nmaps; i++) {
+        const char *a = ds->maps[i].addr;
+        if ((const char *)p >= a && (const char *)p < a + ds->maps[i].len)
+            return 1;
+    }
+    return 0;
+}
+
+static void unmap_all(tally_dataset *ds)
+{
+    for (size_t i = 0; i < ds->nmaps; i++)
+        munmap(ds->maps[i].addr, ds->maps[i].len);
+    free(ds->maps);
 }

@@ -31,6 +31,13 @@ int tally_dataset__read_buffer_plain(tally_dataset *ds, const char *data, size_t
                                      const char *name, const tally_read_options *opts,
                                      tally_rejects *rejects, tally_read_stats *stats);
 
+/* The reader without its one-pass row (read_row_fast): every row through
+ * tally_csv__next and read_row, for the tests, which compare it with the
+ * full reader under limits (the plain path applies none). */
+int tally_dataset__read_buffer_rows(tally_dataset *ds, const char *data, size_t size,
+                                    const char *name, const tally_read_options *opts,
+                                    tally_rejects *rejects, tally_read_stats *stats);
+
 struct tally_csv;
 /* Appends the calling thread's last error, located in the current row of
  * `c`, to a rejects list, with the raw row. 0 or TALLY_ENOMEM. For every
@@ -49,6 +56,20 @@ int tally_csv__read_rows(const char *data, size_t size, const char *name,
                          const tally_read_options *opts, tally_rejects *rejects,
                          tally_read_stats *stats, tally_csv_header_fn header,
                          tally_csv_row_fn row, void *ctx);
+
+/* Snapshots: installs a whole column whose arrays (malloc'd, laid out as
+ * above, `cells` bits set in `seen`) the dataset takes over. TALLY_EEXIST
+ * when (indicator, period) already has a column (nothing is taken), or
+ * TALLY_ENOMEM (nothing is taken either); no error is recorded. */
+int tally_dataset__adopt_column(tally_dataset *ds, const tally_column *c, size_t cells);
+/* The column of an indicator at a period key, writable, or NULL; a caller
+ * that sets bits in it adds their number with tally_dataset__add_cells. */
+tally_column *tally_dataset__column_mut(tally_dataset *ds, size_t indicator, int32_t period);
+void tally_dataset__add_cells(tally_dataset *ds, size_t cells);
+/* Takes over a private read-write mapping of a snapshot file, unmapped
+ * when the dataset is freed; columns adopted with arrays inside it are not
+ * free()d. 0 or TALLY_ENOMEM (then the caller keeps it). */
+int tally_dataset__adopt_map(tally_dataset *ds, void *addr, size_t len);
 
 static inline int tally_bit__get(const uint64_t *bits, size_t i)
 {

@@ -248,3 +248,18 @@ def test_rejected_rows_that_are_not_utf8():
     # "V1,poor,2019-01," is 16 characters: the value starts at column 17.
     assert (r.path, r.line, r.column, r.code) == ("gb.csv", 2, 17, -3)
     assert r.row == "V1,poor,2019-01,1\ufffd"  # the bad byte shown as U+FFFD
+
+
+def test_snapshot__round_trip_and_duplicate(tmp_path, demo_h, demo_d):
+    ds = tally.Dataset(demo_h, demo_d)
+    ds.read_records(RECORDS)
+    path = tmp_path / "demo.snap"
+    ds.save(path)
+    again = tally.Dataset(demo_h, demo_d)
+    again.load(path)
+    assert again.value_count == ds.value_count
+    a = ds.rollup(periods=["2019"]).rows(level="county", period="2019")
+    b = again.rollup(periods=["2019"]).rows(level="county", period="2019")
+    assert a == b and len(a) == 40
+    with pytest.raises(tally.DuplicateError):
+        again.load(path)

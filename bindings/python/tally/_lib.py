@@ -263,6 +263,12 @@ _FUNCTIONS = {
     "tally_dataset_reported": (c_int, [DS, c_size_t, c_size_t, c_char_p, _double_p, _int_p],
                                True),
     "tally_dataset_value_count": (c_size_t, [DS], False),
+    # snapshots
+    "tally_snapshot_is": (c_int, [c_void_p, c_size_t], False),
+    "tally_dataset_save": (c_int, [DS, c_char_p], True),
+    "tally_dataset_save_buffer": (c_int, [DS, POINTER(c_void_p), POINTER(c_size_t)], True),
+    "tally_dataset_load": (c_int, [DS, c_char_p], True),
+    "tally_dataset_load_buffer": (c_int, [DS, c_void_p, c_size_t, c_char_p], True),
     "tally_rejects_new": (c_int, [POINTER(RJ)], True),
     "tally_rejects_free": (None, [RJ], False),
     "tally_rejects_count": (c_size_t, [RJ], False),

@@ -2,6 +2,7 @@
 
 import csv
 import ctypes
+import os
 import math
 from ctypes import c_char_p, c_double, c_int
 
@@ -230,6 +231,17 @@ class Dataset(Owner):
     def value_count(self):
         """Number of values (cells) accepted so far, missing ones included."""
         return lib.tally_dataset_value_count(self._ptr)
+
+    def save(self, path):
+        """Writes the dataset's values to a snapshot file (``tally snapshot``),
+        which :meth:`load` (and the command line's ``-r``) reads back far
+        faster than the CSV."""
+        lib.tally_dataset_save(self._ptr, os.fsencode(path))
+
+    def load(self, path):
+        """Adds the values of a snapshot made over the same hierarchy and
+        definitions; a cell given in both is a duplicate (``DuplicateError``)."""
+        lib.tally_dataset_load(self._ptr, os.fsencode(path))
 
     # ---- computing ----
 

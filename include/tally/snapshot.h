@@ -1,0 +1,94 @@
+/* tally: binary snapshots of a dataset.
+ *
+ * A snapshot holds a dataset's reported values exactly as they are in
+ * memory (values, validity and "filed" bits per column), so that reading
+ * it back costs little more than reading its bytes: no text is parsed, no
+ * code is looked up. It is tied to the hierarchy and definitions it was
+ * made over: it records their sizes and fingerprints, and is refused over
+ * any other.
+ *
+ * File format, version 1 (all integers little-endian; every section starts
+ * at a multiple of 8 bytes, so the arrays are used in place from a
+ * mapping):
+ *
+ *   header, 80 bytes:
+ *     0   magic "TALLYSNP"
+ *     8   u32 format version (1)
+ *     12  u32 byte order mark 0x01020304 as written by the saving machine
+ *     16  u64 file size in bytes
+ *     24  u64 hierarchy node count        32  u64 hierarchy fingerprint
+ *     40  u64 indicator count             48  u64 definitions fingerprint
+ *     56  u64 column count                64  u64 cell count (values filed,
+ *                                               empty cells included)
+ *     72  u64 reserved (0)
+ *   per column, sorted by indicator then period key, a 32-byte header:
+ *     u64 indicator index, i64 period key (year * 32 + 0 for the year,
+ *     1..12 for months, 13..16 for quarters), u64 cells filed in the
+ *     column, u64 XXH64 of the column's three arrays as stored; then
+ *     f64 values[nodes]            (NaN where no value was filed)
+ *     u64 valid[(nodes + 63) / 64] (bit i % 64 of word i / 64: node i has
+ *                                   a value)
+ *     u64 seen[(nodes + 63) / 64]  (also set where an empty cell was filed)
+ *   u64 trailer: XXH64 of the header followed by every column header.
+ * XXH64 is xxHash's 64-bit hash with seed 0. So every byte is covered by a
+ * checksum, and the columns can be checked on several cores at once.
+ *
+ * The hierarchy fingerprint hashes every code in pre-order (what ties a
+ * node index to a region), the definitions fingerprint every indicator id
+ * in order; both are 64-bit and printed in hexadecimal in messages.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef TALLY_SNAPSHOT_H
+#define TALLY_SNAPSHOT_H
+
+#include "tally/common.h"
+#include "tally/dataset.h"
+
+TALLY_BEGIN_DECLS
+
+/* The snapshot format version this library writes and reads. */
+#define TALLY_SNAPSHOT_VERSION 1
+
+/* 1 when `data` (size bytes) starts with the snapshot magic "TALLYSNP",
+ * else 0: to tell a snapshot from a CSV file before reading it. */
+TALLY_EXTERN(int) tally_snapshot_is(const void *data, size_t size);
+
+/* Writes every value of `ds` to a snapshot file at `path` (replaced if it
+ * exists; written to a temporary file beside it and renamed, so a reader
+ * never sees half a snapshot). Errors: TALLY_EINVAL (NULL argument),
+ * TALLY_EIO (cannot write, with the reason), TALLY_ENOMEM. */
+TALLY_EXTERN(int) tally_dataset_save(const tally_dataset *ds, const char *path);
+
+/* The same snapshot in memory: *out (free() it) of *size bytes. */
+TALLY_EXTERN(int) tally_dataset_save_buffer(const tally_dataset *ds, void **out, size_t *size);
+
+/* Adds the values of the snapshot at `path` (mapped, not copied) to `ds`,
+ * which may be empty or hold values already, as a records file would: a
+ * cell given both in `ds` and in the snapshot is a duplicate.
+ *
+ * The snapshot is checked whole before anything is added, so on any error
+ * `ds` is unchanged (except when memory runs out while the checked columns
+ * are installed: those installed stay). A snapshot file is used in place:
+ * its columns stay mapped (copy on write) as long as `ds` lives; replace a
+ * snapshot by writing a new file and renaming it over the old one, as
+ * tally_dataset_save does, never by rewriting it in place. Errors, with the path in tally_error_last():
+ * TALLY_EIO (cannot read), TALLY_EPARSE (not a snapshot, truncated, sizes
+ * that do not add up, checksum mismatch: the file is damaged),
+ * TALLY_ENOTSUP (a format version or byte order this library does not
+ * read), TALLY_EINVAL (made over another hierarchy or other definitions:
+ * the message gives both sizes and fingerprints), TALLY_EEXIST (a cell
+ * already in `ds`; the message names region, indicator and period),
+ * TALLY_ENOMEM. Time is linear in the snapshot's size (every byte is
+ * checked), shared with a second thread for large snapshots. */
+TALLY_EXTERN(int) tally_dataset_load(tally_dataset *ds, const char *path);
+
+/* Same, from memory (any alignment; the values are copied); `name` stands
+ * for the path in messages (NULL: "<buffer>"). The buffer is only read
+ * during the call. */
+TALLY_EXTERN(int) tally_dataset_load_buffer(tally_dataset *ds, const void *data, size_t size,
+                                            const char *name);
+
+TALLY_END_DECLS
+
+#endif
