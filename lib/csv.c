@@ -5,9 +5,13 @@
 #include "csv.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#endif
 
 #include "error.h"
 #include "tally/dataset.h"
@@ -74,49 +78,116 @@ static void skip_rest(tally_csv *c)
     c->pos = p;
 }
 
+/* The state of a row on the fast path, kept out of *c while scanning so
+ * the compiler can hold it in registers (stores through c would have to be
+ * repeated: c->fields may alias anything). */
+typedef struct simple_row {
+    tally_csv_field *fields;
+    size_t cap, nf, start, longest;
+} simple_row;
+
+/* A separator found at q on the fast path: '"' (give the row to the plain
+ * path: 0), ',' (a field ends: 2 to go on) or '\n' (q == size stands for
+ * the end of the input; the row is complete: 1). TALLY_ENOMEM. */
+static inline int simple_sep(tally_csv *c, simple_row *s, size_t p, size_t q, char ch)
+{
+    if (ch == '"')
+        return 0;
+    const char *d = c->data;
+    size_t end = q;
+    if (ch == '\n' && end > s->start && d[end - 1] == '\r')
+        end--;
+    if (s->nf == s->cap) {
+        if (tally_util__grow((void **)&c->fields, &c->fields_cap, s->nf + 1, sizeof *c->fields))
+            return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", c->name);
+        s->fields = c->fields;
+        s->cap = c->fields_cap;
+    }
+    size_t len = end - s->start;
+    s->fields[s->nf].ptr = d + s->start;
+    s->fields[s->nf].len = len;
+    s->fields[s->nf].offset = s->start;
+    s->nf++;
+    if (len > s->longest)
+        s->longest = len;
+    if (ch == ',') {
+        s->start = q + 1;
+        return 2;
+    }
+    c->nfields = s->nf;
+    c->line = c->next_line;
+    c->row_start = p;
+    c->row_end = end;
+    if (q < c->size) {
+        q++;
+        c->next_line++;
+    }
+    c->pos = q;
+    return 1;
+}
+
+/* Checks a row that was read against the limits. */
+static int check_limits(const tally_csv *c);
+
 /* The fast path of tally_csv__next for a row without a double quote (by
- * far the common case): fields point into the data, nothing is copied, and
- * each byte is looked at once. Returns 1 with the row read, or 0 when the
- * row has a quote (then nothing has changed and the plain path reads it).
- * Bytes, ranges and lines are the same as the plain path's. */
+ * far the common case): fields point into the data, nothing is copied.
+ * Sixteen bytes at a time (SSE2, else eight with integer arithmetic) are
+ * checked for ',', '\n' and '"' at once, and only the separators found are
+ * looked at: the rows of a records file are about 30 bytes, and branching
+ * on every byte was most of the reading time. The last bytes of the input
+ * go one at a time. Returns 1 with the row read, or 0 when the row has a
+ * quote (then nothing has changed and the plain path reads it). Bytes,
+ * ranges, lines and limit errors are the same as the plain path's. */
 static int next_simple(tally_csv *c, size_t p)
 {
     const char *d = c->data;
-    size_t n = c->size;
-    size_t nf = 0, start = p, q = p;
-    for (;;) {
-        char ch = q < n ? d[q] : '\n';
-        if (ch == '"')
-            return 0;
-        if (ch != ',' && ch != '\n') {
-            q++;
-            continue;
+    size_t n = c->size, q = p;
+    simple_row s = { c->fields, c->fields_cap, 0, p, 0 };
+    int r;
+#if defined(__SSE2__) && defined(__GNUC__)
+    const __m128i comma = _mm_set1_epi8(','), nl = _mm_set1_epi8('\n'), quote = _mm_set1_epi8('"');
+    for (; n - q >= 16; q += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(d + q));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, nl)), _mm_cmpeq_epi8(v, quote)));
+        for (; m; m &= m - 1) {
+            size_t at = q + (size_t)__builtin_ctz(m);
+            if ((r = simple_sep(c, &s, p, at, d[at])) != 2)
+                goto done;
         }
-        size_t end = q;
-        if (ch == '\n' && end > start && d[end - 1] == '\r')
-            end--;
-        if (nf == c->fields_cap &&
-            tally_util__grow((void **)&c->fields, &c->fields_cap, nf + 1, sizeof *c->fields))
-            return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", c->name);
-        c->fields[nf].ptr = d + start;
-        c->fields[nf].len = end - start;
-        c->fields[nf].offset = start;
-        nf++;
-        if (ch == ',') {
-            start = ++q;
-            continue;
-        }
-        c->nfields = nf;
-        c->line = c->next_line;
-        c->row_start = p;
-        c->row_end = end;
-        if (q < n) {
-            q++;
-            c->next_line++;
-        }
-        c->pos = q;
-        return 1;
     }
+#endif
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* The high bit of each byte equal to ',', '\n' or '"', and no other bit:
+     * exact per byte (no borrow crosses bytes, as in the shorter
+     * (x - 0x01..) & ~x), so every set bit is a separator. */
+    const uint64_t ones = 0x0101010101010101ULL, low7 = 0x7F7F7F7F7F7F7F7FULL;
+    for (; n - q >= 8; q += 8) {
+        uint64_t w;
+        memcpy(&w, d + q, 8);
+        uint64_t x1 = w ^ (ones * ','), x2 = w ^ (ones * '\n'), x3 = w ^ (ones * '"');
+        uint64_t m = ~(((x1 & low7) + low7) | x1 | low7) | ~(((x2 & low7) + low7) | x2 | low7) |
+                     ~(((x3 & low7) + low7) | x3 | low7);
+        for (; m; m &= m - 1) {
+            size_t at = q + (size_t)__builtin_ctzll(m) / 8;
+            if ((r = simple_sep(c, &s, p, at, d[at])) != 2)
+                goto done;
+        }
+    }
+#endif
+    for (;; q++) {
+        char ch = q < n ? d[q] : '\n';
+        if (ch != ',' && ch != '\n' && ch != '"')
+            continue;
+        if ((r = simple_sep(c, &s, p, q, ch)) != 2)
+            break;
+    }
+done:
+    /* The limits cost nothing here: the longest field is known. */
+    if (r == 1 && ((c->max_fields && s.nf > c->max_fields) ||
+                   (c->max_field_bytes && s.longest > c->max_field_bytes)))
+        r = check_limits(c);
+    return r;
 }
 
 /* Checks a row that was read against the limits. */
@@ -142,10 +213,11 @@ int tally_csv__next(tally_csv *c)
     int rc = 0;
     if (p < c->size && c->data[p] != '\n' && c->data[p] != '\r')
         rc = next_simple(c, p);
-    if (!rc)
+    if (!rc) {
         rc = tally_csv__next_plain(c);
-    if (rc == 1 && (c->max_fields || c->max_field_bytes))
-        rc = check_limits(c);
+        if (rc == 1 && (c->max_fields || c->max_field_bytes))
+            rc = check_limits(c);
+    }
     return rc;
 }
 

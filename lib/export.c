@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "export.h"
 #include "tally/error.h"
 
 static const double pow10_table[] = { 1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
@@ -118,6 +119,42 @@ TALLY_EXTERN(int) tally_format_number(char *buf, size_t size, double value, int 
     return (int)len;
 }
 
+/* tally_format_number for the common case of a whole number whose scaled
+ * value |v| * 10^decimals is below 10^14: its digits, then '.' and
+ * `decimals` zeros. (There tally_format_number's own fast path is exact:
+ * the scaled value is a whole double with no fraction to round, so it
+ * prints the same digits.) Otherwise, or for a buffer too small, the full
+ * function. Internal, for the writer and the tests, which compare the two
+ * on random values. */
+int tally_export__number(char *buf, size_t size, double v, int decimals)
+{
+    if (decimals >= 0 && decimals <= 15 && size >= 40) {
+        double a = fabs(v);
+        if (a * pow10_table[decimals] < 1e14 && a == floor(a)) {
+            uint64_t u = (uint64_t)a;
+            char rev[24];
+            int r = 0;
+            do {
+                rev[r++] = (char)('0' + u % 10);
+                u /= 10;
+            } while (u);
+            char *o = buf;
+            if (v < 0 && a != 0)
+                *o++ = '-';
+            while (r)
+                *o++ = rev[--r];
+            if (decimals) {
+                *o++ = '.';
+                memset(o, '0', (size_t)decimals);
+                o += decimals;
+            }
+            *o = '\0';
+            return (int)(o - buf);
+        }
+    }
+    return tally_format_number(buf, size, v, decimals);
+}
+
 /* A buffered writer: one fwrite per 64 KiB. */
 typedef struct writer {
     FILE *f;
@@ -164,6 +201,41 @@ static void w_csv(writer *w, const char *s)
     w_put(w, "\"", 1);
 }
 
+/* Appends s as a CSV field (quoted when it must be, like w_csv) to a
+ * growing buffer, then `end` unless it is 0; as is (no quoting) when raw.
+ * 0 or TALLY_ENOMEM. */
+static int csv_text(char **buf, size_t *len, size_t *cap, const char *s, char end, int raw)
+{
+    size_t n = strlen(s), need = *len + 2 * n + 4;
+    if (need > *cap) {
+        size_t c = *cap ? *cap : 256;
+        while (c < need)
+            c *= 2;
+        char *b = realloc(*buf, c);
+        if (!b)
+            return TALLY_ENOMEM;
+        *buf = b;
+        *cap = c;
+    }
+    char *o = *buf + *len;
+    if (raw || !strpbrk(s, ",\"\r\n")) {
+        memcpy(o, s, n);
+        o += n;
+    } else {
+        *o++ = '"';
+        for (const char *p = s; *p; p++) {
+            if (*p == '"')
+                *o++ = '"';
+            *o++ = *p;
+        }
+        *o++ = '"';
+    }
+    if (end)
+        *o++ = end;
+    *len = (size_t)(o - *buf);
+    return 0;
+}
+
 static void w_json(writer *w, const char *s)
 {
     w_put(w, "\"", 1);
@@ -187,7 +259,7 @@ static void w_json(writer *w, const char *s)
 static void w_num(writer *w, double v, int decimals, int json)
 {
     char buf[64];
-    int n = isnan(v) ? -1 : tally_format_number(buf, sizeof buf, v, decimals);
+    int n = isnan(v) ? -1 : tally_export__number(buf, sizeof buf, v, decimals);
     if (n < 0) {
         if (json)
             w_put(w, "null", 4);
@@ -241,6 +313,47 @@ TALLY_EXTERN(int) tally_result_write(const tally_result *r, const char *path,
     else
         w_str(w, compare ? "region_code,region_name,level,indicator,period,value,previous,change,change_pct\n"
                          : "region_code,region_name,level,indicator,period,value\n");
+    /* CSV rows are put together in the writer's buffer from text made
+     * once: the region's "code,name,level," per node, "id," per indicator
+     * and "period," per period (escaped once, not per row), and the
+     * numbers through tally_export__number. A row that could not fit the
+     * buffer takes the general path below. */
+    char *pre = NULL, *text = NULL;
+    size_t pre_len = 0, pre_cap = 0, text_len = 0, text_cap = 0;
+    size_t *at = NULL; /* nind + nper + 1 offsets into text */
+    int *dec_of = NULL;
+    int oom = 0;
+    size_t per_max = 0;
+    if (!json) {
+        at = malloc((nind + nper + 1) * sizeof *at);
+        dec_of = malloc((nind ? nind : 1) * sizeof *dec_of);
+        oom = !at || !dec_of;
+        for (size_t k = 0; !oom && k < nind + nper; k++) {
+            at[k] = text_len;
+            if (k < nind) {
+                dec_of[k] = tally_definitions_decimals(d, k);
+                oom = csv_text(&text, &text_len, &text_cap, tally_definitions_id(d, k), ',', 0);
+            } else {
+                /* Periods are written as they are (YYYY-MM and the like). */
+                oom = csv_text(&text, &text_len, &text_cap, tally_result_period(r, k - nind), ',',
+                               1);
+                if (text_len - at[k] > per_max)
+                    per_max = text_len - at[k];
+            }
+        }
+        if (!oom)
+            at[nind + nper] = text_len;
+    }
+    if (oom) {
+        free(at);
+        free(dec_of);
+        free(text);
+        if (path)
+            fclose(w->f);
+        free(w);
+        free(want);
+        return tally_error__set(TALLY_ENOMEM, "out of memory writing a result");
+    }
     int first = 1;
     for (size_t node = 0; node < nodes; node++) {
         int level = tally_hierarchy_level(h, node);
@@ -249,7 +362,43 @@ TALLY_EXTERN(int) tally_result_write(const tally_result *r, const char *path,
         const char *code = tally_hierarchy_code(h, node);
         const char *name = tally_hierarchy_name(h, node);
         const char *lname = tally_hierarchy_level_name(h, level);
+        if (!json) {
+            pre_len = 0;
+            if (csv_text(&pre, &pre_len, &pre_cap, code, ',', 0) ||
+                csv_text(&pre, &pre_len, &pre_cap, name, ',', 0) ||
+                csv_text(&pre, &pre_len, &pre_cap, lname, ',', 0)) {
+                oom = 1;
+                break;
+            }
+        }
         for (size_t i = 0; i < nind; i++) {
+            /* 64 bytes for the number, as w_num allows. */
+            size_t id_len = at ? at[i + 1] - at[i] : 0, need = pre_len + id_len + per_max + 64 + 2;
+            if (!json && !compare && need <= sizeof w->buf) {
+                for (size_t p = 0; p < nper; p++) {
+                    size_t per_len = at[nind + p + 1] - at[nind + p];
+                    if (w->len + need > sizeof w->buf)
+                        w_flush(w);
+                    char *o = w->buf + w->len;
+                    memcpy(o, pre, pre_len);
+                    o += pre_len;
+                    memcpy(o, text + at[i], id_len);
+                    o += id_len;
+                    memcpy(o, text + at[nind + p], per_len);
+                    o += per_len;
+                    double v = tally_result_column(r, i, p)[node];
+                    if (!isnan(v)) {
+                        int n = tally_export__number(o, 64, v, dec_of[i]);
+                        if (n > 0)
+                            o += n;
+                    }
+                    *o++ = '\n';
+                    w->len = (size_t)(o - w->buf);
+                    first = 0;
+                }
+                continue;
+            }
+            /* JSON, comparisons and very long names. */
             const char *id = tally_definitions_id(d, i);
             int dec = tally_definitions_decimals(d, i);
             int pct_unit = strcmp(tally_definitions_unit(d, i), "%") == 0;
@@ -311,6 +460,17 @@ TALLY_EXTERN(int) tally_result_write(const tally_result *r, const char *path,
                 first = 0;
             }
         }
+    }
+    free(pre);
+    free(text);
+    free(at);
+    free(dec_of);
+    if (oom) {
+        if (path)
+            fclose(w->f);
+        free(w);
+        free(want);
+        return tally_error__set(TALLY_ENOMEM, "out of memory writing a result");
     }
     if (json)
         w_str(w, first ? "]\n" : "\n]\n");

@@ -17,8 +17,10 @@
 #include "csv.h"
 #include "dataset.h"
 #include "error.h"
+#include "export.h"
 #include "fixtures.h"
 #include "rollup.h"
+#include "tally/export.h"
 
 static uint64_t rng_state;
 
@@ -31,17 +33,33 @@ static uint32_t rnd(uint32_t n)
 /* ---- CSV rows ---------------------------------------------------------- */
 
 /* Reads `data` with both paths row by row and requires the same rows,
- * fields, ranges, lines and errors. */
-static void csv_same(const char *data, size_t size)
+ * fields, ranges, lines and errors. With limits, the plain side's rows are
+ * checked against them here, written out independently: too many fields is
+ * an error at the first field past the limit, else a field too long at the
+ * first such field. */
+static void csv_same_limits(const char *data, size_t size, size_t max_fields,
+                            size_t max_field_bytes)
 {
     tally_csv a, b;
     tally_csv__init(&a, data, size, "x.csv");
     tally_csv__init(&b, data, size, "x.csv");
+    a.max_fields = b.max_fields = max_fields;
+    a.max_field_bytes = b.max_field_bytes = max_field_bytes;
     for (int guard = 0; guard < 10000; guard++) {
         int ra = tally_csv__next(&a);
         tally_error ea = *tally_error_last();
         unsigned long la = ea.line, ca = ea.column;
         int rb = tally_csv__next_plain(&b);
+        if (rb == 1) {
+            size_t bad = b.nfields;
+            if (max_fields && b.nfields > max_fields)
+                bad = max_fields;
+            for (size_t i = 0; bad == b.nfields && max_field_bytes && i < b.nfields; i++)
+                if (b.fields[i].len > max_field_bytes)
+                    bad = i;
+            if (bad < b.nfields)
+                rb = tally_csv__error_at_field(&b, bad, TALLY_ELIMIT, "over the limit");
+        }
         const tally_error *eb = tally_error_last();
         assert_int_equal(ra, rb);
         if (ra < 0) {
@@ -68,6 +86,8 @@ static void csv_same(const char *data, size_t size)
     tally_csv__fini(&b);
 }
 
+static void csv_same(const char *data, size_t size) { csv_same_limits(data, size, 0, 0); }
+
 static void test_csv_random(void **state)
 {
     (void)state;
@@ -80,6 +100,8 @@ static void test_csv_random(void **state)
         for (size_t i = 0; i < n; i++)
             buf[i] = alphabet[rnd(sizeof alphabet)];
         csv_same(buf, n);
+        /* The fast path checks the limits from the longest field it saw. */
+        csv_same_limits(buf, n, 1 + rnd(4), 1 + rnd(12));
     }
 }
 
@@ -152,6 +174,17 @@ static size_t random_records(char *buf, size_t cap)
         case 1: snprintf(value, sizeof value, "%u.%02u", rnd(1000), rnd(100)); break;
         case 2: snprintf(value, sizeof value, "%s", rnd(2) ? "3人" : "1e400"); break;
         case 3: snprintf(value, sizeof value, "-%u", rnd(50)); break;
+        case 4: {
+            /* Digit strings around the fast number path's 15-digit limit,
+             * with a sign, leading zeros, a point anywhere or spaces. */
+            size_t len = 1 + rnd(20), k = 0;
+            static const char extra[] = "-+. e";
+            int plain_digits = (int)rnd(2);
+            for (; k < len; k++)
+                value[k] = plain_digits || rnd(6) ? (char)('0' + rnd(10)) : extra[rnd(5)];
+            value[k] = '\0';
+            break;
+        }
         default: snprintf(value, sizeof value, "%u", rnd(100000)); break;
         }
         const char *eol = rnd(5) == 0 ? "\r\n" : "\n";
@@ -174,6 +207,9 @@ static size_t random_records(char *buf, size_t cap)
 typedef int (*reader)(tally_dataset *, const char *, size_t, const char *,
                       const tally_read_options *, tally_rejects *, tally_read_stats *);
 
+/* The field size limit of the reads (0: the default). */
+static size_t max_field_bytes;
+
 static void read_with(const fx *f, reader read, const char *data, size_t size, int on_error,
                       tally_dataset **ds, tally_rejects **rej, tally_read_stats *st, int *rc,
                       tally_error *err)
@@ -182,11 +218,15 @@ static void read_with(const fx *f, reader read, const char *data, size_t size, i
     assert_int_equal(tally_rejects_new(rej), 0);
     tally_read_options o = TALLY_READ_OPTIONS_INIT;
     o.on_error = on_error;
+    o.max_field_bytes = max_field_bytes;
     *rc = read(*ds, data, size, "r.csv", &o, *rej, st);
     *err = *tally_error_last();
 }
 
-static void records_same(const fx *f, const char *data, size_t size, int on_error)
+
+/* The full reader against `other` on the same input. */
+static void records_same_as(const fx *f, reader other, const char *data, size_t size,
+                            int on_error)
 {
     tally_dataset *da, *db;
     tally_rejects *ra, *rb;
@@ -194,7 +234,7 @@ static void records_same(const fx *f, const char *data, size_t size, int on_erro
     int ca, cb;
     tally_error ea, eb;
     read_with(f, tally_dataset_read_buffer, data, size, on_error, &da, &ra, &sa, &ca, &ea);
-    read_with(f, tally_dataset__read_buffer_plain, data, size, on_error, &db, &rb, &sb, &cb, &eb);
+    read_with(f, other, data, size, on_error, &db, &rb, &sb, &cb, &eb);
     assert_int_equal(ca, cb);
     if (ca) {
         assert_int_equal(ea.code, eb.code);
@@ -232,6 +272,11 @@ static void records_same(const fx *f, const char *data, size_t size, int on_erro
     tally_dataset_free(db);
 }
 
+static void records_same(const fx *f, const char *data, size_t size, int on_error)
+{
+    records_same_as(f, tally_dataset__read_buffer_plain, data, size, on_error);
+}
+
 static void test_records_random(void **state)
 {
     const fx *f = *state;
@@ -239,8 +284,47 @@ static void test_records_random(void **state)
     rng_state = 2019;
     for (int round = 0; round < 1500; round++) {
         size_t n = random_records(buf, sizeof buf);
+        max_field_bytes = 0;
         records_same(f, buf, n, TALLY_ON_ERROR_COLLECT);
         records_same(f, buf, n, TALLY_ON_ERROR_STOP);
+        /* Limits the one-pass row path has to check as the general one does
+         * (codes are 12 bytes, values up to 20); the plain path applies no
+         * limits, so here the reference is the general row path. */
+        max_field_bytes = 5 + rnd(16);
+        records_same_as(f, tally_dataset__read_buffer_rows, buf, n, TALLY_ON_ERROR_COLLECT);
+        records_same_as(f, tally_dataset__read_buffer_rows, buf, n, TALLY_ON_ERROR_STOP);
+        max_field_bytes = 0;
+    }
+}
+
+/* ---- numbers written ---------------------------------------------------- */
+
+
+/* The writer's whole-number path against tally_format_number, on whole
+ * numbers of every magnitude (around its 10^14 limit too), halves, and
+ * negative zero, for every number of decimals. */
+static void test_export_numbers(void **state)
+{
+    (void)state;
+    rng_state = 1e14;
+    for (int round = 0; round < 200000; round++) {
+        int decimals = (int)rnd(16);
+        double v;
+        switch (rnd(5)) {
+        case 0: v = (double)rnd(1000); break;
+        case 1: v = ldexp((double)rnd(1u << 30) + rnd(2) * 0.5, (int)rnd(40)); break;
+        case 2: v = floor(pow(10, rnd(170) / 10.0)) + (double)rnd(3) - 1; break;
+        case 3: v = -0.0; break;
+        default: v = (double)rnd(1u << 31) * (double)rnd(1u << 22); break;
+        }
+        if (rnd(2))
+            v = -v;
+        char a[64], b[64];
+        int na = tally_export__number(a, sizeof a, v, decimals);
+        int nb = tally_format_number(b, sizeof b, v, decimals);
+        assert_int_equal(na, nb);
+        if (nb >= 0)
+            assert_string_equal(a, b);
     }
 }
 
@@ -306,6 +390,7 @@ int main(void)
         cmocka_unit_test(test_csv_edges),
         cmocka_unit_test_setup_teardown(test_records_random, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_rollup_threads, fx_setup, fx_teardown),
+        cmocka_unit_test(test_export_numbers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
