@@ -465,6 +465,22 @@ void tally_csv__hint_encoding(const tally_csv_input *in, const tally_csv *c)
         append_note(c, "the row starts with a byte order mark: were files joined together?");
         return;
     }
+    if (len && !memchr(row, ',', len) && (memchr(row, '\t', len) || memchr(row, ';', len))) {
+        append_note(c, memchr(row, '\t', len)
+                           ? "the row is separated by tabs; tally reads comma-separated files"
+                           : "the row is separated by semicolons; tally reads comma-separated "
+                             "files");
+        return;
+    }
+    const char *nul = memchr(row, '\0', len);
+    if (nul) {
+        char note[160];
+        snprintf(note, sizeof note, "the row has a NUL byte at column %lu, which cuts the "
+                 "text quoted above short: is this a binary or a UTF-16 file?",
+                 tally_util__utf8_column(row, nul));
+        append_note(c, note);
+        return;
+    }
     const char *cr = memchr(row, '\r', len);
     if (cr && cr + 1 < row + len && cr[1] != '\n' && !memchr(row, '"', len)) {
         append_note(c, "the line breaks are bare carriage returns (classic Mac OS), so the "

@@ -447,6 +447,19 @@ static int read_header(loader *L)
         return tally_error__set_at(TALLY_EPARSE, c->name, 1, 1, NULL, 0,
                                    "no header row; expected a header naming the columns "
                                    "code and name (and optionally level, parent_code)");
+    /* A bare CR in the header: classic Mac OS line breaks, which make the
+     * whole file one row; say so rather than load nothing. */
+    const char *row = c->data + c->row_start;
+    const char *cr = memchr(row, '\r', c->row_end - c->row_start);
+    if (cr && cr + 1 < c->data + c->row_end && cr[1] != '\n' &&
+        !memchr(row, '"', c->row_end - c->row_start)) {
+        unsigned long line, col;
+        tally_csv__locate(c, (size_t)(cr - c->data), &line, &col);
+        return tally_error__set_at(TALLY_EPARSE, c->name, line, col, NULL, 0,
+                                   "the line breaks are bare carriage returns (classic Mac OS), "
+                                   "so the file reads as one line; expected LF or CRLF line "
+                                   "breaks");
+    }
     static const char *const known[4] = { "code", "name", "level", "parent_code" };
     long *cols[4] = { &L->col_code, &L->col_name, &L->col_level, &L->col_parent };
     for (int k = 0; k < 4; k++)
