@@ -87,12 +87,7 @@ int cmd_check(int argc, char **argv)
             break;
         }
         case 2001:
-            if (!strcmp(optarg, "computed"))
-                copts.prefer = TALLY_PREFER_COMPUTED;
-            else if (!strcmp(optarg, "reported"))
-                copts.prefer = TALLY_PREFER_REPORTED;
-            else {
-                cli_usage_error(&c, "--prefer '%s': expected computed or reported", optarg);
+            if (cli_prefer(&c, optarg, &copts.prefer)) {
                 status = EXIT_BAD;
                 goto out;
             }

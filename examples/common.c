@@ -86,6 +86,19 @@ int cli_option(cli *c, int opt, const char *arg)
     }
 }
 
+int cli_prefer(const cli *c, const char *arg, int *prefer)
+{
+    if (!strcmp(arg, "computed"))
+        *prefer = TALLY_PREFER_COMPUTED;
+    else if (!strcmp(arg, "reported"))
+        *prefer = TALLY_PREFER_REPORTED;
+    else {
+        cli_usage_error(c, "--prefer '%s': expected computed or reported", arg);
+        return -1;
+    }
+    return 0;
+}
+
 tally_read_options cli_read_options(const cli *c)
 {
     tally_read_options o = TALLY_READ_OPTIONS_INIT;

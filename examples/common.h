@@ -65,6 +65,10 @@ int cli_option(cli *c, int opt, const char *arg);
  * `need_records` is 0. */
 int cli_load(cli *c, int need_records);
 
+/* Parses --prefer computed|reported into *prefer (tally_prefer); prints
+ * the usage error and returns -1 on any other word. */
+int cli_prefer(const cli *c, const char *arg, int *prefer);
+
 /* Read options for every CSV input: --on-error and --encoding. */
 tally_read_options cli_read_options(const cli *c);
 

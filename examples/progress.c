@@ -246,12 +246,7 @@ int cmd_progress(int argc, char **argv)
         case 2003: svg = optarg; break;
         case 2004: indicator = optarg; break;
         case 2005:
-            if (!strcmp(optarg, "computed"))
-                popts.prefer = TALLY_PREFER_COMPUTED;
-            else if (!strcmp(optarg, "reported"))
-                popts.prefer = TALLY_PREFER_REPORTED;
-            else {
-                cli_usage_error(&c, "--prefer '%s': expected computed or reported", optarg);
+            if (cli_prefer(&c, optarg, &popts.prefer)) {
                 status = EXIT_BAD;
                 goto out;
             }

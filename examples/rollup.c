@@ -67,12 +67,7 @@ int cmd_rollup(int argc, char **argv)
         case 'h': fputs(usage, stdout); goto out;
         case 'V': printf("tally %s\n", tally_version()); goto out;
         case 2001:
-            if (!strcmp(optarg, "computed"))
-                ropts.prefer = TALLY_PREFER_COMPUTED;
-            else if (!strcmp(optarg, "reported"))
-                ropts.prefer = TALLY_PREFER_REPORTED;
-            else {
-                cli_usage_error(&c, "--prefer '%s': expected computed or reported", optarg);
+            if (cli_prefer(&c, optarg, &ropts.prefer)) {
                 status = EXIT_BAD;
                 goto out;
             }
