@@ -1144,3 +1144,37 @@ static void unmap_all(tally_dataset *ds)
         munmap(ds->maps[i].addr, ds->maps[i].len);
     free(ds->maps);
 }
+
+/* ---- handing values over to a rollup (tally_rollup_take) ---- */
+
+double *tally_dataset__take_values(tally_dataset *ds, size_t i)
+{
+    if (i >= ds->ncolumns || !ds->columns[i].values ||
+        (ds->nmaps && in_map(ds, ds->columns[i].values)))
+        return NULL;
+    double *v = ds->columns[i].values;
+    ds->columns[i].values = NULL;
+    return v;
+}
+
+void tally_dataset__clear(tally_dataset *ds)
+{
+    for (size_t i = 0; i < ds->ncolumns; i++) {
+        tally_column *c = &ds->columns[i];
+        if (ds->nmaps && (in_map(ds, c->valid) || (c->values && in_map(ds, c->values))))
+            continue; /* the arrays live in a snapshot's mapping */
+        free(c->values);
+        free(c->valid);
+        free(c->seen);
+    }
+    unmap_all(ds);
+    ds->maps = NULL;
+    ds->nmaps = 0;
+    free(ds->columns);
+    free(ds->slots);
+    ds->columns = NULL;
+    ds->ncolumns = ds->columns_cap = 0;
+    ds->slots = NULL;
+    ds->slots_cap = 0;
+    ds->cells = 0;
+}

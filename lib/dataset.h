@@ -71,6 +71,15 @@ void tally_dataset__add_cells(tally_dataset *ds, size_t cells);
  * free()d. 0 or TALLY_ENOMEM (then the caller keeps it). */
 int tally_dataset__adopt_map(tally_dataset *ds, void *addr, size_t len);
 
+/* For tally_rollup_take: the values array of column i, now the caller's
+ * (free() it), or NULL when it lives in a snapshot's mapping (then it
+ * stays). The column is left without values: clear the dataset after. */
+double *tally_dataset__take_values(tally_dataset *ds, size_t i);
+
+/* Empties a dataset: every column, cell and mapping is released; the
+ * hierarchy and definitions stay, and rows may be read into it again. */
+void tally_dataset__clear(tally_dataset *ds);
+
 static inline int tally_bit__get(const uint64_t *bits, size_t i)
 {
     return (int)((bits[i >> 6] >> (i & 63)) & 1);

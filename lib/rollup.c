@@ -25,7 +25,8 @@ struct tally_result {
     char (*period_text)[TALLY_PERIOD_TEXT_MAX];
     int compare;
     /* Columns indexed [indicator * nper + period]. */
-    double **out, **reported, **computed, **previous;
+    double **out, **previous;
+    struct sides *sides;
 };
 
 static int by_first_month(const void *a, const void *b)
@@ -113,100 +114,252 @@ int tally_rollup__own(const tally_dataset *ds, size_t ind, int over_time, int32_
     return 0;
 }
 
+/* ---- the two sides of each value ----
+ *
+ * A result keeps one dense column per indicator and period: the output.
+ * Each side (reported, computed) of a node is, nearly always, either that
+ * output or missing, so a side is a bit per node ("equals the output") and
+ * a short list, sorted by node, of the values where it is neither (a node
+ * that reported and has reports below it; the reported counts of a count
+ * indicator). A national column then costs its 8 bytes per node and two
+ * bits, instead of three columns. */
+
+typedef struct side_list {
+    size_t *node;
+    double *value;
+    size_t n, cap;
+} side_list;
+
+typedef struct sides {
+    uint64_t *rbits, *cbits; /* the reported / computed side equals the output */
+    side_list r, c;
+} sides;
+
+static int side_add(side_list *l, size_t node, double v)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        size_t *nn = realloc(l->node, cap * sizeof *nn);
+        if (!nn)
+            return TALLY_ENOMEM;
+        l->node = nn;
+        double *nv = realloc(l->value, cap * sizeof *nv);
+        if (!nv)
+            return TALLY_ENOMEM;
+        l->value = nv;
+        l->cap = cap;
+    }
+    l->node[l->n] = node;
+    l->value[l->n] = v;
+    l->n++;
+    return 0;
+}
+
+/* Lists are built in reverse pre-order: turn them into node order. */
+static void side_sort(side_list *l)
+{
+    for (size_t a = 0, b = l->n; a + 1 < b; a++, b--) {
+        size_t tn = l->node[a];
+        l->node[a] = l->node[b - 1];
+        l->node[b - 1] = tn;
+        double tv = l->value[a];
+        l->value[a] = l->value[b - 1];
+        l->value[b - 1] = tv;
+    }
+}
+
+static double side_find(const side_list *l, size_t node)
+{
+    size_t lo = 0, hi = l->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (l->node[mid] < node)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < l->n && l->node[lo] == node ? l->value[lo] : NAN;
+}
+
+static void sides_free(sides *s)
+{
+    if (!s)
+        return;
+    free(s->rbits);
+    free(s->cbits);
+    free(s->r.node);
+    free(s->r.value);
+    free(s->c.node);
+    free(s->c.value);
+    memset(s, 0, sizeof *s);
+}
+
+static int sides_alloc(sides *s, size_t n)
+{
+    size_t words = tally_bit__words(n ? n : 1);
+    s->rbits = calloc(words, sizeof *s->rbits);
+    s->cbits = calloc(words, sizeof *s->cbits);
+    return s->rbits && s->cbits ? 0 : TALLY_ENOMEM;
+}
+
+static double side_value(const sides *s, const double *out, size_t node, int reported)
+{
+    const uint64_t *bits = reported ? s->rbits : s->cbits;
+    if (tally_bit__get(bits, node))
+        return out[node];
+    return side_find(reported ? &s->r : &s->c, node);
+}
+
+/* ---- aggregation ---- */
+
+#define NOT_INNER UINT32_MAX
+
+/* The inner nodes (those with children) get a rank: aggregation state is
+ * kept for them only (a national table has 44,699 of them among 665,271
+ * nodes). rank[i] is NOT_INNER for leaves. */
+static int inner_ranks(const tally_hierarchy *h, uint32_t **rank, size_t *count)
+{
+    size_t n = tally_hierarchy_size(h);
+    const size_t *parent = tally_hierarchy_parents(h);
+    if (n >= NOT_INNER)
+        return tally_error__set(TALLY_ENOMEM, "hierarchy too large to roll up (%zu regions)", n);
+    uint32_t *r = malloc((n ? n : 1) * sizeof *r);
+    if (!r)
+        return tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
+    for (size_t i = 0; i < n; i++)
+        r[i] = NOT_INNER;
+    for (size_t i = 0; i < n; i++)
+        if (parent[i] != TALLY_NONE)
+            r[parent[i]] = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (r[i] == 0)
+            r[i] = (uint32_t)k++;
+    *rank = r;
+    *count = k;
+    return 0;
+}
+
 typedef struct workspace {
-    double *sum, *comp, *mn, *mx;
+    double *sum, *comp, *mn, *mx; /* by inner rank */
     size_t *cnt;
-    double *computed; /* where computed values go when the caller keeps none */
-    double *scratch;  /* own values when the caller keeps no reported column */
+    double *scratch; /* a formula's own values: n doubles, worker 0 only */
 } workspace;
 
-/* One reverse pre-order pass: aggregates the regions that count below each
- * node into computed[], and chooses out[] by the precedence rule. */
-static void aggregate(const size_t *parent, size_t n, int agg, int prefer, const double *own,
-                      double *out, double *computed, workspace *w)
+/* One reverse pre-order pass. out[] holds each node's own value (NaN where
+ * it reported nothing) on entry and its output on return; the subtree
+ * aggregate of every node is computed on the way, and its sides recorded
+ * in `sd` when not NULL. Children come after their parent in pre-order,
+ * so a node's own value is still in out[] when the pass reaches it. */
+static int aggregate(const size_t *parent, const uint32_t *rank, size_t n, size_t inner, int agg,
+                     int prefer, double *out, sides *sd, workspace *w)
 {
     /* Extremes cost two more arrays per pass: only min and max need them. */
     int extremes = agg == TALLY_AGGREGATE_MIN || agg == TALLY_AGGREGATE_MAX;
-    memset(w->sum, 0, n * sizeof *w->sum);
-    memset(w->comp, 0, n * sizeof *w->comp);
-    memset(w->cnt, 0, n * sizeof *w->cnt);
+    memset(w->sum, 0, inner * sizeof *w->sum);
+    memset(w->comp, 0, inner * sizeof *w->comp);
+    memset(w->cnt, 0, inner * sizeof *w->cnt);
     if (extremes) {
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < inner; i++) {
             w->mn[i] = INFINITY;
             w->mx[i] = -INFINITY;
         }
     }
     for (size_t i = n; i-- > 0;) {
-        int below = w->cnt[i] > 0;
+        uint32_t ri = rank[i];
+        int below = ri != NOT_INNER && w->cnt[ri] > 0;
         double cval = NAN;
         if (below) {
             switch (agg) {
-            case TALLY_AGGREGATE_SUM: cval = w->sum[i] + w->comp[i]; break;
-            case TALLY_AGGREGATE_MEAN: cval = (w->sum[i] + w->comp[i]) / (double)w->cnt[i]; break;
-            case TALLY_AGGREGATE_MIN: cval = w->mn[i]; break;
-            case TALLY_AGGREGATE_MAX: cval = w->mx[i]; break;
-            case TALLY_AGGREGATE_COUNT: cval = (double)w->cnt[i]; break;
+            case TALLY_AGGREGATE_SUM: cval = w->sum[ri] + w->comp[ri]; break;
+            case TALLY_AGGREGATE_MEAN: cval = (w->sum[ri] + w->comp[ri]) / (double)w->cnt[ri]; break;
+            case TALLY_AGGREGATE_MIN: cval = w->mn[ri]; break;
+            case TALLY_AGGREGATE_MAX: cval = w->mx[ri]; break;
+            case TALLY_AGGREGATE_COUNT: cval = (double)w->cnt[ri]; break;
             default: break;
             }
         }
-        computed[i] = cval;
-        double ov = own[i];
+        double ov = out[i];
         int has_own = !isnan(ov);
         int use_own = prefer == TALLY_PREFER_REPORTED ? has_own : (has_own && !below);
         size_t p = parent[i];
         if (use_own) {
-            out[i] = agg == TALLY_AGGREGATE_COUNT ? 1.0 : ov;
+            double o = agg == TALLY_AGGREGATE_COUNT ? 1.0 : ov;
+            out[i] = o;
+            if (sd) {
+                if (o == ov)
+                    tally_bit__set(sd->rbits, i);
+                else if (side_add(&sd->r, i, ov))
+                    return TALLY_ENOMEM;
+                if (below && side_add(&sd->c, i, cval))
+                    return TALLY_ENOMEM;
+            }
             if (p != TALLY_NONE) {
-                tally_util__neumaier(&w->sum[p], &w->comp[p], ov);
-                w->cnt[p] += 1;
+                uint32_t rp = rank[p];
+                tally_util__neumaier(&w->sum[rp], &w->comp[rp], ov);
+                w->cnt[rp] += 1;
                 if (extremes) {
-                    if (ov < w->mn[p])
-                        w->mn[p] = ov;
-                    if (ov > w->mx[p])
-                        w->mx[p] = ov;
+                    if (ov < w->mn[rp])
+                        w->mn[rp] = ov;
+                    if (ov > w->mx[rp])
+                        w->mx[rp] = ov;
                 }
             }
         } else if (below) {
             out[i] = cval;
+            if (sd) {
+                tally_bit__set(sd->cbits, i);
+                if (has_own && side_add(&sd->r, i, ov))
+                    return TALLY_ENOMEM;
+            }
             if (p != TALLY_NONE) {
-                tally_util__neumaier(&w->sum[p], &w->comp[p], w->sum[i]);
-                w->comp[p] += w->comp[i];
-                w->cnt[p] += w->cnt[i];
+                uint32_t rp = rank[p];
+                tally_util__neumaier(&w->sum[rp], &w->comp[rp], w->sum[ri]);
+                w->comp[rp] += w->comp[ri];
+                w->cnt[rp] += w->cnt[ri];
                 if (extremes) {
-                    if (w->mn[i] < w->mn[p])
-                        w->mn[p] = w->mn[i];
-                    if (w->mx[i] > w->mx[p])
-                        w->mx[p] = w->mx[i];
+                    if (w->mn[ri] < w->mn[rp])
+                        w->mn[rp] = w->mn[ri];
+                    if (w->mx[ri] > w->mx[rp])
+                        w->mx[rp] = w->mx[ri];
                 }
             }
         } else {
             out[i] = NAN;
         }
     }
+    if (sd) {
+        side_sort(&sd->r);
+        side_sort(&sd->c);
+    }
+    return 0;
 }
+
+static void column_free(tally_result *r, size_t k);
 
 TALLY_EXTERN(void) tally_result_free(tally_result *r)
 {
     if (!r)
         return;
     size_t ncols = r->nind * r->nper;
-    for (size_t k = 0; k < ncols; k++) {
-        if (r->out)
-            free(r->out[k]);
-        if (r->reported)
-            free(r->reported[k]);
-        if (r->computed)
-            free(r->computed[k]);
-        if (r->previous)
-            free(r->previous[k]);
-    }
+    for (size_t k = 0; k < ncols; k++)
+        column_free(r, k);
     free(r->out);
-    free(r->reported);
-    free(r->computed);
+    free(r->sides);
     free(r->previous);
     free(r->periods);
     free(r->period_text);
     free(r);
+}
+
+static void column_free(tally_result *r, size_t k)
+{
+    if (r->out)
+        free(r->out[k]);
+    if (r->sides)
+        sides_free(&r->sides[k]);
+    if (r->previous)
+        free(r->previous[k]);
 }
 
 static int cmp_period(const void *a, const void *b)
@@ -214,13 +367,17 @@ static int cmp_period(const void *a, const void *b)
     return tally_period__compare(*(const int32_t *)a, *(const int32_t *)b);
 }
 
-/* The indicators of one span that threads share: each worker takes the
+/* One span's computation, shared by the threads: each worker takes the
  * next indicator until none is left, so the split follows the real cost. */
 typedef struct span_job {
     const tally_dataset *ds;
     int32_t first, last;
     int prefer;
-    double **out, **rep, **cmp;
+    double **out; /* nind columns; those in `given` already hold own values */
+    sides *sd;    /* nind, or NULL */
+    const unsigned char *given;
+    const uint32_t *rank;
+    size_t inner;
     size_t nind;
     pthread_mutex_t lock;
     size_t next;
@@ -252,13 +409,15 @@ static void *span_work(void *arg)
         if (stop || i >= j->nind)
             break;
         int agg = tally_definitions_aggregate(d, i);
-        if (agg == TALLY_AGGREGATE_FORMULA && j->rep == NULL)
-            continue; /* its reported side is read with the formulas */
-        double *own = j->rep ? j->rep[i] : wk->w->scratch;
-        /* Reported values of a formula indicator are levels: the latest. */
-        int ot = agg == TALLY_AGGREGATE_FORMULA ? TALLY_OVER_TIME_STOCK
-                                                : tally_definitions_over_time(d, i);
-        int rc = tally_rollup__own(j->ds, i, ot, j->first, j->last, own);
+        if (agg == TALLY_AGGREGATE_FORMULA)
+            continue; /* after every operand, in dependency order */
+        int rc = 0;
+        if (!(j->given && j->given[i]))
+            rc = tally_rollup__own(j->ds, i, tally_definitions_over_time(d, i), j->first, j->last,
+                                   j->out[i]);
+        if (!rc)
+            rc = aggregate(parent, j->rank, n, j->inner, agg, j->prefer, j->out[i],
+                           j->sd ? &j->sd[i] : NULL, wk->w);
         if (rc) {
             wk->rc = rc;
             pthread_mutex_lock(&j->lock);
@@ -266,25 +425,60 @@ static void *span_work(void *arg)
             pthread_mutex_unlock(&j->lock);
             break;
         }
-        if (agg == TALLY_AGGREGATE_FORMULA)
-            continue;
-        aggregate(parent, n, agg, j->prefer, own, j->out[i], j->cmp ? j->cmp[i] : wk->w->computed,
-                  wk->w);
     }
     return NULL;
 }
 
-/* Computes every indicator over the absolute months [first, last]: out,
- * rep and cmp are arrays of nind columns (rep and cmp may be NULL). The
+/* Whether the dataset has a column of indicator `ind` inside [first, last]. */
+static int has_columns(const tally_dataset *ds, size_t ind, int32_t first, int32_t last)
+{
+    size_t ncols = tally_dataset__column_count(ds);
+    for (size_t k = 0; k < ncols; k++) {
+        const tally_column *c = tally_dataset__column(ds, k);
+        if (c->indicator == ind && tally_period__first_month(c->period) >= first &&
+            tally_period__last_month(c->period) <= last)
+            return 1;
+    }
+    return 0;
+}
+
+/* A formula's output from its computed values (in out[]) and own reported
+ * values (NULL: none), by the precedence rule; sides into sd. */
+static int formula_sides(size_t n, int prefer, double *out, const double *own, sides *sd)
+{
+    for (size_t i = 0; i < n; i++) {
+        double c = out[i], o = own ? own[i] : NAN;
+        int hc = !isnan(c), ho = !isnan(o);
+        if (prefer == TALLY_PREFER_REPORTED ? ho : (ho && !hc)) {
+            out[i] = o;
+            if (sd) {
+                tally_bit__set(sd->rbits, i);
+                if (hc && side_add(&sd->c, i, c))
+                    return TALLY_ENOMEM;
+            }
+        } else if (hc) {
+            if (sd) {
+                tally_bit__set(sd->cbits, i);
+                if (ho && side_add(&sd->r, i, o))
+                    return TALLY_ENOMEM;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Computes every indicator over the absolute months [first, last] into
+ * out (nind columns of n doubles) and, when sd is not NULL, the sides. The
  * indicators are shared among nw workers (w: one workspace each). */
 static int compute_span(const tally_dataset *ds, int32_t first, int32_t last, int prefer,
-                        double **out, double **rep, double **cmp, workspace *w, size_t nw)
+                        double **out, sides *sd, const unsigned char *given,
+                        const uint32_t *rank, size_t inner, workspace *w, size_t nw)
 {
     const tally_hierarchy *h = tally_dataset_hierarchy(ds);
     const tally_definitions *d = tally_dataset_definitions(ds);
     size_t n = tally_hierarchy_size(h), nind = tally_definitions_indicator_count(d);
 
-    span_job job = { ds, first, last, prefer, out, rep, cmp, nind,
+    span_job job = { ds, first, last, prefer, out, sd, given, rank, inner, nind,
                      PTHREAD_MUTEX_INITIALIZER, 0, 0 };
     span_worker wk[TALLY_ROLLUP_MAX_THREADS];
     pthread_t tid[TALLY_ROLLUP_MAX_THREADS];
@@ -313,30 +507,26 @@ static int compute_span(const tally_dataset *ds, int32_t first, int32_t last, in
         return tally_error__set(rc, "out of memory rolling up");
 
     /* Formulas, in dependency order, over the output columns. */
-    double *scratch = w[0].scratch;
     const size_t *order;
     size_t nf = tally_definitions__formula_order(d, &order);
     for (size_t k = 0; k < nf; k++) {
         size_t f = order[k];
-        double *own = rep ? rep[f] : NULL;
-        if (!own) {
-            rc = tally_rollup__own(ds, f, TALLY_OVER_TIME_STOCK, first, last, scratch);
+        const double *own = NULL;
+        if (has_columns(ds, f, first, last)) {
+            /* Reported values of a formula indicator are levels: the latest. */
+            rc = tally_rollup__own(ds, f, TALLY_OVER_TIME_STOCK, first, last, w[0].scratch);
             if (rc)
                 return rc;
-            own = scratch;
+            own = w[0].scratch;
         }
-        double *computed = cmp ? cmp[f] : out[f];
+        /* A formula never reads itself (cycles are refused), so its column
+         * can receive the values. */
         rc = tally_expr__eval(tally_definitions__program(d, f), (const double *const *)out, n,
-                              computed);
+                              out[f]);
+        if (!rc)
+            rc = formula_sides(n, prefer, out[f], own, sd ? &sd[f] : NULL);
         if (rc)
             return tally_error__set(rc, "out of memory evaluating a formula");
-        for (size_t i = 0; i < n; i++) {
-            double c = computed[i], o = own[i];
-            if (prefer == TALLY_PREFER_REPORTED)
-                out[f][i] = !isnan(o) ? o : c;
-            else
-                out[f][i] = !isnan(c) ? c : o;
-        }
     }
     return 0;
 }
@@ -348,36 +538,35 @@ static void workspace_free(workspace *w)
     free(w->mn);
     free(w->mx);
     free(w->cnt);
-    free(w->computed);
     free(w->scratch);
     memset(w, 0, sizeof *w);
 }
 
-static int workspace_alloc(workspace *w, size_t n)
+static int workspace_alloc(workspace *w, size_t inner, size_t n, int scratch)
 {
-    if (!n)
-        n = 1;
-    w->sum = malloc(n * sizeof(double));
-    w->comp = malloc(n * sizeof(double));
-    w->mn = malloc(n * sizeof(double));
-    w->mx = malloc(n * sizeof(double));
-    w->cnt = malloc(n * sizeof(size_t));
-    w->computed = malloc(n * sizeof(double));
-    w->scratch = malloc(n * sizeof(double));
-    if (w->sum && w->comp && w->mn && w->mx && w->cnt && w->computed && w->scratch)
+    if (!inner)
+        inner = 1;
+    w->sum = malloc(inner * sizeof(double));
+    w->comp = malloc(inner * sizeof(double));
+    w->mn = malloc(inner * sizeof(double));
+    w->mx = malloc(inner * sizeof(double));
+    w->cnt = malloc(inner * sizeof(size_t));
+    w->scratch = scratch ? malloc((n ? n : 1) * sizeof(double)) : NULL;
+    if (w->sum && w->comp && w->mn && w->mx && w->cnt && (!scratch || w->scratch))
         return 0;
     workspace_free(w);
     return TALLY_ENOMEM;
 }
 
-/* nw workspaces, or none (all freed) on failure. */
-static workspace *workspaces_alloc(size_t nw, size_t n)
+/* nw workspaces (the first with the formula scratch column), or none (all
+ * freed) on failure. */
+static workspace *workspaces_alloc(size_t nw, size_t inner, size_t n)
 {
     workspace *w = calloc(nw, sizeof *w);
     if (!w)
         return NULL;
     for (size_t t = 0; t < nw; t++) {
-        if (workspace_alloc(&w[t], n)) {
+        if (workspace_alloc(&w[t], inner, n, t == 0)) {
             for (size_t k = 0; k < t; k++)
                 workspace_free(&w[k]);
             free(w);
@@ -411,13 +600,39 @@ size_t tally_rollup__default_threads(const tally_dataset *ds)
 int tally_rollup__span(const tally_dataset *ds, int32_t first, int32_t last, int prefer,
                        double **out, double **reported, double **computed)
 {
-    size_t n = tally_hierarchy_size(tally_dataset_hierarchy(ds));
-    size_t nw = tally_rollup__default_threads(ds);
-    workspace *w = workspaces_alloc(nw, n);
-    if (!w)
-        return tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
-    int rc = compute_span(ds, first, last, prefer, out, reported, computed, w, nw);
+    const tally_hierarchy *h = tally_dataset_hierarchy(ds);
+    size_t n = tally_hierarchy_size(h);
+    size_t nind = tally_definitions_indicator_count(tally_dataset_definitions(ds));
+    size_t nw = tally_rollup__default_threads(ds), inner = 0;
+    uint32_t *rank = NULL;
+    int rc = inner_ranks(h, &rank, &inner);
+    if (rc)
+        return rc;
+    workspace *w = workspaces_alloc(nw, inner, n);
+    sides *sd = reported || computed ? calloc(nind ? nind : 1, sizeof *sd) : NULL;
+    if (!w || ((reported || computed) && !sd)) {
+        rc = tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
+        goto done;
+    }
+    for (size_t i = 0; sd && i < nind && !rc; i++)
+        if (sides_alloc(&sd[i], n))
+            rc = tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
+    if (!rc)
+        rc = compute_span(ds, first, last, prefer, out, sd, NULL, rank, inner, w, nw);
+    for (size_t i = 0; sd && i < nind && !rc; i++) {
+        for (size_t k = 0; k < n; k++) {
+            if (reported)
+                reported[i][k] = side_value(&sd[i], out[i], k, 1);
+            if (computed)
+                computed[i][k] = side_value(&sd[i], out[i], k, 0);
+        }
+    }
+done:
+    for (size_t i = 0; sd && i < nind; i++)
+        sides_free(&sd[i]);
+    free(sd);
     workspaces_free(w, nw);
+    free(rank);
     return rc;
 }
 
@@ -447,8 +662,67 @@ TALLY_EXTERN(int) tally_rollup(tally_result **out, const tally_dataset *ds,
               : tally_error__set(TALLY_EINVAL, "tally_rollup: NULL dataset");
 }
 
+static int rollup(tally_result **out, const tally_dataset *ds, tally_dataset *take,
+                  const tally_rollup_options *opts, size_t threads);
+
+TALLY_EXTERN(int) tally_rollup_take(tally_result **out, tally_dataset *ds,
+                                    const tally_rollup_options *opts)
+{
+    if (out)
+        *out = NULL;
+    if (!ds)
+        return tally_error__set(TALLY_EINVAL, "tally_rollup_take: NULL dataset");
+    int rc = rollup(out, ds, ds, opts, tally_rollup__default_threads(ds));
+    tally_dataset__clear(ds);
+    return rc;
+}
+
 int tally_rollup__threads(tally_result **out, const tally_dataset *ds,
                           const tally_rollup_options *opts, size_t threads)
+{
+    return rollup(out, ds, NULL, opts, threads);
+}
+
+/* The result's columns for one period, taking over the dataset's value
+ * arrays (when `take` is the dataset) where one reported column is exactly
+ * the own values of an indicator there: it is then rolled up in place. */
+static int period_columns(tally_result *r, const tally_dataset *ds, tally_dataset *take, size_t p,
+                          double **o, sides **s, unsigned char *given)
+{
+    int32_t first = tally_period__first_month(r->periods[p]);
+    int32_t last = tally_period__last_month(r->periods[p]);
+    size_t ncols = tally_dataset__column_count(ds);
+    for (size_t i = 0; i < r->nind; i++) {
+        size_t k = i * r->nper + p;
+        given[i] = 0;
+        /* Only when this span alone reads the column: one period, no
+         * comparison, a single reported column of the indicator in it. */
+        if (take && r->nper == 1 && !r->compare &&
+            tally_definitions_aggregate(r->d, i) != TALLY_AGGREGATE_FORMULA) {
+            size_t found = 0, which = 0;
+            for (size_t c = 0; c < ncols; c++) {
+                const tally_column *col = tally_dataset__column(ds, c);
+                if (col->indicator == i && tally_period__first_month(col->period) >= first &&
+                    tally_period__last_month(col->period) <= last) {
+                    found++;
+                    which = c;
+                }
+            }
+            if (found == 1 && (r->out[k] = tally_dataset__take_values(take, which)))
+                given[i] = 1;
+        }
+        if (!r->out[k] && !(r->out[k] = malloc((r->nodes ? r->nodes : 1) * sizeof(double))))
+            return TALLY_ENOMEM;
+        if (sides_alloc(&r->sides[k], r->nodes))
+            return TALLY_ENOMEM;
+        o[i] = r->out[k];
+        (*s)[i] = r->sides[k];
+    }
+    return 0;
+}
+
+static int rollup(tally_result **out, const tally_dataset *ds, tally_dataset *take,
+                  const tally_rollup_options *opts, size_t threads)
 {
     *out = NULL;
     if (threads < 1)
@@ -514,38 +788,48 @@ int tally_rollup__threads(tally_result **out, const tally_dataset *ds,
     }
     r->period_text = calloc(r->nper ? r->nper : 1, sizeof *r->period_text);
     size_t ncols = r->nind * r->nper;
-    r->out = alloc_columns(ncols, r->nodes);
-    r->reported = alloc_columns(ncols, r->nodes);
-    r->computed = alloc_columns(ncols, r->nodes);
+    r->out = calloc(ncols ? ncols : 1, sizeof *r->out);
+    r->sides = calloc(ncols ? ncols : 1, sizeof *r->sides);
     if (r->compare)
         r->previous = alloc_columns(ncols, r->nodes);
-    workspace *w = workspaces_alloc(threads, r->nodes);
+    uint32_t *rank = NULL;
+    size_t inner = 0;
+    workspace *w = NULL;
     double **o = malloc((r->nind ? r->nind : 1) * sizeof *o);
-    double **rp = malloc((r->nind ? r->nind : 1) * sizeof *rp);
-    double **cp = malloc((r->nind ? r->nind : 1) * sizeof *cp);
+    sides *s = malloc((r->nind ? r->nind : 1) * sizeof *s);
+    unsigned char *given = malloc(r->nind ? r->nind : 1);
     double **prev = r->compare ? alloc_columns(r->nind, r->nodes) : NULL;
-    if (!r->period_text || !r->out || !r->reported || !r->computed ||
-        (r->compare && (!r->previous || !prev)) || !w || !o || !rp || !cp) {
+    if (!r->period_text || !r->out || !r->sides || (r->compare && (!r->previous || !prev)) ||
+        !o || !s || !given) {
+        rc = tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
+        goto done;
+    }
+    rc = inner_ranks(r->h, &rank, &inner);
+    if (rc)
+        goto done;
+    if (!(w = workspaces_alloc(threads, inner, r->nodes))) {
         rc = tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
         goto done;
     }
 
     for (size_t p = 0; p < r->nper && !rc; p++) {
         tally_period__format(r->periods[p], r->period_text[p]);
-        for (size_t i = 0; i < r->nind; i++) {
-            o[i] = r->out[i * r->nper + p];
-            rp[i] = r->reported[i * r->nper + p];
-            cp[i] = r->computed[i * r->nper + p];
+        if (period_columns(r, ds, take, p, o, &s, given)) {
+            rc = tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
+            break;
         }
         rc = compute_span(ds, tally_period__first_month(r->periods[p]),
-                          tally_period__last_month(r->periods[p]), opts->prefer, o, rp, cp, w,
-                          threads);
+                          tally_period__last_month(r->periods[p]), opts->prefer, o, s, given,
+                          rank, inner, w, threads);
+        /* The sides were filled through the copies in s. */
+        for (size_t i = 0; i < r->nind; i++)
+            r->sides[i * r->nper + p] = s[i];
         if (rc || !r->compare)
             continue;
         int32_t before = r->compare == TALLY_COMPARE_YOY ? tally_period__year_before(r->periods[p])
                                                          : tally_period__previous(r->periods[p]);
         rc = compute_span(ds, tally_period__first_month(before), tally_period__last_month(before),
-                          opts->prefer, prev, NULL, NULL, w, threads);
+                          opts->prefer, prev, NULL, NULL, rank, inner, w, threads);
         for (size_t i = 0; i < r->nind && !rc; i++)
             memcpy(r->previous[i * r->nper + p], prev[i], r->nodes * sizeof(double));
     }
@@ -557,9 +841,10 @@ done:
         free(prev);
     }
     workspaces_free(w, threads);
+    free(rank);
     free(o);
-    free(rp);
-    free(cp);
+    free(s);
+    free(given);
     if (rc) {
         tally_result_free(r);
         return rc;
@@ -631,10 +916,11 @@ TALLY_EXTERN(int) tally_result_sides(const tally_result *r, size_t node, size_t 
     int rc = check_index(r, node, indicator, period);
     if (rc)
         return rc;
+    size_t k = indicator * r->nper + period;
     if (reported)
-        *reported = r->reported[indicator * r->nper + period][node];
+        *reported = side_value(&r->sides[k], r->out[k], node, 1);
     if (computed)
-        *computed = r->computed[indicator * r->nper + period][node];
+        *computed = side_value(&r->sides[k], r->out[k], node, 0);
     return 0;
 }
 

@@ -385,7 +385,7 @@ static void test_rollup__random_hierarchies_match_a_reference(void **state)
     (void)state;
     static rnode nodes[RN_MAX];
     static double vals[15][RN_MAX][R_MONTHS];
-    static unsigned char ok[15][RN_MAX][R_MONTHS];
+    static unsigned char ok[15][RN_MAX][R_MONTHS], empty[15][RN_MAX][R_MONTHS];
     static const int spans[][2] = { { 2, 2 }, { 3, 5 }, { 0, 11 }, { 10, 10 }, { 0, 2 } };
     static const char *span_names = "2019-03,2019-Q2,2019,2019-11,2019-Q1";
 
@@ -451,11 +451,13 @@ static void test_rollup__random_hierarchies_match_a_reference(void **state)
                 int reports = has_child[i] ? rnd() % 8 == 0 : rnd() % 2 == 0;
                 for (int m = 0; m < R_MONTHS; m++) {
                     ok[k][i][m] = 0;
+                    empty[k][i][m] = 0;
                     if (!reports || rnd() % 10 < 3)
                         continue;
                     char per[8];
                     snprintf(per, sizeof per, "2019-%02d", m + 1);
                     if (rnd() % 20 == 0) { /* filed empty: missing */
+                        empty[k][i][m] = 1;
                         assert_int_equal(tally_dataset_add(f.ds, nodes[i].code, id, per, NAN), 0);
                         continue;
                     }
@@ -529,15 +531,72 @@ static void test_rollup__random_hierarchies_match_a_reference(void **state)
                                         seed, prefer, k, s, nodes[i].code, expect, got);
                             fail();
                         }
+                        /* Reported: the node's own value after the time
+                         * rule (for a count too); computed: what the
+                         * regions below give, whatever the preference. */
                         double rep, cmp;
                         tally_result_sides(r, idx, (size_t)k, (size_t)s, &rep, &cmp);
                         assert_true(isnan(rep) == isnan(own[i]));
-                        if (prefer == TALLY_PREFER_COMPUTED)
-                            assert_true(isnan(cmp) == !cnt[i]);
+                        if (!isnan(own[i]))
+                            assert_near(rep, own[i]);
+                        assert_true(isnan(cmp) == isnan(computed));
+                        if (!isnan(computed))
+                            assert_near(cmp, computed);
                     }
                 }
             }
             tally_result_free(r);
+        }
+
+        /* tally_rollup_take: the same values and sides, whether or not the
+         * reported arrays can move (one month: one column each; a quarter
+         * or the year: several), and an empty, reusable dataset after. */
+        static const char *single[] = { "2019-03", "2019-Q2", "2019-11", "2019" };
+        for (int prefer = 0; prefer <= 1; prefer++) {
+            for (int s = 0; s < 4; s++) {
+                tally_dataset *ds2;
+                assert_int_equal(tally_dataset_new(&ds2, f.h, f.d), 0);
+                tally_rollup_options o = TALLY_ROLLUP_OPTIONS_INIT;
+                o.periods = &single[s];
+                o.period_count = 1;
+                o.prefer = prefer;
+                tally_result *a, *b;
+                for (int round = 0; round < 2; round++) {
+                    for (int k = 0; k < 15; k++) {
+                        char id[32];
+                        snprintf(id, sizeof id, "i_%s_%s", agg_names[k / 3], time_names[k % 3]);
+                        for (int i = 0; i < n; i++) {
+                            for (int m = 0; m < R_MONTHS; m++) {
+                                if (!ok[k][i][m] && !empty[k][i][m])
+                                    continue;
+                                char per[8];
+                                snprintf(per, sizeof per, "2019-%02d", m + 1);
+                                assert_int_equal(tally_dataset_add(ds2, nodes[i].code, id, per,
+                                                                   ok[k][i][m] ? vals[k][i][m] : NAN),
+                                                 0);
+                            }
+                        }
+                    }
+                    if (round == 0)
+                        assert_int_equal(tally_rollup(&a, ds2, &o), 0);
+                    assert_int_equal(tally_rollup_take(&b, ds2, &o), 0);
+                    assert_int_equal(tally_dataset_value_count(ds2), 0);
+                    for (size_t node = 0; node < (size_t)n; node++) {
+                        for (size_t k = 0; k < 15; k++) {
+                            double x[3], y[3];
+                            x[0] = val(a, node, k, 0);
+                            y[0] = val(b, node, k, 0);
+                            assert_int_equal(tally_result_sides(a, node, k, 0, &x[1], &x[2]), 0);
+                            assert_int_equal(tally_result_sides(b, node, k, 0, &y[1], &y[2]), 0);
+                            for (int j = 0; j < 3; j++)
+                                assert_true(isnan(x[j]) ? isnan(y[j]) : x[j] == y[j]);
+                        }
+                    }
+                    tally_result_free(b);
+                }
+                tally_result_free(a);
+                tally_dataset_free(ds2);
+            }
         }
         fixture_free(&f);
     }

@@ -66,6 +66,17 @@ typedef struct tally_rollup_options {
 TALLY_EXTERN(int) tally_rollup(tally_result **out, const tally_dataset *ds,
                                const tally_rollup_options *opts);
 
+/* tally_rollup for a dataset that is not needed afterwards: where a
+ * reported column is exactly what an indicator's output starts from (one
+ * period asked for or in the data, no comparison, one column of the
+ * indicator inside it), its array moves into the result and is rolled up
+ * in place, so the values are held once instead of twice. Whether or not
+ * the call succeeds, the dataset is left empty (as from
+ * tally_dataset_new: same hierarchy and definitions, no values), ready to
+ * be read into or freed. The result is the same as tally_rollup's. */
+TALLY_EXTERN(int) tally_rollup_take(tally_result **out, tally_dataset *ds,
+                                    const tally_rollup_options *opts);
+
 /* Frees a result. NULL does nothing. */
 TALLY_EXTERN(void) tally_result_free(tally_result *r);
 

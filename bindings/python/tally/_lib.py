@@ -281,6 +281,7 @@ _FUNCTIONS = {
     "tally_rejects_write_csv": (c_int, [RJ, c_char_p], True),
     # rollup
     "tally_rollup": (c_int, [POINTER(R), DS, POINTER(RollupOptions)], True),
+    "tally_rollup_take": (c_int, [POINTER(R), DS, POINTER(RollupOptions)], True),
     "tally_result_free": (None, [R], False),
     "tally_result_hierarchy": (H, [R], False),
     "tally_result_definitions": (D, [R], False),
