@@ -683,6 +683,16 @@ int tally_rollup__threads(tally_result **out, const tally_dataset *ds,
     return rollup(out, ds, NULL, opts, threads);
 }
 
+/* How many of the result's periods contain a period. */
+static size_t periods_covering(const tally_result *r, int32_t period)
+{
+    size_t n = 0;
+    for (size_t p = 0; p < r->nper; p++)
+        n += tally_period__first_month(r->periods[p]) <= tally_period__first_month(period) &&
+             tally_period__last_month(period) <= tally_period__last_month(r->periods[p]);
+    return n;
+}
+
 /* The result's columns for one period, taking over the dataset's value
  * arrays (when `take` is the dataset) where one reported column is exactly
  * the own values of an indicator there: it is then rolled up in place. */
@@ -695,9 +705,10 @@ static int period_columns(tally_result *r, const tally_dataset *ds, tally_datase
     for (size_t i = 0; i < r->nind; i++) {
         size_t k = i * r->nper + p;
         given[i] = 0;
-        /* Only when this span alone reads the column: one period, no
-         * comparison, a single reported column of the indicator in it. */
-        if (take && r->nper == 1 && !r->compare &&
+        /* Only when this span alone reads the column (no comparison, no
+         * other period asked for covers it) and it is the indicator's only
+         * reported column in the span. */
+        if (take && !r->compare &&
             tally_definitions_aggregate(r->d, i) != TALLY_AGGREGATE_FORMULA) {
             size_t found = 0, which = 0;
             for (size_t c = 0; c < ncols; c++) {
@@ -708,7 +719,8 @@ static int period_columns(tally_result *r, const tally_dataset *ds, tally_datase
                     which = c;
                 }
             }
-            if (found == 1 && (r->out[k] = tally_dataset__take_values(take, which)))
+            if (found == 1 && periods_covering(r, tally_dataset__column(ds, which)->period) == 1 &&
+                (r->out[k] = tally_dataset__take_values(take, which)))
                 given[i] = 1;
         }
         if (!r->out[k] && !(r->out[k] = malloc((r->nodes ? r->nodes : 1) * sizeof(double))))

@@ -550,15 +550,20 @@ static void test_rollup__random_hierarchies_match_a_reference(void **state)
 
         /* tally_rollup_take: the same values and sides, whether or not the
          * reported arrays can move (one month: one column each; a quarter
-         * or the year: several), and an empty, reusable dataset after. */
-        static const char *single[] = { "2019-03", "2019-Q2", "2019-11", "2019" };
+         * or the year: several; two periods covering one month), every
+         * period of the data (none given), and an empty, reusable dataset
+         * after. */
+        static const char *asked[][2] = { { "2019-03", NULL },    { "2019-Q2", NULL },
+                                           { "2019-11", NULL },    { "2019", NULL },
+                                           { "2019-03", "2019-11" }, { "2019-03", "2019-Q1" },
+                                           { NULL, NULL } };
         for (int prefer = 0; prefer <= 1; prefer++) {
-            for (int s = 0; s < 4; s++) {
+            for (int s = 0; s < 7; s++) {
                 tally_dataset *ds2;
                 assert_int_equal(tally_dataset_new(&ds2, f.h, f.d), 0);
                 tally_rollup_options o = TALLY_ROLLUP_OPTIONS_INIT;
-                o.periods = &single[s];
-                o.period_count = 1;
+                o.periods = asked[s];
+                o.period_count = asked[s][1] ? 2 : asked[s][0] ? 1 : 0;
                 o.prefer = prefer;
                 tally_result *a, *b;
                 for (int round = 0; round < 2; round++) {
@@ -581,15 +586,21 @@ static void test_rollup__random_hierarchies_match_a_reference(void **state)
                         assert_int_equal(tally_rollup(&a, ds2, &o), 0);
                     assert_int_equal(tally_rollup_take(&b, ds2, &o), 0);
                     assert_int_equal(tally_dataset_value_count(ds2), 0);
-                    for (size_t node = 0; node < (size_t)n; node++) {
-                        for (size_t k = 0; k < 15; k++) {
-                            double x[3], y[3];
-                            x[0] = val(a, node, k, 0);
-                            y[0] = val(b, node, k, 0);
-                            assert_int_equal(tally_result_sides(a, node, k, 0, &x[1], &x[2]), 0);
-                            assert_int_equal(tally_result_sides(b, node, k, 0, &y[1], &y[2]), 0);
-                            for (int j = 0; j < 3; j++)
-                                assert_true(isnan(x[j]) ? isnan(y[j]) : x[j] == y[j]);
+                    size_t np = tally_result_period_count(a);
+                    assert_int_equal(tally_result_period_count(b), np);
+                    assert_true(np >= 1);
+                    for (size_t q = 0; q < np; q++) {
+                        assert_string_equal(tally_result_period(a, q), tally_result_period(b, q));
+                        for (size_t node = 0; node < (size_t)n; node++) {
+                            for (size_t k = 0; k < 15; k++) {
+                                double x[3], y[3];
+                                x[0] = val(a, node, k, q);
+                                y[0] = val(b, node, k, q);
+                                assert_int_equal(tally_result_sides(a, node, k, q, &x[1], &x[2]), 0);
+                                assert_int_equal(tally_result_sides(b, node, k, q, &y[1], &y[2]), 0);
+                                for (int j = 0; j < 3; j++)
+                                    assert_true(isnan(x[j]) ? isnan(y[j]) : x[j] == y[j]);
+                            }
                         }
                     }
                     tally_result_free(b);

@@ -67,9 +67,9 @@ TALLY_EXTERN(int) tally_rollup(tally_result **out, const tally_dataset *ds,
                                const tally_rollup_options *opts);
 
 /* tally_rollup for a dataset that is not needed afterwards: where a
- * reported column is exactly what an indicator's output starts from (one
- * period asked for or in the data, no comparison, one column of the
- * indicator inside it), its array moves into the result and is rolled up
+ * reported column is exactly what an indicator's output starts from (no
+ * comparison; the indicator's only column inside a period of the result,
+ * and inside no other), its array moves into the result and is rolled up
  * in place, so the values are held once instead of twice. Whether or not
  * the call succeeds, the dataset is left empty (as from
  * tally_dataset_new: same hierarchy and definitions, no values), ready to
