@@ -1,8 +1,11 @@
 /* The benchmark job through the C API, timing each phase: hierarchy and
- * definitions loaded, records read (parse), rollup, result written.
+ * definitions loaded, records read (parse), rollup, result written; and,
+ * given a snapshot path, the dataset saved there and loaded back into a
+ * fresh dataset (the snapshot reload, to compare with the parse).
  *
- * Usage: tally-phases HIERARCHY.csv DEFINITIONS.yaml RECORDS.csv OUT.csv
- * Prints {"load":s,"parse":s,"rollup":s,"write":s} on standard output.
+ * Usage: tally-phases HIERARCHY.csv DEFINITIONS.yaml RECORDS.csv OUT.csv [SNAPSHOT]
+ * Prints {"load":s,"parse":s,"rollup":s,"write":s[,"save":s,"reload":s]}
+ * on standard output. The rollup is tally_rollup_take, as in `tally rollup`.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -21,14 +24,17 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-    if (argc != 5) {
-        fputs("usage: tally-phases HIERARCHY.csv DEFINITIONS.yaml RECORDS.csv OUT.csv\n", stderr);
+    if (argc != 5 && argc != 6) {
+        fputs("usage: tally-phases HIERARCHY.csv DEFINITIONS.yaml RECORDS.csv OUT.csv "
+              "[SNAPSHOT]\n",
+              stderr);
         return 2;
     }
     tally_definitions *d = NULL;
     tally_hierarchy *h = NULL;
-    tally_dataset *ds = NULL;
+    tally_dataset *ds = NULL, *back = NULL;
     tally_result *r = NULL;
+    double save = 0, reload = 0;
     double t0 = now();
     if (tally_definitions_from_file(&d, argv[2]) || tally_hierarchy_from_file(&h, argv[1], NULL) ||
         tally_dataset_new(&ds, h, d))
@@ -37,9 +43,25 @@ int main(int argc, char **argv)
     if (tally_dataset_read_file(ds, argv[3], NULL, NULL, NULL))
         goto fail;
     double t2 = now();
-    if (tally_rollup(&r, ds, NULL))
-        goto fail;
+    if (argc == 6) {
+        if (tally_dataset_save(ds, argv[5]))
+            goto fail;
+        double ts = now();
+        if (tally_dataset_new(&back, h, d) || tally_dataset_load(back, argv[5]))
+            goto fail;
+        reload = now() - ts;
+        save = ts - t2;
+        if (tally_dataset_value_count(back) != tally_dataset_value_count(ds)) {
+            fputs("tally-phases: the snapshot holds another number of values\n", stderr);
+            return 2;
+        }
+        tally_dataset_free(back);
+        back = NULL;
+    }
     double t3 = now();
+    if (tally_rollup_take(&r, ds, NULL))
+        goto fail;
+    double t4 = now();
     /* The levels the CLI job writes: everything above the villages. */
     int levels[4];
     const char *names[4] = { "province", "city", "county", "town" };
@@ -50,9 +72,12 @@ int main(int argc, char **argv)
     wo.level_count = 4;
     if (tally_result_write(r, argv[4], &wo))
         goto fail;
-    double t4 = now();
-    printf("{\"load\": %.6f, \"parse\": %.6f, \"rollup\": %.6f, \"write\": %.6f}\n", t1 - t0,
-           t2 - t1, t3 - t2, t4 - t3);
+    double t5 = now();
+    printf("{\"load\": %.6f, \"parse\": %.6f, \"rollup\": %.6f, \"write\": %.6f", t1 - t0,
+           t2 - t1, t4 - t3, t5 - t4);
+    if (argc == 6)
+        printf(", \"save\": %.6f, \"reload\": %.6f", save, reload);
+    puts("}");
     tally_result_free(r);
     tally_dataset_free(ds);
     tally_hierarchy_free(h);
@@ -60,5 +85,6 @@ int main(int argc, char **argv)
     return 0;
 fail:
     fprintf(stderr, "tally-phases: %s\n", tally_error_last()->message);
+    tally_dataset_free(back);
     return 2;
 }
