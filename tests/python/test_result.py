@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import tally
-from conftest import DEFINITIONS, HIERARCHY, RECORDS, tally_exe
+from conftest import DEFINITIONS, HIERARCHY, RECORDS, SMALL_RECORDS, tally_exe
 
 
 def test_value__small_by_hand(small):
@@ -35,6 +35,26 @@ def test_value__small_by_hand(small):
     assert r.value("K1", "exits", "2019-02") == 6
     # Stock indicators have no report in February.
     assert r.value("C", "poor", "2019-02") is None
+
+
+def test_rollup__take_gives_the_same_values_and_empties_the_dataset(small):
+    h, d, ds = small
+    before = ds.value_count
+    assert before > 0
+    kept = ds.rollup()
+    cells = [(c, i, p) for c in ("V1", "V2", "V3", "T1", "T2", "K1", "K2", "C")
+             for i in ("poor", "rate", "exits") for p in ("2019-01", "2019-02")]
+    taken = ds.rollup(take=True)
+    assert ds.value_count == 0
+    assert [taken.value(*x) for x in cells] == [kept.value(*x) for x in cells]
+    # exits 2019-02 by hand: V1 2 + V3 4 = C 6, from the moved arrays too.
+    assert taken.value("C", "exits", "2019-02") == 6
+    # Emptied: no periods left; read again, it rolls up as before.
+    assert ds.rollup().periods == []
+    ds.read_bytes(SMALL_RECORDS, name="small-records.csv")
+    assert ds.value_count == before
+    again = ds.rollup(take=True)
+    assert [again.value(*x) for x in cells] == [kept.value(*x) for x in cells]
 
 
 def test_value__small_year(small):
