@@ -21,8 +21,8 @@
  */
 #include "tally/hierarchy.h"
 
-#include <limits.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,40 +31,72 @@
 #include "csv.h"
 #include "tally/dataset.h"
 #include "error.h"
+#include "hierarchy.h"
 #include "tally/error.h"
 #include "util.h"
 
-/* A key is stored as code + 1 so that zeroed memory (calloc) means "free";
- * codes are below 10^12, so the increment never overflows. Key and node
- * sit together: a lookup touches one cache line. */
-struct num_slot {
-    uint64_t key;
-    size_t node;
-};
+/* Memory: a national hierarchy has some 665,000 nodes, and everything kept
+ * per node is paid for in every job, so the per-node arrays are as narrow as
+ * the limits below allow (about 63 bytes a node in all, half of them the
+ * codes and names themselves):
+ * - indices, offsets and lines are 32-bit: at most MAX_NODES nodes,
+ *   MAX_TEXT bytes of codes and names, rows starting on lines up to
+ *   MAX_LINE (larger inputs are refused with TALLY_ELIMIT);
+ * - levels are 8-bit: at most MAX_LEVELS level names;
+ * - a node's name follows its code's NUL in the arena, so one offset finds
+ *   both;
+ * - lines are not stored when each node's line is the first node's line
+ *   plus its index (a file in pre-order, one line a row: the usual case);
+ * - the parent array stays size_t: tally_hierarchy_parents() returns it. */
+#define MAX_NODES ((size_t)UINT32_MAX - 1) /* UINT32_MAX: "no node" in 32 bits */
+#define MAX_TEXT ((size_t)UINT32_MAX)
+#define MAX_LINE ((unsigned long)UINT32_MAX)
+#define MAX_LEVELS 255
+#define LEVEL_UNSET 0xFF /* while loading: the level is the node's depth */
+
+/* 12-digit codes: one 64-bit word a slot, (code + 1) in the low 40 bits
+ * (codes are below 10^12 < 2^40; the + 1 makes a zeroed slot free) and the
+ * node's index in the high 24 bits. A lookup reads one word: no second
+ * miss to confirm the key. Hierarchies of more than 2^24 nodes keep the
+ * index's bits from num_low_bits (24; lower in tests) up in num_high, one
+ * byte a slot. */
+#define KEY_BITS 40
+#define KEY_MASK ((UINT64_C(1) << KEY_BITS) - 1)
+#define NODE_LOW_BITS 24
 
 struct tally_hierarchy {
     size_t n;
-    size_t *parent;      /* pre-order index of the parent, TALLY_NONE for roots */
-    size_t *subtree_end; /* one past the last node of the subtree */
-    int *level;
-    unsigned long *line;
-    size_t *code_off; /* offsets into arena of NUL-terminated strings */
-    size_t *name_off;
+    size_t *parent;        /* pre-order index of the parent, TALLY_NONE for roots */
+    uint32_t *subtree_end; /* one past the last node of the subtree */
+    uint8_t *level;
+    uint32_t *line;        /* NULL: node i is on line line_base + i */
+    unsigned long line_base;
+    uint32_t *off;         /* code at arena + off[i], its name after the code's NUL */
     char *arena;
     size_t arena_len, arena_cap;
 
-    /* 12-digit codes: open addressing, linear probing. */
-    struct num_slot *num_slots;
+    /* 12-digit codes: open addressing, linear probing (see KEY_BITS). */
+    uint64_t *num_slots;
+    uint8_t *num_high; /* NULL when every index fits in the slot */
+    unsigned num_low_bits;
     size_t num_cap, num_count;
 
     /* Other codes: node index + 1 (0 = free), compared through the arena. */
-    size_t *str_slots;
+    uint32_t *str_slots;
     size_t str_cap, str_count;
 
     /* One block: level_count pointers, level_count lengths, then the text. */
     char **level_names;
     size_t *level_lens;
     size_t level_count;
+
+    /* tally_hierarchy__memo_*: the value is stored before the flag is
+     * raised (release), and read after the flag is seen (acquire), so a
+     * reader that sees the flag sees a value some writer stored. A finished
+     * hierarchy is otherwise read-only and shared between threads, hence
+     * atomics rather than plain fields. */
+    _Atomic uint64_t memo_value;
+    atomic_int memo_set;
 };
 
 static const char *const default_levels[] = { "province", "city", "county", "town", "village" };
@@ -87,35 +119,56 @@ static int code_segment(uint64_t v)
     return 0;
 }
 
+static const char *code_at(const tally_hierarchy *h, size_t i) { return h->arena + h->off[i]; }
+
 /* ---- lookup tables ------------------------------------------------------ */
 
-/* The smallest power of two that holds `count` keys at load <= 0.5. */
+/* The smallest power of two that holds `count` keys at load <= 0.7: past
+ * that, linear probing's chains grow fast; below it, memory is wasted (a
+ * national hierarchy sits at 0.63 in 2^20 slots). */
 static size_t table_size(size_t count)
 {
     size_t cap = 64;
-    while (cap / 2 < count && cap <= SIZE_MAX / 4)
+    while (cap / 10 * 7 < count && cap <= SIZE_MAX / 32)
         cap *= 2;
     return cap;
 }
 
-static int num_resize(tally_hierarchy *h, size_t cap)
+static size_t slot_node(const tally_hierarchy *h, size_t j, uint64_t slot)
 {
-    struct num_slot *slots = calloc(cap, sizeof *slots);
-    if (!slots)
-        return TALLY_ENOMEM;
-    size_t mask = cap - 1;
-    for (size_t i = 0; i < h->num_cap; i++) {
-        uint64_t k = h->num_slots[i].key;
-        if (!k)
-            continue;
-        size_t j = (size_t)tally_util__hash_u64(k - 1) & mask;
-        while (slots[j].key)
-            j = (j + 1) & mask;
-        slots[j] = h->num_slots[i];
+    size_t node = (size_t)(slot >> KEY_BITS);
+    if (h->num_high)
+        node |= (size_t)h->num_high[j] << h->num_low_bits;
+    return node;
+}
+
+static void slot_put(tally_hierarchy *h, size_t j, uint64_t code, size_t node)
+{
+    uint64_t low = node;
+    if (h->num_high) {
+        low = node & ((UINT64_C(1) << h->num_low_bits) - 1);
+        h->num_high[j] = (uint8_t)(node >> h->num_low_bits);
     }
-    free(h->num_slots);
-    h->num_slots = slots;
+    h->num_slots[j] = (code + 1) | (low << KEY_BITS);
+}
+
+/* An empty table of cap slots (a power of two) for indices below `nodes`
+ * (at most 2^(low_bits + 8)). Called once, before the first insert: the
+ * loader knows how many codes there are. */
+static int num_alloc(tally_hierarchy *h, size_t cap, size_t nodes, unsigned low_bits)
+{
+    if (cap > SIZE_MAX / sizeof *h->num_slots)
+        return TALLY_ENOMEM;
+    h->num_slots = calloc(cap, sizeof *h->num_slots);
+    if (!h->num_slots)
+        return TALLY_ENOMEM;
     h->num_cap = cap;
+    h->num_low_bits = low_bits;
+    if (nodes > (size_t)1 << low_bits) {
+        h->num_high = calloc(cap, 1);
+        if (!h->num_high)
+            return TALLY_ENOMEM;
+    }
     return 0;
 }
 
@@ -126,39 +179,31 @@ static size_t num_find(const tally_hierarchy *h, uint64_t code)
     size_t mask = h->num_cap - 1;
     size_t j = (size_t)tally_util__hash_u64(code) & mask;
     for (;;) {
-        uint64_t k = h->num_slots[j].key;
-        if (!k)
+        uint64_t s = h->num_slots[j];
+        if (!s)
             return TALLY_NONE;
-        if (k == code + 1)
-            return h->num_slots[j].node;
+        if ((s & KEY_MASK) == code + 1)
+            return slot_node(h, j, s);
         j = (j + 1) & mask;
     }
 }
 
-/* Inserts code -> idx (hash: tally_util__hash_u64(code)); returns the
- * existing node when the code is already there (and inserts nothing),
- * TALLY_NONE when inserted, or sets *err. */
-static size_t num_insert(tally_hierarchy *h, uint64_t code, uint64_t hash, size_t idx, int *err)
+/* Inserts code -> idx (hash: tally_util__hash_u64(code)) into a table
+ * sized for it; returns the existing node when the code is already there
+ * (and inserts nothing), else TALLY_NONE. */
+static size_t num_insert(tally_hierarchy *h, uint64_t code, uint64_t hash, size_t idx)
 {
-    if ((h->num_count + 1) * 2 > h->num_cap) {
-        size_t cap = h->num_cap ? h->num_cap * 2 : 64;
-        if (cap > SIZE_MAX / 2 / sizeof(struct num_slot) || num_resize(h, cap)) {
-            *err = TALLY_ENOMEM;
-            return TALLY_NONE;
-        }
-    }
     size_t mask = h->num_cap - 1;
     size_t j = (size_t)hash & mask;
     for (;;) {
-        uint64_t k = h->num_slots[j].key;
-        if (!k)
+        uint64_t s = h->num_slots[j];
+        if (!s)
             break;
-        if (k == code + 1)
-            return h->num_slots[j].node;
+        if ((s & KEY_MASK) == code + 1)
+            return slot_node(h, j, s);
         j = (j + 1) & mask;
     }
-    h->num_slots[j].key = code + 1;
-    h->num_slots[j].node = idx;
+    slot_put(h, j, code, idx);
     h->num_count++;
     return TALLY_NONE;
 }
@@ -167,31 +212,21 @@ static size_t num_insert(tally_hierarchy *h, uint64_t code, uint64_t hash, size_
  * stored string's NUL, so it never reads past it. */
 static int code_equals(const tally_hierarchy *h, size_t idx, const char *s, size_t len)
 {
-    const char *c = h->arena + h->code_off[idx];
+    const char *c = code_at(h, idx);
     for (size_t i = 0; i < len; i++)
         if (c[i] == '\0' || c[i] != s[i])
             return 0;
     return c[len] == '\0';
 }
 
-static int str_resize(tally_hierarchy *h, size_t cap)
+/* An empty table of cap slots (a power of two); once, as num_alloc. */
+static int str_alloc(tally_hierarchy *h, size_t cap)
 {
-    size_t *slots = calloc(cap, sizeof *slots);
-    if (!slots)
+    if (cap > SIZE_MAX / sizeof *h->str_slots)
         return TALLY_ENOMEM;
-    size_t mask = cap - 1;
-    for (size_t i = 0; i < h->str_cap; i++) {
-        size_t v = h->str_slots[i];
-        if (!v)
-            continue;
-        const char *c = h->arena + h->code_off[v - 1];
-        size_t j = (size_t)tally_util__hash_bytes(c, strlen(c)) & mask;
-        while (slots[j])
-            j = (j + 1) & mask;
-        slots[j] = v;
-    }
-    free(h->str_slots);
-    h->str_slots = slots;
+    h->str_slots = calloc(cap, sizeof *h->str_slots);
+    if (!h->str_slots)
+        return TALLY_ENOMEM;
     h->str_cap = cap;
     return 0;
 }
@@ -203,7 +238,7 @@ static size_t str_find(const tally_hierarchy *h, const char *s, size_t len)
     size_t mask = h->str_cap - 1;
     size_t j = (size_t)tally_util__hash_bytes(s, len) & mask;
     for (;;) {
-        size_t v = h->str_slots[j];
+        uint32_t v = h->str_slots[j];
         if (!v)
             return TALLY_NONE;
         if (code_equals(h, v - 1, s, len))
@@ -213,29 +248,22 @@ static size_t str_find(const tally_hierarchy *h, const char *s, size_t len)
 }
 
 /* Same contract as num_insert (hash: tally_util__hash_bytes(s, len)); node
- * idx's code must already be in the arena (the table compares and rehashes
- * through it). */
+ * idx's code must already be in the arena (the table compares through
+ * it). */
 static size_t str_insert(tally_hierarchy *h, const char *s, size_t len, uint64_t hash,
-                         size_t idx, int *err)
+                         size_t idx)
 {
-    if ((h->str_count + 1) * 2 > h->str_cap) {
-        size_t cap = h->str_cap ? h->str_cap * 2 : 64;
-        if (cap > SIZE_MAX / 16 || str_resize(h, cap)) {
-            *err = TALLY_ENOMEM;
-            return TALLY_NONE;
-        }
-    }
     size_t mask = h->str_cap - 1;
     size_t j = (size_t)hash & mask;
     for (;;) {
-        size_t v = h->str_slots[j];
+        uint32_t v = h->str_slots[j];
         if (!v)
             break;
         if (code_equals(h, v - 1, s, len))
             return v - 1;
         j = (j + 1) & mask;
     }
-    h->str_slots[j] = idx + 1;
+    h->str_slots[j] = (uint32_t)(idx + 1); /* idx < MAX_NODES */
     h->str_count++;
     return TALLY_NONE;
 }
@@ -275,10 +303,15 @@ static int copy_levels(tally_hierarchy *h, const tally_hierarchy_options *opts)
         if (opts->level_names) {
             names = opts->level_names;
             count = opts->level_count;
-            if (count == 0 || count > INT_MAX)
+            if (count == 0)
                 return tally_error__set(TALLY_EINVAL,
                                         "%zu level names given; expected at least one",
                                         count);
+            if (count > MAX_LEVELS)
+                return tally_error__set(TALLY_ELIMIT,
+                                        "%zu level names given; a hierarchy has at most %d "
+                                        "levels",
+                                        count, MAX_LEVELS);
         } else if (opts->level_count) {
             return tally_error__set(TALLY_EINVAL,
                                     "level_count is %zu but level_names is NULL; expected "
@@ -350,10 +383,19 @@ static int level_of(const tally_hierarchy *h, const char *s, size_t len)
 #define PREFETCH(p) ((void)(p))
 #endif
 
-/* loader.pref: how a row names its parent until the codes are indexed. */
+/* How a row names its parent until the codes are indexed (pref_set). */
 #define PREF_ROOT 0                 /* empty parent_code */
 #define PREF_TEXT (1ULL << 63)      /* | offset of the code in loader.pbuf */
                                     /* else: 12-digit code + 1 */
+
+/* Where 64-bit parent references fit in size_t, they wait in fparent
+ * itself, each replaced by its parent row once the codes are indexed:
+ * a row's reference is read just before its parent is written. */
+#if SIZE_MAX >= UINT64_MAX
+#define PREF_IN_FPARENT 1
+#else
+#define PREF_IN_FPARENT 0
+#endif
 
 typedef struct loader {
     tally_hierarchy *h;
@@ -367,10 +409,35 @@ typedef struct loader {
     size_t numeric;    /* rows with 12-digit codes */
     size_t indexed;    /* rows whose codes are in the tables */
     size_t *fparent;   /* parent row or TALLY_NONE, once linked */
-    uint64_t *pref;    /* with a parent_code column (see PREF_*) */
+    uint64_t *pref;    /* with a parent_code column, when !PREF_IN_FPARENT */
+    tally_hierarchy__limits lim;
     char *pbuf;        /* parent codes that are not 12-digit, NUL-terminated */
     size_t pbuf_len, pbuf_cap;
 } loader;
+
+static void pref_set(loader *L, size_t r, uint64_t ref)
+{
+#if PREF_IN_FPARENT
+    L->fparent[r] = (size_t)ref;
+#else
+    L->pref[r] = ref;
+#endif
+}
+
+static uint64_t pref_get(const loader *L, size_t r)
+{
+#if PREF_IN_FPARENT
+    return (uint64_t)L->fparent[r];
+#else
+    return L->pref[r];
+#endif
+}
+
+/* Line of node i (pre-order), or of row i while loading. */
+static unsigned long row_line(const tally_hierarchy *h, size_t i)
+{
+    return h->line ? h->line[i] : h->line_base + i;
+}
 
 /* Sets the last error at field `field` of row r (-1: the row's line only).
  * Checks that run after the last row find the row's cells by reading the
@@ -394,12 +461,12 @@ static int error_at_row(const loader *L, size_t r, long field, int code, const c
         if (tally_csv__next(&c) != 1)
             break;
         if (k == r + 1)
-            found = c.line == L->h->line[r] && (size_t)field <= c.nfields;
+            found = c.line == row_line(L->h, r) && (size_t)field <= c.nfields;
     }
     if (found)
         tally_csv__error_at_field(&c, (size_t)field, code, "%s", reason);
     else
-        tally_error__set_at(code, L->csv.name, L->h->line[r], 0, NULL, 0, "%s", reason);
+        tally_error__set_at(code, L->csv.name, row_line(L->h, r), 0, NULL, 0, "%s", reason);
     tally_csv__fini(&c);
     return code;
 }
@@ -419,19 +486,20 @@ static int ensure_rows(loader *L, size_t need)
         return 0;
     size_t cap = L->cap ? L->cap : 16;
     while (cap < need) {
-        if (cap > SIZE_MAX / 2 / sizeof(size_t))
+        if (cap > SIZE_MAX / 2 / sizeof(uint64_t))
             return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
         cap *= 2;
     }
     tally_hierarchy *h = L->h;
     /* Each array keeps its old block when one realloc fails; L->cap only
-     * moves once they all have the new size. */
+     * moves once they all have the new size. Blocks this large come from
+     * mmap: the rows never read leave no pages behind. */
     if (resize_array((void **)&h->line, cap, sizeof *h->line) ||
         resize_array((void **)&h->level, cap, sizeof *h->level) ||
-        resize_array((void **)&h->code_off, cap, sizeof *h->code_off) ||
-        resize_array((void **)&h->name_off, cap, sizeof *h->name_off) ||
+        resize_array((void **)&h->off, cap, sizeof *h->off) ||
         resize_array((void **)&L->fparent, cap, sizeof *L->fparent) ||
-        (L->col_parent >= 0 && resize_array((void **)&L->pref, cap, sizeof *L->pref)))
+        (!PREF_IN_FPARENT && L->col_parent >= 0 &&
+         resize_array((void **)&L->pref, cap, sizeof *L->pref)))
         return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
     L->cap = cap;
     return 0;
@@ -558,7 +626,7 @@ static int read_row(loader *L)
     if ((rc = check_text(c, L->col_name, "the name")))
         return rc;
 
-    int level = -1; /* -1: the node's depth, known once the tree is */
+    int level = LEVEL_UNSET;
     if (L->col_level >= 0) {
         const tally_csv_field *lv = &c->fields[L->col_level];
         level = level_of(h, lv->ptr, lv->len);
@@ -593,11 +661,24 @@ static int read_row(loader *L)
     }
 
     size_t r = h->n;
+    if (r >= L->lim.max_nodes)
+        return tally_csv__error_at_field(c, (size_t)L->col_code, TALLY_ELIMIT,
+                                         "more than %zu regions; a hierarchy holds at most %zu",
+                                         L->lim.max_nodes, L->lim.max_nodes);
+    if (c->line > L->lim.max_line)
+        return tally_csv__error_at_field(c, (size_t)L->col_code, TALLY_ELIMIT,
+                                         "the row starts on line %lu; a hierarchy's rows must "
+                                         "start by line %lu",
+                                         c->line, L->lim.max_line);
+    size_t need = h->arena_len + code->len + name->len + 2;
+    if (need < h->arena_len || need > L->lim.max_text)
+        return tally_csv__error_at_field(c, (size_t)L->col_name, TALLY_ELIMIT,
+                                         "the codes and names reach more than %zu bytes; a "
+                                         "hierarchy holds at most %zu",
+                                         L->lim.max_text, L->lim.max_text);
     if ((rc = ensure_rows(L, r + 1)))
         return rc;
-    size_t need = h->arena_len + code->len + name->len + 2;
-    if (need < h->arena_len ||
-        tally_util__grow((void **)&h->arena, &h->arena_cap, need, 1))
+    if (tally_util__grow((void **)&h->arena, &h->arena_cap, need, 1))
         return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", c->name);
     size_t off = h->arena_len;
     memcpy(h->arena + off, code->ptr, code->len);
@@ -605,12 +686,11 @@ static int read_row(loader *L)
     memcpy(h->arena + off + code->len + 1, name->ptr, name->len);
     h->arena[off + code->len + 1 + name->len] = '\0';
     h->arena_len = need;
-    h->code_off[r] = off;
-    h->name_off[r] = off + code->len + 1;
-    h->line[r] = c->line;
-    h->level[r] = level;
-    if (L->pref)
-        L->pref[r] = pref;
+    h->off[r] = (uint32_t)off;
+    h->line[r] = (uint32_t)c->line;
+    h->level[r] = (uint8_t)level;
+    if (L->col_parent >= 0)
+        pref_set(L, r, pref);
     L->numeric += (size_t)numeric;
     h->n = r + 1;
     return 0;
@@ -626,8 +706,8 @@ typedef struct hashed_code {
 static hashed_code hash_row(const tally_hierarchy *h, size_t r)
 {
     hashed_code e;
-    const char *s = h->arena + h->code_off[r];
-    size_t len = h->name_off[r] - h->code_off[r] - 1;
+    const char *s = code_at(h, r);
+    size_t len = strlen(s);
     e.key = 0;
     e.numeric = tally_util__code12(s, len, &e.key);
     e.hash = e.numeric ? tally_util__hash_u64(e.key) : tally_util__hash_bytes(s, len);
@@ -654,9 +734,11 @@ static int index_rows(loader *L)
     tally_hierarchy *h = L->h;
     size_t from = L->indexed, to = h->n;
     size_t text = to - L->numeric;
-    if ((L->numeric && table_size(L->numeric) > h->num_cap &&
-         num_resize(h, table_size(L->numeric))) ||
-        (text && table_size(text) > h->str_cap && str_resize(h, table_size(text))))
+    /* Called once, after the last row (or the first bad one): the tables
+     * are sized for every row read. */
+    if ((L->numeric && !h->num_cap &&
+         num_alloc(h, table_size(L->numeric), to, L->lim.node_low_bits)) ||
+        (text && !h->str_cap && str_alloc(h, table_size(text))))
         return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
 
     hashed_code ring[AHEAD];
@@ -670,16 +752,13 @@ static int index_rows(loader *L)
             ring[r % AHEAD] = hash_row(h, r + AHEAD);
             prefetch_slot(h, &ring[r % AHEAD]);
         }
-        int err = 0;
-        const char *code = h->arena + h->code_off[r];
-        size_t first = e.numeric ? num_insert(h, e.key, e.hash, r, &err)
-                                 : str_insert(h, code, strlen(code), e.hash, r, &err);
-        if (err)
-            return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
+        const char *code = code_at(h, r);
+        size_t first = e.numeric ? num_insert(h, e.key, e.hash, r)
+                                 : str_insert(h, code, strlen(code), e.hash, r);
         if (first != TALLY_NONE)
             return error_at_row(L, r, L->col_code, TALLY_EEXIST,
                                 "duplicate code '%.*s'; first given on line %lu",
-                                shown(code, strlen(code)), code, h->line[first]);
+                                shown(code, strlen(code)), code, row_line(h, first));
         L->indexed = r + 1;
     }
     return 0;
@@ -694,7 +773,7 @@ static int resolve_parents(loader *L)
         size_t last_p = TALLY_NONE;
         uint64_t last_ref = PREF_ROOT;
         for (size_t r = 0; r < h->n; r++) {
-            uint64_t ref = L->pref[r];
+            uint64_t ref = pref_get(L, r);
             size_t p;
             if (ref == PREF_ROOT) {
                 p = TALLY_NONE;
@@ -730,7 +809,7 @@ static int resolve_parents(loader *L)
      * after 6 digits); missing levels are skipped. */
     for (size_t r = 0; r < h->n; r++) {
         uint64_t v = 0;
-        tally_util__code12(h->arena + h->code_off[r], 12, &v);
+        tally_util__code12(code_at(h, r), 12, &v);
         size_t p = TALLY_NONE;
         for (int s = code_segment(v) - 1; s >= 0 && p == TALLY_NONE; s--)
             p = num_find(h, v - v % segment_div[s]);
@@ -739,11 +818,14 @@ static int resolve_parents(loader *L)
     return 0;
 }
 
+/* Scratch indices below are 32-bit (rows < MAX_NODES); NO_ROW marks none. */
+#define NO_ROW UINT32_MAX
+
 /* 1 when the rows already are in pre-order with children in file order,
  * as in tables sorted by code: every row's parent is the row before it or
  * one of that row's ancestors. Fills depth[] (by row) as it goes. O(n):
  * each walk up passes only rows whose subtree is finished. */
-static int rows_in_preorder(const loader *L, size_t *depth)
+static int rows_in_preorder(const loader *L, uint32_t *depth)
 {
     const size_t *fp = L->fparent;
     for (size_t r = 0; r < L->h->n; r++) {
@@ -766,7 +848,7 @@ static int rows_in_preorder(const loader *L, size_t *depth)
 
 /* Reports the cycle that row u (unreachable from every root) leads to.
  * mark[] is scratch (n entries). */
-static int report_cycle(const loader *L, size_t u, size_t *mark)
+static int report_cycle(const loader *L, size_t u, uint32_t *mark)
 {
     const tally_hierarchy *h = L->h;
     const size_t *fp = L->fparent;
@@ -794,7 +876,7 @@ static int report_cycle(const loader *L, size_t u, size_t *mark)
     int count = 0;
     y = first;
     do {
-        const char *code = h->arena + h->code_off[y];
+        const char *code = code_at(h, y);
         int n = snprintf(list + used, sizeof list - used, "%s%.*s", count ? " -> " : "",
                          shown(code, strlen(code)), code);
         if (n < 0 || (size_t)n >= sizeof list - used)
@@ -804,7 +886,7 @@ static int report_cycle(const loader *L, size_t u, size_t *mark)
         count++;
     } while (y != first && y != TALLY_NONE && count < 6);
     if (y == first) {
-        const char *code = h->arena + h->code_off[first];
+        const char *code = code_at(h, first);
         snprintf(list + used, sizeof list - used, " -> %.*s", shown(code, strlen(code)), code);
     } else {
         snprintf(list + used, sizeof list - used, " -> ...");
@@ -818,52 +900,53 @@ static int report_cycle(const loader *L, size_t u, size_t *mark)
 /* Computes the pre-order of rows in any order: order[k] is the row at
  * position k and pos[r] the position of row r; fills depth[] (by row).
  * work holds 3n + 1 entries of scratch. */
-static int preorder(const loader *L, size_t *order, size_t *pos, size_t *depth, size_t *work)
+static int preorder(const loader *L, uint32_t *order, uint32_t *pos, uint32_t *depth,
+                    uint32_t *work)
 {
     size_t n = L->h->n;
     const size_t *fp = L->fparent;
-    size_t *first = work;        /* n + 1: children of r are kids[first[r]..first[r+1]) */
-    size_t *kids = work + n + 1; /* n */
-    size_t *stack = kids + n;    /* n */
+    uint32_t *first = work;        /* n + 1: children of r are kids[first[r]..first[r+1]) */
+    uint32_t *kids = work + n + 1; /* n */
+    uint32_t *stack = kids + n;    /* n */
 
     for (size_t i = 0; i <= n; i++)
         first[i] = 0;
     for (size_t r = 0; r < n; r++)
         if (fp[r] != TALLY_NONE)
             first[fp[r]]++;
-    size_t sum = 0;
+    uint32_t sum = 0;
     for (size_t i = 0; i <= n; i++) {
-        size_t t = first[i];
+        uint32_t t = first[i];
         first[i] = sum;
         sum += t;
     }
     for (size_t r = 0; r < n; r++)
         if (fp[r] != TALLY_NONE)
-            kids[first[fp[r]]++] = r; /* children stay in file order */
+            kids[first[fp[r]]++] = (uint32_t)r; /* children stay in file order */
     for (size_t i = n; i > 0; i--)
         first[i] = first[i - 1];
     first[0] = 0;
 
     for (size_t r = 0; r < n; r++)
-        pos[r] = TALLY_NONE;
-    size_t k = 0;
+        pos[r] = NO_ROW;
+    uint32_t k = 0;
     for (size_t root = 0; root < n; root++) {
         if (fp[root] != TALLY_NONE)
             continue;
         size_t sp = 0;
-        stack[sp++] = root;
+        stack[sp++] = (uint32_t)root;
         while (sp) {
-            size_t x = stack[--sp];
+            uint32_t x = stack[--sp];
             order[k] = x;
             pos[x] = k++;
             depth[x] = fp[x] == TALLY_NONE ? 0 : depth[fp[x]] + 1;
-            for (size_t j = first[x + 1]; j-- > first[x];)
+            for (uint32_t j = first[x + 1]; j-- > first[x];)
                 stack[sp++] = kids[j];
         }
     }
     if (k < n) {
         for (size_t r = 0; r < n; r++)
-            if (pos[r] == TALLY_NONE)
+            if (pos[r] == NO_ROW)
                 return report_cycle(L, r, work);
     }
     return 0;
@@ -871,21 +954,21 @@ static int preorder(const loader *L, size_t *order, size_t *pos, size_t *depth, 
 
 /* Gives depth-based levels their value and checks that every child sits
  * below its parent, both in file order. */
-static int check_levels(const loader *L, const size_t *depth)
+static int check_levels(const loader *L, const uint32_t *depth)
 {
     const tally_hierarchy *h = L->h;
     const size_t *fp = L->fparent;
     size_t n = h->n;
     long level_cell = L->col_level >= 0 ? L->col_level : L->col_code;
     for (size_t r = 0; r < n; r++) {
-        if (h->level[r] >= 0)
+        if (h->level[r] != LEVEL_UNSET)
             continue;
         if (depth[r] >= h->level_count)
             return error_at_row(L, r, L->col_code, TALLY_EINVAL,
-                                "'%s' is on level %zu of the tree but only %zu levels are "
+                                "'%s' is on level %lu of the tree but only %zu levels are "
                                 "named; expected a level column, or more level names",
-                                h->arena + h->code_off[r], depth[r] + 1, h->level_count);
-        h->level[r] = (int)depth[r];
+                                code_at(h, r), (unsigned long)depth[r] + 1, h->level_count);
+        h->level[r] = (uint8_t)depth[r]; /* < level_count <= MAX_LEVELS */
     }
     for (size_t r = 0; r < n; r++) {
         size_t p = fp[r];
@@ -894,8 +977,8 @@ static int check_levels(const loader *L, const size_t *depth)
         return error_at_row(L, r, level_cell, TALLY_EINVAL,
                             "level '%s' of '%s' is not below the level '%s' of its parent '%s' "
                             "(line %lu); expected a level below '%s'%s",
-                            h->level_names[h->level[r]], h->arena + h->code_off[r],
-                            h->level_names[h->level[p]], h->arena + h->code_off[p], h->line[p],
+                            h->level_names[h->level[r]], code_at(h, r),
+                            h->level_names[h->level[p]], code_at(h, p), row_line(h, p),
                             h->level_names[h->level[p]],
                             (size_t)h->level[p] + 1 < h->level_count
                                 ? ""
@@ -904,70 +987,94 @@ static int check_levels(const loader *L, const size_t *depth)
     return 0;
 }
 
-/* Puts the per-row arrays in pre-order (order == NULL: they already are)
- * and computes subtree ends into h->subtree_end. */
-static int finish(loader *L, const size_t *order, const size_t *pos)
+/* Gives *p exactly n elements of `size` bytes where that is smaller; a
+ * failed shrink keeps the larger block. */
+static void shrink_array(void **p, size_t n, size_t size)
+{
+    void *np = realloc(*p, (n ? n : 1) * size);
+    if (np)
+        *p = np;
+}
+
+/* Permutes one per-row array of `size`-byte elements into pre-order. One
+ * array at a time, so loading needs one array's worth beyond the rest. */
+static int permute(void **p, size_t size, const uint32_t *order, size_t n)
+{
+    unsigned char *np = malloc((n ? n : 1) * size);
+    if (!np)
+        return TALLY_ENOMEM;
+    const unsigned char *op = *p;
+    for (size_t k = 0; k < n; k++)
+        memcpy(np + k * size, op + (size_t)order[k] * size, size);
+    free(*p);
+    *p = np;
+    return 0;
+}
+
+/* Puts the per-row arrays in pre-order (order == NULL: they already are),
+ * computes subtree ends into h->subtree_end, and gives every array and the
+ * arena their final size. */
+static int finish(loader *L, const uint32_t *order, const uint32_t *pos)
 {
     tally_hierarchy *h = L->h;
     size_t n = h->n;
-    size_t alloc = n ? n : 1;
     if (!order) {
         h->parent = L->fparent;
         L->fparent = NULL;
     } else {
-        size_t *parent = malloc(alloc * sizeof *parent);
-        int *level = malloc(alloc * sizeof *level);
-        unsigned long *line = malloc(alloc * sizeof *line);
-        size_t *code_off = malloc(alloc * sizeof *code_off);
-        size_t *name_off = malloc(alloc * sizeof *name_off);
-        if (!parent || !level || !line || !code_off || !name_off) {
-            free(parent);
-            free(level);
-            free(line);
-            free(code_off);
-            free(name_off);
+        size_t *parent = malloc((n ? n : 1) * sizeof *parent);
+        if (!parent)
             return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
-        }
         for (size_t k = 0; k < n; k++) {
-            size_t r = order[k];
-            size_t p = L->fparent[r];
+            size_t p = L->fparent[order[k]];
             parent[k] = p == TALLY_NONE ? TALLY_NONE : pos[p];
-            level[k] = h->level[r];
-            line[k] = h->line[r];
-            code_off[k] = h->code_off[r];
-            name_off[k] = h->name_off[r];
         }
-        free(h->level);
-        free(h->line);
-        free(h->code_off);
-        free(h->name_off);
         h->parent = parent;
-        h->level = level;
-        h->line = line;
-        h->code_off = code_off;
-        h->name_off = name_off;
-        for (size_t i = 0; i < h->num_cap; i++)
-            if (h->num_slots[i].key)
-                h->num_slots[i].node = pos[h->num_slots[i].node];
-        for (size_t i = 0; i < h->str_cap; i++)
-            if (h->str_slots[i])
-                h->str_slots[i] = pos[h->str_slots[i] - 1] + 1;
+        free(L->fparent);
+        L->fparent = NULL;
+        if (permute((void **)&h->level, sizeof *h->level, order, n) ||
+            permute((void **)&h->line, sizeof *h->line, order, n) ||
+            permute((void **)&h->off, sizeof *h->off, order, n))
+            return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
+        for (size_t j = 0; j < h->num_cap; j++) {
+            uint64_t s = h->num_slots[j];
+            if (s)
+                slot_put(h, j, (s & KEY_MASK) - 1, pos[slot_node(h, j, s)]);
+        }
+        for (size_t j = 0; j < h->str_cap; j++)
+            if (h->str_slots[j])
+                h->str_slots[j] = pos[h->str_slots[j] - 1] + 1;
     }
     /* Children follow their parent in pre-order, so one backward pass
      * carries each subtree's end up to its parent. */
     for (size_t i = 0; i < n; i++)
-        h->subtree_end[i] = i + 1;
+        h->subtree_end[i] = (uint32_t)(i + 1);
     for (size_t i = n; i-- > 0;) {
         size_t p = h->parent[i];
         if (p != TALLY_NONE && h->subtree_end[i] > h->subtree_end[p])
             h->subtree_end[p] = h->subtree_end[i];
     }
+    /* Lines one after another, as in a file in pre-order with one line a
+     * row, need not be stored. */
+    size_t k = 1;
+    while (k < n && h->line[k] == h->line[0] + k)
+        k++;
+    if (k >= n) {
+        h->line_base = n ? h->line[0] : 0;
+        free(h->line);
+        h->line = NULL;
+    } else {
+        shrink_array((void **)&h->line, n, sizeof *h->line);
+    }
+    /* The arrays were sized for the input's line count, the arena for its
+     * bytes: shrinking gives back the reserve (for blocks from mmap,
+     * without copying). */
+    shrink_array((void **)&h->parent, n, sizeof *h->parent);
+    shrink_array((void **)&h->level, n, sizeof *h->level);
+    shrink_array((void **)&h->off, n, sizeof *h->off);
     if (h->arena_len < h->arena_cap) {
-        char *a = realloc(h->arena, h->arena_len ? h->arena_len : 1);
-        if (a) {
-            h->arena = a;
-            h->arena_cap = h->arena_len;
-        }
+        shrink_array((void **)&h->arena, h->arena_len, 1);
+        h->arena_cap = h->arena_len;
     }
     return 0;
 }
@@ -989,10 +1096,22 @@ static int load(loader *L)
     int rc = read_header(L);
     if (rc)
         return rc;
-    /* Rows are at most the lines left: size everything once. */
-    size_t rows = count_lines(L->data + L->csv.pos, L->size - L->csv.pos);
+    /* Rows are at most the lines left, and their codes and names with a
+     * NUL each at most the bytes left plus one (a row's separators and
+     * line break hold the NULs; a last row without a line break lacks
+     * one): size everything once. Pages a reserve never touches cost no
+     * memory; finish() gives the rest back. */
+    size_t left = L->size - L->csv.pos;
+    size_t rows = count_lines(L->data + L->csv.pos, left);
+    if (rows > L->lim.max_nodes)
+        rows = L->lim.max_nodes;
     if ((rc = ensure_rows(L, rows)))
         return rc;
+    size_t text = left < L->lim.max_text ? left + 2 : L->lim.max_text;
+    h->arena = malloc(text);
+    if (!h->arena)
+        return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
+    h->arena_cap = text;
     while ((rc = tally_csv__next(&L->csv)) == 1)
         if ((rc = read_row(L)))
             break;
@@ -1010,16 +1129,16 @@ static int load(loader *L)
     h->subtree_end = malloc((n ? n : 1) * sizeof *h->subtree_end);
     if (!h->subtree_end)
         return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
-    size_t *depth = h->subtree_end;
+    uint32_t *depth = h->subtree_end;
     if (rows_in_preorder(L, depth)) {
         if ((rc = check_levels(L, depth)))
             return rc;
         return finish(L, NULL, NULL);
     }
-    size_t *tmp = malloc((5 * n + 1) * sizeof *tmp);
+    uint32_t *tmp = malloc((5 * n + 1) * sizeof *tmp);
     if (!tmp)
         return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
-    size_t *order = tmp, *pos = tmp + n, *work = tmp + 2 * n;
+    uint32_t *order = tmp, *pos = tmp + n, *work = tmp + 2 * n;
     rc = preorder(L, order, pos, depth, work);
     if (!rc)
         rc = check_levels(L, depth);
@@ -1029,9 +1148,9 @@ static int load(loader *L)
     return rc;
 }
 
-TALLY_EXTERN(int) tally_hierarchy_from_buffer(tally_hierarchy **out, const char *data,
-                                              size_t size, const char *name,
-                                              const tally_hierarchy_options *opts)
+int tally_hierarchy__from_buffer_limited(tally_hierarchy **out, const char *data, size_t size,
+                                         const char *name, const tally_hierarchy_options *opts,
+                                         const tally_hierarchy__limits *limits)
 {
     if (!out)
         return tally_error__set(TALLY_EINVAL, "tally_hierarchy_from_buffer: out is NULL");
@@ -1043,6 +1162,8 @@ TALLY_EXTERN(int) tally_hierarchy_from_buffer(tally_hierarchy **out, const char 
     tally_hierarchy *h = calloc(1, sizeof *h);
     if (!h)
         return tally_error__set(TALLY_ENOMEM, "out of memory");
+    atomic_init(&h->memo_value, 0);
+    atomic_init(&h->memo_set, 0);
     int rc = copy_levels(h, opts);
     if (rc) {
         tally_hierarchy_free(h);
@@ -1064,6 +1185,26 @@ TALLY_EXTERN(int) tally_hierarchy_from_buffer(tally_hierarchy **out, const char 
     loader L;
     memset(&L, 0, sizeof L);
     L.h = h;
+    L.lim.max_nodes = MAX_NODES;
+    L.lim.max_text = MAX_TEXT;
+    L.lim.max_line = MAX_LINE;
+    L.lim.node_low_bits = NODE_LOW_BITS;
+    if (limits) {
+        /* Lower limits only: the arrays' widths set the upper ones. */
+        if (limits->max_nodes < MAX_NODES)
+            L.lim.max_nodes = limits->max_nodes;
+        if (limits->max_text < MAX_TEXT)
+            L.lim.max_text = limits->max_text;
+        if (limits->max_line < MAX_LINE)
+            L.lim.max_line = limits->max_line;
+        if (limits->node_low_bits && limits->node_low_bits < NODE_LOW_BITS) {
+            /* The high byte then holds 8 more bits: no more nodes than
+             * the slot and the byte can name. */
+            L.lim.node_low_bits = limits->node_low_bits;
+            if (L.lim.max_nodes > (size_t)1 << (limits->node_low_bits + 8))
+                L.lim.max_nodes = (size_t)1 << (limits->node_low_bits + 8);
+        }
+    }
     L.data = in.data;
     L.size = in.size;
     tally_csv__init(&L.csv, in.data, in.size, name);
@@ -1080,6 +1221,13 @@ TALLY_EXTERN(int) tally_hierarchy_from_buffer(tally_hierarchy **out, const char 
     }
     *out = h;
     return 0;
+}
+
+TALLY_EXTERN(int) tally_hierarchy_from_buffer(tally_hierarchy **out, const char *data,
+                                              size_t size, const char *name,
+                                              const tally_hierarchy_options *opts)
+{
+    return tally_hierarchy__from_buffer_limited(out, data, size, name, opts, NULL);
 }
 
 TALLY_EXTERN(int) tally_hierarchy_from_file(tally_hierarchy **out, const char *path,
@@ -1107,10 +1255,10 @@ TALLY_EXTERN(void) tally_hierarchy_free(tally_hierarchy *h)
     free(h->subtree_end);
     free(h->level);
     free(h->line);
-    free(h->code_off);
-    free(h->name_off);
+    free(h->off);
     free(h->arena);
     free(h->num_slots);
+    free(h->num_high);
     free(h->str_slots);
     free(h->level_names);
     free(h);
@@ -1140,17 +1288,21 @@ TALLY_EXTERN(int) tally_hierarchy_find(const tally_hierarchy *h, const char *cod
 
 TALLY_EXTERN(const char *) tally_hierarchy_code(const tally_hierarchy *h, size_t i)
 {
-    return h && i < h->n ? h->arena + h->code_off[i] : NULL;
+    return h && i < h->n ? code_at(h, i) : NULL;
 }
 
 TALLY_EXTERN(const char *) tally_hierarchy_name(const tally_hierarchy *h, size_t i)
 {
-    return h && i < h->n ? h->arena + h->name_off[i] : NULL;
+    if (!h || i >= h->n)
+        return NULL;
+    /* The name follows the code's NUL (one offset a node, not two). */
+    const char *code = code_at(h, i);
+    return code + strlen(code) + 1;
 }
 
 TALLY_EXTERN(int) tally_hierarchy_level(const tally_hierarchy *h, size_t i)
 {
-    return h && i < h->n ? h->level[i] : -1;
+    return h && i < h->n ? (int)h->level[i] : -1;
 }
 
 TALLY_EXTERN(size_t) tally_hierarchy_parent(const tally_hierarchy *h, size_t i)
@@ -1165,7 +1317,7 @@ TALLY_EXTERN(size_t) tally_hierarchy_subtree_end(const tally_hierarchy *h, size_
 
 TALLY_EXTERN(unsigned long) tally_hierarchy_line(const tally_hierarchy *h, size_t i)
 {
-    return h && i < h->n ? h->line[i] : 0;
+    return h && i < h->n ? row_line(h, i) : 0;
 }
 
 TALLY_EXTERN(const size_t *) tally_hierarchy_parents(const tally_hierarchy *h)
@@ -1188,4 +1340,28 @@ TALLY_EXTERN(int) tally_hierarchy_level_find(const tally_hierarchy *h, const cha
     if (!h || !name)
         return -1;
     return level_of(h, name, strlen(name));
+}
+
+/* ---- memo ------------------------------------------------------------------ */
+
+int tally_hierarchy__memo_get(const tally_hierarchy *h, uint64_t *v)
+{
+    /* The fields are atomic and the object was allocated writable (calloc
+     * in tally_hierarchy_from_buffer), so reading through a cast-away const
+     * is well defined. */
+    tally_hierarchy *m = (tally_hierarchy *)h;
+    if (!m || !atomic_load_explicit(&m->memo_set, memory_order_acquire))
+        return 0;
+    if (v)
+        *v = atomic_load_explicit(&m->memo_value, memory_order_relaxed);
+    return 1;
+}
+
+void tally_hierarchy__memo_set(const tally_hierarchy *h, uint64_t v)
+{
+    tally_hierarchy *m = (tally_hierarchy *)h;
+    if (!m)
+        return;
+    atomic_store_explicit(&m->memo_value, v, memory_order_relaxed);
+    atomic_store_explicit(&m->memo_set, 1, memory_order_release);
 }

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "hierarchy.h"
 #include "tally/error.h"
 #include "tally/hierarchy.h"
 
@@ -563,6 +564,203 @@ static void test_hierarchy__free_null_and_out_of_range(void **state)
     tally_hierarchy_free(h);
 }
 
+static void test_hierarchy__lines_in_sequence_and_not(void **state)
+{
+    (void)state;
+    /* A blank line after the header: rows on lines 3, 4, 5, one after
+     * another in pre-order. */
+    tally_hierarchy *h = load("code,name\n\n110000000000,a\n110100000000,b\n110101000000,c\n");
+    assert_int_equal(tally_hierarchy_size(h), 3);
+    assert_int_equal(tally_hierarchy_line(h, 0), 3);
+    assert_int_equal(tally_hierarchy_line(h, 1), 4);
+    assert_int_equal(tally_hierarchy_line(h, 2), 5);
+    assert_int_equal(tally_hierarchy_line(h, 3), 0);
+    tally_hierarchy_free(h);
+    /* A blank line between rows: lines 2, 4, 5. */
+    h = load("code,name\n110000000000,a\n\n110100000000,b\n110101000000,c\n");
+    assert_int_equal(tally_hierarchy_line(h, 0), 2);
+    assert_int_equal(tally_hierarchy_line(h, 1), 4);
+    assert_int_equal(tally_hierarchy_line(h, 2), 5);
+    tally_hierarchy_free(h);
+    /* Lines in sequence in the file but not in pre-order: the county on
+     * line 2 comes after the province (line 3) and the city (line 4). */
+    h = load("code,name\n110101000000,c\n110000000000,a\n110100000000,b\n");
+    assert_string_equal(tally_hierarchy_code(h, 0), "110000000000");
+    assert_int_equal(tally_hierarchy_line(h, 0), 3);
+    assert_int_equal(tally_hierarchy_line(h, 1), 4);
+    assert_int_equal(tally_hierarchy_line(h, 2), 2);
+    assert_string_equal(tally_hierarchy_name(h, 2), "c");
+    tally_hierarchy_free(h);
+}
+
+/* Expects the limited load of `csv` to fail with TALLY_ELIMIT at line:col
+ * of "test.csv", with `needle` in the message. */
+static void expect_limit(const char *csv, const tally_hierarchy__limits *lim,
+                         unsigned long line, unsigned long col, const char *needle)
+{
+    tally_hierarchy *h = (tally_hierarchy *)1;
+    int rc = tally_hierarchy__from_buffer_limited(&h, csv, strlen(csv), "test.csv", NULL, lim);
+    const tally_error *e = tally_error_last();
+    if (rc != TALLY_ELIMIT || e->line != line || e->column != col || !strstr(e->message, needle))
+        print_error("got %d at %lu:%lu: %s\n", rc, e->line, e->column, e->message);
+    assert_int_equal(rc, TALLY_ELIMIT);
+    assert_null(h);
+    assert_int_equal(e->line, line);
+    assert_int_equal(e->column, col);
+    assert_non_null(strstr(e->message, needle));
+}
+
+static void test_hierarchy__limits(void **state)
+{
+    (void)state;
+    const char *three = "code,name\n110000000000,北京市\n110100000000,市辖区\n"
+                        "110101000000,东城区\n";
+    const char *four = "code,name\n110000000000,北京市\n110100000000,市辖区\n"
+                       "110101000000,东城区\n110102000000,西城区\n";
+    tally_hierarchy__limits lim = { 3, SIZE_MAX, (unsigned long)-1, 0 };
+    /* Three regions fit a limit of three... */
+    tally_hierarchy *h = NULL;
+    assert_int_equal(
+        tally_hierarchy__from_buffer_limited(&h, three, strlen(three), "test.csv", NULL, &lim), 0);
+    assert_int_equal(tally_hierarchy_size(h), 3);
+    tally_hierarchy_free(h);
+    /* ...the fourth (line 5) does not: at its code, column 1. */
+    expect_limit(four, &lim, 5, 1, "more than 3 regions");
+
+    /* Text: each row stores its code (12 bytes), a NUL, its name (三 UTF-8
+     * bytes a character, 3 characters: 9 bytes) and a NUL: 23 bytes. 69
+     * bytes hold three rows; the fourth row's name (line 5, after
+     * "110102000000," = 13 characters: column 14) goes past 69. */
+    lim = (tally_hierarchy__limits){ SIZE_MAX, 69, (unsigned long)-1, 0 };
+    h = NULL;
+    assert_int_equal(
+        tally_hierarchy__from_buffer_limited(&h, three, strlen(three), "test.csv", NULL, &lim), 0);
+    tally_hierarchy_free(h);
+    expect_limit(four, &lim, 5, 14, "more than 69 bytes");
+
+    /* Lines: rows start on lines 2 to 5; a limit of line 4 stops line 5. */
+    lim = (tally_hierarchy__limits){ SIZE_MAX, SIZE_MAX, 4, 0 };
+    h = NULL;
+    assert_int_equal(
+        tally_hierarchy__from_buffer_limited(&h, three, strlen(three), "test.csv", NULL, &lim), 0);
+    tally_hierarchy_free(h);
+    expect_limit(four, &lim, 5, 1, "must start by line 4");
+}
+
+static void test_hierarchy__too_many_level_names(void **state)
+{
+    (void)state;
+    /* 255 distinct names are accepted, 256 are not. */
+    static char text[256][8];
+    const char *names[256];
+    for (int i = 0; i < 256; i++) {
+        snprintf(text[i], sizeof text[i], "l%d", i);
+        names[i] = text[i];
+    }
+    tally_hierarchy_options opts = TALLY_HIERARCHY_OPTIONS_INIT;
+    opts.level_names = names;
+    opts.level_count = 255;
+    tally_hierarchy *h = load_opts("code,name,level,parent_code\nA,a,l254,\n", &opts);
+    assert_int_equal(tally_hierarchy_level_count(h), 255);
+    assert_int_equal(tally_hierarchy_level(h, 0), 254);
+    assert_string_equal(tally_hierarchy_level_name(h, 254), "l254");
+    tally_hierarchy_free(h);
+    opts.level_count = 256;
+    h = (tally_hierarchy *)1;
+    const char *csv = "code,name\nA,a\n";
+    assert_int_equal(tally_hierarchy_from_buffer(&h, csv, strlen(csv), "test.csv", &opts),
+                     TALLY_ELIMIT);
+    assert_null(h);
+    assert_non_null(strstr(tally_error_last()->message, "at most 255 levels"));
+}
+
+/* A hierarchy of 1 province, 12 cities and 12 * 30 counties: 373 nodes,
+ * written children first (each county, then its city; the province last)
+ * with a parent_code column, so loading must reorder it. Returns a
+ * malloc'd CSV. */
+static char *reversed_hierarchy(size_t *count)
+{
+    size_t cap = 64 * 1024, len = 0;
+    char *csv = malloc(cap);
+    assert_non_null(csv);
+    len += (size_t)snprintf(csv + len, cap - len, "code,name,parent_code\n");
+    for (int c = 1; c <= 12; c++) {
+        for (int k = 1; k <= 30; k++)
+            len += (size_t)snprintf(csv + len, cap - len, "43%02d%02d000000,county,43%02d00000000\n",
+                                    c, k, c);
+        len += (size_t)snprintf(csv + len, cap - len, "43%02d00000000,city,430000000000\n", c);
+    }
+    len += (size_t)snprintf(csv + len, cap - len, "430000000000,province,\n");
+    assert_true(len < cap);
+    *count = 1 + 12 + 12 * 30;
+    return csv;
+}
+
+static void test_hierarchy__wide_hash_slots(void **state)
+{
+    (void)state;
+    size_t count;
+    char *csv = reversed_hierarchy(&count);
+    /* 2 bits of each index in the slot, the next 8 beside it: up to 1024
+     * nodes, so indices 4..372 use the byte beside the slot. */
+    tally_hierarchy__limits lim = { SIZE_MAX, SIZE_MAX, (unsigned long)-1, 2 };
+    tally_hierarchy *wide = NULL;
+    assert_int_equal(
+        tally_hierarchy__from_buffer_limited(&wide, csv, strlen(csv), "test.csv", NULL, &lim), 0);
+    assert_int_equal(tally_hierarchy_size(wide), count);
+    /* Pre-order by hand: the province (0), then city c at
+     * 1 + (c - 1) * 31 followed by its counties in file order. */
+    assert_string_equal(tally_hierarchy_code(wide, 0), "430000000000");
+    for (int c = 1; c <= 12; c++) {
+        char code[16];
+        size_t at = 1 + (size_t)(c - 1) * 31;
+        snprintf(code, sizeof code, "43%02d00000000", c);
+        assert_string_equal(tally_hierarchy_code(wide, at), code);
+        assert_int_equal(find(wide, code), at);
+        for (int k = 1; k <= 30; k++) {
+            snprintf(code, sizeof code, "43%02d%02d000000", c, k);
+            assert_int_equal(find(wide, code), at + (size_t)k);
+            assert_string_equal(tally_hierarchy_code(wide, at + (size_t)k), code);
+            assert_int_equal(tally_hierarchy_parent(wide, at + (size_t)k), at);
+        }
+    }
+    size_t i;
+    assert_int_equal(tally_hierarchy_find(wide, "431300000000", 12, &i), TALLY_ENOTFOUND);
+    tally_hierarchy_free(wide);
+
+    /* 10 bits name at most 1024 nodes: 1025 is one too many, at its row
+     * (line 1026: the header is line 1). */
+    size_t cap = 64 * 1024, len = 0;
+    char *big = malloc(cap);
+    assert_non_null(big);
+    len += (size_t)snprintf(big + len, cap - len, "code,name\n430000000000,p\n");
+    /* 430101001001 .. 430101002024: villages, and one town (...002000). */
+    for (unsigned long long k = 1; k <= 1024; k++)
+        len += (size_t)snprintf(big + len, cap - len, "%012llu,t\n", 430101001000ULL + k);
+    assert_true(len < cap);
+    lim.node_low_bits = 2;
+    expect_limit(big, &lim, 1026, 1, "more than 1024 regions");
+    free(big);
+    free(csv);
+}
+
+static void test_hierarchy__memo(void **state)
+{
+    (void)state;
+    tally_hierarchy *h = load("code,name\n110000000000,北京市\n");
+    uint64_t v = 7;
+    assert_int_equal(tally_hierarchy__memo_get(h, &v), 0);
+    assert_int_equal(v, 7);
+    /* Zero is a value like any other, not "unset". */
+    tally_hierarchy__memo_set(h, 0);
+    assert_int_equal(tally_hierarchy__memo_get(h, &v), 1);
+    assert_int_equal(v, 0);
+    tally_hierarchy__memo_set(h, UINT64_C(0xEF46DB3751D8E999));
+    assert_int_equal(tally_hierarchy__memo_get(h, &v), 1);
+    assert_true(v == UINT64_C(0xEF46DB3751D8E999));
+    tally_hierarchy_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -583,6 +781,11 @@ int main(void)
         cmocka_unit_test(test_hierarchy__more_bad_buffers),
         cmocka_unit_test(test_hierarchy__empty),
         cmocka_unit_test(test_hierarchy__free_null_and_out_of_range),
+        cmocka_unit_test(test_hierarchy__lines_in_sequence_and_not),
+        cmocka_unit_test(test_hierarchy__limits),
+        cmocka_unit_test(test_hierarchy__too_many_level_names),
+        cmocka_unit_test(test_hierarchy__wide_hash_slots),
+        cmocka_unit_test(test_hierarchy__memo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -55,7 +55,9 @@ typedef struct tally_hierarchy_options {
  * TALLY_EEXIST duplicate code; TALLY_ENOTFOUND unknown parent or level name;
  * TALLY_ECYCLE a cycle of parents; TALLY_EINVAL a child whose level is not
  * below its parent's, or a code that cannot derive a parent;
- * TALLY_EIO the file cannot be read; TALLY_ENOMEM.
+ * TALLY_EIO the file cannot be read; TALLY_ELIMIT more than 4294967294
+ * regions, more than 4 GiB of codes and names, a row starting after line
+ * 4294967295, or more than 255 level names; TALLY_ENOMEM.
  *
  * On success *out belongs to the caller (tally_hierarchy_free). On failure
  * *out is NULL. opts may be NULL. Cost: O(n) expected. */
