@@ -243,7 +243,8 @@ static int inner_ranks(const tally_hierarchy *h, uint32_t **rank, size_t *count)
 typedef struct workspace {
     double *sum, *comp, *mn, *mx; /* by inner rank */
     size_t *cnt;
-    double *scratch; /* a formula's own values: n doubles, worker 0 only */
+    double *scratch; /* a formula's own values (n doubles, worker 0, when a
+                      * formula indicator was reported: allocated then) */
 } workspace;
 
 /* One reverse pre-order pass. out[] holds each node's own value (NaN where
@@ -514,6 +515,8 @@ static int compute_span(const tally_dataset *ds, int32_t first, int32_t last, in
         const double *own = NULL;
         if (has_columns(ds, f, first, last)) {
             /* Reported values of a formula indicator are levels: the latest. */
+            if (!w[0].scratch && !(w[0].scratch = malloc((n ? n : 1) * sizeof(double))))
+                return tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
             rc = tally_rollup__own(ds, f, TALLY_OVER_TIME_STOCK, first, last, w[0].scratch);
             if (rc)
                 return rc;
@@ -542,7 +545,7 @@ static void workspace_free(workspace *w)
     memset(w, 0, sizeof *w);
 }
 
-static int workspace_alloc(workspace *w, size_t inner, size_t n, int scratch)
+static int workspace_alloc(workspace *w, size_t inner)
 {
     if (!inner)
         inner = 1;
@@ -551,22 +554,21 @@ static int workspace_alloc(workspace *w, size_t inner, size_t n, int scratch)
     w->mn = malloc(inner * sizeof(double));
     w->mx = malloc(inner * sizeof(double));
     w->cnt = malloc(inner * sizeof(size_t));
-    w->scratch = scratch ? malloc((n ? n : 1) * sizeof(double)) : NULL;
-    if (w->sum && w->comp && w->mn && w->mx && w->cnt && (!scratch || w->scratch))
+    w->scratch = NULL;
+    if (w->sum && w->comp && w->mn && w->mx && w->cnt)
         return 0;
     workspace_free(w);
     return TALLY_ENOMEM;
 }
 
-/* nw workspaces (the first with the formula scratch column), or none (all
- * freed) on failure. */
-static workspace *workspaces_alloc(size_t nw, size_t inner, size_t n)
+/* nw workspaces, or none (all freed) on failure. */
+static workspace *workspaces_alloc(size_t nw, size_t inner)
 {
     workspace *w = calloc(nw, sizeof *w);
     if (!w)
         return NULL;
     for (size_t t = 0; t < nw; t++) {
-        if (workspace_alloc(&w[t], inner, n, t == 0)) {
+        if (workspace_alloc(&w[t], inner)) {
             for (size_t k = 0; k < t; k++)
                 workspace_free(&w[k]);
             free(w);
@@ -608,7 +610,7 @@ int tally_rollup__span(const tally_dataset *ds, int32_t first, int32_t last, int
     int rc = inner_ranks(h, &rank, &inner);
     if (rc)
         return rc;
-    workspace *w = workspaces_alloc(nw, inner, n);
+    workspace *w = workspaces_alloc(nw, inner);
     sides *sd = reported || computed ? calloc(nind ? nind : 1, sizeof *sd) : NULL;
     if (!w || ((reported || computed) && !sd)) {
         rc = tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
@@ -819,7 +821,7 @@ static int rollup(tally_result **out, const tally_dataset *ds, tally_dataset *ta
     rc = inner_ranks(r->h, &rank, &inner);
     if (rc)
         goto done;
-    if (!(w = workspaces_alloc(threads, inner, r->nodes))) {
+    if (!(w = workspaces_alloc(threads, inner))) {
         rc = tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
         goto done;
     }
