@@ -212,71 +212,77 @@ static double side_value(const sides *s, const double *out, size_t node, int rep
 
 /* ---- aggregation ---- */
 
-#define NOT_INNER UINT32_MAX
-
-/* The inner nodes (those with children) get a rank: aggregation state is
- * kept for them only (a national table has 44,699 of them among 665,271
- * nodes). rank[i] is NOT_INNER for leaves. */
-static int inner_ranks(const tally_hierarchy *h, uint32_t **rank, size_t *count)
-{
-    size_t n = tally_hierarchy_size(h);
-    const size_t *parent = tally_hierarchy_parents(h);
-    if (n >= NOT_INNER)
-        return tally_error__set(TALLY_ENOMEM, "hierarchy too large to roll up (%zu regions)", n);
-    uint32_t *r = malloc((n ? n : 1) * sizeof *r);
-    if (!r)
-        return tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
-    for (size_t i = 0; i < n; i++)
-        r[i] = NOT_INNER;
-    for (size_t i = 0; i < n; i++)
-        if (parent[i] != TALLY_NONE)
-            r[parent[i]] = 0;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (r[i] == 0)
-            r[i] = (uint32_t)k++;
-    *rank = r;
-    *count = k;
-    return 0;
-}
+/* What a node gives its parent: the state of the regions that count in
+ * it (its own value, or what its subtree gives). */
+typedef struct contrib {
+    size_t parent;
+    double sum, comp, mn, mx;
+    size_t cnt;
+} contrib;
 
 typedef struct workspace {
-    double *sum, *comp, *mn, *mx; /* by inner rank */
-    size_t *cnt;
+    contrib *stack;  /* the contributions whose parent is not reached yet */
+    size_t cap;
     double *scratch; /* a formula's own values (n doubles, worker 0, when a
                       * formula indicator was reported: allocated then) */
 } workspace;
+
+static int push(workspace *w, size_t *top, contrib c)
+{
+    if (*top == w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 1024;
+        contrib *s = realloc(w->stack, cap * sizeof *s);
+        if (!s)
+            return TALLY_ENOMEM;
+        w->stack = s;
+        w->cap = cap;
+    }
+    w->stack[(*top)++] = c;
+    return 0;
+}
 
 /* One reverse pre-order pass. out[] holds each node's own value (NaN where
  * it reported nothing) on entry and its output on return; the subtree
  * aggregate of every node is computed on the way, and its sides recorded
  * in `sd` when not NULL. Children come after their parent in pre-order,
- * so a node's own value is still in out[] when the pass reaches it. */
-static int aggregate(const size_t *parent, const uint32_t *rank, size_t n, size_t inner, int agg,
-                     int prefer, double *out, sides *sd, workspace *w)
+ * so a node's own value is still in out[] when the pass reaches it.
+ *
+ * The state lives on a stack, not in an array over the nodes: when the
+ * pass reaches node i, every contribution not yet taken comes from a node
+ * after i whose parent is i or before i, and those from i's children (its
+ * subtree) were pushed last, so they are the top of the stack. They are
+ * taken in the order they were pushed (children from the last to the
+ * first), as a running accumulator per parent would add them. */
+static int aggregate(const size_t *parent, size_t n, int agg, int prefer, double *out, sides *sd,
+                     workspace *w)
 {
-    /* Extremes cost two more arrays per pass: only min and max need them. */
-    int extremes = agg == TALLY_AGGREGATE_MIN || agg == TALLY_AGGREGATE_MAX;
-    memset(w->sum, 0, inner * sizeof *w->sum);
-    memset(w->comp, 0, inner * sizeof *w->comp);
-    memset(w->cnt, 0, inner * sizeof *w->cnt);
-    if (extremes) {
-        for (size_t i = 0; i < inner; i++) {
-            w->mn[i] = INFINITY;
-            w->mx[i] = -INFINITY;
-        }
-    }
+    size_t top = 0;
     for (size_t i = n; i-- > 0;) {
-        uint32_t ri = rank[i];
-        int below = ri != NOT_INNER && w->cnt[ri] > 0;
+        size_t first = top;
+        while (first > 0 && w->stack[first - 1].parent == i)
+            first--;
+        double sum = 0, comp = 0, mn = INFINITY, mx = -INFINITY;
+        size_t cnt = 0;
+        for (size_t k = first; k < top; k++) {
+            const contrib *c = &w->stack[k];
+            tally_util__neumaier(&sum, &comp, c->sum);
+            comp += c->comp;
+            cnt += c->cnt;
+            if (c->mn < mn)
+                mn = c->mn;
+            if (c->mx > mx)
+                mx = c->mx;
+        }
+        top = first;
+        int below = cnt > 0;
         double cval = NAN;
         if (below) {
             switch (agg) {
-            case TALLY_AGGREGATE_SUM: cval = w->sum[ri] + w->comp[ri]; break;
-            case TALLY_AGGREGATE_MEAN: cval = (w->sum[ri] + w->comp[ri]) / (double)w->cnt[ri]; break;
-            case TALLY_AGGREGATE_MIN: cval = w->mn[ri]; break;
-            case TALLY_AGGREGATE_MAX: cval = w->mx[ri]; break;
-            case TALLY_AGGREGATE_COUNT: cval = (double)w->cnt[ri]; break;
+            case TALLY_AGGREGATE_SUM: cval = sum + comp; break;
+            case TALLY_AGGREGATE_MEAN: cval = (sum + comp) / (double)cnt; break;
+            case TALLY_AGGREGATE_MIN: cval = mn; break;
+            case TALLY_AGGREGATE_MAX: cval = mx; break;
+            case TALLY_AGGREGATE_COUNT: cval = (double)cnt; break;
             default: break;
             }
         }
@@ -295,17 +301,8 @@ static int aggregate(const size_t *parent, const uint32_t *rank, size_t n, size_
                 if (below && side_add(&sd->c, i, cval))
                     return TALLY_ENOMEM;
             }
-            if (p != TALLY_NONE) {
-                uint32_t rp = rank[p];
-                tally_util__neumaier(&w->sum[rp], &w->comp[rp], ov);
-                w->cnt[rp] += 1;
-                if (extremes) {
-                    if (ov < w->mn[rp])
-                        w->mn[rp] = ov;
-                    if (ov > w->mx[rp])
-                        w->mx[rp] = ov;
-                }
-            }
+            if (p != TALLY_NONE && push(w, &top, (contrib){ p, ov, 0, ov, ov, 1 }))
+                return TALLY_ENOMEM;
         } else if (below) {
             out[i] = cval;
             if (sd) {
@@ -313,18 +310,8 @@ static int aggregate(const size_t *parent, const uint32_t *rank, size_t n, size_
                 if (has_own && side_add(&sd->r, i, ov))
                     return TALLY_ENOMEM;
             }
-            if (p != TALLY_NONE) {
-                uint32_t rp = rank[p];
-                tally_util__neumaier(&w->sum[rp], &w->comp[rp], w->sum[ri]);
-                w->comp[rp] += w->comp[ri];
-                w->cnt[rp] += w->cnt[ri];
-                if (extremes) {
-                    if (w->mn[ri] < w->mn[rp])
-                        w->mn[rp] = w->mn[ri];
-                    if (w->mx[ri] > w->mx[rp])
-                        w->mx[rp] = w->mx[ri];
-                }
-            }
+            if (p != TALLY_NONE && push(w, &top, (contrib){ p, sum, comp, mn, mx, cnt }))
+                return TALLY_ENOMEM;
         } else {
             out[i] = NAN;
         }
@@ -377,8 +364,6 @@ typedef struct span_job {
     double **out; /* nind columns; those in `given` already hold own values */
     sides *sd;    /* nind, or NULL */
     const unsigned char *given;
-    const uint32_t *rank;
-    size_t inner;
     size_t nind;
     pthread_mutex_t lock;
     size_t next;
@@ -417,7 +402,7 @@ static void *span_work(void *arg)
             rc = tally_rollup__own(j->ds, i, tally_definitions_over_time(d, i), j->first, j->last,
                                    j->out[i]);
         if (!rc)
-            rc = aggregate(parent, j->rank, n, j->inner, agg, j->prefer, j->out[i],
+            rc = aggregate(parent, n, agg, j->prefer, j->out[i],
                            j->sd ? &j->sd[i] : NULL, wk->w);
         if (rc) {
             wk->rc = rc;
@@ -473,13 +458,13 @@ static int formula_sides(size_t n, int prefer, double *out, const double *own, s
  * indicators are shared among nw workers (w: one workspace each). */
 static int compute_span(const tally_dataset *ds, int32_t first, int32_t last, int prefer,
                         double **out, sides *sd, const unsigned char *given,
-                        const uint32_t *rank, size_t inner, workspace *w, size_t nw)
+                        workspace *w, size_t nw)
 {
     const tally_hierarchy *h = tally_dataset_hierarchy(ds);
     const tally_definitions *d = tally_dataset_definitions(ds);
     size_t n = tally_hierarchy_size(h), nind = tally_definitions_indicator_count(d);
 
-    span_job job = { ds, first, last, prefer, out, sd, given, rank, inner, nind,
+    span_job job = { ds, first, last, prefer, out, sd, given, nind,
                      PTHREAD_MUTEX_INITIALIZER, 0, 0 };
     span_worker wk[TALLY_ROLLUP_MAX_THREADS];
     pthread_t tid[TALLY_ROLLUP_MAX_THREADS];
@@ -536,47 +521,13 @@ static int compute_span(const tally_dataset *ds, int32_t first, int32_t last, in
 
 static void workspace_free(workspace *w)
 {
-    free(w->sum);
-    free(w->comp);
-    free(w->mn);
-    free(w->mx);
-    free(w->cnt);
+    free(w->stack);
     free(w->scratch);
     memset(w, 0, sizeof *w);
 }
 
-static int workspace_alloc(workspace *w, size_t inner)
-{
-    if (!inner)
-        inner = 1;
-    w->sum = malloc(inner * sizeof(double));
-    w->comp = malloc(inner * sizeof(double));
-    w->mn = malloc(inner * sizeof(double));
-    w->mx = malloc(inner * sizeof(double));
-    w->cnt = malloc(inner * sizeof(size_t));
-    w->scratch = NULL;
-    if (w->sum && w->comp && w->mn && w->mx && w->cnt)
-        return 0;
-    workspace_free(w);
-    return TALLY_ENOMEM;
-}
-
-/* nw workspaces, or none (all freed) on failure. */
-static workspace *workspaces_alloc(size_t nw, size_t inner)
-{
-    workspace *w = calloc(nw, sizeof *w);
-    if (!w)
-        return NULL;
-    for (size_t t = 0; t < nw; t++) {
-        if (workspace_alloc(&w[t], inner)) {
-            for (size_t k = 0; k < t; k++)
-                workspace_free(&w[k]);
-            free(w);
-            return NULL;
-        }
-    }
-    return w;
-}
+/* nw empty workspaces (they grow as they are used), or NULL. */
+static workspace *workspaces_alloc(size_t nw) { return calloc(nw, sizeof(workspace)); }
 
 static void workspaces_free(workspace *w, size_t nw)
 {
@@ -605,12 +556,9 @@ int tally_rollup__span(const tally_dataset *ds, int32_t first, int32_t last, int
     const tally_hierarchy *h = tally_dataset_hierarchy(ds);
     size_t n = tally_hierarchy_size(h);
     size_t nind = tally_definitions_indicator_count(tally_dataset_definitions(ds));
-    size_t nw = tally_rollup__default_threads(ds), inner = 0;
-    uint32_t *rank = NULL;
-    int rc = inner_ranks(h, &rank, &inner);
-    if (rc)
-        return rc;
-    workspace *w = workspaces_alloc(nw, inner);
+    size_t nw = tally_rollup__default_threads(ds);
+    int rc = 0;
+    workspace *w = workspaces_alloc(nw);
     sides *sd = reported || computed ? calloc(nind ? nind : 1, sizeof *sd) : NULL;
     if (!w || ((reported || computed) && !sd)) {
         rc = tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
@@ -620,7 +568,7 @@ int tally_rollup__span(const tally_dataset *ds, int32_t first, int32_t last, int
         if (sides_alloc(&sd[i], n))
             rc = tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
     if (!rc)
-        rc = compute_span(ds, first, last, prefer, out, sd, NULL, rank, inner, w, nw);
+        rc = compute_span(ds, first, last, prefer, out, sd, NULL, w, nw);
     for (size_t i = 0; sd && i < nind && !rc; i++) {
         for (size_t k = 0; k < n; k++) {
             if (reported)
@@ -634,7 +582,6 @@ done:
         sides_free(&sd[i]);
     free(sd);
     workspaces_free(w, nw);
-    free(rank);
     return rc;
 }
 
@@ -806,8 +753,6 @@ static int rollup(tally_result **out, const tally_dataset *ds, tally_dataset *ta
     r->sides = calloc(ncols ? ncols : 1, sizeof *r->sides);
     if (r->compare)
         r->previous = alloc_columns(ncols, r->nodes);
-    uint32_t *rank = NULL;
-    size_t inner = 0;
     workspace *w = NULL;
     double **o = malloc((r->nind ? r->nind : 1) * sizeof *o);
     sides *s = malloc((r->nind ? r->nind : 1) * sizeof *s);
@@ -818,10 +763,7 @@ static int rollup(tally_result **out, const tally_dataset *ds, tally_dataset *ta
         rc = tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
         goto done;
     }
-    rc = inner_ranks(r->h, &rank, &inner);
-    if (rc)
-        goto done;
-    if (!(w = workspaces_alloc(threads, inner))) {
+    if (!(w = workspaces_alloc(threads))) {
         rc = tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
         goto done;
     }
@@ -834,7 +776,7 @@ static int rollup(tally_result **out, const tally_dataset *ds, tally_dataset *ta
         }
         rc = compute_span(ds, tally_period__first_month(r->periods[p]),
                           tally_period__last_month(r->periods[p]), opts->prefer, o, s, given,
-                          rank, inner, w, threads);
+                          w, threads);
         /* The sides were filled through the copies in s. */
         for (size_t i = 0; i < r->nind; i++)
             r->sides[i * r->nper + p] = s[i];
@@ -843,7 +785,7 @@ static int rollup(tally_result **out, const tally_dataset *ds, tally_dataset *ta
         int32_t before = r->compare == TALLY_COMPARE_YOY ? tally_period__year_before(r->periods[p])
                                                          : tally_period__previous(r->periods[p]);
         rc = compute_span(ds, tally_period__first_month(before), tally_period__last_month(before),
-                          opts->prefer, prev, NULL, NULL, rank, inner, w, threads);
+                          opts->prefer, prev, NULL, NULL, w, threads);
         for (size_t i = 0; i < r->nind && !rc; i++)
             memcpy(r->previous[i * r->nper + p], prev[i], r->nodes * sizeof(double));
     }
@@ -855,7 +797,6 @@ done:
         free(prev);
     }
     workspaces_free(w, threads);
-    free(rank);
     free(o);
     free(s);
     free(given);
