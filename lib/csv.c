@@ -265,6 +265,7 @@ int tally_csv__next_plain(tally_csv *c)
                             c->next_line++;
                     c->pos = n;
                     c->row_end = n;
+                    c->unterminated = 1;
                     fix_pointers(c);
                     unsigned long line, col;
                     tally_csv__locate(c, fstart, &line, &col);

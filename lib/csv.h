@@ -29,6 +29,10 @@ typedef struct tally_csv {
      * offending field, and reading goes on with the next row. */
     size_t max_fields;
     size_t max_field_bytes;
+    /* 1 once a row ran to the end of the input inside a quoted field (an
+     * "unterminated quoted field" error): a parallel reader whose piece of
+     * the input ends so was cut inside a field. */
+    int unterminated;
 } tally_csv;
 
 /* The readers' defaults for the limits above (README documents them; the

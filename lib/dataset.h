@@ -38,6 +38,17 @@ int tally_dataset__read_buffer_rows(tally_dataset *ds, const char *data, size_t 
                                     const char *name, const tally_read_options *opts,
                                     tally_rejects *rejects, tally_read_stats *stats);
 
+/* The full reader with `threads` workers on pieces of about `piece`
+ * bytes (at least 1; rows are never split), even on inputs far too small
+ * to be worth it: for the tests, which check that it reads what one thread
+ * reads. threads 1 is the serial read. *joined (may be NULL) is set to 1
+ * when the workers' results were joined, 0 when the read was done
+ * serially (one thread, or undone and done again). */
+int tally_dataset__read_buffer_threads(tally_dataset *ds, const char *data, size_t size,
+                                       const char *name, const tally_read_options *opts,
+                                       tally_rejects *rejects, tally_read_stats *stats,
+                                       size_t threads, size_t piece, int *joined);
+
 struct tally_csv;
 /* Appends the calling thread's last error, located in the current row of
  * `c`, to a rejects list, with the raw row. 0 or TALLY_ENOMEM. For every

@@ -24,6 +24,20 @@ typedef struct tally_mapped {
 int tally_util__map_file(tally_mapped *m, const char *path);
 void tally_util__unmap(tally_mapped *m);
 
+/* Gives back the pages wholly inside bytes [from, to) of a file mapping
+ * (m->mapped), which a reader is done with: they stop counting in the
+ * process's resident memory, and reading them again maps them again from
+ * the page cache, unchanged (the mapping is read-only and private). Does
+ * nothing for a buffer that was read into memory (a pipe), whose pages
+ * hold the only copy. */
+void tally_util__release(const tally_mapped *m, size_t from, size_t to);
+
+/* Faults in the pages wholly inside [p, p + len) of memory about to be
+ * written all over (a new column), in one call where the system has one
+ * (MADV_POPULATE_WRITE) and the range is large; else does nothing. Never
+ * changes the memory's contents. */
+void tally_util__prefault(void *p, size_t len);
+
 /* Parses a decimal number: optional sign, digits with an optional point,
  * optional exponent; surrounding spaces and tabs allowed. 0, TALLY_EPARSE
  * (not a number; also nan, inf, hexadecimal, empty) or TALLY_ERANGE

@@ -439,6 +439,30 @@ static void test_csv__unterminated_quote(void **state)
     tally_csv__fini(&c);
 }
 
+/* A reader whose input ends inside a quoted field says so (a parallel
+ * reader's piece cut in a field is found that way); no other row or error
+ * does. */
+static void test_csv__unterminated_is_flagged(void **state)
+{
+    (void)state;
+    tally_csv c;
+    open_text(&c, "a,b\n\"x\"y,1\n\n\"q\"\"\",\"p\nq\"\r\n");
+    expect_row(&c, "[a][b]", 1);
+    expect_bad_row(&c, TALLY_EPARSE, "t.csv", 2, 4); /* text after a closing quote */
+    expect_row(&c, "[q\"][p\nq]", 4);
+    expect_end(&c);
+    assert_int_equal(c.unterminated, 0);
+    tally_csv__fini(&c);
+    /* Cut after the line break inside the quotes: the field runs to the end. */
+    open_text(&c, "a,b\n1,\"x\n");
+    expect_row(&c, "[a][b]", 1);
+    assert_int_equal(c.unterminated, 0);
+    expect_bad_row(&c, TALLY_EPARSE, "t.csv", 2, 3);
+    assert_int_equal(c.unterminated, 1);
+    expect_end(&c);
+    tally_csv__fini(&c);
+}
+
 static void test_csv__text_after_closing_quote(void **state)
 {
     (void)state;
@@ -833,6 +857,7 @@ int main(void)
         cmocka_unit_test(test_csv__empty_fields),
         cmocka_unit_test(test_csv__row_of_one_quoted_empty_string),
         cmocka_unit_test(test_csv__unterminated_quote),
+        cmocka_unit_test(test_csv__unterminated_is_flagged),
         cmocka_unit_test(test_csv__text_after_closing_quote),
         cmocka_unit_test(test_csv__locate_columns_in_characters),
         cmocka_unit_test(test_csv__error_at_field),

@@ -356,11 +356,224 @@ static void test_dataset__limits_reject_the_row(void **state)
     assert_int_equal(tally_rejects_column(rej, 1), 30);
     assert_non_null(strstr(tally_rejects_reason(rej, 1), "row has 5 fields; the limit is 4"));
     /* A version 1 options struct (no limits) still works: the defaults. */
-    tally_read_options v1 = { 1, TALLY_ON_ERROR_STOP, NULL, 0, 0 };
+    tally_read_options v1 = { 1, TALLY_ON_ERROR_STOP, NULL, 0, 0, 0 };
     static const char ok[] = "region_code,indicator,period,value\n4306020010011,poor,2019-03,1\n";
     assert_int_equal(tally_dataset_read_buffer(f.ds, ok, sizeof ok - 1, "v1.csv", &v1, NULL, &st),
                      TALLY_ENOTFOUND); /* an unknown region, not a limit */
     tally_rejects_free(rej);
+    fixture_free(&f);
+}
+
+/* A 2.8 MB file (two pieces at least for two threads) of one village's
+ * "poor" over 100000 months, with bad rows placed at lines counted here as
+ * the file is written: the first data row, one after a quoted value with
+ * a line break (every line after it is one further on), and the last row;
+ * CRLF rows in between. Read with one thread and with two, the rejected
+ * rows are the same, at the same lines and columns; with `dup`, a row
+ * repeats a cell given 80000 lines before (in another piece: the read is
+ * done again serially) and is rejected at its own line. */
+typedef struct planted {
+    unsigned long line, column;
+    int code;
+} planted;
+
+static size_t months_file(char **out, int dup, planted *bad, size_t *nbad)
+{
+    size_t cap = 4u << 20, n = 0;
+    char *b = malloc(cap);
+    assert_non_null(b);
+    unsigned long line = 1;
+    *nbad = 0;
+    n += (size_t)snprintf(b + n, cap - n, "region_code,indicator,period,value\n");
+    line++;
+    /* Line 2: a month 13 (the period starts at column 19). */
+    n += (size_t)snprintf(b + n, cap - n, "430602001001,poor,1000-13,1\n");
+    bad[(*nbad)++] = (planted){ line++, 19, TALLY_EPARSE };
+    for (int k = 0; k < 100000; k++) {
+        int y = 1000 + k / 12, m = 1 + k % 12;
+        if (k == 50000) {
+            /* A quoted value over two lines: a bad number at column 27. */
+            n += (size_t)snprintf(b + n, cap - n, "430602001001,poor,%04d-%02d,\"1\n2\"\n", y, m);
+            bad[(*nbad)++] = (planted){ line, 27, TALLY_EPARSE };
+            line += 2;
+            continue;
+        }
+        if (k == 60000) {
+            /* An unknown indicator at column 14. */
+            n += (size_t)snprintf(b + n, cap - n, "430602001001,nosuch,%04d-%02d,1\n", y, m);
+            bad[(*nbad)++] = (planted){ line++, 14, TALLY_ENOTFOUND };
+            continue;
+        }
+        if (dup && k == 90000) {
+            n += (size_t)snprintf(b + n, cap - n, "430602001001,poor,1833-05,9\n"); /* k 10000 */
+            bad[(*nbad)++] = (planted){ line++, 1, TALLY_EEXIST };
+            continue;
+        }
+        n += (size_t)snprintf(b + n, cap - n, "430602001001,poor,%04d-%02d,%d%s", y, m, k % 97,
+                              k % 7 == 3 ? "\r\n" : "\n");
+        line++;
+    }
+    /* The last row, without a line break: an unknown region. */
+    n += (size_t)snprintf(b + n, cap - n, "430602001009,poor,2019-01,1");
+    bad[(*nbad)++] = (planted){ line, 1, TALLY_ENOTFOUND };
+    *out = b;
+    return n;
+}
+
+static void test_dataset__threads_reject_rows_at_their_lines(void **state)
+{
+    (void)state;
+    for (int dup = 0; dup < 2; dup++) {
+        char *buf;
+        planted bad[8];
+        size_t nbad, n = months_file(&buf, dup, bad, &nbad);
+        assert_true(n > (2u << 20));
+        for (unsigned int threads = 1; threads <= 2; threads++) {
+            fixture f;
+            fixture_load(&f, NULL);
+            tally_rejects *rej;
+            assert_int_equal(tally_rejects_new(&rej), 0);
+            tally_read_options o = TALLY_READ_OPTIONS_INIT;
+            o.on_error = TALLY_ON_ERROR_COLLECT;
+            o.threads = threads;
+            tally_read_stats st;
+            assert_int_equal(tally_dataset_read_buffer(f.ds, buf, n, "months.csv", &o, rej, &st),
+                             0);
+            /* 100000 months and the 2 bad rows around them; 2 or 3 of the
+             * months are bad rows themselves. */
+            assert_int_equal(st.rows_read, 100002);
+            assert_int_equal(st.rows_rejected, nbad);
+            assert_int_equal(tally_dataset_value_count(f.ds), 100000 - (nbad - 2));
+            assert_int_equal(tally_rejects_count(rej), nbad);
+            for (size_t i = 0; i < nbad; i++) {
+                assert_string_equal(tally_rejects_path(rej, i), "months.csv");
+                assert_int_equal(tally_rejects_line(rej, i), bad[i].line);
+                assert_int_equal(tally_rejects_column(rej, i), bad[i].column);
+                assert_int_equal(tally_rejects_code(rej, i), bad[i].code);
+            }
+            /* The last error is the last rejected row's, as a serial read
+             * leaves it. */
+            assert_int_equal(tally_error_last()->line, bad[nbad - 1].line);
+            assert_int_equal(tally_error_last()->code, TALLY_ENOTFOUND);
+            /* Month k of year y holds k % 97, or 9 for the repeated cell's
+             * first filing (k 10000 = 1833-05: 10000 % 97 = 9 too). */
+            int present;
+            assert_true(reported(&f, V1, N_POOR, "1833-05", &present) == 9);
+            assert_true(reported(&f, V1, N_POOR, "9333-04", &present) == 99999 % 97);
+            assert_int_equal(present, 1);
+            tally_rejects_free(rej);
+            fixture_free(&f);
+        }
+        free(buf);
+    }
+}
+
+/* The mapped pages of a records file are given back as the read goes on:
+ * reading 48 MB raises the peak resident memory by a few MB (the pieces
+ * being read), not by the file. Rows carry a 3000-byte note (a column the
+ * long layout ignores), so the dataset itself stays small: 16000 rows over
+ * the 9 regions, 4 indicators and 445 months. */
+static long status_kb(const char *key)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return -1;
+    char line[256], fmt[64];
+    long kb = -1;
+    snprintf(fmt, sizeof fmt, "%s: %%ld kB", key);
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, fmt, &kb) == 1)
+            break;
+    fclose(f);
+    return kb;
+}
+
+static int reset_peak(void)
+{
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (!f)
+        return 0;
+    int ok = fputs("5", f) >= 0;
+    return (fclose(f) == 0) & ok;
+}
+
+static const char *const fixture_codes[9] = { "430000000000", "430600000000", "430602000000",
+                                              "430602001000", "430602001001", "430602001002",
+                                              "430626000000", "430626100000", "430626100201" };
+
+static void test_dataset__file_pages_are_given_back(void **state)
+{
+    (void)state;
+    const char *tmp = getenv("TMPDIR");
+    char path[512];
+    snprintf(path, sizeof path, "%s/tally-test-dataset-%ld.csv", tmp && *tmp ? tmp : "/tmp",
+             (long)getpid());
+    FILE *out = fopen(path, "w");
+    assert_non_null(out);
+    static char note[3001];
+    memset(note, 'n', 3000);
+    static const char *const ids[4] = { "poor", "exits", "pop", "trained" };
+    fputs("region_code,indicator,period,value,note\n", out);
+    size_t rows = 0;
+    for (int k = 0; rows < 16000; k++)
+        for (int r = 0; r < 9; r++)
+            for (int i = 0; i < 4; i++, rows++)
+                fprintf(out, "%s,%s,%04d-%02d,%d,%s\n", fixture_codes[r], ids[i], 1000 + k / 12,
+                        1 + k % 12, (k * 7 + r * 3 + i) % 89, note);
+    assert_int_equal(fclose(out), 0);
+    fixture f[2];
+    for (unsigned int threads = 1; threads <= 2; threads++) {
+        fixture_load(&f[threads - 1], NULL);
+        tally_read_options o = TALLY_READ_OPTIONS_INIT;
+        o.threads = threads;
+        long rss = status_kb("VmRSS");
+        int reset = reset_peak();
+        tally_read_stats st;
+        assert_int_equal(tally_dataset_read_file(f[threads - 1].ds, path, &o, NULL, &st), 0);
+        assert_int_equal(st.rows_accepted, rows);
+        long peak = status_kb("VmHWM");
+        if (getenv("TALLY_TEST_VERBOSE"))
+            print_message("threads %u: peak %ld kB over %ld kB\n", threads, peak - rss, rss);
+#if !defined(__SANITIZE_THREAD__) /* its shadow of the pages read stays resident */
+        if (reset && rss > 0 && peak > 0)
+            assert_true(peak - rss < 16 * 1024); /* the file is 48 MB */
+#endif
+    }
+    unlink(path);
+    /* One thread and two read the same, the values written above. */
+    assert_int_equal(tally_dataset_value_count(f[0].ds), rows);
+    assert_int_equal(tally_dataset_value_count(f[1].ds), rows);
+    for (int k = 0; k < (int)(rows / 36); k += 7) {
+        char per[16];
+        snprintf(per, sizeof per, "%04d-%02d", 1000 + k / 12, 1 + k % 12);
+        for (size_t r = 0; r < 9; r++)
+            for (size_t i = 0; i < 4; i++) {
+                int pa, pb;
+                double a = reported(&f[0], r, i, per, &pa), b = reported(&f[1], r, i, per, &pb);
+                assert_int_equal(pa, 1);
+                assert_int_equal(pb, 1);
+                assert_true(a == b && a == (double)((k * 7 + (int)r * 3 + (int)i) % 89));
+            }
+    }
+    fixture_free(&f[0]);
+    fixture_free(&f[1]);
+}
+
+/* Options of version 2 (before `threads`) read as before: the field is not
+ * looked at. */
+static void test_dataset__version_2_options_ignore_threads(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_load(&f, NULL);
+    tally_read_options v2 = TALLY_READ_OPTIONS_INIT;
+    v2.version = 2;
+    v2.threads = 12345; /* not part of a version 2 struct */
+    static const char ok[] = "region_code,indicator,period,value\n430602001001,poor,2019-03,1\n";
+    tally_read_stats st;
+    assert_int_equal(tally_dataset_read_buffer(f.ds, ok, sizeof ok - 1, "v2.csv", &v2, NULL, &st),
+                     0);
+    assert_int_equal(st.rows_accepted, 1);
     fixture_free(&f);
 }
 
@@ -377,6 +590,9 @@ int main(void)
         cmocka_unit_test(test_dataset__header_problems),
         cmocka_unit_test(test_dataset__gb18030_inputs_are_converted),
         cmocka_unit_test(test_dataset__limits_reject_the_row),
+        cmocka_unit_test(test_dataset__threads_reject_rows_at_their_lines),
+        cmocka_unit_test(test_dataset__file_pages_are_given_back),
+        cmocka_unit_test(test_dataset__version_2_options_ignore_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

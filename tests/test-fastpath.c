@@ -233,6 +233,11 @@ static void records_same_as(const fx *f, reader other, const char *data, size_t 
     tally_read_stats sa, sb;
     int ca, cb;
     tally_error ea, eb;
+    /* An exact copy on the heap: a read past the end is caught. */
+    char *copy = malloc(size ? size : 1);
+    assert_non_null(copy);
+    memcpy(copy, data, size);
+    data = copy;
     read_with(f, tally_dataset_read_buffer, data, size, on_error, &da, &ra, &sa, &ca, &ea);
     read_with(f, other, data, size, on_error, &db, &rb, &sb, &cb, &eb);
     assert_int_equal(ca, cb);
@@ -270,6 +275,7 @@ static void records_same_as(const fx *f, reader other, const char *data, size_t 
     tally_rejects_free(rb);
     tally_dataset_free(da);
     tally_dataset_free(db);
+    free(copy);
 }
 
 static void records_same(const fx *f, const char *data, size_t size, int on_error)
@@ -295,6 +301,366 @@ static void test_records_random(void **state)
         records_same_as(f, tally_dataset__read_buffer_rows, buf, n, TALLY_ON_ERROR_STOP);
         max_field_bytes = 0;
     }
+}
+
+/* ---- records read by threads ------------------------------------------ */
+
+/* A hierarchy of 1 + 2 + 4 + 8 + 320 = 335 regions with 12-digit codes
+ * (villages 43CCKKTTTVVV), for files with many distinct cells. */
+static char *wide_hierarchy(size_t *len)
+{
+    size_t cap = 64 * 1024, n = 0;
+    char *b = malloc(cap);
+    assert_non_null(b);
+    n += (size_t)snprintf(b + n, cap - n, "code,name,level,parent_code\n430000000000,P,province,\n");
+    for (int ci = 1; ci <= 2; ci++) {
+        n += (size_t)snprintf(b + n, cap - n, "43%02d00000000,C,city,430000000000\n", ci);
+        for (int k = 1; k <= 2; k++) {
+            n += (size_t)snprintf(b + n, cap - n, "43%02d%02d000000,K,county,43%02d00000000\n", ci,
+                                  k, ci);
+            for (int t = 1; t <= 2; t++) {
+                n += (size_t)snprintf(b + n, cap - n, "43%02d%02d%03d000,T,town,43%02d%02d000000\n",
+                                      ci, k, t, ci, k);
+                for (int v = 1; v <= 40; v++)
+                    n += (size_t)snprintf(b + n, cap - n,
+                                          "43%02d%02d%03d%03d,V,village,43%02d%02d%03d000\n", ci, k,
+                                          t, v, ci, k, t);
+            }
+        }
+    }
+    *len = n;
+    return b;
+}
+
+typedef struct gen {
+    int wide;     /* region_code,period,<ids> */
+    int note;     /* long, with a quoted note column (line breaks, quotes) */
+    int dups;     /* some good rows again, near or far */
+    int bad;      /* bad rows of every kind */
+    int crlf;     /* 0 LF, 1 CRLF, 2 mixed */
+    int order;    /* long: column order 0..2 */
+    int bom;
+} gen;
+
+static const char *const gen_ids[] = { "poor", "exits", "pop", "trained", "income", "lowest" };
+
+static void gen_value(char *v, size_t cap)
+{
+    switch (rnd(10)) {
+    case 0: v[0] = '\0'; break;
+    case 1: snprintf(v, cap, "%u.%02u", rnd(100000), rnd(100)); break;
+    case 2: snprintf(v, cap, "-%u", rnd(5000)); break;
+    case 3: snprintf(v, cap, "%u%u", rnd(1u << 30), rnd(1000000)); break;
+    case 4: snprintf(v, cap, "0%u", rnd(100)); break;
+    default: snprintf(v, cap, "%u", rnd(100000)); break;
+    }
+}
+
+/* A records file over wide_hierarchy's villages (and a few other
+ * regions), in runs by region as real files come. */
+static size_t gen_records(char *buf, size_t cap, const gen *g)
+{
+    size_t n = 0;
+    if (g->bom)
+        n += (size_t)snprintf(buf + n, cap - n, "\xef\xbb\xbf");
+    static const char *const heads[3] = { "region_code,indicator,period,value",
+                                          "period,value,region_code,indicator",
+                                          "indicator,region_code,value,period" };
+    if (g->wide)
+        n += (size_t)snprintf(buf + n, cap - n, "region_code,period,poor,exits,pop");
+    else
+        n += (size_t)snprintf(buf + n, cap - n, "%s%s", heads[g->order],
+                              g->note ? ",note" : "");
+    n += (size_t)snprintf(buf + n, cap - n, "%s", g->crlf == 1 ? "\r\n" : "\n");
+    static const char *const periods[] = { "2019-01", "2019-02", "2019-Q1", "2019" };
+    size_t good_at[4096];
+    size_t good_len[4096], ngood = 0;
+    for (int ci = 1; ci <= 2; ci++)
+        for (int k = 1; k <= 2; k++)
+            for (int t = 1; t <= 2; t++)
+                for (int v = 0; v <= 40; v++) {
+                    if (n + 4096 > cap)
+                        return n;
+                    if (rnd(3) == 0) /* not every region reports */
+                        continue;
+                    char code[16];
+                    snprintf(code, sizeof code, v ? "43%02d%02d%03d%03d" : "43%02d%02d%03d000", ci,
+                             k, t, v);
+                    const char *per = periods[rnd(4)];
+                    int nrows = g->wide ? 1 + (int)rnd(2) : 1 + (int)rnd(6);
+                    for (int r = 0; r < nrows; r++) {
+                        const char *eol = g->crlf == 1 || (g->crlf == 2 && rnd(2)) ? "\r\n" : "\n";
+                        size_t start = n;
+                        if (g->bad && rnd(25) == 0) {
+                            static const char *const bads[] = {
+                                "439999999999,poor,2019-01,1", "430101001001,nosuch,2019-01,1",
+                                "430101001001,poor,2019-13,1", "430101001001,poor,2019-01,3人",
+                                "430101001001,poor,2019-01",   "430101001001,poor,2019-01,1,2",
+                                "\"430101001001\"x,poor,2019-01,1", "430101001001,poor,2019-01,1e999",
+                                "430101001001\tpoor\t2019-01\t1"
+                            };
+                            n += (size_t)snprintf(buf + n, cap - n, "%s%s", bads[rnd(9)], eol);
+                            continue;
+                        }
+                        if (g->dups && ngood && rnd(40) == 0) {
+                            size_t i = ngood - 1 - rnd(ngood < 8 || rnd(2) ? (uint32_t)ngood : 8);
+                            memcpy(buf + n, buf + good_at[i], good_len[i]);
+                            n += good_len[i];
+                            continue;
+                        }
+                        if (rnd(60) == 0)
+                            n += (size_t)snprintf(buf + n, cap - n, "%s", eol); /* blank */
+                        start = n;
+                        char val[64];
+                        gen_value(val, sizeof val);
+                        int q = rnd(15) == 0;
+                        if (g->wide) {
+                            char v2[64], v3[64];
+                            gen_value(v2, sizeof v2);
+                            gen_value(v3, sizeof v3);
+                            n += (size_t)snprintf(buf + n, cap - n, "%s%s%s,%s,%s%s%s,%s,%s%s",
+                                                  q ? "\"" : "", code, q ? "\"" : "",
+                                                  r ? periods[(rnd(2) + 1) % 4] : per, q ? "\"" : "",
+                                                  val, q ? "\"" : "", v2, v3, eol);
+                        } else {
+                            const char *id = gen_ids[(size_t)r % 6];
+                            const char *qa = q ? "\"" : "";
+                            switch (g->order) {
+                            case 0:
+                                n += (size_t)snprintf(buf + n, cap - n, "%s%s%s,%s,%s,%s", qa, code,
+                                                      qa, id, per, val);
+                                break;
+                            case 1:
+                                n += (size_t)snprintf(buf + n, cap - n, "%s,%s%s%s,%s,%s", per, qa,
+                                                      val, qa, code, id);
+                                break;
+                            default:
+                                n += (size_t)snprintf(buf + n, cap - n, "%s,%s,%s,%s%s%s", id, code,
+                                                      val, qa, per, qa);
+                                break;
+                            }
+                            if (g->note) {
+                                switch (rnd(4)) {
+                                case 0:
+                                    n += (size_t)snprintf(buf + n, cap - n,
+                                                          ",\"two\nlines, \"\"quoted\"\"\r\nand three\"");
+                                    break;
+                                case 1: n += (size_t)snprintf(buf + n, cap - n, ",plain note"); break;
+                                default: n += (size_t)snprintf(buf + n, cap - n, ","); break;
+                                }
+                            }
+                            n += (size_t)snprintf(buf + n, cap - n, "%s", eol);
+                        }
+                        if (ngood < 4096) {
+                            good_at[ngood] = start;
+                            good_len[ngood++] = n - start;
+                        }
+                    }
+                }
+    return n;
+}
+
+typedef struct outcome {
+    tally_dataset *ds;
+    tally_rejects *rej;
+    tally_read_stats st;
+    int rc, joined;
+    tally_error err;
+    char message[1024], text[128];
+    int has_text;
+} outcome;
+
+static void read_threads(const fx *f, outcome *o, const char *pre, size_t pre_size,
+                         const char *data, size_t size, const tally_read_options *opts,
+                         size_t threads, size_t piece)
+{
+    assert_int_equal(tally_dataset_new(&o->ds, f->h, f->d), 0);
+    assert_int_equal(tally_rejects_new(&o->rej), 0);
+    if (pre) {
+        /* Values from an earlier file: a parallel read that is undone
+         * must leave them as they were. */
+        tally_read_options po = TALLY_READ_OPTIONS_INIT;
+        po.on_error = TALLY_ON_ERROR_COLLECT;
+        assert_int_equal(tally_dataset__read_buffer_threads(o->ds, pre, pre_size, "pre.csv", &po,
+                                                            o->rej, NULL, 1, 0, NULL),
+                         0);
+    }
+    tally_error_clear();
+    o->rc = tally_dataset__read_buffer_threads(o->ds, data, size, "r.csv", opts, o->rej, &o->st,
+                                               threads, piece, &o->joined);
+    o->err = *tally_error_last();
+    snprintf(o->message, sizeof o->message, "%s", o->err.message);
+    o->has_text = o->err.text != NULL;
+    snprintf(o->text, sizeof o->text, "%s", o->err.text ? o->err.text : "");
+}
+
+static void outcome_free(outcome *o)
+{
+    tally_rejects_free(o->rej);
+    tally_dataset_free(o->ds);
+}
+
+/* Everything a read leaves: the code, the last error, the stats, every
+ * rejected row, and the dataset column by column in its order, every bit
+ * and every value's bits. */
+static void outcomes_same(const fx *f, const outcome *a, const outcome *b)
+{
+    assert_int_equal(a->rc, b->rc);
+    assert_int_equal(a->err.code, b->err.code);
+    assert_int_equal(a->err.line, b->err.line);
+    assert_int_equal(a->err.column, b->err.column);
+    assert_string_equal(a->message, b->message);
+    assert_int_equal(a->has_text, b->has_text);
+    assert_string_equal(a->text, b->text);
+    assert_int_equal(a->st.rows_read, b->st.rows_read);
+    assert_int_equal(a->st.rows_accepted, b->st.rows_accepted);
+    assert_int_equal(a->st.rows_rejected, b->st.rows_rejected);
+    assert_int_equal(tally_rejects_count(a->rej), tally_rejects_count(b->rej));
+    for (size_t i = 0; i < tally_rejects_count(a->rej); i++) {
+        assert_string_equal(tally_rejects_path(a->rej, i), tally_rejects_path(b->rej, i));
+        assert_int_equal(tally_rejects_line(a->rej, i), tally_rejects_line(b->rej, i));
+        assert_int_equal(tally_rejects_column(a->rej, i), tally_rejects_column(b->rej, i));
+        assert_int_equal(tally_rejects_code(a->rej, i), tally_rejects_code(b->rej, i));
+        assert_string_equal(tally_rejects_reason(a->rej, i), tally_rejects_reason(b->rej, i));
+        assert_string_equal(tally_rejects_row(a->rej, i), tally_rejects_row(b->rej, i));
+    }
+    assert_int_equal(tally_dataset_value_count(a->ds), tally_dataset_value_count(b->ds));
+    assert_int_equal(tally_dataset__column_count(a->ds), tally_dataset__column_count(b->ds));
+    size_t nodes = tally_hierarchy_size(f->h), words = (nodes + 63) / 64;
+    for (size_t k = 0; k < tally_dataset__column_count(a->ds); k++) {
+        const tally_column *x = tally_dataset__column(a->ds, k);
+        const tally_column *y = tally_dataset__column(b->ds, k);
+        assert_int_equal(x->indicator, y->indicator);
+        assert_int_equal(x->period, y->period);
+        assert_memory_equal(x->seen, y->seen, words * sizeof(uint64_t));
+        assert_memory_equal(x->valid, y->valid, words * sizeof(uint64_t));
+        assert_memory_equal(x->values, y->values, nodes * sizeof(double));
+        assert_ptr_equal(tally_dataset__find_column(b->ds, y->indicator, y->period), y);
+    }
+}
+
+static int fx_wide_setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    size_t len;
+    char *h = wide_hierarchy(&len);
+    assert_int_equal(tally_hierarchy_from_buffer(&f->h, h, len, "h.csv", NULL), 0);
+    free(h);
+    assert_int_equal(tally_definitions_from_buffer(&f->d, fixture_definitions,
+                                                   strlen(fixture_definitions), "d.yaml"),
+                     0);
+    *state = f;
+    return 0;
+}
+
+/* Files read by 2, 3 and 7 threads in pieces of every size, down to a row
+ * each and up to more than the file, against the serial read: good rows,
+ * bad rows in many pieces, duplicates near (in one piece) and far (across
+ * pieces: the read is done again serially), quoted fields with line breaks
+ * where a piece may be cut, CRLF, blank lines, a byte order mark, columns
+ * in any order, the wide layout, stop and collect, limits, a declared
+ * encoding, and a dataset with values from an earlier file. */
+static void test_records_threads(void **state)
+{
+    const fx *f = *state;
+    static char buf[1 << 18], pre[1 << 16];
+    rng_state = 7;
+    int joined = 0, redone = 0;
+    for (int round = 0; round < 400; round++) {
+        gen g = { rnd(5) == 0, 0, rnd(3) == 0, rnd(2) == 0, (int)rnd(3), (int)rnd(3), rnd(8) == 0 };
+        g.note = !g.wide && rnd(4) == 0;
+        size_t n = gen_records(buf, sizeof buf, &g);
+        size_t npre = 0;
+        if (rnd(4) == 0) {
+            gen gp = { 0, 0, 0, 1, 0, 0, 0 };
+            npre = gen_records(pre, sizeof pre, &gp);
+        }
+        tally_read_options o = TALLY_READ_OPTIONS_INIT;
+        o.on_error = rnd(4) ? TALLY_ON_ERROR_COLLECT : TALLY_ON_ERROR_STOP;
+        if (rnd(10) == 0)
+            o.max_field_bytes = 8 + rnd(8);
+        if (rnd(10) == 0)
+            o.encoding = "gb18030"; /* ASCII and the byte order mark: converted first */
+        /* An exact copy on the heap: a read past the end is caught. */
+        char *data = malloc(n ? n : 1);
+        assert_non_null(data);
+        memcpy(data, buf, n);
+        outcome one;
+        read_threads(f, &one, npre ? pre : NULL, npre, data, n, &o, 1, 0);
+        static const size_t threads[] = { 2, 3, 7 };
+        for (int t = 0; t < 3; t++) {
+            size_t piece;
+            switch (rnd(4)) {
+            case 0: piece = 1 + rnd(40); break; /* a row or two a piece */
+            case 1: piece = n + 1; break;       /* a file smaller than a piece */
+            default: piece = 1 + rnd((uint32_t)(n / 2 + 1)); break;
+            }
+            outcome more;
+            read_threads(f, &more, npre ? pre : NULL, npre, data, n, &o, threads[t], piece);
+            outcomes_same(f, &one, &more);
+            if (more.joined)
+                joined++;
+            else
+                redone++;
+            outcome_free(&more);
+        }
+        outcome_free(&one);
+        free(data);
+    }
+    /* Both ways were taken, often. */
+    assert_true(joined > 300);
+    assert_true(redone > 100);
+}
+
+/* Through the public reader, with the default pieces (a megabyte at
+ * least): a 2.7 MB file read by one thread and by two. */
+static void test_records_threads_public(void **state)
+{
+    const fx *f = *state;
+    size_t cap = 4 << 20, n = 0;
+    char *buf = malloc(cap);
+    assert_non_null(buf);
+    rng_state = 3;
+    n += (size_t)snprintf(buf, cap, "region_code,indicator,period,value\n");
+    static const char *const periods[] = { "2019-01", "2019-02", "2019-03", "2019-04",
+                                           "2019-05", "2019-06", "2019-07", "2019-08",
+                                           "2019-09", "2019-10", "2019-11", "2019-12" };
+    for (int y = 2000; y < 2016; y++)
+        for (int p = 0; p < 12; p++)
+            for (int ci = 1; ci <= 2; ci++)
+                for (int v = 1; v <= 40; v++)
+                    for (size_t i = 0; i < 6; i++) {
+                        char val[64];
+                        gen_value(val, sizeof val);
+                        n += (size_t)snprintf(buf + n, cap - n, "4301%02d001%03d,%s,%d%s,%s\n",
+                                              ci, v, gen_ids[i], y, periods[p] + 4, val);
+                        if (rnd(5000) == 0)
+                            n += (size_t)snprintf(buf + n, cap - n, "430101001001,poor,x,1\n");
+                    }
+    outcome r[2];
+    for (int t = 0; t < 2; t++) {
+        assert_int_equal(tally_dataset_new(&r[t].ds, f->h, f->d), 0);
+        assert_int_equal(tally_rejects_new(&r[t].rej), 0);
+        tally_read_options o = TALLY_READ_OPTIONS_INIT;
+        o.on_error = TALLY_ON_ERROR_COLLECT;
+        o.threads = t ? 2 : 1;
+        tally_error_clear();
+        r[t].rc = tally_dataset_read_buffer(r[t].ds, buf, n, "big.csv", &o, r[t].rej, &r[t].st);
+        r[t].err = *tally_error_last();
+        snprintf(r[t].message, sizeof r[t].message, "%s", r[t].err.message);
+        r[t].has_text = r[t].err.text != NULL;
+        snprintf(r[t].text, sizeof r[t].text, "%s", r[t].err.text ? r[t].err.text : "");
+    }
+    assert_int_equal(r[0].rc, 0);
+    assert_true(r[0].st.rows_rejected > 0);
+    assert_true(n > (2u << 20)); /* two pieces at least */
+    /* 16 years of 12 months, 6 indicators: 1152 columns. */
+    assert_int_equal(tally_dataset__column_count(r[0].ds), 1152);
+    outcomes_same(f, &r[0], &r[1]);
+    for (int t = 0; t < 2; t++)
+        outcome_free(&r[t]);
+    free(buf);
 }
 
 /* ---- numbers written ---------------------------------------------------- */
@@ -390,6 +756,8 @@ int main(void)
         cmocka_unit_test(test_csv_edges),
         cmocka_unit_test_setup_teardown(test_records_random, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_rollup_threads, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_records_threads, fx_wide_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_records_threads_public, fx_wide_setup, fx_teardown),
         cmocka_unit_test(test_export_numbers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

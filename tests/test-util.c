@@ -364,6 +364,53 @@ static void test_util__code12(void **state)
     assert_true(v == 77); /* untouched on failure */
 }
 
+/* The same as a reading of the bytes one by one, written out here, for
+ * every byte value at every place among digits and for random strings of
+ * digits and their neighbours: the codes are read 8 bytes at a time. */
+static int code12_by_bytes(const char *s, uint64_t *v)
+{
+    uint64_t x = 0;
+    for (int i = 0; i < 12; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+        x = x * 10 + (uint64_t)(s[i] - '0');
+    }
+    *v = x;
+    return 1;
+}
+
+static void test_util__code12_matches_a_reading_byte_by_byte(void **state)
+{
+    (void)state;
+    char s[13] = "430626100201";
+    for (int at = 0; at < 12; at++) {
+        for (int b = 0; b < 256; b++) {
+            char keep = s[at];
+            s[at] = (char)b;
+            uint64_t a = 1, r = 2;
+            int ra = tally_util__code12(s, 12, &a), rr = code12_by_bytes(s, &r);
+            assert_int_equal(ra, rr);
+            if (ra)
+                assert_true(a == r);
+            s[at] = keep;
+        }
+    }
+    static const char near[] = "0123456789/:0909 \x00\xb0\xb9\x30";
+    uint64_t seed = 12;
+    for (int round = 0; round < 200000; round++) {
+        for (int i = 0; i < 12; i++) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            size_t k = (size_t)(seed >> 33) % (sizeof near - 1);
+            s[i] = (seed >> 40) % 4 ? (char)('0' + (seed >> 45) % 10) : near[k];
+        }
+        uint64_t a = 1, r = 2;
+        int ra = tally_util__code12(s, 12, &a), rr = code12_by_bytes(s, &r);
+        assert_int_equal(ra, rr);
+        if (ra)
+            assert_true(a == r);
+    }
+}
+
 /* ---- UTF-8 ----------------------------------------------------------- */
 
 static void test_util__utf8_column(void **state)
@@ -544,6 +591,81 @@ static void test_util__map_larger_file(void **state)
     free(buf);
 }
 
+/* The process's resident memory, in kB (VmRSS: mapped file pages count,
+ * on any file system), or -1 when the system does not say. */
+static long rss_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return -1;
+    char line[256];
+    long kb = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+            break;
+    fclose(f);
+    return kb;
+}
+
+static void test_util__release_gives_pages_back(void **state)
+{
+    (void)state;
+    char path[400];
+    snprintf(path, sizeof path, "%s/large.csv", tmpdir);
+    size_t len = (8u << 20) + 123;
+    char *buf = malloc(len);
+    assert_non_null(buf);
+    for (size_t i = 0; i < len; i++)
+        buf[i] = (char)(i * 131 + (i >> 12));
+    write_file(path, buf, len);
+    tally_mapped m;
+    assert_int_equal(tally_util__map_file(&m, path), 0);
+    assert_int_equal(m.mapped, 1);
+    unsigned long sum = 0, want = 0; /* every page read, so mapped */
+    for (size_t i = 0; i < len; i += 512) {
+        sum += (unsigned char)m.data[i];
+        want += (unsigned char)buf[i];
+    }
+    assert_true(sum == want);
+    long before = rss_kb();
+    /* Six of the eight megabytes, from an odd place to an odd place:
+     * the pages wholly inside go. */
+    tally_util__release(&m, 1000, (6u << 20) + 1000);
+    long after = rss_kb();
+    if (before >= 0 && after >= 0)
+        assert_true(before - after >= 5 * 1024);
+    /* Read again, every byte is what the file holds. */
+    assert_memory_equal(m.data, buf, len);
+    /* Ranges outside or empty do nothing. */
+    tally_util__release(&m, len, len + 4096);
+    tally_util__release(&m, 5000, 4000);
+    tally_util__release(&m, 0, len);
+    assert_memory_equal(m.data, buf, len);
+    tally_util__unmap(&m);
+    /* A buffer read into memory (not a mapping) is never given back: its
+     * pages hold the only copy. */
+    tally_mapped mem = { buf, len, 0 };
+    tally_util__release(&mem, 0, len);
+    for (size_t i = 0; i < len; i += 4096)
+        assert_int_equal(buf[i], (char)(i * 131 + (i >> 12)));
+    free(buf);
+}
+
+static void test_util__prefault_keeps_contents(void **state)
+{
+    (void)state;
+    size_t len = (3u << 20) + 777;
+    unsigned char *p = malloc(len);
+    assert_non_null(p);
+    for (size_t i = 0; i < len; i++)
+        p[i] = (unsigned char)(i * 17 + 5);
+    tally_util__prefault(p + 3, len - 3);
+    tally_util__prefault(p, 100); /* small: nothing to do */
+    for (size_t i = 0; i < len; i++)
+        assert_int_equal(p[i], (unsigned char)(i * 17 + 5));
+    free(p);
+}
+
 static void test_util__map_empty_file(void **state)
 {
     (void)state;
@@ -694,6 +816,9 @@ int main(void)
         cmocka_unit_test(test_util__parse_number_matches_strtod),
         cmocka_unit_test(test_util__parse_number_hard_cases_match_strtod),
         cmocka_unit_test(test_util__code12),
+        cmocka_unit_test(test_util__code12_matches_a_reading_byte_by_byte),
+        cmocka_unit_test(test_util__release_gives_pages_back),
+        cmocka_unit_test(test_util__prefault_keeps_contents),
         cmocka_unit_test(test_util__utf8_column),
         cmocka_unit_test(test_util__utf8_valid_accepts),
         cmocka_unit_test(test_util__utf8_valid_rejects),
