@@ -2,7 +2,9 @@
 #ifndef TALLY_LIB_WRITE_H
 #define TALLY_LIB_WRITE_H
 
+#include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "tally/export.h"
 #include "tally/hierarchy.h"
@@ -18,5 +20,89 @@ void tally_write__number(FILE *f, double v, int decimals, int json);
  * none); a new array of level_count + 1 bytes (free()), NULL when out of
  * memory. */
 unsigned char *tally_write__levels(const tally_hierarchy *h, const tally_write_options *opts);
+
+/* ---- text in memory ------------------------------------------------------ */
+
+/* A growing byte buffer. `data` always has TALLY_WRITE__SLACK bytes past
+ * `cap`, so fast copies may load and store whole words past the end of
+ * what they mean to copy (tally_write__copy_words). Free `data` with free(). */
+typedef struct tally_write__buf {
+    char *data;
+    size_t len, cap;
+} tally_write__buf;
+
+#define TALLY_WRITE__SLACK 64
+
+/* Makes room for `more` bytes past len. 0, or TALLY_ENOMEM (no error
+ * record: the caller sets it, on its own thread). */
+int tally_write__reserve(tally_write__buf *b, size_t more);
+/* Appends s quoted as a CSV field when it must be (as tally_write__csv),
+ * or as it is when raw; then `end` unless it is 0. 0 or TALLY_ENOMEM. */
+int tally_write__csv_text(tally_write__buf *b, const char *s, char end, int raw);
+/* Appends s as a JSON string with its quotes (as tally_write__json).
+ * 0 or TALLY_ENOMEM. */
+int tally_write__json_text(tally_write__buf *b, const char *s);
+/* Appends n bytes. 0 or TALLY_ENOMEM. */
+int tally_write__bytes(tally_write__buf *b, const char *s, size_t n);
+
+/* Copies n bytes as whole 16-, 32- or 64-byte words: reads and writes up
+ * to 63 bytes past n, so s must be readable and o writable that far
+ * (a tally_write__buf's slack). Small copies of varying length are most
+ * of a row; up to 64 bytes this is one fixed-size copy picked by a branch
+ * that is the same for every row of a node, free of a call and of a loop. */
+static inline char *tally_write__copy_words(char *o, const char *s, size_t n)
+{
+    /* Fixed-size memcpy: vector loads and stores, whatever the alignment. */
+    if (n <= 16) {
+        memcpy(o, s, 16);
+    } else if (n <= 32) {
+        memcpy(o, s, 32);
+    } else if (n <= 64) {
+        memcpy(o, s, 64);
+    } else {
+        for (size_t k = 0; k < n; k += 16)
+            memcpy(o + k, s + k, 16);
+    }
+    return o + n;
+}
+
+/* ---- output in ordered blocks ------------------------------------------ */
+
+/* Output made of `blocks` independent pieces, each formatted by `format`
+ * into an empty buffer (it appends, growing the buffer with
+ * tally_write__reserve; 0, or TALLY_ENOMEM), and written in block order.
+ * `format` may run on several threads at once for different blocks, so it
+ * must only read shared state. */
+typedef struct tally_write__job {
+    size_t blocks;
+    size_t threads; /* formatting threads, the calling one included (>= 1) */
+    int (*format)(void *ctx, size_t block, tally_write__buf *out);
+    void *ctx;
+    const char *head;       /* written first */
+    const char *tail;       /* written last when a block wrote anything */
+    const char *tail_empty; /* written last when none did */
+    size_t drop_first;      /* bytes left out at the start of the first
+                             * block that wrote anything (a separator that
+                             * only goes between items) */
+} tally_write__job;
+
+/* Runs a job into `path` (NULL: standard output, after flushing what stdio
+ * holds for it). At most 2 x threads + 2 formatted blocks wait in memory;
+ * the output is the same for every thread count.
+ *
+ * A regular file that exists is written over in place and then cut to the
+ * new length, instead of being truncated first: the file ends up the same,
+ * and the kernel neither frees and reallocates its pages nor (ext4's
+ * auto_da_alloc after a truncation to zero) starts writing them all back on
+ * close, which cost more than formatting the output.
+ *
+ * 0; TALLY_EIO (cannot open or write `path`) or TALLY_ENOMEM, with the
+ * calling thread's error record set. */
+int tally_write__run(const char *path, const tally_write__job *job);
+
+/* Formatting threads for an output of about `cells` rows: 1 below a few
+ * hundred thousand (a thread costs more than it saves), else the online
+ * processors, at most 8. */
+size_t tally_write__default_threads(size_t cells);
 
 #endif

@@ -1,6 +1,10 @@
 /* Tests for tally_format_number (include/tally/export.h): rounding half away
  * from zero on the value's shortest decimal form, no "-0", large values,
- * the decimals range and the errors.
+ * the decimals range and the errors. Then the fast paths of the writer
+ * against the plain ones: its number formatting against the exact path on
+ * the shortest decimal, and tally_result_write on every thread count and
+ * block size against a plain writer here, in CSV and JSON, with and
+ * without a comparison, over existing files, standard output and errors.
  *
  * Expected strings are written out by hand, or computed here by exact
  * integer and decimal-string arithmetic that does not share any code with
@@ -19,9 +23,12 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#include "tally/error.h"
-#include "tally/export.h"
+#include "export.h"
+#include "tally.h"
 
 static void expect_format(double value, int decimals, const char *expected)
 {
@@ -535,6 +542,630 @@ static void test_export__format_number_near_half_not_half(void **state)
     expect_format(-1234567890123.454, 2, "-1234567890123.45");
 }
 
+
+/* ---- the writer's numbers against the exact path ------------------------ */
+
+/* Formats v at every number of decimals three ways: the writer's fast path
+ * (tally_export__number), tally_format_number and the exact path on the
+ * shortest decimal for every value (tally_export__number_plain), and
+ * counts any difference in code or text. */
+static void check_paths(mismatches *m, double v)
+{
+    for (int dec = 0; dec <= 15; dec++) {
+        char fast[512], pub[512], plain[512];
+        int nf = tally_export__number(fast, sizeof fast, v, dec);
+        int np = tally_format_number(pub, sizeof pub, v, dec);
+        int nx = tally_export__number_plain(plain, sizeof plain, v, dec);
+        m->checked++;
+        if (nf != nx || np != nx || (nx >= 0 && (strcmp(fast, plain) || strcmp(pub, plain)))) {
+            if (m->count < 12)
+                print_error("%.17g at %d: fast %d \"%s\", public %d \"%s\", plain %d \"%s\"\n", v,
+                            dec, nf, nf < 0 ? "" : fast, np, np < 0 ? "" : pub, nx,
+                            nx < 0 ? "" : plain);
+            m->count++;
+        }
+    }
+}
+
+static void test_export__fast_numbers_equal_the_exact_path(void **state)
+{
+    (void)state;
+    mismatches m = { 0, 0 };
+    /* By hand: zeros, halves, the 2^52 edge of the fast path, the ends of
+     * the double range, and what is missing or not finite. */
+    static const double fixed[] = { 0.0,
+                                    -0.0,
+                                    0.5,
+                                    -0.5,
+                                    1.5,
+                                    2.5,
+                                    2.675,
+                                    -2.675,
+                                    1.005,
+                                    0.125,
+                                    -0.125,
+                                    0.045,
+                                    9.995,
+                                    999999.5,
+                                    4503599627370495.0,
+                                    4503599627370495.5,
+                                    4503599627370496.0,
+                                    4503599627370497.0,
+                                    9007199254740991.0,
+                                    9007199254740992.0,
+                                    9007199254740993.0,
+                                    450359962737049.55,
+                                    45035996273704.955,
+                                    1e14,
+                                    99999999999999.99,
+                                    1e15,
+                                    1e16,
+                                    1e17,
+                                    1e22,
+                                    1e23,
+                                    1e300,
+                                    -1e300,
+                                    DBL_MAX,
+                                    -DBL_MAX,
+                                    DBL_MIN,
+                                    5e-324,
+                                    -5e-324,
+                                    1e-300,
+                                    0.49999999999999994,
+                                    2.4999999999999996,
+                                    NAN,
+                                    INFINITY,
+                                    -INFINITY };
+    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
+        check_paths(&m, fixed[i]);
+    /* Random: whole numbers (sums of counts) of every size, decimals with
+     * up to 15 digits and their halves, any double, each either sign, and
+     * the neighbours of each (one ulp either way). */
+    rng_state = 0x9E3779B97F4A7C15ULL;
+    for (int i = 0; i < 8000; i++) {
+        uint64_t r1 = rng(), r2 = rng(), r3 = rng();
+        double v;
+        switch (i % 5) {
+        case 0: /* whole, up to 2^63 */
+            v = (double)(r1 >> (r2 % 64));
+            break;
+        case 1: /* k / 10^d */
+            v = (double)(r1 % pow10u(1 + (int)(r2 % 15))) / (double)pow10u((int)(r3 % 16));
+            break;
+        case 2: /* a decimal half: (2k + 1) / (2 x 10^d) */
+            v = (double)(2 * (r1 % 100000000000ULL) + 1) / (double)(2 * pow10u((int)(r2 % 7)));
+            break;
+        case 3: /* any finite double, from tiny to huge */
+            v = ldexp((double)(r1 >> 11) / 9007199254740992.0 + 0.5, (int)(r2 % 2100) - 1074);
+            break;
+        default: /* around 2^52 and 2^53, where the fast path ends */
+            v = ldexp(1.0, 50 + (int)(r2 % 5)) + (double)(r1 % 4096) / 2 - 1024;
+            break;
+        }
+        if (r3 & 1)
+            v = -v;
+        check_paths(&m, v);
+        check_paths(&m, nextafter(v, INFINITY));
+        check_paths(&m, nextafter(v, -INFINITY));
+    }
+    report(&m, "fast against exact");
+}
+
+/* ---- the writer against a plain one ------------------------------------- */
+
+/* Three provinces, each with cities, counties, towns and villages (every
+ * subtree a few nodes), names that need quoting in CSV and escaping in
+ * JSON, and one name longer than any buffer the writer starts with. */
+static char *wide_hierarchy(size_t *len)
+{
+    size_t cap = 1 << 20, n = 0;
+    char *s = malloc(cap);
+    assert_non_null(s);
+    n += (size_t)snprintf(s + n, cap - n, "code,name,level,parent_code\n");
+    static const char *const odd[] = { "\"A, B\"", "\"say \"\"hi\"\"\"", "\"two\nlines\"",
+                                       "tab\there", "back\\slash", "\"cr\rlf\"" };
+    int k = 0;
+    for (int p = 1; p <= 3; p++) {
+        n += (size_t)snprintf(s + n, cap - n, "%02d0000000000,省%d,province,\n", p, p);
+        for (int c = 1; c <= 2; c++) {
+            n += (size_t)snprintf(s + n, cap - n, "%02d%02d00000000,%s,city,%02d0000000000\n", p,
+                                  c, odd[k++ % 6], p);
+            for (int d = 1; d <= 3; d++) {
+                n += (size_t)snprintf(s + n, cap - n, "%02d%02d%02d000000,县%d,county,%02d%02d00000000\n",
+                                      p, c, d, d, p, c);
+                for (int t = 1; t <= 4; t++) {
+                    n += (size_t)snprintf(s + n, cap - n,
+                                          "%02d%02d%02d%03d000,%s,town,%02d%02d%02d000000\n", p, c, d,
+                                          t, odd[k++ % 6], p, c, d);
+                    for (int v = 1; v <= 5; v++)
+                        n += (size_t)snprintf(s + n, cap - n,
+                                              "%02d%02d%02d%03d%03d,村%d,village,%02d%02d%02d%03d000\n",
+                                              p, c, d, t, v, v, p, c, d, t);
+                }
+            }
+        }
+    }
+    /* Names around the length where the writer's one-pass copy of a
+     * node's text gives way to the general one (its first buffer, 4 KiB). */
+    n += (size_t)snprintf(s + n, cap - n, "980000000000,边,province,\n");
+    for (int t = 0; t < 16; t++) {
+        n += (size_t)snprintf(s + n, cap - n, "98%02d00000000,", t + 1);
+        for (int i = 0; i < 3990 + 7 * t; i++)
+            s[n++] = (char)('A' + (i + t) % 26);
+        n += (size_t)snprintf(s + n, cap - n, ",town,980000000000\n");
+    }
+    /* Long codes with long names: both share the room of the one pass. */
+    for (int t = 0; t < 6; t++) {
+        for (int i = 0; i < 1990 + 9 * t; i++)
+            s[n++] = (char)('0' + (i + t) % 10);
+        n += (size_t)snprintf(s + n, cap - n, ",");
+        for (int i = 0; i < 1990 + 11 * t; i++)
+            s[n++] = 'n';
+        n += (size_t)snprintf(s + n, cap - n, ",town,980000000000\n");
+    }
+    /* A town whose name is 100 000 bytes. */
+    n += (size_t)snprintf(s + n, cap - n, "990000000000,长,province,\n990100000000,");
+    for (int i = 0; i < 100000; i++)
+        s[n++] = (char)('a' + i % 26);
+    n += (size_t)snprintf(s + n, cap - n, ",town,990000000000\n");
+    *len = n;
+    return s;
+}
+
+static const char wide_definitions[] = "indicators:\n"
+                                       "  - { id: count, over_time: flow }\n"
+                                       "  - { id: amount, over_time: flow, decimals: 2 }\n"
+                                       "  - { id: fine, over_time: stock, decimals: 15 }\n"
+                                       "  - { id: big, over_time: stock, decimals: 1 }\n"
+                                       "  - id: share\n"
+                                       "    unit: \"%\"\n"
+                                       "    formula: count / amount * 100\n"
+                                       "    decimals: 2\n"
+                                       "  - id: per_amount\n"
+                                       "    formula: amount / count\n"
+                                       "    decimals: 3\n";
+
+typedef struct wide {
+    tally_hierarchy *h;
+    tally_definitions *d;
+    tally_dataset *ds;
+} wide;
+
+/* A value for a village, drawn so that every kind occurs: whole, with
+ * cents and halves of cents, negative, tiny, huge (when `huge`), missing
+ * (NAN). */
+static double wide_value(int ind, int huge)
+{
+    uint64_t r = rng();
+    if (r % 9 == 0)
+        return NAN;
+    switch (ind) {
+    case 0: return (double)(r % 100000) - (r % 7 == 0 ? 50000 : 0);
+    case 1: return (double)((r >> 8) % 1000000) / ((r & 1) ? 100.0 : 1000.0) - (r % 5 == 0 ? 5000 : 0);
+    case 2: return ldexp((double)(r >> 11), -53 - (int)(r % 40));
+    default: return (huge && r % 3 == 0) ? 1e300 * (double)(r % 50) : (double)(r % 1000) + 0.05;
+    }
+}
+
+static void wide_load(wide *w)
+{
+    size_t len;
+    char *text = wide_hierarchy(&len);
+    assert_int_equal(tally_hierarchy_from_buffer(&w->h, text, len, "wide.csv", NULL), 0);
+    free(text);
+    assert_int_equal(tally_definitions_from_buffer(&w->d, wide_definitions,
+                                                   sizeof wide_definitions - 1, "wide.yaml"),
+                     0);
+    assert_int_equal(tally_dataset_new(&w->ds, w->h, w->d), 0);
+    static const char *const ids[] = { "count", "amount", "fine", "big" };
+    static const char *const periods[] = { "2018-01", "2018-02", "2019-01", "2019-02" };
+    rng_state = 77;
+    for (size_t node = 0; node < tally_hierarchy_size(w->h); node++) {
+        if (strcmp(tally_hierarchy_level_name(w->h, tally_hierarchy_level(w->h, node)),
+                   "village"))
+            continue;
+        for (int i = 0; i < 4; i++)
+            for (int p = 0; p < 4; p++) {
+                /* Huge values in one county only: they are slow to check. */
+                double v = wide_value(i, !strncmp(tally_hierarchy_code(w->h, node), "030203", 6));
+                if (!isnan(v))
+                    assert_int_equal(tally_dataset_add(w->ds, tally_hierarchy_code(w->h, node),
+                                                       ids[i], periods[p], v),
+                                     0);
+            }
+    }
+}
+
+static void wide_free(wide *w)
+{
+    tally_dataset_free(w->ds);
+    tally_definitions_free(w->d);
+    tally_hierarchy_free(w->h);
+}
+
+static tally_result *wide_roll(const wide *w, int compare)
+{
+    static const char *const periods[] = { "2019-01", "2019-02", "2019" };
+    tally_rollup_options o = TALLY_ROLLUP_OPTIONS_INIT;
+    o.periods = periods;
+    o.period_count = 3;
+    o.compare = compare;
+    tally_result *r = NULL;
+    assert_int_equal(tally_rollup(&r, w->ds, &o), 0);
+    return r;
+}
+
+/* A growing string for the plain writer. */
+typedef struct text {
+    char *s;
+    size_t len, cap;
+} text;
+
+static void put(text *t, const char *s, size_t n)
+{
+    if (t->len + n + 1 > t->cap) {
+        t->cap = (t->len + n + 1) * 2;
+        t->s = realloc(t->s, t->cap);
+        assert_non_null(t->s);
+    }
+    memcpy(t->s + t->len, s, n);
+    t->len += n;
+    t->s[t->len] = '\0';
+}
+
+static void puts_(text *t, const char *s) { put(t, s, strlen(s)); }
+
+/* RFC 4180: quoted when it holds a comma, quote, CR or LF. */
+static void put_csv(text *t, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        puts_(t, s);
+        return;
+    }
+    puts_(t, "\"");
+    for (; *s; s++) {
+        if (*s == '"')
+            puts_(t, "\"");
+        put(t, s, 1);
+    }
+    puts_(t, "\"");
+}
+
+static void put_json(text *t, const char *s)
+{
+    puts_(t, "\"");
+    for (const unsigned char *q = (const unsigned char *)s; *q; q++) {
+        char esc[8];
+        if (*q == '"' || *q == '\\') {
+            esc[0] = '\\';
+            esc[1] = (char)*q;
+            put(t, esc, 2);
+        } else if (*q < 0x20) {
+            snprintf(esc, sizeof esc, "\\u%04x", *q);
+            put(t, esc, 6);
+        } else {
+            put(t, (const char *)q, 1);
+        }
+    }
+    puts_(t, "\"");
+}
+
+/* A number by the shortest-form oracle above; missing is empty or null. */
+static void put_number(text *t, double v, int decimals, int json)
+{
+    if (!isfinite(v)) {
+        if (json)
+            puts_(t, "null");
+        return;
+    }
+    char buf[512];
+    expected_from_shortest(buf, v, decimals);
+    puts_(t, buf);
+}
+
+/* The result as tally_result_write documents it, row by row through the
+ * public accessors. `levels` NULL: all. */
+static char *plain_write(const tally_result *r, const int *levels, size_t nlev, int json)
+{
+    const tally_hierarchy *h = tally_result_hierarchy(r);
+    const tally_definitions *d = tally_result_definitions(r);
+    int compare = tally_result_compare(r) != TALLY_COMPARE_NONE;
+    text t = { NULL, 0, 0 };
+    puts_(&t, json ? "[" : compare ? "region_code,region_name,level,indicator,period,value,previous,change,change_pct\n"
+                                   : "region_code,region_name,level,indicator,period,value\n");
+    int rows = 0;
+    for (size_t node = 0; node < tally_hierarchy_size(h); node++) {
+        int level = tally_hierarchy_level(h, node), wanted = !levels;
+        for (size_t k = 0; levels && k < nlev; k++)
+            wanted |= levels[k] == level;
+        if (!wanted)
+            continue;
+        for (size_t i = 0; i < tally_definitions_indicator_count(d); i++) {
+            int dec = tally_definitions_decimals(d, i);
+            for (size_t p = 0; p < tally_result_period_count(r); p++) {
+                double v, prev = NAN, change = NAN, pct = NAN;
+                int present;
+                assert_int_equal(tally_result_value(r, node, i, p, &v, &present), 0);
+                if (compare) {
+                    tally_result_previous(r, node, i, p, &prev, &present);
+                    change = v - prev;
+                    /* A change of something in % is in points: no percent. */
+                    if (strcmp(tally_definitions_unit(d, i), "%") && !isnan(change) && prev != 0)
+                        pct = change / fabs(prev) * 100.0;
+                }
+                const char *f[5] = { tally_hierarchy_code(h, node), tally_hierarchy_name(h, node),
+                                     tally_hierarchy_level_name(h, level),
+                                     tally_definitions_id(d, i), tally_result_period(r, p) };
+                if (json) {
+                    static const char *const keys[5] = { "region_code", "region_name", "level",
+                                                         "indicator", "period" };
+                    puts_(&t, rows ? ",\n{" : "\n{");
+                    for (int c = 0; c < 5; c++) {
+                        if (c)
+                            puts_(&t, ",");
+                        put_json(&t, keys[c]);
+                        puts_(&t, ":");
+                        put_json(&t, f[c]);
+                    }
+                    puts_(&t, ",\"value\":");
+                    put_number(&t, v, dec, 1);
+                    if (compare) {
+                        puts_(&t, ",\"previous\":");
+                        put_number(&t, prev, dec, 1);
+                        puts_(&t, ",\"change\":");
+                        put_number(&t, change, dec, 1);
+                        puts_(&t, ",\"change_pct\":");
+                        put_number(&t, pct, 2, 1);
+                    }
+                    puts_(&t, "}");
+                } else {
+                    for (int c = 0; c < 5; c++) {
+                        if (c == 4)
+                            puts_(&t, f[c]); /* periods as they are */
+                        else
+                            put_csv(&t, f[c]);
+                        puts_(&t, ",");
+                    }
+                    put_number(&t, v, dec, 0);
+                    if (compare) {
+                        puts_(&t, ",");
+                        put_number(&t, prev, dec, 0);
+                        puts_(&t, ",");
+                        put_number(&t, change, dec, 0);
+                        puts_(&t, ",");
+                        put_number(&t, pct, 2, 0);
+                    }
+                    puts_(&t, "\n");
+                }
+                rows++;
+            }
+        }
+    }
+    if (json)
+        puts_(&t, rows ? "\n]\n" : "]\n");
+    return t.s;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    text t = { NULL, 0, 0 };
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        put(&t, buf, n);
+    fclose(f);
+    if (!t.s)
+        put(&t, "", 0);
+    *len = t.len;
+    return t.s;
+}
+
+static void expect_file(const char *path, const char *want, const char *what)
+{
+    size_t len;
+    char *got = slurp(path, &len);
+    if (len != strlen(want) || memcmp(got, want, len)) {
+        size_t at = 0;
+        while (at < len && got[at] == want[at])
+            at++;
+        print_error("%s: %zu bytes, expected %zu; first difference at byte %zu\n", what, len,
+                    strlen(want), at);
+    }
+    assert_int_equal(len, strlen(want));
+    assert_memory_equal(got, want, len);
+    free(got);
+}
+
+static void test_export__write_equals_plain_writer(void **state)
+{
+    (void)state;
+    wide w;
+    wide_load(&w);
+    char path[] = "/tmp/tally-export-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    int village = tally_hierarchy_level_find(w.h, "village");
+    int above[] = { village - 1, 0, village - 2, 1 }, nothing[] = { 99 };
+    struct {
+        const int *levels;
+        size_t n;
+    } sel[] = { { NULL, 0 }, { above, 4 }, { nothing, 1 } };
+    /* One thread, as many as blocks or more; blocks of one node, a few,
+     * and the default (all in one here). */
+    static const size_t threads[] = { 1, 2, 3, 8 };
+    static const size_t blocks[] = { 1, 7, 0 };
+    for (int compare = 0; compare <= 1; compare++) {
+        tally_result *r = wide_roll(&w, compare ? TALLY_COMPARE_YOY : TALLY_COMPARE_NONE);
+        for (int json = 0; json <= 1; json++)
+            for (size_t s = 0; s < sizeof sel / sizeof *sel; s++) {
+                char *want = plain_write(r, sel[s].levels, sel[s].n, json);
+                tally_write_options o = TALLY_WRITE_OPTIONS_INIT;
+                o.format = json ? TALLY_FORMAT_JSON : TALLY_FORMAT_CSV;
+                o.levels = sel[s].levels;
+                o.level_count = sel[s].n;
+                for (size_t t = 0; t < sizeof threads / sizeof *threads; t++)
+                    for (size_t b = 0; b < sizeof blocks / sizeof *blocks; b++) {
+                        char what[128];
+                        snprintf(what, sizeof what, "compare %d json %d levels %zu threads %zu block %zu",
+                                 compare, json, s, threads[t], blocks[b]);
+                        assert_int_equal(tally_export__write(r, path, &o, threads[t], blocks[b]), 0);
+                        expect_file(path, want, what);
+                    }
+                assert_int_equal(tally_result_write(r, path, &o), 0);
+                expect_file(path, want, "tally_result_write");
+                free(want);
+            }
+        tally_result_free(r);
+    }
+    unlink(path);
+    wide_free(&w);
+}
+
+static void test_export__write_prints_huge_and_tiny_numbers_whole(void **state)
+{
+    (void)state;
+    /* 3e300 (big, 1 decimal) is 3 and 300 zeros; 5e-324 (fine, 15
+     * decimals) rounds to 0.000000000000000. Both used to be cut off or
+     * shown as they are here only through a 400-byte buffer. */
+    tally_hierarchy *h = NULL;
+    tally_definitions *d = NULL;
+    tally_dataset *ds = NULL;
+    tally_result *r = NULL;
+    static const char hier[] = "code,name,level,parent_code\n110000000000,北京市,province,\n";
+    assert_int_equal(tally_hierarchy_from_buffer(&h, hier, sizeof hier - 1, "h.csv", NULL), 0);
+    assert_int_equal(tally_definitions_from_buffer(&d, wide_definitions,
+                                                   sizeof wide_definitions - 1, "wide.yaml"),
+                     0);
+    assert_int_equal(tally_dataset_new(&ds, h, d), 0);
+    assert_int_equal(tally_dataset_add(ds, "110000000000", "big", "2019-01", 3e300), 0);
+    assert_int_equal(tally_dataset_add(ds, "110000000000", "fine", "2019-01", 5e-324), 0);
+    assert_int_equal(tally_rollup(&r, ds, NULL), 0);
+    char path[] = "/tmp/tally-export-XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    assert_int_equal(tally_result_write(r, path, NULL), 0);
+    char want[1024];
+    int n = snprintf(want, sizeof want,
+                     "region_code,region_name,level,indicator,period,value\n"
+                     "110000000000,北京市,province,count,2019-01,\n"
+                     "110000000000,北京市,province,amount,2019-01,\n"
+                     "110000000000,北京市,province,fine,2019-01,0.000000000000000\n"
+                     "110000000000,北京市,province,big,2019-01,3");
+    for (int i = 0; i < 300; i++)
+        want[n++] = '0';
+    snprintf(want + n, sizeof want - (size_t)n,
+             ".0\n"
+             "110000000000,北京市,province,share,2019-01,\n"
+             "110000000000,北京市,province,per_amount,2019-01,\n");
+    expect_file(path, want, "huge and tiny");
+    unlink(path);
+    tally_result_free(r);
+    tally_dataset_free(ds);
+    tally_definitions_free(d);
+    tally_hierarchy_free(h);
+}
+
+static void test_export__write_replaces_an_existing_file(void **state)
+{
+    (void)state;
+    wide w;
+    wide_load(&w);
+    tally_result *r = wide_roll(&w, TALLY_COMPARE_NONE);
+    int towns[] = { tally_hierarchy_level_find(w.h, "town") };
+    tally_write_options o = TALLY_WRITE_OPTIONS_INIT;
+    o.levels = towns;
+    o.level_count = 1;
+    char *want = plain_write(r, towns, 1, 0);
+    char path[] = "/tmp/tally-export-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    /* Longer than the output, then shorter: either way the file ends up
+     * exactly the output, and keeps its mode. */
+    static const size_t sizes[] = { 3u << 20, 10 };
+    for (size_t k = 0; k < 2; k++) {
+        assert_int_equal(ftruncate(fd, 0), 0);
+        char junk[4096];
+        memset(junk, 'X', sizeof junk);
+        for (size_t n = 0; n < sizes[k]; n += sizeof junk)
+            assert_true(pwrite(fd, junk, sizeof junk, (off_t)n) > 0);
+        assert_int_equal(fchmod(fd, 0640), 0);
+        assert_int_equal(tally_export__write(r, path, &o, 2, 3), 0);
+        expect_file(path, want, "over an existing file");
+        struct stat st;
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0640);
+    }
+    close(fd);
+    /* A device is written, not cut. */
+    assert_int_equal(tally_result_write(r, "/dev/null", &o), 0);
+    unlink(path);
+    free(want);
+    tally_result_free(r);
+    wide_free(&w);
+}
+
+static void test_export__write_to_standard_output_after_stdio(void **state)
+{
+    (void)state;
+    wide w;
+    wide_load(&w);
+    tally_result *r = wide_roll(&w, TALLY_COMPARE_NONE);
+    int towns[] = { tally_hierarchy_level_find(w.h, "town") };
+    tally_write_options o = TALLY_WRITE_OPTIONS_INIT;
+    o.levels = towns;
+    o.level_count = 1;
+    o.format = TALLY_FORMAT_JSON;
+    char *rows = plain_write(r, towns, 1, 1);
+    char path[] = "/tmp/tally-export-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    fflush(stdout);
+    int saved = dup(1);
+    assert_true(saved >= 0);
+    assert_true(dup2(fd, 1) == 1);
+    /* Still in stdio's buffer when the result is written: it comes first. */
+    fputs("before\n", stdout);
+    int rc = tally_export__write(r, NULL, &o, 2, 5);
+    fputs("after\n", stdout);
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    close(fd);
+    assert_int_equal(rc, 0);
+    text want = { NULL, 0, 0 };
+    puts_(&want, "before\n");
+    puts_(&want, rows);
+    puts_(&want, "after\n");
+    expect_file(path, want.s, "standard output");
+    unlink(path);
+    free(want.s);
+    free(rows);
+    tally_result_free(r);
+    wide_free(&w);
+}
+
+static void test_export__write_errors(void **state)
+{
+    (void)state;
+    wide w;
+    wide_load(&w);
+    tally_result *r = wide_roll(&w, TALLY_COMPARE_NONE);
+    assert_int_equal(tally_result_write(r, "/nonexistent/dir/out.csv", NULL), TALLY_EIO);
+    assert_string_equal(tally_error_last()->message,
+                        "/nonexistent/dir/out.csv: cannot open for writing");
+    /* A full device: the first write fails, on any thread count. */
+    for (size_t t = 1; t <= 3; t++) {
+        assert_int_equal(tally_export__write(r, "/dev/full", NULL, t, 2), TALLY_EIO);
+        assert_string_equal(tally_error_last()->message, "/dev/full: cannot write the result");
+    }
+    assert_int_equal(tally_result_write(NULL, "/dev/null", NULL), TALLY_EINVAL);
+    tally_result_free(r);
+    wide_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -552,6 +1183,12 @@ int main(void)
         cmocka_unit_test(test_export__format_number_random_padded),
         cmocka_unit_test(test_export__format_number_random_shortest_forms),
         cmocka_unit_test(test_export__format_number_near_half_not_half),
+        cmocka_unit_test(test_export__fast_numbers_equal_the_exact_path),
+        cmocka_unit_test(test_export__write_equals_plain_writer),
+        cmocka_unit_test(test_export__write_prints_huge_and_tiny_numbers_whole),
+        cmocka_unit_test(test_export__write_replaces_an_existing_file),
+        cmocka_unit_test(test_export__write_to_standard_output_after_stdio),
+        cmocka_unit_test(test_export__write_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

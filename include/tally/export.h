@@ -34,7 +34,10 @@ typedef struct tally_write_options {
  * plus previous,change,change_pct when the result has a comparison. JSON is
  * an array of objects with the same keys. Numbers have the indicator's
  * decimals (change_pct: 2); missing values are empty (null in JSON).
- * Errors: TALLY_EIO. */
+ * The rows are made on up to 8 threads (one for small outputs) and written
+ * in order; the bytes are the same for any thread count. An existing file
+ * is emptied first.
+ * Errors: TALLY_EIO, TALLY_ENOMEM, TALLY_EINVAL (NULL result). */
 TALLY_EXTERN(int) tally_result_write(const tally_result *r, const char *path,
                                      const tally_write_options *opts);
 
