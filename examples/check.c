@@ -42,6 +42,7 @@ static const char usage[] =
     "                         collect: read on and report every bad row\n"
     "      --rejects FILE     with collect: write rejected rows as CSV\n"
     "      --encoding ENC     utf-8 (default), gb18030 or any iconv name\n"
+    "      --threads N        threads reading records (default 0: one per core, at most 8)\n"
     "  -h, --help             this text\n"
     "  -V, --version          the library version\n"
     "\n"

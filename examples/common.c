@@ -4,10 +4,12 @@
  */
 #include "common.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 void cli_init(cli *c, const char *command)
 {
@@ -82,6 +84,18 @@ int cli_option(cli *c, int opt, const char *arg)
         return 1;
     case 1002: c->rejects_path = arg; return 1;
     case 1003: c->encoding = arg; return 1; /* checked when a file is read */
+    case 1004: {
+        char *end;
+        errno = 0;
+        unsigned long n = strtoul(arg, &end, 10);
+        if (!*arg || *end || errno || arg[0] == '-' || n > 64) {
+            cli_usage_error(c, "--threads '%s': expected a number from 0 (one per core) to 64",
+                            arg);
+            return -1;
+        }
+        c->threads = (unsigned int)n;
+        return 1;
+    }
     default: return 0;
     }
 }
@@ -104,14 +118,19 @@ tally_read_options cli_read_options(const cli *c)
     tally_read_options o = TALLY_READ_OPTIONS_INIT;
     o.on_error = c->on_error;
     o.encoding = c->encoding;
+    o.threads = c->threads;
     return o;
 }
 
 /* 1 when the file at `path` starts with the snapshot magic. Unreadable
- * files give 0: the CSV reader then says why. */
+ * files give 0: the CSV reader then says why. Only regular files are
+ * looked at: peeking at a pipe (-r /dev/stdin) would eat its first rows. */
 static int is_snapshot_file(const char *path)
 {
     unsigned char head[8];
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;
     FILE *f = fopen(path, "rb");
     if (!f)
         return 0;

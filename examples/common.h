@@ -24,7 +24,8 @@ typedef struct cli {
     const char *output;
     const char *rejects_path;
     const char *encoding;
-    int on_error; /* tally_on_error */
+    int on_error;         /* tally_on_error */
+    unsigned int threads; /* reading records; 0: one per core */
 
     tally_definitions *d;
     tally_hierarchy *h;
@@ -48,6 +49,7 @@ typedef struct cli {
     { "on-error", required_argument, NULL, 1001 },                    \
     { "rejects", required_argument, NULL, 1002 },                     \
     { "encoding", required_argument, NULL, 1003 },                    \
+    { "threads", required_argument, NULL, 1004 },                     \
     { "help", no_argument, NULL, 'h' },                               \
     { "version", no_argument, NULL, 'V' }
 #define CLI_COMMON_SHORT "H:d:r:l:p:f:o:hV"

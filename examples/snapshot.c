@@ -28,6 +28,7 @@ static const char usage[] =
     "                         save the rows that were accepted\n"
     "      --rejects FILE     with collect: write rejected rows as CSV\n"
     "      --encoding ENC     utf-8 (default), gb18030 or any iconv name\n"
+    "      --threads N        threads reading records (default 0: one per core, at most 8)\n"
     "  -h, --help             this text\n"
     "  -V, --version          the library version\n"
     "\n"

@@ -311,3 +311,28 @@ def test_write__csv_and_json_match_the_tally_program(demo_ds, tmp_path):
         r.write(tmp_path / "x", format="xml")
     with pytest.raises(tally.FileError):
         r.write(tmp_path / "no" / "such" / "dir.csv")
+
+
+def test_cli__threads_and_a_pipe_give_the_same_output():
+    """--threads 1, 2 and the default read the demo records alike, and
+    records piped through standard input read as the file does."""
+    base = [tally_exe(), "rollup", "-H", str(HIERARCHY), "-d", str(DEFINITIONS)]
+
+    def run(*args, **kw):
+        return subprocess.run(base + list(args), capture_output=True, text=True,
+                              encoding="utf-8", **kw)
+
+    ref = run("-r", str(RECORDS))
+    assert ref.returncode == 0, ref.stderr
+    assert ref.stdout.count("\n") > 2000
+    for n in ("1", "2", "0"):
+        out = run("-r", str(RECORDS), "--threads", n)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout == ref.stdout
+    with open(RECORDS, "rb") as f:
+        piped = run("-r", "/dev/stdin", stdin=f)
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout == ref.stdout
+    bad = run("-r", str(RECORDS), "--threads", "many")
+    assert bad.returncode == 2
+    assert "--threads 'many': expected a number from 0 (one per core) to 64" in bad.stderr
