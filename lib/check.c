@@ -28,6 +28,7 @@
 #include "period.h"
 #include "rollup.h"
 #include "util.h"
+#include "hierarchy.h"
 #include "tally/export.h"
 
 /* ------------------------------------------------------------------ */
@@ -2036,6 +2037,7 @@ TALLY_EXTERN(int) tally_findings_write(const tally_findings *f, const char *path
             if (!want)
                 continue;
         }
+        char code_buf[TALLY_HIERARCHY__CODE_BUF];
         const char *check = f->checks[x->check].check;
         const char *sev = severity_names[x->severity == TALLY_FINDING_WARNING];
         const char *ind =
@@ -2046,7 +2048,7 @@ TALLY_EXTERN(int) tally_findings_write(const tally_findings *f, const char *path
             sb_str(&b, ",\"severity\":");
             put_json(&b, sev);
             sb_str(&b, ",\"region_code\":");
-            put_json(&b, tally_hierarchy_code(f->h, x->node));
+            put_json(&b, tally_hierarchy__code_text(f->h, x->node, code_buf));
             sb_str(&b, ",\"region_name\":");
             put_json(&b, tally_hierarchy_name(f->h, x->node));
             sb_str(&b, ",\"period\":");
@@ -2065,7 +2067,7 @@ TALLY_EXTERN(int) tally_findings_write(const tally_findings *f, const char *path
         } else {
             put_csv(&b, check);
             sb_printf(&b, ",%s,", sev);
-            put_csv(&b, tally_hierarchy_code(f->h, x->node));
+            put_csv(&b, tally_hierarchy__code_text(f->h, x->node, code_buf));
             sb_str(&b, ",");
             put_csv(&b, tally_hierarchy_name(f->h, x->node));
             sb_printf(&b, ",%s,", x->period_text);

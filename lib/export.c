@@ -17,6 +17,7 @@
 #include "tally/error.h"
 #include "tally/hierarchy.h"
 #include "write.h"
+#include "hierarchy.h"
 
 static const uint64_t pow10_u64[] = { 1ULL,
                                       10ULL,
@@ -330,7 +331,8 @@ static inline size_t copy_plain(char *o, const char *s, size_t room, const unsig
  * need nothing quoted or escaped (nearly all) are copied in one pass. */
 static int node_head(const result_writer *w, size_t node, int level, tally_write__buf *head)
 {
-    const char *code = tally_hierarchy_code(w->h, node);
+    char code_buf[TALLY_HIERARCHY__CODE_BUF];
+    const char *code = tally_hierarchy__code_text(w->h, node, code_buf);
     const char *name = tally_hierarchy_name(w->h, node);
     const char *lt = w->lvl.data + w->lvl_at[level];
     size_t lt_len = w->lvl_at[level + 1] - w->lvl_at[level];
@@ -409,7 +411,6 @@ static inline void prefetch_node(const result_writer *w, size_t node)
 #if defined(__GNUC__)
     for (size_t k = 0; k < w->nind * w->nper; k++)
         __builtin_prefetch(w->col[k] + node);
-    __builtin_prefetch(tally_hierarchy_code(w->h, node));
     __builtin_prefetch(tally_hierarchy_name(w->h, node));
 #else
     (void)w;

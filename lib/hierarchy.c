@@ -2,14 +2,16 @@
  * in pre-order, and finding nodes by code.
  *
  * Loading works on arrays indexed by row (file order), in steps:
- * 1. one pass over the CSV checks each row, copies its code and name into
- *    a single arena and finds its level (nothing is allocated per row);
- * 2. the codes go into the lookup tables in bulk, in file order, so a
+ * 1. one pass over the CSV checks each row, keeps a 12-digit code as its
+ *    number and copies any other code, and the name, into a single arena,
+ *    and finds its level (nothing is allocated per row);
+ * 2. repeated names are kept once (share_names);
+ * 3. the codes go into the lookup tables in bulk, in file order, so a
  *    duplicate is reported at the row that repeats a code;
- * 3. parents are linked (from `parent_code`, or derived from 12-digit codes
+ * 4. parents are linked (from `parent_code`, or derived from 12-digit codes
  *    now that every code is known: the nearest existing ancestor may come
  *    later in the file);
- * 4. the pre-order: when the file already is in pre-order (tables sorted by
+ * 5. the pre-order: when the file already is in pre-order (tables sorted by
  *    code are) one check confirms it; otherwise a depth-first walk from the
  *    roots computes it, and rows it does not reach are on, or hang from, a
  *    cycle of parents. Levels are then checked, and the arrays permuted into
@@ -21,12 +23,14 @@
  */
 #include "tally/hierarchy.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "csv.h"
 #include "tally/dataset.h"
@@ -37,14 +41,17 @@
 
 /* Memory: a national hierarchy has some 665,000 nodes, and everything kept
  * per node is paid for in every job, so the per-node arrays are as narrow as
- * the limits below allow (about 63 bytes a node in all, half of them the
- * codes and names themselves):
+ * the limits below allow (about 47 bytes a node in all, 13 of them the
+ * names):
  * - indices, offsets and lines are 32-bit: at most MAX_NODES nodes,
- *   MAX_TEXT bytes of codes and names, rows starting on lines up to
+ *   MAX_TEXT bytes of names and text codes, rows starting on lines up to
  *   MAX_LINE (larger inputs are refused with TALLY_ELIMIT);
  * - levels are 8-bit: at most MAX_LEVELS level names;
- * - a node's name follows its code's NUL in the arena, so one offset finds
- *   both;
+ * - a 12-digit code is kept as its number, in 5 bytes (code_lo, code_hi),
+ *   not as 13 bytes of text; the text is written out only when
+ *   tally_hierarchy_code asks for it (see "codes as text" below);
+ * - a name given to several nodes (2 in 5 of the national table's names
+ *   repeat one before them, such as 新村村委会) is kept once;
  * - lines are not stored when each node's line is the first node's line
  *   plus its index (a file in pre-order, one line a row: the usual case);
  * - the parent array stays size_t: tally_hierarchy_parents() returns it. */
@@ -53,6 +60,21 @@
 #define MAX_LINE ((unsigned long)UINT32_MAX)
 #define MAX_LEVELS 255
 #define LEVEL_UNSET 0xFF /* while loading: the level is the node's depth */
+
+/* code_hi of a node whose code is kept as text (a 12-digit code's high
+ * byte is at most 999999999999 >> 32 = 232). */
+#define CODE_TEXT 0xFF
+
+/* Codes as text: tally_hierarchy_code returns a string that lives as long
+ * as the hierarchy, so a 12-digit code is written out once, into a block
+ * of CODE_WIDTH bytes a node reserved when the hierarchy is loaded
+ * (address space only: mmap'd pages cost memory once written), 4096
+ * (1 << CODE_BLOCK_BITS) nodes at a time, the first time one of them is
+ * asked for. Reserving at load means the first call cannot fail for want
+ * of memory, and a caller that prints a few codes pays for a few blocks,
+ * not 13 bytes a node. */
+#define CODE_WIDTH 13
+#define CODE_BLOCK_BITS 12
 
 /* 12-digit codes: one 64-bit word a slot, (code + 1) in the low 40 bits
  * (codes are below 10^12 < 2^40; the + 1 makes a zeroed slot free) and the
@@ -71,8 +93,12 @@ struct tally_hierarchy {
     uint8_t *level;
     uint32_t *line;        /* NULL: node i is on line line_base + i */
     unsigned long line_base;
-    uint32_t *off;         /* code at arena + off[i], its name after the code's NUL */
-    char *arena;
+    uint32_t *name_off;    /* name at arena + name_off[i] (shared by equal names) */
+    /* A 12-digit code: its low 32 bits in code_lo, the rest in code_hi.
+     * Any other code: CODE_TEXT in code_hi, its text at arena + code_lo. */
+    uint32_t *code_lo;
+    uint8_t *code_hi;
+    char *arena;           /* names and text codes, each with a NUL */
     size_t arena_len, arena_cap;
 
     /* 12-digit codes: open addressing, linear probing (see KEY_BITS). */
@@ -97,6 +123,16 @@ struct tally_hierarchy {
      * atomics rather than plain fields. */
     _Atomic uint64_t memo_value;
     atomic_int memo_set;
+
+    /* 12-digit codes as text (CODE_WIDTH bytes a node; NULL when no code
+     * has 12 digits): block b (nodes b << CODE_BLOCK_BITS on) is written
+     * under codes_lock, then codes_ready[b] raised (release); a reader that
+     * sees the flag (acquire) sees the text. */
+    char *codes;
+    size_t codes_size;
+    atomic_uchar *codes_ready;
+    pthread_mutex_t codes_lock;
+    int codes_lock_made;
 };
 
 static const char *const default_levels[] = { "province", "city", "county", "town", "village" };
@@ -119,7 +155,39 @@ static int code_segment(uint64_t v)
     return 0;
 }
 
-static const char *code_at(const tally_hierarchy *h, size_t i) { return h->arena + h->off[i]; }
+/* 1 and *v when node (or, while loading, row) i has a 12-digit code. */
+static int code_number(const tally_hierarchy *h, size_t i, uint64_t *v)
+{
+    if (h->code_hi[i] == CODE_TEXT)
+        return 0;
+    *v = (uint64_t)h->code_hi[i] << 32 | h->code_lo[i];
+    return 1;
+}
+
+/* The 12 digits of v (< 10^12) at out, then a NUL. */
+static void put_code12(char *out, uint64_t v)
+{
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+                                "25262728293031323334353637383940414243444546474849"
+                                "50515253545556575859606162636465666768697071727374"
+                                "75767778798081828384858687888990919293949596979899";
+    for (int k = 10; k >= 0; k -= 2) {
+        memcpy(out + k, pairs + 2 * (v % 100), 2);
+        v /= 100;
+    }
+    out[12] = '\0';
+}
+
+/* Node i's code as text: in the arena, or written into buf (CODE_WIDTH
+ * bytes). */
+static const char *code_at(const tally_hierarchy *h, size_t i, char *buf)
+{
+    uint64_t v;
+    if (!code_number(h, i, &v))
+        return h->arena + h->code_lo[i];
+    put_code12(buf, v);
+    return buf;
+}
 
 /* ---- lookup tables ------------------------------------------------------ */
 
@@ -159,16 +227,22 @@ static int num_alloc(tally_hierarchy *h, size_t cap, size_t nodes, unsigned low_
 {
     if (cap > SIZE_MAX / sizeof *h->num_slots)
         return TALLY_ENOMEM;
-    h->num_slots = calloc(cap, sizeof *h->num_slots);
-    if (!h->num_slots)
+    /* All or nothing: num_cap != 0 says the table is ready. */
+    uint64_t *slots = calloc(cap, sizeof *slots);
+    uint8_t *high = nodes > (size_t)1 << low_bits ? calloc(cap, 1) : NULL;
+    if (!slots || (nodes > (size_t)1 << low_bits && !high)) {
+        free(slots);
+        free(high);
         return TALLY_ENOMEM;
+    }
+    /* Every page is written to (loading fills the table to some 60%, in
+     * random order): faulted in by one call, they cost about half (4 ms
+     * less for the national table). */
+    tally_util__prefault(slots, cap * sizeof *slots);
+    h->num_slots = slots;
+    h->num_high = high;
     h->num_cap = cap;
     h->num_low_bits = low_bits;
-    if (nodes > (size_t)1 << low_bits) {
-        h->num_high = calloc(cap, 1);
-        if (!h->num_high)
-            return TALLY_ENOMEM;
-    }
     return 0;
 }
 
@@ -208,11 +282,11 @@ static size_t num_insert(tally_hierarchy *h, uint64_t code, uint64_t hash, size_
     return TALLY_NONE;
 }
 
-/* 1 when node idx's code is exactly the len bytes at s. Stops at the
- * stored string's NUL, so it never reads past it. */
+/* 1 when node idx's code, kept as text, is exactly the len bytes at s.
+ * Stops at the stored string's NUL, so it never reads past it. */
 static int code_equals(const tally_hierarchy *h, size_t idx, const char *s, size_t len)
 {
-    const char *c = code_at(h, idx);
+    const char *c = h->arena + h->code_lo[idx];
     for (size_t i = 0; i < len; i++)
         if (c[i] == '\0' || c[i] != s[i])
             return 0;
@@ -496,7 +570,10 @@ static int ensure_rows(loader *L, size_t need)
      * mmap: the rows never read leave no pages behind. */
     if (resize_array((void **)&h->line, cap, sizeof *h->line) ||
         resize_array((void **)&h->level, cap, sizeof *h->level) ||
-        resize_array((void **)&h->off, cap, sizeof *h->off) ||
+        resize_array((void **)&h->subtree_end, cap, sizeof *h->subtree_end) ||
+        resize_array((void **)&h->name_off, cap, sizeof *h->name_off) ||
+        resize_array((void **)&h->code_lo, cap, sizeof *h->code_lo) ||
+        resize_array((void **)&h->code_hi, cap, sizeof *h->code_hi) ||
         resize_array((void **)&L->fparent, cap, sizeof *L->fparent) ||
         (!PREF_IN_FPARENT && L->col_parent >= 0 &&
          resize_array((void **)&L->pref, cap, sizeof *L->pref)))
@@ -593,6 +670,26 @@ static int check_text(const tally_csv *c, long field, const char *what)
     return 0;
 }
 
+/* A name's hash for share_names, eight bytes a step: the national table's
+ * names hash in 3.4 ms so, and in 11 ms a byte at a time (as
+ * tally_util__hash_bytes goes). Bytes past the name are never read. */
+static uint64_t name_hash(const char *s, size_t len)
+{
+    uint64_t x = (uint64_t)len * 0x9E3779B97F4A7C15ULL, w = 0;
+    if (len < 8) {
+        memcpy(&w, s, len);
+        return tally_util__hash_u64(x ^ w);
+    }
+    size_t i = 0;
+    for (; i + 8 < len; i += 8) {
+        memcpy(&w, s + i, 8);
+        x = (x ^ w) * 0xbf58476d1ce4e5b9ULL;
+        x ^= x >> 29;
+    }
+    memcpy(&w, s + len - 8, 8); /* the last eight, overlapping the step before */
+    return tally_util__hash_u64(x ^ w);
+}
+
 /* Reads one row into the per-row arrays and the arena. Codes are indexed
  * later, in bulk (index_rows). */
 static int read_row(loader *L)
@@ -670,7 +767,10 @@ static int read_row(loader *L)
                                          "the row starts on line %lu; a hierarchy's rows must "
                                          "start by line %lu",
                                          c->line, L->lim.max_line);
-    size_t need = h->arena_len + code->len + name->len + 2;
+    /* The arena holds the name and a code that is not 12 digits, each with
+     * a NUL: a 12-digit code is kept as its number. */
+    size_t code_bytes = numeric ? 0 : code->len + 1;
+    size_t need = h->arena_len + code_bytes + name->len + 1;
     if (need < h->arena_len || need > L->lim.max_text)
         return tally_csv__error_at_field(c, (size_t)L->col_name, TALLY_ELIMIT,
                                          "the codes and names reach more than %zu bytes; a "
@@ -681,12 +781,23 @@ static int read_row(loader *L)
     if (tally_util__grow((void **)&h->arena, &h->arena_cap, need, 1))
         return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", c->name);
     size_t off = h->arena_len;
-    memcpy(h->arena + off, code->ptr, code->len);
-    h->arena[off + code->len] = '\0';
-    memcpy(h->arena + off + code->len + 1, name->ptr, name->len);
-    h->arena[off + code->len + 1 + name->len] = '\0';
+    if (numeric) {
+        h->code_lo[r] = (uint32_t)key;
+        h->code_hi[r] = (uint8_t)(key >> 32);
+    } else {
+        memcpy(h->arena + off, code->ptr, code->len);
+        h->arena[off + code->len] = '\0';
+        h->code_lo[r] = (uint32_t)off;
+        h->code_hi[r] = CODE_TEXT;
+        off += code_bytes;
+    }
+    memcpy(h->arena + off, name->ptr, name->len);
+    h->arena[off + name->len] = '\0';
     h->arena_len = need;
-    h->off[r] = (uint32_t)off;
+    h->name_off[r] = (uint32_t)off;
+    /* The name's hash, for share_names, while its bytes are at hand
+     * (subtree_end is free until the pre-order is known). */
+    h->subtree_end[r] = (uint32_t)name_hash(name->ptr, name->len);
     h->line[r] = (uint32_t)c->line;
     h->level[r] = (uint8_t)level;
     if (L->col_parent >= 0)
@@ -694,6 +805,130 @@ static int read_row(loader *L)
     L->numeric += (size_t)numeric;
     h->n = r + 1;
     return 0;
+}
+
+/* 1 when the n bytes at a and b are equal (n >= 1; names are short, and a
+ * call to memcmp costs more than the comparison). */
+static int same_bytes(const char *a, const char *b, size_t n)
+{
+    uint64_t x, y;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        if (x != y)
+            return 0;
+    }
+    if (i == n)
+        return 1;
+    if (n >= 8) { /* the last eight, overlapping the ones compared */
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    return memcmp(a, b, n) == 0;
+}
+
+/* Where row r's bytes start in the arena while loading: read_row appends
+ * each row's text code (if any) and then its name, so a name ends where
+ * the next row starts. */
+static size_t row_start(const tally_hierarchy *h, size_t r)
+{
+    if (r == h->n)
+        return h->arena_len;
+    return h->code_hi[r] == CODE_TEXT ? h->code_lo[r] : h->name_off[r];
+}
+
+/* Keeps one copy of each distinct name in the arena, in place: names (and
+ * text codes) move down over the repeats, in file order, and name_off of a
+ * repeat points at the first copy. Names in the national table repeat a
+ * lot (新村村委会 and the like): 13.5 MB of names hold 8.5 MB of distinct
+ * ones.
+ *
+ * A hash table of (offset + 1, the name's 32-bit hash) words finds
+ * earlier copies, the hash sparing most comparisons of names that only
+ * share a slot. read_row hashed each name while its bytes were in cache
+ * (in subtree_end, free until the pre-order is known), which costs 8 ms
+ * less than reading the names again here. In a large table every probe is
+ * a cache miss, and so is the first copy a repeat is compared with: AHEAD
+ * rows on, the slot is prefetched, and AHEAD / 2 rows on, the copy the
+ * slot names, so the misses overlap. (Past 2^32 slots, 3 billion rows,
+ * only the first 2^32 are home slots: slower, still exact.)
+ *
+ * The table is the 12-digit codes' table (index_rows) when that has as
+ * many slots, as it has when every code has 12 digits, cleared after: its
+ * pages are faulted in once, and loading needs no second table at its
+ * peak. Nothing else depends on the sharing: when no table can be
+ * allocated, the names stay as they are. */
+static void share_names(loader *L)
+{
+    enum { AHEAD = 32 };
+    tally_hierarchy *h = L->h;
+    size_t n = h->n;
+    if (n < 2)
+        return;
+    size_t cap = table_size(n);
+    uint64_t *slots;
+    int borrowed = L->numeric && table_size(L->numeric) == cap;
+    if (borrowed) {
+        if (!h->num_cap && num_alloc(h, cap, n, L->lim.node_low_bits))
+            return; /* index_rows says so */
+        slots = h->num_slots;
+    } else {
+        slots = cap <= SIZE_MAX / sizeof *slots ? calloc(cap, sizeof *slots) : NULL;
+        if (!slots)
+            return;
+    }
+    size_t mask = cap - 1;
+    const uint32_t *hashes = h->subtree_end; /* by read_row */
+    for (size_t r = 0; r < n && r < AHEAD; r++)
+        PREFETCH(&slots[hashes[r] & mask]);
+    size_t to = 0;
+    for (size_t r = 0; r < n; r++) {
+        uint32_t hash = hashes[r];
+        size_t from = h->name_off[r], len = row_start(h, r + 1) - from - 1;
+        if (r + AHEAD < n)
+            PREFETCH(&slots[hashes[r + AHEAD] & mask]);
+        if (r + AHEAD / 2 < n) {
+            uint64_t v = slots[hashes[r + AHEAD / 2] & mask];
+            if (v)
+                PREFETCH(h->arena + (uint32_t)v - 1);
+        }
+        if (h->code_hi[r] == CODE_TEXT) {
+            size_t clen = from - h->code_lo[r]; /* with its NUL */
+            memmove(h->arena + to, h->arena + h->code_lo[r], clen);
+            h->code_lo[r] = (uint32_t)to;
+            to += clen;
+        }
+        const char *name = h->arena + from;
+        uint64_t tag = hash;
+        size_t j = (size_t)hash & mask;
+        for (;;) {
+            uint64_t v = slots[j];
+            if (!v) {
+                /* A first copy. Offsets are below MAX_TEXT, so + 1 fits. */
+                if (to != from)
+                    memmove(h->arena + to, name, len + 1);
+                slots[j] = (uint64_t)(to + 1) | tag << 32;
+                h->name_off[r] = (uint32_t)to;
+                to += len + 1;
+                break;
+            }
+            /* The earlier copy lies below `to`, so its len + 1 bytes end
+             * within this row's name at the latest: inside the arena. */
+            size_t at = (size_t)(uint32_t)v - 1;
+            if (v >> 32 == tag && same_bytes(h->arena + at, name, len + 1)) {
+                h->name_off[r] = (uint32_t)at;
+                break;
+            }
+            j = (j + 1) & mask;
+        }
+    }
+    h->arena_len = to;
+    if (borrowed)
+        memset(slots, 0, cap * sizeof *slots);
+    else
+        free(slots);
 }
 
 /* A row's code, ready for the tables. */
@@ -706,11 +941,14 @@ typedef struct hashed_code {
 static hashed_code hash_row(const tally_hierarchy *h, size_t r)
 {
     hashed_code e;
-    const char *s = code_at(h, r);
-    size_t len = strlen(s);
     e.key = 0;
-    e.numeric = tally_util__code12(s, len, &e.key);
-    e.hash = e.numeric ? tally_util__hash_u64(e.key) : tally_util__hash_bytes(s, len);
+    e.numeric = code_number(h, r, &e.key);
+    if (e.numeric) {
+        e.hash = tally_util__hash_u64(e.key);
+    } else {
+        const char *s = h->arena + h->code_lo[r];
+        e.hash = tally_util__hash_bytes(s, strlen(s));
+    }
     return e;
 }
 
@@ -752,13 +990,20 @@ static int index_rows(loader *L)
             ring[r % AHEAD] = hash_row(h, r + AHEAD);
             prefetch_slot(h, &ring[r % AHEAD]);
         }
-        const char *code = code_at(h, r);
-        size_t first = e.numeric ? num_insert(h, e.key, e.hash, r)
-                                 : str_insert(h, code, strlen(code), e.hash, r);
-        if (first != TALLY_NONE)
+        size_t first;
+        if (e.numeric) {
+            first = num_insert(h, e.key, e.hash, r);
+        } else {
+            const char *kept = h->arena + h->code_lo[r];
+            first = str_insert(h, kept, strlen(kept), e.hash, r);
+        }
+        if (first != TALLY_NONE) {
+            char buf[CODE_WIDTH];
+            const char *code = code_at(h, r, buf);
             return error_at_row(L, r, L->col_code, TALLY_EEXIST,
                                 "duplicate code '%.*s'; first given on line %lu",
                                 shown(code, strlen(code)), code, row_line(h, first));
+        }
         L->indexed = r + 1;
     }
     return 0;
@@ -809,7 +1054,7 @@ static int resolve_parents(loader *L)
      * after 6 digits); missing levels are skipped. */
     for (size_t r = 0; r < h->n; r++) {
         uint64_t v = 0;
-        tally_util__code12(code_at(h, r), 12, &v);
+        code_number(h, r, &v); /* without parent_code every code has 12 digits */
         size_t p = TALLY_NONE;
         for (int s = code_segment(v) - 1; s >= 0 && p == TALLY_NONE; s--)
             p = num_find(h, v - v % segment_div[s]);
@@ -875,8 +1120,9 @@ static int report_cycle(const loader *L, size_t u, uint32_t *mark)
     size_t used = 0;
     int count = 0;
     y = first;
+    char buf[CODE_WIDTH];
     do {
-        const char *code = code_at(h, y);
+        const char *code = code_at(h, y, buf);
         int n = snprintf(list + used, sizeof list - used, "%s%.*s", count ? " -> " : "",
                          shown(code, strlen(code)), code);
         if (n < 0 || (size_t)n >= sizeof list - used)
@@ -886,7 +1132,7 @@ static int report_cycle(const loader *L, size_t u, uint32_t *mark)
         count++;
     } while (y != first && y != TALLY_NONE && count < 6);
     if (y == first) {
-        const char *code = code_at(h, first);
+        const char *code = code_at(h, first, buf);
         snprintf(list + used, sizeof list - used, " -> %.*s", shown(code, strlen(code)), code);
     } else {
         snprintf(list + used, sizeof list - used, " -> ...");
@@ -960,6 +1206,7 @@ static int check_levels(const loader *L, const uint32_t *depth)
     const size_t *fp = L->fparent;
     size_t n = h->n;
     long level_cell = L->col_level >= 0 ? L->col_level : L->col_code;
+    char buf[CODE_WIDTH], pbuf[CODE_WIDTH];
     for (size_t r = 0; r < n; r++) {
         if (h->level[r] != LEVEL_UNSET)
             continue;
@@ -967,7 +1214,8 @@ static int check_levels(const loader *L, const uint32_t *depth)
             return error_at_row(L, r, L->col_code, TALLY_EINVAL,
                                 "'%s' is on level %lu of the tree but only %zu levels are "
                                 "named; expected a level column, or more level names",
-                                code_at(h, r), (unsigned long)depth[r] + 1, h->level_count);
+                                code_at(h, r, buf), (unsigned long)depth[r] + 1,
+                                h->level_count);
         h->level[r] = (uint8_t)depth[r]; /* < level_count <= MAX_LEVELS */
     }
     for (size_t r = 0; r < n; r++) {
@@ -977,8 +1225,8 @@ static int check_levels(const loader *L, const uint32_t *depth)
         return error_at_row(L, r, level_cell, TALLY_EINVAL,
                             "level '%s' of '%s' is not below the level '%s' of its parent '%s' "
                             "(line %lu); expected a level below '%s'%s",
-                            h->level_names[h->level[r]], code_at(h, r),
-                            h->level_names[h->level[p]], code_at(h, p), row_line(h, p),
+                            h->level_names[h->level[r]], code_at(h, r, buf),
+                            h->level_names[h->level[p]], code_at(h, p, pbuf), row_line(h, p),
                             h->level_names[h->level[p]],
                             (size_t)h->level[p] + 1 < h->level_count
                                 ? ""
@@ -1034,7 +1282,9 @@ static int finish(loader *L, const uint32_t *order, const uint32_t *pos)
         L->fparent = NULL;
         if (permute((void **)&h->level, sizeof *h->level, order, n) ||
             permute((void **)&h->line, sizeof *h->line, order, n) ||
-            permute((void **)&h->off, sizeof *h->off, order, n))
+            permute((void **)&h->name_off, sizeof *h->name_off, order, n) ||
+            permute((void **)&h->code_lo, sizeof *h->code_lo, order, n) ||
+            permute((void **)&h->code_hi, sizeof *h->code_hi, order, n))
             return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
         for (size_t j = 0; j < h->num_cap; j++) {
             uint64_t s = h->num_slots[j];
@@ -1070,12 +1320,42 @@ static int finish(loader *L, const uint32_t *order, const uint32_t *pos)
      * bytes: shrinking gives back the reserve (for blocks from mmap,
      * without copying). */
     shrink_array((void **)&h->parent, n, sizeof *h->parent);
+    shrink_array((void **)&h->subtree_end, n, sizeof *h->subtree_end);
     shrink_array((void **)&h->level, n, sizeof *h->level);
-    shrink_array((void **)&h->off, n, sizeof *h->off);
+    shrink_array((void **)&h->name_off, n, sizeof *h->name_off);
+    shrink_array((void **)&h->code_lo, n, sizeof *h->code_lo);
+    shrink_array((void **)&h->code_hi, n, sizeof *h->code_hi);
     if (h->arena_len < h->arena_cap) {
         shrink_array((void **)&h->arena, h->arena_len, 1);
         h->arena_cap = h->arena_len;
     }
+    return 0;
+}
+
+/* Reserves the text of the 12-digit codes (see CODE_WIDTH). */
+static int reserve_codes(loader *L)
+{
+    tally_hierarchy *h = L->h;
+    size_t n = h->n;
+    if (!L->numeric)
+        return 0;
+    size_t blocks = ((n - 1) >> CODE_BLOCK_BITS) + 1;
+    if (n > SIZE_MAX / CODE_WIDTH)
+        return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
+    h->codes_ready = malloc(blocks * sizeof *h->codes_ready);
+    if (!h->codes_ready)
+        return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
+    for (size_t b = 0; b < blocks; b++)
+        atomic_init(&h->codes_ready[b], 0);
+    if (pthread_mutex_init(&h->codes_lock, NULL))
+        return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
+    h->codes_lock_made = 1;
+    void *p = mmap(NULL, n * CODE_WIDTH, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+    if (p == MAP_FAILED)
+        return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
+    h->codes = p;
+    h->codes_size = n * CODE_WIDTH;
     return 0;
 }
 
@@ -1107,6 +1387,16 @@ static int load(loader *L)
         rows = L->lim.max_nodes;
     if ((rc = ensure_rows(L, rows)))
         return rc;
+    /* A row a line, as usual, writes every page of the per-row arrays:
+     * faulted in by one call each rather than one page at a time, they
+     * cost less (some 3 ms for the national table). */
+    tally_util__prefault(h->line, rows * sizeof *h->line);
+    tally_util__prefault(h->level, rows * sizeof *h->level);
+    tally_util__prefault(h->subtree_end, rows * sizeof *h->subtree_end);
+    tally_util__prefault(h->name_off, rows * sizeof *h->name_off);
+    tally_util__prefault(h->code_lo, rows * sizeof *h->code_lo);
+    tally_util__prefault(h->code_hi, rows * sizeof *h->code_hi);
+    tally_util__prefault(L->fparent, rows * sizeof *L->fparent);
     size_t text = left < L->lim.max_text ? left + 2 : L->lim.max_text;
     h->arena = malloc(text);
     if (!h->arena)
@@ -1121,19 +1411,17 @@ static int load(loader *L)
         int dup = index_rows(L);
         return dup ? dup : rc;
     }
+    share_names(L);
     if ((rc = index_rows(L)) || (rc = resolve_parents(L)))
         return rc;
 
     size_t n = h->n;
     /* subtree_end holds the depths until finish() computes the ends. */
-    h->subtree_end = malloc((n ? n : 1) * sizeof *h->subtree_end);
-    if (!h->subtree_end)
-        return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
     uint32_t *depth = h->subtree_end;
     if (rows_in_preorder(L, depth)) {
-        if ((rc = check_levels(L, depth)))
+        if ((rc = check_levels(L, depth)) || (rc = finish(L, NULL, NULL)))
             return rc;
-        return finish(L, NULL, NULL);
+        return reserve_codes(L);
     }
     uint32_t *tmp = malloc((5 * n + 1) * sizeof *tmp);
     if (!tmp)
@@ -1145,7 +1433,7 @@ static int load(loader *L)
     if (!rc)
         rc = finish(L, order, pos);
     free(tmp);
-    return rc;
+    return rc ? rc : reserve_codes(L);
 }
 
 int tally_hierarchy__from_buffer_limited(tally_hierarchy **out, const char *data, size_t size,
@@ -1255,8 +1543,15 @@ TALLY_EXTERN(void) tally_hierarchy_free(tally_hierarchy *h)
     free(h->subtree_end);
     free(h->level);
     free(h->line);
-    free(h->off);
+    free(h->name_off);
+    free(h->code_lo);
+    free(h->code_hi);
     free(h->arena);
+    if (h->codes)
+        munmap(h->codes, h->codes_size);
+    free(h->codes_ready);
+    if (h->codes_lock_made)
+        pthread_mutex_destroy(&h->codes_lock);
     free(h->num_slots);
     free(h->num_high);
     free(h->str_slots);
@@ -1286,18 +1581,46 @@ TALLY_EXTERN(int) tally_hierarchy_find(const tally_hierarchy *h, const char *cod
     return 0;
 }
 
+/* Node i's 12-digit code as text, in h->codes: its block is written out
+ * first if no caller has done so. The hierarchy is shared between threads:
+ * the writing is under codes_lock, and a block's flag is raised after its
+ * text is written (see codes_ready). The fields written were allocated
+ * writable with the hierarchy, so writing through a cast-away const is
+ * well defined. */
+static const char *code_kept(const tally_hierarchy *h, size_t i)
+{
+    tally_hierarchy *m = (tally_hierarchy *)h;
+    size_t b = i >> CODE_BLOCK_BITS;
+    if (!atomic_load_explicit(&m->codes_ready[b], memory_order_acquire)) {
+        pthread_mutex_lock(&m->codes_lock);
+        if (!atomic_load_explicit(&m->codes_ready[b], memory_order_relaxed)) {
+            size_t end = (b + 1) << CODE_BLOCK_BITS;
+            if (end > h->n)
+                end = h->n;
+            for (size_t k = b << CODE_BLOCK_BITS; k < end; k++) {
+                uint64_t kv;
+                if (code_number(h, k, &kv))
+                    put_code12(m->codes + k * CODE_WIDTH, kv);
+            }
+            atomic_store_explicit(&m->codes_ready[b], 1, memory_order_release);
+        }
+        pthread_mutex_unlock(&m->codes_lock);
+    }
+    return h->codes + i * CODE_WIDTH;
+}
+
 TALLY_EXTERN(const char *) tally_hierarchy_code(const tally_hierarchy *h, size_t i)
 {
-    return h && i < h->n ? code_at(h, i) : NULL;
+    if (!h || i >= h->n)
+        return NULL;
+    if (h->code_hi[i] == CODE_TEXT)
+        return h->arena + h->code_lo[i];
+    return code_kept(h, i);
 }
 
 TALLY_EXTERN(const char *) tally_hierarchy_name(const tally_hierarchy *h, size_t i)
 {
-    if (!h || i >= h->n)
-        return NULL;
-    /* The name follows the code's NUL (one offset a node, not two). */
-    const char *code = code_at(h, i);
-    return code + strlen(code) + 1;
+    return h && i < h->n ? h->arena + h->name_off[i] : NULL;
 }
 
 TALLY_EXTERN(int) tally_hierarchy_level(const tally_hierarchy *h, size_t i)
@@ -1340,6 +1663,44 @@ TALLY_EXTERN(int) tally_hierarchy_level_find(const tally_hierarchy *h, const cha
     if (!h || !name)
         return -1;
     return level_of(h, name, strlen(name));
+}
+
+/* ---- codes without their text ---------------------------------------------- */
+
+const char *tally_hierarchy__code_text(const tally_hierarchy *h, size_t i, char *buf)
+{
+    return h && i < h->n ? code_at(h, i, buf) : NULL;
+}
+
+int tally_hierarchy__code_number(const tally_hierarchy *h, size_t i, uint64_t *v)
+{
+    uint64_t x;
+    if (!h || i >= h->n || !code_number(h, i, &x))
+        return 0;
+    if (v)
+        *v = x;
+    return 1;
+}
+
+int tally_hierarchy__code_is(const tally_hierarchy *h, size_t i, const char *s, size_t len)
+{
+    if (!h || i >= h->n || (!s && len))
+        return 0;
+    uint64_t have, want;
+    if (code_number(h, i, &have))
+        return tally_util__code12(s, len, &want) && want == have;
+    return code_equals(h, i, s ? s : "", len);
+}
+
+size_t tally_hierarchy__code_blocks_written(const tally_hierarchy *h)
+{
+    if (!h || !h->codes)
+        return 0;
+    tally_hierarchy *m = (tally_hierarchy *)h;
+    size_t written = 0;
+    for (size_t b = 0; b <= (h->n - 1) >> CODE_BLOCK_BITS; b++)
+        written += atomic_load_explicit(&m->codes_ready[b], memory_order_acquire);
+    return written;
 }
 
 /* ---- memo ------------------------------------------------------------------ */

@@ -10,6 +10,35 @@
 
 #include "tally/hierarchy.h"
 
+/* Codes without their text. A 12-digit code is kept as its number, and
+ * tally_hierarchy_code writes its text out (13 bytes a region, in blocks of
+ * 4096 regions) the first time a block is asked for. Code that visits every
+ * region (writers, fingerprints, readers comparing codes) uses these
+ * instead, so that nothing is written out. All are safe on a hierarchy
+ * shared between threads, and give NULL / 0 for i out of range. */
+
+/* Bytes of the buffer tally_hierarchy__code_text fills: 12 digits, a NUL. */
+#define TALLY_HIERARCHY__CODE_BUF 13
+
+/* The code of region i as text: a pointer into the hierarchy for codes kept
+ * as text, or `buf` (at least TALLY_HIERARCHY__CODE_BUF bytes) filled with
+ * the 12 digits (the pointer then lives as long as buf's contents). Never
+ * writes anything into the hierarchy. */
+const char *tally_hierarchy__code_text(const tally_hierarchy *h, size_t i, char *buf);
+
+/* 1 and *v (v may be NULL) when region i has a 12-digit code (leading
+ * zeros included: "000000000001" is 1); else 0 and *v untouched. */
+int tally_hierarchy__code_number(const tally_hierarchy *h, size_t i, uint64_t *v);
+
+/* 1 when the code of region i is exactly the len bytes at s (need not be
+ * NUL-terminated), as tally_hierarchy_find(h, s, len) == i would say, but
+ * without the lookup. */
+int tally_hierarchy__code_is(const tally_hierarchy *h, size_t i, const char *s, size_t len);
+
+/* For tests: how many blocks of 12-digit codes have been written out as
+ * text so far. */
+size_t tally_hierarchy__code_blocks_written(const tally_hierarchy *h);
+
 /* A value memoized on a finished hierarchy (the snapshot fingerprint): 1 and *v when set. Thread-safe (atomic). */
 int tally_hierarchy__memo_get(const tally_hierarchy *h, uint64_t *v);
 void tally_hierarchy__memo_set(const tally_hierarchy *h, uint64_t v);
@@ -17,11 +46,12 @@ void tally_hierarchy__memo_set(const tally_hierarchy *h, uint64_t v);
 /* The sizes a hierarchy can hold. Nodes are kept in 32-bit form, so
  * tally_hierarchy_from_buffer refuses (TALLY_ELIMIT, at the first row past
  * the limit) more than 4294967294 regions, more than 4294967295 bytes of
- * codes and names (each with a NUL), and a region whose row starts after
- * line 4294967295; and more than 255 level names (TALLY_ELIMIT). */
+ * names and codes that are not 12 digits (each with a NUL, every row's name
+ * counted, repeated or not), and a region whose row starts after line
+ * 4294967295; and more than 255 level names (TALLY_ELIMIT). */
 typedef struct tally_hierarchy__limits {
     size_t max_nodes;       /* regions */
-    size_t max_text;        /* bytes of codes and names, a NUL after each */
+    size_t max_text;        /* bytes of names and text codes, a NUL after each */
     unsigned long max_line; /* the last line a region's row may start on */
     /* Bits of a node's index kept in a 12-digit code's hash slot (24;
      * tests lower it to reach the layout of more than 2^24 nodes, which

@@ -18,6 +18,7 @@
 #include "error.h"
 #include "util.h"
 #include "write.h"
+#include "hierarchy.h"
 
 /* ==== Household records ==== */
 
@@ -918,7 +919,8 @@ TALLY_EXTERN(int) tally_poverty_write(const tally_poverty *p, const char *path,
     for (size_t node = 0; node < p->nodes; node++) {
         if (!node_wanted(p->h, want, node))
             continue;
-        const char *code = tally_hierarchy_code(p->h, node);
+        char code_buf[TALLY_HIERARCHY__CODE_BUF];
+        const char *code = tally_hierarchy__code_text(p->h, node, code_buf);
         const char *name = tally_hierarchy_name(p->h, node);
         const char *lname = tally_hierarchy_level_name(p->h, tally_hierarchy_level(p->h, node));
         double year = p->year ? p->year : NAN;
@@ -1106,7 +1108,9 @@ TALLY_EXTERN(int) tally_poverty_thresholds(tally_thresholds **out, const tally_r
             int level = tally_hierarchy_level(h, node);
             const tally_threshold *e =
                 level >= 0 && (size_t)level < nlevels ? by_level[level] : NULL;
-            t->limits[k * nodes + node] = e ? node_limit(e, tally_hierarchy_code(h, node)) : NAN;
+            char code_buf[TALLY_HIERARCHY__CODE_BUF];
+            t->limits[k * nodes + node] =
+                e ? node_limit(e, tally_hierarchy__code_text(h, node, code_buf)) : NAN;
             t->flags[k * nodes + node] = (unsigned char)(e ? (e->is_max ? 1 : 0) | (e->inclusive ? 2 : 0) : 0);
         }
     }
@@ -1192,7 +1196,8 @@ TALLY_EXTERN(int) tally_thresholds_write(const tally_thresholds *t, const char *
     for (size_t node = 0; node < t->nodes; node++) {
         if (!node_wanted(t->h, want, node))
             continue;
-        const char *code = tally_hierarchy_code(t->h, node);
+        char code_buf[TALLY_HIERARCHY__CODE_BUF];
+        const char *code = tally_hierarchy__code_text(t->h, node, code_buf);
         const char *name = tally_hierarchy_name(t->h, node);
         const char *lname = tally_hierarchy_level_name(t->h, tally_hierarchy_level(t->h, node));
         for (size_t k = 0; k < t->nind; k++) {

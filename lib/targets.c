@@ -20,6 +20,7 @@
 #include "rollup.h"
 #include "util.h"
 #include "write.h"
+#include "hierarchy.h"
 
 
 /* ------------------------------------------------------------------ */
@@ -1169,7 +1170,8 @@ TALLY_EXTERN(int) tally_progress_write(const tally_progress_result *r, const cha
         int level = tally_hierarchy_level(r->h, node);
         if (level < 0 || (size_t)level >= nl || !want[level])
             continue;
-        const char *code = tally_hierarchy_code(r->h, node);
+        char code_buf[TALLY_HIERARCHY__CODE_BUF];
+        const char *code = tally_hierarchy__code_text(r->h, node, code_buf);
         const char *name = tally_hierarchy_name(r->h, node);
         const char *lname = tally_hierarchy_level_name(r->h, level);
         for (size_t k = 0; k < r->nk; k++) {

@@ -5,6 +5,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -627,16 +628,35 @@ static void test_hierarchy__limits(void **state)
     /* ...the fourth (line 5) does not: at its code, column 1. */
     expect_limit(four, &lim, 5, 1, "more than 3 regions");
 
-    /* Text: each row stores its code (12 bytes), a NUL, its name (三 UTF-8
-     * bytes a character, 3 characters: 9 bytes) and a NUL: 23 bytes. 69
-     * bytes hold three rows; the fourth row's name (line 5, after
-     * "110102000000," = 13 characters: column 14) goes past 69. */
-    lim = (tally_hierarchy__limits){ SIZE_MAX, 69, (unsigned long)-1, 0 };
+    /* Text: a 12-digit code is kept as a number, so each row stores its
+     * name (3 UTF-8 bytes a character, 3 characters: 9 bytes) and a NUL:
+     * 10 bytes. 30 bytes hold three rows; the fourth row's name (line 5,
+     * after "110102000000," = 13 characters: column 14) goes past 30. */
+    lim = (tally_hierarchy__limits){ SIZE_MAX, 30, (unsigned long)-1, 0 };
     h = NULL;
     assert_int_equal(
         tally_hierarchy__from_buffer_limited(&h, three, strlen(three), "test.csv", NULL, &lim), 0);
     tally_hierarchy_free(h);
-    expect_limit(four, &lim, 5, 14, "more than 69 bytes");
+    expect_limit(four, &lim, 5, 14, "more than 30 bytes");
+    /* Every row's name counts while reading, repeated or not (one copy is
+     * kept in the end): four rows named 市辖区 need 40 bytes. */
+    const char *same = "code,name\n110000000000,市辖区\n110100000000,市辖区\n"
+                       "110101000000,市辖区\n110102000000,市辖区\n";
+    expect_limit(same, &lim, 5, 14, "more than 30 bytes");
+    /* Codes that are not 12 digits are kept as text: "A1" and a NUL, then
+     * the name and a NUL, 3 + 10 = 13 bytes a row; 39 bytes hold three
+     * rows, and the fourth row's name (line 5, after "A4," = 3 characters:
+     * column 4) goes past 39. */
+    const char *text3 = "code,name,parent_code\nA1,北京市,\nA2,市辖区,A1\nA3,东城区,A2\n";
+    const char *text4 = "code,name,parent_code\nA1,北京市,\nA2,市辖区,A1\nA3,东城区,A2\n"
+                        "A4,西城区,A2\n";
+    lim = (tally_hierarchy__limits){ SIZE_MAX, 39, (unsigned long)-1, 0 };
+    h = NULL;
+    assert_int_equal(
+        tally_hierarchy__from_buffer_limited(&h, text3, strlen(text3), "test.csv", NULL, &lim), 0);
+    assert_string_equal(tally_hierarchy_code(h, 2), "A3");
+    tally_hierarchy_free(h);
+    expect_limit(text4, &lim, 5, 4, "more than 39 bytes");
 
     /* Lines: rows start on lines 2 to 5; a limit of line 4 stops line 5. */
     lim = (tally_hierarchy__limits){ SIZE_MAX, SIZE_MAX, 4, 0 };
@@ -761,6 +781,227 @@ static void test_hierarchy__memo(void **state)
     tally_hierarchy_free(h);
 }
 
+/* 12 ASCII digits are a number, leading zeros included; any other code is
+ * text. Either way the code given back is the file's, byte for byte, and
+ * only tally_hierarchy_code writes 12-digit codes out as text. */
+static void test_hierarchy__numeric_codes_round_trip(void **state)
+{
+    (void)state;
+    tally_hierarchy *h = load("code,name,parent_code\n"
+                              "000000000000,零,\n"
+                              "000000000001,一,000000000000\n"
+                              "00000000001,十一位,000000000000\n"
+                              "0000000000001,十三位,000000000000\n"
+                              "00000000000A,字母,000000000000\n"
+                              "004294967295,二的三十二次方减一,000000000000\n"
+                              "004294967296,二的三十二次方,000000000000\n"
+                              "010203040506,零一,000000000000\n"
+                              "999999999999,最大,000000000000\n");
+    /* Every row is a child of the first, so pre-order is file order. The
+     * numbers are read by strtoull below, not by the library. */
+    static const char *const codes[] = { "000000000000", "000000000001",  "00000000001",
+                                         "0000000000001", "00000000000A", "004294967295",
+                                         "004294967296", "010203040506",  "999999999999" };
+    static const int numeric[] = { 1, 1, 0, 0, 0, 1, 1, 1, 1 };
+    enum { N = sizeof codes / sizeof codes[0] };
+    assert_int_equal(tally_hierarchy_size(h), N);
+    for (size_t i = 0; i < N; i++) {
+        char buf[TALLY_HIERARCHY__CODE_BUF];
+        memset(buf, 'x', sizeof buf);
+        const char *text = tally_hierarchy__code_text(h, i, buf);
+        assert_string_equal(text, codes[i]);
+        /* Text codes are in the hierarchy; numbers are written into buf. */
+        assert_int_equal(text == buf, numeric[i]);
+        uint64_t v = 42;
+        assert_int_equal(tally_hierarchy__code_number(h, i, &v), numeric[i]);
+        assert_true(v == (numeric[i] ? strtoull(codes[i], NULL, 10) : 42));
+        assert_int_equal(tally_hierarchy__code_number(h, i, NULL), numeric[i]);
+        for (size_t j = 0; j < N; j++)
+            assert_int_equal(tally_hierarchy__code_is(h, i, codes[j], strlen(codes[j])), i == j);
+        assert_int_equal(find(h, codes[i]), i);
+    }
+    /* "00000000001" is "000000000001" without a zero: neither matches the
+     * other, as tally_hierarchy_find says. */
+    assert_int_equal(tally_hierarchy__code_is(h, 1, "00000000001", 11), 0);
+    assert_int_equal(tally_hierarchy__code_is(h, 2, "000000000001", 12), 0);
+    /* The length bounds the bytes compared: no NUL needed. */
+    assert_int_equal(tally_hierarchy__code_is(h, 1, "000000000001xyz", 12), 1);
+    assert_int_equal(tally_hierarchy__code_is(h, 4, "00000000000AB", 12), 1);
+    assert_int_equal(tally_hierarchy__code_is(h, 4, "00000000000AB", 11), 0);
+    assert_int_equal(tally_hierarchy__code_is(h, 4, "00000000000AB", 13), 0);
+    /* Lookups, names and the accessors above write nothing out. */
+    assert_int_equal(tally_hierarchy__code_blocks_written(h), 0);
+
+    const char *first[N];
+    for (size_t i = 0; i < N; i++) {
+        first[i] = tally_hierarchy_code(h, i);
+        assert_string_equal(first[i], codes[i]);
+    }
+    /* All nine nodes are in one block of 4096; the strings stay put. */
+    assert_int_equal(tally_hierarchy__code_blocks_written(h), 1);
+    for (size_t i = 0; i < N; i++)
+        assert_ptr_equal(tally_hierarchy_code(h, i), first[i]);
+
+    /* Out of range, or no hierarchy: nothing. */
+    char buf[TALLY_HIERARCHY__CODE_BUF];
+    uint64_t v = 7;
+    assert_null(tally_hierarchy__code_text(h, N, buf));
+    assert_null(tally_hierarchy__code_text(NULL, 0, buf));
+    assert_int_equal(tally_hierarchy__code_number(h, N, &v), 0);
+    assert_int_equal(tally_hierarchy__code_number(NULL, 0, &v), 0);
+    assert_int_equal(v, 7);
+    assert_int_equal(tally_hierarchy__code_is(h, N, "000000000000", 12), 0);
+    assert_int_equal(tally_hierarchy__code_is(NULL, 0, "000000000000", 12), 0);
+    assert_int_equal(tally_hierarchy__code_is(h, 0, NULL, 12), 0);
+    assert_int_equal(tally_hierarchy__code_blocks_written(NULL), 0);
+    tally_hierarchy_free(h);
+
+    /* A hierarchy of text codes only has nothing to write out. */
+    h = load("code,name,parent_code\nA,a,\nB,b,A\n");
+    assert_string_equal(tally_hierarchy_code(h, 1), "B");
+    assert_int_equal(tally_hierarchy__code_blocks_written(h), 0);
+    tally_hierarchy_free(h);
+}
+
+/* Names given to several nodes are kept once; names that only look alike
+ * (one a prefix of another, or equal but for the last byte) stay apart. */
+static void test_hierarchy__repeated_names_kept_once(void **state)
+{
+    (void)state;
+    /* The root comes last, so loading also reorders (pre-order: the root,
+     * then its children in file order). The names: 村委会 is 9 bytes, 村委
+     * 6, 村 3; abcdefgh 8, the two 16-byte ones differ in their last
+     * byte. The 12-digit codes are villages (the level their digits give),
+     * the text codes one level below the root. */
+    tally_hierarchy *h = load("code,name,parent_code\n"
+                              "110101001001,村委会,R\n"
+                              "B,村委,R\n"
+                              "110101001002,村委会,R\n"
+                              "110101001003,村,R\n"
+                              "C,,R\n"
+                              "110101001004,村委会,R\n"
+                              "110101001005,,R\n"
+                              "D,村委,R\n"
+                              "110101001006,abcdefgh,R\n"
+                              "110101001007,abcdefghijklmnop,R\n"
+                              "E,abcdefghijklmnoq,R\n"
+                              "110101001008,abcdefgh,R\n"
+                              "110101001009,abcdefghijklmnop,R\n"
+                              "R,根,\n");
+    static const char *const codes[] = { "R",            "110101001001", "B",
+                                         "110101001002", "110101001003", "C",
+                                         "110101001004", "110101001005", "D",
+                                         "110101001006", "110101001007", "E",
+                                         "110101001008", "110101001009" };
+    static const char *const names[] = { "根", "村委会", "村委", "村委会", "村", "",
+                                         "村委会", "", "村委", "abcdefgh",
+                                         "abcdefghijklmnop", "abcdefghijklmnoq", "abcdefgh",
+                                         "abcdefghijklmnop" };
+    enum { N = sizeof codes / sizeof codes[0] };
+    assert_int_equal(tally_hierarchy_size(h), N);
+    for (size_t i = 0; i < N; i++) {
+        assert_string_equal(tally_hierarchy_code(h, i), codes[i]);
+        assert_string_equal(tally_hierarchy_name(h, i), names[i]);
+        assert_int_equal(find(h, codes[i]), i);
+    }
+    /* Equal names, one copy; different names, different copies. */
+    for (size_t i = 0; i < N; i++)
+        for (size_t j = 0; j < N; j++)
+            assert_int_equal(tally_hierarchy_name(h, i) == tally_hierarchy_name(h, j),
+                             strcmp(names[i], names[j]) == 0);
+    check_preorder(h);
+    tally_hierarchy_free(h);
+}
+
+/* Several threads asking for codes at once, as a shared hierarchy allows:
+ * each gets the same string at the same address, whichever thread wrote
+ * it out. */
+enum { THREADS = 8, SPREAD_NODES = 3 * 4096 + 100 };
+
+typedef struct code_caller {
+    const tally_hierarchy *h;
+    pthread_barrier_t *start;
+    size_t first; /* where this thread starts, so threads meet in every block */
+    const char **got;
+} code_caller;
+
+static void *call_codes(void *arg)
+{
+    code_caller *c = arg;
+    pthread_barrier_wait(c->start);
+    for (size_t k = 0; k < SPREAD_NODES; k++) {
+        size_t i = (c->first + k) % SPREAD_NODES;
+        c->got[i] = tally_hierarchy_code(c->h, i);
+    }
+    return NULL;
+}
+
+/* Row k's code: the root "R", a text code every 7th row, else a 12-digit
+ * number spread over the whole range (leading zeros, and values past
+ * 2^32). */
+static void spread_code(size_t k, char *out, size_t size)
+{
+    if (k == 0)
+        snprintf(out, size, "R");
+    else if (k % 7 == 0)
+        snprintf(out, size, "T%05zu", k);
+    else
+        snprintf(out, size, "%012llu",
+                 (unsigned long long)k * 80711ULL + (unsigned long long)(k % 5) * 100000000000ULL);
+}
+
+static void test_hierarchy__codes_from_threads(void **state)
+{
+    (void)state;
+    size_t cap = (size_t)SPREAD_NODES * 48 + 64, len = 0;
+    char *csv = malloc(cap);
+    assert_non_null(csv);
+    len += (size_t)snprintf(csv, cap, "code,name,parent_code\n");
+    for (size_t k = 0; k < SPREAD_NODES; k++) {
+        char code[32];
+        spread_code(k, code, sizeof code);
+        len += (size_t)snprintf(csv + len, cap - len, "%s,n%zu,%s\n", code, k % 100,
+                                k ? "R" : "");
+    }
+    assert_true(len < cap);
+    tally_hierarchy *h = NULL;
+    assert_int_equal(tally_hierarchy_from_buffer(&h, csv, len, "spread.csv", NULL), 0);
+    free(csv);
+    assert_int_equal(tally_hierarchy_size(h), SPREAD_NODES);
+    assert_int_equal(tally_hierarchy__code_blocks_written(h), 0);
+
+    pthread_barrier_t start;
+    assert_int_equal(pthread_barrier_init(&start, NULL, THREADS), 0);
+    pthread_t tid[THREADS];
+    code_caller callers[THREADS];
+    for (size_t t = 0; t < THREADS; t++) {
+        callers[t].h = h;
+        callers[t].start = &start;
+        callers[t].first = t * 1543;
+        callers[t].got = calloc(SPREAD_NODES, sizeof *callers[t].got);
+        assert_non_null(callers[t].got);
+        assert_int_equal(pthread_create(&tid[t], NULL, call_codes, &callers[t]), 0);
+    }
+    for (size_t t = 0; t < THREADS; t++)
+        assert_int_equal(pthread_join(tid[t], NULL), 0);
+    pthread_barrier_destroy(&start);
+
+    /* 12388 nodes: blocks of 4096 nodes 0, 1, 2 and 3 (the last holds
+     * 100). */
+    assert_int_equal(tally_hierarchy__code_blocks_written(h), 4);
+    for (size_t i = 0; i < SPREAD_NODES; i++) {
+        char code[32];
+        spread_code(i, code, sizeof code); /* every row is a child of R: node i is row i */
+        for (size_t t = 0; t < THREADS; t++)
+            assert_ptr_equal(callers[t].got[i], callers[0].got[i]);
+        assert_string_equal(callers[0].got[i], code);
+        assert_ptr_equal(tally_hierarchy_code(h, i), callers[0].got[i]);
+    }
+    for (size_t t = 0; t < THREADS; t++)
+        free(callers[t].got);
+    tally_hierarchy_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -786,6 +1027,9 @@ int main(void)
         cmocka_unit_test(test_hierarchy__too_many_level_names),
         cmocka_unit_test(test_hierarchy__wide_hash_slots),
         cmocka_unit_test(test_hierarchy__memo),
+        cmocka_unit_test(test_hierarchy__numeric_codes_round_trip),
+        cmocka_unit_test(test_hierarchy__repeated_names_kept_once),
+        cmocka_unit_test(test_hierarchy__codes_from_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,8 @@
 /* Tests the hierarchy reader on the national division table (NBS 2023,
  * 665,271 regions): counts, parents against the file's own parent_code
- * column, lookups, and parents and levels derived from the codes alone.
+ * column, lookups, every code and name against the file (through the
+ * public accessors and the internal ones that write no code out), repeated
+ * names kept once, and parents and levels derived from the codes alone.
  *
  * The table is $TALLY_SHARED/data/china-divisions/divisions.csv.gz; without
  * it the test is skipped (exit status 77). Load times are printed for
@@ -20,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "hierarchy.h"
 #include "tally/error.h"
 #include "tally/hierarchy.h"
 
@@ -272,6 +275,129 @@ static void test_national__lookup_all(void **state)
     assert_int_equal(tally_hierarchy_find(national, "350527000001", 12, &i), TALLY_ENOTFOUND);
 }
 
+/* The number a code's 12 digits make, worked out here digit by digit. */
+static uint64_t digits_value(const char *s, size_t len)
+{
+    uint64_t v = 0;
+    for (size_t k = 0; k < len; k++)
+        v = v * 10 + (uint64_t)(s[k] - '0');
+    return v;
+}
+
+typedef struct text_state {
+    const tally_hierarchy *h;
+    const row *prev; /* the row before, for codes that must not match */
+    row prev_row;
+    size_t rows;
+} text_state;
+
+static void code_text_row(const row *r, void *arg)
+{
+    text_state *s = arg;
+    const tally_hierarchy *h = s->h;
+    size_t i = r->line - 2; /* sorted by code: row k (line k + 2) is node k */
+    char buf[TALLY_HIERARCHY__CODE_BUF];
+    assert_int_equal(r->code_len, 12);
+    assert_true(same(tally_hierarchy__code_text(h, i, buf), r->code, r->code_len));
+    uint64_t v = 0;
+    assert_int_equal(tally_hierarchy__code_number(h, i, &v), 1);
+    assert_true(v == digits_value(r->code, r->code_len));
+    assert_int_equal(tally_hierarchy__code_is(h, i, r->code, r->code_len), 1);
+    /* What the records reader asks of the node after the last one found. */
+    if (s->prev) {
+        assert_int_equal(tally_hierarchy__code_is(h, i, s->prev->code, s->prev->code_len), 0);
+        assert_int_equal(tally_hierarchy__code_is(h, i - 1, r->code, r->code_len), 0);
+    }
+    size_t found = TALLY_NONE;
+    assert_int_equal(tally_hierarchy_find(h, r->code, r->code_len, &found), 0);
+    assert_int_equal(found, i);
+    assert_true(same(tally_hierarchy_name(h, i), r->name, r->name_len));
+    s->prev_row = *r;
+    s->prev = &s->prev_row;
+    s->rows++;
+}
+
+/* Runs first: lookups, names and the internal code accessors give every
+ * code and name of the file without writing any code out as text. */
+static void test_national__codes_without_text(void **state)
+{
+    (void)state;
+    text_state s = { national, NULL, { 0 }, 0 };
+    for_each_row(code_text_row, &s);
+    assert_int_equal(s.rows, NATIONAL_ROWS);
+    assert_int_equal(tally_hierarchy__code_blocks_written(national), 0);
+}
+
+typedef struct code_state {
+    const tally_hierarchy *h;
+    const char **first; /* by node: the string tally_hierarchy_code gave */
+} code_state;
+
+static void code_row(const row *r, void *arg)
+{
+    code_state *s = arg;
+    size_t i = r->line - 2;
+    const char *code = tally_hierarchy_code(s->h, i);
+    assert_true(same(code, r->code, r->code_len));
+    s->first[i] = code;
+}
+
+/* Every tally_hierarchy_code is the file's code, and stays where it is. */
+static void test_national__codes_equal_file(void **state)
+{
+    (void)state;
+    code_state s = { national, calloc(NATIONAL_ROWS, sizeof(const char *)) };
+    assert_non_null(s.first);
+    for_each_row(code_row, &s);
+    /* All written out now: 665,271 nodes in blocks of 4096, 163 blocks
+     * (162 full, and 1695 nodes in the last). */
+    assert_int_equal(tally_hierarchy__code_blocks_written(national), 163);
+    for (size_t i = 0; i < NATIONAL_ROWS; i++)
+        assert_ptr_equal(tally_hierarchy_code(national, i), s.first[i]);
+    free(s.first);
+}
+
+static const tally_hierarchy *sort_h;
+
+static int by_name(const void *a, const void *b)
+{
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    int c = strcmp(tally_hierarchy_name(sort_h, i), tally_hierarchy_name(sort_h, j));
+    return c ? c : (i > j) - (i < j);
+}
+
+/* Nodes sorted by name: a run of equal names shares one string, and
+ * neighbouring runs do not. */
+static void test_national__names_kept_once(void **state)
+{
+    (void)state;
+    size_t *idx = malloc(NATIONAL_ROWS * sizeof *idx);
+    assert_non_null(idx);
+    for (size_t i = 0; i < NATIONAL_ROWS; i++)
+        idx[i] = i;
+    sort_h = national;
+    qsort(idx, NATIONAL_ROWS, sizeof *idx, by_name);
+    size_t distinct = 1, bytes = 0, kept = 0;
+    for (size_t k = 0; k < NATIONAL_ROWS; k++) {
+        const char *name = tally_hierarchy_name(national, idx[k]);
+        bytes += strlen(name) + 1;
+        if (k == 0) {
+            kept += strlen(name) + 1;
+            continue;
+        }
+        const char *before = tally_hierarchy_name(national, idx[k - 1]);
+        int equal = strcmp(before, name) == 0;
+        assert_int_equal(before == name, equal);
+        if (!equal) {
+            distinct++;
+            kept += strlen(name) + 1;
+        }
+    }
+    printf("names: %zu bytes for %zu nodes, %zu bytes for %zu distinct names\n", bytes,
+           (size_t)NATIONAL_ROWS, kept, distinct);
+    free(idx);
+}
+
 typedef struct strip_state {
     char *out;
     size_t len;
@@ -339,13 +465,18 @@ int main(void)
     }
     printf("decompressed %s in %.1f ms\n", path, now_ms() - t0);
 
+    /* codes_without_text comes first: it checks that nothing before it
+     * wrote a code out. */
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_national__codes_without_text),
         cmocka_unit_test(test_national__counts),
         cmocka_unit_test(test_national__parents_match_file),
         cmocka_unit_test(test_national__preorder),
         cmocka_unit_test(test_national__towns_under_cities),
         cmocka_unit_test(test_national__jinmen),
         cmocka_unit_test(test_national__lookup_all),
+        cmocka_unit_test(test_national__codes_equal_file),
+        cmocka_unit_test(test_national__names_kept_once),
         cmocka_unit_test(test_national__derived_from_codes),
     };
     int failed = cmocka_run_group_tests(tests, setup, teardown);

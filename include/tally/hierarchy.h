@@ -56,8 +56,9 @@ typedef struct tally_hierarchy_options {
  * TALLY_ECYCLE a cycle of parents; TALLY_EINVAL a child whose level is not
  * below its parent's, or a code that cannot derive a parent;
  * TALLY_EIO the file cannot be read; TALLY_ELIMIT more than 4294967294
- * regions, more than 4 GiB of codes and names, a row starting after line
- * 4294967295, or more than 255 level names; TALLY_ENOMEM.
+ * regions, more than 4 GiB of names and of codes that are not 12 digits, a
+ * row starting after line 4294967295, or more than 255 level names;
+ * TALLY_ENOMEM.
  *
  * On success *out belongs to the caller (tally_hierarchy_free). On failure
  * *out is NULL. opts may be NULL. Cost: O(n) expected. */
@@ -83,7 +84,10 @@ TALLY_EXTERN(int) tally_hierarchy_find(const tally_hierarchy *h, const char *cod
                                        size_t len, size_t *index);
 
 /* Accessors by pre-order index (0 <= i < size; out of range gives NULL,
- * TALLY_NONE or -1). Strings are borrowed and live as long as h. */
+ * TALLY_NONE or -1). Strings are borrowed and live as long as h. A 12-digit
+ * code is kept as a number: tally_hierarchy_code writes its text out on
+ * first use, 4096 regions at a time; that is safe from several threads at
+ * once and cannot fail for an index in range. */
 TALLY_EXTERN(const char *) tally_hierarchy_code(const tally_hierarchy *h, size_t i);
 TALLY_EXTERN(const char *) tally_hierarchy_name(const tally_hierarchy *h, size_t i);
 TALLY_EXTERN(int) tally_hierarchy_level(const tally_hierarchy *h, size_t i);
