@@ -22,6 +22,7 @@
 #include "period.h"
 #include "util.h"
 #include "write.h"
+#include "hierarchy.h"
 
 struct tally_dataset {
     const tally_hierarchy *h;
@@ -804,8 +805,7 @@ static int find_region(reader *rd, const char *s, size_t len, size_t *node)
          * village after a town). Codes are unique, so a node whose code is
          * these bytes is the one the lookup would find. */
         for (size_t k = rd->node + 1; k < rd->node + 3 && k < ds->nodes; k++) {
-            const char *code = tally_hierarchy_code(ds->h, k);
-            if (strnlen(code, len + 1) == len && same_bytes(code, s, len)) {
+            if (tally_hierarchy__code_is(ds->h, k, s, len)) {
                 *node = k;
                 r = 0;
                 break;
@@ -1189,7 +1189,7 @@ out:
 /* The read must be done again serially (internal, never returned). */
 #define READ_AGAIN 1
 /* Input pages are given back every this many bytes read. */
-#define RELEASE_STEP ((size_t)4 << 20)
+#define RELEASE_STEP ((size_t)1 << 20)
 
 struct chunk;
 
@@ -2075,11 +2075,19 @@ static void unmap_all(tally_dataset *ds)
 
 double *tally_dataset__take_values(tally_dataset *ds, size_t i)
 {
-    if (i >= ds->ncolumns || !ds->columns[i].values ||
-        (ds->nmaps && in_map(ds, ds->columns[i].values)))
+    if (i >= ds->ncolumns)
+        return NULL;
+    const tally_column *c = &ds->columns[i];
+    if (!c->values ||
+        (ds->nmaps && (in_map(ds, c->values) || in_map(ds, c->valid) || in_map(ds, c->seen))))
         return NULL;
     double *v = ds->columns[i].values;
     ds->columns[i].values = NULL;
+    /* The dataset is cleared after the rollup: the bits go now, so that
+     * the result's own bits can take their place. */
+    free(ds->columns[i].valid);
+    free(ds->columns[i].seen);
+    ds->columns[i].valid = ds->columns[i].seen = NULL;
     return v;
 }
 

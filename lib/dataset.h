@@ -84,7 +84,8 @@ int tally_dataset__adopt_map(tally_dataset *ds, void *addr, size_t len);
 
 /* For tally_rollup_take: the values array of column i, now the caller's
  * (free() it), or NULL when it lives in a snapshot's mapping (then it
- * stays). The column is left without values: clear the dataset after. */
+ * stays). The column is left without values and bits (freed): clear the
+ * dataset after. */
 double *tally_dataset__take_values(tally_dataset *ds, size_t i);
 
 /* Empties a dataset: every column, cell and mapping is released; the
