@@ -9,7 +9,7 @@ DATA := examples/data
 
 # Build and test dependencies, as Debian packages.
 DEB_PACKAGES := meson ninja-build pkg-config gcc g++ binutils gzip libgsl-dev libyaml-dev \
-                libcmocka-dev python3 python3-pytest python3-numpy python3-pandas
+                libxxhash-dev libcmocka-dev python3 python3-pytest python3-numpy python3-pandas
 
 .PHONY: all deps build test asan demo install clean bench fuzz
 

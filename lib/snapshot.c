@@ -11,6 +11,14 @@
  * columns are used in place (nothing is copied; a later write copies one
  * page); a buffer is copied.
  *
+ * Checking reads every byte, so loading costs about what reading the file
+ * from memory costs: each 16 KiB of values is hashed (XXH3, faster than
+ * memory) and then checked against its bits while it is in the first-level
+ * cache; the pieces of the columns are shared with a second thread, each
+ * working from its own end of the file; the file is mapped, not copied;
+ * and the hierarchy's fingerprint is worked out once per hierarchy object
+ * (tally_hierarchy__memo_*), not per load.
+ *
  * SPDX-License-Identifier: MIT
  */
 #include "tally/snapshot.h"
@@ -19,7 +27,6 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,12 +36,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <xxhash.h>
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
 #include "dataset.h"
 #include "error.h"
+#include "hierarchy.h"
 #include "period.h"
 #include "util.h"
 
@@ -44,16 +54,14 @@
 #define SNAP_COLUMN_HEADER 32
 #define SNAP_TRAILER 8
 
-/* ---- XXH64 (Yann Collet's xxHash, 64-bit, seed 0), streaming ----
- * A published checksum that runs at memory speed, so verifying a
- * snapshot costs little next to reading it, and other programs can check
- * a file with any xxHash implementation. */
+/* Values per piece of a column's checksum (256 KiB): pieces are hashed
+ * apart, so that even one column is checked on several cores, and are few
+ * enough that combining their hashes costs nothing. Part of the format. */
+#define SNAP_PIECE ((size_t)32768)
 
-static const uint64_t P1 = 0x9E3779B185EBCA87ULL, P2 = 0xC2B2AE3D27D4EB4FULL,
-                      P3 = 0x165667B19E3779F9ULL, P4 = 0x85EBCA77C2B2AE63ULL,
-                      P5 = 0x27D4EB2F165667C5ULL;
-
-static inline uint64_t rotl64(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+/* Codes per block of a fingerprint (blocks are hashed apart, on several
+ * cores when loading). Part of the format. */
+#define FP_BLOCK ((size_t)65536)
 
 static inline uint64_t rd64(const unsigned char *p)
 {
@@ -69,181 +77,183 @@ static inline uint32_t rd32(const unsigned char *p)
     return v;
 }
 
-static inline uint64_t xxh_round(uint64_t acc, uint64_t in)
-{
-    acc += in * P2;
-    acc = rotl64(acc, 31);
-    return acc * P1;
-}
-
-static inline uint64_t xxh_merge(uint64_t acc, uint64_t v)
-{
-    acc ^= xxh_round(0, v);
-    return acc * P1 + P4;
-}
-
-typedef struct xxh64 {
-    uint64_t v[4];
-    uint64_t total;
-    unsigned char mem[32];
-    size_t memsize;
-} xxh64;
-
-static void xxh64_init(xxh64 *s)
-{
-    s->v[0] = P1 + P2;
-    s->v[1] = P2;
-    s->v[2] = 0;
-    s->v[3] = (uint64_t)0 - P1;
-    s->total = 0;
-    s->memsize = 0;
-}
-
-static void xxh64_update(xxh64 *s, const void *data, size_t len)
-{
-    const unsigned char *p = data, *end = p + len;
-    s->total += len;
-    if (s->memsize + len < 32) {
-        if (len)
-            memcpy(s->mem + s->memsize, p, len);
-        s->memsize += len;
-        return;
-    }
-    if (s->memsize) {
-        size_t fill = 32 - s->memsize;
-        memcpy(s->mem + s->memsize, p, fill);
-        for (int i = 0; i < 4; i++)
-            s->v[i] = xxh_round(s->v[i], rd64(s->mem + 8 * i));
-        p += fill;
-        s->memsize = 0;
-    }
-    uint64_t v0 = s->v[0], v1 = s->v[1], v2 = s->v[2], v3 = s->v[3];
-    for (; end - p >= 32; p += 32) {
-        v0 = xxh_round(v0, rd64(p));
-        v1 = xxh_round(v1, rd64(p + 8));
-        v2 = xxh_round(v2, rd64(p + 16));
-        v3 = xxh_round(v3, rd64(p + 24));
-    }
-    s->v[0] = v0;
-    s->v[1] = v1;
-    s->v[2] = v2;
-    s->v[3] = v3;
-    if (p < end) {
-        memcpy(s->mem, p, (size_t)(end - p));
-        s->memsize = (size_t)(end - p);
-    }
-}
-
-static uint64_t xxh64_digest(const xxh64 *s)
-{
-    uint64_t h;
-    if (s->total >= 32) {
-        h = rotl64(s->v[0], 1) + rotl64(s->v[1], 7) + rotl64(s->v[2], 12) + rotl64(s->v[3], 18);
-        for (int i = 0; i < 4; i++)
-            h = xxh_merge(h, s->v[i]);
-    } else {
-        h = s->v[2] + P5;
-    }
-    h += s->total;
-    const unsigned char *p = s->mem, *end = p + s->memsize;
-    for (; end - p >= 8; p += 8) {
-        h ^= xxh_round(0, rd64(p));
-        h = rotl64(h, 27) * P1 + P4;
-    }
-    if (end - p >= 4) {
-        h ^= (uint64_t)rd32(p) * P1;
-        h = rotl64(h, 23) * P2 + P3;
-        p += 4;
-    }
-    for (; p < end; p++) {
-        h ^= (uint64_t)*p * P5;
-        h = rotl64(h, 11) * P1;
-    }
-    h ^= h >> 33;
-    h *= P2;
-    h ^= h >> 29;
-    h *= P3;
-    h ^= h >> 32;
-    return h;
-}
-
-/* The checksum of a snapshot's first `len` bytes; for the tests, which
- * forge snapshots that are well sealed but wrong inside. */
+/* The checksum of `len` bytes: XXH3-64 (xxHash, seed 0), which runs faster
+ * than memory delivers the bytes. Internal; the tests use it to forge
+ * snapshots that are well sealed but wrong inside. */
 uint64_t tally_snapshot__checksum(const void *data, size_t len);
 uint64_t tally_snapshot__checksum(const void *data, size_t len)
 {
-    xxh64 s;
-    xxh64_init(&s);
-    xxh64_update(&s, data, len);
-    return xxh64_digest(&s);
+    return XXH3_64bits(len ? data : "", len);
 }
+
+/* Pieces in a column's checksum: the values in runs of SNAP_PIECE, then
+ * the valid bits, then the seen bits. */
+static size_t value_pieces(size_t nodes) { return (nodes + SNAP_PIECE - 1) / SNAP_PIECE; }
 
 /* ---- fingerprints ---- */
 
-/* Each string is folded in 8-byte words (its length in the last one) into
- * one of four lanes by position, so the multiplies of neighbouring strings
- * overlap. The rotation after each multiply carries high bits down, so a
- * change in any byte reaches every bit of the result. */
-typedef const char *(*string_at)(const void *obj, size_t i);
+/* A fingerprint hashes a list of strings (codes, indicator ids) in blocks
+ * of FP_BLOCK, as a stream of records: a string of exactly 12 ASCII digits
+ * (a division code) is 'N' and its value as a little-endian u64; any other
+ * is 'T', its bytes and a NUL. So no two lists give the same stream, and a
+ * hierarchy that keeps 12-digit codes as numbers gives them without
+ * writing out their text. The records are gathered into a small buffer:
+ * hashing each apart costs more than the hash of the whole run. */
+typedef struct fp_stream {
+    XXH3_state_t *st;
+    size_t used;
+    unsigned char stage[4096];
+} fp_stream;
 
-/* Fingerprints are made of blocks of this many strings, hashed apart and
- * then combined in order, so a loader can work them out on several cores. */
-#define FP_BLOCK 65536
-
-/* One block, strings [begin, end). */
-static uint64_t fingerprint_block(const void *obj, size_t begin, size_t end, string_at at)
+static void fp_room(fp_stream *fs, size_t n)
 {
-    uint64_t lane[4] = { P1, P2, P3, P4 };
-    for (size_t i = begin; i < end; i++) {
-        const char *s = at(obj, i);
-        size_t len = s ? strlen(s) : 0, k = 0;
-        uint64_t h = lane[i & 3];
-        for (; k + 8 <= len; k += 8) {
-            uint64_t w;
-            memcpy(&w, s + k, 8);
-            h = rotl64((h ^ w) * P1, 29);
-        }
-        uint64_t tail = (uint64_t)len << 56; /* the last 0..7 bytes below the length */
-        for (size_t j = 0; k + j < len; j++)
-            tail |= (uint64_t)(unsigned char)s[k + j] << (8 * j);
-        lane[i & 3] = rotl64((h ^ tail) * P2, 31);
+    if (sizeof fs->stage - fs->used < n) {
+        XXH3_64bits_update(fs->st, fs->stage, fs->used);
+        fs->used = 0;
     }
-    uint64_t h = (uint64_t)(end - begin) * P5;
-    for (int i = 0; i < 4; i++)
-        h = xxh_merge(h, lane[i]);
-    return h;
 }
 
-static uint64_t fingerprint_combine(size_t n, const uint64_t *blocks, size_t nblocks)
+static void fp_number(fp_stream *fs, uint64_t v)
 {
-    uint64_t h = (uint64_t)n * P5;
-    for (size_t b = 0; b < nblocks; b++)
-        h = xxh_merge(h, blocks[b]);
-    return tally_util__hash_u64(h);
+    fp_room(fs, 9);
+    fs->stage[fs->used] = 'N';
+    memcpy(fs->stage + fs->used + 1, &v, 8); /* little-endian hosts only */
+    fs->used += 9;
 }
 
-static uint64_t fingerprint(const void *obj, size_t n, string_at at)
+/* The value of s when it is exactly 12 ASCII digits. */
+static int code12(const char *s, size_t len, uint64_t *v)
 {
-    uint64_t h = (uint64_t)n * P5;
-    for (size_t b = 0; b * FP_BLOCK < n; b++)
-        h = xxh_merge(h, fingerprint_block(obj, b * FP_BLOCK,
-                                           n - b * FP_BLOCK < FP_BLOCK ? n : (b + 1) * FP_BLOCK, at));
-    return tally_util__hash_u64(h);
+    if (len != 12)
+        return 0;
+    uint64_t x = 0;
+    for (size_t k = 0; k < 12; k++) {
+        if (s[k] < '0' || s[k] > '9')
+            return 0;
+        x = x * 10 + (uint64_t)(s[k] - '0');
+    }
+    *v = x;
+    return 1;
 }
 
-static const char *code_at(const void *h, size_t i) { return tally_hierarchy_code(h, i); }
-static const char *id_at(const void *d, size_t i) { return tally_definitions_id(d, i); }
+static void fp_string(fp_stream *fs, const char *s)
+{
+    if (!s)
+        s = "";
+    size_t len = strlen(s);
+    uint64_t v;
+    if (code12(s, len, &v)) {
+        fp_number(fs, v);
+        return;
+    }
+    fp_room(fs, 1);
+    fs->stage[fs->used++] = 'T';
+    if (len + 1 > sizeof fs->stage) {
+        XXH3_64bits_update(fs->st, fs->stage, fs->used);
+        XXH3_64bits_update(fs->st, s, len + 1);
+        fs->used = 0;
+        return;
+    }
+    size_t n = len + 1;
+    fp_room(fs, n);
+    unsigned char *d = fs->stage + fs->used;
+    /* Short strings by two fixed-size moves that overlap, within the
+     * string, rather than a call per string. */
+    if (n >= 8 && n <= 16) {
+        memcpy(d, s, 8);
+        memcpy(d + n - 8, s + n - 8, 8);
+    } else if (n >= 4 && n < 8) {
+        memcpy(d, s, 4);
+        memcpy(d + n - 4, s + n - 4, 4);
+    } else {
+        memcpy(d, s, n);
+    }
+    fs->used += n;
+}
+
+/* Puts string i of obj into the stream. */
+typedef void (*string_put)(fp_stream *fs, const void *obj, size_t i);
+
+static void put_code(fp_stream *fs, const void *h, size_t i)
+{
+    /* tally_hierarchy_code would write out the text of every code it is
+     * asked for (it keeps 12-digit ones as numbers). */
+    uint64_t v;
+    if (tally_hierarchy__code_number(h, i, &v)) {
+        fp_number(fs, v);
+    } else {
+        char buf[TALLY_HIERARCHY__CODE_BUF];
+        fp_string(fs, tally_hierarchy__code_text(h, i, buf));
+    }
+}
+
+static void put_id(fp_stream *fs, const void *d, size_t i)
+{
+    fp_string(fs, tally_definitions_id(d, i));
+}
+
+/* XXH3-64 of the records of strings [begin, end). 0, or TALLY_ENOMEM (the
+ * hash state is allocated). */
+static int fingerprint_block(const void *obj, size_t begin, size_t end, string_put put,
+                             uint64_t *out)
+{
+    fp_stream fs;
+    fs.st = XXH3_createState();
+    fs.used = 0;
+    if (!fs.st || XXH3_64bits_reset(fs.st) == XXH_ERROR) {
+        XXH3_freeState(fs.st);
+        return TALLY_ENOMEM;
+    }
+    for (size_t i = begin; i < end; i++)
+        put(&fs, obj, i);
+    XXH3_64bits_update(fs.st, fs.stage, fs.used);
+    *out = XXH3_64bits_digest(fs.st);
+    XXH3_freeState(fs.st);
+    return 0;
+}
+
+static size_t fp_blocks(size_t n) { return (n + FP_BLOCK - 1) / FP_BLOCK; }
+
+/* The fingerprint: XXH3-64 of the blocks' hashes, in order. */
+static uint64_t fingerprint_combine(const uint64_t *blocks, size_t nblocks)
+{
+    return XXH3_64bits(nblocks ? (const void *)blocks : "", nblocks * 8);
+}
+
+static int fingerprint(const void *obj, size_t n, string_put put, uint64_t *out)
+{
+    size_t nblocks = fp_blocks(n);
+    uint64_t one, *blocks = nblocks > 1 ? malloc(nblocks * sizeof *blocks) : &one;
+    if (!blocks)
+        return TALLY_ENOMEM;
+    int rc = 0;
+    for (size_t b = 0; b < nblocks && !rc; b++) {
+        size_t begin = b * FP_BLOCK, end = n - begin < FP_BLOCK ? n : begin + FP_BLOCK;
+        rc = fingerprint_block(obj, begin, end, put, &blocks[b]);
+    }
+    if (!rc)
+        *out = fingerprint_combine(blocks, nblocks);
+    if (blocks != &one)
+        free(blocks);
+    return rc;
+}
 
 /* The codes in pre-order: what ties a node index in the file to a region
- * (the parents do not change which region a value belongs to). */
-static uint64_t hierarchy_fingerprint(const tally_hierarchy *h)
+ * (the parents do not change which region a value belongs to). Worked out
+ * once per hierarchy object; a finished hierarchy does not change. */
+static int hierarchy_fingerprint(const tally_hierarchy *h, uint64_t *out)
 {
-    return fingerprint(h, tally_hierarchy_size(h), code_at);
+    if (tally_hierarchy__memo_get(h, out))
+        return 0;
+    int rc = fingerprint(h, tally_hierarchy_size(h), put_code, out);
+    if (!rc)
+        tally_hierarchy__memo_set(h, *out);
+    return rc;
 }
 
-static uint64_t definitions_fingerprint(const tally_definitions *d)
+static int definitions_fingerprint(const tally_definitions *d, uint64_t *out)
 {
-    return fingerprint(d, tally_definitions_indicator_count(d), id_at);
+    return fingerprint(d, tally_definitions_indicator_count(d), put_id, out);
 }
 
 static int little_endian(void)
@@ -267,7 +277,7 @@ typedef struct sink {
     FILE *f;
     unsigned char *buf;
     size_t pos;
-    xxh64 hash;
+    XXH3_state_t *hash;
     int failed;
 } sink;
 
@@ -283,30 +293,53 @@ static void put_data(sink *s, const void *data, size_t len)
 
 static void put(sink *s, const void *data, size_t len)
 {
-    xxh64_update(&s->hash, data, len);
+    XXH3_64bits_update(s->hash, data, len);
     put_data(s, data, len);
 }
 
 static void put64(sink *s, uint64_t v) { put(s, &v, 8); }
 
-/* The checksum of a column's arrays, as they stand in the file. */
-static uint64_t column_checksum(const tally_column *c, size_t nodes)
+/* The checksum of a column's arrays: XXH3-64 of the hashes of its pieces
+ * (tally/snapshot.h). `sums` has room for value_pieces(nodes) + 2. */
+static uint64_t column_checksum(const tally_column *c, size_t nodes, uint64_t *sums)
 {
-    size_t words = tally_bit__words(nodes);
-    xxh64 h;
-    xxh64_init(&h);
-    xxh64_update(&h, c->values, nodes * 8);
-    xxh64_update(&h, c->valid, words * 8);
-    xxh64_update(&h, c->seen, words * 8);
-    return xxh64_digest(&h);
+    size_t words = tally_bit__words(nodes), np = value_pieces(nodes);
+    for (size_t k = 0; k < np; k++) {
+        size_t begin = k * SNAP_PIECE, n = nodes - begin < SNAP_PIECE ? nodes - begin : SNAP_PIECE;
+        sums[k] = tally_snapshot__checksum(c->values + begin, n * 8);
+    }
+    sums[np] = tally_snapshot__checksum(c->valid, words * 8);
+    sums[np + 1] = tally_snapshot__checksum(c->seen, words * 8);
+    return tally_snapshot__checksum(sums, (np + 2) * 8);
 }
 
-static size_t popcount_words(const uint64_t *w, size_t n)
+static size_t popcount_plain(const uint64_t *w, size_t n)
 {
     size_t c = 0;
     for (size_t i = 0; i < n; i++)
         c += (size_t)__builtin_popcountll(w[i]);
     return c;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* The same with the processor's instruction (the portable build calls a
+ * library routine per word). */
+__attribute__((target("popcnt"))) static size_t popcount_hw(const uint64_t *w, size_t n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        c += (size_t)__builtin_popcountll(w[i]);
+    return c;
+}
+#endif
+
+static size_t popcount_words(const uint64_t *w, size_t n)
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (__builtin_cpu_supports("popcnt"))
+        return popcount_hw(w, n);
+#endif
+    return popcount_plain(w, n);
 }
 
 static int column_order(const void *a, const void *b)
@@ -317,19 +350,40 @@ static int column_order(const void *a, const void *b)
     return x->period < y->period ? -1 : x->period > y->period;
 }
 
-/* The columns sorted by (indicator, period): a snapshot's bytes do not
- * depend on the order the records came in, and a loader can refuse a
- * column given twice by checking the order. */
-static const tally_column **sorted_columns(const tally_dataset *ds)
+/* What a snapshot is written from: the columns sorted by (indicator,
+ * period), so that a snapshot's bytes do not depend on the order the
+ * records came in, and a loader can refuse a column given twice by
+ * checking the order; the fingerprints; room for a column's piece sums. */
+typedef struct plan {
+    const tally_column **cols;
+    size_t ncols;
+    uint64_t hfp, dfp;
+    uint64_t *sums;
+} plan;
+
+static void plan_free(plan *pl)
 {
+    free(pl->cols);
+    free(pl->sums);
+}
+
+static int plan_make(plan *pl, const tally_dataset *ds)
+{
+    const tally_hierarchy *h = tally_dataset_hierarchy(ds);
     size_t n = tally_dataset__column_count(ds);
-    const tally_column **cols = malloc((n ? n : 1) * sizeof *cols);
-    if (!cols)
-        return NULL;
+    memset(pl, 0, sizeof *pl);
+    pl->ncols = n;
+    pl->cols = malloc((n ? n : 1) * sizeof *pl->cols);
+    pl->sums = malloc((value_pieces(tally_hierarchy_size(h)) + 2) * sizeof *pl->sums);
+    if (!pl->cols || !pl->sums || hierarchy_fingerprint(h, &pl->hfp) ||
+        definitions_fingerprint(tally_dataset_definitions(ds), &pl->dfp)) {
+        plan_free(pl);
+        return tally_error__set(TALLY_ENOMEM, "out of memory writing a snapshot");
+    }
     for (size_t i = 0; i < n; i++)
-        cols[i] = tally_dataset__column(ds, i);
-    qsort(cols, n, sizeof *cols, column_order);
-    return cols;
+        pl->cols[i] = tally_dataset__column(ds, i);
+    qsort(pl->cols, n, sizeof *pl->cols, column_order);
+    return 0;
 }
 
 static size_t snapshot_size(size_t nodes, size_t ncols)
@@ -338,39 +392,48 @@ static size_t snapshot_size(size_t nodes, size_t ncols)
     return SNAP_HEADER + ncols * (SNAP_COLUMN_HEADER + nodes * 8 + 2 * words * 8) + SNAP_TRAILER;
 }
 
-static void write_snapshot(sink *s, const tally_dataset *ds, const tally_column **cols)
+/* Writes the snapshot into `s`; 0, or TALLY_ENOMEM (the trailer's hash
+ * state is allocated). */
+static int write_snapshot(sink *s, const tally_dataset *ds, const plan *pl)
 {
-    const tally_hierarchy *h = tally_dataset_hierarchy(ds);
-    const tally_definitions *d = tally_dataset_definitions(ds);
-    size_t nodes = tally_hierarchy_size(h), words = tally_bit__words(nodes);
-    size_t ncols = tally_dataset__column_count(ds);
+    size_t nodes = tally_hierarchy_size(tally_dataset_hierarchy(ds));
+    size_t words = tally_bit__words(nodes);
+    s->hash = XXH3_createState();
+    if (!s->hash || XXH3_64bits_reset(s->hash) == XXH_ERROR) {
+        XXH3_freeState(s->hash);
+        return tally_error__set(TALLY_ENOMEM, "out of memory writing a snapshot");
+    }
     unsigned char head[16];
     uint32_t version = TALLY_SNAPSHOT_VERSION, bom = SNAP_BOM;
     memcpy(head, SNAP_MAGIC, 8);
     memcpy(head + 8, &version, 4);
     memcpy(head + 12, &bom, 4);
     put(s, head, 16);
-    put64(s, snapshot_size(nodes, ncols));
+    put64(s, snapshot_size(nodes, pl->ncols));
     put64(s, nodes);
-    put64(s, hierarchy_fingerprint(h));
-    put64(s, tally_definitions_indicator_count(d));
-    put64(s, definitions_fingerprint(d));
-    put64(s, ncols);
+    put64(s, pl->hfp);
+    put64(s, tally_definitions_indicator_count(tally_dataset_definitions(ds)));
+    put64(s, pl->dfp);
+    put64(s, pl->ncols);
     put64(s, tally_dataset_value_count(ds));
     put64(s, 0);
-    for (size_t i = 0; i < ncols; i++) {
-        const tally_column *c = cols[i];
+    for (size_t i = 0; i < pl->ncols; i++) {
+        const tally_column *c = pl->cols[i];
         put64(s, c->indicator);
         put64(s, (uint64_t)(int64_t)c->period);
         put64(s, popcount_words(c->seen, words));
-        put64(s, column_checksum(c, nodes));
+        put64(s, column_checksum(c, nodes, pl->sums));
         put_data(s, c->values, nodes * 8);
         put_data(s, c->valid, words * 8);
         put_data(s, c->seen, words * 8);
     }
-    uint64_t sum = xxh64_digest(&s->hash);
+    uint64_t sum = XXH3_64bits_digest(s->hash);
+    XXH3_freeState(s->hash);
     put_data(s, &sum, 8);
+    return 0;
 }
+
+#define SNAP_WRITE_BUFFER ((size_t)2 << 20)
 
 static int check_saveable(const tally_dataset *ds, const char *what)
 {
@@ -393,18 +456,21 @@ TALLY_EXTERN(int) tally_dataset_save_buffer(const tally_dataset *ds, void **out,
     int rc = check_saveable(ds, "tally_dataset_save_buffer");
     if (rc)
         return rc;
-    size_t n = snapshot_size(tally_hierarchy_size(tally_dataset_hierarchy(ds)),
-                             tally_dataset__column_count(ds));
-    const tally_column **cols = sorted_columns(ds);
-    sink s = { NULL, malloc(n), 0, { { 0 }, 0, { 0 }, 0 }, 0 };
-    if (!cols || !s.buf) {
-        free(cols);
+    plan pl;
+    rc = plan_make(&pl, ds);
+    if (rc)
+        return rc;
+    size_t n = snapshot_size(tally_hierarchy_size(tally_dataset_hierarchy(ds)), pl.ncols);
+    sink s = { NULL, malloc(n), 0, NULL, 0 };
+    if (!s.buf)
+        rc = tally_error__set(TALLY_ENOMEM, "out of memory writing a snapshot");
+    else
+        rc = write_snapshot(&s, ds, &pl);
+    plan_free(&pl);
+    if (rc) {
         free(s.buf);
-        return tally_error__set(TALLY_ENOMEM, "out of memory writing a snapshot");
+        return rc;
     }
-    xxh64_init(&s.hash);
-    write_snapshot(&s, ds, cols);
-    free(cols);
     *out = s.buf;
     *size = n;
     return 0;
@@ -417,35 +483,48 @@ TALLY_EXTERN(int) tally_dataset_save(const tally_dataset *ds, const char *path)
     int rc = check_saveable(ds, "tally_dataset_save");
     if (rc)
         return rc;
-    const tally_column **cols = sorted_columns(ds);
+    plan pl;
+    rc = plan_make(&pl, ds);
+    if (rc)
+        return rc;
     size_t plen = strlen(path);
     char *tmp = malloc(plen + 8);
-    if (!cols || !tmp) {
-        free(cols);
-        free(tmp);
+    if (!tmp) {
+        plan_free(&pl);
         return tally_error__set(TALLY_ENOMEM, "out of memory writing a snapshot");
     }
     memcpy(tmp, path, plen);
     memcpy(tmp + plen, ".tmp", 5);
-    sink s = { fopen(tmp, "wb"), NULL, 0, { { 0 }, 0, { 0 }, 0 }, 0 };
+    sink s = { fopen(tmp, "wb"), NULL, 0, NULL, 0 };
     if (!s.f) {
         rc = tally_error__set_at(TALLY_EIO, path, 0, 0, NULL, 0, "cannot write the snapshot: %s",
                                  strerror(errno));
-        free(cols);
+        plan_free(&pl);
         free(tmp);
         return rc;
     }
-    xxh64_init(&s.hash);
-    write_snapshot(&s, ds, cols);
-    free(cols);
+    /* Written 2 MiB at a time at multiples of 2 MiB, the page cache can
+     * hold the file in huge pages (where the file system does that), and
+     * a load maps them with a few faults and few TLB misses. Only speed
+     * depends on it: without the buffer, stdio's own is used. */
+    char *vbuf = malloc(SNAP_WRITE_BUFFER);
+    if (vbuf && setvbuf(s.f, vbuf, _IOFBF, SNAP_WRITE_BUFFER) != 0) {
+        free(vbuf);
+        vbuf = NULL;
+    }
+    rc = write_snapshot(&s, ds, &pl);
+    plan_free(&pl);
     int err = s.failed || ferror(s.f) ? errno : 0;
     if (fclose(s.f) != 0 && !err)
         err = errno ? errno : EIO;
-    if (!err && rename(tmp, path) != 0)
+    free(vbuf);
+    if (!rc && !err && rename(tmp, path) != 0)
         err = errno;
-    if (err || s.failed) {
+    if (rc || err || s.failed) {
         remove(tmp);
         free(tmp);
+        if (rc)
+            return rc;
         return tally_error__set_at(TALLY_EIO, path, 0, 0, NULL, 0, "cannot write the snapshot: %s",
                                    strerror(err ? err : EIO));
     }
@@ -455,18 +534,17 @@ TALLY_EXTERN(int) tally_dataset_save(const tally_dataset *ds, const char *path)
 
 /* ---- loading ---- */
 
-/* A column read from the snapshot, in fresh arrays, waiting to be
- * installed. */
+/* A column read from the snapshot, in fresh arrays (or in place), waiting
+ * to be installed. */
 typedef struct pending {
     tally_column col;
-    size_t cells;      /* bits set in seen */
-    int sum_ok;        /* the arrays match their checksum */
-    int content_ok;    /* bits and values agree */
+    size_t cells;   /* bits set in seen */
+    int bits_ok;    /* valid within seen, nothing past the last node */
 } pending;
 
 static void free_pending(pending *p, size_t n, int in_place)
 {
-    for (size_t i = 0; i < n && !in_place; i++) {
+    for (size_t i = 0; p && i < n && !in_place; i++) {
         free(p[i].col.values);
         free(p[i].col.valid);
         free(p[i].col.seen);
@@ -494,59 +572,134 @@ static int bits_ok(const uint64_t *valid, const uint64_t *seen, size_t nodes)
 
 /* Nonzero when a value disagrees with its valid bit: a valid value must be
  * finite, every other one NaN, as the readers leave them and the rollup
- * relies on. `n` values from node `base` (a multiple of 64).
- * Adding to the masked bits carries the property into the sign bit: the
- * exponent bits plus 2^52 reach 2^63 only when they are all ones (not
- * finite); |u| + (2^52 - 1) reaches 2^63 only past infinity (NaN). */
+ * relies on. `n` values from node `base` (a multiple of 64); the valid
+ * bits are read from `valid`, the column's valid array as bytes (a buffer
+ * may be unaligned).
+ *
+ * With a = |value| as an integer, a value is finite when a < SNAP_EXPO
+ * (the exponent field all ones), infinite when a == SNAP_EXPO, NaN when
+ * greater. The exact test is values_bad_exact. The vector forms look at
+ * the high 32 bits only, which decide it unless they are exactly those of
+ * infinity (an infinity, or a NaN with only low mantissa bits, which no
+ * reader writes): so, 64 values at a time, the bits of "high < infinity's
+ * high" must be the valid bits, and a chunk where some high half equals
+ * infinity's is decided by the exact test. That is a comparison per value
+ * on eight values at once, which keeps up with reading them from memory. */
 #define SNAP_EXPO 0x7ff0000000000000ULL
 #define SNAP_ABS 0x7fffffffffffffffULL
-static uint64_t values_bad(const double *v, size_t base, size_t n, const uint64_t *valid)
+#define SNAP_EXPO_HIGH 0x7ff00000
+#define SNAP_ABS_HIGH 0x7fffffff
+
+static uint64_t values_bad_exact(const double *v, size_t base, size_t i, size_t n,
+                                 const unsigned char *valid)
 {
     uint64_t bad = 0;
-    size_t i = 0;
-#if defined(__SSE2__)
-    const __m128i expo = _mm_set1_epi64x((long long)SNAP_EXPO), abs = _mm_set1_epi64x((long long)SNAP_ABS);
-    const __m128i one = _mm_set1_epi64x((long long)0x0010000000000000ULL);
-    const __m128i mant = _mm_set1_epi64x((long long)0x000fffffffffffffULL);
-    for (; i + 64 <= n; i += 64) {
-        uint64_t nonfinite = 0, nan = 0;
-        for (unsigned k = 0; k < 64; k += 2) {
-            __m128i u = _mm_loadu_si128((const __m128i *)(const void *)(v + i + k));
-            __m128i nf = _mm_add_epi64(_mm_and_si128(u, expo), one);
-            __m128i na = _mm_add_epi64(_mm_and_si128(u, abs), mant);
-            nonfinite |= (uint64_t)_mm_movemask_pd(_mm_castsi128_pd(nf)) << k;
-            nan |= (uint64_t)_mm_movemask_pd(_mm_castsi128_pd(na)) << k;
-        }
-        uint64_t bits = valid[(base + i) / 64];
-        bad |= (bits & nonfinite) | (~bits & ~nan);
-    }
-#endif
     for (; i < n; i++) {
         uint64_t u;
         memcpy(&u, &v[i], 8);
-        uint64_t nonfinite = ((u & SNAP_EXPO) + 0x0010000000000000ULL) >> 63;
-        uint64_t nan = ((u & SNAP_ABS) + 0x000fffffffffffffULL) >> 63;
-        uint64_t bit = (valid[(base + i) / 64] >> ((base + i) % 64)) & 1;
-        bad |= (bit & nonfinite) | ((bit ^ 1) & (nan ^ 1));
+        uint64_t a = u & SNAP_ABS;
+        uint64_t bit = (rd64(valid + (base + i) / 64 * 8) >> ((base + i) % 64)) & 1;
+        bad |= (uint64_t)((a < SNAP_EXPO) != bit) | (uint64_t)(a == SNAP_EXPO);
     }
     return bad;
 }
 
-/* The same for values used in place: hashed and checked a chunk at a time. */
-static int hash_values(xxh64 *hash, const double *v, size_t nodes, const uint64_t *valid)
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define SNAP_AVX2 1
+/* Compiled for AVX2 and called only where the processor has it. Eight
+ * high halves come from two loads in the order 0 1 4 5 2 3 6 7 (the
+ * shuffle works within 128-bit lanes): the valid bits are put in the same
+ * order, a swap of bits 2-3 with bits 4-5 in every byte. */
+__attribute__((target("avx2"))) static uint64_t values_bad_avx2(const double *v, size_t base,
+                                                               size_t n,
+                                                               const unsigned char *valid)
 {
-    enum { CHUNK = 4096 };
+    const __m256i abs = _mm256_set1_epi32(SNAP_ABS_HIGH), inf = _mm256_set1_epi32(SNAP_EXPO_HIGH);
+    __m256i edge = _mm256_setzero_si256();
     uint64_t bad = 0;
-    for (size_t base = 0; base < nodes; base += CHUNK) {
-        size_t n = nodes - base < CHUNK ? nodes - base : CHUNK;
-        xxh64_update(hash, v + base, n * 8);
-        bad |= values_bad(v + base, base, n, valid);
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        uint64_t finite = 0;
+        for (unsigned k = 0; k < 64; k += 8) {
+            const float *f = (const float *)(const void *)(v + i + k);
+            __m256 x = _mm256_shuffle_ps(_mm256_loadu_ps(f), _mm256_loadu_ps(f + 8), 0xdd);
+            __m256i high = _mm256_and_si256(_mm256_castps_si256(x), abs);
+            __m256i lt = _mm256_cmpgt_epi32(inf, high);
+            finite |= (uint64_t)_mm256_movemask_ps(_mm256_castsi256_ps(lt)) << k;
+            edge = _mm256_or_si256(edge, _mm256_cmpeq_epi32(high, inf));
+        }
+        uint64_t bits = rd64(valid + (base + i) / 64 * 8);
+        bits = (bits & 0xc3c3c3c3c3c3c3c3ULL) | ((bits >> 2) & 0x0c0c0c0c0c0c0c0cULL) |
+               ((bits << 2) & 0x3030303030303030ULL);
+        bad |= finite ^ bits;
     }
-    return !bad;
+    if (!_mm256_testz_si256(edge, edge))
+        return values_bad_exact(v, base, 0, n, valid);
+    return bad | values_bad_exact(v, base, i, n, valid);
+}
+#endif
+
+#if defined(__SSE2__)
+/* Four high halves, in order, from two loads. */
+static uint64_t values_bad_sse2(const double *v, size_t base, size_t n, const unsigned char *valid)
+{
+    const __m128i abs = _mm_set1_epi32(SNAP_ABS_HIGH), inf = _mm_set1_epi32(SNAP_EXPO_HIGH);
+    __m128i edge = _mm_setzero_si128();
+    uint64_t bad = 0;
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        uint64_t finite = 0;
+        for (unsigned k = 0; k < 64; k += 4) {
+            const float *f = (const float *)(const void *)(v + i + k);
+            __m128 x = _mm_shuffle_ps(_mm_loadu_ps(f), _mm_loadu_ps(f + 4), 0xdd);
+            __m128i high = _mm_and_si128(_mm_castps_si128(x), abs);
+            __m128i lt = _mm_cmpgt_epi32(inf, high);
+            finite |= (uint64_t)_mm_movemask_ps(_mm_castsi128_ps(lt)) << k;
+            edge = _mm_or_si128(edge, _mm_cmpeq_epi32(high, inf));
+        }
+        bad |= finite ^ rd64(valid + (base + i) / 64 * 8);
+    }
+    if (_mm_movemask_epi8(edge))
+        return values_bad_exact(v, base, 0, n, valid);
+    return bad | values_bad_exact(v, base, i, n, valid);
+}
+#endif
+
+static uint64_t values_bad(const double *v, size_t base, size_t n, const unsigned char *valid)
+{
+#if defined(SNAP_AVX2)
+    if (__builtin_cpu_supports("avx2"))
+        return values_bad_avx2(v, base, n, valid);
+#endif
+#if defined(__SSE2__)
+    return values_bad_sse2(v, base, n, valid);
+#else
+    return values_bad_exact(v, base, 0, n, valid);
+#endif
+}
+
+/* For the tests, which hold every form to the exact one: 1 when the `n`
+ * values at `v` (from node 0) agree with the valid bits `valid`, else 0,
+ * by the exact test (form 0), the SSE2 form (1) or the AVX2 form (2); -1
+ * when this build or processor has not that form. */
+int tally_snapshot__values_agree(const double *v, size_t n, const unsigned char *valid, int form);
+int tally_snapshot__values_agree(const double *v, size_t n, const unsigned char *valid, int form)
+{
+    switch (form) {
+    case 0: return !values_bad_exact(v, 0, 0, n, valid);
+#if defined(__SSE2__)
+    case 1: return !values_bad_sse2(v, 0, n, valid);
+#endif
+#if defined(SNAP_AVX2)
+    case 2: return __builtin_cpu_supports("avx2") ? !values_bad_avx2(v, 0, n, valid) : -1;
+#endif
+    default: return -1;
+    }
 }
 
 /* Memory for a column's values. Fresh memory costs a page fault and a
- * cleared page per 4 KiB, which is most of a snapshot's loading time: a
+ * cleared page per 4 KiB, which is most of loading a copied snapshot: a
  * national column (5 MiB) asks for transparent huge pages where the
  * system gives them on request, so it faults a few times instead of
  * thirteen hundred. free() releases it like any other. */
@@ -567,23 +720,6 @@ static double *alloc_values(size_t nodes)
     return malloc(bytes);
 }
 
-/* Copies a column's values out of the snapshot, hashing them on the way
- * and checking them against the valid bits, a chunk at a time so that each
- * chunk is read from memory once and then worked on in the cache. */
-static int copy_values(xxh64 *hash, double *dst, const unsigned char *src, size_t nodes,
-                       const uint64_t *valid)
-{
-    enum { CHUNK = 4096 }; /* values: 32 KiB, a multiple of 64 */
-    uint64_t bad = 0;
-    for (size_t base = 0; base < nodes; base += CHUNK) {
-        size_t n = nodes - base < CHUNK ? nodes - base : CHUNK;
-        xxh64_update(hash, src + base * 8, n * 8);
-        memcpy(dst + base, src + base * 8, n * 8);
-        bad |= values_bad(dst + base, base, n, valid);
-    }
-    return !bad;
-}
-
 static int valid_period(int64_t key)
 {
     if (key < 0 || key > INT32_MAX)
@@ -596,99 +732,161 @@ static int valid_period(int64_t key)
 static int foreign_hierarchy(const char *name, uint64_t nodes, uint64_t fp,
                              const tally_hierarchy *h)
 {
+    uint64_t mine = 0;
+    if (hierarchy_fingerprint(h, &mine))
+        return tally_error__set(TALLY_ENOMEM, "out of memory loading a snapshot");
     return tally_error__set_at(
         TALLY_EINVAL, name, 0, 0, NULL, 0,
         "snapshot was made over another hierarchy (%llu regions, fingerprint %016llx); "
         "expected %zu regions, fingerprint %016llx (load it over the hierarchy it was made "
         "from)",
         (unsigned long long)nodes, (unsigned long long)fp, tally_hierarchy_size(h),
-        (unsigned long long)hierarchy_fingerprint(h));
+        (unsigned long long)mine);
 }
 
-/* The work of checking a snapshot once its headers are read: every
- * column (checksum, bits, values; copied when not used in place) and every
- * block of the hierarchy's fingerprint. Items are taken in turn by the
- * calling thread and a helper, each writing only its own results. */
+/* The work of checking a snapshot once its headers are read: the blocks
+ * of the hierarchy's fingerprint when it is not known yet, then every
+ * piece of every column (hashed, values checked against the valid bits,
+ * copied when not used in place), a column's bits being one item. Items
+ * are taken by the calling thread and a helper (load_work), each writing
+ * only its own items' results. */
 typedef struct load_job {
     const unsigned char *p;
     const tally_hierarchy *h;
     pending *cols;
     size_t ncols, nodes, words, per_col;
+    size_t pieces;    /* sums per column: value pieces, valid, seen */
     int in_place;
-    uint64_t *blocks; /* fingerprint of each block of FP_BLOCK codes */
+    uint64_t *sums;   /* each piece's hash, column after column */
+    unsigned char *bad; /* per value piece: a value disagrees with its bit */
+    uint64_t *blocks; /* the fingerprint's blocks, when it is worked out */
     size_t nblocks;
-    atomic_size_t next; /* the next item to take */
+    atomic_int nomem;   /* a block's hash state could not be allocated */
+    atomic_uchar *taken; /* per item: taken by a thread */
     atomic_size_t done; /* items finished */
     atomic_int refs;    /* the caller, and the helper while it runs */
 } load_job;
 
-static void check_one_column(const load_job *job, size_t i)
+/* Values per chunk of a piece: 16 KiB, hashed (streaming; which brings
+ * them from memory) and then checked while in the first-level cache, so no
+ * value is read from memory twice. Not part of the format. */
+#define SNAP_CHUNK ((size_t)2048)
+
+/* `st`: this thread's hash state, or NULL when none could be allocated
+ * (the piece is then hashed whole, and checked after). */
+static void check_value_piece(const load_job *job, XXH3_state_t *st, size_t col, size_t k)
 {
-    pending *pc = &job->cols[i];
-    tally_column *c = &pc->col;
-    const unsigned char *q = job->p + SNAP_HEADER + i * job->per_col;
-    const unsigned char *vals = q + SNAP_COLUMN_HEADER, *bits = vals + job->nodes * 8;
-    xxh64 hash;
-    xxh64_init(&hash);
-    int values_ok;
-    if (job->in_place) {
-        values_ok = hash_values(&hash, c->values, job->nodes, c->valid);
+    tally_column *c = &job->cols[col].col;
+    const unsigned char *vals = job->p + SNAP_HEADER + col * job->per_col + SNAP_COLUMN_HEADER;
+    const unsigned char *valid = vals + job->nodes * 8;
+    size_t begin = k * SNAP_PIECE;
+    size_t n = job->nodes - begin < SNAP_PIECE ? job->nodes - begin : SNAP_PIECE;
+    const unsigned char *src = vals + begin * 8;
+    uint64_t bad = 0, sum;
+    if (st && XXH3_64bits_reset(st) != XXH_ERROR) {
+        for (size_t off = 0; off < n; off += SNAP_CHUNK) {
+            size_t m = n - off < SNAP_CHUNK ? n - off : SNAP_CHUNK;
+            if (!job->in_place)
+                memcpy(c->values + begin + off, src + off * 8, m * 8);
+            XXH3_64bits_update(st, c->values + begin + off, m * 8);
+            bad |= values_bad(c->values + begin + off, begin + off, m, valid);
+        }
+        sum = XXH3_64bits_digest(st);
     } else {
-        /* The bits first, as the values are checked against them; the
-         * hash still takes the bytes in file order. */
-        memcpy(c->valid, bits, job->words * 8);
-        memcpy(c->seen, bits + job->words * 8, job->words * 8);
-        values_ok = copy_values(&hash, c->values, vals, job->nodes, c->valid);
+        if (!job->in_place)
+            memcpy(c->values + begin, src, n * 8);
+        sum = tally_snapshot__checksum(src, n * 8);
+        bad = values_bad(c->values + begin, begin, n, valid);
     }
-    xxh64_update(&hash, bits, 2 * job->words * 8);
-    pc->sum_ok = xxh64_digest(&hash) == rd64(q + 24);
-    pc->content_ok = values_ok && bits_ok(c->valid, c->seen, job->nodes);
-    pc->cells = popcount_words(c->seen, job->words);
+    job->sums[col * job->pieces + k] = sum;
+    job->bad[col * job->pieces + k] = bad != 0;
 }
 
-/* Takes items until none is left. */
-static void load_work(load_job *job)
+static void check_bits(const load_job *job, size_t col)
 {
-    for (;;) {
-        size_t i = atomic_fetch_add(&job->next, 1);
+    pending *pc = &job->cols[col];
+    const unsigned char *bits = job->p + SNAP_HEADER + col * job->per_col + SNAP_COLUMN_HEADER +
+                                job->nodes * 8;
+    size_t len = job->words * 8, np = job->pieces - 2;
+    if (!job->in_place) {
+        memcpy(pc->col.valid, bits, len);
+        memcpy(pc->col.seen, bits + len, len);
+    }
+    job->sums[col * job->pieces + np] = tally_snapshot__checksum(bits, len);
+    job->sums[col * job->pieces + np + 1] = tally_snapshot__checksum(bits + len, len);
+    pc->bits_ok = bits_ok(pc->col.valid, pc->col.seen, job->nodes);
+    pc->cells = popcount_words(pc->col.seen, job->words);
+}
+
+/* Takes items until none is left: the caller from the first, the helper
+ * from the last, so that each reads its own end of the file. (Taking them
+ * in turn has both fault in pages of the same page table, and wait for
+ * each other's lock.) The items one takes are contiguous, so the first
+ * item found taken is where the other's begin. */
+static void load_work(load_job *job, int from_last)
+{
+    size_t per = job->pieces - 1; /* items per column: value pieces, bits */
+    size_t items = job->nblocks + job->ncols * per;
+    XXH3_state_t *st = XXH3_createState();
+    for (size_t n = 0; n < items; n++) {
+        size_t i = from_last ? items - 1 - n : n;
+        if (atomic_exchange(&job->taken[i], 1))
+            break;
         if (i < job->nblocks) {
-            size_t begin = i * FP_BLOCK, end = begin + FP_BLOCK < job->nodes ? begin + FP_BLOCK : job->nodes;
-            job->blocks[i] = fingerprint_block(job->h, begin, end, code_at);
-        } else if (i < job->nblocks + job->ncols) {
-            check_one_column(job, i - job->nblocks);
-        } else {
-            return;
+            size_t begin = i * FP_BLOCK;
+            size_t end = job->nodes - begin < FP_BLOCK ? job->nodes : begin + FP_BLOCK;
+            if (fingerprint_block(job->h, begin, end, put_code, &job->blocks[i]))
+                atomic_store(&job->nomem, 1);
+        } else if (i < job->nblocks + job->ncols * per) {
+            size_t col = (i - job->nblocks) / per, k = (i - job->nblocks) % per;
+            if (k + 1 < per)
+                check_value_piece(job, st, col, k);
+            else
+                check_bits(job, col);
         }
         atomic_fetch_add(&job->done, 1);
     }
+    XXH3_freeState(st);
 }
 
 static void release_job(load_job *job)
 {
-    if (atomic_fetch_sub(&job->refs, 1) == 1)
+    if (atomic_fetch_sub(&job->refs, 1) == 1) {
+        free(job->sums);
+        free(job->bad);
+        free(job->blocks);
+        free((void *)job->taken);
         free(job);
+    }
 }
 
 /* The helper is detached: on a busy machine it may start late, after the
  * caller has taken every item, and the caller does not wait for it then;
- * it only waits for items the helper took. Whoever is last frees the job. */
+ * it only waits for items the helper took. Whoever is last frees the job
+ * (not the columns, which the caller owns). */
 static void *load_helper(void *arg)
 {
-    load_work(arg);
+    load_work(arg, 1);
     release_job(arg);
     return NULL;
 }
 
 /* The trailer's checksum: the header and the column headers, in order
- * (each column header holds the checksum of its arrays). */
-static uint64_t meta_checksum(const unsigned char *p, size_t ncols, size_t per_col)
+ * (each column header holds the checksum of its arrays). 0 or
+ * TALLY_ENOMEM. */
+static int meta_checksum(const unsigned char *p, size_t ncols, size_t per_col, uint64_t *out)
 {
-    xxh64 hash;
-    xxh64_init(&hash);
-    xxh64_update(&hash, p, SNAP_HEADER);
+    XXH3_state_t *st = XXH3_createState();
+    if (!st || XXH3_64bits_reset(st) == XXH_ERROR) {
+        XXH3_freeState(st);
+        return TALLY_ENOMEM;
+    }
+    XXH3_64bits_update(st, p, SNAP_HEADER);
     for (size_t i = 0; i < ncols; i++)
-        xxh64_update(&hash, p + SNAP_HEADER + i * per_col, SNAP_COLUMN_HEADER);
-    return xxh64_digest(&hash);
+        XXH3_64bits_update(st, p + SNAP_HEADER + i * per_col, SNAP_COLUMN_HEADER);
+    *out = XXH3_64bits_digest(st);
+    XXH3_freeState(st);
+    return 0;
 }
 
 /* Below this many bytes of columns a second thread costs more than it
@@ -730,7 +928,8 @@ static int load(tally_dataset *ds, const unsigned char *p, size_t size, const ch
     uint64_t file_size = rd64(p + 16);
     if (file_size != size)
         return tally_error__set_at(TALLY_EPARSE, name, 0, 0, NULL, 0,
-                                   "%s snapshot: %zu bytes, its header says %llu; the file is damaged",
+                                   "%s snapshot: %zu bytes, its header says %llu; the file "
+                                   "is damaged",
                                    size < file_size ? "truncated" : "overlong", size,
                                    (unsigned long long)file_size);
     uint64_t nodes = rd64(p + 24), hfp = rd64(p + 32), nind = rd64(p + 40), dfp = rd64(p + 48);
@@ -744,10 +943,15 @@ static int load(tally_dataset *ds, const unsigned char *p, size_t size, const ch
         ncols * per_col != room)
         return damaged(name, "bad snapshot: its column count, region count and size do "
                              "not add up; the file is damaged");
-    if (meta_checksum(p, (size_t)ncols, (size_t)per_col) != rd64(p + size - SNAP_TRAILER))
+    uint64_t meta;
+    if (meta_checksum(p, (size_t)ncols, (size_t)per_col, &meta))
+        return tally_error__set(TALLY_ENOMEM, "out of memory loading a snapshot");
+    if (meta != rd64(p + size - SNAP_TRAILER))
         return damaged(name, "checksum mismatch: the file is damaged");
     size_t my_nodes = tally_hierarchy_size(h), my_nind = tally_definitions_indicator_count(d);
-    uint64_t my_dfp = definitions_fingerprint(d);
+    uint64_t my_dfp;
+    if (definitions_fingerprint(d, &my_dfp))
+        return tally_error__set(TALLY_ENOMEM, "out of memory loading a snapshot");
     if (nodes != my_nodes || nind != my_nind || dfp != my_dfp) {
         if (nodes != my_nodes)
             return foreign_hierarchy(name, nodes, hfp, h);
@@ -777,7 +981,11 @@ static int load(tally_dataset *ds, const unsigned char *p, size_t size, const ch
         return tally_error__set_at(TALLY_EPARSE, name, 0, 0, NULL, 0,
                                    "bad snapshot: %s; the file is damaged", why);
 
-    load_job *jp = malloc(sizeof *jp);
+    /* The hierarchy's fingerprint is known after the first snapshot saved
+     * or loaded over it; else its blocks are worked out with the columns. */
+    uint64_t fp = 0;
+    int fp_known = tally_hierarchy__memo_get(h, &fp);
+    load_job *jp = calloc(1, sizeof *jp);
     if (!jp)
         return tally_error__set(TALLY_ENOMEM, "out of memory loading a snapshot");
     jp->p = p;
@@ -786,13 +994,20 @@ static int load(tally_dataset *ds, const unsigned char *p, size_t size, const ch
     jp->nodes = my_nodes;
     jp->words = words;
     jp->per_col = (size_t)per_col;
+    jp->pieces = value_pieces(my_nodes) + 2;
     jp->in_place = in_place;
-    jp->nblocks = (my_nodes + FP_BLOCK - 1) / FP_BLOCK;
+    jp->nblocks = fp_known ? 0 : fp_blocks(my_nodes);
     jp->cols = calloc(ncols ? ncols : 1, sizeof *jp->cols);
-    jp->blocks = calloc(jp->nblocks ? jp->nblocks : 1, sizeof *jp->blocks);
+    jp->sums = malloc((ncols ? ncols : 1) * jp->pieces * sizeof *jp->sums);
+    jp->bad = calloc((ncols ? ncols : 1) * jp->pieces, 1);
+    jp->blocks = malloc((jp->nblocks ? jp->nblocks : 1) * sizeof *jp->blocks);
+    size_t items = jp->nblocks + jp->ncols * (jp->pieces - 1);
+    jp->taken = malloc((items ? items : 1) * sizeof *jp->taken);
+    for (size_t i = 0; jp->taken && i < items; i++)
+        atomic_init(&jp->taken[i], 0);
     pending *cols = jp->cols;
     int rc = 0;
-    if (!cols || !jp->blocks)
+    if (!cols || !jp->sums || !jp->bad || !jp->blocks || !jp->taken)
         rc = tally_error__set(TALLY_ENOMEM, "out of memory loading a snapshot");
     for (size_t i = 0; i < ncols && !rc; i++) {
         const unsigned char *q = p + SNAP_HEADER + i * per_col;
@@ -814,19 +1029,18 @@ static int load(tally_dataset *ds, const unsigned char *p, size_t size, const ch
             rc = tally_error__set(TALLY_ENOMEM, "out of memory loading a snapshot");
     }
     if (rc) {
-        if (cols)
-            free_pending(cols, ncols, in_place);
-        free(jp->blocks);
-        free(jp);
+        free_pending(cols, (size_t)ncols, in_place);
+        jp->cols = NULL;
+        atomic_init(&jp->refs, 1);
+        release_job(jp);
         return rc;
     }
-    /* Checking reads every byte of the columns and every code of the
-     * hierarchy: the work is shared with a second thread when there is
-     * enough of it. */
-    atomic_init(&jp->next, 0);
+    /* Checking reads every byte of the columns (and, the first time, every
+     * code of the hierarchy): the work is shared with a second thread when
+     * there is enough of it. */
+    atomic_init(&jp->nomem, 0);
     atomic_init(&jp->done, 0);
     atomic_init(&jp->refs, 1);
-    size_t items = jp->nblocks + jp->ncols;
     if (ncols * per_col >= SNAP_THREAD_MIN) {
         pthread_t thread;
         pthread_attr_t attr;
@@ -838,24 +1052,35 @@ static int load(tally_dataset *ds, const unsigned char *p, size_t size, const ch
             pthread_attr_destroy(&attr);
         }
     }
-    load_work(jp);
+    load_work(jp, 0);
     while (atomic_load(&jp->done) < items)
         sched_yield(); /* an item the helper took is not finished yet */
-    uint64_t fp = fingerprint_combine(my_nodes, jp->blocks, jp->nblocks);
-    free(jp->blocks);
-    release_job(jp);
 
+    int sums_ok = 1, nomem = atomic_load(&jp->nomem);
     uint64_t sum_cells = 0;
-    int sums_ok = 1;
     for (size_t i = 0; i < ncols; i++) {
-        sums_ok &= cols[i].sum_ok;
-        if (!why && !cols[i].content_ok)
+        const uint64_t *s = jp->sums + i * jp->pieces;
+        const unsigned char *bad = jp->bad + i * jp->pieces;
+        sums_ok &= tally_snapshot__checksum(s, jp->pieces * 8) ==
+                   rd64(p + SNAP_HEADER + i * per_col + 24);
+        int values_ok = 1;
+        for (size_t k = 0; k + 2 < jp->pieces; k++)
+            values_ok &= !bad[k];
+        if (!why && (!values_ok || !cols[i].bits_ok))
             why = "a column's values disagree with its bits";
         if (!why && cols[i].cells != rd64(p + SNAP_HEADER + i * per_col + 16))
             why = "a column's cell count does not match its bits";
         sum_cells += cols[i].cells;
     }
-    if (!sums_ok)
+    if (!fp_known && !nomem) {
+        fp = fingerprint_combine(jp->blocks, jp->nblocks);
+        tally_hierarchy__memo_set(h, fp);
+    }
+    release_job(jp);
+
+    if (nomem)
+        rc = tally_error__set(TALLY_ENOMEM, "out of memory loading a snapshot");
+    else if (!sums_ok)
         rc = damaged(name, "checksum mismatch: the file is damaged");
     else if (fp != hfp)
         rc = foreign_hierarchy(name, nodes, hfp, h);
@@ -886,7 +1111,7 @@ static int load(tally_dataset *ds, const unsigned char *p, size_t size, const ch
         }
     }
     if (rc) {
-        free_pending(cols, ncols, in_place);
+        free_pending(cols, (size_t)ncols, in_place);
         return rc;
     }
     /* Columns used in place need the mapping to live as long as the
@@ -895,7 +1120,7 @@ static int load(tally_dataset *ds, const unsigned char *p, size_t size, const ch
         if (tally_dataset__find_column(ds, cols[i].col.indicator, cols[i].col.period))
             continue;
         if (tally_dataset__adopt_map(ds, (void *)(uintptr_t)p, map_len)) {
-            free_pending(cols, ncols, in_place);
+            free_pending(cols, (size_t)ncols, in_place);
             return tally_error__set(TALLY_ENOMEM, "out of memory loading a snapshot");
         }
         *taken = 1;
@@ -930,7 +1155,7 @@ static int load(tally_dataset *ds, const unsigned char *p, size_t size, const ch
         }
         tally_dataset__add_cells(ds, pc->cells);
     }
-    free_pending(cols, ncols, in_place);
+    free_pending(cols, (size_t)ncols, in_place);
     return rc;
 }
 
@@ -964,7 +1189,8 @@ TALLY_EXTERN(int) tally_dataset_load(tally_dataset *ds, const char *path)
     close(fd);
     int rc, taken = 0;
     if (map != MAP_FAILED) {
-        madvise(map, len, MADV_WILLNEED); /* advice only */
+        /* No MADV_WILLNEED: a file in the page cache would pay for the
+         * advice, and one that is not is read ahead by the faults. */
         rc = load(ds, map, len, path, len, &taken);
         if (!taken)
             munmap(map, len);

@@ -7,13 +7,13 @@
  * made over: it records their sizes and fingerprints, and is refused over
  * any other.
  *
- * File format, version 1 (all integers little-endian; every section starts
+ * File format, version 2 (all integers little-endian; every section starts
  * at a multiple of 8 bytes, so the arrays are used in place from a
  * mapping):
  *
  *   header, 80 bytes:
  *     0   magic "TALLYSNP"
- *     8   u32 format version (1)
+ *     8   u32 format version (2)
  *     12  u32 byte order mark 0x01020304 as written by the saving machine
  *     16  u64 file size in bytes
  *     24  u64 hierarchy node count        32  u64 hierarchy fingerprint
@@ -24,18 +24,28 @@
  *   per column, sorted by indicator then period key, a 32-byte header:
  *     u64 indicator index, i64 period key (year * 32 + 0 for the year,
  *     1..12 for months, 13..16 for quarters), u64 cells filed in the
- *     column, u64 XXH64 of the column's three arrays as stored; then
+ *     column, u64 checksum of the column's three arrays (below); then
  *     f64 values[nodes]            (NaN where no value was filed)
  *     u64 valid[(nodes + 63) / 64] (bit i % 64 of word i / 64: node i has
  *                                   a value)
  *     u64 seen[(nodes + 63) / 64]  (also set where an empty cell was filed)
- *   u64 trailer: XXH64 of the header followed by every column header.
- * XXH64 is xxHash's 64-bit hash with seed 0. So every byte is covered by a
- * checksum, and the columns can be checked on several cores at once.
+ *   u64 trailer: XXH3 of the header followed by every column header.
  *
- * The hierarchy fingerprint hashes every code in pre-order (what ties a
- * node index to a region), the definitions fingerprint every indicator id
- * in order; both are 64-bit and printed in hexadecimal in messages.
+ * XXH3 is xxHash's XXH3_64bits (seed 0; libxxhash, `xxhsum -H3`). A
+ * column's checksum is the XXH3 of the XXH3 hashes (u64 each, in order) of
+ * its pieces: the values of nodes 0..32767, 32768..65535, ... (the last
+ * run shorter), then the valid array, then the seen array. So every byte
+ * is covered by a checksum, and the pieces of the columns can be checked
+ * on several cores at once.
+ *
+ * The hierarchy fingerprint is the XXH3 of the XXH3 hashes (u64 each, in
+ * order) of blocks of 65,536 codes in pre-order (the last block shorter):
+ * what ties a node index to a region. A block is hashed as its codes one
+ * after the other, each as a record: a code of exactly 12 ASCII digits is
+ * the byte 'N' and the code's value as a u64; any other code is the byte
+ * 'T', the code's bytes and a NUL. The definitions fingerprint is the same
+ * over the indicator ids in order. Both are printed in hexadecimal in
+ * messages.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -48,7 +58,7 @@
 TALLY_BEGIN_DECLS
 
 /* The snapshot format version this library writes and reads. */
-#define TALLY_SNAPSHOT_VERSION 1
+#define TALLY_SNAPSHOT_VERSION 2
 
 /* 1 when `data` (size bytes) starts with the snapshot magic "TALLYSNP",
  * else 0: to tell a snapshot from a CSV file before reading it. */
@@ -80,7 +90,9 @@ TALLY_EXTERN(int) tally_dataset_save_buffer(const tally_dataset *ds, void **out,
  * the message gives both sizes and fingerprints), TALLY_EEXIST (a cell
  * already in `ds`; the message names region, indicator and period),
  * TALLY_ENOMEM. Time is linear in the snapshot's size (every byte is
- * checked), shared with a second thread for large snapshots. */
+ * checked), shared with a second thread for large snapshots; the first
+ * snapshot saved or loaded over a hierarchy object also reads every code
+ * of it once (its fingerprint is then kept with it). */
 TALLY_EXTERN(int) tally_dataset_load(tally_dataset *ds, const char *path);
 
 /* Same, from memory (any alignment; the values are copied); `name` stands
