@@ -4,8 +4,10 @@
  * fresh dataset (the snapshot reload, to compare with the parse).
  *
  * Usage: tally-phases HIERARCHY.csv DEFINITIONS.yaml RECORDS.csv OUT.csv [SNAPSHOT]
- * Prints {"load":s,"parse":s,"rollup":s,"write":s[,"save":s,"reload":s]}
- * on standard output. The rollup is tally_rollup_take, as in `tally rollup`.
+ * Prints {"load":s,"parse_serial":s,"parse":s,"rollup":s,"write":s
+ * [,"save":s,"reload":s]} on standard output: parse_serial reads the records
+ * on one thread (into a dataset then dropped), parse with the default
+ * threads, as `tally rollup` does. The rollup is tally_rollup_take, as there.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -39,6 +41,14 @@ int main(int argc, char **argv)
     if (tally_definitions_from_file(&d, argv[2]) || tally_hierarchy_from_file(&h, argv[1], NULL) ||
         tally_dataset_new(&ds, h, d))
         goto fail;
+    double ts0 = now();
+    tally_read_options one = TALLY_READ_OPTIONS_INIT;
+    one.threads = 1;
+    if (tally_dataset_new(&back, h, d) || tally_dataset_read_file(back, argv[3], &one, NULL, NULL))
+        goto fail;
+    double serial = now() - ts0;
+    tally_dataset_free(back);
+    back = NULL;
     double t1 = now();
     if (tally_dataset_read_file(ds, argv[3], NULL, NULL, NULL))
         goto fail;
@@ -73,8 +83,9 @@ int main(int argc, char **argv)
     if (tally_result_write(r, argv[4], &wo))
         goto fail;
     double t5 = now();
-    printf("{\"load\": %.6f, \"parse\": %.6f, \"rollup\": %.6f, \"write\": %.6f", t1 - t0,
-           t2 - t1, t4 - t3, t5 - t4);
+    printf("{\"load\": %.6f, \"parse_serial\": %.6f, \"parse\": %.6f, \"rollup\": %.6f, "
+           "\"write\": %.6f",
+           ts0 - t0, serial, t2 - t1, t4 - t3, t5 - t4);
     if (argc == 6)
         printf(", \"save\": %.6f, \"reload\": %.6f", save, reload);
     puts("}");
