@@ -25,10 +25,10 @@
 #include "dataset.h"
 #include "error.h"
 #include "expr.h"
+#include "hierarchy.h"
 #include "period.h"
 #include "rollup.h"
 #include "util.h"
-#include "hierarchy.h"
 #include "tally/export.h"
 
 /* ------------------------------------------------------------------ */

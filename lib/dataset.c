@@ -19,10 +19,10 @@
 
 #include "csv.h"
 #include "error.h"
+#include "hierarchy.h"
 #include "period.h"
 #include "util.h"
 #include "write.h"
-#include "hierarchy.h"
 
 struct tally_dataset {
     const tally_hierarchy *h;
@@ -676,6 +676,19 @@ typedef struct own_bits {
     size_t first;
 } own_bits;
 
+static size_t own_bits_bytes(size_t nodes)
+{
+    size_t words = tally_bit__words(nodes);
+    return 2 * (words ? words : 1) * sizeof(uint64_t);
+}
+
+static void own_bits_free(own_bits *o, size_t nodes)
+{
+    if (o->seen)
+        munmap(o->seen, own_bits_bytes(nodes));
+    o->seen = o->valid = NULL;
+}
+
 /* An indicator id seen before: its first 8 bytes as a number (zero
  * padded), so most ids compare in one instruction. */
 #define IND_CACHE 64
@@ -725,10 +738,8 @@ static int reader_init(reader *rd, tally_dataset *ds, const layout *lay, int on)
 
 static void reader_fini(reader *rd)
 {
-    for (size_t i = 0; i < rd->nown; i++) {
-        free(rd->own[i].seen);
-        free(rd->own[i].valid);
-    }
+    for (size_t i = 0; i < rd->nown; i++)
+        own_bits_free(&rd->own[i], rd->ds->nodes);
     free(rd->own);
     free(rd->cols);
     rd->own = NULL;
@@ -1350,15 +1361,16 @@ static own_bits *own_for(reader *rd, size_t i)
     }
     own_bits *o = &rd->own[i];
     if (!o->seen) {
+        /* Mapped, not allocated: a worker reads one stretch of the file,
+         * which (records sorted by region) touches the bits of one stretch
+         * of the regions, and untouched pages of a mapping take no memory. */
         size_t words = tally_bit__words(rd->ds->nodes);
-        o->seen = calloc(words ? words : 1, sizeof(uint64_t));
-        o->valid = calloc(words ? words : 1, sizeof(uint64_t));
-        if (!o->seen || !o->valid) {
-            free(o->seen);
-            free(o->valid);
-            o->seen = o->valid = NULL;
+        void *m = mmap(NULL, own_bits_bytes(rd->ds->nodes), PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED)
             return NULL;
-        }
+        o->seen = m;
+        o->valid = o->seen + (words ? words : 1);
     }
     return o;
 }

@@ -13,11 +13,11 @@
 
 #include "error.h"
 #include "export.h"
+#include "hierarchy.h"
 #include "tally/definitions.h"
 #include "tally/error.h"
 #include "tally/hierarchy.h"
 #include "write.h"
-#include "hierarchy.h"
 
 static const uint64_t pow10_u64[] = { 1ULL,
                                       10ULL,

@@ -16,9 +16,9 @@
 #include "dataset.h"
 #include "definitions.h"
 #include "error.h"
+#include "hierarchy.h"
 #include "util.h"
 #include "write.h"
-#include "hierarchy.h"
 
 /* ==== Household records ==== */
 

@@ -17,10 +17,10 @@
 #include "dataset.h"
 #include "definitions.h"
 #include "error.h"
+#include "hierarchy.h"
 #include "rollup.h"
 #include "util.h"
 #include "write.h"
-#include "hierarchy.h"
 
 
 /* ------------------------------------------------------------------ */
