@@ -86,16 +86,7 @@ TALLY_EXTERN(void) tally_dataset_free(tally_dataset *ds)
 {
     if (!ds)
         return;
-    for (size_t i = 0; i < ds->ncolumns; i++) {
-        if (ds->nmaps && in_map(ds, ds->columns[i].values))
-            continue; /* all three arrays are in a snapshot's mapping */
-        free(ds->columns[i].values);
-        free(ds->columns[i].valid);
-        free(ds->columns[i].seen);
-    }
-    unmap_all(ds);
-    free(ds->columns);
-    free(ds->slots);
+    tally_dataset__clear(ds);
     free(ds);
 }
 

@@ -62,6 +62,12 @@ static int own_from(const tally_column *const *cols, size_t n, size_t node, int 
     return 0;
 }
 
+/* Whether a period lies inside the absolute months [first, last]. */
+static int inside(int32_t period, int32_t first, int32_t last)
+{
+    return tally_period__first_month(period) >= first && tally_period__last_month(period) <= last;
+}
+
 int tally_rollup__own(const tally_dataset *ds, size_t ind, int over_time, int32_t first,
                       int32_t last, double *own)
 {
@@ -79,8 +85,7 @@ int tally_rollup__own(const tally_dataset *ds, size_t ind, int over_time, int32_
         lists[g] = buf + (size_t)g * (ncols ? ncols : 1);
     for (size_t k = 0; k < ncols; k++) {
         const tally_column *c = tally_dataset__column(ds, k);
-        if (c->indicator != ind || tally_period__first_month(c->period) < first ||
-            tally_period__last_month(c->period) > last)
+        if (c->indicator != ind || !inside(c->period, first, last))
             continue;
         /* Finest first: months, quarters, years. */
         int g = 2 - tally_period__kind(c->period);
@@ -421,8 +426,7 @@ static int has_columns(const tally_dataset *ds, size_t ind, int32_t first, int32
     size_t ncols = tally_dataset__column_count(ds);
     for (size_t k = 0; k < ncols; k++) {
         const tally_column *c = tally_dataset__column(ds, k);
-        if (c->indicator == ind && tally_period__first_month(c->period) >= first &&
-            tally_period__last_month(c->period) <= last)
+        if (c->indicator == ind && inside(c->period, first, last))
             return 1;
     }
     return 0;
@@ -637,8 +641,8 @@ static size_t periods_covering(const tally_result *r, int32_t period)
 {
     size_t n = 0;
     for (size_t p = 0; p < r->nper; p++)
-        n += tally_period__first_month(r->periods[p]) <= tally_period__first_month(period) &&
-             tally_period__last_month(period) <= tally_period__last_month(r->periods[p]);
+        n += inside(period, tally_period__first_month(r->periods[p]),
+                    tally_period__last_month(r->periods[p]));
     return n;
 }
 
@@ -662,8 +666,7 @@ static int period_columns(tally_result *r, const tally_dataset *ds, tally_datase
             size_t found = 0, which = 0;
             for (size_t c = 0; c < ncols; c++) {
                 const tally_column *col = tally_dataset__column(ds, c);
-                if (col->indicator == i && tally_period__first_month(col->period) >= first &&
-                    tally_period__last_month(col->period) <= last) {
+                if (col->indicator == i && inside(col->period, first, last)) {
                     found++;
                     which = c;
                 }
