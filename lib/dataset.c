@@ -1787,6 +1787,11 @@ static int read_parallel(tally_dataset *ds, const layout *lay, const tally_csv_i
             atomic_init(&P.stop, 0);
             P.fill_first = n0;
             P.fill_count = make_first_columns(&P);
+            /* Cutting the pieces and looking at their first rows mapped
+             * the input's pages there (a fault maps a whole large folio,
+             * up to 2 MiB): given back until a worker gets there. */
+            if (map)
+                tally_util__release(map, start, in->size);
             pthread_t tid[MAX_THREADS];
             for (size_t t = 0; t < nw; t++)
                 if (pthread_create(&tid[started], NULL, work, &w[t]) == 0)
