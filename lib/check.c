@@ -261,7 +261,7 @@ typedef struct run {
     const tally_hierarchy *h;
     const tally_definitions *d;
     size_t n, m;
-    const size_t *parent;
+    const uint32_t *parent; /* tally_hierarchy__parents */
     size_t *end; /* subtree ends */
     int prefer;
     tally_findings *f;
@@ -553,7 +553,7 @@ static int view_reported(const run *R, view *v, size_t i, double *wown, unsigned
         }
         int has_own = !isnan(rep[node]);
         int use_own = R->prefer == TALLY_PREFER_REPORTED ? has_own : (has_own && !below);
-        size_t p = R->parent[node];
+        size_t p = tally_hierarchy__up(R->parent, node);
         if (p == TALLY_NONE)
             continue;
         if (!use_own && !(below && complete))
@@ -597,7 +597,7 @@ static int view_reported(const run *R, view *v, size_t i, double *wown, unsigned
 static void close_upwards(const run *R, uint64_t *sub)
 {
     for (size_t node = R->n; node-- > 1;)
-        if (tally_bit__get(sub, node) && R->parent[node] != TALLY_NONE)
+        if (tally_bit__get(sub, node) && R->parent[node] != TALLY_HIERARCHY__ROOT)
             tally_bit__set(sub, R->parent[node]);
 }
 
@@ -1081,7 +1081,7 @@ static int check_completeness(run *R, const prepared *P, const view *v, size_t *
         for (size_t node = 0; node < n; node++) {
             if (tally_hierarchy_level(R->h, node) != P->level)
                 continue;
-            size_t p = R->parent[node] == TALLY_NONE ? n : R->parent[node];
+            size_t p = R->parent[node] == TALLY_HIERARCHY__ROOT ? n : R->parent[node];
             expect[p]++;
             got[p] += (size_t)tally_bit__get(col->valid, node);
         }
@@ -1095,7 +1095,7 @@ static int check_completeness(run *R, const prepared *P, const view *v, size_t *
                 continue;
             }
             s->fails++;
-            size_t p = R->parent[node] == TALLY_NONE ? n : R->parent[node];
+            size_t p = R->parent[node] == TALLY_HIERARCHY__ROOT ? n : R->parent[node];
             sb b = { 0 };
             prefix(&b, R, node, v->key);
             sb_printf(&b, "%s not reported (%s); %zu of %zu regions at level %s ", name,
@@ -1644,7 +1644,7 @@ int tally_check__run_defs(tally_findings **out, const tally_dataset *ds,
     R.d = tally_dataset_definitions(ds);
     R.n = tally_hierarchy_size(R.h);
     R.m = tally_definitions_indicator_count(R.d);
-    R.parent = tally_hierarchy_parents(R.h);
+    R.parent = tally_hierarchy__parents(R.h);
     R.prefer = opts->prefer;
     size_t n = R.n, m = R.m, nn = n ? n : 1;
     int rc = 0;

@@ -54,8 +54,11 @@
  *   repeat one before them, such as 新村村委会) is kept once;
  * - lines are not stored when each node's line is the first node's line
  *   plus its index (a file in pre-order, one line a row: the usual case);
- * - the parent array stays size_t: tally_hierarchy_parents() returns it. */
+ * - parents are 32-bit too (NO_PARENT for a root); the size_t array that
+ *   tally_hierarchy_parents() returns is written out on its first call,
+ *   into address space reserved at load (see "wide parents" below). */
 #define MAX_NODES ((size_t)UINT32_MAX - 1) /* UINT32_MAX: "no node" in 32 bits */
+#define NO_PARENT TALLY_HIERARCHY__ROOT
 #define MAX_TEXT ((size_t)UINT32_MAX)
 #define MAX_LINE ((unsigned long)UINT32_MAX)
 #define MAX_LEVELS 255
@@ -88,7 +91,7 @@
 
 struct tally_hierarchy {
     size_t n;
-    size_t *parent;        /* pre-order index of the parent, TALLY_NONE for roots */
+    uint32_t *parent;      /* pre-order index of the parent, NO_PARENT for roots */
     uint32_t *subtree_end; /* one past the last node of the subtree */
     uint8_t *level;
     uint32_t *line;        /* NULL: node i is on line line_base + i */
@@ -126,13 +129,21 @@ struct tally_hierarchy {
 
     /* 12-digit codes as text (CODE_WIDTH bytes a node; NULL when no code
      * has 12 digits): block b (nodes b << CODE_BLOCK_BITS on) is written
-     * under codes_lock, then codes_ready[b] raised (release); a reader that
+     * under `lock`, then codes_ready[b] raised (release); a reader that
      * sees the flag (acquire) sees the text. */
     char *codes;
     size_t codes_size;
     atomic_uchar *codes_ready;
-    pthread_mutex_t codes_lock;
-    int codes_lock_made;
+    pthread_mutex_t lock; /* writing codes or wide parents out */
+    int lock_made;
+
+    /* Wide parents: parent as size_t (TALLY_NONE for roots), for
+     * tally_hierarchy_parents; reserved at load (address space only),
+     * written under `lock` on the first call, then wide_ready raised
+     * (release). */
+    size_t *wide;
+    size_t wide_size;
+    atomic_int wide_ready;
 };
 
 static const char *const default_levels[] = { "province", "city", "county", "town", "village" };
@@ -1267,15 +1278,24 @@ static int finish(loader *L, const uint32_t *order, const uint32_t *pos)
     tally_hierarchy *h = L->h;
     size_t n = h->n;
     if (!order) {
-        h->parent = L->fparent;
+        /* Narrowed in place: entry k (4 bytes at 4k) is written after
+         * entry k (8 bytes at 8k) is read, and before any later one. */
+        unsigned char *b = (unsigned char *)L->fparent;
+        for (size_t k = 0; k < n; k++) {
+            size_t p;
+            memcpy(&p, b + k * sizeof p, sizeof p);
+            uint32_t q = p == TALLY_NONE ? NO_PARENT : (uint32_t)p;
+            memcpy(b + k * sizeof q, &q, sizeof q);
+        }
+        h->parent = (uint32_t *)(void *)L->fparent;
         L->fparent = NULL;
     } else {
-        size_t *parent = malloc((n ? n : 1) * sizeof *parent);
+        uint32_t *parent = malloc((n ? n : 1) * sizeof *parent);
         if (!parent)
             return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
         for (size_t k = 0; k < n; k++) {
             size_t p = L->fparent[order[k]];
-            parent[k] = p == TALLY_NONE ? TALLY_NONE : pos[p];
+            parent[k] = p == TALLY_NONE ? NO_PARENT : pos[p];
         }
         h->parent = parent;
         free(L->fparent);
@@ -1300,8 +1320,8 @@ static int finish(loader *L, const uint32_t *order, const uint32_t *pos)
     for (size_t i = 0; i < n; i++)
         h->subtree_end[i] = (uint32_t)(i + 1);
     for (size_t i = n; i-- > 0;) {
-        size_t p = h->parent[i];
-        if (p != TALLY_NONE && h->subtree_end[i] > h->subtree_end[p])
+        uint32_t p = h->parent[i];
+        if (p != NO_PARENT && h->subtree_end[i] > h->subtree_end[p])
             h->subtree_end[p] = h->subtree_end[i];
     }
     /* Lines one after another, as in a file in pre-order with one line a
@@ -1332,11 +1352,27 @@ static int finish(loader *L, const uint32_t *order, const uint32_t *pos)
     return 0;
 }
 
-/* Reserves the text of the 12-digit codes (see CODE_WIDTH). */
-static int reserve_codes(loader *L)
+/* Reserves what is written out on demand: the wide parents, and the text
+ * of the 12-digit codes (see CODE_WIDTH); makes the lock that guards the
+ * writing. */
+static int reserve_lazy(loader *L)
 {
     tally_hierarchy *h = L->h;
     size_t n = h->n;
+    if (pthread_mutex_init(&h->lock, NULL))
+        return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
+    h->lock_made = 1;
+    atomic_init(&h->wide_ready, 0);
+    if (n) {
+        if (n > SIZE_MAX / sizeof *h->wide)
+            return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
+        void *w = mmap(NULL, n * sizeof *h->wide, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (w == MAP_FAILED)
+            return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
+        h->wide = w;
+        h->wide_size = n * sizeof *h->wide;
+    }
     if (!L->numeric)
         return 0;
     size_t blocks = ((n - 1) >> CODE_BLOCK_BITS) + 1;
@@ -1347,9 +1383,6 @@ static int reserve_codes(loader *L)
         return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
     for (size_t b = 0; b < blocks; b++)
         atomic_init(&h->codes_ready[b], 0);
-    if (pthread_mutex_init(&h->codes_lock, NULL))
-        return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
-    h->codes_lock_made = 1;
     void *p = mmap(NULL, n * CODE_WIDTH, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
                    -1, 0);
     if (p == MAP_FAILED)
@@ -1421,7 +1454,7 @@ static int load(loader *L)
     if (rows_in_preorder(L, depth)) {
         if ((rc = check_levels(L, depth)) || (rc = finish(L, NULL, NULL)))
             return rc;
-        return reserve_codes(L);
+        return reserve_lazy(L);
     }
     uint32_t *tmp = malloc((5 * n + 1) * sizeof *tmp);
     if (!tmp)
@@ -1433,7 +1466,7 @@ static int load(loader *L)
     if (!rc)
         rc = finish(L, order, pos);
     free(tmp);
-    return rc ? rc : reserve_codes(L);
+    return rc ? rc : reserve_lazy(L);
 }
 
 int tally_hierarchy__from_buffer_limited(tally_hierarchy **out, const char *data, size_t size,
@@ -1550,8 +1583,10 @@ TALLY_EXTERN(void) tally_hierarchy_free(tally_hierarchy *h)
     if (h->codes)
         munmap(h->codes, h->codes_size);
     free(h->codes_ready);
-    if (h->codes_lock_made)
-        pthread_mutex_destroy(&h->codes_lock);
+    if (h->wide)
+        munmap(h->wide, h->wide_size);
+    if (h->lock_made)
+        pthread_mutex_destroy(&h->lock);
     free(h->num_slots);
     free(h->num_high);
     free(h->str_slots);
@@ -1583,7 +1618,7 @@ TALLY_EXTERN(int) tally_hierarchy_find(const tally_hierarchy *h, const char *cod
 
 /* Node i's 12-digit code as text, in h->codes: its block is written out
  * first if no caller has done so. The hierarchy is shared between threads:
- * the writing is under codes_lock, and a block's flag is raised after its
+ * the writing is under `lock`, and a block's flag is raised after its
  * text is written (see codes_ready). The fields written were allocated
  * writable with the hierarchy, so writing through a cast-away const is
  * well defined. */
@@ -1592,7 +1627,7 @@ static const char *code_kept(const tally_hierarchy *h, size_t i)
     tally_hierarchy *m = (tally_hierarchy *)h;
     size_t b = i >> CODE_BLOCK_BITS;
     if (!atomic_load_explicit(&m->codes_ready[b], memory_order_acquire)) {
-        pthread_mutex_lock(&m->codes_lock);
+        pthread_mutex_lock(&m->lock);
         if (!atomic_load_explicit(&m->codes_ready[b], memory_order_relaxed)) {
             size_t end = (b + 1) << CODE_BLOCK_BITS;
             if (end > h->n)
@@ -1604,7 +1639,7 @@ static const char *code_kept(const tally_hierarchy *h, size_t i)
             }
             atomic_store_explicit(&m->codes_ready[b], 1, memory_order_release);
         }
-        pthread_mutex_unlock(&m->codes_lock);
+        pthread_mutex_unlock(&m->lock);
     }
     return h->codes + i * CODE_WIDTH;
 }
@@ -1630,7 +1665,7 @@ TALLY_EXTERN(int) tally_hierarchy_level(const tally_hierarchy *h, size_t i)
 
 TALLY_EXTERN(size_t) tally_hierarchy_parent(const tally_hierarchy *h, size_t i)
 {
-    return h && i < h->n ? h->parent[i] : TALLY_NONE;
+    return h && i < h->n && h->parent[i] != NO_PARENT ? h->parent[i] : TALLY_NONE;
 }
 
 TALLY_EXTERN(size_t) tally_hierarchy_subtree_end(const tally_hierarchy *h, size_t i)
@@ -1643,9 +1678,31 @@ TALLY_EXTERN(unsigned long) tally_hierarchy_line(const tally_hierarchy *h, size_
     return h && i < h->n ? row_line(h, i) : 0;
 }
 
-TALLY_EXTERN(const size_t *) tally_hierarchy_parents(const tally_hierarchy *h)
+const uint32_t *tally_hierarchy__parents(const tally_hierarchy *h)
 {
     return h ? h->parent : NULL;
+}
+
+/* Wide parents are written out once, under the lock, into the reserve
+ * made at load; a thread that sees wide_ready (acquire) sees them. */
+TALLY_EXTERN(const size_t *) tally_hierarchy_parents(const tally_hierarchy *h)
+{
+    static const size_t none[1] = { TALLY_NONE };
+    if (!h)
+        return NULL;
+    if (!h->n)
+        return none;
+    tally_hierarchy *m = (tally_hierarchy *)h;
+    if (!atomic_load_explicit(&m->wide_ready, memory_order_acquire)) {
+        pthread_mutex_lock(&m->lock);
+        if (!atomic_load_explicit(&m->wide_ready, memory_order_relaxed)) {
+            for (size_t i = 0; i < h->n; i++)
+                m->wide[i] = h->parent[i] == NO_PARENT ? TALLY_NONE : h->parent[i];
+            atomic_store_explicit(&m->wide_ready, 1, memory_order_release);
+        }
+        pthread_mutex_unlock(&m->lock);
+    }
+    return h->wide;
 }
 
 TALLY_EXTERN(size_t) tally_hierarchy_level_count(const tally_hierarchy *h)

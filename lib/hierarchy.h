@@ -39,6 +39,19 @@ int tally_hierarchy__code_is(const tally_hierarchy *h, size_t i, const char *s, 
  * text so far. */
 size_t tally_hierarchy__code_blocks_written(const tally_hierarchy *h);
 
+/* The parents as the hierarchy keeps them: 32-bit pre-order indices,
+ * TALLY_HIERARCHY__ROOT for a root (NULL for h NULL). The library's own
+ * passes over the tree use this array; tally_hierarchy_parents writes out a
+ * size_t copy, 8 bytes a region, the first time it is called. */
+#define TALLY_HIERARCHY__ROOT UINT32_MAX
+const uint32_t *tally_hierarchy__parents(const tally_hierarchy *h);
+
+/* parents[i] as a size_t index, TALLY_NONE for a root. */
+static inline size_t tally_hierarchy__up(const uint32_t *parents, size_t i)
+{
+    return parents[i] == TALLY_HIERARCHY__ROOT ? TALLY_NONE : (size_t)parents[i];
+}
+
 /* A value memoized on a finished hierarchy (the snapshot fingerprint): 1 and *v when set. Thread-safe (atomic). */
 int tally_hierarchy__memo_get(const tally_hierarchy *h, uint64_t *v);
 void tally_hierarchy__memo_set(const tally_hierarchy *h, uint64_t v);

@@ -707,7 +707,7 @@ TALLY_EXTERN(int) tally_poverty_households(tally_poverty **out, const tally_hous
 
     const tally_hierarchy *h = hh->h;
     size_t nodes = tally_hierarchy_size(h);
-    const size_t *parents = tally_hierarchy_parents(h);
+    const uint32_t *parents = tally_hierarchy__parents(h);
     tally_poverty *p = calloc(1, sizeof *p);
     size_t *first = calloc(nodes + 1, sizeof *first);
     fgt_acc *acc = calloc(nodes ? nodes : 1, sizeof *acc);
@@ -779,7 +779,7 @@ TALLY_EXTERN(int) tally_poverty_households(tally_poverty **out, const tally_hous
     /* Up the hierarchy: children come after their parent in pre-order, so
      * one reverse pass adds every subtree into its root. */
     for (size_t i = nodes; i-- > 0;) {
-        size_t par = parents[i];
+        size_t par = tally_hierarchy__up(parents, i);
         if (par == TALLY_NONE)
             continue;
         for (int k = 0; k < S_COUNT; k++) {

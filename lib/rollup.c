@@ -14,6 +14,7 @@
 #include "dataset.h"
 #include "definitions.h"
 #include "error.h"
+#include "hierarchy.h"
 #include "period.h"
 #include "util.h"
 
@@ -258,7 +259,7 @@ static int push(workspace *w, size_t *top, contrib c)
  * subtree) were pushed last, so they are the top of the stack. They are
  * taken in the order they were pushed (children from the last to the
  * first), as a running accumulator per parent would add them. */
-static int aggregate(const size_t *parent, size_t n, int agg, int prefer, double *out, sides *sd,
+static int aggregate(const uint32_t *parent, size_t n, int agg, int prefer, double *out, sides *sd,
                      workspace *w)
 {
     size_t top = 0;
@@ -294,7 +295,7 @@ static int aggregate(const size_t *parent, size_t n, int agg, int prefer, double
         double ov = out[i];
         int has_own = !isnan(ov);
         int use_own = prefer == TALLY_PREFER_REPORTED ? has_own : (has_own && !below);
-        size_t p = parent[i];
+        size_t p = tally_hierarchy__up(parent, i);
         if (use_own) {
             double o = agg == TALLY_AGGREGATE_COUNT ? 1.0 : ov;
             out[i] = o;
@@ -391,7 +392,7 @@ static void *span_work(void *arg)
     const tally_hierarchy *h = tally_dataset_hierarchy(j->ds);
     const tally_definitions *d = tally_dataset_definitions(j->ds);
     size_t n = tally_hierarchy_size(h);
-    const size_t *parent = tally_hierarchy_parents(h);
+    const uint32_t *parent = tally_hierarchy__parents(h);
     for (;;) {
         pthread_mutex_lock(&j->lock);
         size_t i = j->next++;

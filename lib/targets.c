@@ -135,9 +135,9 @@ TALLY_EXTERN(int) tally_targets_new(tally_targets **out, const tally_hierarchy *
         free(t);
         return tally_error__set(TALLY_ENOMEM, "out of memory creating a target set");
     }
-    const size_t *parent = tally_hierarchy_parents(h);
+    const uint32_t *parent = tally_hierarchy__parents(h);
     for (size_t i = 0; i < t->nodes; i++)
-        if (parent[i] != TALLY_NONE)
+        if (parent[i] != TALLY_HIERARCHY__ROOT)
             t->nchildren[parent[i]]++;
 
     const tally_target_def *defs;
@@ -266,7 +266,7 @@ static int effective(const tally_targets *t, size_t ind, int year, double *eff, 
                      size_t *cwith)
 {
     size_t n = t->nodes;
-    const size_t *parent = tally_hierarchy_parents(t->h);
+    const uint32_t *parent = tally_hierarchy__parents(t->h);
     double *comp = malloc((n ? n : 1) * sizeof *comp);
     double *sum = csum ? csum : malloc((n ? n : 1) * sizeof *sum);
     size_t *cnt = cwith ? cwith : malloc((n ? n : 1) * sizeof *cnt);
@@ -298,7 +298,7 @@ static int effective(const tally_targets *t, size_t ind, int year, double *eff, 
         if (isnan(eff[i]))
             continue;
         found++;
-        if (parent[i] != TALLY_NONE) {
+        if (parent[i] != TALLY_HIERARCHY__ROOT) {
             tally_util__neumaier(&sum[parent[i]], &comp[parent[i]], eff[i]);
             cnt[parent[i]]++;
         }
@@ -973,7 +973,7 @@ TALLY_EXTERN(int) tally_progress(tally_progress_result **out, const tally_datase
     int32_t first = (int32_t)opts->year * 12;
     if (!rc)
         rc = tally_rollup__span(ds, first, first + opts->month - 1, opts->prefer, ytd, NULL, NULL);
-    const size_t *parent = tally_hierarchy_parents(t->h);
+    const uint32_t *parent = tally_hierarchy__parents(t->h);
     for (size_t k = 0; !rc && k < r->nk; k++) {
         size_t ind = r->inds[k];
         int e = effective(t, ind, opts->year, eff, NULL, NULL);
@@ -989,7 +989,7 @@ TALLY_EXTERN(int) tally_progress(tally_progress_result **out, const tally_datase
             r->target[row] = eff[node];
             judge(r, row, ceiling, opts->schedule);
             if (!isnan(r->completion[row])) {
-                rank_item it = { parent[node], row, r->completion[row] };
+                rank_item it = { tally_hierarchy__up(parent, node), row, r->completion[row] };
                 items[nitems++] = it;
             }
         }

@@ -1002,6 +1002,98 @@ static void test_hierarchy__codes_from_threads(void **state)
     tally_hierarchy_free(h);
 }
 
+/* tally_hierarchy_parents from several threads at once, on a file in
+ * pre-order and on the same tree in another order: every thread gets the
+ * same array, and entry i is the node whose code is the parent code of
+ * node i's row (found by code, not through the parent arrays). Node k of
+ * the tree ("N<k>") has parent N<(k-1)/8>; N0 is the root (five levels, as
+ * many as the default level names). */
+enum { HEAP_NODES = 4000, FAN = 8 };
+
+typedef struct parents_caller {
+    const tally_hierarchy *h;
+    pthread_barrier_t *start;
+    const size_t *got;
+} parents_caller;
+
+static void *call_parents(void *arg)
+{
+    parents_caller *c = arg;
+    pthread_barrier_wait(c->start);
+    c->got = tally_hierarchy_parents(c->h);
+    return NULL;
+}
+
+/* Writes node k's row, then its children's subtrees (pre-order). */
+static size_t heap_rows(char *csv, size_t cap, size_t len, size_t k)
+{
+    if (k)
+        len += (size_t)snprintf(csv + len, cap - len, "N%zu,n,N%zu\n", k, (k - 1) / FAN);
+    else
+        len += (size_t)snprintf(csv + len, cap - len, "N0,n,\n");
+    for (size_t c = FAN * k + 1; c <= FAN * k + FAN && c < HEAP_NODES; c++)
+        len = heap_rows(csv, cap, len, c);
+    return len;
+}
+
+static void test_hierarchy__parents_from_threads(void **state)
+{
+    (void)state;
+    size_t cap = (size_t)HEAP_NODES * 32 + 64;
+    char *csv = malloc(cap);
+    assert_non_null(csv);
+    for (int form = 0; form < 2; form++) {
+        size_t len = (size_t)snprintf(csv, cap, "code,name,parent_code\n");
+        if (form == 0) {
+            len = heap_rows(csv, cap, len, 0);
+        } else { /* children before their parents: the rows from the last */
+            for (size_t k = HEAP_NODES; k-- > 0;)
+                len += (size_t)snprintf(csv + len, cap - len, k ? "N%zu,n,N%zu\n" : "N%zu,n,\n",
+                                        k, (k - 1) / FAN);
+        }
+        assert_true(len < cap);
+        tally_hierarchy *h = NULL;
+        assert_int_equal(tally_hierarchy_from_buffer(&h, csv, len, "heap.csv", NULL), 0);
+        assert_int_equal(tally_hierarchy_size(h), HEAP_NODES);
+
+        pthread_barrier_t start;
+        assert_int_equal(pthread_barrier_init(&start, NULL, THREADS), 0);
+        pthread_t tid[THREADS];
+        parents_caller callers[THREADS];
+        for (size_t t = 0; t < THREADS; t++) {
+            callers[t] = (parents_caller){ h, &start, NULL };
+            assert_int_equal(pthread_create(&tid[t], NULL, call_parents, &callers[t]), 0);
+        }
+        for (size_t t = 0; t < THREADS; t++)
+            assert_int_equal(pthread_join(tid[t], NULL), 0);
+        pthread_barrier_destroy(&start);
+
+        const size_t *parents = callers[0].got;
+        assert_non_null(parents);
+        for (size_t t = 0; t < THREADS; t++)
+            assert_ptr_equal(callers[t].got, parents);
+        assert_ptr_equal(tally_hierarchy_parents(h), parents);
+        size_t roots = 0;
+        for (size_t i = 0; i < HEAP_NODES; i++) {
+            size_t k = (size_t)strtoul(tally_hierarchy_code(h, i) + 1, NULL, 10);
+            size_t want = TALLY_NONE;
+            if (k) {
+                char pc[32];
+                snprintf(pc, sizeof pc, "N%zu", (k - 1) / FAN);
+                assert_int_equal(tally_hierarchy_find(h, pc, strlen(pc), &want), 0);
+            } else {
+                roots++;
+            }
+            assert_true(parents[i] == want);
+            assert_true(tally_hierarchy_parent(h, i) == want);
+        }
+        assert_int_equal(roots, 1);
+        check_preorder(h);
+        tally_hierarchy_free(h);
+    }
+    free(csv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1030,6 +1122,7 @@ int main(void)
         cmocka_unit_test(test_hierarchy__numeric_codes_round_trip),
         cmocka_unit_test(test_hierarchy__repeated_names_kept_once),
         cmocka_unit_test(test_hierarchy__codes_from_threads),
+        cmocka_unit_test(test_hierarchy__parents_from_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -98,7 +98,11 @@ TALLY_EXTERN(size_t) tally_hierarchy_subtree_end(const tally_hierarchy *h, size_
 /* 1-based line of the node's row in the file it was read from. */
 TALLY_EXTERN(unsigned long) tally_hierarchy_line(const tally_hierarchy *h, size_t i);
 
-/* The parent array in pre-order (TALLY_NONE for roots), borrowed. */
+/* The parent array in pre-order (TALLY_NONE for roots), borrowed: it lives
+ * as long as the hierarchy. The hierarchy keeps parents as 32-bit indices;
+ * this size_t copy (8 bytes a region) is written out on the first call,
+ * into memory reserved at load, so the call does not fail. Safe to call
+ * from several threads at once. */
 TALLY_EXTERN(const size_t *) tally_hierarchy_parents(const tally_hierarchy *h);
 
 /* Level names: count, name by index (top first), index by name
