@@ -292,7 +292,7 @@ typedef struct result_writer {
     size_t nodes, nind, nper, block_nodes;
     const unsigned char *want; /* by level */
     size_t nlevels;
-    int deepest; /* the deepest level written; -1: none */
+    const uint8_t *levels; /* tally_hierarchy__levels */
     int json, compare;
     const double **col; /* nind x nper columns, k = indicator x nper + period */
     int *kdec;          /* decimals by k */
@@ -375,31 +375,21 @@ static int node_head(const result_writer *w, size_t node, int level, tally_write
                : 0;
 }
 
-/* The node after `node` (of level `level`) that may be written. */
-static inline size_t after(const result_writer *w, size_t node, int level)
-{
-    if (level >= w->deepest) {
-        size_t end = tally_hierarchy_subtree_end(w->h, node);
-        if (end > node && end != TALLY_NONE)
-            return end;
-    }
-    return node + 1;
-}
-
 /* The first node in [from, last) of a level being written (its level in
- * *level), or last. A child's level is always below its parent's
- * (tally_hierarchy_from_file rejects anything else), so below the deepest
- * level written nothing is: such subtrees are passed over whole (the
- * villages, nine nodes in ten, when only the levels above are written). */
+ * *level), or last: a scan of the level bytes (the villages, nine nodes in
+ * ten, are passed over at a byte each when only the levels above are
+ * written). */
 static inline size_t next_wanted(const result_writer *w, size_t from, size_t last, int *level)
 {
-    while (from < last) {
-        int l = tally_hierarchy_level(w->h, from);
-        if (l >= 0 && (size_t)l < w->nlevels && w->want[l]) {
-            *level = l;
+    const uint8_t *lv = w->levels;
+    const unsigned char *want = w->want;
+    size_t nlevels = w->nlevels;
+    for (; from < last; from++) {
+        unsigned l = lv[from];
+        if (l < nlevels && want[l]) {
+            *level = (int)l;
             return from;
         }
-        from = after(w, from, l);
     }
     return last;
 }
@@ -444,7 +434,7 @@ static int format_rows(void *ctx, size_t block, tally_write__buf *out)
     size_t from = first;
     for (size_t j = 0; j < AHEAD; j++) {
         q[j] = next_wanted(w, from, last, &lv[j]);
-        from = q[j] < last ? (prefetch_node(w, q[j]), after(w, q[j], lv[j])) : last;
+        from = q[j] < last ? (prefetch_node(w, q[j]), q[j] + 1) : last;
     }
     for (size_t t = 0; q[t % AHEAD] < last && !rc; t++) {
         size_t node = q[t % AHEAD];
@@ -452,7 +442,7 @@ static int format_rows(void *ctx, size_t block, tally_write__buf *out)
         q[t % AHEAD] = next_wanted(w, from, last, &lv[t % AHEAD]);
         if (q[t % AHEAD] < last) {
             prefetch_node(w, q[t % AHEAD]);
-            from = after(w, q[t % AHEAD], lv[t % AHEAD]);
+            from = q[t % AHEAD] + 1;
         } else {
             from = last;
         }
@@ -594,10 +584,7 @@ int tally_export__write(const tally_result *r, const char *path, const tally_wri
     w.compare = tally_result_compare(r) != TALLY_COMPARE_NONE;
     size_t rows = w.nind * w.nper;
     w.want = tally_write__levels(w.h, opts);
-    w.deepest = -1;
-    for (size_t l = 0; w.want && l < w.nlevels; l++)
-        if (w.want[l])
-            w.deepest = (int)l;
+    w.levels = tally_hierarchy__levels(w.h);
     w.col = malloc((rows ? rows : 1) * sizeof *w.col);
     w.kdec = malloc((rows ? rows : 1) * sizeof *w.kdec);
     w.pct = malloc(w.nind ? w.nind : 1);

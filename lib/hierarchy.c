@@ -56,7 +56,9 @@
  *   plus its index (a file in pre-order, one line a row: the usual case);
  * - parents are 32-bit too (NO_PARENT for a root); the size_t array that
  *   tally_hierarchy_parents() returns is written out on its first call,
- *   into address space reserved at load (see "wide parents" below). */
+ *   into address space reserved at load (see "wide parents" below);
+ * - subtree ends are not kept: they follow from the parents, and are
+ *   worked out the first time one is asked for (see "subtree ends"). */
 #define MAX_NODES ((size_t)UINT32_MAX - 1) /* UINT32_MAX: "no node" in 32 bits */
 #define NO_PARENT TALLY_HIERARCHY__ROOT
 #define MAX_TEXT ((size_t)UINT32_MAX)
@@ -92,7 +94,7 @@
 struct tally_hierarchy {
     size_t n;
     uint32_t *parent;      /* pre-order index of the parent, NO_PARENT for roots */
-    uint32_t *subtree_end; /* one past the last node of the subtree */
+    uint32_t *subtree_end; /* while loading only: name hashes, then depths */
     uint8_t *level;
     uint32_t *line;        /* NULL: node i is on line line_base + i */
     unsigned long line_base;
@@ -144,6 +146,14 @@ struct tally_hierarchy {
     size_t *wide;
     size_t wide_size;
     atomic_int wide_ready;
+
+    /* Subtree ends: one past the last node of each node's subtree, worked
+     * out from the parents on the first tally_hierarchy_subtree_end (the
+     * library's own passes seldom need them: a rollup and its writing do
+     * not), into a reserve made at load, as the wide parents are. */
+    uint32_t *ends;
+    size_t ends_size;
+    atomic_int ends_ready;
 };
 
 static const char *const default_levels[] = { "province", "city", "county", "town", "village" };
@@ -1271,8 +1281,8 @@ static int permute(void **p, size_t size, const uint32_t *order, size_t n)
 }
 
 /* Puts the per-row arrays in pre-order (order == NULL: they already are),
- * computes subtree ends into h->subtree_end, and gives every array and the
- * arena their final size. */
+ * drops the loading scratch (h->subtree_end), and gives every array and
+ * the arena their final size. */
 static int finish(loader *L, const uint32_t *order, const uint32_t *pos)
 {
     tally_hierarchy *h = L->h;
@@ -1315,15 +1325,8 @@ static int finish(loader *L, const uint32_t *order, const uint32_t *pos)
             if (h->str_slots[j])
                 h->str_slots[j] = pos[h->str_slots[j] - 1] + 1;
     }
-    /* Children follow their parent in pre-order, so one backward pass
-     * carries each subtree's end up to its parent. */
-    for (size_t i = 0; i < n; i++)
-        h->subtree_end[i] = (uint32_t)(i + 1);
-    for (size_t i = n; i-- > 0;) {
-        uint32_t p = h->parent[i];
-        if (p != NO_PARENT && h->subtree_end[i] > h->subtree_end[p])
-            h->subtree_end[p] = h->subtree_end[i];
-    }
+    free(h->subtree_end);
+    h->subtree_end = NULL;
     /* Lines one after another, as in a file in pre-order with one line a
      * row, need not be stored. */
     size_t k = 1;
@@ -1340,7 +1343,6 @@ static int finish(loader *L, const uint32_t *order, const uint32_t *pos)
      * bytes: shrinking gives back the reserve (for blocks from mmap,
      * without copying). */
     shrink_array((void **)&h->parent, n, sizeof *h->parent);
-    shrink_array((void **)&h->subtree_end, n, sizeof *h->subtree_end);
     shrink_array((void **)&h->level, n, sizeof *h->level);
     shrink_array((void **)&h->name_off, n, sizeof *h->name_off);
     shrink_array((void **)&h->code_lo, n, sizeof *h->code_lo);
@@ -1363,6 +1365,7 @@ static int reserve_lazy(loader *L)
         return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
     h->lock_made = 1;
     atomic_init(&h->wide_ready, 0);
+    atomic_init(&h->ends_ready, 0);
     if (n) {
         if (n > SIZE_MAX / sizeof *h->wide)
             return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
@@ -1372,6 +1375,12 @@ static int reserve_lazy(loader *L)
             return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
         h->wide = w;
         h->wide_size = n * sizeof *h->wide;
+        void *e = mmap(NULL, n * sizeof *h->ends, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (e == MAP_FAILED)
+            return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
+        h->ends = e;
+        h->ends_size = n * sizeof *h->ends;
     }
     if (!L->numeric)
         return 0;
@@ -1585,6 +1594,8 @@ TALLY_EXTERN(void) tally_hierarchy_free(tally_hierarchy *h)
     free(h->codes_ready);
     if (h->wide)
         munmap(h->wide, h->wide_size);
+    if (h->ends)
+        munmap(h->ends, h->ends_size);
     if (h->lock_made)
         pthread_mutex_destroy(&h->lock);
     free(h->num_slots);
@@ -1668,9 +1679,39 @@ TALLY_EXTERN(size_t) tally_hierarchy_parent(const tally_hierarchy *h, size_t i)
     return h && i < h->n && h->parent[i] != NO_PARENT ? h->parent[i] : TALLY_NONE;
 }
 
+/* The subtree ends, worked out once under the lock into the reserve made
+ * at load; a thread that sees ends_ready (acquire) sees them. Children
+ * follow their parent in pre-order, so one backward pass carries each
+ * subtree's end up to its parent. */
+static const uint32_t *subtree_ends(const tally_hierarchy *h)
+{
+    tally_hierarchy *m = (tally_hierarchy *)h;
+    if (!atomic_load_explicit(&m->ends_ready, memory_order_acquire)) {
+        pthread_mutex_lock(&m->lock);
+        if (!atomic_load_explicit(&m->ends_ready, memory_order_relaxed)) {
+            uint32_t *e = m->ends;
+            for (size_t i = 0; i < h->n; i++)
+                e[i] = (uint32_t)(i + 1);
+            for (size_t i = h->n; i-- > 0;) {
+                uint32_t p = h->parent[i];
+                if (p != NO_PARENT && e[i] > e[p])
+                    e[p] = e[i];
+            }
+            atomic_store_explicit(&m->ends_ready, 1, memory_order_release);
+        }
+        pthread_mutex_unlock(&m->lock);
+    }
+    return h->ends;
+}
+
 TALLY_EXTERN(size_t) tally_hierarchy_subtree_end(const tally_hierarchy *h, size_t i)
 {
-    return h && i < h->n ? h->subtree_end[i] : TALLY_NONE;
+    return h && i < h->n ? subtree_ends(h)[i] : TALLY_NONE;
+}
+
+const uint8_t *tally_hierarchy__levels(const tally_hierarchy *h)
+{
+    return h ? h->level : NULL;
 }
 
 TALLY_EXTERN(unsigned long) tally_hierarchy_line(const tally_hierarchy *h, size_t i)

@@ -52,6 +52,10 @@ static inline size_t tally_hierarchy__up(const uint32_t *parents, size_t i)
     return parents[i] == TALLY_HIERARCHY__ROOT ? TALLY_NONE : (size_t)parents[i];
 }
 
+/* The level of every region, one byte each (the array the hierarchy
+ * keeps; NULL for h NULL), for passes that scan levels. */
+const uint8_t *tally_hierarchy__levels(const tally_hierarchy *h);
+
 /* A value memoized on a finished hierarchy (the snapshot fingerprint): 1 and *v when set. Thread-safe (atomic). */
 int tally_hierarchy__memo_get(const tally_hierarchy *h, uint64_t *v);
 void tally_hierarchy__memo_set(const tally_hierarchy *h, uint64_t v);

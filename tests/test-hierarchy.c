@@ -1002,10 +1002,12 @@ static void test_hierarchy__codes_from_threads(void **state)
     tally_hierarchy_free(h);
 }
 
-/* tally_hierarchy_parents from several threads at once, on a file in
- * pre-order and on the same tree in another order: every thread gets the
- * same array, and entry i is the node whose code is the parent code of
- * node i's row (found by code, not through the parent arrays). Node k of
+/* tally_hierarchy_parents and tally_hierarchy_subtree_end (both worked
+ * out on first use) from several threads at once, on a file in pre-order
+ * and on the same tree in another order: every thread gets the same parent
+ * array and the same ends; entry i is the node whose code is the parent
+ * code of node i's row (found by code, not through the parent arrays), and
+ * the ends are held to the definition by check_preorder. Node k of
  * the tree ("N<k>") has parent N<(k-1)/8>; N0 is the root (five levels, as
  * many as the default level names). */
 enum { HEAP_NODES = 4000, FAN = 8 };
@@ -1014,6 +1016,7 @@ typedef struct parents_caller {
     const tally_hierarchy *h;
     pthread_barrier_t *start;
     const size_t *got;
+    size_t ends[HEAP_NODES];
 } parents_caller;
 
 static void *call_parents(void *arg)
@@ -1021,6 +1024,8 @@ static void *call_parents(void *arg)
     parents_caller *c = arg;
     pthread_barrier_wait(c->start);
     c->got = tally_hierarchy_parents(c->h);
+    for (size_t i = 0; i < HEAP_NODES; i++)
+        c->ends[i] = tally_hierarchy_subtree_end(c->h, i);
     return NULL;
 }
 
@@ -1059,9 +1064,11 @@ static void test_hierarchy__parents_from_threads(void **state)
         pthread_barrier_t start;
         assert_int_equal(pthread_barrier_init(&start, NULL, THREADS), 0);
         pthread_t tid[THREADS];
-        parents_caller callers[THREADS];
+        parents_caller *callers = calloc(THREADS, sizeof *callers);
+        assert_non_null(callers);
         for (size_t t = 0; t < THREADS; t++) {
-            callers[t] = (parents_caller){ h, &start, NULL };
+            callers[t].h = h;
+            callers[t].start = &start;
             assert_int_equal(pthread_create(&tid[t], NULL, call_parents, &callers[t]), 0);
         }
         for (size_t t = 0; t < THREADS; t++)
@@ -1070,9 +1077,14 @@ static void test_hierarchy__parents_from_threads(void **state)
 
         const size_t *parents = callers[0].got;
         assert_non_null(parents);
-        for (size_t t = 0; t < THREADS; t++)
+        for (size_t t = 0; t < THREADS; t++) {
             assert_ptr_equal(callers[t].got, parents);
+            assert_memory_equal(callers[t].ends, callers[0].ends, sizeof callers[0].ends);
+        }
         assert_ptr_equal(tally_hierarchy_parents(h), parents);
+        for (size_t i = 0; i < HEAP_NODES; i++)
+            assert_true(tally_hierarchy_subtree_end(h, i) == callers[0].ends[i]);
+        free(callers);
         size_t roots = 0;
         for (size_t i = 0; i < HEAP_NODES; i++) {
             size_t k = (size_t)strtoul(tally_hierarchy_code(h, i) + 1, NULL, 10);

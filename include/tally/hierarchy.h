@@ -93,7 +93,10 @@ TALLY_EXTERN(const char *) tally_hierarchy_name(const tally_hierarchy *h, size_t
 TALLY_EXTERN(int) tally_hierarchy_level(const tally_hierarchy *h, size_t i);
 /* Parent index, or TALLY_NONE for a root. */
 TALLY_EXTERN(size_t) tally_hierarchy_parent(const tally_hierarchy *h, size_t i);
-/* One past the last node of i's subtree. */
+/* One past the last node of i's subtree. The hierarchy does not keep the
+ * ends: the first call works them all out (one pass, 4 bytes a region,
+ * into memory reserved at load, so it does not fail), later calls read
+ * them. Safe to call from several threads at once. */
 TALLY_EXTERN(size_t) tally_hierarchy_subtree_end(const tally_hierarchy *h, size_t i);
 /* 1-based line of the node's row in the file it was read from. */
 TALLY_EXTERN(unsigned long) tally_hierarchy_line(const tally_hierarchy *h, size_t i);
