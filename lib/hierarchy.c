@@ -1391,9 +1391,23 @@ static int finish(loader *L, const uint32_t *order, const uint32_t *pos)
     return 0;
 }
 
-/* Reserves what is written out on demand: the wide parents, and the text
- * of the 12-digit codes (see CODE_WIDTH); makes the lock that guards the
- * writing. */
+/* Address space for n items of `width` bytes, written out on demand
+ * (mmap'd pages cost memory once written). 0, or -1 when none is left. */
+static int reserve(size_t n, size_t width, void **out, size_t *size)
+{
+    if (n > SIZE_MAX / width)
+        return -1;
+    void *p = mmap(NULL, n * width, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return -1;
+    *out = p;
+    *size = n * width;
+    return 0;
+}
+
+/* Reserves what is written out on demand: the wide parents, the subtree
+ * ends, and the text of the 12-digit codes (see CODE_WIDTH); makes the
+ * lock that guards the writing. */
 static int reserve_lazy(loader *L)
 {
     tally_hierarchy *h = L->h;
@@ -1403,38 +1417,19 @@ static int reserve_lazy(loader *L)
     h->lock_made = 1;
     atomic_init(&h->wide_ready, 0);
     atomic_init(&h->ends_ready, 0);
-    if (n) {
-        if (n > SIZE_MAX / sizeof *h->wide)
-            return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
-        void *w = mmap(NULL, n * sizeof *h->wide, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (w == MAP_FAILED)
-            return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
-        h->wide = w;
-        h->wide_size = n * sizeof *h->wide;
-        void *e = mmap(NULL, n * sizeof *h->ends, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (e == MAP_FAILED)
-            return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
-        h->ends = e;
-        h->ends_size = n * sizeof *h->ends;
-    }
+    if (n && (reserve(n, sizeof *h->wide, (void **)&h->wide, &h->wide_size) ||
+              reserve(n, sizeof *h->ends, (void **)&h->ends, &h->ends_size)))
+        return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
     if (!L->numeric)
         return 0;
     size_t blocks = ((n - 1) >> CODE_BLOCK_BITS) + 1;
-    if (n > SIZE_MAX / CODE_WIDTH)
-        return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
     h->codes_ready = malloc(blocks * sizeof *h->codes_ready);
     if (!h->codes_ready)
         return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
     for (size_t b = 0; b < blocks; b++)
         atomic_init(&h->codes_ready[b], 0);
-    void *p = mmap(NULL, n * CODE_WIDTH, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                   -1, 0);
-    if (p == MAP_FAILED)
+    if (reserve(n, CODE_WIDTH, (void **)&h->codes, &h->codes_size))
         return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
-    h->codes = p;
-    h->codes_size = n * CODE_WIDTH;
     return 0;
 }
 
@@ -1716,34 +1711,50 @@ TALLY_EXTERN(size_t) tally_hierarchy_parent(const tally_hierarchy *h, size_t i)
     return h && i < h->n && h->parent[i] != NO_PARENT ? h->parent[i] : TALLY_NONE;
 }
 
-/* The subtree ends, worked out once under the lock into the reserve made
- * at load; a thread that sees ends_ready (acquire) sees them. Children
- * follow their parent in pre-order, so one backward pass carries each
- * subtree's end up to its parent. */
-static const uint32_t *subtree_ends(const tally_hierarchy *h)
+/* Runs fill(m) once per hierarchy, under the lock, then raises *ready
+ * (release): a thread that sees it raised (acquire) sees what fill wrote.
+ * The fields written were reserved writable at load, so writing through
+ * a cast-away const is well defined. */
+static void write_once(const tally_hierarchy *h, atomic_int *ready,
+                       void (*fill)(tally_hierarchy *m))
 {
     tally_hierarchy *m = (tally_hierarchy *)h;
-    if (!atomic_load_explicit(&m->ends_ready, memory_order_acquire)) {
-        pthread_mutex_lock(&m->lock);
-        if (!atomic_load_explicit(&m->ends_ready, memory_order_relaxed)) {
-            uint32_t *e = m->ends;
-            for (size_t i = 0; i < h->n; i++)
-                e[i] = (uint32_t)(i + 1);
-            for (size_t i = h->n; i-- > 0;) {
-                uint32_t p = h->parent[i];
-                if (p != NO_PARENT && e[i] > e[p])
-                    e[p] = e[i];
-            }
-            atomic_store_explicit(&m->ends_ready, 1, memory_order_release);
-        }
-        pthread_mutex_unlock(&m->lock);
+    if (atomic_load_explicit(ready, memory_order_acquire))
+        return;
+    pthread_mutex_lock(&m->lock);
+    if (!atomic_load_explicit(ready, memory_order_relaxed)) {
+        fill(m);
+        atomic_store_explicit(ready, 1, memory_order_release);
     }
-    return h->ends;
+    pthread_mutex_unlock(&m->lock);
+}
+
+/* Children follow their parent in pre-order, so one backward pass
+ * carries each subtree's end up to its parent. */
+static void fill_ends(tally_hierarchy *m)
+{
+    uint32_t *e = m->ends;
+    for (size_t i = 0; i < m->n; i++)
+        e[i] = (uint32_t)(i + 1);
+    for (size_t i = m->n; i-- > 0;) {
+        uint32_t p = m->parent[i];
+        if (p != NO_PARENT && e[i] > e[p])
+            e[p] = e[i];
+    }
+}
+
+static void fill_wide(tally_hierarchy *m)
+{
+    for (size_t i = 0; i < m->n; i++)
+        m->wide[i] = m->parent[i] == NO_PARENT ? TALLY_NONE : m->parent[i];
 }
 
 TALLY_EXTERN(size_t) tally_hierarchy_subtree_end(const tally_hierarchy *h, size_t i)
 {
-    return h && i < h->n ? subtree_ends(h)[i] : TALLY_NONE;
+    if (!h || i >= h->n)
+        return TALLY_NONE;
+    write_once(h, &((tally_hierarchy *)h)->ends_ready, fill_ends);
+    return h->ends[i];
 }
 
 const uint8_t *tally_hierarchy__levels(const tally_hierarchy *h)
@@ -1761,8 +1772,6 @@ const uint32_t *tally_hierarchy__parents(const tally_hierarchy *h)
     return h ? h->parent : NULL;
 }
 
-/* Wide parents are written out once, under the lock, into the reserve
- * made at load; a thread that sees wide_ready (acquire) sees them. */
 TALLY_EXTERN(const size_t *) tally_hierarchy_parents(const tally_hierarchy *h)
 {
     static const size_t none[1] = { TALLY_NONE };
@@ -1770,16 +1779,7 @@ TALLY_EXTERN(const size_t *) tally_hierarchy_parents(const tally_hierarchy *h)
         return NULL;
     if (!h->n)
         return none;
-    tally_hierarchy *m = (tally_hierarchy *)h;
-    if (!atomic_load_explicit(&m->wide_ready, memory_order_acquire)) {
-        pthread_mutex_lock(&m->lock);
-        if (!atomic_load_explicit(&m->wide_ready, memory_order_relaxed)) {
-            for (size_t i = 0; i < h->n; i++)
-                m->wide[i] = h->parent[i] == NO_PARENT ? TALLY_NONE : h->parent[i];
-            atomic_store_explicit(&m->wide_ready, 1, memory_order_release);
-        }
-        pthread_mutex_unlock(&m->lock);
-    }
+    write_once(h, &((tally_hierarchy *)h)->wide_ready, fill_wide);
     return h->wide;
 }
 
