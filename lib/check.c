@@ -812,7 +812,7 @@ static int check_hierarchy(run *R, const prepared *P, const view *v)
         for (size_t node = 0; node < R->n; node++) {
             if (!tally_bit__get(col->valid, node))
                 continue;
-            double r = col->values[node], e = v->cmp[i][node];
+            double r = tally_column__get(col, node), e = v->cmp[i][node];
             if (isnan(e))
                 continue;
             s->items++;
@@ -1262,7 +1262,7 @@ static int check_bounds(run *R, size_t ord, int32_t key)
             if (!tally_bit__get(col->valid, node))
                 continue;
             s->items++;
-            double x = col->values[node];
+            double x = tally_column__get(col, node);
             int below = !isnan(mn) && x + u < mn - slack(x, mn, 0, 0);
             int above = !isnan(mx) && x - u > mx + slack(x, mx, 0, 0);
             if (!below && !above) {
@@ -1326,7 +1326,7 @@ static int check_recomputed(run *R, size_t ord, const view *v, double *fv, doubl
             if (!tally_bit__get(col->valid, node))
                 continue;
             s->items++;
-            double r = col->values[node], x = fv[node], lo = flo[node], hi = fhi[node];
+            double r = tally_column__get(col, node), x = fv[node], lo = flo[node], hi = fhi[node];
             /* The region's value stands for its whole area: operands
              * computed from an incomplete set of regions cannot judge it. */
             uint64_t sig;
@@ -1445,7 +1445,7 @@ static int check_monotonic(run *R, size_t ord)
                         continue;
                     if (last && tally_period__year(last->period) == tally_period__year(c->period) &&
                         period_wanted(R, c->period)) {
-                        double x = c->values[node], y = last->values[node];
+                        double x = tally_column__get(c, node), y = tally_column__get(last, node);
                         s->items++;
                         if (x >= y - slack(x, y, 0, 0)) {
                             s->passes++;

@@ -175,6 +175,8 @@ static int column_arrays(tally_column *c, size_t nodes, size_t indicator, int32_
     size_t words = tally_bit__words(nodes);
     c->indicator = indicator;
     c->period = period;
+    c->ints = NULL;
+    c->scale = 0;
     c->values = malloc((nodes ? nodes : 1) * sizeof(double));
     c->valid = calloc(words ? words : 1, sizeof(uint64_t));
     c->seen = calloc(words ? words : 1, sizeof(uint64_t));
@@ -192,8 +194,33 @@ static int column_arrays(tally_column *c, size_t nodes, size_t indicator, int32_
 static void column_free(tally_column *c)
 {
     free(c->values);
+    free(c->ints);
     free(c->valid);
     free(c->seen);
+}
+
+static void free_unmapped(const tally_dataset *ds, void *p)
+{
+    if (!ds->nmaps || !in_map(ds, p))
+        free(p);
+}
+
+/* A column of whole numbers (from a snapshot) given doubles, before a cell
+ * is written into it. 0 or TALLY_ENOMEM (the column as it was). */
+static int widen_column(tally_dataset *ds, tally_column *c)
+{
+    if (!c->ints)
+        return 0;
+    double *v = malloc((ds->nodes ? ds->nodes : 1) * sizeof *v);
+    if (!v)
+        return TALLY_ENOMEM;
+    for (size_t node = 0; node < ds->nodes; node++)
+        v[node] = tally_bit__get(c->valid, node) ? tally_column__get(c, node) : NAN;
+    c->values = v;
+    free_unmapped(ds, c->ints);
+    c->ints = NULL;
+    c->scale = 0;
+    return 0;
 }
 
 /* Appends a column (its arrays now the dataset's) and files it in the
@@ -250,7 +277,7 @@ static int store(tally_dataset *ds, size_t node, size_t indicator, int32_t perio
                  int present)
 {
     tally_column *c = get_column(ds, indicator, period);
-    return c ? store_in(ds, c, node, value, present) : TALLY_ENOMEM;
+    return c && !widen_column(ds, c) ? store_in(ds, c, node, value, present) : TALLY_ENOMEM;
 }
 
 TALLY_EXTERN(int) tally_dataset_add(tally_dataset *ds, const char *region_code,
@@ -295,7 +322,7 @@ TALLY_EXTERN(int) tally_dataset_reported(const tally_dataset *ds, size_t node, s
                                 "bad period '%s'; expected YYYY-MM, YYYY-Qn or YYYY", period);
     const tally_column *c = tally_dataset__find_column(ds, indicator, key);
     if (c && tally_bit__get(c->valid, node)) {
-        *value = c->values[node];
+        *value = tally_column__get(c, node);
         *present = 1;
     }
     return 0;
@@ -1868,6 +1895,9 @@ static int read_buffer(tally_dataset *ds, const char *data, size_t size, const c
     if (collect && !rejects)
         return tally_error__set(TALLY_EINVAL,
                                 "collecting rejected rows needs a tally_rejects list");
+    /* Rows are written into columns as doubles. */
+    if (tally_dataset__widen(ds))
+        return tally_error__set(TALLY_ENOMEM, "out of memory");
 
     tally_csv_input in;
     int rc = tally_csv__input_open(&in, data, size, name, opts);
@@ -2079,6 +2109,19 @@ static void unmap_all(tally_dataset *ds)
     free(ds->maps);
 }
 
+int tally_dataset__widen_column(tally_dataset *ds, tally_column *c)
+{
+    return widen_column(ds, c);
+}
+
+int tally_dataset__widen(tally_dataset *ds)
+{
+    for (size_t i = 0; i < ds->ncolumns; i++)
+        if (widen_column(ds, &ds->columns[i]))
+            return TALLY_ENOMEM;
+    return 0;
+}
+
 /* ---- handing values over to a rollup (tally_rollup_take) ---- */
 
 double *tally_dataset__take_values(tally_dataset *ds, size_t i)
@@ -2086,7 +2129,7 @@ double *tally_dataset__take_values(tally_dataset *ds, size_t i)
     if (i >= ds->ncolumns)
         return NULL;
     const tally_column *c = &ds->columns[i];
-    if (!c->values ||
+    if (!c->values || c->ints ||
         (ds->nmaps && (in_map(ds, c->values) || in_map(ds, c->valid) || in_map(ds, c->seen))))
         return NULL;
     double *v = ds->columns[i].values;
@@ -2103,11 +2146,11 @@ void tally_dataset__clear(tally_dataset *ds)
 {
     for (size_t i = 0; i < ds->ncolumns; i++) {
         tally_column *c = &ds->columns[i];
-        if (ds->nmaps && (in_map(ds, c->valid) || (c->values && in_map(ds, c->values))))
-            continue; /* the arrays live in a snapshot's mapping */
-        free(c->values);
-        free(c->valid);
-        free(c->seen);
+        /* Arrays in a snapshot's mapping go with it. */
+        free_unmapped(ds, c->values);
+        free_unmapped(ds, c->ints);
+        free_unmapped(ds, c->valid);
+        free_unmapped(ds, c->seen);
     }
     unmap_all(ds);
     ds->maps = NULL;

@@ -9,14 +9,45 @@
 /* One reported column: an indicator at a period (as filed), over all nodes.
  * `valid` has a bit per node set where a value was filed; `seen` also where
  * an empty cell was filed (so a second row for the same cell is a
- * duplicate). Values are NaN where not valid. */
+ * duplicate).
+ *
+ * The values are held in one of two forms. As doubles (`values`), NaN
+ * where not valid: every column the readers fill. Or, in a column loaded
+ * from a snapshot that holds it so, as 32-bit whole numbers (`ints`,
+ * `values` NULL): the value times 10^scale, 0 where not valid; every
+ * value of such a column is exactly ints[node] / 10^scale as a double
+ * (the snapshot writer checks it), so both forms give the same numbers.
+ * Read a value with tally_column__get, where its valid bit is set. */
 typedef struct tally_column {
     size_t indicator;
     int32_t period;
     double *values;
     uint64_t *valid;
     uint64_t *seen;
+    int32_t *ints;
+    int scale; /* 0..TALLY_COLUMN_MAX_SCALE, with `ints` */
 } tally_column;
+
+#define TALLY_COLUMN_MAX_SCALE 9
+
+/* 10^k as a double, exactly, for k in 0..TALLY_COLUMN_MAX_SCALE. */
+static inline double tally_column__pow10(int k)
+{
+    static const double p[TALLY_COLUMN_MAX_SCALE + 1] = { 1e0, 1e1, 1e2, 1e3, 1e4,
+                                                          1e5, 1e6, 1e7, 1e8, 1e9 };
+    return p[k];
+}
+
+/* The value at a node whose valid bit is set, in either form. The
+ * division is correctly rounded, which is what makes the whole-number form
+ * exact (see above). */
+static inline double tally_column__get(const tally_column *c, size_t node)
+{
+    if (c->values)
+        return c->values[node];
+    double k = (double)c->ints[node];
+    return c->scale ? k / tally_column__pow10(c->scale) : k;
+}
 
 size_t tally_dataset__column_count(const tally_dataset *ds);
 const tally_column *tally_dataset__column(const tally_dataset *ds, size_t i);
@@ -82,10 +113,18 @@ void tally_dataset__add_cells(tally_dataset *ds, size_t cells);
  * free()d. 0 or TALLY_ENOMEM (then the caller keeps it). */
 int tally_dataset__adopt_map(tally_dataset *ds, void *addr, size_t len);
 
+/* Gives every column held as whole numbers its values as doubles (NaN
+ * where not valid), so that cells can be written into it: done before any
+ * row or value is added to a dataset. 0 or TALLY_ENOMEM (the columns done
+ * so far stay done); no error is recorded. */
+int tally_dataset__widen(tally_dataset *ds);
+/* The same for one column of ds. */
+int tally_dataset__widen_column(tally_dataset *ds, tally_column *c);
+
 /* For tally_rollup_take: the values array of column i, now the caller's
- * (free() it), or NULL when it lives in a snapshot's mapping (then it
- * stays). The column is left without values and bits (freed): clear the
- * dataset after. */
+ * (free() it), or NULL when it lives in a snapshot's mapping or the column
+ * holds whole numbers (then it stays). The column is left without values
+ * and bits (freed): clear the dataset after. */
 double *tally_dataset__take_values(tally_dataset *ds, size_t i);
 
 /* Empties a dataset: every column, cell and mapping is released; the

@@ -47,7 +47,7 @@ static int own_from(const tally_column *const *cols, size_t n, size_t node, int 
         int any = 0;
         for (size_t k = 0; k < n; k++) {
             if (tally_bit__get(cols[k]->valid, node)) {
-                tally_util__neumaier(&s, &c, cols[k]->values[node]);
+                tally_util__neumaier(&s, &c, tally_column__get(cols[k], node));
                 any = 1;
             }
         }
@@ -56,7 +56,7 @@ static int own_from(const tally_column *const *cols, size_t n, size_t node, int 
     }
     for (size_t k = n; k-- > 0;) {
         if (tally_bit__get(cols[k]->valid, node)) {
-            *value = cols[k]->values[node];
+            *value = tally_column__get(cols[k], node);
             return 1;
         }
     }

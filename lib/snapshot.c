@@ -1,6 +1,8 @@
-/* Binary snapshots of a dataset: the columns as they are in memory, with
- * the sizes and fingerprints of the hierarchy and definitions they belong
- * to, and checksums. The format is described in tally/snapshot.h.
+/* Binary snapshots of a dataset: the columns in the form they are used in
+ * (doubles, or 32-bit whole numbers where every value is one at some
+ * scale), with the sizes and fingerprints of the hierarchy and definitions
+ * they belong to, and checksums. The format is described in
+ * tally/snapshot.h.
  *
  * Loading checks the whole file before it changes the dataset: the header,
  * the size, the trailer's checksum (header and column headers), the
@@ -12,9 +14,10 @@
  * page); a buffer is copied.
  *
  * Checking reads every byte, so loading costs about what reading the file
- * from memory costs: each 16 KiB of values is hashed (XXH3, faster than
- * memory) and then checked against its bits while it is in the first-level
- * cache; the pieces of the columns are shared with a second thread, each
+ * from memory costs, and the whole numbers make the file (and so the load)
+ * about half as large for counts: each chunk of values (16 KiB of doubles,
+ * 8 KiB of whole numbers) is hashed (XXH3, faster than memory) and then
+ * checked against its bits while it is in the first-level cache; the pieces of the columns are shared with a second thread, each
  * working from its own end of the file; the file is mapped, not copied;
  * and the hierarchy's fingerprint is worked out once per hierarchy object
  * (tally_hierarchy__memo_*), not per load.
@@ -24,6 +27,7 @@
 #include "tally/snapshot.h"
 
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -51,7 +55,7 @@
 #define SNAP_MAGIC "TALLYSNP"
 #define SNAP_BOM 0x01020304u
 #define SNAP_HEADER 80
-#define SNAP_COLUMN_HEADER 32
+#define SNAP_COLUMN_HEADER 40
 #define SNAP_TRAILER 8
 
 /* Values per piece of a column's checksum (256 KiB): pieces are hashed
@@ -86,8 +90,31 @@ uint64_t tally_snapshot__checksum(const void *data, size_t len)
     return XXH3_64bits(len ? data : "", len);
 }
 
-/* Pieces in a column's checksum: the values in runs of SNAP_PIECE, then
- * the valid bits, then the seen bits. */
+/* A column's values are stored in one of two forms (tally/snapshot.h). */
+#define FORM_DOUBLE 0u
+#define FORM_INT32 1u
+
+/* Slots of a column's values: one per node, and for 32-bit whole numbers
+ * one more when the count is odd, so that the bits after them start at a
+ * multiple of 8 bytes. */
+static size_t value_slots(size_t nodes, unsigned form)
+{
+    return form == FORM_INT32 ? nodes + (nodes & 1) : nodes;
+}
+
+static size_t value_width(unsigned form) { return form == FORM_INT32 ? 4 : 8; }
+
+/* Bytes of a column: header, values, valid and seen bits. */
+static size_t column_bytes(size_t nodes, unsigned form)
+{
+    return SNAP_COLUMN_HEADER + value_slots(nodes, form) * value_width(form) +
+           2 * 8 * tally_bit__words(nodes);
+}
+
+/* Pieces in a column's checksum: the values in runs of SNAP_PIECE slots,
+ * then the valid bits, then the seen bits. (An extra slot never makes
+ * another piece: it is there only when the node count is odd, and so not a
+ * multiple of SNAP_PIECE.) */
 static size_t value_pieces(size_t nodes) { return (nodes + SNAP_PIECE - 1) / SNAP_PIECE; }
 
 /* ---- fingerprints ---- */
@@ -300,13 +327,16 @@ static void put(sink *s, const void *data, size_t len)
 static void put64(sink *s, uint64_t v) { put(s, &v, 8); }
 
 /* The checksum of a column's arrays: XXH3-64 of the hashes of its pieces
- * (tally/snapshot.h). `sums` has room for value_pieces(nodes) + 2. */
-static uint64_t column_checksum(const tally_column *c, size_t nodes, uint64_t *sums)
+ * (tally/snapshot.h), the values as stored (`vals`, in `form`). `sums` has
+ * room for value_pieces(nodes) + 2. */
+static uint64_t column_checksum(const tally_column *c, const void *vals, unsigned form,
+                                size_t nodes, uint64_t *sums)
 {
     size_t words = tally_bit__words(nodes), np = value_pieces(nodes);
+    size_t slots = value_slots(nodes, form), width = value_width(form);
     for (size_t k = 0; k < np; k++) {
-        size_t begin = k * SNAP_PIECE, n = nodes - begin < SNAP_PIECE ? nodes - begin : SNAP_PIECE;
-        sums[k] = tally_snapshot__checksum(c->values + begin, n * 8);
+        size_t begin = k * SNAP_PIECE, n = slots - begin < SNAP_PIECE ? slots - begin : SNAP_PIECE;
+        sums[k] = tally_snapshot__checksum((const unsigned char *)vals + begin * width, n * width);
     }
     sums[np] = tally_snapshot__checksum(c->valid, words * 8);
     sums[np + 1] = tally_snapshot__checksum(c->seen, words * 8);
@@ -359,12 +389,77 @@ typedef struct plan {
     size_t ncols;
     uint64_t hfp, dfp;
     uint64_t *sums;
+    unsigned char *form, *scale; /* per column, in order */
+    int32_t *ints;               /* room for a column's whole numbers */
 } plan;
 
 static void plan_free(plan *pl)
 {
     free(pl->cols);
     free(pl->sums);
+    free(pl->form);
+    free(pl->scale);
+    free(pl->ints);
+}
+
+/* The whole number a column of doubles stores for value v at `scale`, when
+ * there is one: v * 10^scale rounded is within 32 bits, and divided by
+ * 10^scale (as a reader does, correctly rounded) gives v back bit for bit
+ * (so not -0, which comes back +0). 1 and *k, or 0. */
+static int whole_at(double v, int scale, int32_t *k)
+{
+    double x = nearbyint(v * tally_column__pow10(scale));
+    if (!(x >= (double)INT32_MIN && x <= (double)INT32_MAX))
+        return 0;
+    int32_t i = (int32_t)x;
+    double back = scale ? (double)i / tally_column__pow10(scale) : (double)i;
+    if (memcmp(&back, &v, sizeof v) != 0)
+        return 0;
+    *k = i;
+    return 1;
+}
+
+/* The form a column is written in: 32-bit whole numbers at the smallest
+ * scale at which every value of it is one (see whole_at), else doubles.
+ * One pass, begun again at a larger scale when a value needs it (at most
+ * TALLY_COLUMN_MAX_SCALE times). */
+static unsigned column_form(const tally_column *c, size_t nodes, unsigned char *scale)
+{
+    *scale = (unsigned char)c->scale;
+    if (c->ints)
+        return FORM_INT32;
+    int sc = 0;
+    for (size_t node = 0; node < nodes; node++) {
+        int32_t k;
+        if (!tally_bit__get(c->valid, node) || whole_at(c->values[node], sc, &k))
+            continue;
+        /* A larger scale may fit this value; the values before are then
+         * looked at again (a larger scale may not fit them). */
+        do
+            sc++;
+        while (sc <= TALLY_COLUMN_MAX_SCALE && !whole_at(c->values[node], sc, &k));
+        if (sc > TALLY_COLUMN_MAX_SCALE)
+            return FORM_DOUBLE;
+        node = (size_t)-1;
+    }
+    *scale = (unsigned char)sc;
+    return FORM_INT32;
+}
+
+/* A column's whole numbers, as stored: 0 where no value was filed and in
+ * the extra slot. */
+static const int32_t *column_ints(const plan *pl, const tally_column *c, size_t nodes, int scale)
+{
+    if (c->ints)
+        return c->ints;
+    size_t slots = value_slots(nodes, FORM_INT32);
+    for (size_t node = 0; node < slots; node++) {
+        int32_t k = 0;
+        if (node < nodes && tally_bit__get(c->valid, node))
+            whole_at(c->values[node], scale, &k); /* holds: column_form saw it */
+        pl->ints[node] = k;
+    }
+    return pl->ints;
 }
 
 static int plan_make(plan *pl, const tally_dataset *ds)
@@ -374,8 +469,13 @@ static int plan_make(plan *pl, const tally_dataset *ds)
     memset(pl, 0, sizeof *pl);
     pl->ncols = n;
     pl->cols = malloc((n ? n : 1) * sizeof *pl->cols);
-    pl->sums = malloc((value_pieces(tally_hierarchy_size(h)) + 2) * sizeof *pl->sums);
-    if (!pl->cols || !pl->sums || hierarchy_fingerprint(h, &pl->hfp) ||
+    size_t nodes = tally_hierarchy_size(h);
+    pl->sums = malloc((value_pieces(nodes) + 2) * sizeof *pl->sums);
+    pl->form = malloc(n ? n : 1);
+    pl->scale = malloc(n ? n : 1);
+    pl->ints = malloc(value_slots(nodes, FORM_INT32) * 4 + 4);
+    if (!pl->cols || !pl->sums || !pl->form || !pl->scale || !pl->ints ||
+        hierarchy_fingerprint(h, &pl->hfp) ||
         definitions_fingerprint(tally_dataset_definitions(ds), &pl->dfp)) {
         plan_free(pl);
         return tally_error__set(TALLY_ENOMEM, "out of memory writing a snapshot");
@@ -383,13 +483,17 @@ static int plan_make(plan *pl, const tally_dataset *ds)
     for (size_t i = 0; i < n; i++)
         pl->cols[i] = tally_dataset__column(ds, i);
     qsort(pl->cols, n, sizeof *pl->cols, column_order);
+    for (size_t i = 0; i < n; i++)
+        pl->form[i] = (unsigned char)column_form(pl->cols[i], nodes, &pl->scale[i]);
     return 0;
 }
 
-static size_t snapshot_size(size_t nodes, size_t ncols)
+static size_t snapshot_size(size_t nodes, const plan *pl)
 {
-    size_t words = tally_bit__words(nodes);
-    return SNAP_HEADER + ncols * (SNAP_COLUMN_HEADER + nodes * 8 + 2 * words * 8) + SNAP_TRAILER;
+    size_t size = SNAP_HEADER + SNAP_TRAILER;
+    for (size_t i = 0; i < pl->ncols; i++)
+        size += column_bytes(nodes, pl->form[i]);
+    return size;
 }
 
 /* Writes the snapshot into `s`; 0, or TALLY_ENOMEM (the trailer's hash
@@ -409,7 +513,7 @@ static int write_snapshot(sink *s, const tally_dataset *ds, const plan *pl)
     memcpy(head + 8, &version, 4);
     memcpy(head + 12, &bom, 4);
     put(s, head, 16);
-    put64(s, snapshot_size(nodes, pl->ncols));
+    put64(s, snapshot_size(nodes, pl));
     put64(s, nodes);
     put64(s, pl->hfp);
     put64(s, tally_definitions_indicator_count(tally_dataset_definitions(ds)));
@@ -419,11 +523,19 @@ static int write_snapshot(sink *s, const tally_dataset *ds, const plan *pl)
     put64(s, 0);
     for (size_t i = 0; i < pl->ncols; i++) {
         const tally_column *c = pl->cols[i];
+        unsigned form = pl->form[i];
+        const void *vals = form == FORM_INT32 ? (const void *)column_ints(pl, c, nodes, pl->scale[i])
+                                              : (const void *)c->values;
         put64(s, c->indicator);
         put64(s, (uint64_t)(int64_t)c->period);
         put64(s, popcount_words(c->seen, words));
-        put64(s, column_checksum(c, nodes, pl->sums));
-        put_data(s, c->values, nodes * 8);
+        put64(s, column_checksum(c, vals, form, nodes, pl->sums));
+        unsigned char fs[8] = { 0 };
+        uint32_t f32 = form, s32 = pl->scale[i];
+        memcpy(fs, &f32, 4);
+        memcpy(fs + 4, &s32, 4);
+        put(s, fs, 8);
+        put_data(s, vals, value_slots(nodes, form) * value_width(form));
         put_data(s, c->valid, words * 8);
         put_data(s, c->seen, words * 8);
     }
@@ -460,7 +572,7 @@ TALLY_EXTERN(int) tally_dataset_save_buffer(const tally_dataset *ds, void **out,
     rc = plan_make(&pl, ds);
     if (rc)
         return rc;
-    size_t n = snapshot_size(tally_hierarchy_size(tally_dataset_hierarchy(ds)), pl.ncols);
+    size_t n = snapshot_size(tally_hierarchy_size(tally_dataset_hierarchy(ds)), &pl);
     sink s = { NULL, malloc(n), 0, NULL, 0 };
     if (!s.buf)
         rc = tally_error__set(TALLY_ENOMEM, "out of memory writing a snapshot");
@@ -538,6 +650,8 @@ TALLY_EXTERN(int) tally_dataset_save(const tally_dataset *ds, const char *path)
  * to be installed. */
 typedef struct pending {
     tally_column col;
+    size_t at;      /* the column's offset in the file */
+    unsigned form;  /* FORM_DOUBLE or FORM_INT32 */
     size_t cells;   /* bits set in seen */
     int bits_ok;    /* valid within seen, nothing past the last node */
 } pending;
@@ -546,6 +660,7 @@ static void free_pending(pending *p, size_t n, int in_place)
 {
     for (size_t i = 0; p && i < n && !in_place; i++) {
         free(p[i].col.values);
+        free(p[i].col.ints);
         free(p[i].col.valid);
         free(p[i].col.seen);
     }
@@ -698,14 +813,101 @@ int tally_snapshot__values_agree(const double *v, size_t n, const unsigned char 
     }
 }
 
+/* Nonzero when a column of whole numbers has a number where no value was
+ * filed (there it holds 0, as the writer leaves it; so does the extra
+ * slot, which has no bit). `n` slots from `base` (a multiple of 64), as
+ * values_bad. Any 32-bit number is a value, so that is all there is to
+ * check; the vector forms find the zeros eight or four at a time. */
+static uint64_t ints_bad_exact(const int32_t *v, size_t base, size_t i, size_t n,
+                               const unsigned char *valid)
+{
+    uint64_t bad = 0;
+    for (; i < n; i++) {
+        uint64_t bit = (rd64(valid + (base + i) / 64 * 8) >> ((base + i) % 64)) & 1;
+        bad |= (uint64_t)(v[i] != 0) & ~bit;
+    }
+    return bad;
+}
+
+#if defined(SNAP_AVX2)
+__attribute__((target("avx2"))) static uint64_t ints_bad_avx2(const int32_t *v, size_t base,
+                                                             size_t n,
+                                                             const unsigned char *valid)
+{
+    const __m256i zero = _mm256_setzero_si256();
+    uint64_t bad = 0;
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        uint64_t zeros = 0;
+        for (unsigned k = 0; k < 64; k += 8) {
+            __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(v + i + k));
+            __m256i z = _mm256_cmpeq_epi32(x, zero);
+            zeros |= (uint64_t)(unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(z)) << k;
+        }
+        bad |= ~zeros & ~rd64(valid + (base + i) / 64 * 8);
+    }
+    return bad | ints_bad_exact(v, base, i, n, valid);
+}
+#endif
+
+#if defined(__SSE2__)
+static uint64_t ints_bad_sse2(const int32_t *v, size_t base, size_t n, const unsigned char *valid)
+{
+    const __m128i zero = _mm_setzero_si128();
+    uint64_t bad = 0;
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        uint64_t zeros = 0;
+        for (unsigned k = 0; k < 64; k += 4) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(v + i + k));
+            __m128i z = _mm_cmpeq_epi32(x, zero);
+            zeros |= (uint64_t)(unsigned)_mm_movemask_ps(_mm_castsi128_ps(z)) << k;
+        }
+        bad |= ~zeros & ~rd64(valid + (base + i) / 64 * 8);
+    }
+    return bad | ints_bad_exact(v, base, i, n, valid);
+}
+#endif
+
+static uint64_t ints_bad(const int32_t *v, size_t base, size_t n, const unsigned char *valid)
+{
+#if defined(SNAP_AVX2)
+    if (__builtin_cpu_supports("avx2"))
+        return ints_bad_avx2(v, base, n, valid);
+#endif
+#if defined(__SSE2__)
+    return ints_bad_sse2(v, base, n, valid);
+#else
+    return ints_bad_exact(v, base, 0, n, valid);
+#endif
+}
+
+/* For the tests, as tally_snapshot__values_agree: 1 when the `n` whole
+ * numbers at `v` are 0 wherever `valid` has no bit, else 0, by the exact
+ * test (form 0), SSE2 (1) or AVX2 (2); -1 when that form is not here. */
+int tally_snapshot__ints_agree(const int32_t *v, size_t n, const unsigned char *valid, int form);
+int tally_snapshot__ints_agree(const int32_t *v, size_t n, const unsigned char *valid, int form)
+{
+    switch (form) {
+    case 0: return !ints_bad_exact(v, 0, 0, n, valid);
+#if defined(__SSE2__)
+    case 1: return !ints_bad_sse2(v, 0, n, valid);
+#endif
+#if defined(SNAP_AVX2)
+    case 2: return __builtin_cpu_supports("avx2") ? !ints_bad_avx2(v, 0, n, valid) : -1;
+#endif
+    default: return -1;
+    }
+}
+
 /* Memory for a column's values. Fresh memory costs a page fault and a
  * cleared page per 4 KiB, which is most of loading a copied snapshot: a
  * national column (5 MiB) asks for transparent huge pages where the
  * system gives them on request, so it faults a few times instead of
  * thirteen hundred. free() releases it like any other. */
-static double *alloc_values(size_t nodes)
+static void *alloc_values(size_t bytes)
 {
-    size_t bytes = nodes ? nodes * 8 : 8;
+    bytes = bytes ? bytes : 8;
 #if defined(MADV_HUGEPAGE)
     const size_t huge = (size_t)2 << 20;
     if (bytes >= huge) {
@@ -754,7 +956,7 @@ typedef struct load_job {
     const unsigned char *p;
     const tally_hierarchy *h;
     pending *cols;
-    size_t ncols, nodes, words, per_col;
+    size_t ncols, nodes, words;
     size_t pieces;    /* sums per column: value pieces, valid, seen */
     int in_place;
     uint64_t *sums;   /* each piece's hash, column after column */
@@ -776,27 +978,34 @@ typedef struct load_job {
  * (the piece is then hashed whole, and checked after). */
 static void check_value_piece(const load_job *job, XXH3_state_t *st, size_t col, size_t k)
 {
-    tally_column *c = &job->cols[col].col;
-    const unsigned char *vals = job->p + SNAP_HEADER + col * job->per_col + SNAP_COLUMN_HEADER;
-    const unsigned char *valid = vals + job->nodes * 8;
+    const pending *pc = &job->cols[col];
+    const tally_column *c = &pc->col;
+    int ints = pc->form == FORM_INT32;
+    size_t w = value_width(pc->form), slots = value_slots(job->nodes, pc->form);
+    const unsigned char *vals = job->p + pc->at + SNAP_COLUMN_HEADER;
+    const unsigned char *valid = vals + slots * w;
     size_t begin = k * SNAP_PIECE;
-    size_t n = job->nodes - begin < SNAP_PIECE ? job->nodes - begin : SNAP_PIECE;
-    const unsigned char *src = vals + begin * 8;
+    size_t n = slots - begin < SNAP_PIECE ? slots - begin : SNAP_PIECE;
+    const unsigned char *src = vals + begin * w;
+    unsigned char *dst = (unsigned char *)(ints ? (void *)c->ints : (void *)c->values) + begin * w;
     uint64_t bad = 0, sum;
     if (st && XXH3_64bits_reset(st) != XXH_ERROR) {
         for (size_t off = 0; off < n; off += SNAP_CHUNK) {
             size_t m = n - off < SNAP_CHUNK ? n - off : SNAP_CHUNK;
+            unsigned char *at = dst + off * w;
             if (!job->in_place)
-                memcpy(c->values + begin + off, src + off * 8, m * 8);
-            XXH3_64bits_update(st, c->values + begin + off, m * 8);
-            bad |= values_bad(c->values + begin + off, begin + off, m, valid);
+                memcpy(at, src + off * w, m * w);
+            XXH3_64bits_update(st, at, m * w);
+            bad |= ints ? ints_bad((const int32_t *)(void *)at, begin + off, m, valid)
+                        : values_bad((const double *)(void *)at, begin + off, m, valid);
         }
         sum = XXH3_64bits_digest(st);
     } else {
         if (!job->in_place)
-            memcpy(c->values + begin, src, n * 8);
-        sum = tally_snapshot__checksum(src, n * 8);
-        bad = values_bad(c->values + begin, begin, n, valid);
+            memcpy(dst, src, n * w);
+        sum = tally_snapshot__checksum(src, n * w);
+        bad = ints ? ints_bad((const int32_t *)(void *)dst, begin, n, valid)
+                   : values_bad((const double *)(void *)dst, begin, n, valid);
     }
     job->sums[col * job->pieces + k] = sum;
     job->bad[col * job->pieces + k] = bad != 0;
@@ -805,8 +1014,8 @@ static void check_value_piece(const load_job *job, XXH3_state_t *st, size_t col,
 static void check_bits(const load_job *job, size_t col)
 {
     pending *pc = &job->cols[col];
-    const unsigned char *bits = job->p + SNAP_HEADER + col * job->per_col + SNAP_COLUMN_HEADER +
-                                job->nodes * 8;
+    const unsigned char *bits = job->p + pc->at + SNAP_COLUMN_HEADER +
+                                value_slots(job->nodes, pc->form) * value_width(pc->form);
     size_t len = job->words * 8, np = job->pieces - 2;
     if (!job->in_place) {
         memcpy(pc->col.valid, bits, len);
@@ -874,7 +1083,7 @@ static void *load_helper(void *arg)
 /* The trailer's checksum: the header and the column headers, in order
  * (each column header holds the checksum of its arrays). 0 or
  * TALLY_ENOMEM. */
-static int meta_checksum(const unsigned char *p, size_t ncols, size_t per_col, uint64_t *out)
+static int meta_checksum(const unsigned char *p, size_t ncols, const size_t *at, uint64_t *out)
 {
     XXH3_state_t *st = XXH3_createState();
     if (!st || XXH3_64bits_reset(st) == XXH_ERROR) {
@@ -883,7 +1092,7 @@ static int meta_checksum(const unsigned char *p, size_t ncols, size_t per_col, u
     }
     XXH3_64bits_update(st, p, SNAP_HEADER);
     for (size_t i = 0; i < ncols; i++)
-        XXH3_64bits_update(st, p + SNAP_HEADER + i * per_col, SNAP_COLUMN_HEADER);
+        XXH3_64bits_update(st, p + at[i], SNAP_COLUMN_HEADER);
     *out = XXH3_64bits_digest(st);
     XXH3_freeState(st);
     return 0;
@@ -897,13 +1106,13 @@ static int meta_checksum(const unsigned char *p, size_t ncols, size_t per_col, u
  * read-write mapping of that length, 8-byte aligned: the columns are used
  * in place and the dataset takes the mapping over when it adopts any
  * (*taken = 1); else they are copied. */
+static int load_columns(tally_dataset *ds, const unsigned char *p, size_t size, const char *name,
+                        size_t map_len, int *taken, const size_t *at);
+
 static int load(tally_dataset *ds, const unsigned char *p, size_t size, const char *name,
                 size_t map_len, int *taken)
 {
-    int in_place = map_len != 0;
     *taken = 0;
-    const tally_hierarchy *h = tally_dataset_hierarchy(ds);
-    const tally_definitions *d = tally_dataset_definitions(ds);
     if (!tally_snapshot_is(p, size))
         return tally_error__set_at(TALLY_EPARSE, name, 0, 0, NULL, 0,
                                    "not a tally snapshot (it does not start with \"TALLYSNP\")");
@@ -932,19 +1141,51 @@ static int load(tally_dataset *ds, const unsigned char *p, size_t size, const ch
                                    "is damaged",
                                    size < file_size ? "truncated" : "overlong", size,
                                    (unsigned long long)file_size);
+    /* The layout by the file's own counts: each column's form gives its
+     * size, and the columns fill the file exactly. */
+    uint64_t nodes = rd64(p + 24), ncols = rd64(p + 56);
+    uint64_t room = size - SNAP_HEADER - SNAP_TRAILER, end = size - SNAP_TRAILER;
+    uint64_t least = nodes > room / 4 ? 0 : column_bytes((size_t)nodes, FORM_INT32);
+    const char *add_up = "bad snapshot: its column count, region count and size do not add "
+                         "up; the file is damaged";
+    if (rd64(p + 72) != 0 || (ncols && (!least || ncols > room / least)))
+        return damaged(name, add_up);
+    size_t *at = malloc((ncols ? ncols : 1) * sizeof *at);
+    if (!at)
+        return tally_error__set(TALLY_ENOMEM, "out of memory loading a snapshot");
+    const char *why = NULL;
+    uint64_t pos = SNAP_HEADER;
+    for (size_t i = 0; i < ncols && !why; i++) {
+        uint32_t form = end - pos < SNAP_COLUMN_HEADER ? 0 : rd32(p + pos + 32);
+        uint32_t scale = end - pos < SNAP_COLUMN_HEADER ? 0 : rd32(p + pos + 36);
+        if (end - pos < SNAP_COLUMN_HEADER)
+            why = add_up;
+        else if (form > FORM_INT32 ||
+                 scale > (form == FORM_INT32 ? TALLY_COLUMN_MAX_SCALE : 0))
+            why = "bad snapshot: a column's values are in an unknown form; the file is damaged";
+        else if (column_bytes((size_t)nodes, form) > end - pos)
+            why = add_up;
+        at[i] = (size_t)pos;
+        pos += column_bytes((size_t)nodes, form);
+    }
+    if (!why && pos != end)
+        why = add_up;
+    int rc = why ? damaged(name, why) : load_columns(ds, p, size, name, map_len, taken, at);
+    free(at);
+    return rc;
+}
+
+/* The rest of load, once the columns' offsets `at` are known. */
+static int load_columns(tally_dataset *ds, const unsigned char *p, size_t size, const char *name,
+                        size_t map_len, int *taken, const size_t *at)
+{
+    int in_place = map_len != 0;
+    const tally_hierarchy *h = tally_dataset_hierarchy(ds);
+    const tally_definitions *d = tally_dataset_definitions(ds);
     uint64_t nodes = rd64(p + 24), hfp = rd64(p + 32), nind = rd64(p + 40), dfp = rd64(p + 48);
     uint64_t ncols = rd64(p + 56), total_cells = rd64(p + 64);
-    /* The layout by the file's own counts; then whether it is ours. */
-    uint64_t room = size - SNAP_HEADER - SNAP_TRAILER;
-    uint64_t per_col = nodes > room / 8 ? 0
-                                         : SNAP_COLUMN_HEADER + nodes * 8 +
-                                               2 * 8 * ((nodes + 63) / 64);
-    if (rd64(p + 72) != 0 || (ncols && (!per_col || ncols > room / per_col)) ||
-        ncols * per_col != room)
-        return damaged(name, "bad snapshot: its column count, region count and size do "
-                             "not add up; the file is damaged");
     uint64_t meta;
-    if (meta_checksum(p, (size_t)ncols, (size_t)per_col, &meta))
+    if (meta_checksum(p, (size_t)ncols, at, &meta))
         return tally_error__set(TALLY_ENOMEM, "out of memory loading a snapshot");
     if (meta != rd64(p + size - SNAP_TRAILER))
         return damaged(name, "checksum mismatch: the file is damaged");
@@ -968,13 +1209,12 @@ static int load(tally_dataset *ds, const unsigned char *p, size_t size, const ch
     /* The column headers, in order, before any array is touched. */
     const char *why = NULL;
     for (size_t i = 0; i < ncols && !why; i++) {
-        const unsigned char *q = p + SNAP_HEADER + i * per_col;
+        const unsigned char *q = p + at[i], *prev = i ? p + at[i - 1] : NULL;
         uint64_t ind = rd64(q);
         int64_t key = (int64_t)rd64(q + 8);
         if (ind >= my_nind || !valid_period(key))
             why = "a column has an unknown indicator or a bad period";
-        else if (i && (ind < rd64(q - per_col) ||
-                       (ind == rd64(q - per_col) && key <= (int64_t)rd64(q - per_col + 8))))
+        else if (i && (ind < rd64(prev) || (ind == rd64(prev) && key <= (int64_t)rd64(prev + 8))))
             why = "columns are out of order or given twice";
     }
     if (why)
@@ -993,7 +1233,6 @@ static int load(tally_dataset *ds, const unsigned char *p, size_t size, const ch
     jp->ncols = (size_t)ncols;
     jp->nodes = my_nodes;
     jp->words = words;
-    jp->per_col = (size_t)per_col;
     jp->pieces = value_pieces(my_nodes) + 2;
     jp->in_place = in_place;
     jp->nblocks = fp_known ? 0 : fp_blocks(my_nodes);
@@ -1009,23 +1248,36 @@ static int load(tally_dataset *ds, const unsigned char *p, size_t size, const ch
     int rc = 0;
     if (!cols || !jp->sums || !jp->bad || !jp->blocks || !jp->taken)
         rc = tally_error__set(TALLY_ENOMEM, "out of memory loading a snapshot");
+    size_t bytes_total = 0;
     for (size_t i = 0; i < ncols && !rc; i++) {
-        const unsigned char *q = p + SNAP_HEADER + i * per_col;
-        const unsigned char *bits = q + SNAP_COLUMN_HEADER + my_nodes * 8;
+        const unsigned char *q = p + at[i];
+        unsigned form = rd32(q + 32);
+        size_t vbytes = value_slots(my_nodes, form) * value_width(form);
+        const unsigned char *bits = q + SNAP_COLUMN_HEADER + vbytes;
         tally_column *c = &cols[i].col;
+        cols[i].at = at[i];
+        cols[i].form = form;
+        bytes_total += column_bytes(my_nodes, form);
         c->indicator = (size_t)rd64(q);
         c->period = (int32_t)rd64(q + 8);
+        c->scale = (int)rd32(q + 36);
         if (in_place) {
             /* Sections start at multiples of 8 in a page-aligned mapping. */
-            c->values = (double *)(uintptr_t)(q + SNAP_COLUMN_HEADER);
+            if (form == FORM_INT32)
+                c->ints = (int32_t *)(uintptr_t)(q + SNAP_COLUMN_HEADER);
+            else
+                c->values = (double *)(uintptr_t)(q + SNAP_COLUMN_HEADER);
             c->valid = (uint64_t *)(uintptr_t)bits;
             c->seen = (uint64_t *)(uintptr_t)(bits + words * 8);
             continue;
         }
-        c->values = alloc_values(my_nodes);
+        if (form == FORM_INT32)
+            c->ints = alloc_values(vbytes);
+        else
+            c->values = alloc_values(vbytes);
         c->valid = malloc(words ? words * 8 : 1);
         c->seen = malloc(words ? words * 8 : 1);
-        if (!c->values || !c->valid || !c->seen)
+        if (!(c->ints || c->values) || !c->valid || !c->seen)
             rc = tally_error__set(TALLY_ENOMEM, "out of memory loading a snapshot");
     }
     if (rc) {
@@ -1041,7 +1293,7 @@ static int load(tally_dataset *ds, const unsigned char *p, size_t size, const ch
     atomic_init(&jp->nomem, 0);
     atomic_init(&jp->done, 0);
     atomic_init(&jp->refs, 1);
-    if (ncols * per_col >= SNAP_THREAD_MIN) {
+    if (bytes_total >= SNAP_THREAD_MIN) {
         pthread_t thread;
         pthread_attr_t attr;
         if (pthread_attr_init(&attr) == 0) {
@@ -1062,13 +1314,13 @@ static int load(tally_dataset *ds, const unsigned char *p, size_t size, const ch
         const uint64_t *s = jp->sums + i * jp->pieces;
         const unsigned char *bad = jp->bad + i * jp->pieces;
         sums_ok &= tally_snapshot__checksum(s, jp->pieces * 8) ==
-                   rd64(p + SNAP_HEADER + i * per_col + 24);
+                   rd64(p + at[i] + 24);
         int values_ok = 1;
         for (size_t k = 0; k + 2 < jp->pieces; k++)
             values_ok &= !bad[k];
         if (!why && (!values_ok || !cols[i].bits_ok))
             why = "a column's values disagree with its bits";
-        if (!why && cols[i].cells != rd64(p + SNAP_HEADER + i * per_col + 16))
+        if (!why && cols[i].cells != rd64(p + at[i] + 16))
             why = "a column's cell count does not match its bits";
         sum_cells += cols[i].cells;
     }
@@ -1135,11 +1387,17 @@ static int load(tally_dataset *ds, const unsigned char *p, size_t size, const ch
             rc = tally_dataset__adopt_column(ds, &pc->col, pc->cells);
             if (rc == 0) {
                 pc->col.values = NULL;
+                pc->col.ints = NULL;
                 pc->col.valid = pc->col.seen = NULL;
                 continue;
             }
             /* Only memory can fail here; the columns installed so far stay
              * (they are whole and checked), the rest are dropped. */
+            rc = tally_error__set(TALLY_ENOMEM, "out of memory loading a snapshot");
+            break;
+        }
+        /* Cells are written as doubles. */
+        if (tally_dataset__widen_column(ds, have)) {
             rc = tally_error__set(TALLY_ENOMEM, "out of memory loading a snapshot");
             break;
         }
@@ -1149,7 +1407,7 @@ static int load(tally_dataset *ds, const unsigned char *p, size_t size, const ch
             have->valid[w] |= bits;
             while (bits) {
                 size_t node = w * 64 + (size_t)__builtin_ctzll(bits);
-                have->values[node] = pc->col.values[node];
+                have->values[node] = tally_column__get(&pc->col, node);
                 bits &= bits - 1;
             }
         }

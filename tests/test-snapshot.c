@@ -30,35 +30,108 @@
  * 1 SSE2, 2 AVX2; -1 when the form is not there). */
 uint64_t tally_snapshot__checksum(const void *data, size_t len);
 int tally_snapshot__values_agree(const double *v, size_t n, const unsigned char *valid, int form);
+int tally_snapshot__ints_agree(const int32_t *v, size_t n, const unsigned char *valid, int form);
 
 /* Offsets of the format (tally/snapshot.h). */
 enum { H_VERSION = 8, H_BOM = 12, H_SIZE = 16, H_NODES = 24, H_COLS = 56, H_CELLS = 64,
-       H_RESERVED = 72, HEADER = 80, COL_HEADER = 32 };
+       H_RESERVED = 72, HEADER = 80, COL_HEADER = 40, C_FORM = 32, C_SCALE = 36 };
+/* A column's forms of values. */
+enum { F_DOUBLE = 0, F_INT32 = 1 };
 
 static void put64(unsigned char *p, uint64_t v) { memcpy(p, &v, 8); }
+static void put32(unsigned char *p, uint32_t v) { memcpy(p, &v, 4); }
 static uint64_t get64(const unsigned char *p)
 {
     uint64_t v;
     memcpy(&v, p, 8);
     return v;
 }
+static uint32_t get32(const unsigned char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* Slots of a column's values, their width, and a column's bytes: doubles
+ * one per node; 32-bit whole numbers one per node, and one more when the
+ * count is odd. */
+static size_t slots_of(size_t nodes, unsigned form)
+{
+    return form == F_INT32 ? (nodes + 1) / 2 * 2 : nodes;
+}
+static size_t width_of(unsigned form) { return form == F_INT32 ? 4 : 8; }
+static size_t col_size(size_t nodes, unsigned form)
+{
+    return COL_HEADER + slots_of(nodes, form) * width_of(form) + 16 * ((nodes + 63) / 64);
+}
+
+/* Where column i starts, found by walking the columns before it by their
+ * forms; 0 when the file does not hold it whole. */
+static size_t col_at(const unsigned char *buf, size_t size, size_t i)
+{
+    size_t nodes = get64(buf + H_NODES), at = HEADER;
+    for (size_t k = 0; k <= i; k++) {
+        if (at + COL_HEADER > size - 8 || at + col_size(nodes, get32(buf + at + C_FORM)) > size - 8)
+            return 0;
+        if (k < i)
+            at += col_size(nodes, get32(buf + at + C_FORM));
+    }
+    return at;
+}
 
 /* A column's checksum as tally/snapshot.h defines it, from the arrays
  * (contiguous after the column's header): XXH3 of the XXH3s of its pieces,
- * the values in runs of 32,768, then the valid array, then the seen array. */
-static uint64_t column_sum(const unsigned char *arrays, size_t nodes)
+ * the values in runs of 32,768 slots, then the valid array, then the seen
+ * array. */
+static uint64_t column_sum(const unsigned char *arrays, size_t nodes, unsigned form)
 {
-    size_t words = (nodes + 63) / 64, np = (nodes + 32767) / 32768;
+    size_t words = (nodes + 63) / 64, slots = slots_of(nodes, form), w = width_of(form);
+    size_t np = (slots + 32767) / 32768;
     uint64_t *h = malloc((np + 2) * 8);
     for (size_t k = 0; k < np; k++) {
-        size_t n = nodes - k * 32768 < 32768 ? nodes - k * 32768 : 32768;
-        h[k] = tally_snapshot__checksum(arrays + k * 32768 * 8, n * 8);
+        size_t n = slots - k * 32768 < 32768 ? slots - k * 32768 : 32768;
+        h[k] = tally_snapshot__checksum(arrays + k * 32768 * w, n * w);
     }
-    h[np] = tally_snapshot__checksum(arrays + nodes * 8, words * 8);
-    h[np + 1] = tally_snapshot__checksum(arrays + nodes * 8 + words * 8, words * 8);
+    h[np] = tally_snapshot__checksum(arrays + slots * w, words * 8);
+    h[np + 1] = tally_snapshot__checksum(arrays + slots * w + words * 8, words * 8);
     uint64_t sum = tally_snapshot__checksum(h, (np + 2) * 8);
     free(h);
     return sum;
+}
+
+/* The format's rule for a column's form (tally/snapshot.h), worked out
+ * here another way: the smallest scale s in 0..9 at which every value is
+ * k / 10^s, bit for bit, for a 32-bit k (the candidates k around
+ * v * 10^s are tried); -1 when there is none (doubles). *k[node] gets the
+ * numbers. */
+static int rule_scale(const double *v, const uint64_t *valid, size_t nodes, int32_t *k)
+{
+    static const double p10[] = { 1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9 };
+    for (int sc = 0; sc <= 9; sc++) {
+        int all = 1;
+        for (size_t node = 0; node < nodes && all; node++) {
+            k[node] = 0;
+            if (!((valid[node / 64] >> (node % 64)) & 1))
+                continue;
+            double guess = floor(v[node] * p10[sc]);
+            int found = 0;
+            for (int d = -1; d <= 2 && !found && fabs(guess) < 4294967296.0; d++) {
+                double c = guess + d;
+                if (c < -2147483648.0 || c > 2147483647.0)
+                    continue;
+                double back = c / p10[sc];
+                if (memcmp(&back, &v[node], 8) == 0) {
+                    k[node] = (int32_t)c;
+                    found = 1;
+                }
+            }
+            all = found;
+        }
+        if (all)
+            return sc;
+    }
+    return -1;
 }
 
 /* A fingerprint as tally/snapshot.h defines it: XXH3 of the XXH3s of
@@ -134,15 +207,18 @@ static uint64_t definitions_fp(const tally_definitions *d)
 static void reseal_as(unsigned char *buf, size_t size, int columns)
 {
     size_t nodes = get64(buf + H_NODES), ncols = get64(buf + H_COLS);
-    size_t per_col = COL_HEADER + nodes * 8 + 16 * ((nodes + 63) / 64);
-    if (HEADER + ncols * per_col + 8 != size)
+    if (ncols > size / COL_HEADER || (ncols && !col_at(buf, size, ncols - 1)) ||
+        (ncols && col_at(buf, size, ncols - 1) +
+                      col_size(nodes, get32(buf + col_at(buf, size, ncols - 1) + C_FORM)) !=
+                  size - 8) ||
+        (!ncols && size != HEADER + 8))
         ncols = 0; /* a forged layout: the loader stops before the sums */
     unsigned char *meta = malloc(HEADER + ncols * COL_HEADER);
     memcpy(meta, buf, HEADER);
     for (size_t i = 0; i < ncols; i++) {
-        unsigned char *q = buf + HEADER + i * per_col;
+        unsigned char *q = buf + col_at(buf, size, i);
         if (columns)
-            put64(q + 24, column_sum(q + COL_HEADER, nodes));
+            put64(q + 24, column_sum(q + COL_HEADER, nodes, get32(q + C_FORM)));
         memcpy(meta + HEADER + i * COL_HEADER, q, COL_HEADER);
     }
     put64(buf + size - 8, tally_snapshot__checksum(meta, HEADER + ncols * COL_HEADER));
@@ -176,7 +252,8 @@ static void fill(fixture *f)
     add(f, "430602001002", "rate", "2019-08", 1.953125);
 }
 
-/* Cell for cell: the same columns with the same bytes. */
+/* Cell for cell: the same columns, the same bits, and every value the
+ * same double, bit for bit (in whichever form each dataset holds it). */
 static void assert_same_dataset(const tally_dataset *a, const tally_dataset *b)
 {
     size_t nodes = tally_hierarchy_size(tally_dataset_hierarchy(a));
@@ -186,9 +263,15 @@ static void assert_same_dataset(const tally_dataset *a, const tally_dataset *b)
         const tally_column *x = tally_dataset__column(a, i);
         const tally_column *y = tally_dataset__find_column(b, x->indicator, x->period);
         assert_non_null(y);
-        assert_memory_equal(x->values, y->values, nodes * sizeof(double));
         assert_memory_equal(x->valid, y->valid, tally_bit__words(nodes) * 8);
         assert_memory_equal(x->seen, y->seen, tally_bit__words(nodes) * 8);
+        for (size_t node = 0; node < nodes; node++) {
+            if (!tally_bit__get(x->valid, node))
+                continue;
+            double u = tally_column__get(x, node), v = tally_column__get(y, node);
+            if (memcmp(&u, &v, 8) != 0)
+                fail_msg("column %zu, node %zu: %.17g and %.17g", i, node, u, v);
+        }
     }
 }
 
@@ -221,12 +304,11 @@ static void check_format(const tally_dataset *ds, const unsigned char *buf, size
     const tally_hierarchy *h = tally_dataset_hierarchy(ds);
     const tally_definitions *d = tally_dataset_definitions(ds);
     size_t nodes = tally_hierarchy_size(h), ncols = tally_dataset__column_count(ds);
-    size_t per_col = COL_HEADER + nodes * 8 + 16 * ((nodes + 63) / 64);
+    size_t words = (nodes + 63) / 64;
     assert_memory_equal(buf, "TALLYSNP", 8);
-    assert_int_equal(get64(buf + H_VERSION) & 0xffffffffu, 2);
+    assert_int_equal(get64(buf + H_VERSION) & 0xffffffffu, 3);
     assert_int_equal(get64(buf + H_VERSION) >> 32, 0x01020304u);
     assert_int_equal(get64(buf + H_SIZE), size);
-    assert_int_equal(size, HEADER + ncols * per_col + 8);
     assert_int_equal(get64(buf + H_NODES), nodes);
     assert_true(get64(buf + 32) == hierarchy_fp(h));
     assert_int_equal(get64(buf + 40), tally_definitions_indicator_count(d));
@@ -235,12 +317,43 @@ static void check_format(const tally_dataset *ds, const unsigned char *buf, size
     assert_int_equal(get64(buf + H_CELLS), tally_dataset_value_count(ds));
     assert_int_equal(get64(buf + H_RESERVED), 0);
     unsigned char *meta = malloc(HEADER + ncols * COL_HEADER);
+    int32_t *k = malloc((nodes + 1) * sizeof *k);
     memcpy(meta, buf, HEADER);
+    size_t at = HEADER;
     for (size_t i = 0; i < ncols; i++) {
-        const unsigned char *q = buf + HEADER + i * per_col;
-        assert_true(get64(q + 24) == column_sum(q + COL_HEADER, nodes));
+        const unsigned char *q = buf + at;
+        /* The dataset's column with this key: its form by the rule, its
+         * values and bits as stored. */
+        const tally_column *c = tally_dataset__find_column(ds, get64(q), (int32_t)get64(q + 8));
+        assert_non_null(c);
+        if (i)
+            assert_true(get64(q) > get64(meta + HEADER + (i - 1) * COL_HEADER) ||
+                        (get64(q) == get64(meta + HEADER + (i - 1) * COL_HEADER) &&
+                         get64(q + 8) > get64(meta + HEADER + (i - 1) * COL_HEADER + 8)));
+        size_t cells = 0;
+        for (size_t w = 0; w < words; w++)
+            cells += (size_t)__builtin_popcountll(c->seen[w]);
+        assert_int_equal(get64(q + 16), cells);
+        int sc = rule_scale(c->values, c->valid, nodes, k);
+        unsigned form = sc < 0 ? F_DOUBLE : F_INT32;
+        assert_int_equal(get32(q + C_FORM), form);
+        assert_int_equal(get32(q + C_SCALE), sc < 0 ? 0 : sc);
+        const unsigned char *vals = q + COL_HEADER;
+        if (form == F_INT32) {
+            for (size_t node = 0; node < slots_of(nodes, form); node++)
+                assert_int_equal((int32_t)get32(vals + node * 4), node < nodes ? k[node] : 0);
+        } else {
+            assert_memory_equal(vals, c->values, nodes * 8);
+        }
+        const unsigned char *bits = vals + slots_of(nodes, form) * width_of(form);
+        assert_memory_equal(bits, c->valid, words * 8);
+        assert_memory_equal(bits + words * 8, c->seen, words * 8);
+        assert_true(get64(q + 24) == column_sum(q + COL_HEADER, nodes, form));
         memcpy(meta + HEADER + i * COL_HEADER, q, COL_HEADER);
+        at += col_size(nodes, form);
     }
+    assert_int_equal(size, at + 8);
+    free(k);
     uint64_t trailer = tally_snapshot__checksum(meta, HEADER + ncols * COL_HEADER);
     assert_true(get64(buf + size - 8) == trailer);
     free(meta);
@@ -386,6 +499,225 @@ static void test_snapshot__every_form_of_the_value_check_follows_the_rule(void *
 #endif
 }
 
+/* Which columns are written as whole numbers, and at which scale: cases
+ * worked out by hand from the rule (tally/snapshot.h), each written,
+ * checked field by field, read back value for value, and written again
+ * to the same bytes. */
+static void test_snapshot__whole_numbers_where_every_value_is_one(void **state)
+{
+    (void)state;
+    static const char *const nodes[] = { "430602001001", "430602001002", "430626100201",
+                                         "430600000000" };
+    static const struct {
+        double v[4];
+        size_t n;
+        int scale; /* -1: doubles */
+    } cases[] = {
+        { { 1, 2, 3 }, 3, 0 },
+        { { 0.5 }, 1, 1 },
+        { { 1187.84, 605.29 }, 2, 2 },
+        { { -7.5, 12 }, 2, 1 },
+        { { 3, 0.25 }, 2, 2 },            /* the scale grows at the second value */
+        { { 0.001, 5 }, 2, 3 },
+        { { 1e-9 }, 1, 9 },
+        { { 1e-10 }, 1, -1 },              /* scale 10 is past the largest */
+        { { 2147483647, -2147483648.0 }, 2, 0 },
+        { { 2147483648.0 }, 1, -1 },       /* past 32 bits */
+        { { -2147483649.0 }, 1, -1 },
+        { { 214748364.7 }, 1, 1 },
+        { { 214748364.7, 0.01 }, 2, -1 },  /* scale 2 fits the second, not the first */
+        { { 0.0 }, 1, 0 },
+        { { -0.0 }, 1, -1 },               /* would come back +0 */
+        { { 0.1 + 0.2 }, 1, -1 },          /* 0.30000000000000004 */
+        { { 1e300 }, 1, -1 },
+        { { NAN, NAN }, 2, 0 },            /* empty cells only */
+        { { NAN, 4.5 }, 2, 1 },
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        fixture f, g;
+        fixture_load(&f, NULL);
+        fixture_load(&g, NULL);
+        for (size_t i = 0; i < cases[k].n; i++)
+            add(&f, nodes[i], "poor", "2019-08", cases[k].v[i]);
+        size_t size;
+        unsigned char *buf = save(&f, &size);
+        check_format(f.ds, buf, size);
+        const unsigned char *col = buf + HEADER;
+        if (cases[k].scale < 0) {
+            if (get32(col + C_FORM) != F_DOUBLE)
+                fail_msg("case %zu: expected doubles", k);
+            assert_int_equal(size, HEADER + col_size(9, F_DOUBLE) + 8);
+        } else {
+            if (get32(col + C_FORM) != F_INT32 || (int)get32(col + C_SCALE) != cases[k].scale)
+                fail_msg("case %zu: expected whole numbers at scale %d, got form %u scale %u", k,
+                         cases[k].scale, get32(col + C_FORM), get32(col + C_SCALE));
+            assert_int_equal(size, HEADER + col_size(9, F_INT32) + 8);
+        }
+        assert_int_equal(tally_dataset_load_buffer(g.ds, buf, size, "x.snap"), 0);
+        assert_same_dataset(f.ds, g.ds);
+        for (size_t i = 0; i < cases[k].n; i++) {
+            size_t node;
+            double v;
+            int present;
+            assert_int_equal(tally_hierarchy_find(f.h, nodes[i], 12, &node), 0);
+            assert_int_equal(tally_dataset_reported(g.ds, node, N_POOR, "2019-08", &v, &present),
+                             0);
+            assert_int_equal(present, !isnan(cases[k].v[i]));
+            if (present && memcmp(&v, &cases[k].v[i], 8) != 0)
+                fail_msg("case %zu, value %zu: %.17g read back as %.17g", k, i, cases[k].v[i], v);
+        }
+        size_t size2;
+        unsigned char *buf2 = save(&g, &size2);
+        assert_int_equal(size, size2);
+        assert_memory_equal(buf, buf2, size);
+        free(buf2);
+        free(buf);
+        fixture_free(&g);
+        fixture_free(&f);
+    }
+}
+
+/* The check of whole numbers (0 wherever no value was filed) in each of
+ * its forms against the rule itself: one number at a time at every
+ * position of 200 (three words of 64, then 8), with its bit either way. */
+static void test_snapshot__every_form_of_the_whole_number_check_follows_the_rule(void **state)
+{
+    (void)state;
+    enum { N = 200 };
+    static const int32_t odd[] = { 0, 1, -1, INT32_MIN, INT32_MAX, 65536 };
+    const size_t nodd = sizeof odd / sizeof odd[0];
+    int32_t v[N];
+    unsigned char valid[32];
+    memset(valid, 0, sizeof valid);
+    for (size_t i = 0; i < N; i++) {
+        v[i] = 0;
+        if (i % 3) {
+            valid[i / 8] |= (unsigned char)(1u << (i % 8));
+            v[i] = (int32_t)(i * 7919) - 500;
+        }
+    }
+    int forms = 0;
+    for (int form = 0; form < 3; form++) {
+        if (tally_snapshot__ints_agree(v, N, valid, form) < 0)
+            continue;
+        forms++;
+        assert_int_equal(tally_snapshot__ints_agree(v, N, valid, form), 1);
+        for (size_t p = 0; p < N; p++) {
+            int32_t keep = v[p];
+            for (int flip = 0; flip < 2; flip++) {
+                valid[p / 8] ^= (unsigned char)(flip << (p % 8));
+                int bit = (valid[p / 8] >> (p % 8)) & 1;
+                for (size_t k = 0; k < nodd; k++) {
+                    v[p] = odd[k];
+                    int expected = bit || odd[k] == 0;
+                    if (tally_snapshot__ints_agree(v, N, valid, form) != expected)
+                        fail_msg("form %d, position %zu, bit %d, number %d: expected %d", form, p,
+                                 bit, odd[k], expected);
+                }
+                valid[p / 8] ^= (unsigned char)(flip << (p % 8));
+            }
+            v[p] = keep;
+        }
+        for (size_t n = 0; n <= N; n++) {
+            assert_int_equal(tally_snapshot__ints_agree(v, n, valid, form), 1);
+            if (n && (n - 1) % 3 == 0) {
+                v[n - 1] = 9;
+                assert_int_equal(tally_snapshot__ints_agree(v, n, valid, form), 0);
+                v[n - 1] = 0;
+            }
+        }
+    }
+#if defined(__x86_64__)
+    assert_true(forms >= 2);
+#else
+    assert_true(forms >= 1);
+#endif
+}
+
+/* A dataset loaded from a snapshot, its columns whole numbers (mapped or
+ * copied), takes more values from a records file, from tally_dataset_add
+ * and from another snapshot, into those columns and new ones: it ends
+ * cell for cell as the dataset given everything as records and values,
+ * and rolls up to the same numbers bit for bit. */
+static void test_snapshot__whole_number_columns_take_more_values(void **state)
+{
+    (void)state;
+    static const char more[] = "region_code,indicator,period,value\n"
+                               "430626000000,poor,2019-08,7.25\n" /* into (poor, 2019-08) */
+                               "430602001002,exits,2019-07,\n"    /* an empty cell */
+                               "430602001001,trained,2019-08,11\n"; /* a new column */
+    for (int mapped = 0; mapped < 2; mapped++) {
+        fixture f, g, want;
+        fixture_load(&f, NULL);
+        fixture_load(&g, NULL);
+        fixture_load(&want, NULL);
+        fill(&f);
+        fill(&want);
+        /* Another snapshot: a cell of (pop, 2019-08), whole numbers in g. */
+        fixture other;
+        fixture_load(&other, NULL);
+        add(&other, "430602001000", "pop", "2019-08", 1440);
+        size_t osize;
+        unsigned char *obuf = save(&other, &osize);
+
+        size_t size;
+        unsigned char *buf = save(&f, &size);
+        char path[] = "/tmp/tally-snapshot-XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, buf, size), (ssize_t)size);
+        close(fd);
+        if (mapped)
+            assert_int_equal(tally_dataset_load(g.ds, path), 0);
+        else
+            assert_int_equal(tally_dataset_load_buffer(g.ds, buf, size, "x.snap"), 0);
+        unlink(path);
+        const tally_column *poor = tally_dataset__find_column(g.ds, N_POOR, 2019 * 32 + 8);
+        assert_non_null(poor);
+        assert_non_null(poor->ints); /* held as whole numbers */
+        assert_null(poor->values);
+
+        /* Each way in turn, first into columns still of whole numbers. */
+        assert_int_equal(tally_dataset_load_buffer(g.ds, obuf, osize, "other.snap"), 0);
+        add(&want, "430602001000", "pop", "2019-08", 1440);
+        assert_same_dataset(want.ds, g.ds);
+        assert_non_null(poor->ints); /* the other columns stay as they were */
+        add(&g, "430626100201", "rate", "2019-08", 0.125);
+        add(&want, "430626100201", "rate", "2019-08", 0.125);
+        assert_same_dataset(want.ds, g.ds);
+        assert_int_equal(tally_dataset_read_buffer(g.ds, more, sizeof more - 1, "more.csv", NULL,
+                                                   NULL, NULL),
+                         0);
+        assert_int_equal(tally_dataset_read_buffer(want.ds, more, sizeof more - 1, "more.csv",
+                                                   NULL, NULL, NULL),
+                         0);
+        assert_same_dataset(want.ds, g.ds);
+        assert_int_equal(tally_dataset_value_count(g.ds), 12 + 3 + 1 + 1);
+
+        tally_result *ra, *rb;
+        assert_int_equal(tally_rollup(&ra, want.ds, NULL), 0);
+        assert_int_equal(tally_rollup(&rb, g.ds, NULL), 0);
+        size_t np = tally_result_period_count(ra);
+        assert_int_equal(np, tally_result_period_count(rb));
+        for (size_t p = 0; p < np; p++)
+            for (size_t i = 0; i < tally_definitions_indicator_count(f.d); i++)
+                assert_memory_equal(tally_result_column(ra, i, p), tally_result_column(rb, i, p),
+                                    9 * sizeof(double));
+        /* The first county's poor: its villages' 35 + 12.5. */
+        size_t p08;
+        assert_int_equal(tally_result_period_find(rb, "2019-08", &p08), 0);
+        assert_true(tally_result_column(rb, N_POOR, p08)[YLQ] == 47.5);
+        tally_result_free(ra);
+        tally_result_free(rb);
+        free(buf);
+        free(obuf);
+        fixture_free(&other);
+        fixture_free(&want);
+        fixture_free(&g);
+        fixture_free(&f);
+    }
+}
+
 static void test_snapshot__round_trip_is_cell_for_cell(void **state)
 {
     (void)state;
@@ -397,9 +729,11 @@ static void test_snapshot__round_trip_is_cell_for_cell(void **state)
     unsigned char *buf = save(&f, &size);
     assert_true(tally_snapshot_is(buf, size));
     assert_false(tally_snapshot_is("region_code,", 12));
-    /* 7 columns over 9 nodes: 80 + 7 * (32 + 9 * 8 + 8 + 8) + 8. */
+    /* 7 columns over 9 nodes, five of whole numbers (10 slots of 4 bytes)
+     * and two of doubles (-0 and 1e-300): 80 + 5 * (40 + 10 * 4 + 8 + 8)
+     * + 2 * (40 + 9 * 8 + 8 + 8) + 8. */
     assert_int_equal(tally_dataset__column_count(f.ds), 7);
-    assert_int_equal(size, 80 + 7 * (32 + 9 * 8 + 16) + 8);
+    assert_int_equal(size, 80 + 5 * (40 + 10 * 4 + 16) + 2 * (40 + 9 * 8 + 16) + 8);
     assert_int_equal(tally_dataset_load_buffer(g.ds, buf, size, "x.snap"), 0);
     assert_same_dataset(f.ds, g.ds);
     /* The values as they were added (by hand, above). */
@@ -638,6 +972,18 @@ static void expect_forged(const fixture *f, unsigned char *buf, size_t size, int
     assert_string_equal(tally_error_last()->message, message);
 }
 
+/* A forged layout: refused as damaged, by one of two messages depending
+ * on what the misplaced headers hold. */
+static void expect_layout_refused(const fixture *f, unsigned char *buf, size_t size,
+                                  const char *one, const char *other)
+{
+    reseal(buf, size);
+    assert_int_equal(load_fails(f, buf, size), TALLY_EPARSE);
+    const char *msg = tally_error_last()->message;
+    if (strcmp(msg, one) != 0 && strcmp(msg, other) != 0)
+        fail_msg("unexpected message: %s", msg);
+}
+
 static void test_snapshot__well_sealed_but_wrong_contents_are_refused(void **state)
 {
     (void)state;
@@ -646,28 +992,49 @@ static void test_snapshot__well_sealed_but_wrong_contents_are_refused(void **sta
     fill(&f);
     size_t size;
     unsigned char *good = save(&f, &size), *buf = malloc(size);
-    const size_t per_col = COL_HEADER + 9 * 8 + 16;
-    assert_int_equal(size, HEADER + 7 * per_col + 8);
     assert_non_null(buf);
-    /* Column 0 is (poor, 2019-08): indicator 0 sorts first. */
-    unsigned char *col0 = buf + HEADER, *vals0 = col0 + COL_HEADER;
-    unsigned char *valid0 = vals0 + 9 * 8, *seen0 = valid0 + 8;
+    /* The columns in order (fill): 0 (poor, 2019-08) whole numbers at
+     * scale 1; 1 and 2 (exits, 2019-07 and -08) whole numbers; 3 (exits,
+     * 2019-Q3) doubles (-0 is not a whole number); 4 (pop); 5 (income,
+     * 2019) doubles; 6 (rate). Whole numbers over 9 nodes take 10 slots. */
+    size_t at[7];
+    for (size_t i = 0; i < 7; i++)
+        at[i] = col_at(good, size, i);
+    assert_int_equal(at[1] - at[0], COL_HEADER + 10 * 4 + 16);
+    assert_int_equal(at[4] - at[3], COL_HEADER + 9 * 8 + 16);
+    assert_int_equal(at[6] + COL_HEADER + 10 * 4 + 16 + 8, size);
+    unsigned char *col0 = buf + at[0], *vals0 = col0 + COL_HEADER;
+    unsigned char *valid0 = vals0 + 10 * 4, *seen0 = valid0 + 8;
+    unsigned char *col3 = buf + at[3], *vals3 = col3 + COL_HEADER;
     const char *bad_bits = "bad.snap: bad snapshot: a column's values disagree with its bits; "
+                           "the file is damaged";
+    const char *add_up = "bad.snap: bad snapshot: its column count, region count and size do "
+                         "not add up; the file is damaged";
+    const char *bad_form = "bad.snap: bad snapshot: a column's values are in an unknown form; "
                            "the file is damaged";
     memcpy(buf, good, size);
     assert_int_equal(get64(col0), N_POOR);
+    assert_int_equal(get32(col0 + C_FORM), F_INT32);
+    assert_int_equal(get32(col0 + C_SCALE), 1);
+    assert_int_equal(get64(col3), N_EXITS);
+    assert_int_equal(get32(col3 + C_FORM), F_DOUBLE);
 
     memcpy(buf, good, size);
-    buf[H_VERSION] = 3;
+    buf[H_VERSION] = 4;
     expect_forged(&f, buf, size, TALLY_ENOTSUP,
-                  "bad.snap: snapshot format version 3; this library reads version 2 (make "
+                  "bad.snap: snapshot format version 4; this library reads version 3 (make "
                   "the snapshot again with this version of tally)");
-    /* A snapshot in the first format (XXH64 checksums). */
-    memcpy(buf, good, size);
-    buf[H_VERSION] = 1;
-    expect_forged(&f, buf, size, TALLY_ENOTSUP,
-                  "bad.snap: snapshot format version 1; this library reads version 2 (make "
-                  "the snapshot again with this version of tally)");
+    /* Snapshots in the earlier formats (every column as doubles; XXH64). */
+    for (unsigned char v = 1; v <= 2; v++) {
+        memcpy(buf, good, size);
+        buf[H_VERSION] = v;
+        char msg[200];
+        snprintf(msg, sizeof msg,
+                 "bad.snap: snapshot format version %u; this library reads version 3 (make "
+                 "the snapshot again with this version of tally)",
+                 v);
+        expect_forged(&f, buf, size, TALLY_ENOTSUP, msg);
+    }
     memcpy(buf, good, size);
     uint32_t be = 0x04030201u;
     memcpy(buf + H_BOM, &be, 4);
@@ -676,24 +1043,61 @@ static void test_snapshot__well_sealed_but_wrong_contents_are_refused(void **sta
                   "(snapshots are little-endian)");
     memcpy(buf, good, size);
     put64(buf + H_COLS, 6);
-    expect_forged(&f, buf, size, TALLY_EPARSE,
-                  "bad.snap: bad snapshot: its column count, region count and size do not add "
-                  "up; the file is damaged");
+    expect_forged(&f, buf, size, TALLY_EPARSE, add_up);
+    memcpy(buf, good, size);
+    put64(buf + H_COLS, 8);
+    expect_forged(&f, buf, size, TALLY_EPARSE, add_up);
+    /* 10 nodes: the columns of doubles grow by 8 bytes, so the headers
+     * after the first of them are read from the wrong places. */
     memcpy(buf, good, size);
     put64(buf + H_NODES, 10);
-    expect_forged(&f, buf, size, TALLY_EPARSE,
-                  "bad.snap: bad snapshot: its column count, region count and size do not add "
-                  "up; the file is damaged");
+    expect_layout_refused(&f, buf, size, add_up, bad_form);
     memcpy(buf, good, size);
     put64(buf + H_RESERVED, 1);
-    expect_forged(&f, buf, size, TALLY_EPARSE,
-                  "bad.snap: bad snapshot: its column count, region count and size do not add "
-                  "up; the file is damaged");
+    expect_forged(&f, buf, size, TALLY_EPARSE, add_up);
     memcpy(buf, good, size);
     put64(buf + H_CELLS, 13);
     expect_forged(&f, buf, size, TALLY_EPARSE,
                   "bad.snap: bad snapshot: the cell count does not match the columns; the file "
                   "is damaged");
+
+    /* Forms: unknown ones, a scale past 9 or on doubles, and a column
+     * said to be of the other form (its size is then wrong). */
+    memcpy(buf, good, size);
+    put32(col0 + C_FORM, 2);
+    expect_forged(&f, buf, size, TALLY_EPARSE, bad_form);
+    memcpy(buf, good, size);
+    put32(col0 + C_SCALE, 10);
+    expect_forged(&f, buf, size, TALLY_EPARSE, bad_form);
+    memcpy(buf, good, size);
+    put32(col3 + C_SCALE, 1);
+    expect_forged(&f, buf, size, TALLY_EPARSE, bad_form);
+    memcpy(buf, good, size);
+    put32(col0 + C_FORM, F_DOUBLE); /* doubles at scale 1 */
+    expect_forged(&f, buf, size, TALLY_EPARSE, bad_form);
+    memcpy(buf, good, size);
+    put32(buf + at[1] + C_FORM, F_DOUBLE);
+    expect_layout_refused(&f, buf, size, add_up, bad_form);
+    memcpy(buf, good, size);
+    put32(buf + at[6] + C_FORM, F_DOUBLE); /* the last column overruns the file */
+    put32(buf + at[6] + C_SCALE, 0);
+    expect_forged(&f, buf, size, TALLY_EPARSE, add_up);
+    memcpy(buf, good, size);
+    put32(col3 + C_FORM, F_INT32);
+    expect_layout_refused(&f, buf, size, add_up, bad_form);
+    /* A scale changed on a well-sealed column changes every value: it
+     * loads (nothing says which scale is meant), as 3.5 instead of 35. */
+    memcpy(buf, good, size);
+    put32(col0 + C_SCALE, 2);
+    reseal(buf, size);
+    tally_dataset *ds;
+    double v;
+    int present;
+    assert_int_equal(tally_dataset_new(&ds, f.h, f.d), 0);
+    assert_int_equal(tally_dataset_load_buffer(ds, buf, size, "ok.snap"), 0);
+    assert_int_equal(tally_dataset_reported(ds, V1, N_POOR, "2019-08", &v, &present), 0);
+    assert_true(present && v == 3.5);
+    tally_dataset_free(ds);
 
     const char *bad_key = "bad.snap: bad snapshot: a column has an unknown indicator or a bad "
                           "period; the file is damaged";
@@ -719,25 +1123,28 @@ static void test_snapshot__well_sealed_but_wrong_contents_are_refused(void **sta
     expect_forged(&f, buf, size, TALLY_EPARSE,
                   "bad.snap: bad snapshot: a column's cell count does not match its bits; the "
                   "file is damaged");
-    /* Columns swapped: out of order. (Byte by byte: GCC's bounds warning
-     * misjudges these copies in the sanitized build.) */
+    /* Columns 1 and 2 (the same size) swapped: out of order. (Byte by
+     * byte: GCC's bounds warning misjudges these copies in the sanitized
+     * build.) */
+    size_t len1 = at[2] - at[1];
+    assert_int_equal(at[3] - at[2], len1);
     memcpy(buf, good, size);
-    for (size_t k = 0; k < per_col; k++) {
-        buf[HEADER + k] = good[HEADER + per_col + k];
-        buf[HEADER + per_col + k] = good[HEADER + k];
+    for (size_t k = 0; k < len1; k++) {
+        buf[at[1] + k] = good[at[2] + k];
+        buf[at[2] + k] = good[at[1] + k];
     }
     expect_forged(&f, buf, size, TALLY_EPARSE,
                   "bad.snap: bad snapshot: columns are out of order or given twice; the file "
                   "is damaged");
     /* The same column twice. */
     memcpy(buf, good, size);
-    for (size_t k = 0; k < per_col; k++)
-        buf[HEADER + per_col + k] = good[HEADER + k];
+    for (size_t k = 0; k < len1; k++)
+        buf[at[2] + k] = good[at[1] + k];
     expect_forged(&f, buf, size, TALLY_EPARSE,
                   "bad.snap: bad snapshot: columns are out of order or given twice; the file "
                   "is damaged");
 
-    /* Bits and values. V1 (node 4) filed 35; V3 (node 8) filed empty. */
+    /* Bits. V1 (node 4) filed 35; V3 (node 8) filed empty. */
     memcpy(buf, good, size);
     assert_true(get64(valid0) == ((1u << V1) | (1u << V2) | (1u << CITY)));
     assert_true(get64(seen0) == ((1u << V1) | (1u << V2) | (1u << CITY) | (1u << V3)));
@@ -748,29 +1155,54 @@ static void test_snapshot__well_sealed_but_wrong_contents_are_refused(void **sta
     put64(col0 + 16, get64(col0 + 16) + 1);
     put64(buf + H_CELLS, get64(buf + H_CELLS) + 1);
     expect_forged(&f, buf, size, TALLY_EPARSE, bad_bits);
+
+    /* Whole numbers: 0 where nothing was filed, in the extra slot too;
+     * any number where a value was. */
+    assert_int_equal((int32_t)get32(vals0 + V1 * 4), 350);
+    static const struct {
+        size_t slot;
+        uint32_t number;
+    } not_zero[] = { { V3, 7 }, { PROV, 1 }, { PROV, 0x80000000u }, { 9, 1 }, { 9, 0xffffffffu } };
+    for (size_t k = 0; k < sizeof not_zero / sizeof not_zero[0]; k++) {
+        memcpy(buf, good, size);
+        put32(vals0 + not_zero[k].slot * 4, not_zero[k].number);
+        expect_forged(&f, buf, size, TALLY_EPARSE, bad_bits);
+    }
+    static const uint32_t any[] = { 0, 0x80000000u, 0x7fffffffu, 0xffffffffu };
+    for (size_t k = 0; k < sizeof any / sizeof any[0]; k++) {
+        memcpy(buf, good, size);
+        put32(vals0 + V1 * 4, any[k]);
+        reseal(buf, size);
+        assert_int_equal(tally_dataset_new(&ds, f.h, f.d), 0);
+        assert_int_equal(tally_dataset_load_buffer(ds, buf, size, "ok.snap"), 0);
+        assert_int_equal(tally_dataset_reported(ds, V1, N_POOR, "2019-08", &v, &present), 0);
+        assert_true(present && v == (double)(int32_t)any[k] / 10);
+        tally_dataset_free(ds);
+    }
+
+    /* Doubles: V3 filed -0 in column 3; nothing else is filed there. */
     double x = NAN;
     memcpy(buf, good, size);
-    memcpy(vals0 + V1 * 8, &x, 8); /* a valid value that is NaN */
+    memcpy(vals3 + V3 * 8, &x, 8); /* a valid value that is NaN */
     expect_forged(&f, buf, size, TALLY_EPARSE, bad_bits);
     x = INFINITY;
     memcpy(buf, good, size);
-    memcpy(vals0 + V1 * 8, &x, 8);
+    memcpy(vals3 + V3 * 8, &x, 8);
     expect_forged(&f, buf, size, TALLY_EPARSE, bad_bits);
     x = 7;
     memcpy(buf, good, size);
-    memcpy(vals0 + V3 * 8, &x, 8); /* a number where the cell was empty */
+    memcpy(vals3 + V1 * 8, &x, 8); /* a number where nothing was filed */
     expect_forged(&f, buf, size, TALLY_EPARSE, bad_bits);
     x = -INFINITY;
     memcpy(buf, good, size);
-    memcpy(vals0 + PROV * 8, &x, 8); /* not even filed */
+    memcpy(vals3 + PROV * 8, &x, 8);
     expect_forged(&f, buf, size, TALLY_EPARSE, bad_bits);
 
     /* Any NaN will do where nothing was filed. */
     memcpy(buf, good, size);
     uint64_t other_nan = 0xfff0000000000001ULL;
-    memcpy(vals0 + PROV * 8, &other_nan, 8);
+    memcpy(vals3 + PROV * 8, &other_nan, 8);
     reseal(buf, size);
-    tally_dataset *ds;
     assert_int_equal(tally_dataset_new(&ds, f.h, f.d), 0);
     assert_int_equal(tally_dataset_load_buffer(ds, buf, size, "ok.snap"), 0);
     tally_dataset_free(ds);
@@ -865,13 +1297,15 @@ static void test_snapshot__large_round_trip_on_two_threads(void **state)
     assert_int_equal(tally_definitions_from_buffer(&d, fixture_definitions,
                                                    strlen(fixture_definitions), "d.yaml"), 0);
     assert_int_equal(tally_dataset_new(&a, h, d), 0);
-    /* Village k of town t files poor = t * 1000 + k, pop when k is odd,
-     * and an empty pop when k is a multiple of 10. */
+    /* Village k of town t files poor = t * 1000 + k, pop = k / 2 when k
+     * is odd and an empty pop when k is a multiple of 10 (both whole
+     * numbers in a snapshot, pop at scale 1), and income = k / 3 (doubles). */
     char code[16];
     for (int t = 1; t <= 100; t++)
         for (int k = 1; k <= 700; k++) {
             sprintf(code, "110101%03d%03d", t, k);
             assert_int_equal(tally_dataset_add(a, code, "poor", "2020-06", t * 1000 + k), 0);
+            assert_int_equal(tally_dataset_add(a, code, "income", "2020-06", k / 3.0), 0);
             if (k % 2)
                 assert_int_equal(tally_dataset_add(a, code, "pop", "2020-06", k * 0.5), 0);
             else if (k % 10 == 0)
@@ -885,8 +1319,8 @@ static void test_snapshot__large_round_trip_on_two_threads(void **state)
     assert_int_equal(tally_dataset_new(&b, h, d), 0);
     assert_int_equal(tally_dataset_load(b, path), 0); /* in place */
     assert_same_dataset(a, b);
-    /* 70,000 poor + 35,000 pop + 7,000 empty pop. */
-    assert_int_equal(tally_dataset_value_count(b), 112000);
+    /* 70,000 poor + 35,000 pop + 7,000 empty pop + 70,000 income. */
+    assert_int_equal(tally_dataset_value_count(b), 182000);
     double v;
     int present;
     size_t node;
@@ -914,21 +1348,31 @@ static void test_snapshot__large_round_trip_on_two_threads(void **state)
     assert_int_equal(tally_hierarchy__memo_get(h3, &memo), 0);
     assert_int_equal(tally_dataset_new(&c, h3, d), 0);
     assert_int_equal(tally_dataset_load(c, path), 0);
-    assert_int_equal(tally_dataset_value_count(c), 112000);
+    assert_int_equal(tally_dataset_value_count(c), 182000);
     assert_int_equal(tally_hierarchy__memo_get(h3, &memo), 1);
     assert_true(memo == get64((const unsigned char *)buf + 32));
     tally_dataset_free(c);
     tally_hierarchy_free(h3);
 
-    /* One bit flipped in each piece: in the middle of the second column's
-     * values (piece 2 of 3), in its last piece, in its valid bits and in
-     * its seen bits. Each is a damaged file, whether copied or mapped. */
+    /* One bit flipped in each piece of the second column (pop, whole
+     * numbers) and the third (income, doubles): in the middle of the
+     * values (piece 2 of 3), in the last piece, in pop's extra slot, in
+     * the valid bits and in the seen bits. Each is a damaged file, whether
+     * copied or mapped. */
     unsigned char *bytes = buf;
-    size_t per_col = COL_HEADER + 70103 * 8 + 16 * ((70103 + 63) / 64);
-    const size_t flips[] = { COL_HEADER + 8 * 50000 + 3, COL_HEADER + 8 * 70102 + 7,
-                             COL_HEADER + 8 * 70103 + 100, per_col - 1 };
+    size_t col1 = col_at(bytes, size, 1), col2 = col_at(bytes, size, 2);
+    assert_int_equal(get32(bytes + col1 + C_FORM), F_INT32);
+    assert_int_equal(get32(bytes + col1 + C_SCALE), 1);
+    assert_int_equal(get32(bytes + col2 + C_FORM), F_DOUBLE);
+    assert_int_equal(col2 - col1, col_size(70103, F_INT32));
+    const size_t flips[] = {
+        col1 + COL_HEADER + 4 * 50000 + 3, col1 + COL_HEADER + 4 * 70102 + 3,
+        col1 + COL_HEADER + 4 * 70103 + 1, col1 + COL_HEADER + 4 * 70104 + 100, col2 - 1,
+        col2 + COL_HEADER + 8 * 50000 + 3, col2 + COL_HEADER + 8 * 70102 + 7,
+        col2 + COL_HEADER + 8 * 70103 + 100, size - 9,
+    };
     for (size_t k = 0; k < sizeof flips / sizeof flips[0]; k++) {
-        bytes[HEADER + per_col + flips[k]] ^= 0x10;
+        bytes[flips[k]] ^= 0x10;
         assert_int_equal(tally_dataset_new(&c, h, d), 0);
         assert_int_equal(tally_dataset_load_buffer(c, buf, size, "big.snap"), TALLY_EPARSE);
         assert_string_equal(tally_error_last()->message,
@@ -938,15 +1382,44 @@ static void test_snapshot__large_round_trip_on_two_threads(void **state)
         assert_int_equal(load_file(h, d, bytes, size, 0), TALLY_EPARSE);
         assert_non_null(strstr(tally_error_last()->message,
                                ": checksum mismatch: the file is damaged"));
-        bytes[HEADER + per_col + flips[k]] ^= 0x10;
+        bytes[flips[k]] ^= 0x10;
     }
 
     /* Well sealed, wrong values where the check works 64 values at a
-     * time: column 0 is (poor, 2020-06), filed by every village and by no
+     * time: column 0 is (poor, 2020-06), whole numbers, and column 2
+     * (income, 2020-06), doubles, both filed by every village and by no
      * town. */
     size_t town50, village50_7;
     assert_int_equal(tally_hierarchy_find(h, "110101050000", 12, &town50), 0);
     assert_int_equal(tally_hierarchy_find(h, "110101050007", 12, &village50_7), 0);
+    static const struct {
+        int town;
+        uint32_t number;
+        int ok;
+    } forged_ints[] = {
+        { 1, 5, 0 },           /* a town has 5, filed nowhere */
+        { 1, 0x80000000u, 0 }, /* or the least number */
+        { 1, 0, 1 },           /* 0 is what is there */
+        { 0, 0x80000000u, 1 }, /* a village may have any number */
+        { 0, 0, 1 },
+    };
+    for (size_t k = 0; k < sizeof forged_ints / sizeof forged_ints[0]; k++) {
+        size_t cell_at = HEADER + COL_HEADER + 4 * (forged_ints[k].town ? town50 : village50_7);
+        uint32_t keep = get32(bytes + cell_at);
+        put32(bytes + cell_at, forged_ints[k].number);
+        reseal(bytes, size);
+        assert_int_equal(tally_dataset_new(&c, h, d), 0);
+        int rc = tally_dataset_load_buffer(c, buf, size, "big.snap");
+        assert_int_equal(rc, forged_ints[k].ok ? 0 : TALLY_EPARSE);
+        if (!forged_ints[k].ok)
+            assert_string_equal(tally_error_last()->message,
+                                "big.snap: bad snapshot: a column's values disagree with its "
+                                "bits; the file is damaged");
+        tally_dataset_free(c);
+        assert_int_equal(load_file(h, d, bytes, size, forged_ints[k].ok),
+                         forged_ints[k].ok ? 0 : TALLY_EPARSE);
+        put32(bytes + cell_at, keep);
+    }
     static const struct {
         int town;
         uint64_t value;
@@ -964,7 +1437,7 @@ static void test_snapshot__large_round_trip_on_two_threads(void **state)
     };
     for (size_t k = 0; k < sizeof forged / sizeof forged[0]; k++) {
         size_t at = forged[k].town ? town50 : village50_7;
-        unsigned char *cell = bytes + HEADER + COL_HEADER + 8 * at;
+        unsigned char *cell = bytes + col2 + COL_HEADER + 8 * at;
         unsigned char keep[8];
         memcpy(keep, cell, 8);
         memcpy(cell, &forged[k].value, 8);
@@ -1020,6 +1493,9 @@ int main(void)
         cmocka_unit_test(test_snapshot__format_is_as_documented),
         cmocka_unit_test(test_snapshot__fingerprint_takes_codes_of_any_length),
         cmocka_unit_test(test_snapshot__every_form_of_the_value_check_follows_the_rule),
+        cmocka_unit_test(test_snapshot__whole_numbers_where_every_value_is_one),
+        cmocka_unit_test(test_snapshot__every_form_of_the_whole_number_check_follows_the_rule),
+        cmocka_unit_test(test_snapshot__whole_number_columns_take_more_values),
         cmocka_unit_test(test_snapshot__round_trip_is_cell_for_cell),
         cmocka_unit_test(test_snapshot__file_round_trip_and_rollup_bit_for_bit),
         cmocka_unit_test(test_snapshot__merges_like_records_and_refuses_duplicates),

@@ -1,19 +1,26 @@
 /* tally: binary snapshots of a dataset.
  *
- * A snapshot holds a dataset's reported values exactly as they are in
- * memory (values, validity and "filed" bits per column), so that reading
+ * A snapshot holds a dataset's reported values (values, validity and
+ * "filed" bits per column) in the form they are used in, so that reading
  * it back costs little more than reading its bytes: no text is parsed, no
- * code is looked up. It is tied to the hierarchy and definitions it was
- * made over: it records their sizes and fingerprints, and is refused over
- * any other.
+ * code is looked up, and a file is used in place. It is tied to the
+ * hierarchy and definitions it was made over: it records their sizes and
+ * fingerprints, and is refused over any other.
  *
- * File format, version 2 (all integers little-endian; every section starts
+ * A column whose every value is a whole number times a power of ten
+ * (counts; amounts with a few decimals) is written as 32-bit whole
+ * numbers, half the bytes of doubles, and read back as the same doubles,
+ * bit for bit; any other column is written as doubles. Which form a
+ * column takes changes only the size of the file and the time to load
+ * it, never a value.
+ *
+ * File format, version 3 (all integers little-endian; every section starts
  * at a multiple of 8 bytes, so the arrays are used in place from a
  * mapping):
  *
  *   header, 80 bytes:
  *     0   magic "TALLYSNP"
- *     8   u32 format version (2)
+ *     8   u32 format version (3)
  *     12  u32 byte order mark 0x01020304 as written by the saving machine
  *     16  u64 file size in bytes
  *     24  u64 hierarchy node count        32  u64 hierarchy fingerprint
@@ -21,11 +28,23 @@
  *     56  u64 column count                64  u64 cell count (values filed,
  *                                               empty cells included)
  *     72  u64 reserved (0)
- *   per column, sorted by indicator then period key, a 32-byte header:
- *     u64 indicator index, i64 period key (year * 32 + 0 for the year,
- *     1..12 for months, 13..16 for quarters), u64 cells filed in the
- *     column, u64 checksum of the column's three arrays (below); then
- *     f64 values[nodes]            (NaN where no value was filed)
+ *   per column, sorted by indicator then period key, a 40-byte header:
+ *     0   u64 indicator index
+ *     8   i64 period key (year * 32 + 0 for the year, 1..12 for months,
+ *         13..16 for quarters)
+ *     16  u64 cells filed in the column
+ *     24  u64 checksum of the column's three arrays (below)
+ *     32  u32 form of the values: 0 doubles, 1 whole numbers
+ *     36  u32 scale: 0..9 for whole numbers, 0 for doubles
+ *   then the values, in slots, by form:
+ *     0: f64 values[nodes]         (NaN where no value was filed)
+ *     1: i32 values[nodes], and one more slot when nodes is odd: the
+ *        value times 10^scale, 0 where no value was filed and in the
+ *        extra slot. The value is the i32 divided by 10^scale as a
+ *        double (correctly rounded). A column is written so exactly when
+ *        for some scale every value it holds is that of a 32-bit number
+ *        (so not -0, NaN or 0.1 + 0.2), at the smallest such scale.
+ *   then the bits:
  *     u64 valid[(nodes + 63) / 64] (bit i % 64 of word i / 64: node i has
  *                                   a value)
  *     u64 seen[(nodes + 63) / 64]  (also set where an empty cell was filed)
@@ -33,8 +52,8 @@
  *
  * XXH3 is xxHash's XXH3_64bits (seed 0; libxxhash, `xxhsum -H3`). A
  * column's checksum is the XXH3 of the XXH3 hashes (u64 each, in order) of
- * its pieces: the values of nodes 0..32767, 32768..65535, ... (the last
- * run shorter), then the valid array, then the seen array. So every byte
+ * its pieces: the value slots 0..32767, 32768..65535, ... as stored (the
+ * last run shorter), then the valid array, then the seen array. So every byte
  * is covered by a checksum, and the pieces of the columns can be checked
  * on several cores at once.
  *
@@ -58,7 +77,7 @@
 TALLY_BEGIN_DECLS
 
 /* The snapshot format version this library writes and reads. */
-#define TALLY_SNAPSHOT_VERSION 2
+#define TALLY_SNAPSHOT_VERSION 3
 
 /* 1 when `data` (size bytes) starts with the snapshot magic "TALLYSNP",
  * else 0: to tell a snapshot from a CSV file before reading it. */
@@ -92,7 +111,12 @@ TALLY_EXTERN(int) tally_dataset_save_buffer(const tally_dataset *ds, void **out,
  * TALLY_ENOMEM. Time is linear in the snapshot's size (every byte is
  * checked), shared with a second thread for large snapshots; the first
  * snapshot saved or loaded over a hierarchy object also reads every code
- * of it once (its fingerprint is then kept with it). */
+ * of it once (its fingerprint is then kept with it).
+ *
+ * Columns of whole numbers stay so in `ds`, read in place. Values added to
+ * such a column later (records, tally_dataset_add, another snapshot) turn
+ * it into doubles first: a copy of 8 bytes a region, made once. Reading
+ * records into `ds` does so for every column of whole numbers. */
 TALLY_EXTERN(int) tally_dataset_load(tally_dataset *ds, const char *path);
 
 /* Same, from memory (any alignment; the values are copied); `name` stands
