@@ -1156,12 +1156,12 @@ static int load(tally_dataset *ds, const unsigned char *p, size_t size, const ch
     const char *why = NULL;
     uint64_t pos = SNAP_HEADER;
     for (size_t i = 0; i < ncols && !why; i++) {
-        uint32_t form = end - pos < SNAP_COLUMN_HEADER ? 0 : rd32(p + pos + 32);
-        uint32_t scale = end - pos < SNAP_COLUMN_HEADER ? 0 : rd32(p + pos + 36);
-        if (end - pos < SNAP_COLUMN_HEADER)
+        if (end - pos < SNAP_COLUMN_HEADER) {
             why = add_up;
-        else if (form > FORM_INT32 ||
-                 scale > (form == FORM_INT32 ? TALLY_COLUMN_MAX_SCALE : 0))
+            break;
+        }
+        uint32_t form = rd32(p + pos + 32), scale = rd32(p + pos + 36);
+        if (form > FORM_INT32 || scale > (form == FORM_INT32 ? TALLY_COLUMN_MAX_SCALE : 0))
             why = "bad snapshot: a column's values are in an unknown form; the file is damaged";
         else if (column_bytes((size_t)nodes, form) > end - pos)
             why = add_up;

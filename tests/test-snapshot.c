@@ -283,6 +283,16 @@ static void *save(const fixture *f, size_t *size)
     return buf;
 }
 
+/* Saving f gives exactly the `size` bytes at `buf`. */
+static void assert_saves_as(const fixture *f, const unsigned char *buf, size_t size)
+{
+    size_t size2;
+    unsigned char *buf2 = save(f, &size2);
+    assert_int_equal(size, size2);
+    assert_memory_equal(buf, buf2, size);
+    free(buf2);
+}
+
 static void test_snapshot__xxh3_matches_the_reference(void **state)
 {
     (void)state;
@@ -566,11 +576,7 @@ static void test_snapshot__whole_numbers_where_every_value_is_one(void **state)
             if (present && memcmp(&v, &cases[k].v[i], 8) != 0)
                 fail_msg("case %zu, value %zu: %.17g read back as %.17g", k, i, cases[k].v[i], v);
         }
-        size_t size2;
-        unsigned char *buf2 = save(&g, &size2);
-        assert_int_equal(size, size2);
-        assert_memory_equal(buf, buf2, size);
-        free(buf2);
+        assert_saves_as(&g, buf, size);
         free(buf);
         fixture_free(&g);
         fixture_free(&f);
@@ -754,11 +760,7 @@ static void test_snapshot__round_trip_is_cell_for_cell(void **state)
     /* The empty cell counts as filed: filing it again is a duplicate. */
     assert_int_equal(tally_dataset_add(g.ds, "430626100201", "poor", "2019-08", 1), TALLY_EEXIST);
     /* Saving again gives the same bytes (columns are sorted). */
-    size_t size2;
-    unsigned char *buf2 = save(&g, &size2);
-    assert_int_equal(size, size2);
-    assert_memory_equal(buf, buf2, size);
-    free(buf2);
+    assert_saves_as(&g, buf, size);
     free(buf);
     fixture_free(&g);
     fixture_free(&f);
