@@ -16,6 +16,8 @@
 #include "tally/rollup.h"
 #include "tally/export.h"
 #include "tally/targets.h"
+#include "tally/schedule.h"
+#include "tally/progress.h"
 #include "tally/poverty.h"
 #include "tally/check.h"
 #include "tally/snapshot.h"

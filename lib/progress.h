@@ -1,0 +1,27 @@
+/* Internal: the completion result, for its SVG chart (lib/progress_svg.c). */
+#ifndef TALLY_LIB_PROGRESS_H
+#define TALLY_LIB_PROGRESS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "tally/progress.h"
+
+struct tally_progress_result {
+    const tally_hierarchy *h;
+    const tally_definitions *d;
+    int year, month;
+    size_t nodes, nk;
+    size_t *inds; /* k -> indicator index */
+    double time_progress;
+    /* Per row (node * nk + k). */
+    double *actual, *target, *completion, *gap, *pace;
+    unsigned char *status;
+    size_t *rank;
+};
+
+/* Closes `f` (flushes it when path is NULL: standard output) and reports a
+ * failed write: 0, or TALLY_EIO with the error record set. */
+int tally_progress__finish(FILE *f, const char *path);
+
+#endif
