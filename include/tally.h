@@ -18,7 +18,9 @@
 #include "tally/targets.h"
 #include "tally/schedule.h"
 #include "tally/progress.h"
+#include "tally/households.h"
 #include "tally/poverty.h"
+#include "tally/thresholds.h"
 #include "tally/check.h"
 #include "tally/snapshot.h"
 

@@ -1,0 +1,339 @@
+/* Exit thresholds: each node's rolled-up value of the thresholded
+ * indicators against its level's threshold from the definitions (with
+ * overrides by region code prefix), and their writer. They work on a
+ * rollup result, not on households.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "tally/thresholds.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "definitions.h"
+#include "error.h"
+#include "hierarchy.h"
+#include "util.h"
+#include "write.h"
+
+struct tally_thresholds {
+    const tally_hierarchy *h;
+    const tally_definitions *d;
+    size_t nodes, nind, nper;
+    size_t *indicators;
+    char **periods;
+    double *values;       /* [(k * nper + p) * nodes + node] */
+    double *limits;       /* [k * nodes + node]; NaN: no threshold */
+    unsigned char *flags; /* [k * nodes + node]: 1 is_max, 2 inclusive */
+};
+
+TALLY_EXTERN(void) tally_thresholds_free(tally_thresholds *t)
+{
+    if (!t)
+        return;
+    for (size_t p = 0; t->periods && p < t->nper; p++)
+        free(t->periods[p]);
+    free(t->periods);
+    free(t->indicators);
+    free(t->values);
+    free(t->limits);
+    free(t->flags);
+    free(t);
+}
+
+/* The limit for one node: its level's entry, or the override whose prefix
+ * is the longest prefix of the node's code. */
+static double node_limit(const tally_threshold *e, const char *code)
+{
+    double limit = e->limit;
+    size_t best = 0;
+    for (size_t o = 0; o < e->override_count; o++) {
+        const tally_threshold_override *ov = &e->overrides[o];
+        for (size_t q = 0; q < ov->prefix_count; q++) {
+            size_t len = strlen(ov->prefixes[q]);
+            if (len > best && strncmp(code, ov->prefixes[q], len) == 0) {
+                best = len;
+                limit = ov->limit;
+            }
+        }
+    }
+    return limit;
+}
+
+TALLY_EXTERN(int) tally_poverty_thresholds(tally_thresholds **out, const tally_result *r,
+                                           const tally_thresholds_options *opts)
+{
+    tally_thresholds_options defaults = TALLY_THRESHOLDS_OPTIONS_INIT;
+    if (!opts)
+        opts = &defaults;
+    *out = NULL;
+    if (!r)
+        return tally_error__set(TALLY_EINVAL, "tally_poverty_thresholds: NULL result");
+    const tally_hierarchy *h = tally_result_hierarchy(r);
+    const tally_definitions *d = tally_result_definitions(r);
+    size_t nodes = tally_hierarchy_size(h), nind_all = tally_definitions_indicator_count(d);
+    size_t nlevels = tally_hierarchy_level_count(h);
+    int rc = 0;
+    tally_thresholds *t = calloc(1, sizeof *t);
+    const tally_threshold **by_level = calloc(nlevels + 1, sizeof *by_level);
+    if (!t || !by_level) {
+        free(by_level);
+        free(t);
+        return tally_error__set(TALLY_ENOMEM, "out of memory judging thresholds");
+    }
+    t->h = h;
+    t->d = d;
+    t->nodes = nodes;
+    t->indicators = malloc((nind_all ? nind_all : 1) * sizeof *t->indicators);
+    if (!t->indicators) {
+        rc = tally_error__set(TALLY_ENOMEM, "out of memory judging thresholds");
+        goto fail;
+    }
+    if (opts->indicators && opts->indicator_count) {
+        /* In definition order, each once. */
+        for (size_t i = 0; i < nind_all; i++)
+            for (size_t k = 0; k < opts->indicator_count; k++)
+                if (opts->indicators[k] == i) {
+                    t->indicators[t->nind++] = i;
+                    break;
+                }
+        for (size_t k = 0; k < opts->indicator_count; k++)
+            if (opts->indicators[k] >= nind_all) {
+                rc = tally_error__set(TALLY_EINVAL, "indicator index %zu out of range (%zu indicators)",
+                                      opts->indicators[k], nind_all);
+                goto fail;
+            }
+    } else {
+        for (size_t i = 0; i < nind_all; i++) {
+            const tally_threshold *th;
+            if (tally_definitions__thresholds(d, i, &th))
+                t->indicators[t->nind++] = i;
+        }
+        if (!t->nind) {
+            rc = tally_error__set(TALLY_ENOTFOUND,
+                                  "no indicator has thresholds; expected `thresholds:` on an "
+                                  "indicator in the definitions, like "
+                                  "{ level: county, max: 2.0 }");
+            goto fail;
+        }
+    }
+    t->nper = tally_result_period_count(r);
+    size_t nk = t->nind ? t->nind : 1, np = t->nper ? t->nper : 1, nn = nodes ? nodes : 1;
+    t->periods = calloc(np, sizeof *t->periods);
+    t->values = malloc(nk * np * nn * sizeof *t->values);
+    t->limits = malloc(nk * nn * sizeof *t->limits);
+    t->flags = calloc(nk * nn, 1);
+    if (!t->periods || !t->values || !t->limits || !t->flags) {
+        rc = tally_error__set(TALLY_ENOMEM, "out of memory judging thresholds");
+        goto fail;
+    }
+    for (size_t p = 0; p < t->nper; p++) {
+        const char *s = tally_result_period(r, p);
+        if (!(t->periods[p] = tally_util__strndup(s, strlen(s)))) {
+            rc = tally_error__set(TALLY_ENOMEM, "out of memory judging thresholds");
+            goto fail;
+        }
+    }
+    for (size_t k = 0; k < t->nind; k++) {
+        size_t ind = t->indicators[k];
+        for (size_t p = 0; p < t->nper; p++)
+            memcpy(t->values + (k * t->nper + p) * nodes, tally_result_column(r, ind, p),
+                   nodes * sizeof *t->values);
+        const tally_threshold *th;
+        size_t nth = tally_definitions__thresholds(d, ind, &th);
+        memset(by_level, 0, (nlevels + 1) * sizeof *by_level);
+        for (size_t e = 0; e < nth; e++) {
+            int level = tally_hierarchy_level_find(h, th[e].level);
+            if (level < 0) {
+                rc = tally_error__set(
+                    TALLY_ENOTFOUND,
+                    "definitions line %lu, column %lu: threshold of '%s' for level '%s', which "
+                    "is not a level of the hierarchy; expected a level name such as '%s'",
+                    th[e].line, th[e].column, tally_definitions_id(d, ind), th[e].level,
+                    tally_hierarchy_level_name(h, (int)(nlevels ? nlevels - 1 : 0)));
+                goto fail;
+            }
+            by_level[level] = &th[e];
+        }
+        for (size_t node = 0; node < nodes; node++) {
+            int level = tally_hierarchy_level(h, node);
+            const tally_threshold *e =
+                level >= 0 && (size_t)level < nlevels ? by_level[level] : NULL;
+            char code_buf[TALLY_HIERARCHY__CODE_BUF];
+            t->limits[k * nodes + node] =
+                e ? node_limit(e, tally_hierarchy__code_text(h, node, code_buf)) : NAN;
+            t->flags[k * nodes + node] = (unsigned char)(e ? (e->is_max ? 1 : 0) | (e->inclusive ? 2 : 0) : 0);
+        }
+    }
+    free(by_level);
+    *out = t;
+    return 0;
+fail:
+    free(by_level);
+    tally_thresholds_free(t);
+    return rc;
+}
+
+TALLY_EXTERN(size_t) tally_thresholds_indicator_count(const tally_thresholds *t)
+{
+    return t ? t->nind : 0;
+}
+
+TALLY_EXTERN(size_t) tally_thresholds_indicator(const tally_thresholds *t, size_t k)
+{
+    return t && k < t->nind ? t->indicators[k] : TALLY_NONE;
+}
+
+TALLY_EXTERN(size_t) tally_thresholds_period_count(const tally_thresholds *t)
+{
+    return t ? t->nper : 0;
+}
+
+TALLY_EXTERN(const char *) tally_thresholds_period(const tally_thresholds *t, size_t p)
+{
+    return t && p < t->nper ? t->periods[p] : NULL;
+}
+
+TALLY_EXTERN(int) tally_thresholds_status(const tally_thresholds *t, size_t node, size_t k,
+                                          size_t p, tally_threshold_status *out)
+{
+    if (!t || !out || node >= t->nodes || k >= t->nind || p >= t->nper)
+        return tally_error__set(TALLY_EINVAL, "tally_thresholds_status: index out of range");
+    double v = t->values[(k * t->nper + p) * t->nodes + node];
+    double lim = t->limits[k * t->nodes + node];
+    unsigned char fl = t->flags[k * t->nodes + node];
+    out->value = v;
+    out->threshold = lim;
+    out->is_max = fl & 1;
+    out->inclusive = (fl >> 1) & 1;
+    if (isnan(v) || isnan(lim)) {
+        out->meets = -1;
+        out->margin = NAN;
+    } else {
+        out->margin = out->is_max ? lim - v : v - lim;
+        /* Decided on the values themselves, not on their difference. */
+        if (out->is_max)
+            out->meets = out->inclusive ? v <= lim : v < lim;
+        else
+            out->meets = out->inclusive ? v >= lim : v > lim;
+    }
+    return 0;
+}
+
+/* ==== Writing ==== */
+
+static int node_wanted(const tally_hierarchy *h, const unsigned char *want, size_t node)
+{
+    int level = tally_hierarchy_level(h, node);
+    return level >= 0 && (size_t)level < tally_hierarchy_level_count(h) && want[level];
+}
+
+static FILE *open_out(const char *path)
+{
+    FILE *f = path ? fopen(path, "w") : stdout;
+    if (!f)
+        tally_error__set_at(TALLY_EIO, path, 0, 0, NULL, 0, "cannot open for writing");
+    return f;
+}
+
+static int close_out(FILE *f, const char *path)
+{
+    int failed = ferror(f);
+    if (path)
+        failed |= fclose(f) != 0;
+    else
+        failed |= fflush(f) != 0;
+    return failed ? tally_error__set_at(TALLY_EIO, path ? path : "<stdout>", 0, 0, NULL, 0,
+                                        "cannot write the result")
+                  : 0;
+}
+
+TALLY_EXTERN(int) tally_thresholds_write(const tally_thresholds *t, const char *path,
+                                         const tally_write_options *opts)
+{
+    tally_write_options defaults = TALLY_WRITE_OPTIONS_INIT;
+    if (!opts)
+        opts = &defaults;
+    if (!t)
+        return tally_error__set(TALLY_EINVAL, "tally_thresholds_write: NULL thresholds");
+    int json = opts->format == TALLY_FORMAT_JSON;
+    unsigned char *want = tally_write__levels(t->h, opts);
+    if (!want)
+        return tally_error__set(TALLY_ENOMEM, "out of memory writing a result");
+    FILE *f = open_out(path);
+    if (!f) {
+        free(want);
+        return TALLY_EIO;
+    }
+    if (json)
+        fputc('[', f);
+    else
+        fputs("region_code,region_name,level,period,indicator,value,threshold,meets_threshold,"
+              "margin\n",
+              f);
+    int first = 1;
+    for (size_t node = 0; node < t->nodes; node++) {
+        if (!node_wanted(t->h, want, node))
+            continue;
+        char code_buf[TALLY_HIERARCHY__CODE_BUF];
+        const char *code = tally_hierarchy__code_text(t->h, node, code_buf);
+        const char *name = tally_hierarchy_name(t->h, node);
+        const char *lname = tally_hierarchy_level_name(t->h, tally_hierarchy_level(t->h, node));
+        for (size_t k = 0; k < t->nind; k++) {
+            const char *id = tally_definitions_id(t->d, t->indicators[k]);
+            int dec = tally_definitions_decimals(t->d, t->indicators[k]);
+            for (size_t p = 0; p < t->nper; p++) {
+                tally_threshold_status s;
+                tally_thresholds_status(t, node, k, p, &s);
+                if (json) {
+                    fputs(first ? "\n{\"region_code\":" : ",\n{\"region_code\":", f);
+                    tally_write__json(f, code);
+                    fputs(",\"region_name\":", f);
+                    tally_write__json(f, name);
+                    fputs(",\"level\":", f);
+                    tally_write__json(f, lname);
+                    fputs(",\"period\":", f);
+                    tally_write__json(f, t->periods[p]);
+                    fputs(",\"indicator\":", f);
+                    tally_write__json(f, id);
+                    fputs(",\"value\":", f);
+                    tally_write__number(f, s.value, dec, 1);
+                    fputs(",\"threshold\":", f);
+                    tally_write__number(f, s.threshold, dec, 1);
+                    fputs(s.meets < 0 ? ",\"meets_threshold\":null"
+                          : s.meets   ? ",\"meets_threshold\":true"
+                                      : ",\"meets_threshold\":false",
+                          f);
+                    fputs(",\"margin\":", f);
+                    tally_write__number(f, s.margin, dec, 1);
+                    fputc('}', f);
+                } else {
+                    tally_write__csv(f, code);
+                    fputc(',', f);
+                    tally_write__csv(f, name);
+                    fputc(',', f);
+                    tally_write__csv(f, lname);
+                    fputc(',', f);
+                    tally_write__csv(f, t->periods[p]);
+                    fputc(',', f);
+                    tally_write__csv(f, id);
+                    fputc(',', f);
+                    tally_write__number(f, s.value, dec, 0);
+                    fputc(',', f);
+                    tally_write__number(f, s.threshold, dec, 0);
+                    fputs(s.meets < 0 ? "," : s.meets ? ",yes" : ",no", f);
+                    fputc(',', f);
+                    tally_write__number(f, s.margin, dec, 0);
+                    fputc('\n', f);
+                }
+                first = 0;
+            }
+        }
+    }
+    if (json)
+        fputs(first ? "]\n" : "\n]\n", f);
+    free(want);
+    return close_out(f, path);
+}
