@@ -10,7 +10,8 @@
 #include "expr.h"
 
 /* Limits (documented in README): YAML nesting depth and the number of
- * level names. Deeper nesting is refused before it costs memory. */
+ * level names. Deeper nesting is refused before it costs memory (the YAML
+ * tree's bound, TALLY_YAML_MAX_DEPTH, is this one). */
 #define TALLY_DEFINITIONS_MAX_DEPTH 64
 #define TALLY_DEFINITIONS_MAX_LEVELS 64
 

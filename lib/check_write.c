@@ -1,0 +1,157 @@
+/* Consistency checks: writing findings as CSV or JSON.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "check.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "hierarchy.h"
+
+static void put_csv(tally_check__sb *b, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        tally_check__sb_str(b, s);
+        return;
+    }
+    tally_check__sb_put(b, "\"", 1);
+    for (const char *p = s; *p; p++) {
+        if (*p == '"')
+            tally_check__sb_put(b, "\"", 1);
+        tally_check__sb_put(b, p, 1);
+    }
+    tally_check__sb_put(b, "\"", 1);
+}
+
+static void put_json(tally_check__sb *b, const char *s)
+{
+    if (!s) {
+        tally_check__sb_str(b, "null");
+        return;
+    }
+    tally_check__sb_put(b, "\"", 1);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            char esc[2] = { '\\', (char)*p };
+            tally_check__sb_put(b, esc, 2);
+        } else if (*p < 0x20) {
+            tally_check__sb_printf(b, "\\u%04x", *p);
+        } else {
+            tally_check__sb_put(b, (const char *)p, 1);
+        }
+    }
+    tally_check__sb_put(b, "\"", 1);
+}
+
+static void put_num(tally_check__sb *b, double v, int decimals, int json)
+{
+    if (isnan(v)) {
+        if (json)
+            tally_check__sb_str(b, "null");
+        return;
+    }
+    tally_check__sb_num(b, v, decimals);
+}
+
+TALLY_EXTERN(int) tally_findings_write(const tally_findings *f, const char *path,
+                                       const tally_write_options *opts)
+{
+    tally_write_options defaults = TALLY_WRITE_OPTIONS_INIT;
+    if (!opts)
+        opts = &defaults;
+    if (!f)
+        return tally_error__set(TALLY_EINVAL, "tally_findings_write: NULL findings");
+    int json = opts->format == TALLY_FORMAT_JSON;
+    FILE *out = path ? fopen(path, "w") : stdout;
+    if (!out)
+        return tally_error__set_at(TALLY_EIO, path, 0, 0, NULL, 0, "cannot open for writing");
+    static const char *const severity_names[] = { "error", "warning" };
+    tally_check__sb b = { 0 };
+    int failed = 0, first = 1;
+    tally_check__sb_str(&b,
+                        json ? "["
+                             : "check,severity,region_code,region_name,period,indicator,expected,"
+                               "actual,difference,message\n");
+    for (size_t i = 0; i < f->count && !b.failed; i++) {
+        const tally_check__finding *x = &f->items[i];
+        int level = tally_hierarchy_level(f->h, x->node);
+        if (opts->levels && opts->level_count) {
+            int want = 0;
+            for (size_t k = 0; k < opts->level_count && !want; k++)
+                want = opts->levels[k] == level;
+            if (!want)
+                continue;
+        }
+        char code_buf[TALLY_HIERARCHY__CODE_BUF];
+        const char *check = f->checks[x->check].check;
+        const char *sev = severity_names[x->severity == TALLY_FINDING_WARNING];
+        const char *ind =
+            x->indicator == TALLY_NONE ? NULL : tally_definitions_id(f->d, x->indicator);
+        if (json) {
+            tally_check__sb_str(&b, first ? "\n{\"check\":" : ",\n{\"check\":");
+            put_json(&b, check);
+            tally_check__sb_str(&b, ",\"severity\":");
+            put_json(&b, sev);
+            tally_check__sb_str(&b, ",\"region_code\":");
+            put_json(&b, tally_hierarchy__code_text(f->h, x->node, code_buf));
+            tally_check__sb_str(&b, ",\"region_name\":");
+            put_json(&b, tally_hierarchy_name(f->h, x->node));
+            tally_check__sb_str(&b, ",\"period\":");
+            put_json(&b, x->period_text);
+            tally_check__sb_str(&b, ",\"indicator\":");
+            put_json(&b, ind);
+            tally_check__sb_str(&b, ",\"expected\":");
+            put_num(&b, x->expected, x->decimals, 1);
+            tally_check__sb_str(&b, ",\"actual\":");
+            put_num(&b, x->actual, x->decimals, 1);
+            tally_check__sb_str(&b, ",\"difference\":");
+            put_num(&b, x->difference, x->decimals, 1);
+            tally_check__sb_str(&b, ",\"message\":");
+            put_json(&b, x->message);
+            tally_check__sb_str(&b, "}");
+        } else {
+            put_csv(&b, check);
+            tally_check__sb_printf(&b, ",%s,", sev);
+            put_csv(&b, tally_hierarchy__code_text(f->h, x->node, code_buf));
+            tally_check__sb_str(&b, ",");
+            put_csv(&b, tally_hierarchy_name(f->h, x->node));
+            tally_check__sb_printf(&b, ",%s,", x->period_text);
+            put_csv(&b, ind ? ind : "");
+            tally_check__sb_str(&b, ",");
+            put_num(&b, x->expected, x->decimals, 0);
+            tally_check__sb_str(&b, ",");
+            put_num(&b, x->actual, x->decimals, 0);
+            tally_check__sb_str(&b, ",");
+            put_num(&b, x->difference, x->decimals, 0);
+            tally_check__sb_str(&b, ",");
+            put_csv(&b, x->message);
+            tally_check__sb_str(&b, "\n");
+        }
+        first = 0;
+        if (b.len >= (1u << 16)) {
+            failed |= fwrite(b.p, 1, b.len, out) != b.len;
+            b.len = 0;
+        }
+    }
+    if (json)
+        tally_check__sb_str(&b, first ? "]\n" : "\n]\n");
+    int nomem = b.failed;
+    if (!nomem && b.len)
+        failed |= fwrite(b.p, 1, b.len, out) != b.len;
+    free(b.p);
+    failed |= ferror(out) != 0;
+    if (path)
+        failed |= fclose(out) != 0;
+    else
+        failed |= fflush(out) != 0;
+    if (nomem)
+        return tally_error__set(TALLY_ENOMEM, "out of memory writing findings");
+    if (failed)
+        return tally_error__set_at(TALLY_EIO, path ? path : "<stdout>", 0, 0, NULL, 0,
+                                   "cannot write the findings");
+    return 0;
+}
