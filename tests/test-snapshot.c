@@ -25,9 +25,9 @@
 #include "hierarchy.h"
 #include "tally/snapshot.h"
 
-/* Internal (lib/snapshot.c): XXH3-64 of the first len bytes; whether
- * values agree with their valid bits by one form of the check (0 exact,
- * 1 SSE2, 2 AVX2; -1 when the form is not there). */
+/* Internal (lib/snapshot.c, lib/snapshot_load.c): XXH3-64 of the first
+ * len bytes; whether values agree with their valid bits by one form of the
+ * check (0 exact, 1 SSE2, 2 AVX2; -1 when the form is not there). */
 uint64_t tally_snapshot__checksum(const void *data, size_t len);
 int tally_snapshot__values_agree(const double *v, size_t n, const unsigned char *valid, int form);
 int tally_snapshot__ints_agree(const int32_t *v, size_t n, const unsigned char *valid, int form);
