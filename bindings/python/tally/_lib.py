@@ -27,6 +27,11 @@ from ctypes import (POINTER, Structure, c_char_p, c_double, c_int, c_size_t, c_u
 
 from . import _errors
 
+try:
+    from . import _paths  # written by meson install
+except ImportError:  # a source tree
+    _paths = None
+
 # The library major version these bindings are written against (the
 # project's major version; its soname follows it).
 MAJOR = 0
@@ -418,11 +423,8 @@ def _candidates():
     built = os.path.join(root, "build", "lib", "libtally.so")
     if os.path.isfile(os.path.join(root, "bindings", "python", "tally", "_lib.py")):
         found.append(("the build tree", built))
-    try:
-        from . import _paths  # written by meson install
+    if _paths is not None:
         found.append(("the install directory", os.path.join(_paths.LIBDIR, SONAME)))
-    except ImportError:
-        pass
     found.append(("the system", SONAME))
     return found
 
