@@ -91,6 +91,10 @@ class Findings(Structure):
 
 
 # ---- plain value structs of the public API ----
+# Each mirrors the C struct tally_<its name in snake case> (ErrorRecord:
+# tally_error) field for field, and VERSION is the headers'
+# TALLY_<NAME>_VERSION: tests/python/test_structs.py compares them with
+# include/tally/*.h.
 
 class ErrorRecord(Structure):
     _fields_ = [("code", c_int), ("message", c_char_p), ("path", c_char_p),
@@ -106,8 +110,8 @@ class HierarchyOptions(Structure):
 
 class ReadOptions(Structure):
     _fields_ = [("version", c_uint), ("on_error", c_int), ("encoding", c_char_p),
-                ("max_columns", c_size_t), ("max_field_bytes", c_size_t)]
-    VERSION = 2
+                ("max_columns", c_size_t), ("max_field_bytes", c_size_t), ("threads", c_uint)]
+    VERSION = 3
 
 
 class ReadStats(Structure):

@@ -69,7 +69,7 @@ def read_with(call, on_error, encoding=None):
     """Runs a reader call(opts, rejects, stats) in the mode asked for and
     returns the rejected rows with the read's counts."""
     mode = choice("on_error", on_error, _ON_ERROR)
-    opts = ReadOptions(ReadOptions.VERSION, mode, encoding_arg(encoding), 0, 0)
+    opts = ReadOptions(ReadOptions.VERSION, mode, encoding_arg(encoding), 0, 0, 0)
     stats = ReadStats()
     rj = RJ()
     lib.tally_rejects_new(ctypes.byref(rj))
