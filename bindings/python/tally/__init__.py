@@ -8,7 +8,7 @@
     df = ds.rollup().to_pandas(level="county", period="2019")
 
 Pure Python over ctypes; the C library is found through $TALLY_LIBRARY, the
-build tree, the install directory, then the system (see tally._lib).
+install directory, pkg-config, then the system's loader (see tally._lib).
 Failures raise tally.Error subclasses that carry the library's message and,
 for bad input, the path, line and column.
 
