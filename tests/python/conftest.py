@@ -7,7 +7,12 @@ import pathlib
 
 import pytest
 
-import tally
+if not os.environ.get("TALLY_LIBRARY"):
+    # The bindings would look for an installed library, not this build's.
+    pytest.exit("TALLY_LIBRARY is not set: run the tests through `meson test python`, or set it "
+                "to the libtally.so to test (build/lib/libtally.so)", returncode=2)
+
+import tally  # noqa: E402
 
 ROOT = pathlib.Path(os.environ.get("TALLY_SOURCE_ROOT",
                                    pathlib.Path(__file__).resolve().parents[2]))

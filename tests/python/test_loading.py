@@ -17,15 +17,37 @@ PACKAGE = ROOT / "bindings" / "python"
 
 
 def run_python(code, env_update, cwd=None, pythonpath=PACKAGE):
-    env = {k: v for k, v in os.environ.items() if k not in ("TALLY_LIBRARY", "PYTHONPATH")}
+    """Runs code in a fresh interpreter. TALLY_LIBRARY, and the
+    LD_LIBRARY_PATH meson test sets to the build's lib directory, are
+    unset unless env_update gives them."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("TALLY_LIBRARY", "PYTHONPATH", "LD_LIBRARY_PATH")}
     env["PYTHONPATH"] = str(pythonpath)
     env.update(env_update)
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env=env, cwd=cwd)
 
 
+def fake_library(path, version):
+    """Builds a stand-in library at path whose tally_version() says version."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.fail("no C compiler (cc) to build a stand-in library")
+    src = path.parent / (path.name + ".c")
+    src.write_text(f'const char *tally_version(void) {{ return "{version}"; }}\n')
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+    subprocess.run([cc, "-shared", "-fPIC", str(src), "-o", str(path)], check=True, env=env)
+    return path
+
+
+NOT_FOUND = (f"ImportError: tally: found no usable tally library (these bindings need version "
+             f"{tally._lib.MAJOR}.x); tried, in order:")
+EXPLICIT_ONLY = "TALLY_LIBRARY is set, so nothing else was tried"
+
+
 def test_version_and_library_path():
     assert tally.library_path == os.environ["TALLY_LIBRARY"]
+    assert tally._library.how == "$TALLY_LIBRARY"
     # The project version in meson.build is the library's; the bindings check its major.
     line = next(x for x in (ROOT / "meson.build").read_text().splitlines()
                 if x.strip().startswith("version:"))
@@ -37,46 +59,113 @@ def test_version_and_library_path():
 def test_tally_library_that_does_not_exist():
     out = run_python("import tally", {"TALLY_LIBRARY": "/nonexistent/libtally.so"})
     assert out.returncode != 0
-    assert "ImportError: tally: cannot find the tally library (libtally.so); tried" in out.stderr
-    assert "$TALLY_LIBRARY: /nonexistent/libtally.so (no such file)" in out.stderr
-    # Nothing else is tried when TALLY_LIBRARY is set.
-    assert "the build tree" not in out.stderr
+    assert NOT_FOUND + "\n  $TALLY_LIBRARY: /nonexistent/libtally.so: no such file\n" + \
+        EXPLICIT_ONLY in out.stderr
 
 
 def test_a_library_that_is_not_tally():
     libm = "libm.so.6"
     out = run_python("import tally", {"TALLY_LIBRARY": libm})
     assert out.returncode != 0
-    assert f"tally: {libm} (from $TALLY_LIBRARY) is not the tally library" in out.stderr
+    assert NOT_FOUND + f"\n  $TALLY_LIBRARY: {libm}: not the tally library (it has no " \
+        "tally_version())\n" + EXPLICIT_ONLY in out.stderr
 
 
 def test_a_library_of_another_major_version(tmp_path):
-    cc = shutil.which("cc") or shutil.which("gcc")
-    if cc is None:
-        pytest.fail("no C compiler (cc) to build a stand-in library")
-    src = tmp_path / "fake.c"
-    src.write_text('const char *tally_version(void) { return "9.2.1"; }\n')
-    lib = tmp_path / "libtally.so"
-    subprocess.run([cc, "-shared", "-fPIC", str(src), "-o", str(lib)], check=True)
+    lib = fake_library(tmp_path / "libtally.so", "9.2.1")
     out = run_python("import tally", {"TALLY_LIBRARY": str(lib), "LD_PRELOAD": ""})
     assert out.returncode != 0
-    assert (f"tally: the library at {lib} (from $TALLY_LIBRARY) is version 9.2.1; "
-            f"these bindings need version {tally._lib.MAJOR}.x") in out.stderr
+    assert NOT_FOUND + f"\n  $TALLY_LIBRARY: {lib}: version 9.2.1; these bindings need " \
+        f"version {tally._lib.MAJOR}.x\n" + EXPLICIT_ONLY in out.stderr
 
 
-def test_build_tree_lookup(tmp_path):
-    """Without TALLY_LIBRARY, a package imported from bindings/python of a
-    source tree loads <source root>/build/lib/libtally.so."""
+SHOW = ("import tally\n"
+        "print(tally._library.how)\n"
+        "print(tally.library_path)\n"
+        "print(sorted({l.split()[-1] for l in open('/proc/self/maps') if 'libtally' in l}))\n")
+
+
+def test_where_the_library_is_found(tmp_path):
+    """$TALLY_LIBRARY, then the install directory of _paths.py, then
+    pkg-config's libdir, then the system's loader; an unusable library
+    (here one of another major version) is passed over, and when nothing
+    is usable one error lists every place tried. A source tree's
+    build/lib is never looked in."""
+    real = os.environ["TALLY_LIBRARY"]
+    soname = tally._lib.SONAME
+    # The package in a source tree that has a built library...
     tree = tmp_path / "src"
-    (tree / "bindings" / "python").mkdir(parents=True)
-    shutil.copytree(PACKAGE / "tally", tree / "bindings" / "python" / "tally",
+    package = tree / "bindings" / "python" / "tally"
+    shutil.copytree(PACKAGE / "tally", package,
                     ignore=shutil.ignore_patterns("__pycache__", "*.in"))
     (tree / "build" / "lib").mkdir(parents=True)
-    shutil.copy(os.environ["TALLY_LIBRARY"], tree / "build" / "lib" / "libtally.so")
-    out = run_python("import tally; print(tally.library_path)", {},
-                     pythonpath=tree / "bindings" / "python")
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == str(tree / "build" / "lib" / "libtally.so")
+    shutil.copy(real, tree / "build" / "lib" / "libtally.so")
+    # ... and the places to look, each with its own copy of the library.
+    install, pc, system, explicit, bin_dir = (tmp_path / d for d in
+                                              ("install", "pc", "system", "explicit", "bin"))
+    for d in (install, pc, system, explicit, bin_dir):
+        d.mkdir()
+    for d in (install, pc, system):
+        shutil.copy(real, d / soname)
+    shutil.copy(real, explicit / "libtally.so")
+    pkg_config = bin_dir / "pkg-config"
+    pkg_config.write_text('#!/bin/sh\n'
+                          f'[ "$*" = "--variable=libdir tally" ] && echo "{pc}" && exit 0\n'
+                          'echo "Package tally was not found" >&2; exit 1\n')
+    pkg_config.chmod(0o755)
+    env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+           "LD_LIBRARY_PATH": str(system)}
+
+    def where(**extra):
+        out = run_python(SHOW, dict(env, **extra), cwd=tmp_path, pythonpath=package.parent)
+        assert out.returncode == 0, out.stderr
+        how, path, mapped = out.stdout.splitlines()
+        return how, path, mapped
+
+    # Not installed: no _paths.py, so pkg-config comes first.
+    assert where() == ("pkg-config", str(pc / soname), str([str(pc / soname)]))
+    (package / "_paths.py").write_text(f"LIBDIR = {str(install)!r}\n")
+    assert where(TALLY_LIBRARY=str(explicit / "libtally.so")) == \
+        ("$TALLY_LIBRARY", str(explicit / "libtally.so"), str([str(explicit / "libtally.so")]))
+    assert where() == ("the install directory (_paths.py)", str(install / soname),
+                       str([str(install / soname)]))
+    os.unlink(install / soname)
+    fake_library(install / soname, "9.2.1")
+    assert where()[:2] == ("pkg-config", str(pc / soname))
+    os.unlink(pc / soname)
+    # The refused stand-in stays mapped beside the library loaded.
+    assert where() == ("the system loader", soname,
+                       str([str(install / soname), str(system / soname)]))
+
+    os.unlink(system / soname)
+    fake_library(system / soname, "9.2.1")
+    out = run_python(SHOW, env, cwd=tmp_path, pythonpath=package.parent)
+    assert out.returncode != 0
+    need = f"these bindings need version {tally._lib.MAJOR}.x"
+    lines = out.stderr.splitlines()
+    tried = lines[lines.index(NOT_FOUND) + 1:]
+    assert tried[:3] == [
+        f"  the install directory (_paths.py): {install / soname}: version 9.2.1; {need}",
+        f"  pkg-config: {pc / soname}: no such file",
+        f"  the system loader: {soname}: version 9.2.1; {need}",
+    ]
+    # find_library finds the system's libtally, if any, by the name just tried.
+    assert tried[3] in ("  ctypes.util.find_library('tally'): nothing found",
+                        "Set TALLY_LIBRARY to the path of libtally.so (in a source tree built "
+                        "with make: build/lib/libtally.so), or install the library (make install).")
+    assert "build/lib" not in "".join(tried[:3])
+
+    # Without pkg-config.
+    os.unlink(package / "_paths.py")
+    out = run_python(SHOW, dict(env, PATH=str(tmp_path / "nothing")), cwd=tmp_path,
+                     pythonpath=package.parent)
+    assert out.returncode != 0
+    lines = out.stderr.splitlines()
+    assert lines[lines.index(NOT_FOUND) + 1:][:3] == [
+        "  the install directory: none recorded (no _paths.py: not installed by meson)",
+        "  pkg-config: no pkg-config program",
+        f"  the system loader: {soname}: version 9.2.1; {need}",
+    ]
 
 
 def test_installed_layout(tmp_path):

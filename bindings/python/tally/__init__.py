@@ -8,9 +8,15 @@
     df = ds.rollup().to_pandas(level="county", period="2019")
 
 Pure Python over ctypes; the C library is found through $TALLY_LIBRARY, the
-build tree, the install directory, then the system (see tally._lib).
+install directory, pkg-config, then the system's loader (see tally._lib).
 Failures raise tally.Error subclasses that carry the library's message and,
 for bad input, the path, line and column.
+
+The modules import one another in one direction, at their tops: _lib (the
+C functions) and _common (argument conversions) at the bottom; hierarchy,
+definitions, rejects; thresholds, result, progress, poverty, check; and
+dataset, whose methods start rollups, checks and progress, at the top
+(tests/python/test_imports.py keeps it so).
 """
 
 from ._errors import (Error, OutOfMemoryError, FileError, ParseError, NotFoundError,
@@ -19,7 +25,8 @@ from ._errors import (Error, OutOfMemoryError, FileError, ParseError, NotFoundEr
 from ._lib import lib as _library
 from .hierarchy import Hierarchy, Region
 from .definitions import Definitions, Indicator
-from .dataset import Dataset, Rejected, RejectedRows
+from .dataset import Dataset
+from .rejects import Rejected, RejectedRows
 from .result import Result, format_number
 from ._rows import Rows
 from .progress import Targets, Progress

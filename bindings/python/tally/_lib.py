@@ -2,17 +2,25 @@
 
 The library is looked for, in order:
 
-1. ``$TALLY_LIBRARY``: a path to ``libtally.so``. When it is set nothing else
-   is tried, so a wrong path fails loudly instead of silently loading some
-   other copy;
-2. the build tree: ``<source root>/build/lib/libtally.so`` when this package
-   is imported from ``bindings/python`` of a source tree built by ``make``;
-3. the library installed next to this package by ``meson install`` (its
-   directory is recorded in ``_paths.py`` at install time);
-4. the system: ``libtally.so.<major>`` through the dynamic loader.
+1. ``$TALLY_LIBRARY`` (when set and not empty): a path to ``libtally.so``,
+   or a name for the dynamic loader. When it is set nothing else is tried,
+   so a wrong setting fails loudly instead of silently loading another copy;
+2. the directory ``meson install`` put the library in, recorded in
+   ``_paths.py`` when the package was installed with it;
+3. ``pkg-config --variable=libdir tally``, when pkg-config is installed and
+   finds ``tally.pc`` (a library installed elsewhere, or under another
+   prefix);
+4. the system's dynamic loader: ``libtally.so.<major>`` by name, then what
+   ``ctypes.util.find_library("tally")`` finds.
+
+A source tree is not searched: tests and scripts run against a build say
+which library they mean with ``TALLY_LIBRARY``.
 
 The library's major version must be the one these bindings were written
-for; anything else is refused with a message that says what was found where.
+for, and it must have every function they declare. A library that is not
+usable is passed over (unless it is ``$TALLY_LIBRARY``); when none is, the
+import fails with one message that lists every place tried and why each
+was refused.
 
 Each function is declared with ``argtypes`` and ``restype``; those that
 return a status get an ``errcheck`` that turns a negative code into an
@@ -21,11 +29,19 @@ exception built from ``tally_error_last()`` at once, on the calling thread
 """
 
 import ctypes
+import ctypes.util
 import os
+import shutil
+import subprocess
 from ctypes import (POINTER, Structure, c_char_p, c_double, c_int, c_size_t, c_uint,
                     c_ulong, c_void_p)
 
 from . import _errors
+
+try:
+    from . import _paths  # written by meson install
+except ImportError:  # a source tree
+    _paths = None
 
 # The library major version these bindings are written against (the
 # project's major version; its soname follows it).
@@ -86,6 +102,10 @@ class Findings(Structure):
 
 
 # ---- plain value structs of the public API ----
+# Each mirrors the C struct tally_<its name in snake case> (ErrorRecord:
+# tally_error) field for field, and VERSION is the headers'
+# TALLY_<NAME>_VERSION: tests/python/test_structs.py compares them with
+# include/tally/*.h.
 
 class ErrorRecord(Structure):
     _fields_ = [("code", c_int), ("message", c_char_p), ("path", c_char_p),
@@ -101,8 +121,8 @@ class HierarchyOptions(Structure):
 
 class ReadOptions(Structure):
     _fields_ = [("version", c_uint), ("on_error", c_int), ("encoding", c_char_p),
-                ("max_columns", c_size_t), ("max_field_bytes", c_size_t)]
-    VERSION = 2
+                ("max_columns", c_size_t), ("max_field_bytes", c_size_t), ("threads", c_uint)]
+    VERSION = 3
 
 
 class ReadStats(Structure):
@@ -407,54 +427,83 @@ class _Library:
         self.how = how
 
 
-def _candidates():
-    """(how, name or path) in the order they are tried."""
-    env = os.environ.get("TALLY_LIBRARY")
-    if env:
-        return [("$TALLY_LIBRARY", env)]
-    found = []
-    here = os.path.dirname(os.path.abspath(__file__))
-    root = os.path.dirname(os.path.dirname(os.path.dirname(here)))
-    built = os.path.join(root, "build", "lib", "libtally.so")
-    if os.path.isfile(os.path.join(root, "bindings", "python", "tally", "_lib.py")):
-        found.append(("the build tree", built))
+def _pkg_config_libdir():
+    """(libdir, None) from ``pkg-config --variable=libdir tally``, or
+    (None, why there is none)."""
+    exe = shutil.which("pkg-config")
+    if exe is None:
+        return None, "no pkg-config program"
     try:
-        from . import _paths  # written by meson install
-        found.append(("the install directory", os.path.join(_paths.LIBDIR, SONAME)))
-    except ImportError:
-        pass
-    found.append(("the system", SONAME))
-    return found
+        out = subprocess.run([exe, "--variable=libdir", "tally"], capture_output=True,
+                             text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError) as e:
+        return None, f"{exe} failed: {e}"
+    if out.returncode != 0 or not out.stdout.strip():
+        return None, "no tally.pc on pkg-config's search path"
+    return out.stdout.strip(), None
+
+
+def _places():
+    """(how, where, note) for each place the library is looked for, in
+    order: where is a path or a name for the dynamic loader, or None with a
+    note saying why the step has nothing to try. A generator, so that
+    pkg-config and find_library run only when the steps before them fail."""
+    explicit = os.environ.get("TALLY_LIBRARY")
+    if explicit:
+        yield "$TALLY_LIBRARY", explicit, None
+        return
+    if _paths is not None:
+        yield "the install directory (_paths.py)", os.path.join(_paths.LIBDIR, SONAME), None
+    else:
+        yield "the install directory", None, "none recorded (no _paths.py: not installed by meson)"
+    libdir, why = _pkg_config_libdir()
+    yield "pkg-config", libdir and os.path.join(libdir, SONAME), why
+    yield "the system loader", SONAME, None
+    found = ctypes.util.find_library("tally")
+    if found != SONAME:
+        yield "ctypes.util.find_library('tally')", found, None if found else "nothing found"
+
+
+def _open(how, where):
+    """(the declared library, None), or (None, why it is not usable)."""
+    if os.sep in where and not os.path.exists(where):
+        return None, f"{where}: no such file"
+    try:
+        cdll = ctypes.CDLL(where)
+    except OSError as e:
+        # dlopen's message names the file: "libtally.so.0: cannot open ...".
+        return None, str(e) if str(e).startswith(where) else f"{where}: {e}"
+    return _declare(cdll, where, how)
 
 
 def _load():
     tried = []
-    for how, where in _candidates():
-        if os.sep in where and not os.path.exists(where):
-            tried.append(f"{how}: {where} (no such file)")
-            if how == "$TALLY_LIBRARY":
-                break
+    explicit = bool(os.environ.get("TALLY_LIBRARY"))
+    for how, where, note in _places():
+        if where is None:
+            tried.append(f"{how}: {note}")
             continue
-        try:
-            cdll = ctypes.CDLL(where)
-        except OSError as e:
-            tried.append(f"{how}: {where} ({e})")
-            if how == "$TALLY_LIBRARY":
-                break
-            continue
-        return _declare(cdll, where, how)
-    raise ImportError("tally: cannot find the tally library (libtally.so); tried\n  "
-                      + "\n  ".join(tried)
-                      + "\nSet TALLY_LIBRARY to the path of libtally.so, or install the library.")
+        out, why = _open(how, where)
+        if out is not None:
+            return out
+        tried.append(f"{how}: {why}")
+    if explicit:
+        advice = ("TALLY_LIBRARY is set, so nothing else was tried: point it at a libtally.so "
+                  f"of version {MAJOR}.x, or unset it.")
+    else:
+        advice = ("Set TALLY_LIBRARY to the path of libtally.so (in a source tree built with "
+                  "make: build/lib/libtally.so), or install the library (make install).")
+    raise ImportError(f"tally: found no usable tally library (these bindings need version "
+                      f"{MAJOR}.x); tried, in order:\n  " + "\n  ".join(tried) + "\n" + advice)
 
 
 def _declare(cdll, where, how):
-    path = where
+    """(the library with every function declared, None), or (None, why it
+    is not the library these bindings need)."""
     try:
         version_fn = cdll.tally_version
     except AttributeError:
-        raise ImportError(f"tally: {where} (from {how}) is not the tally library: "
-                          "it has no tally_version()") from None
+        return None, f"{where}: not the tally library (it has no tally_version())"
     version_fn.restype = c_char_p
     version_fn.argtypes = []
     version = version_fn().decode("ascii", "replace")
@@ -463,10 +512,8 @@ def _declare(cdll, where, how):
     except ValueError:
         major = None
     if major != MAJOR:
-        raise ImportError(f"tally: the library at {where} (from {how}) is version {version}; "
-                          f"these bindings need version {MAJOR}.x. Point TALLY_LIBRARY at a "
-                          f"matching libtally.so, or install matching bindings.")
-    out = _Library(cdll, path, how)
+        return None, f"{where}: version {version}; these bindings need version {MAJOR}.x"
+    out = _Library(cdll, where, how)
     missing = []
     for name, (restype, argtypes, checked) in _FUNCTIONS.items():
         try:
@@ -480,10 +527,10 @@ def _declare(cdll, where, how):
             fn.errcheck = _check
         setattr(out, name, fn)
     if missing:
-        raise ImportError(f"tally: the library at {where} (from {how}, version {version}) lacks "
-                          f"{', '.join(missing)}: it is older than these bindings")
+        return None, (f"{where}: version {version} lacks {', '.join(missing)}: it is older "
+                      "than these bindings")
     out.version = version
-    return out
+    return out, None
 
 
 lib = _load()

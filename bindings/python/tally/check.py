@@ -2,15 +2,15 @@
 
 import csv
 import ctypes
-import math
 import os
 from ctypes import c_char_p
 
+from ._common import PREFER, choice, enc, opt
 from ._lib import F, NONE, CheckOptions, CheckSummary, lib
 from ._rows import Rows
-from .dataset import _PREFER, _choice, _enc
 from .definitions import indicator_tables
 from .hierarchy import node_tables
+from .progress import Targets
 from .result import format_number
 
 KINDS = ("hierarchy", "rule", "completeness", "outlier", "jump", "bounds", "recomputed",
@@ -19,10 +19,6 @@ SEVERITIES = ("error", "warning")
 COLUMNS = ("check", "severity", "region_code", "region_name", "period", "indicator", "expected",
            "actual", "difference", "message")
 SUMMARY_COLUMNS = ("check", "kind", "severity", "items", "passes", "warnings", "fails", "missing")
-
-
-def _opt(x):
-    return None if math.isnan(x) else x
 
 
 class Finding:
@@ -75,7 +71,6 @@ class Findings(list):
 
 def run_checks(ds, periods=None, prefer="computed", targets=None):
     """Dataset.check: runs every check and copies the findings out."""
-    from .progress import Targets
     dsp = ds._ptr
     own = None
     if targets is not None and not isinstance(targets, Targets):
@@ -84,11 +79,11 @@ def run_checks(ds, periods=None, prefer="computed", targets=None):
             own.read_csv(p)
         targets = own
     try:
-        opts = CheckOptions(CheckOptions.VERSION, _choice("prefer", prefer, _PREFER), None, 0,
+        opts = CheckOptions(CheckOptions.VERSION, choice("prefer", prefer, PREFER), None, 0,
                             None)
         if periods is not None:
             periods = [periods] if isinstance(periods, str) else list(periods)
-            arr = (c_char_p * len(periods))(*[_enc(p, "period") for p in periods])
+            arr = (c_char_p * len(periods))(*[enc(p, "period") for p in periods])
             opts.periods, opts.period_count = arr, len(periods)
         if targets is not None:
             opts.targets = targets._ptr
@@ -119,9 +114,9 @@ def _copy(f, ds):
             region_name=names[node] if node != NONE else None,
             period=(lib.tally_findings_period(f, i) or b"").decode("utf-8"),
             indicator=ids[ind] if ind != NONE else None,
-            expected=_opt(lib.tally_findings_expected(f, i)),
-            actual=_opt(lib.tally_findings_actual(f, i)),
-            difference=_opt(lib.tally_findings_difference(f, i)),
+            expected=opt(lib.tally_findings_expected(f, i)),
+            actual=opt(lib.tally_findings_actual(f, i)),
+            difference=opt(lib.tally_findings_difference(f, i)),
             decimals=lib.tally_findings_decimals(f, i),
             message=lib.tally_findings_message(f, i).decode("utf-8")))
     out.error_count = lib.tally_findings_error_count(f)

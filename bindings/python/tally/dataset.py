@@ -1,110 +1,27 @@
 """Reported values: records files read in, values added one by one or in bulk."""
 
-import csv
 import ctypes
 import os
 import math
 from ctypes import c_char_p, c_double, c_int
 
 from . import _errors
+from ._common import PREFER, choice, enc, fspath, to_bytes
 from ._handle import Handle, Owner
-from ._lib import (DS, RJ, ON_ERROR_COLLECT, ON_ERROR_STOP, PREFER_COMPUTED, PREFER_REPORTED,
-                   COMPARE_NONE, COMPARE_POP, COMPARE_YOY, R, ReadOptions, ReadStats,
-                   RollupOptions, lib)
+from ._lib import DS, COMPARE_NONE, COMPARE_POP, COMPARE_YOY, R, RollupOptions, lib
+from .check import run_checks
 from .definitions import Definitions, find_indicator
-from .hierarchy import Hierarchy, encoding_arg, find_node, fspath
+from .hierarchy import Hierarchy, find_node
+from .progress import progress
+from .rejects import read_with
+from .result import Result
 
 try:
     import numpy as _np
 except ImportError:  # numpy is used when present, never required
     _np = None
 
-_ON_ERROR = {"stop": ON_ERROR_STOP, "collect": ON_ERROR_COLLECT}
-_PREFER = {"computed": PREFER_COMPUTED, "reported": PREFER_REPORTED}
 _COMPARE = {None: COMPARE_NONE, "none": COMPARE_NONE, "yoy": COMPARE_YOY, "pop": COMPARE_POP}
-
-
-def _choice(what, value, table):
-    try:
-        return table[value]
-    except (KeyError, TypeError):
-        names = ", ".join(repr(k) for k in table if k is not None and k != "none")
-        raise ValueError(f"{what}={value!r}: expected one of {names}") from None
-
-
-def _str(b):
-    # A rejected row is echoed as it stands in the file, which may not be UTF-8.
-    return None if b is None else b.decode("utf-8", "replace")
-
-
-class Rejected:
-    """A rejected row: path, line, column (1-based), code (a TALLY_E*
-    status), reason (what is wrong and what would be right) and row (the
-    raw text of the row)."""
-
-    __slots__ = ("path", "line", "column", "code", "reason", "row")
-
-    def __init__(self, path, line, column, code, reason, row):
-        self.path, self.line, self.column = path, line, column
-        self.code, self.reason, self.row = code, reason, row
-
-    @property
-    def error(self):
-        """The exception that stop mode would have raised for this row."""
-        return _errors.make_error(self.code, str(self), self.path, self.line, self.column)
-
-    def __str__(self):
-        return f"{self.path}:{self.line}:{self.column}: {self.reason}"
-
-    def __repr__(self):
-        return f"Rejected({str(self)!r})"
-
-
-class RejectedRows(list):
-    """The rejected rows of one read (a list of :class:`Rejected`), with the
-    read's counts: rows_read == rows_accepted + rows_rejected."""
-
-    rows_read = rows_accepted = rows_rejected = 0
-
-    def to_csv(self, path):
-        """Writes the rows as CSV: file,line,column,reason,row."""
-        with open(path, "w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f, lineterminator="\n")
-            w.writerow(["file", "line", "column", "reason", "row"])
-            for r in self:
-                w.writerow([r.path, r.line, r.column, r.reason, r.row])
-
-
-def _take_rejects(rj, stats):
-    out = RejectedRows()
-    for i in range(lib.tally_rejects_count(rj)):
-        out.append(Rejected(_str(lib.tally_rejects_path(rj, i)), lib.tally_rejects_line(rj, i),
-                            lib.tally_rejects_column(rj, i), lib.tally_rejects_code(rj, i),
-                            _str(lib.tally_rejects_reason(rj, i)), _str(lib.tally_rejects_row(rj, i))))
-    out.rows_read = stats.rows_read
-    out.rows_accepted = stats.rows_accepted
-    out.rows_rejected = stats.rows_rejected
-    return out
-
-
-def read_with(call, on_error, encoding=None):
-    """Runs a reader call(opts, rejects, stats) in the mode asked for and
-    returns the rejected rows with the read's counts."""
-    mode = _choice("on_error", on_error, _ON_ERROR)
-    opts = ReadOptions(ReadOptions.VERSION, mode, encoding_arg(encoding), 0, 0)
-    stats = ReadStats()
-    rj = RJ()
-    lib.tally_rejects_new(ctypes.byref(rj))
-    try:
-        call(opts, rj, stats)
-        return _take_rejects(rj, stats)
-    finally:
-        lib.tally_rejects_free(rj)
-
-
-def to_bytes(data):
-    """bytes for a reader from memory (a str is encoded as UTF-8)."""
-    return data.encode("utf-8") if isinstance(data, str) else bytes(data)
 
 
 def _csv_field_column(values):
@@ -184,7 +101,7 @@ class Dataset(Owner):
         if isinstance(region_code, str):
             v = math.nan if value is None else float(value)
             lib.tally_dataset_add(self._ptr, region_code.encode("utf-8"),
-                                  _enc(indicator, "indicator"), _enc(period, "period"), v)
+                                  enc(indicator, "indicator"), enc(period, "period"), v)
             return
         self._add_many(region_code, indicator, period, value)
 
@@ -223,7 +140,7 @@ class Dataset(Owner):
         h, d = self.hierarchy._handle.ptr, self.definitions._handle.ptr
         node, ind = find_node(h, region_code), find_indicator(d, indicator)
         value, present = c_double(), c_int()
-        lib.tally_dataset_reported(ds, node, ind, _enc(period, "period"),
+        lib.tally_dataset_reported(ds, node, ind, enc(period, "period"),
                                    ctypes.byref(value), ctypes.byref(present))
         return value.value if present.value else None
 
@@ -259,13 +176,12 @@ class Dataset(Owner):
         arrays may move into the result instead of being copied (half the
         memory for a national dataset), and the dataset is left empty
         (``value_count`` 0), ready to be read into again. Same values."""
-        from .result import Result
-        opts = RollupOptions(RollupOptions.VERSION, _choice("prefer", prefer, _PREFER),
-                             _choice("compare", compare, _COMPARE), None, 0)
+        opts = RollupOptions(RollupOptions.VERSION, choice("prefer", prefer, PREFER),
+                             choice("compare", compare, _COMPARE), None, 0)
         if periods is not None:
             if isinstance(periods, str):
                 periods = [periods]
-            arr = (c_char_p * len(periods))(*[_enc(p, "period") for p in periods])
+            arr = (c_char_p * len(periods))(*[enc(p, "period") for p in periods])
             opts.periods, opts.period_count = arr, len(periods)
         out = R()
         fn = lib.tally_rollup_take if take else lib.tally_rollup
@@ -282,7 +198,6 @@ class Dataset(Owner):
         ``periods``: a period or list (default: every period filed).
         ``targets``: a :class:`tally.Targets`, a targets CSV path or list of
         paths, whose decomposition is checked too."""
-        from .check import run_checks
         return run_checks(self, periods=periods, prefer=prefer, targets=targets)
 
     def progress(self, targets, as_of, level=None, prefer="computed", schedule=None):
@@ -300,19 +215,12 @@ class Dataset(Owner):
     def progress_result(self, targets, as_of, prefer="computed", schedule=None):
         """The same as :meth:`progress` as a :class:`tally.Progress` object
         (rows, DataFrame, CSV/JSON and an SVG chart)."""
-        from .progress import progress
         return progress(self, targets, as_of, prefer=prefer, schedule=schedule)
 
     def __repr__(self):
         if self.closed:
             return "<tally.Dataset (closed)>"
         return f"<tally.Dataset: {self.value_count} values>"
-
-
-def _enc(s, what):
-    if not isinstance(s, str):
-        raise TypeError(f"{what}: expected str, got {type(s).__name__}")
-    return s.encode("utf-8")
 
 
 def _strings(seq, what):

@@ -4,9 +4,9 @@ import ctypes
 import math
 from ctypes import c_size_t
 
+from ._common import fspath
 from ._handle import Handle, Owner
 from ._lib import D, lib
-from .hierarchy import fspath
 
 AGGREGATES = ("sum", "mean", "min", "max", "count", "formula")
 OVER_TIME = ("flow", "cumulative", "stock")

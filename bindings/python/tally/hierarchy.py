@@ -1,26 +1,12 @@
 """Regions in pre-order, looked up by code."""
 
 import ctypes
-import os
 from ctypes import c_char_p, c_size_t
 
 from . import _errors
+from ._common import encoding_arg, fspath
 from ._handle import Handle, Owner
 from ._lib import NONE, H, HierarchyOptions, lib
-
-
-def fspath(path):
-    """A path (str, bytes or os.PathLike) as bytes for the C side."""
-    return os.fsencode(path)
-
-
-def encoding_arg(encoding):
-    """The encoding option: None (UTF-8) or an iconv name such as "gb18030"."""
-    if encoding is None:
-        return None
-    if not isinstance(encoding, str):
-        raise TypeError(f"encoding: expected str, got {type(encoding).__name__}")
-    return encoding.encode("ascii")
 
 
 def _options(levels, encoding):

@@ -1,17 +1,15 @@
-"""Poverty measures from household records, and exit thresholds from records."""
+"""Poverty measures from household records."""
 
 import ctypes
-import math
-from ctypes import c_double, c_int, c_size_t
+from ctypes import c_double, c_int
 
+from ._common import enc, fspath, opt, select_levels, to_bytes, write_options
 from ._handle import Handle, Owner
-from ._lib import HH, PV, TH, ThresholdStatus, ThresholdsOptions, PovertyOptions, lib
+from ._lib import HH, PV, PovertyOptions, lib
 from ._rows import Rows
-from .dataset import _enc, read_with, to_bytes
-from .definitions import Definitions, find_indicator, indicator_tables
-from .hierarchy import Hierarchy, find_node, fspath, node_tables
-from .progress import write_options
-from .result import select_levels
+from .definitions import Definitions
+from .hierarchy import Hierarchy, find_node, node_tables
+from .rejects import read_with
 
 try:
     import numpy as _np
@@ -22,12 +20,6 @@ MEASURES = ("households", "persons", "p0", "p1", "p2", "watts", "gini", "median_
             "below_monitoring_line")
 POVERTY_COLUMNS = ("region_code", "region_name", "level", "year") + MEASURES[:2] + \
     ("poverty_line",) + MEASURES[2:]
-THRESHOLD_COLUMNS = ("region_code", "region_name", "level", "period", "indicator", "value",
-                     "threshold", "meets_threshold", "margin")
-
-
-def _opt(x):
-    return None if math.isnan(x) else x
 
 
 def _measure(name):
@@ -64,8 +56,8 @@ class Households(Owner):
 
     def add(self, household_id, region_code, size, income_per_capita, weight=1.0, year=None):
         """Adds one household, checked as a CSV row is."""
-        lib.tally_households_add(self._ptr, _enc(household_id, "household_id"),
-                                 _enc(region_code, "region_code"), float(size),
+        lib.tally_households_add(self._ptr, enc(household_id, "household_id"),
+                                 enc(region_code, "region_code"), float(size),
                                  float(income_per_capita), float(weight),
                                  0 if year is None else int(year))
 
@@ -114,11 +106,11 @@ class Poverty(Owner):
 
     @property
     def line(self):
-        return _opt(lib.tally_poverty_line(self._ptr))
+        return opt(lib.tally_poverty_line(self._ptr))
 
     @property
     def monitoring_line(self):
-        return _opt(lib.tally_poverty_monitoring_line(self._ptr))
+        return opt(lib.tally_poverty_monitoring_line(self._ptr))
 
     @property
     def households_used(self):
@@ -206,40 +198,3 @@ def poverty_from_households(hierarchy, definitions, path, year=None, line=None, 
                         monitoring_line=monitoring_line) as p:
             return p.rows(level)
 
-
-def thresholds(result, indicators=None, level=None):
-    """Exit thresholds judged on a rollup (see Result.thresholds)."""
-    r = result._ptr
-    dptr = result._d
-    opts = ThresholdsOptions(ThresholdsOptions.VERSION, None, 0)
-    if indicators is not None:
-        ids = [indicators] if isinstance(indicators, str) else list(indicators)
-        arr = (c_size_t * len(ids))(*[find_indicator(dptr, x) for x in ids])
-        opts.indicators, opts.indicator_count = arr, len(ids)
-    t = TH()
-    lib.tally_poverty_thresholds(ctypes.byref(t), r, ctypes.byref(opts))
-    try:
-        codes, names, levels, level_names = node_tables(result._hh)
-        ids, decimals, units = indicator_tables(result._dh)
-        want = select_levels(result._h, level)
-        nk = lib.tally_thresholds_indicator_count(t)
-        inds = [lib.tally_thresholds_indicator(t, k) for k in range(nk)]
-        periods = [lib.tally_thresholds_period(t, q).decode()
-                   for q in range(lib.tally_thresholds_period_count(t))]
-        st = ThresholdStatus()
-        out = Rows(columns=THRESHOLD_COLUMNS)
-        for node in range(len(codes)):
-            if want is not None and levels[node] not in want:
-                continue
-            for k in range(nk):
-                for q, period in enumerate(periods):
-                    lib.tally_thresholds_status(t, node, k, q, ctypes.byref(st))
-                    out.append({"region_code": codes[node], "region_name": names[node],
-                                "level": level_names[levels[node]], "period": period,
-                                "indicator": ids[inds[k]], "value": _opt(st.value),
-                                "threshold": _opt(st.threshold),
-                                "meets_threshold": None if st.meets < 0 else bool(st.meets),
-                                "margin": _opt(st.margin)})
-        return out
-    finally:
-        lib.tally_thresholds_free(t)

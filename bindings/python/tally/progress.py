@@ -5,14 +5,13 @@ import math
 import os
 from ctypes import c_double, c_int, c_size_t
 
+from ._common import PREFER, choice, enc, fspath, opt, select_levels, to_bytes, write_options
 from ._handle import Handle, Owner
-from ._lib import (FORMAT_CSV, FORMAT_JSON, NONE, PR, T, TF, ProgressOptions,
-                   ProgressSvgOptions, WriteOptions, lib)
+from ._lib import NONE, PR, T, TF, ProgressOptions, ProgressSvgOptions, lib
 from ._rows import Rows
-from .dataset import _PREFER, _choice, _enc, read_with, to_bytes
 from .definitions import Definitions, find_indicator, indicator_tables
-from .hierarchy import Hierarchy, find_node, fspath, node_tables
-from .result import select_levels
+from .hierarchy import Hierarchy, find_node, node_tables
+from .rejects import read_with
 
 try:
     import numpy as _np
@@ -24,28 +23,6 @@ PROGRESS_COLUMNS = ("region_code", "region_name", "level", "indicator", "year", 
                     "monthly_pace", "rank")
 DECOMPOSITION_COLUMNS = ("region_code", "region_name", "level", "indicator", "year", "target",
                          "children_sum", "children_with_target", "children")
-
-
-def _opt(x):
-    return None if math.isnan(x) else x
-
-
-def _format(format):
-    fmt = {"csv": FORMAT_CSV, "json": FORMAT_JSON}.get(format)
-    if fmt is None:
-        raise ValueError(f"format={format!r}: expected 'csv' or 'json'")
-    return fmt
-
-
-def write_options(hptr, format, level):
-    """WriteOptions for format and level (the level array kept on it)."""
-    opts = WriteOptions(WriteOptions.VERSION, _format(format), None, 0)
-    want = select_levels(hptr, level)
-    if want is not None:
-        arr = (c_int * len(want))(*sorted(want))
-        opts.levels, opts.level_count = arr, len(want)
-        opts._keep = arr
-    return opts
 
 
 def _year(year):
@@ -89,8 +66,8 @@ class Targets(Owner):
     def add(self, region_code, indicator, year, target):
         """Adds one target; ``None`` records "no target given"."""
         value = math.nan if target is None else float(target)
-        lib.tally_targets_add(self._ptr, _enc(region_code, "region_code"),
-                              _enc(indicator, "indicator"), _year(year), value)
+        lib.tally_targets_add(self._ptr, enc(region_code, "region_code"),
+                              enc(indicator, "indicator"), _year(year), value)
 
     def __len__(self):
         """Targets given (inline, read or added; empty ones included)."""
@@ -189,7 +166,7 @@ def progress(ds, targets, as_of, prefer="computed", schedule=None):
         targets = own
     try:
         opts = ProgressOptions(ProgressOptions.VERSION, year, month,
-                               _choice("prefer", prefer, _PREFER), None)
+                               choice("prefer", prefer, PREFER), None)
         if schedule is not None:
             shares = read_schedule(schedule)
             opts.schedule = ctypes.cast(shares, ctypes.POINTER(c_double))
@@ -238,13 +215,13 @@ class Progress(Owner):
             "level": level_names[levels[node]],
             "indicator": ids[lib.tally_progress_row_indicator(p, row)],
             "year": year, "as_of": as_of,
-            "actual": _opt(lib.tally_progress_actual(p, row)),
-            "target": _opt(lib.tally_progress_target(p, row)),
-            "completion": _opt(lib.tally_progress_completion(p, row)),
-            "time_progress": _opt(lib.tally_progress_time_progress(p, row)),
+            "actual": opt(lib.tally_progress_actual(p, row)),
+            "target": opt(lib.tally_progress_target(p, row)),
+            "completion": opt(lib.tally_progress_completion(p, row)),
+            "time_progress": opt(lib.tally_progress_time_progress(p, row)),
             "status": lib.tally_target_status_name(lib.tally_progress_status(p, row)).decode(),
-            "gap": _opt(lib.tally_progress_gap(p, row)),
-            "monthly_pace": _opt(lib.tally_progress_monthly_pace(p, row)),
+            "gap": opt(lib.tally_progress_gap(p, row)),
+            "monthly_pace": opt(lib.tally_progress_monthly_pace(p, row)),
             "rank": rank or None,
         }
 

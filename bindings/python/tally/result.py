@@ -4,11 +4,12 @@ import ctypes
 import math
 from ctypes import c_double, c_int, c_size_t
 
-from . import _errors
+from ._common import as_list, fspath, opt, select_levels, write_options
 from ._handle import Handle, Owner
-from ._lib import COMPARE_NONE, FORMAT_CSV, FORMAT_JSON, WriteOptions, lib
+from ._lib import COMPARE_NONE, lib
 from .definitions import find_indicator, indicator_tables
-from .hierarchy import find_node, fspath, node_tables
+from .hierarchy import find_node, node_tables
+from .thresholds import thresholds
 
 try:
     import numpy as _np
@@ -17,31 +18,6 @@ except ImportError:
 
 COLUMNS = ("region_code", "region_name", "level", "indicator", "period", "value")
 COMPARE_COLUMNS = ("previous", "change", "change_pct")
-
-
-def _opt(x):
-    return None if math.isnan(x) else x
-
-
-def _as_list(x):
-    return None if x is None else [x] if isinstance(x, str) else list(x)
-
-
-def select_levels(hptr, level):
-    """Level indices for a level name or list of names (None: every level)."""
-    names = _as_list(level)
-    if names is None:
-        return None
-    out = set()
-    for name in names:
-        k = lib.tally_hierarchy_level_find(hptr, str(name).encode("utf-8"))
-        if k < 0:
-            known = ", ".join(lib.tally_hierarchy_level_name(hptr, i).decode()
-                              for i in range(lib.tally_hierarchy_level_count(hptr)))
-            raise _errors.NotFoundError(_errors.ENOTFOUND,
-                                        f"level '{name}' is not a level; expected one of {known}")
-        out.add(k)
-    return out
 
 
 class Result(Owner):
@@ -109,7 +85,7 @@ class Result(Owner):
         n, i, p = self._indices(region_code, indicator, period)
         rep, comp = c_double(), c_double()
         lib.tally_result_sides(self._ptr, n, i, p, ctypes.byref(rep), ctypes.byref(comp))
-        return _opt(rep.value), _opt(comp.value)
+        return opt(rep.value), opt(comp.value)
 
     def previous(self, region_code, indicator, period):
         """The value of the comparison period (None when missing or when
@@ -145,9 +121,9 @@ class Result(Owner):
             [k for k, lv in enumerate(levels) if lv in want]
         periods = self.periods
         pers = list(range(len(periods))) if period is None else \
-            [self._period_index(x) for x in _as_list(period)]
+            [self._period_index(x) for x in as_list(period)]
         inds = list(range(len(ids))) if indicator is None else \
-            [find_indicator(self._d, x) for x in _as_list(indicator)]
+            [find_indicator(self._d, x) for x in as_list(indicator)]
         return nodes, inds, pers
 
     def rows(self, level=None, period=None, indicator=None):
@@ -246,21 +222,13 @@ class Result(Owner):
         the columns of ``tally poverty`` from records (region_code,
         region_name, level, period, indicator, value, threshold,
         meets_threshold (True, False or None when unknown), margin)."""
-        from .poverty import thresholds
         return thresholds(self, indicators, level)
 
     def write(self, path, format="csv", level=None):
         """Writes the result as the command line does (numbers with each
         indicator's decimals, missing values empty or null) to ``path``;
         ``format`` is ``"csv"`` or ``"json"``."""
-        fmt = {"csv": FORMAT_CSV, "json": FORMAT_JSON}.get(format)
-        if fmt is None:
-            raise ValueError(f"format={format!r}: expected 'csv' or 'json'")
-        opts = WriteOptions(WriteOptions.VERSION, fmt, None, 0)
-        want = select_levels(self._h, level)
-        if want is not None:
-            arr = (c_int * len(want))(*sorted(want))
-            opts.levels, opts.level_count = arr, len(want)
+        opts = write_options(self._h, format, level)
         lib.tally_result_write(self._ptr, fspath(path), ctypes.byref(opts))
 
     def __repr__(self):
@@ -277,7 +245,7 @@ def _changes(v, prev, pct_unit):
     pct = math.nan
     if not pct_unit and change == change and prev != 0:
         pct = change / abs(prev) * 100.0
-    return {"previous": _opt(prev), "change": _opt(change), "change_pct": _opt(pct)}
+    return {"previous": opt(prev), "change": opt(change), "change_pct": opt(pct)}
 
 
 def format_number(value, decimals):
