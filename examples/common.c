@@ -352,8 +352,10 @@ static void read_inputs(cli *c)
     ropts.encoding = c->encoding;
     ropts.threads = c->threads;
     for (int kind = 0; kind < KINDS && !c->status; kind++) {
-        if (!nfiles[kind] || make_input(c, kind))
+        if (!nfiles[kind])
             continue;
+        if (make_input(c, kind))
+            break;
         tally_read_stats total = { 0, 0, 0 };
         size_t ncsv = 0;
         int stopped = 0;
