@@ -8,8 +8,6 @@
  * SPDX-License-Identifier: MIT
  */
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "common.h"
 
@@ -53,113 +51,28 @@ int cmd_check(int argc, char **argv)
 {
     static const struct option options[] = {
         CLI_COMMON_OPTIONS,
-        { "targets", required_argument, NULL, 't' },
-        { "prefer", required_argument, NULL, 2001 },
+        CLI_TARGETS_OPTION,
+        CLI_PREFER_OPTION,
         { NULL, 0, NULL, 0 },
     };
     cli c;
-    cli_init(&c, "check");
+    cli_init(&c, "check", usage);
+    int opt;
+    while ((opt = cli_getopt(&c, argc, argv, options)) > 0)
+        continue; /* every option of check is a shared one */
+    if (opt < 0 || cli_load(&c))
+        return cli_done(&c);
+
     tally_check_options copts = TALLY_CHECK_OPTIONS_INIT;
-    const char **targets = NULL;
-    size_t ntargets = 0;
-    tally_targets *t = NULL;
-    tally_findings *f = NULL;
-    int status = EXIT_OK, opt;
-    while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT "t:", options, NULL)) != -1) {
-        int handled = cli_option(&c, opt, optarg);
-        if (handled < 0) {
-            status = EXIT_BAD;
-            goto out;
-        }
-        if (handled)
-            continue;
-        switch (opt) {
-        case 'h': fputs(usage, stdout); goto out;
-        case 'V': printf("tally %s\n", tally_version()); goto out;
-        case 't': {
-            const char **more = realloc(targets, (ntargets + 1) * sizeof *more);
-            if (!more) {
-                fputs("tally check: out of memory\n", stderr);
-                status = EXIT_BAD;
-                goto out;
-            }
-            targets = more;
-            targets[ntargets++] = optarg;
-            break;
-        }
-        case 2001:
-            if (cli_prefer(&c, optarg, &copts.prefer)) {
-                status = EXIT_BAD;
-                goto out;
-            }
-            break;
-        default:
-            fputs("Try 'tally check --help'.\n", stderr);
-            status = EXIT_BAD;
-            goto out;
-        }
-    }
-    if (optind < argc) {
-        cli_usage_error(&c, "unexpected argument '%s'", argv[optind]);
-        status = EXIT_BAD;
-        goto out;
-    }
-
-    status = cli_load(&c, 1);
-    if (!status)
-        status = cli_resolve_levels(&c);
-    if (!status)
-        status = cli_resolve_periods(&c);
-    if (status)
-        goto out;
-
-    /* Targets are read like records: bad rows stop the run or are
-     * collected, as --on-error says. */
-    if (ntargets) {
-        if (tally_targets_new(&t, c.h, c.d)) {
-            cli_report(&c);
-            status = EXIT_BAD;
-            goto out;
-        }
-        tally_read_options ropts = cli_read_options(&c);
-        for (size_t i = 0; i < ntargets; i++) {
-            size_t before = tally_rejects_count(c.rejects);
-            tally_read_stats st = { 0, 0, 0 };
-            if (tally_targets_read_file(t, targets[i], &ropts, c.rejects, &st)) {
-                cli_report(&c);
-                if (c.on_error == TALLY_ON_ERROR_STOP)
-                    fprintf(stderr, "tally check: %s: %zu rows read = %zu accepted + %zu "
-                                    "rejected (stopped at the first bad row; --on-error collect "
-                                    "reads on)\n",
-                            targets[i], st.rows_read, st.rows_accepted, st.rows_rejected);
-                status = EXIT_BAD;
-                goto out;
-            }
-            fprintf(stderr, "tally check: %s: %zu rows read = %zu accepted + %zu rejected\n",
-                    targets[i], st.rows_read, st.rows_accepted, st.rows_rejected);
-            for (size_t k = before; k < tally_rejects_count(c.rejects); k++)
-                fprintf(stderr, "tally check: rejected %s:%lu:%lu: %s\n",
-                        tally_rejects_path(c.rejects, k), tally_rejects_line(c.rejects, k),
-                        tally_rejects_column(c.rejects, k), tally_rejects_reason(c.rejects, k));
-        }
-        copts.targets = t;
-    }
-
+    copts.prefer = c.prefer;
+    copts.targets = c.t; /* with -t: the decomposition of the targets is checked too */
     copts.periods = (const char *const *)c.period_list;
     copts.period_count = c.period_count;
-    if (tally_check_run(&f, c.ds, &copts)) {
+    tally_findings *f = NULL;
+    if (tally_check_run(&f, c.ds, &copts) || tally_findings_write(f, c.output, &c.write)) {
         cli_report(&c);
-        status = EXIT_BAD;
-        goto out;
-    }
-    tally_write_options wopts = TALLY_WRITE_OPTIONS_INIT;
-    wopts.format = c.format && !strcmp(c.format, "json") ? TALLY_FORMAT_JSON : TALLY_FORMAT_CSV;
-    wopts.levels = c.level_list;
-    wopts.level_count = c.level_count;
-    if (tally_findings_write(f, c.output, &wopts)) {
-        cli_report(&c);
-        status = EXIT_BAD;
-        goto out;
+        tally_findings_free(f);
+        return cli_done(&c);
     }
 
     /* The summary, like R validate's: what each check looked at. */
@@ -174,11 +87,7 @@ int cmd_check(int argc, char **argv)
     size_t errors = tally_findings_error_count(f), total = tally_findings_count(f);
     fprintf(stderr, "tally check: %zu findings: %zu errors, %zu warnings\n", total, errors,
             total - errors);
-    status = errors ? EXIT_FINDINGS : EXIT_OK;
-out:
+    c.status = errors ? EXIT_FINDINGS : EXIT_OK;
     tally_findings_free(f);
-    tally_targets_free(t);
-    free(targets);
-    cli_free(&c);
-    return status;
+    return cli_done(&c);
 }

@@ -1,4 +1,6 @@
-/* Shared parts of the tally subcommands.
+/* Shared parts of the tally subcommands: the shared options, the one path
+ * that reads every input and reports its rows and rejects, and the error
+ * messages.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -11,15 +13,22 @@
 #include <string.h>
 #include <sys/stat.h>
 
-void cli_init(cli *c, const char *command)
+void cli_init(cli *c, const char *command, const char *usage)
 {
+    static const tally_write_options write_init = TALLY_WRITE_OPTIONS_INIT;
     memset(c, 0, sizeof *c);
     c->command = command;
+    c->usage = usage;
+    c->need_records = 1;
     c->on_error = TALLY_ON_ERROR_STOP;
+    c->prefer = TALLY_PREFER_COMPUTED;
+    c->write = write_init;
 }
 
-void cli_free(cli *c)
+int cli_done(cli *c)
 {
+    tally_households_free(c->hh);
+    tally_targets_free(c->t);
     tally_dataset_free(c->ds);
     tally_hierarchy_free(c->h);
     tally_definitions_free(c->d);
@@ -29,15 +38,19 @@ void cli_free(cli *c)
     free(c->period_list);
     free(c->level_list);
     free(c->records);
+    free(c->targets);
+    free(c->households);
+    return c->status;
 }
 
-void cli_report(const cli *c)
+void cli_report(cli *c)
 {
     const tally_error *e = tally_error_last();
     fprintf(stderr, "tally %s: %s\n", c->command, e->message && *e->message ? e->message : tally_strerror(e->code));
+    c->status = EXIT_BAD;
 }
 
-void cli_usage_error(const cli *c, const char *fmt, ...)
+void cli_usage_error(cli *c, const char *fmt, ...)
 {
     va_list ap;
     fprintf(stderr, "tally %s: ", c->command);
@@ -45,202 +58,118 @@ void cli_usage_error(const cli *c, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fprintf(stderr, "\nTry 'tally %s --help'.\n", c->command);
+    c->status = EXIT_BAD;
 }
 
-int cli_option(cli *c, int opt, const char *arg)
+/* ---- options ---------------------------------------------------------- */
+
+/* Appends a file to one of the repeatable options' lists. */
+static void append(cli *c, const char ***list, size_t *n, const char *arg)
+{
+    const char **more = realloc(*list, (*n + 1) * sizeof *more);
+    if (!more) {
+        fprintf(stderr, "tally %s: out of memory\n", c->command);
+        c->status = EXIT_BAD;
+        return;
+    }
+    *list = more;
+    (*list)[(*n)++] = arg;
+}
+
+/* Applies one shared option; any other code is left to the subcommand. */
+static void shared_option(cli *c, int opt, const char *arg)
 {
     switch (opt) {
-    case 'H': c->hierarchy_path = arg; return 1;
-    case 'd': c->definitions_path = arg; return 1;
-    case 'r': {
-        const char **n = realloc(c->records, (c->nrecords + 1) * sizeof *n);
-        if (!n) {
-            fprintf(stderr, "tally %s: out of memory\n", c->command);
-            return -1;
-        }
-        c->records = n;
-        c->records[c->nrecords++] = arg;
-        return 1;
-    }
-    case 'l': c->levels = arg; return 1;
-    case 'p': c->periods = arg; return 1;
+    case 'H': c->hierarchy_path = arg; break;
+    case 'd': c->definitions_path = arg; break;
+    case 'r': append(c, &c->records, &c->nrecords, arg); break;
+    case 't': append(c, &c->targets, &c->ntargets, arg); break;
+    case CLI_OPT_HOUSEHOLDS: append(c, &c->households, &c->nhouseholds, arg); break;
+    case 'l': c->levels = arg; break;
+    case 'p': c->periods = arg; break;
     case 'f':
-        if (strcmp(arg, "csv") && strcmp(arg, "json")) {
+        if (!strcmp(arg, "csv"))
+            c->write.format = TALLY_FORMAT_CSV;
+        else if (!strcmp(arg, "json"))
+            c->write.format = TALLY_FORMAT_JSON;
+        else
             cli_usage_error(c, "--format '%s': expected csv or json", arg);
-            return -1;
-        }
-        c->format = arg;
-        return 1;
-    case 'o': c->output = arg; return 1;
-    case 1001:
+        break;
+    case 'o': c->output = arg; break;
+    case CLI_OPT_ON_ERROR:
         if (!strcmp(arg, "stop"))
             c->on_error = TALLY_ON_ERROR_STOP;
         else if (!strcmp(arg, "collect"))
             c->on_error = TALLY_ON_ERROR_COLLECT;
-        else {
+        else
             cli_usage_error(c, "--on-error '%s': expected stop or collect", arg);
-            return -1;
-        }
-        return 1;
-    case 1002: c->rejects_path = arg; return 1;
-    case 1003: c->encoding = arg; return 1; /* checked when a file is read */
-    case 1004: {
+        break;
+    case CLI_OPT_REJECTS: c->rejects_path = arg; break;
+    case CLI_OPT_ENCODING: c->encoding = arg; break; /* checked when a file is read */
+    case CLI_OPT_THREADS: {
         char *end;
         errno = 0;
         unsigned long n = strtoul(arg, &end, 10);
-        if (!*arg || *end || errno || arg[0] == '-' || n > 64) {
+        if (!*arg || *end || errno || arg[0] == '-' || n > 64)
             cli_usage_error(c, "--threads '%s': expected a number from 0 (one per core) to 64",
                             arg);
-            return -1;
-        }
-        c->threads = (unsigned int)n;
-        return 1;
+        else
+            c->threads = (unsigned int)n;
+        break;
     }
-    default: return 0;
+    case CLI_OPT_PREFER:
+        if (!strcmp(arg, "computed"))
+            c->prefer = TALLY_PREFER_COMPUTED;
+        else if (!strcmp(arg, "reported"))
+            c->prefer = TALLY_PREFER_REPORTED;
+        else
+            cli_usage_error(c, "--prefer '%s': expected computed or reported", arg);
+        break;
+    default: break;
     }
 }
 
-int cli_prefer(const cli *c, const char *arg, int *prefer)
+/* getopt's short options, from the table: "H:d:r:...hV". */
+static void short_options(cli *c, const struct option *options)
 {
-    if (!strcmp(arg, "computed"))
-        *prefer = TALLY_PREFER_COMPUTED;
-    else if (!strcmp(arg, "reported"))
-        *prefer = TALLY_PREFER_REPORTED;
-    else {
-        cli_usage_error(c, "--prefer '%s': expected computed or reported", arg);
-        return -1;
-    }
-    return 0;
-}
-
-tally_read_options cli_read_options(const cli *c)
-{
-    tally_read_options o = TALLY_READ_OPTIONS_INIT;
-    o.on_error = c->on_error;
-    o.encoding = c->encoding;
-    o.threads = c->threads;
-    return o;
-}
-
-/* 1 when the file at `path` starts with the snapshot magic. Unreadable
- * files give 0: the CSV reader then says why. Only regular files are
- * looked at: peeking at a pipe (-r /dev/stdin) would eat its first rows. */
-static int is_snapshot_file(const char *path)
-{
-    unsigned char head[8];
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-        return 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return 0;
-    size_t n = fread(head, 1, sizeof head, f);
-    fclose(f);
-    return tally_snapshot_is(head, n);
-}
-
-int cli_load(cli *c, int need_records)
-{
-    if (!c->hierarchy_path || !c->definitions_path) {
-        cli_usage_error(c, "missing %s", !c->hierarchy_path ? "-H hierarchy.csv" : "-d definitions.yaml");
-        return EXIT_BAD;
-    }
-    if (need_records && !c->nrecords) {
-        cli_usage_error(c, "missing -r records.csv");
-        return EXIT_BAD;
-    }
-    if (tally_definitions_from_file(&c->d, c->definitions_path)) {
-        cli_report(c);
-        return EXIT_BAD;
-    }
-    /* Level names come from the definitions when they give them. */
-    size_t nl = tally_definitions_level_count(c->d);
-    const char **names = NULL;
-    tally_hierarchy_options hopts = TALLY_HIERARCHY_OPTIONS_INIT;
-    hopts.encoding = c->encoding;
-    if (nl) {
-        names = malloc(nl * sizeof *names);
-        if (!names)
-            return EXIT_BAD;
-        for (size_t i = 0; i < nl; i++)
-            names[i] = tally_definitions_level_name(c->d, i);
-        hopts.level_names = names;
-        hopts.level_count = nl;
-    }
-    int rc = tally_hierarchy_from_file(&c->h, c->hierarchy_path, &hopts);
-    free(names);
-    if (rc) {
-        cli_report(c);
-        return EXIT_BAD;
-    }
-    if (tally_hierarchy_size(c->h) == 0) {
-        fprintf(stderr, "tally %s: %s: the hierarchy has no regions; expected rows after the "
-                "header\n", c->command, c->hierarchy_path);
-        return EXIT_BAD;
-    }
-    if (tally_dataset_new(&c->ds, c->h, c->d) || tally_rejects_new(&c->rejects)) {
-        cli_report(c);
-        return EXIT_BAD;
-    }
-    if (c->rejects_path && c->on_error != TALLY_ON_ERROR_COLLECT) {
-        cli_usage_error(c, "--rejects needs --on-error collect");
-        return EXIT_BAD;
-    }
-    tally_read_options ropts = cli_read_options(c);
-    tally_read_stats total = { 0, 0, 0 };
-    int failed = 0;
-    size_t ncsv = 0;
-    for (size_t i = 0; i < c->nrecords && !failed; i++) {
-        tally_read_stats st;
-        if (is_snapshot_file(c->records[i])) {
-            /* A snapshot from `tally snapshot`: values, not rows. */
-            size_t before = tally_dataset_value_count(c->ds);
-            rc = tally_dataset_load(c->ds, c->records[i]);
-            if (rc)
-                cli_report(c);
-            else
-                fprintf(stderr, "tally %s: %s: snapshot, %zu values loaded\n", c->command,
-                        c->records[i], tally_dataset_value_count(c->ds) - before);
-            failed = rc != 0;
+    size_t n = 0;
+    for (const struct option *o = options; o->name; o++) {
+        if (o->flag || o->val <= 0 || o->val > 127 || n + 3 > sizeof c->shortopts)
             continue;
-        }
-        ncsv++;
-        rc = tally_dataset_read_file(c->ds, c->records[i], &ropts, c->rejects, &st);
-        if (rc)
-            cli_report(c);
-        failed = rc != 0;
-        total.rows_read += st.rows_read;
-        total.rows_accepted += st.rows_accepted;
-        total.rows_rejected += st.rows_rejected;
-        if (c->nrecords > 1)
-            fprintf(stderr, "tally %s: %s: %zu rows read = %zu accepted + %zu rejected\n",
-                    c->command, c->records[i], st.rows_read, st.rows_accepted, st.rows_rejected);
+        c->shortopts[n++] = (char)o->val;
+        if (o->has_arg == required_argument)
+            c->shortopts[n++] = ':';
     }
-    if (ncsv)
-        fprintf(stderr, "tally %s: records: %zu rows read = %zu accepted + %zu rejected%s\n",
-                c->command, total.rows_read, total.rows_accepted, total.rows_rejected,
-                failed ? " (stopped at the first bad row; --on-error collect reads on)" : "");
-    if (c->on_error == TALLY_ON_ERROR_COLLECT &&
-        (tally_rejects_count(c->rejects) || c->rejects_path)) {
-        /* --rejects is written even when empty, so no older file stays. */
-        if (c->rejects_path) {
-            if (tally_rejects_write_csv(c->rejects, c->rejects_path)) {
-                cli_report(c);
-                return EXIT_BAD;
-            }
-            fprintf(stderr, "tally %s: %zu rejected rows written to %s\n", c->command,
-                    tally_rejects_count(c->rejects), c->rejects_path);
-        } else {
-            /* Without --rejects, every rejected row is named on stderr. */
-            size_t n = tally_rejects_count(c->rejects);
-            for (size_t i = 0; i < n; i++)
-                fprintf(stderr, "tally %s: rejected %s:%lu:%lu: %s\n", c->command,
-                        tally_rejects_path(c->rejects, i), tally_rejects_line(c->rejects, i),
-                        tally_rejects_column(c->rejects, i), tally_rejects_reason(c->rejects, i));
-        }
-    }
-    return failed ? EXIT_BAD : 0;
+    c->shortopts[n] = '\0';
 }
+
+int cli_getopt(cli *c, int argc, char **argv, const struct option *options)
+{
+    if (c->status)
+        return -1;
+    if (!c->shortopts[0])
+        short_options(c, options);
+    int opt = getopt_long(argc, argv, c->shortopts, options, NULL);
+    switch (opt) {
+    case -1:
+        if (optind < argc)
+            cli_usage_error(c, "unexpected argument '%s'", argv[optind]);
+        return c->status ? -1 : 0;
+    case 'h': fputs(c->usage, stdout); return -1;
+    case 'V': printf("tally %s\n", tally_version()); return -1;
+    case '?':
+    case ':':
+        /* getopt_long has said what is wrong. */
+        fprintf(stderr, "Try 'tally %s --help'.\n", c->command);
+        c->status = EXIT_BAD;
+        return -1;
+    default:
+        shared_option(c, opt, optarg);
+        return c->status ? -1 : opt;
+    }
+}
+
+/* ---- loading ---------------------------------------------------------- */
 
 /* Splits a comma-separated list into fresh strings. */
 static char **split(const char *s, size_t *count)
@@ -272,7 +201,8 @@ static char **split(const char *s, size_t *count)
     return out;
 }
 
-int cli_resolve_levels(cli *c)
+/* --level into level indices, for c->write and the subcommands. */
+static int resolve_levels(cli *c)
 {
     if (!c->levels)
         return 0;
@@ -298,13 +228,207 @@ int cli_resolve_levels(cli *c)
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(names);
+    c->write.levels = c->level_list;
+    c->write.level_count = c->level_count;
     return rc;
 }
 
-int cli_resolve_periods(cli *c)
+static int resolve_periods(cli *c)
 {
     if (!c->periods)
         return 0;
     c->period_list = split(c->periods, &c->period_count);
     return c->period_list ? 0 : EXIT_BAD;
+}
+
+/* Definitions and hierarchy; level names come from the definitions when
+ * they give them. */
+static int load_model(cli *c)
+{
+    if (tally_definitions_from_file(&c->d, c->definitions_path)) {
+        cli_report(c);
+        return EXIT_BAD;
+    }
+    size_t nl = tally_definitions_level_count(c->d);
+    const char **names = NULL;
+    tally_hierarchy_options hopts = TALLY_HIERARCHY_OPTIONS_INIT;
+    hopts.encoding = c->encoding;
+    if (nl) {
+        names = malloc(nl * sizeof *names);
+        if (!names)
+            return c->status = EXIT_BAD;
+        for (size_t i = 0; i < nl; i++)
+            names[i] = tally_definitions_level_name(c->d, i);
+        hopts.level_names = names;
+        hopts.level_count = nl;
+    }
+    int rc = tally_hierarchy_from_file(&c->h, c->hierarchy_path, &hopts);
+    free(names);
+    if (rc) {
+        cli_report(c);
+        return EXIT_BAD;
+    }
+    if (tally_hierarchy_size(c->h) == 0) {
+        fprintf(stderr, "tally %s: %s: the hierarchy has no regions; expected rows after the "
+                "header\n", c->command, c->hierarchy_path);
+        return c->status = EXIT_BAD;
+    }
+    return 0;
+}
+
+/* 1 when the file at `path` starts with the snapshot magic. Unreadable
+ * files give 0: the CSV reader then says why. Only regular files are
+ * looked at: peeking at a pipe (-r /dev/stdin) would eat its first rows. */
+static int is_snapshot_file(const char *path)
+{
+    unsigned char head[8];
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    size_t n = fread(head, 1, sizeof head, f);
+    fclose(f);
+    return tally_snapshot_is(head, n);
+}
+
+/* A snapshot from `tally snapshot` given as -r: values, not rows. */
+static void load_snapshot(cli *c, const char *path)
+{
+    size_t before = tally_dataset_value_count(c->ds);
+    if (tally_dataset_load(c->ds, path))
+        cli_report(c);
+    else
+        fprintf(stderr, "tally %s: %s: snapshot, %zu values loaded\n", c->command, path,
+                tally_dataset_value_count(c->ds) - before);
+}
+
+enum { RECORDS, TARGETS, HOUSEHOLDS, KINDS };
+
+/* Makes the object a kind of input is read into. */
+static int make_input(cli *c, int kind)
+{
+    int rc = 0;
+    if (kind == TARGETS)
+        rc = tally_targets_new(&c->t, c->h, c->d);
+    else if (kind == HOUSEHOLDS)
+        rc = tally_households_new(&c->hh, c->h);
+    if (rc)
+        cli_report(c);
+    return rc;
+}
+
+static int read_input(cli *c, int kind, const char *path, const tally_read_options *ropts,
+                      tally_read_stats *st)
+{
+    switch (kind) {
+    case RECORDS: return tally_dataset_read_file(c->ds, path, ropts, c->rejects, st);
+    case TARGETS: return tally_targets_read_file(c->t, path, ropts, c->rejects, st);
+    default: return tally_households_read_file(c->hh, path, ropts, c->rejects, st);
+    }
+}
+
+static void print_rows(const cli *c, const char *what, const tally_read_stats *st, int stopped)
+{
+    fprintf(stderr, "tally %s: %s: %zu rows read = %zu accepted + %zu rejected%s\n", c->command,
+            what, st->rows_read, st->rows_accepted, st->rows_rejected,
+            stopped ? " (stopped at the first bad row; --on-error collect reads on)" : "");
+}
+
+/* Reads every input file, kind by kind, up to the first that fails. Each
+ * kind's rows are counted on one line; when a kind has several files,
+ * every file gets its line too, and the line of a kind's only file then
+ * stands for the kind's. "Stopped" is said where a bad row stopped the
+ * read (--on-error stop), not after a file that could not be read. */
+static void read_inputs(cli *c)
+{
+    static const char *const names[KINDS] = { "records", "targets", "households" };
+    const char **files[KINDS] = { c->records, c->targets, c->households };
+    size_t nfiles[KINDS] = { c->nrecords, c->ntargets, c->nhouseholds };
+    int per_file = nfiles[RECORDS] > 1 || nfiles[TARGETS] > 1 || nfiles[HOUSEHOLDS] > 1;
+    tally_read_options ropts = TALLY_READ_OPTIONS_INIT;
+    ropts.on_error = c->on_error;
+    ropts.encoding = c->encoding;
+    ropts.threads = c->threads;
+    for (int kind = 0; kind < KINDS && !c->status; kind++) {
+        if (!nfiles[kind])
+            continue;
+        if (make_input(c, kind))
+            break;
+        tally_read_stats total = { 0, 0, 0 };
+        size_t ncsv = 0;
+        int stopped = 0;
+        for (size_t i = 0; i < nfiles[kind] && !c->status; i++) {
+            const char *path = files[kind][i];
+            if (kind == RECORDS && is_snapshot_file(path)) {
+                load_snapshot(c, path);
+                continue;
+            }
+            tally_read_stats st = { 0, 0, 0 };
+            if (read_input(c, kind, path, &ropts, &st)) {
+                cli_report(c);
+                stopped = c->on_error == TALLY_ON_ERROR_STOP && st.rows_rejected;
+            }
+            ncsv++;
+            total.rows_read += st.rows_read;
+            total.rows_accepted += st.rows_accepted;
+            total.rows_rejected += st.rows_rejected;
+            if (per_file)
+                print_rows(c, path, &st, stopped && nfiles[kind] == 1);
+        }
+        if (ncsv && !(per_file && nfiles[kind] == 1))
+            print_rows(c, names[kind], &total, stopped);
+    }
+}
+
+/* The rejected rows of every input, once: with --rejects FILE all of them
+ * go there (written even when there are none, so that no older file
+ * stays), else each is named on stderr. */
+static void report_rejects(cli *c)
+{
+    if (c->on_error != TALLY_ON_ERROR_COLLECT)
+        return;
+    size_t n = tally_rejects_count(c->rejects);
+    if (c->rejects_path) {
+        if (tally_rejects_write_csv(c->rejects, c->rejects_path))
+            cli_report(c);
+        else
+            fprintf(stderr, "tally %s: %zu rejected rows written to %s\n", c->command, n,
+                    c->rejects_path);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        fprintf(stderr, "tally %s: rejected %s:%lu:%lu: %s\n", c->command,
+                tally_rejects_path(c->rejects, i), tally_rejects_line(c->rejects, i),
+                tally_rejects_column(c->rejects, i), tally_rejects_reason(c->rejects, i));
+}
+
+int cli_load(cli *c)
+{
+    if (c->status)
+        return c->status;
+    if (!c->hierarchy_path || !c->definitions_path) {
+        cli_usage_error(c, "missing %s", !c->hierarchy_path ? "-H hierarchy.csv" : "-d definitions.yaml");
+        return c->status;
+    }
+    if (c->need_records && !c->nrecords) {
+        cli_usage_error(c, "missing -r records.csv");
+        return c->status;
+    }
+    if (c->rejects_path && c->on_error != TALLY_ON_ERROR_COLLECT) {
+        cli_usage_error(c, "--rejects needs --on-error collect");
+        return c->status;
+    }
+    if (load_model(c))
+        return c->status;
+    if (resolve_levels(c) || resolve_periods(c))
+        return c->status = EXIT_BAD;
+    if (tally_dataset_new(&c->ds, c->h, c->d) || tally_rejects_new(&c->rejects)) {
+        cli_report(c);
+        return c->status;
+    }
+    read_inputs(c);
+    report_rejects(c);
+    return c->status;
 }

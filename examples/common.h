@@ -1,5 +1,21 @@
-/* What the tally subcommands share: common options, loading the inputs,
- * and reporting errors. */
+/* What the tally subcommands share: the options they have in common, one
+ * path that reads every input (records, targets, households) into one list
+ * of rejected rows and reports it, and the error messages. A subcommand
+ * file holds only what is its own.
+ *
+ * A subcommand reads:
+ *
+ *     cli c;
+ *     cli_init(&c, "rollup", usage);
+ *     while ((opt = cli_getopt(&c, argc, argv, options)) > 0)
+ *         ... its own options ...
+ *     if (opt < 0 || cli_load(&c))
+ *         return cli_done(&c);
+ *     ... the library call on c.ds (c.t, c.hh), written with c.write ...
+ *     return cli_done(&c);
+ *
+ * The exit status is kept in c.status: every error function below sets it
+ * to EXIT_BAD, so a subcommand only decides what to do next. */
 #ifndef TALLY_EXAMPLES_COMMON_H
 #define TALLY_EXAMPLES_COMMON_H
 
@@ -12,32 +28,59 @@
  * 2 bad usage or bad input. */
 enum { EXIT_OK = 0, EXIT_FINDINGS = 1, EXIT_BAD = 2 };
 
+/* Codes of the shared long options that have no short form. A subcommand
+ * numbers its own from CLI_OPT_OWN. */
+enum {
+    CLI_OPT_ON_ERROR = 1001,
+    CLI_OPT_REJECTS,
+    CLI_OPT_ENCODING,
+    CLI_OPT_THREADS,
+    CLI_OPT_PREFER,
+    CLI_OPT_HOUSEHOLDS,
+    CLI_OPT_OWN = 2001
+};
+
 typedef struct cli {
+    /* What the command line says (cli_getopt). */
     const char *command; /* "rollup" */
+    const char *usage;   /* the --help text */
     const char *hierarchy_path;
     const char *definitions_path;
-    const char **records;
+    const char **records;    /* -r, in order */
     size_t nrecords;
+    const char **targets;    /* -t */
+    size_t ntargets;
+    const char **households; /* --households */
+    size_t nhouseholds;
+    int need_records; /* cli_load refuses a run without -r (1 from cli_init) */
     const char *levels;
     const char *periods;
-    const char *format;
     const char *output;
     const char *rejects_path;
     const char *encoding;
     int on_error;         /* tally_on_error */
     unsigned int threads; /* reading records; 0: one per core */
+    int prefer;           /* tally_prefer */
 
+    /* What cli_load makes of it; cli_done frees it all. */
     tally_definitions *d;
     tally_hierarchy *h;
-    tally_dataset *ds;
-    tally_rejects *rejects;
-    char **period_list;
+    tally_dataset *ds;       /* the records (made even when there are none) */
+    tally_targets *t;        /* the -t files; NULL without -t */
+    tally_households *hh;    /* the --households files; NULL without */
+    tally_rejects *rejects;  /* every rejected row of every input */
+    char **period_list;      /* --period, split */
     size_t period_count;
-    int *level_list;
+    int *level_list;         /* --level, as level indices */
     size_t level_count;
+    tally_write_options write; /* --format and --level, for the _write call */
+
+    int status; /* the exit status so far */
+    char shortopts[64];
 } cli;
 
-/* Options every data subcommand takes; append to a subcommand's table. */
+/* The options every data subcommand takes; start a subcommand's table with
+ * them. The others are added by the subcommands that take them. */
 #define CLI_COMMON_OPTIONS                                            \
     { "hierarchy", required_argument, NULL, 'H' },                    \
     { "definitions", required_argument, NULL, 'd' },                  \
@@ -46,42 +89,45 @@ typedef struct cli {
     { "period", required_argument, NULL, 'p' },                       \
     { "format", required_argument, NULL, 'f' },                       \
     { "output", required_argument, NULL, 'o' },                       \
-    { "on-error", required_argument, NULL, 1001 },                    \
-    { "rejects", required_argument, NULL, 1002 },                     \
-    { "encoding", required_argument, NULL, 1003 },                    \
-    { "threads", required_argument, NULL, 1004 },                     \
+    { "on-error", required_argument, NULL, CLI_OPT_ON_ERROR },        \
+    { "rejects", required_argument, NULL, CLI_OPT_REJECTS },          \
+    { "encoding", required_argument, NULL, CLI_OPT_ENCODING },        \
+    { "threads", required_argument, NULL, CLI_OPT_THREADS },          \
     { "help", no_argument, NULL, 'h' },                               \
     { "version", no_argument, NULL, 'V' }
-#define CLI_COMMON_SHORT "H:d:r:l:p:f:o:hV"
+#define CLI_TARGETS_OPTION { "targets", required_argument, NULL, 't' }
+#define CLI_HOUSEHOLDS_OPTION { "households", required_argument, NULL, CLI_OPT_HOUSEHOLDS }
+#define CLI_PREFER_OPTION { "prefer", required_argument, NULL, CLI_OPT_PREFER }
 
-void cli_init(cli *c, const char *command);
-void cli_free(cli *c);
+void cli_init(cli *c, const char *command, const char *usage);
 
-/* Handles one common option. Returns 1 when handled, 0 when not a common
- * option, -1 on a bad value (message printed). */
-int cli_option(cli *c, int opt, const char *arg);
+/* getopt_long over `options` (its short options are those of the table).
+ * Applies every shared option itself, then returns each option's code,
+ * shared or not, for the subcommand to act on its own (optarg holds the
+ * argument). Returns 0 when the command line has been read and is good,
+ * -1 when the command is to end with c->status: --help or --version (both
+ * printed, status 0), or bad usage (message printed, status 2), also when
+ * the subcommand has set a bad status meanwhile. */
+int cli_getopt(cli *c, int argc, char **argv, const struct option *options);
 
-/* Loads definitions, hierarchy and every records file; prints the
- * summary of rows read/accepted/rejected on stderr. Returns 0 or EXIT_BAD
- * (after printing the error). Needs -H and -d; records optional when
- * `need_records` is 0. */
-int cli_load(cli *c, int need_records);
+/* Loads definitions and hierarchy, resolves --level and --period, then
+ * reads every -r, -t and --households file, each kind in turn, every
+ * rejected row into c->rejects. Prints on standard error the rows read =
+ * accepted + rejected of every kind (and of every file when a kind has
+ * several), then the rejected rows (with --on-error collect): each one, or
+ * their count when --rejects FILE got them. Needs -H and -d, and -r when
+ * c->need_records. Returns c->status: 0, or EXIT_BAD after printing why. */
+int cli_load(cli *c);
 
-/* Parses --prefer computed|reported into *prefer (tally_prefer); prints
- * the usage error and returns -1 on any other word. */
-int cli_prefer(const cli *c, const char *arg, int *prefer);
+/* Frees everything the command loaded; returns c->status. */
+int cli_done(cli *c);
 
-/* Read options for every CSV input: --on-error and --encoding. */
-tally_read_options cli_read_options(const cli *c);
-
-/* Resolves --level and --period into level indices and period strings. */
-int cli_resolve_levels(cli *c);
-int cli_resolve_periods(cli *c);
-
-/* Prints "tally <command>: <message>" for the last library error. */
-void cli_report(const cli *c);
-/* Prints "tally <command>: <fmt>" and a hint to --help. */
-void cli_usage_error(const cli *c, const char *fmt, ...)
+/* Prints "tally <command>: <message>" for the last library error; the
+ * status becomes EXIT_BAD. */
+void cli_report(cli *c);
+/* Prints "tally <command>: <fmt>" and a hint to --help; the status becomes
+ * EXIT_BAD. */
+void cli_usage_error(cli *c, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif

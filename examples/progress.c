@@ -89,59 +89,14 @@ static int parse_as_of(const char *s, int *year, int *month)
     return 0;
 }
 
-/* Reads every targets file into t, reporting like cli_load does for
- * records; rejected rows join the records' in c->rejects. */
-static int load_targets(cli *c, tally_targets *t, const char **files, size_t nfiles)
-{
-    tally_read_options ropts = cli_read_options(c);
-    size_t before = tally_rejects_count(c->rejects);
-    tally_read_stats total = { 0, 0, 0 };
-    int failed = 0;
-    for (size_t i = 0; i < nfiles && !failed; i++) {
-        tally_read_stats st;
-        int rc = tally_targets_read_file(t, files[i], &ropts, c->rejects, &st);
-        if (rc)
-            cli_report(c);
-        failed = rc != 0;
-        total.rows_read += st.rows_read;
-        total.rows_accepted += st.rows_accepted;
-        total.rows_rejected += st.rows_rejected;
-        if (nfiles > 1)
-            fprintf(stderr, "tally %s: %s: %zu rows read = %zu accepted + %zu rejected\n",
-                    c->command, files[i], st.rows_read, st.rows_accepted, st.rows_rejected);
-    }
-    if (nfiles)
-        fprintf(stderr, "tally %s: targets: %zu rows read = %zu accepted + %zu rejected%s\n",
-                c->command, total.rows_read, total.rows_accepted, total.rows_rejected,
-                failed ? " (stopped at the first bad row; --on-error collect reads on)" : "");
-    size_t after = tally_rejects_count(c->rejects);
-    if (c->on_error == TALLY_ON_ERROR_COLLECT && after > before) {
-        if (c->rejects_path) {
-            /* The list holds the records' rejects too: the file is rewritten whole. */
-            if (tally_rejects_write_csv(c->rejects, c->rejects_path)) {
-                cli_report(c);
-                return EXIT_BAD;
-            }
-            fprintf(stderr, "tally %s: %zu rejected rows written to %s\n", c->command, after,
-                    c->rejects_path);
-        } else {
-            for (size_t i = before; i < after; i++)
-                fprintf(stderr, "tally %s: rejected %s:%lu:%lu: %s\n", c->command,
-                        tally_rejects_path(c->rejects, i), tally_rejects_line(c->rejects, i),
-                        tally_rejects_column(c->rejects, i), tally_rejects_reason(c->rejects, i));
-        }
-    }
-    return failed ? EXIT_BAD : 0;
-}
-
 /* Parents whose children's targets do not cover their own: a note here;
  * `tally check` reports them as findings. */
-static int note_decomposition(const cli *c, const tally_targets *t, int year)
+static void note_decomposition(cli *c, const tally_targets *t, int year)
 {
     tally_target_findings *f;
     if (tally_targets_decomposition(&f, t)) {
         cli_report(c);
-        return EXIT_BAD;
+        return;
     }
     for (size_t i = 0; i < tally_target_findings_count(f); i++) {
         if (tally_target_findings_year(f, i) != year)
@@ -162,7 +117,6 @@ static int note_decomposition(const cli *c, const tally_targets *t, int year)
                 ceiling ? "above" : "below", given);
     }
     tally_target_findings_free(f);
-    return 0;
 }
 
 /* "tally progress: 2019-08, exited_population (county): 1 done, 4 ahead, ..." */
@@ -200,158 +154,80 @@ static void summarize(const cli *c, const tally_progress_result *r)
 
 int cmd_progress(int argc, char **argv)
 {
+    enum { OPT_AS_OF = CLI_OPT_OWN, OPT_SCHEDULE, OPT_SVG, OPT_INDICATOR };
     static const struct option options[] = {
         CLI_COMMON_OPTIONS,
-        { "targets", required_argument, NULL, 't' },
-        { "as-of", required_argument, NULL, 2001 },
-        { "schedule", required_argument, NULL, 2002 },
-        { "svg", required_argument, NULL, 2003 },
-        { "indicator", required_argument, NULL, 2004 },
-        { "prefer", required_argument, NULL, 2005 },
+        CLI_TARGETS_OPTION,
+        CLI_PREFER_OPTION,
+        { "as-of", required_argument, NULL, OPT_AS_OF },
+        { "schedule", required_argument, NULL, OPT_SCHEDULE },
+        { "svg", required_argument, NULL, OPT_SVG },
+        { "indicator", required_argument, NULL, OPT_INDICATOR },
         { NULL, 0, NULL, 0 },
     };
     cli c;
-    cli_init(&c, "progress");
+    cli_init(&c, "progress", usage);
     tally_progress_options popts = TALLY_PROGRESS_OPTIONS_INIT;
-    const char **targets = NULL, *as_of = NULL, *schedule_path = NULL, *svg = NULL,
-               *indicator = NULL;
-    size_t ntargets = 0;
+    const char *as_of = NULL, *schedule_path = NULL, *svg = NULL, *indicator = NULL;
     double schedule[12];
-    tally_targets *t = NULL;
-    tally_progress_result *r = NULL;
-    int status = EXIT_OK, opt;
-    while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT "t:", options, NULL)) != -1) {
-        int handled = cli_option(&c, opt, optarg);
-        if (handled < 0) {
-            status = EXIT_BAD;
-            goto out;
-        }
-        if (handled)
-            continue;
+    int opt;
+    while ((opt = cli_getopt(&c, argc, argv, options)) > 0) {
         switch (opt) {
-        case 'h': fputs(usage, stdout); goto out;
-        case 'V': printf("tally %s\n", tally_version()); goto out;
-        case 't': {
-            const char **n = realloc(targets, (ntargets + 1) * sizeof *n);
-            if (!n) {
-                fputs("tally progress: out of memory\n", stderr);
-                status = EXIT_BAD;
-                goto out;
-            }
-            targets = n;
-            targets[ntargets++] = optarg;
-            break;
-        }
-        case 2001: as_of = optarg; break;
-        case 2002: schedule_path = optarg; break;
-        case 2003: svg = optarg; break;
-        case 2004: indicator = optarg; break;
-        case 2005:
-            if (cli_prefer(&c, optarg, &popts.prefer)) {
-                status = EXIT_BAD;
-                goto out;
-            }
-            break;
-        default:
-            fputs("Try 'tally progress --help'.\n", stderr);
-            status = EXIT_BAD;
-            goto out;
+        case OPT_AS_OF: as_of = optarg; break;
+        case OPT_SCHEDULE: schedule_path = optarg; break;
+        case OPT_SVG: svg = optarg; break;
+        case OPT_INDICATOR: indicator = optarg; break;
         }
     }
-    if (optind < argc) {
-        cli_usage_error(&c, "unexpected argument '%s'", argv[optind]);
-        status = EXIT_BAD;
-        goto out;
-    }
-    if (!as_of) {
+    if (opt < 0)
+        return cli_done(&c);
+    if (!as_of)
         cli_usage_error(&c, "missing --as-of YYYY-MM");
-        status = EXIT_BAD;
-        goto out;
-    }
-    if (parse_as_of(as_of, &popts.year, &popts.month)) {
+    else if (parse_as_of(as_of, &popts.year, &popts.month))
         cli_usage_error(&c, "--as-of '%s': expected YYYY-MM like 2019-08", as_of);
-        status = EXIT_BAD;
-        goto out;
-    }
-    if (c.periods) {
+    else if (c.periods)
         cli_usage_error(&c, "--period does not apply; the year to date is given by --as-of");
-        status = EXIT_BAD;
-        goto out;
-    }
-    if (indicator && !svg) {
+    else if (indicator && !svg)
         cli_usage_error(&c, "--indicator chooses what --svg charts; give --svg FILE too");
-        status = EXIT_BAD;
-        goto out;
-    }
-    if (schedule_path) {
-        if (tally_schedule_from_file(schedule, schedule_path)) {
-            cli_report(&c);
-            status = EXIT_BAD;
-            goto out;
-        }
-        popts.schedule = schedule;
+    else if (schedule_path && tally_schedule_from_file(schedule, schedule_path))
+        cli_report(&c);
+    if (cli_load(&c))
+        return cli_done(&c);
+    /* Without -t, the targets are those of the definitions. */
+    if (!c.t && tally_targets_new(&c.t, c.h, c.d)) {
+        cli_report(&c);
+        return cli_done(&c);
     }
 
-    status = cli_load(&c, 1);
-    if (!status)
-        status = cli_resolve_levels(&c);
-    if (status)
-        goto out;
-    if (tally_targets_new(&t, c.h, c.d)) {
-        cli_report(&c);
-        status = EXIT_BAD;
-        goto out;
-    }
-    status = load_targets(&c, t, targets, ntargets);
-    if (status)
-        goto out;
+    popts.prefer = c.prefer;
+    popts.schedule = schedule_path ? schedule : NULL;
     size_t chart_ind = TALLY_NONE;
-    if (indicator && tally_definitions_find(c.d, indicator, strlen(indicator), &chart_ind)) {
+    tally_progress_result *r = NULL;
+    if (indicator && tally_definitions_find(c.d, indicator, strlen(indicator), &chart_ind))
         cli_usage_error(&c, "--indicator '%s' is not an indicator of %s", indicator,
                         c.definitions_path);
-        status = EXIT_BAD;
-        goto out;
-    }
-    if (tally_progress(&r, c.ds, t, &popts)) {
+    else if (tally_progress(&r, c.ds, c.t, &popts))
         cli_report(&c);
-        status = EXIT_BAD;
-        goto out;
-    }
-    if (!tally_progress_indicator_count(r)) {
+    else if (!tally_progress_indicator_count(r)) {
         fprintf(stderr, "tally progress: no targets for %d%s; expected rows of year %d in the "
                         "targets files or the definitions\n",
-                popts.year, ntargets ? "" : " (no -t targets.csv given)", popts.year);
-        status = EXIT_BAD;
-        goto out;
-    }
-    status = note_decomposition(&c, t, popts.year);
-    if (status)
-        goto out;
-    tally_write_options wopts = TALLY_WRITE_OPTIONS_INIT;
-    wopts.format = c.format && !strcmp(c.format, "json") ? TALLY_FORMAT_JSON : TALLY_FORMAT_CSV;
-    wopts.levels = c.level_list;
-    wopts.level_count = c.level_count;
-    if (tally_progress_write(r, c.output, &wopts)) {
+                popts.year, c.ntargets ? "" : " (no -t targets.csv given)", popts.year);
+        c.status = EXIT_BAD;
+    } else
+        note_decomposition(&c, c.t, popts.year);
+    if (!c.status && tally_progress_write(r, c.output, &c.write))
         cli_report(&c);
-        status = EXIT_BAD;
-        goto out;
-    }
-    summarize(&c, r);
-    if (svg) {
+    if (!c.status)
+        summarize(&c, r);
+    if (!c.status && svg) {
         tally_progress_svg_options sopts = TALLY_PROGRESS_SVG_OPTIONS_INIT;
         sopts.indicator = chart_ind;
         sopts.level = c.level_count ? c.level_list[0] : -1;
-        if (tally_progress_write_svg(r, svg, &sopts)) {
+        if (tally_progress_write_svg(r, svg, &sopts))
             cli_report(&c);
-            status = EXIT_BAD;
-            goto out;
-        }
-        fprintf(stderr, "tally progress: chart written to %s\n", svg);
+        else
+            fprintf(stderr, "tally progress: chart written to %s\n", svg);
     }
-out:
     tally_progress_free(r);
-    tally_targets_free(t);
-    free(targets);
-    cli_free(&c);
-    return status;
+    return cli_done(&c);
 }

@@ -46,84 +46,38 @@ static const char usage[] =
 
 int cmd_rollup(int argc, char **argv)
 {
+    enum { OPT_COMPARE = CLI_OPT_OWN };
     static const struct option options[] = {
         CLI_COMMON_OPTIONS,
-        { "prefer", required_argument, NULL, 2001 },
-        { "compare", required_argument, NULL, 2002 },
+        CLI_PREFER_OPTION,
+        { "compare", required_argument, NULL, OPT_COMPARE },
         { NULL, 0, NULL, 0 },
     };
     cli c;
-    cli_init(&c, "rollup");
+    cli_init(&c, "rollup", usage);
     tally_rollup_options ropts = TALLY_ROLLUP_OPTIONS_INIT;
-    int status = EXIT_OK, opt;
-    while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, options, NULL)) != -1) {
-        int handled = cli_option(&c, opt, optarg);
-        if (handled < 0) {
-            status = EXIT_BAD;
-            goto out;
-        }
-        if (handled)
+    int opt;
+    while ((opt = cli_getopt(&c, argc, argv, options)) > 0) {
+        if (opt != OPT_COMPARE)
             continue;
-        switch (opt) {
-        case 'h': fputs(usage, stdout); goto out;
-        case 'V': printf("tally %s\n", tally_version()); goto out;
-        case 2001:
-            if (cli_prefer(&c, optarg, &ropts.prefer)) {
-                status = EXIT_BAD;
-                goto out;
-            }
-            break;
-        case 2002:
-            if (!strcmp(optarg, "yoy"))
-                ropts.compare = TALLY_COMPARE_YOY;
-            else if (!strcmp(optarg, "pop"))
-                ropts.compare = TALLY_COMPARE_POP;
-            else {
-                cli_usage_error(&c, "--compare '%s': expected yoy or pop", optarg);
-                status = EXIT_BAD;
-                goto out;
-            }
-            break;
-        default:
-            fputs("Try 'tally rollup --help'.\n", stderr);
-            status = EXIT_BAD;
-            goto out;
-        }
+        if (!strcmp(optarg, "yoy"))
+            ropts.compare = TALLY_COMPARE_YOY;
+        else if (!strcmp(optarg, "pop"))
+            ropts.compare = TALLY_COMPARE_POP;
+        else
+            cli_usage_error(&c, "--compare '%s': expected yoy or pop", optarg);
     }
-    if (optind < argc) {
-        cli_usage_error(&c, "unexpected argument '%s'", argv[optind]);
-        status = EXIT_BAD;
-        goto out;
-    }
+    if (opt < 0 || cli_load(&c))
+        return cli_done(&c);
 
-    status = cli_load(&c, 1);
-    if (!status)
-        status = cli_resolve_levels(&c);
-    if (!status)
-        status = cli_resolve_periods(&c);
-    if (status)
-        goto out;
-
+    ropts.prefer = c.prefer;
     ropts.periods = (const char *const *)c.period_list;
     ropts.period_count = c.period_count;
-    tally_result *r;
+    tally_result *r = NULL;
     /* Nothing reads the records after this: their arrays may move into the
      * result instead of being copied (half the memory on a national run). */
-    if (tally_rollup_take(&r, c.ds, &ropts)) {
+    if (tally_rollup_take(&r, c.ds, &ropts) || tally_result_write(r, c.output, &c.write))
         cli_report(&c);
-        status = EXIT_BAD;
-        goto out;
-    }
-    tally_write_options wopts = TALLY_WRITE_OPTIONS_INIT;
-    wopts.format = c.format && !strcmp(c.format, "json") ? TALLY_FORMAT_JSON : TALLY_FORMAT_CSV;
-    wopts.levels = c.level_list;
-    wopts.level_count = c.level_count;
-    if (tally_result_write(r, c.output, &wopts)) {
-        cli_report(&c);
-        status = EXIT_BAD;
-    }
     tally_result_free(r);
-out:
-    cli_free(&c);
-    return status;
+    return cli_done(&c);
 }

@@ -5,7 +5,6 @@
  * SPDX-License-Identifier: MIT
  */
 #include <stdio.h>
-#include <string.h>
 
 #include "common.h"
 
@@ -41,53 +40,23 @@ int cmd_snapshot(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     cli c;
-    cli_init(&c, "snapshot");
-    int status = EXIT_OK, opt;
-    while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, options, NULL)) != -1) {
-        int handled = cli_option(&c, opt, optarg);
-        if (handled < 0) {
-            status = EXIT_BAD;
-            goto out;
-        }
-        if (handled && opt != 'l' && opt != 'p' && opt != 'f')
-            continue;
-        switch (opt) {
-        case 'h': fputs(usage, stdout); goto out;
-        case 'V': printf("tally %s\n", tally_version()); goto out;
-        case 'l':
-        case 'p':
-        case 'f':
+    cli_init(&c, "snapshot", usage);
+    int opt;
+    while ((opt = cli_getopt(&c, argc, argv, options)) > 0)
+        if (opt == 'l' || opt == 'p' || opt == 'f')
             /* A snapshot holds every value: there is nothing to select. */
             cli_usage_error(&c, "-%c does not apply to snapshot (it saves every value)", opt);
-            status = EXIT_BAD;
-            goto out;
-        default:
-            fputs("Try 'tally snapshot --help'.\n", stderr);
-            status = EXIT_BAD;
-            goto out;
-        }
-    }
-    if (optind < argc) {
-        cli_usage_error(&c, "unexpected argument '%s'", argv[optind]);
-        status = EXIT_BAD;
-        goto out;
-    }
-    if (!c.output) {
+    if (opt < 0)
+        return cli_done(&c);
+    if (!c.output)
         cli_usage_error(&c, "missing -o FILE (the snapshot to write)");
-        status = EXIT_BAD;
-        goto out;
-    }
-    status = cli_load(&c, 1);
-    if (status)
-        goto out;
-    if (tally_dataset_save(c.ds, c.output)) {
+    if (cli_load(&c))
+        return cli_done(&c);
+
+    if (tally_dataset_save(c.ds, c.output))
         cli_report(&c);
-        status = EXIT_BAD;
-        goto out;
-    }
-    fprintf(stderr, "tally snapshot: %zu values saved to %s\n", tally_dataset_value_count(c.ds),
-            c.output);
-out:
-    cli_free(&c);
-    return status;
+    else
+        fprintf(stderr, "tally snapshot: %zu values saved to %s\n",
+                tally_dataset_value_count(c.ds), c.output);
+    return cli_done(&c);
 }
