@@ -14,6 +14,7 @@
 #include "tally/definitions.h"
 #include "tally/dataset.h"
 #include "tally/rollup.h"
+#include "tally/number.h"
 #include "tally/export.h"
 #include "tally/targets.h"
 #include "tally/poverty.h"

@@ -17,6 +17,7 @@
 
 #include "error.h"
 #include "tally/error.h"
+#include "tally/number.h"
 
 void tally_write__csv(FILE *f, const char *s)
 {

@@ -1,4 +1,4 @@
-/* tally: writing results as CSV or JSON, and formatting numbers.
+/* tally: writing rollup results as CSV or JSON.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -6,6 +6,7 @@
 #define TALLY_EXPORT_H
 
 #include "tally/common.h"
+#include "tally/number.h"
 #include "tally/rollup.h"
 
 TALLY_BEGIN_DECLS
@@ -40,13 +41,6 @@ typedef struct tally_write_options {
  * Errors: TALLY_EIO, TALLY_ENOMEM, TALLY_EINVAL (NULL result). */
 TALLY_EXTERN(int) tally_result_write(const tally_result *r, const char *path,
                                      const tally_write_options *opts);
-
-/* Formats `value` with `decimals` digits after the point (0..15), rounding
- * half away from zero on the value's shortest decimal form (so 2.675 with 2
- * decimals is "2.68"); never prints "-0". Writes at most size bytes
- * including the NUL. Returns the length written (without the NUL), or
- * TALLY_EINVAL when size is too small or value is not finite. */
-TALLY_EXTERN(int) tally_format_number(char *buf, size_t size, double value, int decimals);
 
 TALLY_END_DECLS
 
