@@ -15,6 +15,7 @@
 #include "tally/dataset.h"
 #include "tally/rollup.h"
 #include "tally/number.h"
+#include "tally/write.h"
 #include "tally/export.h"
 #include "tally/targets.h"
 #include "tally/poverty.h"

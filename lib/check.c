@@ -29,7 +29,7 @@
 #include "period.h"
 #include "rollup.h"
 #include "util.h"
-#include "tally/export.h"
+#include "tally/number.h"
 
 /* ------------------------------------------------------------------ */
 /* Messages                                                           */

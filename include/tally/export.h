@@ -8,25 +8,9 @@
 #include "tally/common.h"
 #include "tally/number.h"
 #include "tally/rollup.h"
+#include "tally/write.h"
 
 TALLY_BEGIN_DECLS
-
-typedef enum tally_format {
-    TALLY_FORMAT_CSV = 0,
-    TALLY_FORMAT_JSON = 1
-} tally_format;
-
-/* levels: level indices to write (borrowed for the call); NULL or
- * level_count 0 writes every level. */
-typedef struct tally_write_options {
-    unsigned int version;
-    int format; /* tally_format */
-    const int *levels;
-    size_t level_count;
-} tally_write_options;
-
-#define TALLY_WRITE_OPTIONS_VERSION 1
-#define TALLY_WRITE_OPTIONS_INIT { TALLY_WRITE_OPTIONS_VERSION, TALLY_FORMAT_CSV, NULL, 0 }
 
 /* Writes a rollup result to `path` (NULL: standard output), one row per
  * node, indicator and period, nodes in pre-order, indicators in definition

@@ -32,9 +32,9 @@
 #include "tally/common.h"
 #include "tally/dataset.h"
 #include "tally/definitions.h"
-#include "tally/export.h"
 #include "tally/hierarchy.h"
 #include "tally/rollup.h"
+#include "tally/write.h"
 
 TALLY_BEGIN_DECLS
 

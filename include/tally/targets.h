@@ -45,8 +45,8 @@
 #include "tally/common.h"
 #include "tally/dataset.h"
 #include "tally/definitions.h"
-#include "tally/export.h"
 #include "tally/hierarchy.h"
+#include "tally/write.h"
 
 TALLY_BEGIN_DECLS
 
