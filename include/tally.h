@@ -12,6 +12,7 @@
 #include "tally/version.h"
 #include "tally/hierarchy.h"
 #include "tally/definitions.h"
+#include "tally/read.h"
 #include "tally/dataset.h"
 #include "tally/rollup.h"
 #include "tally/number.h"

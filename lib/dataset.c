@@ -21,8 +21,8 @@
 #include "error.h"
 #include "hierarchy.h"
 #include "period.h"
+#include "rejects.h"
 #include "util.h"
-#include "write.h"
 
 struct tally_dataset {
     const tally_hierarchy *h;
@@ -48,21 +48,6 @@ struct tally_dataset_map {
 
 static int in_map(const tally_dataset *ds, const void *p);
 static void unmap_all(tally_dataset *ds);
-
-typedef struct reject {
-    size_t path; /* index into paths */
-    unsigned long line, column;
-    int code;
-    char *reason;
-    char *row;
-} reject;
-
-struct tally_rejects {
-    reject *items;
-    size_t count, cap;
-    char **paths;
-    size_t npaths, paths_cap;
-};
 
 /* ---- dataset ---- */
 
@@ -326,148 +311,6 @@ TALLY_EXTERN(int) tally_dataset_reported(const tally_dataset *ds, size_t node, s
         *present = 1;
     }
     return 0;
-}
-
-/* ---- rejects ---- */
-
-TALLY_EXTERN(int) tally_rejects_new(tally_rejects **out)
-{
-    *out = calloc(1, sizeof **out);
-    return *out ? 0 : tally_error__set(TALLY_ENOMEM, "out of memory");
-}
-
-TALLY_EXTERN(void) tally_rejects_free(tally_rejects *r)
-{
-    if (!r)
-        return;
-    for (size_t i = 0; i < r->count; i++) {
-        free(r->items[i].reason);
-        free(r->items[i].row);
-    }
-    for (size_t i = 0; i < r->npaths; i++)
-        free(r->paths[i]);
-    free(r->items);
-    free(r->paths);
-    free(r);
-}
-
-TALLY_EXTERN(size_t) tally_rejects_count(const tally_rejects *r) { return r ? r->count : 0; }
-
-TALLY_EXTERN(const char *) tally_rejects_path(const tally_rejects *r, size_t i)
-{
-    return r && i < r->count ? r->paths[r->items[i].path] : NULL;
-}
-
-TALLY_EXTERN(unsigned long) tally_rejects_line(const tally_rejects *r, size_t i)
-{
-    return r && i < r->count ? r->items[i].line : 0;
-}
-
-TALLY_EXTERN(unsigned long) tally_rejects_column(const tally_rejects *r, size_t i)
-{
-    return r && i < r->count ? r->items[i].column : 0;
-}
-
-TALLY_EXTERN(int) tally_rejects_code(const tally_rejects *r, size_t i)
-{
-    return r && i < r->count ? r->items[i].code : 0;
-}
-
-TALLY_EXTERN(const char *) tally_rejects_reason(const tally_rejects *r, size_t i)
-{
-    return r && i < r->count ? r->items[i].reason : NULL;
-}
-
-TALLY_EXTERN(const char *) tally_rejects_row(const tally_rejects *r, size_t i)
-{
-    return r && i < r->count ? r->items[i].row : NULL;
-}
-
-static int rejects_path(tally_rejects *r, const char *path, size_t *index)
-{
-    if (r->npaths && strcmp(r->paths[r->npaths - 1], path) == 0) {
-        *index = r->npaths - 1;
-        return 0;
-    }
-    if (tally_util__grow((void **)&r->paths, &r->paths_cap, r->npaths + 1, sizeof *r->paths))
-        return TALLY_ENOMEM;
-    r->paths[r->npaths] = tally_util__strndup(path, strlen(path));
-    if (!r->paths[r->npaths])
-        return TALLY_ENOMEM;
-    *index = r->npaths++;
-    return 0;
-}
-
-/* Appends the current last error as a rejected row. */
-/* The raw row as a C string: a NUL byte becomes U+FFFD, so the text after
- * it is kept. */
-static char *row_text(const char *s, size_t len)
-{
-    size_t nuls = 0;
-    for (size_t i = 0; i < len; i++)
-        nuls += s[i] == '\0';
-    char *out = malloc(len + 2 * nuls + 1), *o = out;
-    if (!out)
-        return NULL;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '\0') {
-            memcpy(o, "\xEF\xBF\xBD", 3);
-            o += 3;
-        } else {
-            *o++ = s[i];
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
-int tally_rejects__add(tally_rejects *r, const tally_csv *c)
-{
-    const tally_error *e = tally_error_last();
-    size_t path;
-    if (rejects_path(r, c->name, &path) ||
-        tally_util__grow((void **)&r->items, &r->cap, r->count + 1, sizeof *r->items))
-        return TALLY_ENOMEM;
-    const char *reason = tally_error__reason();
-    reject *it = &r->items[r->count];
-    it->path = path;
-    it->line = e->line;
-    it->column = e->column;
-    it->code = e->code;
-    it->reason = tally_util__strndup(reason, strlen(reason));
-    it->row = row_text(c->data + c->row_start, c->row_end - c->row_start);
-    if (!it->reason || !it->row) {
-        free(it->reason);
-        free(it->row);
-        return TALLY_ENOMEM;
-    }
-    r->count++;
-    return 0;
-}
-
-TALLY_EXTERN(int) tally_rejects_write_csv(const tally_rejects *r, const char *path)
-{
-    FILE *f = path ? fopen(path, "w") : stdout;
-    if (!f)
-        return tally_error__set_at(TALLY_EIO, path, 0, 0, NULL, 0, "cannot write the rejects");
-    fputs("file,line,column,reason,row\n", f);
-    for (size_t i = 0; r && i < r->count; i++) {
-        const reject *it = &r->items[i];
-        tally_write__csv(f, r->paths[it->path]);
-        fprintf(f, ",%lu,%lu,", it->line, it->column);
-        tally_write__csv(f, it->reason);
-        fputc(',', f);
-        tally_write__csv(f, it->row);
-        fputc('\n', f);
-    }
-    int bad = ferror(f);
-    if (path)
-        bad |= fclose(f) != 0;
-    else
-        bad |= fflush(f) != 0;
-    return bad ? tally_error__set_at(TALLY_EIO, path ? path : "<stdout>", 0, 0, NULL, 0,
-                                     "cannot write the rejects")
-               : 0;
 }
 
 /* ---- records reader ---- */
@@ -1646,7 +1489,7 @@ static int par_merge(par *P, worker *w, size_t nw, size_t n0, unsigned long firs
     for (size_t k = 0; k < P->nchunks; k++)
         total += P->chunks[k].rejects ? tally_rejects_count(P->chunks[k].rejects) : 0;
     size_t path = 0;
-    if (total && (rejects_path(rejects, P->name, &path) ||
+    if (total && (tally_rejects__path(rejects, P->name, &path) ||
                   tally_util__grow((void **)&rejects->items, &rejects->cap,
                                    rejects->count + total, sizeof *rejects->items))) {
         free(order);
@@ -1704,7 +1547,7 @@ static int par_merge(par *P, worker *w, size_t nw, size_t n0, unsigned long firs
         st->rows_rejected += ch->st.rows_rejected;
         tally_rejects *r = ch->rejects;
         for (size_t i = 0; r && i < r->count; i++) {
-            reject it = r->items[i];
+            tally_rejects__item it = r->items[i];
             it.path = path;
             it.line += base - 1;
             rejects->items[rejects->count++] = it;
@@ -1716,7 +1559,7 @@ static int par_merge(par *P, worker *w, size_t nw, size_t n0, unsigned long firs
         base += ch->lines;
     }
     if (last) {
-        const reject *it = &rejects->items[last_item];
+        const tally_rejects__item *it = &rejects->items[last_item];
         tally_error__set_at(it->code, P->name, it->line, it->column,
                             last->has_text ? last->text : NULL,
                             last->has_text ? strlen(last->text) : 0, "%s", it->reason);
@@ -1991,69 +1834,6 @@ TALLY_EXTERN(int) tally_dataset_read_file(tally_dataset *ds, const char *path,
     rc = read_buffer(ds, m.data, m.size, path, opts, rejects, stats, 0, &m, read_threads(opts),
                      0, NULL);
     tally_util__unmap(&m);
-    return rc;
-}
-
-int tally_csv__read_rows(const char *data, size_t size, const char *name,
-                         const tally_read_options *opts, tally_rejects *rejects,
-                         tally_read_stats *stats, tally_csv_header_fn header,
-                         tally_csv_row_fn row, void *ctx)
-{
-    tally_read_options defaults = TALLY_READ_OPTIONS_INIT;
-    if (!opts)
-        opts = &defaults;
-    tally_read_stats st = { 0, 0, 0 };
-    if (stats)
-        *stats = st;
-    if (!data && size)
-        return tally_error__set(TALLY_EINVAL, "reading %s: NULL data", name ? name : "<buffer>");
-    int collect = opts->on_error == TALLY_ON_ERROR_COLLECT;
-    if (collect && !rejects)
-        return tally_error__set(TALLY_EINVAL,
-                                "collecting rejected rows needs a tally_rejects list");
-    tally_csv_input in;
-    int rc = tally_csv__input_open(&in, data ? data : "", size, name, opts);
-    if (rc)
-        return rc;
-    tally_csv c;
-    tally_csv__init(&c, in.data, in.size, name);
-    tally_csv__input_apply(&in, &c);
-    rc = header(ctx, &c);
-    if (rc && rc != TALLY_ENOMEM)
-        tally_csv__hint_encoding(&in, &c);
-    while (!rc) {
-        int r = tally_csv__next(&c);
-        if (r == 0)
-            break;
-        if (r == TALLY_ENOMEM) {
-            rc = r;
-            break;
-        }
-        st.rows_read++;
-        if (r > 0)
-            r = row(ctx, &c);
-        if (r == 0) {
-            st.rows_accepted++;
-            continue;
-        }
-        if (r == TALLY_ENOMEM) {
-            st.rows_read--;
-            rc = r;
-            break;
-        }
-        st.rows_rejected++;
-        tally_csv__hint_encoding(&in, &c);
-        if (rejects && tally_rejects__add(rejects, &c)) {
-            rc = tally_error__set(TALLY_ENOMEM, "out of memory collecting rejected rows");
-            break;
-        }
-        if (!collect)
-            rc = r;
-    }
-    tally_csv__fini(&c);
-    tally_csv__input_close(&in);
-    if (stats)
-        *stats = st;
     return rc;
 }
 

@@ -80,25 +80,6 @@ int tally_dataset__read_buffer_threads(tally_dataset *ds, const char *data, size
                                        tally_rejects *rejects, tally_read_stats *stats,
                                        size_t threads, size_t piece, int *joined);
 
-struct tally_csv;
-/* Appends the calling thread's last error, located in the current row of
- * `c`, to a rejects list, with the raw row. 0 or TALLY_ENOMEM. For every
- * reader that collects rejected rows. */
-int tally_rejects__add(tally_rejects *r, const struct tally_csv *c);
-
-/* The row loop every CSV reader shares: encoding and limits from `opts`,
- * the header through `header` (an error there stops the read), each data
- * row through `row` (0: accepted; an error recorded at the row: rejected),
- * stop or collect, the rejects, the stats (rows read = accepted +
- * rejected), and the encoding hint on rejected rows that are not UTF-8.
- * Returns 0, the first bad row's code in stop mode, or a fatal code. */
-typedef int (*tally_csv_header_fn)(void *ctx, struct tally_csv *c);
-typedef int (*tally_csv_row_fn)(void *ctx, const struct tally_csv *c);
-int tally_csv__read_rows(const char *data, size_t size, const char *name,
-                         const tally_read_options *opts, tally_rejects *rejects,
-                         tally_read_stats *stats, tally_csv_header_fn header,
-                         tally_csv_row_fn row, void *ctx);
-
 /* Snapshots: installs a whole column whose arrays (malloc'd, laid out as
  * above, `cells` bits set in `seen`) the dataset takes over. TALLY_EEXIST
  * when (indicator, period) already has a column (nothing is taken), or
