@@ -30,7 +30,7 @@
 #include "hierarchy.h"
 #include "period.h"
 #include "util.h"
-#include "tally/export.h"
+#include "tally/number.h"
 
 /* ------------------------------------------------------------------ */
 /* Messages                                                           */

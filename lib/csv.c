@@ -14,7 +14,7 @@
 #endif
 
 #include "error.h"
-#include "tally/dataset.h"
+#include "tally/read.h"
 #include "util.h"
 
 void tally_csv__init(tally_csv *c, const char *data, size_t size, const char *name)

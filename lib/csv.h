@@ -1,11 +1,14 @@
 /* Internal: an RFC 4180 CSV reader over memory, allocating nothing per
  * field. Fields point into the input, or into a scratch buffer when a quoted
  * field has doubled quotes. A UTF-8 byte order mark at the start is skipped;
- * CRLF and LF both end rows; blank lines are skipped. */
+ * CRLF and LF both end rows; blank lines are skipped. At the end, the row
+ * loop every reader of a CSV input shares (csv_rows.c). */
 #ifndef TALLY_LIB_CSV_H
 #define TALLY_LIB_CSV_H
 
 #include <stddef.h>
+
+#include "tally/read.h"
 
 typedef struct tally_csv_field {
     const char *ptr;
@@ -95,5 +98,18 @@ int tally_csv__error_at_field(const tally_csv *c, size_t i, int code, const char
 
 /* Index of the header field equal to `name`, or -1. */
 long tally_csv__find_column(const tally_csv *c, const char *name);
+
+/* The row loop every CSV reader shares: encoding and limits from `opts`,
+ * the header through `header` (an error there stops the read), each data
+ * row through `row` (0: accepted; an error recorded at the row: rejected),
+ * stop or collect, the rejects, the stats (rows read = accepted +
+ * rejected), and the encoding hint on rejected rows that are not UTF-8.
+ * Returns 0, the first bad row's code in stop mode, or a fatal code. */
+typedef int (*tally_csv_header_fn)(void *ctx, tally_csv *c);
+typedef int (*tally_csv_row_fn)(void *ctx, const tally_csv *c);
+int tally_csv__read_rows(const char *data, size_t size, const char *name,
+                         const tally_read_options *opts, tally_rejects *rejects,
+                         tally_read_stats *stats, tally_csv_header_fn header,
+                         tally_csv_row_fn row, void *ctx);
 
 #endif

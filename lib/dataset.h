@@ -55,49 +55,53 @@ const tally_column *tally_dataset__column(const tally_dataset *ds, size_t i);
 const tally_column *tally_dataset__find_column(const tally_dataset *ds, size_t indicator,
                                                int32_t period);
 
-/* tally_dataset_read_buffer without its fast paths (the CSV reader's
- * quote-free rows, the lookups cached from row to row): for the tests, which
- * check that both give the same dataset, stats, rejects and errors. */
-int tally_dataset__read_buffer_plain(tally_dataset *ds, const char *data, size_t size,
-                                     const char *name, const tally_read_options *opts,
-                                     tally_rejects *rejects, tally_read_stats *stats);
+/* The dataset's fields, open to the records reader (records.c,
+ * records_parallel.c), which stores into its columns in place. */
+struct tally_dataset {
+    const tally_hierarchy *h;
+    const tally_definitions *d;
+    size_t nodes;
+    tally_column *columns;
+    size_t ncolumns, columns_cap;
+    /* Open addressing (indicator, period) -> column index + 1 (0 = empty). */
+    size_t *slots;
+    size_t slots_cap; /* power of two */
+    size_t cells;
+    /* Snapshot files whose columns are used in place (see snapshot.c):
+     * unmapped when the dataset is freed; arrays inside them are not
+     * free()d. */
+    struct tally_dataset_map *maps;
+    size_t nmaps;
+};
 
-/* The reader without its one-pass row (read_row_fast): every row through
- * tally_csv__next and read_row, for the tests, which compare it with the
- * full reader under limits (the plain path applies none). */
-int tally_dataset__read_buffer_rows(tally_dataset *ds, const char *data, size_t size,
-                                    const char *name, const tally_read_options *opts,
-                                    tally_rejects *rejects, tally_read_stats *stats);
+struct tally_dataset_map {
+    void *addr;
+    size_t len;
+};
 
-/* The full reader with `threads` workers on pieces of about `piece`
- * bytes (at least 1; rows are never split), even on inputs far too small
- * to be worth it: for the tests, which check that it reads what one thread
- * reads. threads 1 is the serial read. *joined (may be NULL) is set to 1
- * when the workers' results were joined, 0 when the read was done
- * serially (one thread, or undone and done again). */
-int tally_dataset__read_buffer_threads(tally_dataset *ds, const char *data, size_t size,
-                                       const char *name, const tally_read_options *opts,
-                                       tally_rejects *rejects, tally_read_stats *stats,
-                                       size_t threads, size_t piece, int *joined);
-
-struct tally_csv;
-/* Appends the calling thread's last error, located in the current row of
- * `c`, to a rejects list, with the raw row. 0 or TALLY_ENOMEM. For every
- * reader that collects rejected rows. */
-int tally_rejects__add(tally_rejects *r, const struct tally_csv *c);
-
-/* The row loop every CSV reader shares: encoding and limits from `opts`,
- * the header through `header` (an error there stops the read), each data
- * row through `row` (0: accepted; an error recorded at the row: rejected),
- * stop or collect, the rejects, the stats (rows read = accepted +
- * rejected), and the encoding hint on rejected rows that are not UTF-8.
- * Returns 0, the first bad row's code in stop mode, or a fatal code. */
-typedef int (*tally_csv_header_fn)(void *ctx, struct tally_csv *c);
-typedef int (*tally_csv_row_fn)(void *ctx, const struct tally_csv *c);
-int tally_csv__read_rows(const char *data, size_t size, const char *name,
-                         const tally_read_options *opts, tally_rejects *rejects,
-                         tally_read_stats *stats, tally_csv_header_fn header,
-                         tally_csv_row_fn row, void *ctx);
+/* The index of the column of (indicator, period), or -1. */
+long tally_dataset__find_slot(const tally_dataset *ds, size_t indicator, int32_t period);
+/* The column for (indicator, period), created on first use; NULL when out
+ * of memory (no error recorded). */
+tally_column *tally_dataset__get_column(tally_dataset *ds, size_t indicator, int32_t period);
+/* Appends a column (its arrays now the dataset's) and files it in the
+ * table. 0, or TALLY_ENOMEM with the dataset as it was (the caller keeps
+ * the arrays). */
+int tally_dataset__install_column(tally_dataset *ds, const tally_column *c);
+/* New arrays for a column of `nodes` nodes, bits clear, values NaN when
+ * `fill` (else left for tally_column__fill_missing). 0 or TALLY_ENOMEM
+ * (nothing kept); no error is recorded. */
+int tally_column__arrays(tally_column *c, size_t nodes, size_t indicator, int32_t period,
+                         int fill);
+/* Fills a new column's values with NaN. */
+void tally_column__fill_missing(double *values, size_t n);
+/* Frees the arrays of a column made by tally_column__arrays. */
+void tally_column__free(tally_column *c);
+/* Files the columns in the table again after some were dropped or moved
+ * (nothing to allocate, nothing fails). */
+void tally_dataset__refile(tally_dataset *ds);
+/* Drops the columns from `from` on (made during a read that is undone). */
+void tally_dataset__drop_columns(tally_dataset *ds, size_t from);
 
 /* Snapshots: installs a whole column whose arrays (malloc'd, laid out as
  * above, `cells` bits set in `seen`) the dataset takes over. TALLY_EEXIST

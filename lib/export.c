@@ -1,10 +1,9 @@
-/* Writing results as CSV or JSON, and formatting numbers.
+/* Writing rollup results as CSV or JSON.
  *
  * SPDX-License-Identifier: MIT
  */
 #include "tally/export.h"
 
-#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,243 +13,15 @@
 #include "error.h"
 #include "export.h"
 #include "hierarchy.h"
+#include "number.h"
 #include "tally/definitions.h"
 #include "tally/error.h"
 #include "tally/hierarchy.h"
 #include "write.h"
 
-static const uint64_t pow10_u64[] = { 1ULL,
-                                      10ULL,
-                                      100ULL,
-                                      1000ULL,
-                                      10000ULL,
-                                      100000ULL,
-                                      1000000ULL,
-                                      10000000ULL,
-                                      100000000ULL,
-                                      1000000000ULL,
-                                      10000000000ULL,
-                                      100000000000ULL,
-                                      1000000000000ULL,
-                                      10000000000000ULL,
-                                      100000000000000ULL,
-                                      1000000000000000ULL,
-                                      10000000000000000ULL,
-                                      100000000000000000ULL,
-                                      1000000000000000000ULL,
-                                      10000000000000000000ULL };
-static const double pow10_table[] = { 1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                      1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15 };
-
-/* Writes N = round_half_away(|D| * 10^decimals) as decimal digits, where D
- * is the shortest decimal that reads back as `a` (at most 17 significant
- * digits). Returns the number of digits written to `units` (>= 1). */
-static int units_of_shortest(double a, int decimals, char *units)
-{
-    char buf[40];
-    int prec = 15;
-    for (; prec < 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*e", prec - 1, a);
-        if (strtod(buf, NULL) == a)
-            break;
-    }
-    snprintf(buf, sizeof buf, "%.*e", prec - 1, a);
-    /* buf is d.ddd...e[+-]XX */
-    char m[20];
-    int p = 0;
-    const char *q = buf;
-    for (; *q && *q != 'e'; q++)
-        if (*q >= '0' && *q <= '9')
-            m[p++] = *q;
-    int e = atoi(q + 1);
-    while (p > 1 && m[p - 1] == '0')
-        p--;
-    long k = (long)e + 1 + decimals; /* digits of m that stay */
-    if (k <= 0) {
-        units[0] = k == 0 && m[0] >= '5' ? '1' : '0';
-        return 1;
-    }
-    int n = 0;
-    units[n++] = '0'; /* room for a carry */
-    for (long i = 0; i < k; i++)
-        units[n++] = i < p ? m[i] : '0';
-    if (k < p && m[k] >= '5') {
-        int i = n - 1;
-        while (units[i] == '9')
-            units[i--] = '0';
-        units[i]++;
-    }
-    if (units[0] == '0') {
-        memmove(units, units + 1, (size_t)--n);
-    }
-    return n;
-}
-
-/* N = a * 10^decimals (a = |v|) rounded as tally_format_number rounds,
- * into *u: 1, or 0 when only the exact path on the shortest decimal can
- * tell (and for NaN and infinities).
- * - A whole number below 2^53 is its own shortest decimal, so N is it
- *   times 10^decimals (kept below 10^16); sums of counts, mostly.
- * - Otherwise N is the scaled binary value rounded half up. That agrees
- *   with rounding the shortest decimal except near a tie (2.675 is stored
- *   as 2.67499999999999982236431605997495353221893310546875, and a person
- *   who wrote 2.675 expects 2.68) and where the scaled value has no
- *   fraction bits left (from 2^52). Scaling is one multiplication, so the
- *   scaled value is within an ulp of the exact product: far inside the
- *   8 ulp kept away from a tie. */
-static inline int fast_units(double a, int decimals, uint64_t *u)
-{
-    if (a < 9007199254740992.0 /* 2^53 */) {
-        int64_t w = (int64_t)a;
-        if ((double)w == a && (uint64_t)w < pow10_u64[16 - decimals]) {
-            *u = (uint64_t)w * pow10_u64[decimals];
-            return 1;
-        }
-    }
-    double scaled = a * pow10_table[decimals];
-    if (!(scaled < 4503599627370496.0 /* 2^52 */))
-        return 0;
-    /* floor(scaled), as 0 <= scaled < 2^52: truncation to an integer and
-     * back, without a call. */
-    int64_t ip = (int64_t)scaled;
-    double frac = scaled - (double)ip;
-    if (!(fabs(frac - 0.5) > 8 * DBL_EPSILON * (scaled > 1 ? scaled : 1)))
-        return 0;
-    *u = (uint64_t)ip + (frac > 0.5);
-    return 1;
-}
-
-static const char two_digits[201] = "00010203040506070809"
-                                    "10111213141516171819"
-                                    "20212223242526272829"
-                                    "30313233343536373839"
-                                    "40414243444546474849"
-                                    "50515253545556575859"
-                                    "60616263646566676869"
-                                    "70717273747576777879"
-                                    "80818283848586878889"
-                                    "90919293949596979899";
-
-/* Decimal digits of u (1 for 0). */
-static inline int digit_count(uint64_t u)
-{
-#if defined(__GNUC__)
-    /* t = floor(log10(2^bits)) is the count or one more (Bit Twiddling
-     * Hacks); u | 1 has the digits of u and is never 0. */
-    uint64_t v = u | 1;
-    int t = ((64 - __builtin_clzll(v)) * 1233) >> 12;
-    return t + 1 - (v < pow10_u64[t]);
-#else
-    int n = 1;
-    while (n < 20 && u >= pow10_u64[n])
-        n++;
-    return n;
-#endif
-}
-
-/* Writes u (< 10^16) with `decimals` digits after the point and at least
- * one before it, '-' first when neg: at most 18 bytes, no NUL (o must have
- * 19). Returns the end.
- * The length is known first and the digits go straight to their place,
- * from the right, two at a time: building them elsewhere and copying cost
- * a stalled load per number. */
-static inline char *put_units(char *o, uint64_t u, int decimals, int neg)
-{
-    int nd = digit_count(u);
-    if (nd < decimals + 1)
-        nd = decimals + 1;
-    *o = '-';
-    o += neg;
-    char *end = o + nd + (decimals ? 1 : 0), *q = end;
-    if (decimals) {
-        int d = decimals;
-        for (; d >= 2; d -= 2) {
-            q -= 2;
-            memcpy(q, two_digits + (u % 100) * 2, 2);
-            u /= 100;
-        }
-        if (d) {
-            *--q = (char)('0' + u % 10);
-            u /= 10;
-        }
-        *--q = '.';
-    }
-    while (u > UINT32_MAX) {
-        q -= 2;
-        memcpy(q, two_digits + (u % 100) * 2, 2);
-        u /= 100;
-    }
-    /* The rest in 32 bits, where dividing by 100 is cheaper. */
-    uint32_t x = (uint32_t)u;
-    while (x >= 100) {
-        q -= 2;
-        memcpy(q, two_digits + (x % 100) * 2, 2);
-        x /= 100;
-    }
-    if (x >= 10) {
-        q -= 2;
-        memcpy(q, two_digits + x * 2, 2);
-    } else {
-        *--q = (char)('0' + x);
-    }
-    return end;
-}
-
-/* tally_format_number; `fast` 0 takes the exact path for every value. */
-static int format_number(char *buf, size_t size, double value, int decimals, int fast)
-{
-    if (!buf || !isfinite(value) || decimals < 0 || decimals > 15)
-        return TALLY_EINVAL;
-    double a = fabs(value);
-    uint64_t u;
-    if (fast && fast_units(a, decimals, &u)) {
-        char tmp[40];
-        size_t len = (size_t)(put_units(tmp, u, decimals, value < 0 && u != 0) - tmp);
-        if (len + 1 > size)
-            return TALLY_EINVAL;
-        memcpy(buf, tmp, len);
-        buf[len] = '\0';
-        return (int)len;
-    }
-    char units[360];
-    int nd = units_of_shortest(a, decimals, units);
-    /* At least decimals + 1 digits, so there is a digit before the point. */
-    if (nd <= decimals) {
-        int pad = decimals + 1 - nd;
-        memmove(units + pad, units, (size_t)nd);
-        memset(units, '0', (size_t)pad);
-        nd += pad;
-    }
-    int zero = 1;
-    for (int k = 0; k < nd; k++)
-        zero &= units[k] == '0';
-    int neg = value < 0 && !zero;
-    size_t len = (size_t)nd + (decimals ? 1 : 0) + (size_t)neg;
-    if (len + 1 > size)
-        return TALLY_EINVAL;
-    char *o = buf;
-    if (neg)
-        *o++ = '-';
-    int int_digits = nd - decimals;
-    memcpy(o, units, (size_t)int_digits);
-    o += int_digits;
-    if (decimals) {
-        *o++ = '.';
-        memcpy(o, units + int_digits, (size_t)decimals);
-        o += decimals;
-    }
-    *o = '\0';
-    return (int)len;
-}
-
-TALLY_EXTERN(int) tally_format_number(char *buf, size_t size, double value, int decimals)
-{
-    return format_number(buf, size, value, decimals, 1);
-}
-
 int tally_export__number_plain(char *buf, size_t size, double v, int decimals)
 {
-    return format_number(buf, size, v, decimals, 0);
+    return tally_number__plain(buf, size, v, decimals);
 }
 
 /* The most a number takes: 309 integer digits of DBL_MAX, the point, 15
@@ -260,8 +31,9 @@ int tally_export__number_plain(char *buf, size_t size, double v, int decimals)
 int tally_export__number(char *buf, size_t size, double v, int decimals)
 {
     uint64_t u;
-    if (decimals >= 0 && decimals <= 15 && size >= 40 && fast_units(fabs(v), decimals, &u)) {
-        char *e = put_units(buf, u, decimals, v < 0 && u != 0);
+    if (decimals >= 0 && decimals <= 15 && size >= 40 &&
+        tally_number__fast_units(fabs(v), decimals, &u)) {
+        char *e = tally_number__put_units(buf, u, decimals, v < 0 && u != 0);
         *e = '\0';
         return (int)(e - buf);
     }
@@ -273,8 +45,8 @@ int tally_export__number(char *buf, size_t size, double v, int decimals)
 static inline char *put_value(char *o, double v, int decimals, int json)
 {
     uint64_t u;
-    if ((unsigned)decimals <= 15 && fast_units(fabs(v), decimals, &u))
-        return put_units(o, u, decimals, v < 0 && u != 0);
+    if ((unsigned)decimals <= 15 && tally_number__fast_units(fabs(v), decimals, &u))
+        return tally_number__put_units(o, u, decimals, v < 0 && u != 0);
     int n = isnan(v) ? -1 : tally_format_number(o, NUMBER_MAX, v, decimals);
     if (n > 0)
         return o + n;

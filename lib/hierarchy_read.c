@@ -33,7 +33,7 @@
 #include <sys/mman.h>
 
 #include "csv.h"
-#include "tally/dataset.h"
+#include "tally/read.h"
 #include "error.h"
 #include "hierarchy.h"
 #include "hierarchy_impl.h"

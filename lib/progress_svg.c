@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "error.h"
+#include "number.h"
 
 /* Formats a number with `decimals`; "" when missing. */
 static const char *num(char *buf, size_t size, double v, int decimals)

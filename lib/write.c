@@ -17,6 +17,7 @@
 
 #include "error.h"
 #include "tally/error.h"
+#include "tally/number.h"
 
 void tally_write__csv(FILE *f, const char *s)
 {
@@ -55,21 +56,6 @@ void tally_write__number(FILE *f, double v, int decimals, int json)
         fputs(buf, f);
     else if (json)
         fputs("null", f);
-}
-
-unsigned char *tally_write__levels(const tally_hierarchy *h, const tally_write_options *opts)
-{
-    size_t nl = tally_hierarchy_level_count(h);
-    unsigned char *want = calloc(nl + 1, 1);
-    if (!want)
-        return NULL;
-    int all = !opts || !opts->levels || !opts->level_count;
-    for (size_t k = 0; k < nl; k++)
-        want[k] = (unsigned char)all;
-    for (size_t k = 0; !all && k < opts->level_count; k++)
-        if (opts->levels[k] >= 0 && (size_t)opts->levels[k] < nl)
-            want[opts->levels[k]] = 1;
-    return want;
 }
 
 /* ---- text in memory ------------------------------------------------------ */

@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tally/export.h"
-#include "tally/hierarchy.h"
+#include "tally/number.h"
+#include "tally/write.h"
+
+struct tally_hierarchy;
 
 /* A CSV field, quoted only when it needs to be (comma, quote, CR, LF). */
 void tally_write__csv(FILE *f, const char *s);
@@ -18,8 +20,10 @@ void tally_write__json(FILE *f, const char *s);
 void tally_write__number(FILE *f, double v, int decimals, int json);
 /* want[level] = 1 for every level the options ask for (all when they name
  * none); a new array of level_count + 1 bytes (free()), NULL when out of
- * memory. */
-unsigned char *tally_write__levels(const tally_hierarchy *h, const tally_write_options *opts);
+ * memory. Defined in write_levels.c: write.c reads no hierarchy, so that
+ * the readers, which come before the hierarchy, may write with it too. */
+unsigned char *tally_write__levels(const struct tally_hierarchy *h,
+                                   const tally_write_options *opts);
 
 /* ---- text in memory ------------------------------------------------------ */
 

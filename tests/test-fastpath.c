@@ -19,6 +19,7 @@
 #include "error.h"
 #include "export.h"
 #include "fixtures.h"
+#include "records.h"
 #include "rollup.h"
 #include "tally/export.h"
 

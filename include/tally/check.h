@@ -52,8 +52,9 @@
 
 #include "tally/common.h"
 #include "tally/dataset.h"
-#include "tally/export.h"
 #include "tally/targets.h"
+#include "tally/rollup.h"
+#include "tally/write.h"
 
 TALLY_BEGIN_DECLS
 

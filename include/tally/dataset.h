@@ -27,58 +27,11 @@
 #include "tally/common.h"
 #include "tally/definitions.h"
 #include "tally/hierarchy.h"
+#include "tally/read.h"
 
 TALLY_BEGIN_DECLS
 
 typedef struct tally_dataset tally_dataset;
-
-/* A list of rejected rows, filled by the readers in collecting mode. */
-typedef struct tally_rejects tally_rejects;
-
-typedef enum tally_on_error {
-    TALLY_ON_ERROR_STOP = 0,   /* fail at the first bad row */
-    TALLY_ON_ERROR_COLLECT = 1 /* keep going; every bad row goes to the rejects */
-} tally_on_error;
-
-/* Options for the readers of records (and of the other CSV inputs that take
- * them). Start from TALLY_READ_OPTIONS_INIT. Version 1 has on_error only.
- * Since version 2:
- * encoding: the file's character encoding, an iconv name ("gb18030");
- *   NULL or "utf-8" for UTF-8 (a rejected row that is not valid UTF-8 then
- *   says so and suggests declaring the encoding);
- * max_columns, max_field_bytes: limits on a row's fields and a field's size
- *   (0: the defaults, 4096 fields and 1 MiB); a row past them is rejected
- *   (TALLY_ELIMIT) like any bad row.
- * Since version 3:
- * threads: how many threads read a records file (tally_dataset_read_file
- *   and _read_buffer; the other readers read with one): 0 for one per
- *   online core (at most 8), 1 for a serial read; at most 64. The result
- *   is the same with any number: the same values, columns in the same
- *   order, stats, last error, and rejected rows in file order with their
- *   exact lines. Inputs under about 2 MB are read with one thread, and so
- *   is any input whose pieces cannot be read apart (the same cell in
- *   pieces of two threads, a quoted line break where a piece was cut, a
- *   bad row in stop mode): the read is then undone and done again by one
- *   thread. Options of versions 1 and 2 read as with threads 0. */
-typedef struct tally_read_options {
-    unsigned int version;
-    int on_error; /* tally_on_error */
-    const char *encoding;
-    size_t max_columns;
-    size_t max_field_bytes;
-    unsigned int threads;
-} tally_read_options;
-
-#define TALLY_READ_OPTIONS_VERSION 3
-#define TALLY_READ_OPTIONS_INIT { TALLY_READ_OPTIONS_VERSION, TALLY_ON_ERROR_STOP, NULL, 0, 0, 0 }
-
-/* What a read did: rows_read == rows_accepted + rows_rejected, always.
- * The header row is not counted. */
-typedef struct tally_read_stats {
-    size_t rows_read;
-    size_t rows_accepted;
-    size_t rows_rejected;
-} tally_read_stats;
 
 /* Creates an empty dataset over h and d (borrowed; they must outlive it).
  * *out belongs to the caller (tally_dataset_free). */
@@ -130,24 +83,6 @@ TALLY_EXTERN(int) tally_dataset_reported(const tally_dataset *ds, size_t node, s
 
 /* Number of values (cells) accepted so far, missing ones included. */
 TALLY_EXTERN(size_t) tally_dataset_value_count(const tally_dataset *ds);
-
-/* Rejected rows. */
-TALLY_EXTERN(int) tally_rejects_new(tally_rejects **out);
-TALLY_EXTERN(void) tally_rejects_free(tally_rejects *r);
-TALLY_EXTERN(size_t) tally_rejects_count(const tally_rejects *r);
-/* Accessors by index; strings are borrowed and live as long as r. */
-TALLY_EXTERN(const char *) tally_rejects_path(const tally_rejects *r, size_t i);
-TALLY_EXTERN(unsigned long) tally_rejects_line(const tally_rejects *r, size_t i);
-TALLY_EXTERN(unsigned long) tally_rejects_column(const tally_rejects *r, size_t i);
-TALLY_EXTERN(int) tally_rejects_code(const tally_rejects *r, size_t i);
-/* The reason, as the message of tally_error_last() would give it, without
- * the "path:line:col: " prefix. */
-TALLY_EXTERN(const char *) tally_rejects_reason(const tally_rejects *r, size_t i);
-/* The raw row as it stands in the file (line ending removed). */
-TALLY_EXTERN(const char *) tally_rejects_row(const tally_rejects *r, size_t i);
-/* Writes the rejects as CSV with header file,line,column,reason,row to
- * `path` (NULL: standard output). */
-TALLY_EXTERN(int) tally_rejects_write_csv(const tally_rejects *r, const char *path);
 
 TALLY_END_DECLS
 

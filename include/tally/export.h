@@ -1,4 +1,4 @@
-/* tally: writing results as CSV or JSON, and formatting numbers.
+/* tally: writing rollup results as CSV or JSON.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -6,26 +6,11 @@
 #define TALLY_EXPORT_H
 
 #include "tally/common.h"
+#include "tally/number.h"
 #include "tally/rollup.h"
+#include "tally/write.h"
 
 TALLY_BEGIN_DECLS
-
-typedef enum tally_format {
-    TALLY_FORMAT_CSV = 0,
-    TALLY_FORMAT_JSON = 1
-} tally_format;
-
-/* levels: level indices to write (borrowed for the call); NULL or
- * level_count 0 writes every level. */
-typedef struct tally_write_options {
-    unsigned int version;
-    int format; /* tally_format */
-    const int *levels;
-    size_t level_count;
-} tally_write_options;
-
-#define TALLY_WRITE_OPTIONS_VERSION 1
-#define TALLY_WRITE_OPTIONS_INIT { TALLY_WRITE_OPTIONS_VERSION, TALLY_FORMAT_CSV, NULL, 0 }
 
 /* Writes a rollup result to `path` (NULL: standard output), one row per
  * node, indicator and period, nodes in pre-order, indicators in definition
@@ -40,13 +25,6 @@ typedef struct tally_write_options {
  * Errors: TALLY_EIO, TALLY_ENOMEM, TALLY_EINVAL (NULL result). */
 TALLY_EXTERN(int) tally_result_write(const tally_result *r, const char *path,
                                      const tally_write_options *opts);
-
-/* Formats `value` with `decimals` digits after the point (0..15), rounding
- * half away from zero on the value's shortest decimal form (so 2.675 with 2
- * decimals is "2.68"); never prints "-0". Writes at most size bytes
- * including the NUL. Returns the length written (without the NUL), or
- * TALLY_EINVAL when size is too small or value is not finite. */
-TALLY_EXTERN(int) tally_format_number(char *buf, size_t size, double value, int decimals);
 
 TALLY_END_DECLS
 

@@ -10,7 +10,7 @@
 #define TALLY_HOUSEHOLDS_H
 
 #include "tally/common.h"
-#include "tally/dataset.h"
+#include "tally/read.h"
 #include "tally/hierarchy.h"
 
 TALLY_BEGIN_DECLS

@@ -23,9 +23,9 @@
 
 #include "tally/common.h"
 #include "tally/definitions.h"
-#include "tally/export.h"
 #include "tally/hierarchy.h"
 #include "tally/households.h"
+#include "tally/write.h"
 
 TALLY_BEGIN_DECLS
 

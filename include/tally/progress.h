@@ -32,7 +32,7 @@
 #include "tally/common.h"
 #include "tally/dataset.h"
 #include "tally/definitions.h"
-#include "tally/export.h"
+#include "tally/write.h"
 #include "tally/hierarchy.h"
 #include "tally/targets.h"
 

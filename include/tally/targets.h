@@ -25,6 +25,7 @@
 #include "tally/dataset.h"
 #include "tally/definitions.h"
 #include "tally/hierarchy.h"
+#include "tally/write.h"
 
 TALLY_BEGIN_DECLS
 

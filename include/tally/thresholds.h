@@ -14,7 +14,7 @@
 #define TALLY_THRESHOLDS_H
 
 #include "tally/common.h"
-#include "tally/export.h"
+#include "tally/write.h"
 #include "tally/rollup.h"
 
 TALLY_BEGIN_DECLS

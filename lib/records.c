@@ -1,0 +1,903 @@
+/* The records reader: a records CSV (long or wide) into a dataset's
+ * columns. Lookups are cached from row to row and the common rows of a
+ * long file are read in one pass; a large input is read by several threads
+ * (records_parallel.c).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "records.h"
+
+#include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#endif
+
+#include "error.h"
+#include "hierarchy.h"
+#include "period.h"
+#include "rejects.h"
+
+/* ---- records reader ---- */
+
+static int is_key_name(const char *const *keys, size_t n, const tally_csv_field *f)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strlen(keys[i]) == f->len && memcmp(keys[i], f->ptr, f->len) == 0)
+            return 1;
+    return 0;
+}
+
+static int read_header(tally_dataset *ds, tally_csv *c, tally_records__layout *lay)
+{
+    int rc = tally_csv__next(c);
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        return tally_error__set_at(TALLY_EPARSE, c->name, 1, 1, NULL, 0,
+                                   "empty file; expected a header row region_code,indicator,period,value");
+    lay->nfields = c->nfields;
+    /* A key column given twice: which one holds the value? Refuse it.
+     * (Other columns are ignored in the long layout; the wide layout
+     * refuses an indicator given twice below.) */
+    static const char *const keys[] = { "region_code", "indicator", "period", "value" };
+    for (size_t i = 1; i < c->nfields; i++)
+        for (size_t k = 0; k < i; k++)
+            if (is_key_name(keys, 4, &c->fields[i]) && c->fields[k].len == c->fields[i].len &&
+                memcmp(c->fields[k].ptr, c->fields[i].ptr, c->fields[i].len) == 0)
+                return tally_csv__error_at_field(
+                    c, i, TALLY_EEXIST,
+                    "column '%.*s' is given twice in the header (also column %zu); expected "
+                    "each column once",
+                    (int)c->fields[i].len, c->fields[i].ptr, k + 1);
+    lay->region = tally_csv__find_column(c, "region_code");
+    lay->period = tally_csv__find_column(c, "period");
+    lay->indicator = tally_csv__find_column(c, "indicator");
+    lay->value = tally_csv__find_column(c, "value");
+    lay->wide_indicator = NULL;
+    if (lay->region < 0 || lay->period < 0)
+        return tally_csv__error_at_field(
+            c, 0, TALLY_EPARSE,
+            "header has no '%s' column; expected region_code,indicator,period,value "
+            "(long) or region_code,period,<indicator id>... (wide)",
+            lay->region < 0 ? "region_code" : "period");
+    if (lay->indicator >= 0 && lay->value >= 0)
+        return 0;
+    if (lay->indicator >= 0 || lay->value >= 0)
+        return tally_csv__error_at_field(
+            c, (size_t)(lay->indicator >= 0 ? lay->indicator : lay->value), TALLY_EPARSE,
+            "header has '%s' without '%s'; expected both (long format) or neither (wide)",
+            lay->indicator >= 0 ? "indicator" : "value", lay->indicator >= 0 ? "value" : "indicator");
+    /* Wide: every other column is an indicator id. */
+    lay->wide_indicator = malloc(c->nfields * sizeof *lay->wide_indicator);
+    if (!lay->wide_indicator)
+        return tally_error__set(TALLY_ENOMEM, "out of memory");
+    size_t n_ind = 0;
+    for (size_t i = 0; i < c->nfields; i++) {
+        lay->wide_indicator[i] = TALLY_NONE;
+        if ((long)i == lay->region || (long)i == lay->period)
+            continue;
+        size_t ind;
+        if (tally_definitions_find(ds->d, c->fields[i].ptr, c->fields[i].len, &ind))
+            return tally_csv__error_at_field(
+                c, i, TALLY_ENOTFOUND,
+                "header column '%.*s' is not an indicator id; expected region_code, period "
+                "and indicator ids (wide format) or indicator,value (long format)",
+                (int)c->fields[i].len, c->fields[i].ptr);
+        for (size_t k = 0; k < i; k++)
+            if (lay->wide_indicator[k] == ind)
+                return tally_csv__error_at_field(
+                    c, i, TALLY_EEXIST,
+                    "indicator column '%.*s' is given twice in the header; expected each "
+                    "indicator once",
+                    (int)c->fields[i].len, c->fields[i].ptr);
+        lay->wide_indicator[i] = ind;
+        n_ind++;
+    }
+    if (!n_ind)
+        return tally_csv__error_at_field(c, c->nfields, TALLY_EPARSE,
+                                         "header has no indicator columns; expected "
+                                         "indicator,value (long) or indicator ids (wide)");
+    return 0;
+}
+
+/* The common value cell: an optional '-', digits, and optionally '.' and
+ * digits, 15 digits at most. Then the digits are an integer below 2^53
+ * and the power of ten an exact double, so one division gives the
+ * correctly rounded value, bit for bit what tally_util__parse_number
+ * gives. 1 with *v, or 0 for any other text (left to the full parser). */
+static inline int simple_number(const char *s, size_t len, double *v)
+{
+    static const double pow10[] = { 1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                    1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15 };
+    int neg = s[0] == '-';
+    if (len - (size_t)neg > 16) /* 15 digits and a point at most */
+        return 0;
+    size_t i = (size_t)neg, frac = 0;
+    uint64_t m = 0;
+    unsigned dg;
+    while (i < len && (dg = (unsigned char)s[i] - (unsigned)'0') <= 9) {
+        m = m * 10 + dg;
+        i++;
+    }
+    size_t digits = i - (size_t)neg;
+    if (!digits)
+        return 0;
+    if (i < len) {
+        if (s[i] != '.')
+            return 0;
+        size_t start = ++i;
+        while (i < len && (dg = (unsigned char)s[i] - (unsigned)'0') <= 9) {
+            m = m * 10 + dg;
+            i++;
+        }
+        frac = i - start;
+        digits += frac;
+        if (!frac || i != len || digits > 15)
+            return 0;
+    }
+    double x = (double)m;
+    if (frac)
+        x /= pow10[frac];
+    *v = neg ? -x : x;
+    return 1;
+}
+
+/* Parses a value cell; 0 with *present, or an error recorded at the field.
+ * fast: try simple_number first (off on the plain path, for the tests). */
+static int parse_value(const tally_csv *c, size_t f, double *v, int *present, int fast)
+{
+    const tally_csv_field *fl = &c->fields[f];
+    if (fl->len == 0) {
+        *present = 0;
+        *v = NAN;
+        return 0;
+    }
+    if (fast && simple_number(fl->ptr, fl->len, v)) {
+        *present = 1;
+        return 0;
+    }
+    int rc = tally_util__parse_number(fl->ptr, fl->len, v);
+    if (rc == TALLY_ERANGE)
+        return tally_csv__error_at_field(c, f, TALLY_ERANGE,
+                                         "number '%.*s' is out of range; expected a finite number",
+                                         (int)fl->len, fl->ptr);
+    if (rc == TALLY_ENOMEM)
+        return tally_error__set(TALLY_ENOMEM, "out of memory");
+    if (rc)
+        return tally_csv__error_at_field(
+            c, f, TALLY_EPARSE,
+            "bad number '%.*s'; expected a decimal number like 12, -3.5 or 1e6, or an empty cell",
+            (int)fl->len, fl->ptr);
+    *present = 1;
+    return 0;
+}
+
+static int duplicate(const tally_csv *c, size_t f, const tally_dataset *ds, size_t node,
+                     size_t ind, int32_t key)
+{
+    char per[TALLY_PERIOD_TEXT_MAX];
+    tally_period__format(key, per);
+    return tally_csv__error_at_field(
+        c, f, TALLY_EEXIST,
+        "duplicate record for region %s, indicator %s, period %s; each is given once",
+        tally_hierarchy_code(ds->h, node), tally_definitions_id(ds->d, ind), per);
+}
+
+/* simple_number for the commonest cell, one to eight digits and nothing
+ * else, eight bytes at once; anything else goes to simple_number, so the
+ * value is always simple_number's. `s` must have 8 readable bytes (the
+ * cell and what follows it in the input). */
+static inline int fast_number(const char *s, size_t len, double *v)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (len <= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        uint64_t keep = len == 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * len)) - 1;
+        /* '0'..'9' become 0..9; a byte of the cell that was anything else
+         * has a high nibble now or after adding 6 (no carry can cross a
+         * byte that passes). Bytes after the cell are cleared. */
+        uint64_t x = (w ^ 0x3030303030303030ULL) & keep;
+        if (((x | (x + 0x0606060606060606ULL)) & 0xF0F0F0F0F0F0F0F0ULL) == 0) {
+            /* The first digit is the lowest byte: shift in leading zeros,
+             * then combine pairs, fours and eights of digits. */
+            x <<= 8 * (8 - len);
+            x = (x * 10 + (x >> 8)) & 0x00FF00FF00FF00FFULL;
+            x = (x * 100 + (x >> 16)) & 0x0000FFFF0000FFFFULL;
+            x = (x * 10000 + (x >> 32)) & 0xFFFFFFFFULL;
+            *v = (double)x;
+            return 1;
+        }
+    }
+#endif
+    return simple_number(s, len, v);
+}
+
+/* ---- where the rows go ---- */
+
+static void own_bits_free(tally_records__own_bits *o, size_t nodes)
+{
+    if (o->seen)
+        munmap(o->seen, tally_records__own_bits_bytes(nodes));
+    o->seen = o->valid = NULL;
+}
+
+int tally_records__reader_init(tally_records__reader *rd, tally_dataset *ds,
+                               const tally_records__layout *lay, int on)
+{
+    memset(rd, 0, sizeof *rd);
+    rd->ds = ds;
+    rd->lay = lay;
+    rd->on = on;
+    rd->cells = &ds->cells;
+    size_t nind = tally_definitions_indicator_count(ds->d);
+    rd->cols = calloc(nind ? nind : 1, sizeof *rd->cols);
+    return rd->cols ? 0 : TALLY_ENOMEM;
+}
+
+void tally_records__reader_fini(tally_records__reader *rd)
+{
+    for (size_t i = 0; i < rd->nown; i++)
+        own_bits_free(&rd->own[i], rd->ds->nodes);
+    free(rd->own);
+    free(rd->cols);
+    rd->own = NULL;
+    rd->cols = NULL;
+    rd->nown = 0;
+}
+
+/* memcmp(a, b, n) == 0 for the short keys of a row, without a call: a
+ * word at a time, the last word overlapping the one before (both ranges
+ * are n readable bytes, so no load strays outside them). */
+static inline int same_bytes(const char *a, const char *b, size_t n)
+{
+    if (n >= 8) {
+        uint64_t x, y;
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            if (x != y)
+                return 0;
+        }
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    if (n >= 4) {
+        uint32_t x0, y0, x1, y1;
+        memcpy(&x0, a, 4);
+        memcpy(&y0, b, 4);
+        memcpy(&x1, a + n - 4, 4);
+        memcpy(&y1, b + n - 4, 4);
+        return x0 == y0 && x1 == y1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
+static inline uint64_t key_head(const char *s, size_t len)
+{
+    uint64_t k = 0;
+    memcpy(&k, s, len < 8 ? len : 8);
+    return k;
+}
+
+/* key_head from a single load, where 8 bytes from s are readable. */
+static inline uint64_t key_head_fast(const char *s, size_t len)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t k;
+    memcpy(&k, s, 8);
+    return len >= 8 ? k : k & (((uint64_t)1 << (8 * len)) - 1);
+#else
+    return key_head(s, len);
+#endif
+}
+
+static inline size_t ind_slot(uint64_t head, size_t len)
+{
+    return (size_t)(((head ^ len) * 0x9E3779B97F4A7C15ULL) >> 58) & (TALLY_RECORDS__IND_CACHE - 1);
+}
+
+static int find_region(tally_records__reader *rd, const char *s, size_t len, size_t *node)
+{
+    const tally_dataset *ds = rd->ds;
+    int r = 1;
+    if (rd->on && rd->region_len) {
+        if (rd->region_len == len && same_bytes(rd->region, s, len)) {
+            *node = rd->node;
+            return 0;
+        }
+        /* Records sorted by code meet the regions in pre-order: the next
+         * region is most often one or two nodes on (a village, or the
+         * village after a town). Codes are unique, so a node whose code is
+         * these bytes is the one the lookup would find. */
+        for (size_t k = rd->node + 1; k < rd->node + 3 && k < ds->nodes; k++) {
+            if (tally_hierarchy__code_is(ds->h, k, s, len)) {
+                *node = k;
+                r = 0;
+                break;
+            }
+        }
+    }
+    if (r)
+        r = tally_hierarchy_find(ds->h, s, len, node);
+    if (r == 0 && rd->on && len && len <= sizeof rd->region) {
+        memcpy(rd->region, s, len);
+        rd->region_len = len;
+        rd->node = *node;
+    }
+    return r;
+}
+
+static int find_period(tally_records__reader *rd, const char *s, size_t len, int32_t *key)
+{
+    if (rd->on && rd->period_len && rd->period_len == len && same_bytes(rd->period, s, len)) {
+        *key = rd->key;
+        return 0;
+    }
+    int r = tally_period__parse(s, len, key);
+    if (r == 0 && rd->on && len && len < sizeof rd->period) {
+        memcpy(rd->period, s, len);
+        rd->period_len = len;
+        rd->key = *key;
+    }
+    return r;
+}
+
+static int find_indicator(tally_records__reader *rd, const char *s, size_t len, size_t *ind)
+{
+    tally_records__ind_entry *e = NULL;
+    uint64_t head = 0;
+    if (rd->on && len && len <= sizeof e->id) {
+        head = key_head(s, len);
+        e = &rd->ind[ind_slot(head, len)];
+        if (e->len == len && e->head == head &&
+            (len <= 8 || same_bytes(e->id + 8, s + 8, len - 8))) {
+            *ind = e->ind;
+            return 0;
+        }
+    }
+    int r = tally_definitions_find(rd->ds->d, s, len, ind);
+    if (r == 0 && e) {
+        e->head = head;
+        memcpy(e->id, s, len);
+        e->len = len;
+        e->ind = *ind;
+        e->col = &rd->cols[*ind];
+    }
+    return r;
+}
+
+/* The column of (ind, key), created on first use, for the field at byte
+ * `order` (a parallel read puts the columns it made in the order of the
+ * fields that first asked for them, as a serial read makes them). NULL
+ * when out of memory (no error recorded). */
+static tally_records__col_ref *column_ref(tally_records__reader *rd, size_t ind, int32_t key,
+                                          size_t order)
+{
+    tally_records__col_ref *e = &rd->cols[ind];
+    if (rd->on && e->index && e->period == key)
+        return e;
+    if (rd->par)
+        return tally_records__par_column(rd, ind, key, order, e);
+    tally_column *c = tally_dataset__get_column(rd->ds, ind, key);
+    if (!c)
+        return NULL;
+    e->index = (size_t)(c - rd->ds->columns) + 1;
+    e->period = key;
+    e->values = c->values;
+    e->before = c->seen;
+    e->seen = c->seen;
+    e->valid = c->valid;
+    return e;
+}
+
+/* 1 when the cell (ind, key, node) was given before, without creating its
+ * column. */
+static int given_before(tally_records__reader *rd, size_t ind, int32_t key, size_t node)
+{
+    const tally_records__col_ref *e = &rd->cols[ind];
+    if (rd->on && e->index && e->period == key)
+        return tally_bit__get(e->before, node) | tally_bit__get(e->seen, node);
+    if (rd->par)
+        return tally_records__par_given(rd, ind, key, node);
+    const tally_column *c = tally_dataset__find_column(rd->ds, ind, key);
+    return c && tally_bit__get(c->seen, node);
+}
+
+/* Two workers store the same value only when the cell is in both their
+ * pieces of the input, a duplicate that sends the read back to a serial
+ * one; the store is atomic (a plain store on the machines we know) so that
+ * even then no value is torn. */
+static inline void put_value(double *at, double v)
+{
+#if defined(__GNUC__)
+    __atomic_store(at, &v, __ATOMIC_RELAXED);
+#else
+    *at = v;
+#endif
+}
+
+/* Stores one cell: 0, or TALLY_EEXIST (given before; nothing changes). */
+static inline int store_ref(tally_records__reader *rd, tally_records__col_ref *e, size_t node,
+                            double v, int present)
+{
+    size_t w = node >> 6;
+    uint64_t bit = (uint64_t)1 << (node & 63);
+    if ((e->before[w] | e->seen[w]) & bit)
+        return TALLY_EEXIST;
+    e->seen[w] |= bit;
+    if (present) {
+        e->valid[w] |= bit;
+        put_value(&e->values[node], v);
+    }
+    (*rd->cells)++;
+    return 0;
+}
+
+/* Reads one data row; 0 accepted, else an error recorded. */
+static int read_row(tally_records__reader *rd, const tally_csv *c)
+{
+    const tally_records__layout *lay = rd->lay;
+    tally_dataset *ds = rd->ds;
+    if (c->nfields != lay->nfields)
+        return tally_csv__error_at_field(c, c->nfields < lay->nfields ? c->nfields : lay->nfields,
+                                         TALLY_EPARSE,
+                                         "row has %zu fields; expected %zu as in the header",
+                                         c->nfields, lay->nfields);
+    const tally_csv_field *rf = &c->fields[lay->region];
+    size_t node;
+    if (find_region(rd, rf->ptr, rf->len, &node))
+        return tally_csv__error_at_field(c, (size_t)lay->region, TALLY_ENOTFOUND,
+                                         "unknown region code '%.*s'; expected a code of the hierarchy",
+                                         (int)rf->len, rf->ptr);
+    const tally_csv_field *pf = &c->fields[lay->period];
+    int32_t key;
+    if (find_period(rd, pf->ptr, pf->len, &key))
+        return tally_csv__error_at_field(c, (size_t)lay->period, TALLY_EPARSE,
+                                         "bad period '%.*s'; expected YYYY-MM, YYYY-Qn or YYYY",
+                                         (int)pf->len, pf->ptr);
+    if (!lay->wide_indicator) {
+        const tally_csv_field *inf = &c->fields[lay->indicator];
+        size_t ind;
+        if (find_indicator(rd, inf->ptr, inf->len, &ind))
+            return tally_csv__error_at_field(c, (size_t)lay->indicator, TALLY_ENOTFOUND,
+                                             "unknown indicator '%.*s'; expected an id from the definitions",
+                                             (int)inf->len, inf->ptr);
+        double v;
+        int present, rc = parse_value(c, (size_t)lay->value, &v, &present, rd->on);
+        if (rc)
+            return rc;
+        tally_records__col_ref *col = column_ref(rd, ind, key, inf->offset);
+        rc = col ? store_ref(rd, col, node, v, present) : TALLY_ENOMEM;
+        if (rc == TALLY_EEXIST)
+            return duplicate(c, (size_t)lay->region, ds, node, ind, key);
+        if (rc)
+            return tally_error__set(rc, "out of memory storing a value");
+        return 0;
+    }
+    /* Wide: validate every cell first so a bad row stores nothing. */
+    for (size_t f = 0; f < c->nfields; f++) {
+        if (lay->wide_indicator[f] == TALLY_NONE)
+            continue;
+        double v;
+        int present, rc = parse_value(c, f, &v, &present, rd->on);
+        if (rc)
+            return rc;
+        if (given_before(rd, lay->wide_indicator[f], key, node))
+            return duplicate(c, f, ds, node, lay->wide_indicator[f], key);
+    }
+    for (size_t f = 0; f < c->nfields; f++) {
+        if (lay->wide_indicator[f] == TALLY_NONE)
+            continue;
+        double v;
+        int present;
+        parse_value(c, f, &v, &present, rd->on);
+        tally_records__col_ref *col =
+            column_ref(rd, lay->wide_indicator[f], key, c->fields[f].offset);
+        if (!col || store_ref(rd, col, node, v, present))
+            return tally_error__set(TALLY_ENOMEM, "out of memory storing a value");
+    }
+    return 0;
+}
+
+/* The separators (',', '\n') and quotes among 64 bytes, a bit each. */
+static inline uint64_t scan64(const char *s)
+{
+#if defined(__SSE2__) && defined(__GNUC__)
+    const __m128i comma = _mm_set1_epi8(','), nl = _mm_set1_epi8('\n'), quote = _mm_set1_epi8('"');
+    uint64_t m = 0;
+    for (int i = 0; i < 4; i++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + 16 * i));
+        __m128i x = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, nl)),
+                                 _mm_cmpeq_epi8(v, quote));
+        m |= (uint64_t)(unsigned)_mm_movemask_epi8(x) << (16 * i);
+    }
+    return m;
+#else
+    uint64_t m = 0;
+    for (int i = 0; i < 64; i++)
+        m |= (uint64_t)(s[i] == ',' || s[i] == '\n' || s[i] == '"') << i;
+    return m;
+#endif
+}
+
+/* Bytes the one-pass rows leave to the general path at the end of the
+ * input: every load of a row (64-byte blocks, 8-byte words) stays inside. */
+#define FAST_TAIL (64 + 16)
+
+/* 8 bytes from s, where they are readable. */
+static inline uint64_t load8(const char *s)
+{
+    uint64_t k;
+    memcpy(&k, s, 8);
+    return k;
+}
+
+/* A key of up to 16 bytes as two words (its first and its last 8 bytes,
+ * or its bytes zero padded when shorter than 8): a row's region code and
+ * period compare in two loads. For len <= 16 only; s has 8 readable bytes
+ * past the key. */
+typedef struct key16 {
+    uint64_t a, b;
+    size_t len; /* 0: none */
+} key16;
+
+static inline key16 key16_of(const char *s, size_t len)
+{
+    key16 k = { 0, 0, len };
+    if (len >= 8) {
+        k.a = load8(s);
+        k.b = load8(s + len - 8);
+    } else {
+        k.a = key_head_fast(s, len);
+    }
+    return k;
+}
+
+static inline int key16_is(const key16 *k, const char *s, size_t len)
+{
+    if (len != k->len)
+        return 0;
+    if (len >= 8)
+        return load8(s) == k->a && load8(s + len - 8) == k->b;
+    return key_head_fast(s, len) == k->a;
+}
+
+/* The common rows of a long records file, read and stored in one pass, as
+ * many as follow one another from c->pos (up to the first row starting at
+ * or after `stop`): no quote, the header's number of fields, within the
+ * limits, region, period, indicator and column all answered by the caches
+ * (so by the lookups of rows before), a value that is empty or
+ * simple_number's, and no value given before. Returns the number of rows
+ * read and stored, with the reader left exactly as tally_csv__next and
+ * read_row would leave it after the last one (except c->fields, which
+ * nothing reads after an accepted row); it stops, with nothing of that
+ * row changed, at the first other row, which then takes the general path
+ * (and gets its error, or fills the caches for the rows after it).
+ *
+ * The separators are found 64 bytes at a time and taken off a bit mask
+ * row after row, so a byte is looked at once; the last FAST_TAIL bytes of
+ * the input are left to the general path. The caches' keys are held in
+ * locals: the stores into the bit arrays could otherwise change them as
+ * far as the compiler knows, and it would load them again for every row. */
+static size_t read_rows_fast(tally_records__reader *rd, tally_csv *c, size_t stop)
+{
+    const tally_records__layout *lay = rd->lay;
+    const char *d = c->data;
+    size_t n = c->size, p = c->pos, nfields = lay->nfields;
+    if (!rd->on || lay->wide_indicator || nfields > 8 || n < FAST_TAIL || p > n - FAST_TAIL ||
+        (c->max_fields && nfields > c->max_fields) || !rd->period_len || rd->period_len > 8)
+        return 0;
+    size_t limit = n - FAST_TAIL; /* the last block may start here */
+    size_t maxb = c->max_field_bytes ? c->max_field_bytes : SIZE_MAX;
+    size_t fr = (size_t)lay->region, fi = (size_t)lay->indicator, fp = (size_t)lay->period,
+           fv = (size_t)lay->value;
+    key16 region = { 0, 0, 0 };
+    if (rd->region_len && rd->region_len <= 16)
+        region = key16_of(rd->region, rd->region_len); /* 32 bytes: readable past it */
+    size_t node0 = rd->node;
+    const key16 period = key16_of(rd->period, rd->period_len);
+    const int32_t key = rd->key;
+    const tally_records__ind_entry *ind = rd->ind;
+    size_t rows = 0, base = p, last_start = 0, last_end = 0;
+    /* bound[f] + 1 is where field f starts, bound[f + 1] where it ends. */
+    size_t bound[9];
+    uint64_t m = scan64(d + base);
+    while (p < stop) {
+        if (d[p] == '\n' || d[p] == '\r') /* blank lines are the plain path's */
+            break;
+        bound[0] = p - 1;
+        size_t nf = 0;
+        char ch;
+        do {
+            while (!m) {
+                base += 64;
+                if (base > limit)
+                    goto out;
+                m = scan64(d + base);
+            }
+            size_t at = base + (size_t)__builtin_ctzll(m);
+            m &= m - 1;
+            ch = d[at];
+            bound[++nf] = at;
+        } while (ch == ',' && nf < nfields);
+        if (ch != '\n' || nf != nfields) /* a quote, or too few or too many fields */
+            goto out;
+        size_t nl = bound[nf], end = nl;
+        if (end > bound[nf - 1] + 1 && d[end - 1] == '\r')
+            bound[nf] = --end;
+#define FS(f) (bound[f] + 1)
+#define FE(f) (bound[(f) + 1])
+        if (end - p > maxb) /* else no field is longer */
+            for (size_t f = 0; f < nf; f++)
+                if (FE(f) - FS(f) > maxb)
+                    goto out;
+        size_t a = FS(fr), len = FE(fr) - a, node;
+        if (len && key16_is(&region, d + a, len)) {
+            node = node0;
+        } else {
+            if (find_region(rd, d + a, len, &node)) /* the general path says why */
+                goto out;
+            node0 = node;
+            region = (key16){ 0, 0, 0 };
+            if (len <= 16)
+                region = key16_of(d + a, len);
+        }
+        a = FS(fp), len = FE(fp) - a;
+        if (!key16_is(&period, d + a, len))
+            goto out;
+        a = FS(fi), len = FE(fi) - a;
+        if (!len || len > sizeof ind[0].id)
+            goto out;
+        uint64_t head = key_head_fast(d + a, len);
+        const tally_records__ind_entry *e = &ind[ind_slot(head, len)];
+        if (e->len != len || e->head != head ||
+            (len > 8 && !same_bytes(e->id + 8, d + a + 8, len - 8)))
+            goto out;
+        tally_records__col_ref *col = e->col;
+        if (!col->index || col->period != key)
+            goto out;
+        a = FS(fv), len = FE(fv) - a;
+        double value = NAN;
+        if (len && !fast_number(d + a, len, &value))
+            goto out;
+        size_t w = node >> 6;
+        uint64_t bit = (uint64_t)1 << (node & 63);
+        if ((col->before[w] | col->seen[w]) & bit) /* given before: the general path says so */
+            goto out;
+        col->seen[w] |= bit;
+        if (len) {
+            col->valid[w] |= bit;
+            put_value(&col->values[node], value);
+        }
+#undef FS
+#undef FE
+        rows++;
+        last_start = p;
+        last_end = end;
+        p = nl + 1;
+    }
+out:
+    if (rows) {
+        *rd->cells += rows; /* a row stores one cell */
+        c->nfields = 0;
+        c->line = c->next_line + rows - 1;
+        c->row_start = last_start;
+        c->row_end = last_end;
+        c->pos = p;
+        c->next_line += rows;
+    }
+    return rows;
+}
+
+/* ---- the row loop ---- */
+
+/* Input pages are given back every this many bytes read. */
+#define RELEASE_STEP ((size_t)1 << 20)
+
+/* Returns 0, the first bad row's code in stop mode, TALLY_ENOMEM, or
+ * TALLY_RECORDS__READ_AGAIN when another piece of a parallel read says so. */
+int tally_records__read_rows(tally_records__rows_job *j)
+{
+    tally_csv *c = j->c;
+    int rc = 0;
+    for (;;) {
+        if (j->stop && atomic_load_explicit(j->stop, memory_order_relaxed))
+            return TALLY_RECORDS__READ_AGAIN;
+        if (j->map && c->pos - j->released >= RELEASE_STEP) {
+            tally_util__release(j->map, j->released, c->pos);
+            j->released = c->pos;
+        }
+        if (j->mode == 0) {
+            size_t k = read_rows_fast(j->rd, c, c->pos + RELEASE_STEP);
+            if (k) {
+                j->st.rows_read += k;
+                j->st.rows_accepted += k;
+                continue;
+            }
+        }
+        int r = j->mode == 1 ? tally_csv__next_plain(c) : tally_csv__next(c);
+        if (r == 0)
+            break;
+        if (r == TALLY_ENOMEM) {
+            rc = r;
+            break;
+        }
+        j->st.rows_read++;
+        if (r > 0)
+            r = read_row(j->rd, c);
+        if (r == 0) {
+            j->st.rows_accepted++;
+            continue;
+        }
+        if (r == TALLY_ENOMEM) {
+            j->st.rows_read--;
+            rc = r;
+            break;
+        }
+        j->st.rows_rejected++;
+        tally_csv__hint_encoding(j->in, c);
+        if (j->rejects && tally_rejects__add(j->rejects, c)) {
+            rc = tally_error__set(TALLY_ENOMEM, "out of memory collecting rejected rows");
+            break;
+        }
+        if (j->ch)
+            tally_records__keep_rejected_text(j);
+        if (!j->collect) {
+            rc = r;
+            break;
+        }
+    }
+    return rc;
+}
+
+/* ---- reading a records file ---- */
+
+/* Threads of a read by default: one per online core, at most this many.
+ * Each worker keeps 2 bits per region and column beside the 64 of the
+ * values (3 % of them); past 8 workers that memory grows faster than the
+ * reading does. */
+#define DEFAULT_MAX_THREADS 8
+
+/* The number of threads a read asks for. */
+static size_t read_threads(const tally_read_options *opts)
+{
+    unsigned int t = opts && opts->version >= 3 ? opts->threads : 0;
+    if (t == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        t = n > 0 ? (unsigned int)n : 1;
+        if (t > DEFAULT_MAX_THREADS)
+            t = DEFAULT_MAX_THREADS;
+    }
+    return t;
+}
+
+/* mode: 0 every fast path, 1 plain, 2 no one-pass rows. map: the file
+ * mapping data is (pages are given back as they are read), or NULL.
+ * threads, piece: see tally_records__read_parallel (threads 1: serial). */
+static int read_buffer(tally_dataset *ds, const char *data, size_t size, const char *name,
+                       const tally_read_options *opts, tally_rejects *rejects,
+                       tally_read_stats *stats, int mode, const tally_mapped *map,
+                       size_t threads, size_t piece, int *joined)
+{
+    tally_read_options defaults = TALLY_READ_OPTIONS_INIT;
+    if (!opts)
+        opts = &defaults;
+    tally_read_stats st = { 0, 0, 0 };
+    if (stats)
+        *stats = st;
+    if (joined)
+        *joined = 0;
+    if (!ds || (!data && size))
+        return tally_error__set(TALLY_EINVAL, "tally_dataset_read_buffer: NULL argument");
+    int collect = opts->on_error == TALLY_ON_ERROR_COLLECT;
+    if (collect && !rejects)
+        return tally_error__set(TALLY_EINVAL,
+                                "collecting rejected rows needs a tally_rejects list");
+    /* Rows are written into columns as doubles. */
+    if (tally_dataset__widen(ds))
+        return tally_error__set(TALLY_ENOMEM, "out of memory");
+
+    tally_csv_input in;
+    int rc = tally_csv__input_open(&in, data, size, name, opts);
+    if (rc)
+        return rc;
+    /* A converted input is read from its copy: the file's pages are done
+     * with now. */
+    const tally_mapped *give_back = NULL;
+    if (map && in.data == map->data)
+        give_back = map;
+    else if (map)
+        tally_util__release(map, 0, map->size);
+    tally_csv c;
+    tally_csv__init(&c, in.data, in.size, name);
+    tally_csv__input_apply(&in, &c);
+    tally_records__layout lay = { -1, -1, -1, -1, NULL, 0 };
+    tally_records__reader rd;
+    rc = read_header(ds, &c, &lay);
+    if (rc) {
+        if (rc != TALLY_ENOMEM)
+            tally_csv__hint_encoding(&in, &c);
+    } else if (tally_records__reader_init(&rd, ds, &lay, mode != 1)) {
+        tally_records__reader_fini(&rd);
+        rc = tally_error__set(TALLY_ENOMEM, "out of memory");
+    } else {
+        rc = TALLY_RECORDS__READ_AGAIN;
+        if (mode == 0 && threads > 1)
+            rc = tally_records__read_parallel(ds, &lay, &in, c.name, give_back, collect, rejects,
+                                              c.pos, c.next_line, threads, piece, &st);
+        if (joined)
+            *joined = rc != TALLY_RECORDS__READ_AGAIN;
+        if (rc == TALLY_RECORDS__READ_AGAIN) {
+            tally_records__rows_job j = { &rd, &c, &in, mode, collect, rejects, { 0, 0, 0 },
+                                          give_back, c.pos, NULL, NULL };
+            rc = tally_records__read_rows(&j);
+            st = j.st;
+        }
+        tally_records__reader_fini(&rd);
+    }
+    free(lay.wide_indicator);
+    tally_csv__fini(&c);
+    tally_csv__input_close(&in);
+    if (stats)
+        *stats = st;
+    return rc;
+}
+
+TALLY_EXTERN(int) tally_dataset_read_buffer(tally_dataset *ds, const char *data, size_t size,
+                                            const char *name, const tally_read_options *opts,
+                                            tally_rejects *rejects, tally_read_stats *stats)
+{
+    return read_buffer(ds, data, size, name, opts, rejects, stats, 0, NULL, read_threads(opts),
+                       0, NULL);
+}
+
+int tally_dataset__read_buffer_plain(tally_dataset *ds, const char *data, size_t size,
+                                     const char *name, const tally_read_options *opts,
+                                     tally_rejects *rejects, tally_read_stats *stats)
+{
+    return read_buffer(ds, data, size, name, opts, rejects, stats, 1, NULL, 1, 0, NULL);
+}
+
+int tally_dataset__read_buffer_rows(tally_dataset *ds, const char *data, size_t size,
+                                    const char *name, const tally_read_options *opts,
+                                    tally_rejects *rejects, tally_read_stats *stats)
+{
+    return read_buffer(ds, data, size, name, opts, rejects, stats, 2, NULL, 1, 0, NULL);
+}
+
+int tally_dataset__read_buffer_threads(tally_dataset *ds, const char *data, size_t size,
+                                       const char *name, const tally_read_options *opts,
+                                       tally_rejects *rejects, tally_read_stats *stats,
+                                       size_t threads, size_t piece, int *joined)
+{
+    return read_buffer(ds, data, size, name, opts, rejects, stats, 0, NULL, threads,
+                       piece ? piece : 1, joined);
+}
+
+TALLY_EXTERN(int) tally_dataset_read_file(tally_dataset *ds, const char *path,
+                                          const tally_read_options *opts,
+                                          tally_rejects *rejects, tally_read_stats *stats)
+{
+    if (stats)
+        memset(stats, 0, sizeof *stats);
+    if (!ds || !path)
+        return tally_error__set(TALLY_EINVAL, "tally_dataset_read_file: NULL argument");
+    tally_mapped m;
+    int rc = tally_util__map_file(&m, path);
+    if (rc)
+        return rc;
+    rc = read_buffer(ds, m.data, m.size, path, opts, rejects, stats, 0, &m, read_threads(opts),
+                     0, NULL);
+    tally_util__unmap(&m);
+    return rc;
+}
