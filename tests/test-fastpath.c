@@ -111,7 +111,7 @@ static void test_csv_edges(void **state)
     (void)state;
     static const char *const cases[] = {
         "", "\n", "\r\n", "a", "a,", ",", "a\r", "a,b\r\nc,d\r\n", "a,\r\n", "a\rb,c\n",
-        "\n\na,b\n\n", "\xef\xbb\xbf" "a,b\n", "a,\"b\"\n", "a,b\"c\n", "\"a\nb\",c\nd\n",
+        "\n\na,b\n\n", "\357\273\277a,b\n", "a,\"b\"\n", "a,b\"c\n", "\"a\nb\",c\nd\n",
         "\"a\"x,b\n", "a,\"b", "x,\r", "\r\r\n",
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
