@@ -11,7 +11,7 @@ DATA := examples/data
 DEB_PACKAGES := meson ninja-build pkg-config gcc g++ binutils gzip libgsl-dev libyaml-dev \
                 libxxhash-dev libcmocka-dev python3 python3-pytest python3-numpy python3-pandas
 
-.PHONY: all deps build test asan demo install clean bench fuzz
+.PHONY: all deps build test asan clang demo install clean bench fuzz
 
 all: build
 
@@ -85,6 +85,16 @@ demo: build
 	-$(BUILD)/examples/tally check -H $(DATA)/yueyang-hierarchy.csv -d $(DATA)/yueyang-checks.yaml \
 	  -r $(DATA)/yueyang-2019.csv -r $(DATA)/yueyang-published-2019.csv -t $(DATA)/yueyang-targets-2019.csv
 
+# The whole suite again, built with clang and every warning an error
+# (-Dwerror=true), in $(CLANG_BUILD); installs clang when missing (as root).
+# (After demo, whose output quotes its own line numbers.)
+CLANG_BUILD ?= build-clang
+clang:
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(DEB_PACKAGES) clang"
+	[ -f $(CLANG_BUILD)/build.ninja ] || CC=clang $(MESON) setup $(CLANG_BUILD) -Dwerror=true
+	ninja -C $(CLANG_BUILD)
+	$(MESON) test -C $(CLANG_BUILD) --print-errorlogs
+
 # Benchmark against DuckDB, pandas and PostgreSQL (not part of `make test`):
 # installs what it needs, writes bench/RESULTS.md. BENCH_SIZES=1M,10M,50M
 # and BENCH_REPEAT=5 for more; see bench/run.py.
@@ -95,4 +105,4 @@ install: build
 	$(MESON) install -C $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(CLANG_BUILD) $(FUZZ_BUILD)

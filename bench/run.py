@@ -31,8 +31,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 WORK = os.path.join(HERE, "work")
-SHARED = os.path.join(os.path.dirname(ROOT), "shared", "data", "china-divisions",
-                      "divisions.csv.gz")
+DIVISIONS = os.path.join(ROOT, "data", "china-divisions", "divisions-2023.csv.gz")
 NATIONAL_VILLAGES = 620572
 INDICATORS = 16
 MB = 1e6
@@ -78,7 +77,7 @@ def ensure_inputs(sizes, hier_sizes):
     os.makedirs(WORK, exist_ok=True)
     nat = os.path.join(WORK, "national.csv")
     if not os.path.exists(nat):
-        gen("hierarchy", "national", SHARED, nat)
+        gen("hierarchy", "national", DIVISIONS, nat)
     defs = os.path.join(WORK, "defs.yaml")
     gen("definitions", defs)
     out = {}

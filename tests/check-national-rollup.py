@@ -6,10 +6,10 @@ Every village of the NBS 2023 table gets a count (people, integer) and an
 amount (10k yuan, 2 decimals); some villages report nothing, some report an
 empty amount. The expected total of a province, city or county is the sum
 over the villages whose code starts with its 2, 4 or 6 leading digits (a
-town's 9), computed in integer cents so it is exact. Exit 77 (skipped) when
-the national table is absent.
+town's 9), computed in integer cents so it is exact. The table is
+data/china-divisions/divisions-2023.csv.gz, kept in the repository.
 
-Usage: check-national-rollup.py TALLY_EXE SHARED_DIR
+Usage: check-national-rollup.py TALLY_EXE DIVISIONS_CSV_GZ
 """
 import csv
 import gzip
@@ -24,11 +24,7 @@ PREFIX = {"province": 2, "city": 4, "county": 6, "town": 9}
 
 
 def main():
-    tally, shared = sys.argv[1], sys.argv[2]
-    table = os.path.join(shared, "data", "china-divisions", "divisions.csv.gz")
-    if not os.path.exists(table):
-        print(f"national table not found at {table}; skipped")
-        return 77
+    tally, table = sys.argv[1], sys.argv[2]
     with gzip.open(table, "rt", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     rng = random.Random(665271)
