@@ -3,7 +3,7 @@
 
 Usage: python3 examples/data/make-demo.py [path/to/divisions.csv.gz]
 
-The national table defaults to ../shared/data/china-divisions/divisions.csv.gz
+The national table defaults to data/china-divisions/divisions-2023.csv.gz (bundled)
 relative to the repository root (found from this file's own path). Outputs go
 next to this script:
 
@@ -23,7 +23,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
-DEFAULT_DIVISIONS = REPO / ".." / "shared" / "data" / "china-divisions" / "divisions.csv.gz"
+DEFAULT_DIVISIONS = REPO / "data" / "china-divisions" / "divisions-2023.csv.gz"
 
 ROOT_CODE = "430600000000"
 PREFIX = "4306"
