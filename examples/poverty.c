@@ -14,61 +14,6 @@
 
 #include "common.h"
 
-static const char usage[] =
-    "Usage: tally poverty -H hierarchy.csv -d definitions.yaml -r records.csv [-r more.csv ...]\n"
-    "                     [--year 2019 | --period 2019-12,2019] [--level county,village]\n"
-    "                     [--format csv|json] [-o FILE] [--on-error stop|collect] [--rejects FILE]\n"
-    "       tally poverty -H hierarchy.csv -d definitions.yaml --households households.csv\n"
-    "                     [--year 2019] [--line 3218] [--monitoring-line 5000]\n"
-    "                     [--level county,village] [--format csv|json] [-o FILE]\n"
-    "                     [--on-error stop|collect] [--rejects FILE]\n"
-    "\n"
-    "From records (-r): rolls the records up and judges every indicator that has\n"
-    "`thresholds:` in the definitions, at every region and period:\n"
-    "  region_code,region_name,level,period,indicator,value,threshold,meets_threshold,margin\n"
-    "A region's threshold is its level's entry, with the override whose region\n"
-    "prefix is the longest prefix of its code; `max: 2` means below 2 (strictly,\n"
-    "unless `inclusive: true`). meets_threshold is yes or no, empty when the value\n"
-    "is missing or the level has no threshold; margin is how far inside the\n"
-    "threshold the value is (threshold - value for a max, value - threshold for a\n"
-    "min), negative outside. Numbers have the indicator's decimals.\n"
-    "\n"
-    "From households (--households): household_id,region_code,size,\n"
-    "income_per_capita[,weight][,year]; every region gets, over the households\n"
-    "of its subtree, with person weights weight * size:\n"
-    "  region_code,region_name,level,year,households,persons,poverty_line,\n"
-    "  p0,p1,p2,watts,gini,median_income,below_monitoring_line\n"
-    "P0, P1, P2 (Foster-Greer-Thorbecke) and Watts in % with 4 decimals, poor\n"
-    "meaning income < line; Watts leaves out incomes of 0; Gini (0..1, 4\n"
-    "decimals) and the median are person-weighted; below_monitoring_line counts\n"
-    "households with income < the monitoring line. A region without households\n"
-    "has empty measures.\n"
-    "\n"
-    "  -H, --hierarchy FILE       regions: code,name,level,parent_code\n"
-    "  -d, --definitions FILE     indicators, thresholds, poverty lines (YAML)\n"
-    "  -r, --records FILE         records: region_code,indicator,period,value (repeatable)\n"
-    "      --households FILE      household records (repeatable)\n"
-    "  -p, --period LIST          records: periods (default: every period in the records)\n"
-    "      --year YEAR            records: the same as --period YEAR; households: the\n"
-    "                             survey year (rows of other years are skipped and\n"
-    "                             counted; default: the one year of the file)\n"
-    "      --line YUAN            households: the poverty line (default: the\n"
-    "                             definitions' poverty: lines: for the year)\n"
-    "      --monitoring-line YUAN households: the monitoring line (default: the\n"
-    "                             definitions' poverty: monitoring_line, or none)\n"
-    "  -l, --level LIST           levels to print (default: every level)\n"
-    "  -f, --format FMT           csv (default) or json\n"
-    "  -o, --output FILE          write there instead of standard output\n"
-    "      --on-error MODE        stop (default): exit 2 at the first bad row;\n"
-    "                             collect: read on and report every bad row\n"
-    "      --rejects FILE         with collect: write rejected rows as CSV\n"
-    "      --encoding ENC         utf-8 (default), gb18030 or any iconv name\n"
-    "      --threads N            threads reading records (default 0: one per core, at most 8)\n"
-    "  -h, --help                 this text\n"
-    "  -V, --version              the library version\n"
-    "\n"
-    "Exit status: 0 success, 2 bad usage or bad input.\n";
-
 /* A positive number from the command line into *out, or a usage error. */
 static void parse_positive(cli *c, const char *option, const char *arg, double *out)
 {
@@ -132,7 +77,7 @@ int cmd_poverty(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     cli c;
-    cli_init(&c, "poverty", usage);
+    cli_init(&c, "poverty", cli_usage_poverty);
     c.need_records = 0; /* -r or --households: checked below */
     tally_poverty_options popts = TALLY_POVERTY_OPTIONS_INIT;
     const char *year_arg = NULL;

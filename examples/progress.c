@@ -12,60 +12,6 @@
 
 #include "common.h"
 
-static const char usage[] =
-    "Usage: tally progress -H hierarchy.csv -d definitions.yaml -r records.csv [-r more.csv ...]\n"
-    "                      -t targets.csv [-t more.csv ...] --as-of YYYY-MM\n"
-    "                      [--schedule schedule.csv] [--level county,town]\n"
-    "                      [--prefer computed|reported] [--format csv|json] [-o FILE]\n"
-    "                      [--svg FILE [--indicator ID]]\n"
-    "                      [--on-error stop|collect] [--rejects FILE]\n"
-    "\n"
-    "Completion of each annual target as of a month, against the share of the\n"
-    "year that has passed (序时进度), for every region (in hierarchy pre-order)\n"
-    "and every indicator with a target that year:\n"
-    "  region_code,region_name,level,indicator,year,as_of,actual,target,\n"
-    "  completion,time_progress,status,gap,monthly_pace,rank\n"
-    "\n"
-    "actual is the year-to-date value (flow: January to the as-of month summed;\n"
-    "cumulative and stock: the latest report). A region's target is its own,\n"
-    "else the sum of its children's. completion = actual / target * 100;\n"
-    "time_progress = month / 12 * 100 (or the schedule's share); status is done,\n"
-    "ahead (completion >= time progress), behind, no_target or no_data; for a\n"
-    "lower-is-better indicator the target is a ceiling: met or not_met.\n"
-    "gap = what is left (the excess over a ceiling); monthly_pace = gap per\n"
-    "remaining month (the whole gap in December); rank among siblings by\n"
-    "completion, ties sharing the better rank. actual, target, gap and\n"
-    "monthly_pace have the indicator's decimals; percentages 2.\n"
-    "\n"
-    "  -H, --hierarchy FILE   regions: code,name,level,parent_code\n"
-    "  -d, --definitions FILE indicators (YAML); its inline targets: are used too\n"
-    "  -r, --records FILE     records: region_code,indicator,period,value (repeatable)\n"
-    "  -t, --targets FILE     targets: region_code,indicator,year,target (repeatable)\n"
-    "      --as-of YYYY-MM    the month the figures are as of (required)\n"
-    "      --schedule FILE    month,share: the expected cumulative share of the\n"
-    "                         target in percent for months 1..12 (default m/12*100)\n"
-    "  -l, --level LIST       levels to print (default: every level); the chart\n"
-    "                         uses the first\n"
-    "      --prefer WHICH     computed (default): a region's actual comes from below\n"
-    "                         when anything below reported; reported: its own first\n"
-    "  -f, --format FMT       csv (default) or json\n"
-    "  -o, --output FILE      write the table there instead of standard output\n"
-    "      --svg FILE         also draw a bar chart of completion by region (SVG)\n"
-    "      --indicator ID     the indicator to chart (default: the first with targets)\n"
-    "      --on-error MODE    stop (default): exit 2 at the first bad row;\n"
-    "                         collect: read on and report every bad row\n"
-    "      --rejects FILE     with collect: write rejected rows (records and\n"
-    "                         targets) as CSV\n"
-    "      --encoding ENC     utf-8 (default), gb18030 or any iconv name\n"
-    "      --threads N        threads reading records (default 0: one per core, at most 8)\n"
-    "  -h, --help             this text\n"
-    "  -V, --version          the library version\n"
-    "\n"
-    "Notes on standard error: rows read, a count of statuses, and parents whose\n"
-    "children's targets do not add up to their own.\n"
-    "\n"
-    "Exit status: 0 success, 2 bad usage or bad input.\n";
-
 /* YYYY-MM, strictly. */
 static int parse_as_of(const char *s, int *year, int *month)
 {
@@ -166,7 +112,7 @@ int cmd_progress(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     cli c;
-    cli_init(&c, "progress", usage);
+    cli_init(&c, "progress", cli_usage_progress);
     tally_progress_options popts = TALLY_PROGRESS_OPTIONS_INIT;
     const char *as_of = NULL, *schedule_path = NULL, *svg = NULL, *indicator = NULL;
     double schedule[12];

@@ -11,39 +11,6 @@
 
 #include "common.h"
 
-static const char usage[] =
-    "Usage: tally rollup -H hierarchy.csv -d definitions.yaml -r records.csv [-r more.csv ...]\n"
-    "                    [--level county,town] [--period 2019-08,2019-Q3,2019]\n"
-    "                    [--prefer computed|reported] [--compare yoy|pop]\n"
-    "                    [--format csv|json] [-o FILE]\n"
-    "                    [--on-error stop|collect] [--rejects FILE]\n"
-    "\n"
-    "Rolls the records up the hierarchy and prints, for every region (in\n"
-    "hierarchy pre-order), indicator and period:\n"
-    "  region_code,region_name,level,indicator,period,value\n"
-    "with previous,change,change_pct added by --compare. Numbers have each\n"
-    "indicator's decimals; missing values are empty (null in JSON).\n"
-    "\n"
-    "  -H, --hierarchy FILE   regions: code,name,level,parent_code\n"
-    "  -d, --definitions FILE indicators (YAML)\n"
-    "  -r, --records FILE     records: region_code,indicator,period,value (repeatable)\n"
-    "  -l, --level LIST       levels to print (default: every level)\n"
-    "  -p, --period LIST      periods (default: every period in the records)\n"
-    "      --prefer WHICH     computed (default): a region's value comes from below\n"
-    "                         when anything below reported; reported: its own first\n"
-    "      --compare WHICH    yoy: same period a year earlier; pop: previous period\n"
-    "  -f, --format FMT       csv (default) or json\n"
-    "  -o, --output FILE      write there instead of standard output\n"
-    "      --on-error MODE    stop (default): exit 2 at the first bad row;\n"
-    "                         collect: read on and report every bad row\n"
-    "      --rejects FILE     with collect: write rejected rows as CSV\n"
-    "      --encoding ENC     utf-8 (default), gb18030 or any iconv name\n"
-    "      --threads N        threads reading records (default 0: one per core, at most 8)\n"
-    "  -h, --help             this text\n"
-    "  -V, --version          the library version\n"
-    "\n"
-    "Exit status: 0 success, 2 bad usage or bad input.\n";
-
 int cmd_rollup(int argc, char **argv)
 {
     enum { OPT_COMPARE = CLI_OPT_OWN };
@@ -54,7 +21,7 @@ int cmd_rollup(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     cli c;
-    cli_init(&c, "rollup", usage);
+    cli_init(&c, "rollup", cli_usage_rollup);
     tally_rollup_options ropts = TALLY_ROLLUP_OPTIONS_INIT;
     int opt;
     while ((opt = cli_getopt(&c, argc, argv, options)) > 0) {
