@@ -120,7 +120,7 @@ static void note_decomposition(cli *c, const tally_targets *t, int year)
 }
 
 /* "tally progress: 2019-08, exited_population (county): 1 done, 4 ahead, ..." */
-static void summarize(const cli *c, const tally_progress_result *r)
+static void summarize(const cli *c, const tally_progress *r)
 {
     size_t nk = tally_progress_indicator_count(r), nodes = tally_hierarchy_size(c->h);
     for (size_t k = 0; k < nk; k++) {
@@ -202,11 +202,11 @@ int cmd_progress(int argc, char **argv)
     popts.prefer = c.prefer;
     popts.schedule = schedule_path ? schedule : NULL;
     size_t chart_ind = TALLY_NONE;
-    tally_progress_result *r = NULL;
+    tally_progress *r = NULL;
     if (indicator && tally_definitions_find(c.d, indicator, strlen(indicator), &chart_ind))
         cli_usage_error(&c, "--indicator '%s' is not an indicator of %s", indicator,
                         c.definitions_path);
-    else if (tally_progress(&r, c.ds, c.t, &popts))
+    else if (tally_progress_run(&r, c.ds, c.t, &popts))
         cli_report(&c);
     else if (!tally_progress_indicator_count(r)) {
         fprintf(stderr, "tally progress: no targets for %d%s; expected rows of year %d in the "

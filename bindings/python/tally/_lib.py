@@ -81,7 +81,7 @@ class TargetFindings(Structure):
     pass
 
 
-class ProgressResult(Structure):
+class Progress(Structure):
     pass
 
 
@@ -219,7 +219,7 @@ def _check(result, func, args):
 
 
 H, D, DS, RJ, R = (POINTER(t) for t in (Hierarchy, Definitions, Dataset, Rejects, Result))
-T, TF, PR = POINTER(Targets), POINTER(TargetFindings), POINTER(ProgressResult)
+T, TF, PR = POINTER(Targets), POINTER(TargetFindings), POINTER(Progress)
 HH, PV, TH = POINTER(Households), POINTER(Poverty), POINTER(Thresholds)
 F = POINTER(Findings)
 _size_p = POINTER(c_size_t)
@@ -340,7 +340,7 @@ _FUNCTIONS = {
     "tally_target_findings_children": (c_size_t, [TF, c_size_t], False),
     "tally_schedule_from_file": (c_int, [_double_p, c_char_p], True),
     "tally_schedule_from_buffer": (c_int, [_double_p, c_char_p, c_size_t, c_char_p], True),
-    "tally_progress": (c_int, [POINTER(PR), DS, T, POINTER(ProgressOptions)], True),
+    "tally_progress_run": (c_int, [POINTER(PR), DS, T, POINTER(ProgressOptions)], True),
     "tally_progress_free": (None, [PR], False),
     "tally_progress_hierarchy": (H, [PR], False),
     "tally_progress_definitions": (D, [PR], False),
