@@ -104,8 +104,8 @@ static void note_decomposition(cli *c, const tally_targets *t, int year)
         size_t node = tally_target_findings_node(f, i), ind = tally_target_findings_indicator(f, i);
         int dec = tally_definitions_decimals(c->d, ind);
         char given[64], sum[64];
-        if (tally_format_number(given, sizeof given, tally_target_findings_target(f, i), dec) < 0 ||
-            tally_format_number(sum, sizeof sum, tally_target_findings_children_sum(f, i), dec) < 0)
+        if (tally_number_format(given, sizeof given, tally_target_findings_target(f, i), dec) < 0 ||
+            tally_number_format(sum, sizeof sum, tally_target_findings_children_sum(f, i), dec) < 0)
             continue;
         int ceiling = tally_definitions_direction(c->d, ind) == TALLY_DIRECTION_LOWER_IS_BETTER;
         fprintf(stderr,

@@ -16,7 +16,7 @@
 /* Formats a number with `decimals`; "" when missing. */
 static const char *num(char *buf, size_t size, double v, int decimals)
 {
-    if (isnan(v) || tally_format_number(buf, size, v, decimals) < 0)
+    if (isnan(v) || tally_number_format(buf, size, v, decimals) < 0)
         buf[0] = '\0';
     return buf;
 }

@@ -315,7 +315,7 @@ _FUNCTIONS = {
     "tally_result_column": (_double_p, [R, c_size_t, c_size_t], False),
     # export
     "tally_result_write": (c_int, [R, c_char_p, POINTER(WriteOptions)], True),
-    "tally_format_number": (c_int, [c_char_p, c_size_t, c_double, c_int], True),
+    "tally_number_format": (c_int, [c_char_p, c_size_t, c_double, c_int], True),
     # targets and completion
     "tally_targets_new": (c_int, [POINTER(T), H, D], True),
     "tally_targets_free": (None, [T], False),
