@@ -275,6 +275,7 @@ static void assert_same_dataset(const tally_dataset *a, const tally_dataset *b)
     }
 }
 
+/* f's snapshot in memory; the caller frees it with tally_free. */
 static void *save(const fixture *f, size_t *size)
 {
     void *buf;
@@ -290,7 +291,7 @@ static void assert_saves_as(const fixture *f, const unsigned char *buf, size_t s
     unsigned char *buf2 = save(f, &size2);
     assert_int_equal(size, size2);
     assert_memory_equal(buf, buf2, size);
-    free(buf2);
+    tally_free(buf2);
 }
 
 static void test_snapshot__xxh3_matches_the_reference(void **state)
@@ -384,7 +385,7 @@ static void test_snapshot__format_is_as_documented(void **state)
     size_t size;
     unsigned char *buf = save(&f, &size);
     check_format(f.ds, buf, size);
-    free(buf);
+    tally_free(buf);
     fixture_free(&f);
 }
 
@@ -419,7 +420,7 @@ static void test_snapshot__fingerprint_takes_codes_of_any_length(void **state)
     size_t size;
     assert_int_equal(tally_snapshot_save_buffer(ds, &buf, &size), 0);
     check_format(ds, buf, size);
-    free(buf);
+    tally_free(buf);
     tally_dataset_free(ds);
     tally_definitions_free(d);
     tally_hierarchy_free(h);
@@ -577,7 +578,7 @@ static void test_snapshot__whole_numbers_where_every_value_is_one(void **state)
                 fail_msg("case %zu, value %zu: %.17g read back as %.17g", k, i, cases[k].v[i], v);
         }
         assert_saves_as(&g, buf, size);
-        free(buf);
+        tally_free(buf);
         fixture_free(&g);
         fixture_free(&f);
     }
@@ -715,8 +716,8 @@ static void test_snapshot__whole_number_columns_take_more_values(void **state)
         assert_true(tally_result_column(rb, N_POOR, p08)[YLQ] == 47.5);
         tally_result_free(ra);
         tally_result_free(rb);
-        free(buf);
-        free(obuf);
+        tally_free(buf);
+        tally_free(obuf);
         fixture_free(&other);
         fixture_free(&want);
         fixture_free(&g);
@@ -761,7 +762,7 @@ static void test_snapshot__round_trip_is_cell_for_cell(void **state)
     assert_int_equal(tally_dataset_add(g.ds, "430626100201", "poor", "2019-08", 1), TALLY_EEXIST);
     /* Saving again gives the same bytes (columns are sorted). */
     assert_saves_as(&g, buf, size);
-    free(buf);
+    tally_free(buf);
     fixture_free(&g);
     fixture_free(&f);
 }
@@ -844,7 +845,7 @@ static void test_snapshot__merges_like_records_and_refuses_duplicates(void **sta
                         "is given once");
     assert_int_equal(tally_dataset_value_count(a.ds), 3);
     assert_int_equal(tally_dataset__column_count(a.ds), 2);
-    free(buf);
+    tally_free(buf);
     fixture_free(&b);
     fixture_free(&a);
 }
@@ -903,7 +904,7 @@ static void test_snapshot__refused_over_another_hierarchy_or_definitions(void **
     assert_int_equal(tally_dataset_value_count(ds2), 0);
     tally_dataset_free(ds2);
     tally_definitions_free(d2);
-    free(buf);
+    tally_free(buf);
     fixture_free(&f);
 }
 
@@ -962,7 +963,7 @@ static void test_snapshot__every_truncation_and_flipped_byte_is_an_error(void **
     assert_int_equal(tally_dataset_new(&ds, f.h, f.d), 0);
     assert_int_equal(tally_snapshot_load_buffer(ds, buf, size, "good.snap"), 0);
     tally_dataset_free(ds);
-    free(buf);
+    tally_free(buf);
     fixture_free(&f);
 }
 
@@ -1212,7 +1213,7 @@ static void test_snapshot__well_sealed_but_wrong_contents_are_refused(void **sta
     /* Not a snapshot at all. */
     assert_int_equal(load_fails(&f, "region_code,indicator,period,value\n", 35), TALLY_EPARSE);
     free(buf);
-    free(good);
+    tally_free(good);
     fixture_free(&f);
 }
 
@@ -1465,7 +1466,7 @@ static void test_snapshot__large_round_trip_on_two_threads(void **state)
     assert_int_equal(tally_snapshot_load_buffer(c, buf, size, "big.snap"), 0);
     assert_same_dataset(a, c);
     tally_dataset_free(c);
-    free(buf);
+    tally_free(buf);
 
     /* The same size, the last village's code changed: in the second block
      * of the fingerprint. */

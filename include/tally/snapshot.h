@@ -89,7 +89,9 @@ TALLY_EXTERN(int) tally_snapshot_is(const void *data, size_t size);
  * TALLY_EIO (cannot write, with the reason), TALLY_ENOMEM. */
 TALLY_EXTERN(int) tally_snapshot_save(const tally_dataset *ds, const char *path);
 
-/* The same snapshot in memory: *out (free() it) of *size bytes. */
+/* The same snapshot in memory: *out, of *size bytes, belongs to the
+ * caller, who frees it with tally_free() (not free()). On error *out is
+ * NULL and *size 0. */
 TALLY_EXTERN(int) tally_snapshot_save_buffer(const tally_dataset *ds, void **out, size_t *size);
 
 /* Adds the values of the snapshot at `path` (mapped, not copied) to `ds`,
