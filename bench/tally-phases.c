@@ -54,10 +54,10 @@ int main(int argc, char **argv)
         goto fail;
     double t2 = now();
     if (argc == 6) {
-        if (tally_dataset_save(ds, argv[5]))
+        if (tally_snapshot_save(ds, argv[5]))
             goto fail;
         double ts = now();
-        if (tally_dataset_new(&back, h, d) || tally_dataset_load(back, argv[5]))
+        if (tally_dataset_new(&back, h, d) || tally_snapshot_load(back, argv[5]))
             goto fail;
         reload = now() - ts;
         save = ts - t2;

@@ -297,7 +297,7 @@ static int is_snapshot_file(const char *path)
 static void load_snapshot(cli *c, const char *path)
 {
     size_t before = tally_dataset_value_count(c->ds);
-    if (tally_dataset_load(c->ds, path))
+    if (tally_snapshot_load(c->ds, path))
         cli_report(c);
     else
         fprintf(stderr, "tally %s: %s: snapshot, %zu values loaded\n", c->command, path,

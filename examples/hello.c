@@ -53,7 +53,7 @@ int main(int argc, char **argv)
         tally_result_value(r, 0, ind, 0, &value, &present)) {
         fprintf(stderr, "hello: %s\n", tally_error_last()->message);
         status = 2;
-    } else if (present && tally_format_number(figure, sizeof figure, value,
+    } else if (present && tally_number_format(figure, sizeof figure, value,
                                               tally_definitions_decimals(d, ind)) < 0) {
         fprintf(stderr, "hello: %s\n", tally_strerror(TALLY_EINVAL));
         status = 2;

@@ -35,7 +35,7 @@ static void run_households(cli *c, const tally_poverty_options *popts)
         return;
     }
     char line[64];
-    tally_format_number(line, sizeof line, tally_poverty_line(p), 2);
+    tally_number_format(line, sizeof line, tally_poverty_line(p), 2);
     if (tally_poverty_year(p))
         fprintf(stderr, "tally %s: %d, poverty line %s: %zu households measured",
                 c->command, tally_poverty_year(p), line, tally_poverty_households_used(p));

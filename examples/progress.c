@@ -50,8 +50,8 @@ static void note_decomposition(cli *c, const tally_targets *t, int year)
         size_t node = tally_target_findings_node(f, i), ind = tally_target_findings_indicator(f, i);
         int dec = tally_definitions_decimals(c->d, ind);
         char given[64], sum[64];
-        if (tally_format_number(given, sizeof given, tally_target_findings_target(f, i), dec) < 0 ||
-            tally_format_number(sum, sizeof sum, tally_target_findings_children_sum(f, i), dec) < 0)
+        if (tally_number_format(given, sizeof given, tally_target_findings_target(f, i), dec) < 0 ||
+            tally_number_format(sum, sizeof sum, tally_target_findings_children_sum(f, i), dec) < 0)
             continue;
         int ceiling = tally_definitions_direction(c->d, ind) == TALLY_DIRECTION_LOWER_IS_BETTER;
         fprintf(stderr,
@@ -66,7 +66,7 @@ static void note_decomposition(cli *c, const tally_targets *t, int year)
 }
 
 /* "tally progress: 2019-08, exited_population (county): 1 done, 4 ahead, ..." */
-static void summarize(const cli *c, const tally_progress_result *r)
+static void summarize(const cli *c, const tally_progress *r)
 {
     size_t nk = tally_progress_indicator_count(r), nodes = tally_hierarchy_size(c->h);
     for (size_t k = 0; k < nk; k++) {
@@ -148,11 +148,11 @@ int cmd_progress(int argc, char **argv)
     popts.prefer = c.prefer;
     popts.schedule = schedule_path ? schedule : NULL;
     size_t chart_ind = TALLY_NONE;
-    tally_progress_result *r = NULL;
+    tally_progress *r = NULL;
     if (indicator && tally_definitions_find(c.d, indicator, strlen(indicator), &chart_ind))
         cli_usage_error(&c, "--indicator '%s' is not an indicator of %s", indicator,
                         c.definitions_path);
-    else if (tally_progress(&r, c.ds, c.t, &popts))
+    else if (tally_progress_run(&r, c.ds, c.t, &popts))
         cli_report(&c);
     else if (!tally_progress_indicator_count(r)) {
         fprintf(stderr, "tally progress: no targets for %d%s; expected rows of year %d in the "

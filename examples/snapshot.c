@@ -28,7 +28,7 @@ int cmd_snapshot(int argc, char **argv)
     if (cli_load(&c))
         return cli_done(&c);
 
-    if (tally_dataset_save(c.ds, c.output))
+    if (tally_snapshot_save(c.ds, c.output))
         cli_report(&c);
     else
         fprintf(stderr, "tally snapshot: %zu values saved to %s\n",

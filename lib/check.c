@@ -77,7 +77,7 @@ void tally_check__sb_num(tally_check__sb *b, double v, int decimals)
         decimals = 0;
     if (decimals > 15)
         decimals = 15;
-    int n = isnan(v) ? -1 : tally_format_number(buf, sizeof buf, v, decimals);
+    int n = isnan(v) ? -1 : tally_number_format(buf, sizeof buf, v, decimals);
     if (n < 0) {
         tally_check__sb_str(b, isnan(v) ? "missing" : "(out of range)");
         return;
@@ -89,7 +89,7 @@ void tally_check__sb_num(tally_check__sb *b, double v, int decimals)
 static int prints_as_zero(double v, int decimals)
 {
     char buf[400];
-    int n = tally_format_number(buf, sizeof buf, v, decimals);
+    int n = tally_number_format(buf, sizeof buf, v, decimals);
     if (n < 0)
         return 0;
     for (int k = 0; k < n; k++)

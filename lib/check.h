@@ -44,7 +44,7 @@ void tally_check__sb_put(tally_check__sb *b, const char *s, size_t n);
 void tally_check__sb_str(tally_check__sb *b, const char *s);
 void tally_check__sb_printf(tally_check__sb *b, const char *fmt, ...) TALLY_PRINTF(2, 3);
 
-/* Every number in a message goes through tally_format_number. */
+/* Every number in a message goes through tally_number_format. */
 void tally_check__sb_num(tally_check__sb *b, double v, int decimals);
 
 /* The decimals to print a finding with: `decimals`, or more until a

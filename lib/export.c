@@ -37,7 +37,7 @@ int tally_export__number(char *buf, size_t size, double v, int decimals)
         *e = '\0';
         return (int)(e - buf);
     }
-    return tally_format_number(buf, size, v, decimals);
+    return tally_number_format(buf, size, v, decimals);
 }
 
 /* A value at o (NUMBER_MAX bytes free): its digits, or nothing (CSV) or
@@ -47,7 +47,7 @@ static inline char *put_value(char *o, double v, int decimals, int json)
     uint64_t u;
     if ((unsigned)decimals <= 15 && tally_number__fast_units(fabs(v), decimals, &u))
         return tally_number__put_units(o, u, decimals, v < 0 && u != 0);
-    int n = isnan(v) ? -1 : tally_format_number(o, NUMBER_MAX, v, decimals);
+    int n = isnan(v) ? -1 : tally_number_format(o, NUMBER_MAX, v, decimals);
     if (n > 0)
         return o + n;
     if (json) {

@@ -6,12 +6,12 @@
 
 #include "tally/export.h"
 
-/* tally_format_number with the writer's fast path for values whose scaled
+/* tally_number_format with the writer's fast path for values whose scaled
  * value |v| * 10^decimals is below 2^52 and not within 8 ulp of a tie
  * (from size 40 up); the same text, always. */
 int tally_export__number(char *buf, size_t size, double v, int decimals);
 
-/* tally_format_number by the exact path on the shortest decimal for every
+/* tally_number_format by the exact path on the shortest decimal for every
  * value (no fast path): what the fast paths are tested against. */
 int tally_export__number_plain(char *buf, size_t size, double v, int decimals);
 

@@ -58,7 +58,7 @@ static int units_of_shortest(double a, int decimals, char *units)
     return n;
 }
 
-/* tally_format_number; `fast` 0 takes the exact path for every value. */
+/* tally_number_format; `fast` 0 takes the exact path for every value. */
 static int format_number(char *buf, size_t size, double value, int decimals, int fast)
 {
     if (!buf || !isfinite(value) || decimals < 0 || decimals > 15)
@@ -105,7 +105,7 @@ static int format_number(char *buf, size_t size, double value, int decimals, int
     return (int)len;
 }
 
-TALLY_EXTERN(int) tally_format_number(char *buf, size_t size, double value, int decimals)
+TALLY_EXTERN(int) tally_number_format(char *buf, size_t size, double value, int decimals)
 {
     return format_number(buf, size, value, decimals, 1);
 }

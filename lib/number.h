@@ -38,7 +38,7 @@ static const uint64_t tally_number__pow10_u64[] = {
 static const double tally_number__pow10[] = { 1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                               1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15 };
 
-/* N = a * 10^decimals (a = |v|) rounded as tally_format_number rounds,
+/* N = a * 10^decimals (a = |v|) rounded as tally_number_format rounds,
  * into *u: 1, or 0 when only the exact path on the shortest decimal can
  * tell (and for NaN and infinities).
  * - A whole number below 2^53 is its own shortest decimal, so N is it
@@ -149,7 +149,7 @@ static inline char *tally_number__put_units(char *o, uint64_t u, int decimals, i
     return end;
 }
 
-/* tally_format_number by the exact path on the shortest decimal for every
+/* tally_number_format by the exact path on the shortest decimal for every
  * value (no fast path). */
 int tally_number__plain(char *buf, size_t size, double v, int decimals);
 

@@ -31,7 +31,7 @@ TALLY_EXTERN(const char *) tally_target_status_name(int status)
     }
 }
 
-TALLY_EXTERN(void) tally_progress_free(tally_progress_result *r)
+TALLY_EXTERN(void) tally_progress_free(tally_progress *r)
 {
     if (!r)
         return;
@@ -80,7 +80,7 @@ static int by_parent_completion(const void *a, const void *b)
 }
 
 /* Status, completion, gap and pace of one row. */
-static void judge(tally_progress_result *r, size_t row, int ceiling, const double *schedule)
+static void judge(tally_progress *r, size_t row, int ceiling, const double *schedule)
 {
     double a = r->actual[row], t = r->target[row];
     int m = r->month;
@@ -122,14 +122,14 @@ static void judge(tally_progress_result *r, size_t row, int ceiling, const doubl
     r->pace[row] = r->gap[row] / left;
 }
 
-TALLY_EXTERN(int) tally_progress(tally_progress_result **out, const tally_dataset *ds,
-                                 const tally_targets *t, const tally_progress_options *opts)
+TALLY_EXTERN(int) tally_progress_run(tally_progress **out, const tally_dataset *ds,
+                                     const tally_targets *t, const tally_progress_options *opts)
 {
     if (!out)
-        return tally_error__set(TALLY_EINVAL, "tally_progress: NULL argument");
+        return tally_error__set(TALLY_EINVAL, "tally_progress_run: NULL argument");
     *out = NULL;
     if (!ds || !t || !opts)
-        return tally_error__set(TALLY_EINVAL, "tally_progress: NULL argument");
+        return tally_error__set(TALLY_EINVAL, "tally_progress_run: NULL argument");
     if (tally_dataset_hierarchy(ds) != t->h || tally_dataset_definitions(ds) != t->d)
         return tally_error__set(TALLY_EINVAL,
                                 "the dataset and the targets are over different hierarchies or "
@@ -142,7 +142,7 @@ TALLY_EXTERN(int) tally_progress(tally_progress_result **out, const tally_datase
         return TALLY_EINVAL;
 
     size_t n = t->nodes, nind = t->nind;
-    tally_progress_result *r = calloc(1, sizeof *r);
+    tally_progress *r = calloc(1, sizeof *r);
     if (!r)
         return tally_error__set(TALLY_ENOMEM, "out of memory computing completion");
     r->h = t->h;
@@ -236,35 +236,35 @@ nomem:
     return tally_error__set(TALLY_ENOMEM, "out of memory computing completion");
 }
 
-TALLY_EXTERN(const tally_hierarchy *) tally_progress_hierarchy(const tally_progress_result *r)
+TALLY_EXTERN(const tally_hierarchy *) tally_progress_hierarchy(const tally_progress *r)
 {
     return r ? r->h : NULL;
 }
 
-TALLY_EXTERN(const tally_definitions *) tally_progress_definitions(const tally_progress_result *r)
+TALLY_EXTERN(const tally_definitions *) tally_progress_definitions(const tally_progress *r)
 {
     return r ? r->d : NULL;
 }
 
-TALLY_EXTERN(int) tally_progress_year(const tally_progress_result *r) { return r ? r->year : 0; }
-TALLY_EXTERN(int) tally_progress_month(const tally_progress_result *r) { return r ? r->month : 0; }
+TALLY_EXTERN(int) tally_progress_year(const tally_progress *r) { return r ? r->year : 0; }
+TALLY_EXTERN(int) tally_progress_month(const tally_progress *r) { return r ? r->month : 0; }
 
-TALLY_EXTERN(size_t) tally_progress_indicator_count(const tally_progress_result *r)
+TALLY_EXTERN(size_t) tally_progress_indicator_count(const tally_progress *r)
 {
     return r ? r->nk : 0;
 }
 
-TALLY_EXTERN(size_t) tally_progress_indicator(const tally_progress_result *r, size_t k)
+TALLY_EXTERN(size_t) tally_progress_indicator(const tally_progress *r, size_t k)
 {
     return r && k < r->nk ? r->inds[k] : TALLY_NONE;
 }
 
-TALLY_EXTERN(size_t) tally_progress_count(const tally_progress_result *r)
+TALLY_EXTERN(size_t) tally_progress_count(const tally_progress *r)
 {
     return r ? r->nodes * r->nk : 0;
 }
 
-TALLY_EXTERN(int) tally_progress_find(const tally_progress_result *r, size_t node,
+TALLY_EXTERN(int) tally_progress_find(const tally_progress *r, size_t node,
                                       size_t indicator, size_t *row)
 {
     if (row)
@@ -284,52 +284,52 @@ TALLY_EXTERN(int) tally_progress_find(const tally_progress_result *r, size_t nod
 
 #define ROW_OK(r, row) ((r) && (row) < (r)->nodes * (r)->nk)
 
-TALLY_EXTERN(size_t) tally_progress_node(const tally_progress_result *r, size_t row)
+TALLY_EXTERN(size_t) tally_progress_node(const tally_progress *r, size_t row)
 {
     return ROW_OK(r, row) ? row / r->nk : TALLY_NONE;
 }
 
-TALLY_EXTERN(size_t) tally_progress_row_indicator(const tally_progress_result *r, size_t row)
+TALLY_EXTERN(size_t) tally_progress_row_indicator(const tally_progress *r, size_t row)
 {
     return ROW_OK(r, row) ? r->inds[row % r->nk] : TALLY_NONE;
 }
 
-TALLY_EXTERN(double) tally_progress_actual(const tally_progress_result *r, size_t row)
+TALLY_EXTERN(double) tally_progress_actual(const tally_progress *r, size_t row)
 {
     return ROW_OK(r, row) ? r->actual[row] : NAN;
 }
 
-TALLY_EXTERN(double) tally_progress_target(const tally_progress_result *r, size_t row)
+TALLY_EXTERN(double) tally_progress_target(const tally_progress *r, size_t row)
 {
     return ROW_OK(r, row) ? r->target[row] : NAN;
 }
 
-TALLY_EXTERN(double) tally_progress_completion(const tally_progress_result *r, size_t row)
+TALLY_EXTERN(double) tally_progress_completion(const tally_progress *r, size_t row)
 {
     return ROW_OK(r, row) ? r->completion[row] : NAN;
 }
 
-TALLY_EXTERN(double) tally_progress_time_progress(const tally_progress_result *r, size_t row)
+TALLY_EXTERN(double) tally_progress_time_progress(const tally_progress *r, size_t row)
 {
     return ROW_OK(r, row) ? r->time_progress : NAN;
 }
 
-TALLY_EXTERN(int) tally_progress_status(const tally_progress_result *r, size_t row)
+TALLY_EXTERN(int) tally_progress_status(const tally_progress *r, size_t row)
 {
     return ROW_OK(r, row) ? r->status[row] : -1;
 }
 
-TALLY_EXTERN(double) tally_progress_gap(const tally_progress_result *r, size_t row)
+TALLY_EXTERN(double) tally_progress_gap(const tally_progress *r, size_t row)
 {
     return ROW_OK(r, row) ? r->gap[row] : NAN;
 }
 
-TALLY_EXTERN(double) tally_progress_monthly_pace(const tally_progress_result *r, size_t row)
+TALLY_EXTERN(double) tally_progress_monthly_pace(const tally_progress *r, size_t row)
 {
     return ROW_OK(r, row) ? r->pace[row] : NAN;
 }
 
-TALLY_EXTERN(size_t) tally_progress_rank(const tally_progress_result *r, size_t row)
+TALLY_EXTERN(size_t) tally_progress_rank(const tally_progress *r, size_t row)
 {
     return ROW_OK(r, row) ? r->rank[row] : 0;
 }
@@ -347,7 +347,7 @@ int tally_progress__finish(FILE *f, const char *path)
     return 0;
 }
 
-TALLY_EXTERN(int) tally_progress_write(const tally_progress_result *r, const char *path,
+TALLY_EXTERN(int) tally_progress_write(const tally_progress *r, const char *path,
                                        const tally_write_options *opts)
 {
     tally_write_options defaults = TALLY_WRITE_OPTIONS_INIT;

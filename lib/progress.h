@@ -7,7 +7,7 @@
 
 #include "tally/progress.h"
 
-struct tally_progress_result {
+struct tally_progress {
     const tally_hierarchy *h;
     const tally_definitions *d;
     int year, month;

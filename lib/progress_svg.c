@@ -16,7 +16,7 @@
 /* Formats a number with `decimals`; "" when missing. */
 static const char *num(char *buf, size_t size, double v, int decimals)
 {
-    if (isnan(v) || tally_format_number(buf, size, v, decimals) < 0)
+    if (isnan(v) || tally_number_format(buf, size, v, decimals) < 0)
         buf[0] = '\0';
     return buf;
 }
@@ -100,7 +100,7 @@ static int by_bar_asc(const void *a, const void *b)
     return (x->node > y->node) - (x->node < y->node);
 }
 
-TALLY_EXTERN(int) tally_progress_write_svg(const tally_progress_result *r, const char *path,
+TALLY_EXTERN(int) tally_progress_write_svg(const tally_progress *r, const char *path,
                                            const tally_progress_svg_options *opts)
 {
     tally_progress_svg_options defaults = TALLY_PROGRESS_SVG_OPTIONS_INIT;

@@ -836,19 +836,19 @@ static int load_columns(tally_dataset *ds, const unsigned char *p, size_t size, 
     return rc;
 }
 
-TALLY_EXTERN(int) tally_dataset_load_buffer(tally_dataset *ds, const void *data, size_t size,
-                                            const char *name)
+TALLY_EXTERN(int) tally_snapshot_load_buffer(tally_dataset *ds, const void *data, size_t size,
+                                             const char *name)
 {
     if (!ds || (!data && size))
-        return tally_error__set(TALLY_EINVAL, "tally_dataset_load_buffer: NULL argument");
+        return tally_error__set(TALLY_EINVAL, "tally_snapshot_load_buffer: NULL argument");
     int taken;
     return load(ds, data ? data : "", size, name ? name : "<buffer>", 0, &taken);
 }
 
-TALLY_EXTERN(int) tally_dataset_load(tally_dataset *ds, const char *path)
+TALLY_EXTERN(int) tally_snapshot_load(tally_dataset *ds, const char *path)
 {
     if (!ds || !path)
-        return tally_error__set(TALLY_EINVAL, "tally_dataset_load: NULL argument");
+        return tally_error__set(TALLY_EINVAL, "tally_snapshot_load: NULL argument");
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return tally_error__set_at(TALLY_EIO, path, 0, 0, NULL, 0, "cannot open: %s",

@@ -253,15 +253,15 @@ static int check_saveable(const tally_dataset *ds, const char *what)
     return 0;
 }
 
-TALLY_EXTERN(int) tally_dataset_save_buffer(const tally_dataset *ds, void **out, size_t *size)
+TALLY_EXTERN(int) tally_snapshot_save_buffer(const tally_dataset *ds, void **out, size_t *size)
 {
     if (out)
         *out = NULL;
     if (size)
         *size = 0;
     if (!out || !size)
-        return tally_error__set(TALLY_EINVAL, "tally_dataset_save_buffer: NULL argument");
-    int rc = check_saveable(ds, "tally_dataset_save_buffer");
+        return tally_error__set(TALLY_EINVAL, "tally_snapshot_save_buffer: NULL argument");
+    int rc = check_saveable(ds, "tally_snapshot_save_buffer");
     if (rc)
         return rc;
     plan pl;
@@ -284,11 +284,11 @@ TALLY_EXTERN(int) tally_dataset_save_buffer(const tally_dataset *ds, void **out,
     return 0;
 }
 
-TALLY_EXTERN(int) tally_dataset_save(const tally_dataset *ds, const char *path)
+TALLY_EXTERN(int) tally_snapshot_save(const tally_dataset *ds, const char *path)
 {
     if (!path)
-        return tally_error__set(TALLY_EINVAL, "tally_dataset_save: NULL argument");
-    int rc = check_saveable(ds, "tally_dataset_save");
+        return tally_error__set(TALLY_EINVAL, "tally_snapshot_save: NULL argument");
+    int rc = check_saveable(ds, "tally_snapshot_save");
     if (rc)
         return rc;
     plan pl;

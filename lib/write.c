@@ -51,7 +51,7 @@ void tally_write__json(FILE *f, const char *s)
 void tally_write__number(FILE *f, double v, int decimals, int json)
 {
     char buf[400];
-    int n = isnan(v) ? -1 : tally_format_number(buf, sizeof buf, v, decimals);
+    int n = isnan(v) ? -1 : tally_number_format(buf, sizeof buf, v, decimals);
     if (n >= 0)
         fputs(buf, f);
     else if (json)

@@ -15,7 +15,7 @@ struct tally_hierarchy;
 void tally_write__csv(FILE *f, const char *s);
 /* A JSON string with its quotes. */
 void tally_write__json(FILE *f, const char *s);
-/* A number with `decimals` (tally_format_number); missing (NaN) is empty in
+/* A number with `decimals` (tally_number_format); missing (NaN) is empty in
  * CSV and null in JSON. */
 void tally_write__number(FILE *f, double v, int decimals, int json);
 /* want[level] = 1 for every level the options ask for (all when they name

@@ -602,7 +602,7 @@ static int op_check(void *ctx, fp *out)
     tally_targets *t = NULL;
     tally_rejects *rej = NULL;
     tally_findings *fs = NULL;
-    tally_progress_result *pr = NULL;
+    tally_progress *pr = NULL;
     tally_read_options ro = TALLY_READ_OPTIONS_INIT;
     ro.on_error = TALLY_ON_ERROR_COLLECT;
     tally_read_stats st = { 0, 0, 0 };
@@ -621,7 +621,7 @@ static int op_check(void *ctx, fp *out)
     po.year = 2019;
     po.month = 2;
     if (!rc)
-        rc = tally_progress(&pr, c->ds, t, &po);
+        rc = tally_progress_run(&pr, c->ds, t, &po);
     if (!rc)
         rc = tally_findings_write(fs, c->path, NULL);
     if (!rc) {

@@ -1,4 +1,4 @@
-/* Tests for tally_format_number (include/tally/export.h): rounding half away
+/* Tests for tally_number_format (include/tally/number.h): rounding half away
  * from zero on the value's shortest decimal form, no "-0", large values,
  * the decimals range and the errors. Then the fast paths of the writer
  * against the plain ones: its number formatting against the exact path on
@@ -34,7 +34,7 @@ static void expect_format(double value, int decimals, const char *expected)
 {
     char buf[64];
     memset(buf, 'X', sizeof buf);
-    int n = tally_format_number(buf, sizeof buf, value, decimals);
+    int n = tally_number_format(buf, sizeof buf, value, decimals);
     if (n < 0 || strcmp(buf, expected) != 0)
         print_error("format(%.17g, %d) = %d \"%s\", expected \"%s\"\n", value, decimals, n,
                     n < 0 ? "" : buf, expected);
@@ -161,14 +161,14 @@ static void test_export__format_number_errors(void **state)
 {
     (void)state;
     char buf[64];
-    assert_int_equal(tally_format_number(buf, sizeof buf, NAN, 2), TALLY_EINVAL);
-    assert_int_equal(tally_format_number(buf, sizeof buf, -NAN, 0), TALLY_EINVAL);
-    assert_int_equal(tally_format_number(buf, sizeof buf, INFINITY, 2), TALLY_EINVAL);
-    assert_int_equal(tally_format_number(buf, sizeof buf, -INFINITY, 2), TALLY_EINVAL);
-    assert_int_equal(tally_format_number(buf, sizeof buf, 1.0, -1), TALLY_EINVAL);
-    assert_int_equal(tally_format_number(buf, sizeof buf, 1.0, 16), TALLY_EINVAL);
-    assert_int_equal(tally_format_number(buf, sizeof buf, 1.0, 100), TALLY_EINVAL);
-    assert_int_equal(tally_format_number(NULL, 10, 1.0, 2), TALLY_EINVAL);
+    assert_int_equal(tally_number_format(buf, sizeof buf, NAN, 2), TALLY_EINVAL);
+    assert_int_equal(tally_number_format(buf, sizeof buf, -NAN, 0), TALLY_EINVAL);
+    assert_int_equal(tally_number_format(buf, sizeof buf, INFINITY, 2), TALLY_EINVAL);
+    assert_int_equal(tally_number_format(buf, sizeof buf, -INFINITY, 2), TALLY_EINVAL);
+    assert_int_equal(tally_number_format(buf, sizeof buf, 1.0, -1), TALLY_EINVAL);
+    assert_int_equal(tally_number_format(buf, sizeof buf, 1.0, 16), TALLY_EINVAL);
+    assert_int_equal(tally_number_format(buf, sizeof buf, 1.0, 100), TALLY_EINVAL);
+    assert_int_equal(tally_number_format(NULL, 10, 1.0, 2), TALLY_EINVAL);
 }
 
 static void test_export__format_number_buffer_size(void **state)
@@ -176,32 +176,32 @@ static void test_export__format_number_buffer_size(void **state)
     (void)state;
     char buf[64];
     /* "2.68" takes 4 bytes and the NUL: 5 fit, 4 do not. */
-    assert_int_equal(tally_format_number(buf, 5, 2.675, 2), 4);
+    assert_int_equal(tally_number_format(buf, 5, 2.675, 2), 4);
     assert_string_equal(buf, "2.68");
-    assert_int_equal(tally_format_number(buf, 4, 2.675, 2), TALLY_EINVAL);
+    assert_int_equal(tally_number_format(buf, 4, 2.675, 2), TALLY_EINVAL);
     /* "-0.13": 6 bytes with the NUL. */
-    assert_int_equal(tally_format_number(buf, 6, -0.125, 2), 5);
+    assert_int_equal(tally_number_format(buf, 6, -0.125, 2), 5);
     assert_string_equal(buf, "-0.13");
-    assert_int_equal(tally_format_number(buf, 5, -0.125, 2), TALLY_EINVAL);
+    assert_int_equal(tally_number_format(buf, 5, -0.125, 2), TALLY_EINVAL);
     /* "0.00" for -0.004: no sign, so 5 bytes are enough. */
-    assert_int_equal(tally_format_number(buf, 5, -0.004, 2), 4);
+    assert_int_equal(tally_number_format(buf, 5, -0.004, 2), 4);
     assert_string_equal(buf, "0.00");
     /* "100000000000000000.00" is 21 characters. */
-    assert_int_equal(tally_format_number(buf, 22, 1e17, 2), 21);
+    assert_int_equal(tally_number_format(buf, 22, 1e17, 2), 21);
     assert_string_equal(buf, "100000000000000000.00");
-    assert_int_equal(tally_format_number(buf, 21, 1e17, 2), TALLY_EINVAL);
+    assert_int_equal(tally_number_format(buf, 21, 1e17, 2), TALLY_EINVAL);
     /* Nothing fits in nothing. */
-    assert_int_equal(tally_format_number(buf, 0, 1.0, 0), TALLY_EINVAL);
-    assert_int_equal(tally_format_number(buf, 1, 1.0, 0), TALLY_EINVAL);
-    assert_int_equal(tally_format_number(buf, 2, 1.0, 0), 1);
+    assert_int_equal(tally_number_format(buf, 0, 1.0, 0), TALLY_EINVAL);
+    assert_int_equal(tally_number_format(buf, 1, 1.0, 0), TALLY_EINVAL);
+    assert_int_equal(tally_number_format(buf, 2, 1.0, 0), 1);
     assert_string_equal(buf, "1");
     /* Bytes past size are never written. */
     memset(buf, 'Z', sizeof buf);
-    assert_int_equal(tally_format_number(buf, 3, 123.0, 0), TALLY_EINVAL);
+    assert_int_equal(tally_number_format(buf, 3, 123.0, 0), TALLY_EINVAL);
     for (size_t i = 3; i < sizeof buf; i++)
         assert_int_equal(buf[i], 'Z');
     memset(buf, 'Z', sizeof buf);
-    assert_int_equal(tally_format_number(buf, 10, 1e17, 2), TALLY_EINVAL);
+    assert_int_equal(tally_number_format(buf, 10, 1e17, 2), TALLY_EINVAL);
     for (size_t i = 10; i < sizeof buf; i++)
         assert_int_equal(buf[i], 'Z');
 }
@@ -282,7 +282,7 @@ typedef struct mismatches {
 static void check_one(mismatches *m, double v, int decimals, const char *expected)
 {
     char buf[128];
-    int n = tally_format_number(buf, sizeof buf, v, decimals);
+    int n = tally_number_format(buf, sizeof buf, v, decimals);
     m->checked++;
     if (n < 0 || strcmp(buf, expected) != 0 || n != (int)strlen(expected)) {
         if (m->count < 12)
@@ -546,7 +546,7 @@ static void test_export__format_number_near_half_not_half(void **state)
 /* ---- the writer's numbers against the exact path ------------------------ */
 
 /* Formats v at every number of decimals three ways: the writer's fast path
- * (tally_export__number), tally_format_number and the exact path on the
+ * (tally_export__number), tally_number_format and the exact path on the
  * shortest decimal for every value (tally_export__number_plain), and
  * counts any difference in code or text. */
 static void check_paths(mismatches *m, double v)
@@ -554,7 +554,7 @@ static void check_paths(mismatches *m, double v)
     for (int dec = 0; dec <= 15; dec++) {
         char fast[512], pub[512], plain[512];
         int nf = tally_export__number(fast, sizeof fast, v, dec);
-        int np = tally_format_number(pub, sizeof pub, v, dec);
+        int np = tally_number_format(pub, sizeof pub, v, dec);
         int nx = tally_export__number_plain(plain, sizeof plain, v, dec);
         m->checked++;
         if (nf != nx || np != nx || (nx >= 0 && (strcmp(fast, plain) || strcmp(pub, plain)))) {

@@ -667,7 +667,7 @@ static void test_records_threads_public(void **state)
 /* ---- numbers written ---------------------------------------------------- */
 
 
-/* The writer's whole-number path against tally_format_number, on whole
+/* The writer's whole-number path against tally_number_format, on whole
  * numbers of every magnitude (around its 10^14 limit too), halves, and
  * negative zero, for every number of decimals. */
 static void test_export_numbers(void **state)
@@ -688,7 +688,7 @@ static void test_export_numbers(void **state)
             v = -v;
         char a[64], b[64];
         int na = tally_export__number(a, sizeof a, v, decimals);
-        int nb = tally_format_number(b, sizeof b, v, decimals);
+        int nb = tally_number_format(b, sizeof b, v, decimals);
         assert_int_equal(na, nb);
         if (nb >= 0)
             assert_string_equal(a, b);

@@ -275,10 +275,11 @@ static void assert_same_dataset(const tally_dataset *a, const tally_dataset *b)
     }
 }
 
+/* f's snapshot in memory; the caller frees it with tally_free. */
 static void *save(const fixture *f, size_t *size)
 {
     void *buf;
-    if (tally_dataset_save_buffer(f->ds, &buf, size))
+    if (tally_snapshot_save_buffer(f->ds, &buf, size))
         fail_msg("save: %s", tally_error_last()->message);
     return buf;
 }
@@ -290,7 +291,7 @@ static void assert_saves_as(const fixture *f, const unsigned char *buf, size_t s
     unsigned char *buf2 = save(f, &size2);
     assert_int_equal(size, size2);
     assert_memory_equal(buf, buf2, size);
-    free(buf2);
+    tally_free(buf2);
 }
 
 static void test_snapshot__xxh3_matches_the_reference(void **state)
@@ -384,7 +385,7 @@ static void test_snapshot__format_is_as_documented(void **state)
     size_t size;
     unsigned char *buf = save(&f, &size);
     check_format(f.ds, buf, size);
-    free(buf);
+    tally_free(buf);
     fixture_free(&f);
 }
 
@@ -417,9 +418,9 @@ static void test_snapshot__fingerprint_takes_codes_of_any_length(void **state)
     assert_int_equal(tally_dataset_add(ds, "P", "poor", "2020-01", 1), 0);
     void *buf;
     size_t size;
-    assert_int_equal(tally_dataset_save_buffer(ds, &buf, &size), 0);
+    assert_int_equal(tally_snapshot_save_buffer(ds, &buf, &size), 0);
     check_format(ds, buf, size);
-    free(buf);
+    tally_free(buf);
     tally_dataset_free(ds);
     tally_definitions_free(d);
     tally_hierarchy_free(h);
@@ -563,7 +564,7 @@ static void test_snapshot__whole_numbers_where_every_value_is_one(void **state)
                          cases[k].scale, get32(col + C_FORM), get32(col + C_SCALE));
             assert_int_equal(size, HEADER + col_size(9, F_INT32) + 8);
         }
-        assert_int_equal(tally_dataset_load_buffer(g.ds, buf, size, "x.snap"), 0);
+        assert_int_equal(tally_snapshot_load_buffer(g.ds, buf, size, "x.snap"), 0);
         assert_same_dataset(f.ds, g.ds);
         for (size_t i = 0; i < cases[k].n; i++) {
             size_t node;
@@ -577,7 +578,7 @@ static void test_snapshot__whole_numbers_where_every_value_is_one(void **state)
                 fail_msg("case %zu, value %zu: %.17g read back as %.17g", k, i, cases[k].v[i], v);
         }
         assert_saves_as(&g, buf, size);
-        free(buf);
+        tally_free(buf);
         fixture_free(&g);
         fixture_free(&f);
     }
@@ -674,9 +675,9 @@ static void test_snapshot__whole_number_columns_take_more_values(void **state)
         assert_int_equal(write(fd, buf, size), (ssize_t)size);
         close(fd);
         if (mapped)
-            assert_int_equal(tally_dataset_load(g.ds, path), 0);
+            assert_int_equal(tally_snapshot_load(g.ds, path), 0);
         else
-            assert_int_equal(tally_dataset_load_buffer(g.ds, buf, size, "x.snap"), 0);
+            assert_int_equal(tally_snapshot_load_buffer(g.ds, buf, size, "x.snap"), 0);
         unlink(path);
         const tally_column *poor = tally_dataset__find_column(g.ds, N_POOR, 2019 * 32 + 8);
         assert_non_null(poor);
@@ -684,7 +685,7 @@ static void test_snapshot__whole_number_columns_take_more_values(void **state)
         assert_null(poor->values);
 
         /* Each way in turn, first into columns still of whole numbers. */
-        assert_int_equal(tally_dataset_load_buffer(g.ds, obuf, osize, "other.snap"), 0);
+        assert_int_equal(tally_snapshot_load_buffer(g.ds, obuf, osize, "other.snap"), 0);
         add(&want, "430602001000", "pop", "2019-08", 1440);
         assert_same_dataset(want.ds, g.ds);
         assert_non_null(poor->ints); /* the other columns stay as they were */
@@ -715,8 +716,8 @@ static void test_snapshot__whole_number_columns_take_more_values(void **state)
         assert_true(tally_result_column(rb, N_POOR, p08)[YLQ] == 47.5);
         tally_result_free(ra);
         tally_result_free(rb);
-        free(buf);
-        free(obuf);
+        tally_free(buf);
+        tally_free(obuf);
         fixture_free(&other);
         fixture_free(&want);
         fixture_free(&g);
@@ -740,7 +741,7 @@ static void test_snapshot__round_trip_is_cell_for_cell(void **state)
      * + 2 * (40 + 9 * 8 + 8 + 8) + 8. */
     assert_int_equal(tally_dataset__column_count(f.ds), 7);
     assert_int_equal(size, 80 + 5 * (40 + 10 * 4 + 16) + 2 * (40 + 9 * 8 + 16) + 8);
-    assert_int_equal(tally_dataset_load_buffer(g.ds, buf, size, "x.snap"), 0);
+    assert_int_equal(tally_snapshot_load_buffer(g.ds, buf, size, "x.snap"), 0);
     assert_same_dataset(f.ds, g.ds);
     /* The values as they were added (by hand, above). */
     double v;
@@ -761,7 +762,7 @@ static void test_snapshot__round_trip_is_cell_for_cell(void **state)
     assert_int_equal(tally_dataset_add(g.ds, "430626100201", "poor", "2019-08", 1), TALLY_EEXIST);
     /* Saving again gives the same bytes (columns are sorted). */
     assert_saves_as(&g, buf, size);
-    free(buf);
+    tally_free(buf);
     fixture_free(&g);
     fixture_free(&f);
 }
@@ -777,8 +778,8 @@ static void test_snapshot__file_round_trip_and_rollup_bit_for_bit(void **state)
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
-    assert_int_equal(tally_dataset_save(f.ds, path), 0);
-    assert_int_equal(tally_dataset_load(g.ds, path), 0);
+    assert_int_equal(tally_snapshot_save(f.ds, path), 0);
+    assert_int_equal(tally_snapshot_load(g.ds, path), 0);
     unlink(path); /* the mapping stays valid */
     assert_same_dataset(f.ds, g.ds);
 
@@ -828,7 +829,7 @@ static void test_snapshot__merges_like_records_and_refuses_duplicates(void **sta
     add(&b, "430602001001", "pop", "2019-08", 800); /* new column */
     size_t size;
     unsigned char *buf = save(&b, &size);
-    assert_int_equal(tally_dataset_load_buffer(a.ds, buf, size, "b.snap"), 0);
+    assert_int_equal(tally_snapshot_load_buffer(a.ds, buf, size, "b.snap"), 0);
     assert_int_equal(tally_dataset_value_count(a.ds), 3);
     double v;
     int present;
@@ -837,14 +838,14 @@ static void test_snapshot__merges_like_records_and_refuses_duplicates(void **sta
     assert_int_equal(tally_dataset_reported(a.ds, V2, N_POOR, "2019-08", &v, &present), 0);
     assert_true(present && v == 12);
     /* Again: every cell is now a duplicate; nothing changes. */
-    assert_int_equal(tally_dataset_load_buffer(a.ds, buf, size, "b.snap"), TALLY_EEXIST);
+    assert_int_equal(tally_snapshot_load_buffer(a.ds, buf, size, "b.snap"), TALLY_EEXIST);
     assert_string_equal(tally_error_last()->message,
                         "b.snap: duplicate value for region 430602001002, indicator poor, "
                         "period 2019-08: it is both in the dataset and in the snapshot; each "
                         "is given once");
     assert_int_equal(tally_dataset_value_count(a.ds), 3);
     assert_int_equal(tally_dataset__column_count(a.ds), 2);
-    free(buf);
+    tally_free(buf);
     fixture_free(&b);
     fixture_free(&a);
 }
@@ -867,7 +868,7 @@ static void test_snapshot__refused_over_another_hierarchy_or_definitions(void **
     tally_dataset *ds2;
     assert_int_equal(tally_hierarchy_from_buffer(&h2, other, strlen(other), "h2.csv", NULL), 0);
     assert_int_equal(tally_dataset_new(&ds2, h2, f.d), 0);
-    assert_int_equal(tally_dataset_load_buffer(ds2, buf, size, "x.snap"), TALLY_EINVAL);
+    assert_int_equal(tally_snapshot_load_buffer(ds2, buf, size, "x.snap"), TALLY_EINVAL);
     const char *msg = tally_error_last()->message;
     assert_non_null(strstr(msg, "x.snap: snapshot was made over another hierarchy (9 regions, "
                                 "fingerprint "));
@@ -881,7 +882,7 @@ static void test_snapshot__refused_over_another_hierarchy_or_definitions(void **
     *last = '\0';
     assert_int_equal(tally_hierarchy_from_buffer(&h2, other, strlen(other), "h3.csv", NULL), 0);
     assert_int_equal(tally_dataset_new(&ds2, h2, f.d), 0);
-    assert_int_equal(tally_dataset_load_buffer(ds2, buf, size, "x.snap"), TALLY_EINVAL);
+    assert_int_equal(tally_snapshot_load_buffer(ds2, buf, size, "x.snap"), TALLY_EINVAL);
     assert_non_null(strstr(tally_error_last()->message,
                            "another hierarchy (9 regions, fingerprint "));
     assert_non_null(strstr(tally_error_last()->message, "expected 8 regions"));
@@ -896,14 +897,14 @@ static void test_snapshot__refused_over_another_hierarchy_or_definitions(void **
     tally_definitions *d2;
     assert_int_equal(tally_definitions_from_buffer(&d2, defs, strlen(defs), "d2.yaml"), 0);
     assert_int_equal(tally_dataset_new(&ds2, f.h, d2), 0);
-    assert_int_equal(tally_dataset_load_buffer(ds2, buf, size, "x.snap"), TALLY_EINVAL);
+    assert_int_equal(tally_snapshot_load_buffer(ds2, buf, size, "x.snap"), TALLY_EINVAL);
     assert_non_null(strstr(tally_error_last()->message,
                            "x.snap: snapshot was made over other definitions (10 indicators, "
                            "fingerprint "));
     assert_int_equal(tally_dataset_value_count(ds2), 0);
     tally_dataset_free(ds2);
     tally_definitions_free(d2);
-    free(buf);
+    tally_free(buf);
     fixture_free(&f);
 }
 
@@ -912,7 +913,7 @@ static int load_fails(const fixture *f, const void *buf, size_t size)
 {
     tally_dataset *ds;
     assert_int_equal(tally_dataset_new(&ds, f->h, f->d), 0);
-    int rc = tally_dataset_load_buffer(ds, buf, size, "bad.snap");
+    int rc = tally_snapshot_load_buffer(ds, buf, size, "bad.snap");
     assert_true(rc < 0);
     assert_int_equal(tally_dataset_value_count(ds), 0);
     assert_int_equal(tally_dataset__column_count(ds), 0);
@@ -960,9 +961,9 @@ static void test_snapshot__every_truncation_and_flipped_byte_is_an_error(void **
     /* Unchanged, it still loads. */
     tally_dataset *ds;
     assert_int_equal(tally_dataset_new(&ds, f.h, f.d), 0);
-    assert_int_equal(tally_dataset_load_buffer(ds, buf, size, "good.snap"), 0);
+    assert_int_equal(tally_snapshot_load_buffer(ds, buf, size, "good.snap"), 0);
     tally_dataset_free(ds);
-    free(buf);
+    tally_free(buf);
     fixture_free(&f);
 }
 
@@ -1096,7 +1097,7 @@ static void test_snapshot__well_sealed_but_wrong_contents_are_refused(void **sta
     double v;
     int present;
     assert_int_equal(tally_dataset_new(&ds, f.h, f.d), 0);
-    assert_int_equal(tally_dataset_load_buffer(ds, buf, size, "ok.snap"), 0);
+    assert_int_equal(tally_snapshot_load_buffer(ds, buf, size, "ok.snap"), 0);
     assert_int_equal(tally_dataset_reported(ds, V1, N_POOR, "2019-08", &v, &present), 0);
     assert_true(present && v == 3.5);
     tally_dataset_free(ds);
@@ -1176,7 +1177,7 @@ static void test_snapshot__well_sealed_but_wrong_contents_are_refused(void **sta
         put32(vals0 + V1 * 4, any[k]);
         reseal(buf, size);
         assert_int_equal(tally_dataset_new(&ds, f.h, f.d), 0);
-        assert_int_equal(tally_dataset_load_buffer(ds, buf, size, "ok.snap"), 0);
+        assert_int_equal(tally_snapshot_load_buffer(ds, buf, size, "ok.snap"), 0);
         assert_int_equal(tally_dataset_reported(ds, V1, N_POOR, "2019-08", &v, &present), 0);
         assert_true(present && v == (double)(int32_t)any[k] / 10);
         tally_dataset_free(ds);
@@ -1206,13 +1207,13 @@ static void test_snapshot__well_sealed_but_wrong_contents_are_refused(void **sta
     memcpy(vals3 + PROV * 8, &other_nan, 8);
     reseal(buf, size);
     assert_int_equal(tally_dataset_new(&ds, f.h, f.d), 0);
-    assert_int_equal(tally_dataset_load_buffer(ds, buf, size, "ok.snap"), 0);
+    assert_int_equal(tally_snapshot_load_buffer(ds, buf, size, "ok.snap"), 0);
     tally_dataset_free(ds);
 
     /* Not a snapshot at all. */
     assert_int_equal(load_fails(&f, "region_code,indicator,period,value\n", 35), TALLY_EPARSE);
     free(buf);
-    free(good);
+    tally_free(good);
     fixture_free(&f);
 }
 
@@ -1221,10 +1222,10 @@ static void test_snapshot__file_errors(void **state)
     (void)state;
     fixture f;
     fixture_load(&f, NULL);
-    assert_int_equal(tally_dataset_load(f.ds, "/nonexistent/x.snap"), TALLY_EIO);
+    assert_int_equal(tally_snapshot_load(f.ds, "/nonexistent/x.snap"), TALLY_EIO);
     assert_string_equal(tally_error_last()->message,
                         "/nonexistent/x.snap: cannot open: No such file or directory");
-    assert_int_equal(tally_dataset_save(f.ds, "/nonexistent/x.snap"), TALLY_EIO);
+    assert_int_equal(tally_snapshot_save(f.ds, "/nonexistent/x.snap"), TALLY_EIO);
     assert_string_equal(tally_error_last()->message,
                         "/nonexistent/x.snap: cannot write the snapshot: No such file or "
                         "directory");
@@ -1233,13 +1234,13 @@ static void test_snapshot__file_errors(void **state)
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
-    assert_int_equal(tally_dataset_load(f.ds, path), TALLY_EPARSE);
+    assert_int_equal(tally_snapshot_load(f.ds, path), TALLY_EPARSE);
     unlink(path);
     /* An empty dataset saves and loads. */
-    assert_int_equal(tally_dataset_save(f.ds, path), 0);
+    assert_int_equal(tally_snapshot_save(f.ds, path), 0);
     tally_dataset *ds;
     assert_int_equal(tally_dataset_new(&ds, f.h, f.d), 0);
-    assert_int_equal(tally_dataset_load(ds, path), 0);
+    assert_int_equal(tally_snapshot_load(ds, path), 0);
     assert_int_equal(tally_dataset_value_count(ds), 0);
     tally_dataset_free(ds);
     unlink(path);
@@ -1278,7 +1279,7 @@ static int load_file(const tally_hierarchy *h, const tally_definitions *d,
     close(fd);
     tally_dataset *ds;
     assert_int_equal(tally_dataset_new(&ds, h, d), 0);
-    int rc = tally_dataset_load(ds, path);
+    int rc = tally_snapshot_load(ds, path);
     unlink(path);
     if (!ok)
         assert_int_equal(tally_dataset_value_count(ds), 0);
@@ -1317,9 +1318,9 @@ static void test_snapshot__large_round_trip_on_two_threads(void **state)
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
-    assert_int_equal(tally_dataset_save(a, path), 0);
+    assert_int_equal(tally_snapshot_save(a, path), 0);
     assert_int_equal(tally_dataset_new(&b, h, d), 0);
-    assert_int_equal(tally_dataset_load(b, path), 0); /* in place */
+    assert_int_equal(tally_snapshot_load(b, path), 0); /* in place */
     assert_same_dataset(a, b);
     /* 70,000 poor + 35,000 pop + 7,000 empty pop + 70,000 income. */
     assert_int_equal(tally_dataset_value_count(b), 182000);
@@ -1334,11 +1335,11 @@ static void test_snapshot__large_round_trip_on_two_threads(void **state)
 
     void *buf;
     size_t size;
-    assert_int_equal(tally_dataset_save_buffer(a, &buf, &size), 0);
+    assert_int_equal(tally_snapshot_save_buffer(a, &buf, &size), 0);
     /* Two blocks of the fingerprint, three pieces of values per column. */
     check_format(a, buf, size);
     assert_int_equal(tally_dataset_new(&c, h, d), 0);
-    assert_int_equal(tally_dataset_load_buffer(c, buf, size, "big.snap"), 0); /* copied */
+    assert_int_equal(tally_snapshot_load_buffer(c, buf, size, "big.snap"), 0); /* copied */
     assert_same_dataset(a, c);
     tally_dataset_free(c);
 
@@ -1349,7 +1350,7 @@ static void test_snapshot__large_round_trip_on_two_threads(void **state)
     uint64_t memo;
     assert_int_equal(tally_hierarchy__memo_get(h3, &memo), 0);
     assert_int_equal(tally_dataset_new(&c, h3, d), 0);
-    assert_int_equal(tally_dataset_load(c, path), 0);
+    assert_int_equal(tally_snapshot_load(c, path), 0);
     assert_int_equal(tally_dataset_value_count(c), 182000);
     assert_int_equal(tally_hierarchy__memo_get(h3, &memo), 1);
     assert_true(memo == get64((const unsigned char *)buf + 32));
@@ -1376,7 +1377,7 @@ static void test_snapshot__large_round_trip_on_two_threads(void **state)
     for (size_t k = 0; k < sizeof flips / sizeof flips[0]; k++) {
         bytes[flips[k]] ^= 0x10;
         assert_int_equal(tally_dataset_new(&c, h, d), 0);
-        assert_int_equal(tally_dataset_load_buffer(c, buf, size, "big.snap"), TALLY_EPARSE);
+        assert_int_equal(tally_snapshot_load_buffer(c, buf, size, "big.snap"), TALLY_EPARSE);
         assert_string_equal(tally_error_last()->message,
                             "big.snap: checksum mismatch: the file is damaged");
         assert_int_equal(tally_dataset_value_count(c), 0);
@@ -1411,7 +1412,7 @@ static void test_snapshot__large_round_trip_on_two_threads(void **state)
         put32(bytes + cell_at, forged_ints[k].number);
         reseal(bytes, size);
         assert_int_equal(tally_dataset_new(&c, h, d), 0);
-        int rc = tally_dataset_load_buffer(c, buf, size, "big.snap");
+        int rc = tally_snapshot_load_buffer(c, buf, size, "big.snap");
         assert_int_equal(rc, forged_ints[k].ok ? 0 : TALLY_EPARSE);
         if (!forged_ints[k].ok)
             assert_string_equal(tally_error_last()->message,
@@ -1445,7 +1446,7 @@ static void test_snapshot__large_round_trip_on_two_threads(void **state)
         memcpy(cell, &forged[k].value, 8);
         reseal(bytes, size);
         assert_int_equal(tally_dataset_new(&c, h, d), 0);
-        int rc = tally_dataset_load_buffer(c, buf, size, "big.snap");
+        int rc = tally_snapshot_load_buffer(c, buf, size, "big.snap");
         if (forged[k].ok) {
             assert_int_equal(rc, 0);
         } else {
@@ -1462,10 +1463,10 @@ static void test_snapshot__large_round_trip_on_two_threads(void **state)
     }
     reseal(bytes, size);
     assert_int_equal(tally_dataset_new(&c, h, d), 0);
-    assert_int_equal(tally_dataset_load_buffer(c, buf, size, "big.snap"), 0);
+    assert_int_equal(tally_snapshot_load_buffer(c, buf, size, "big.snap"), 0);
     assert_same_dataset(a, c);
     tally_dataset_free(c);
-    free(buf);
+    tally_free(buf);
 
     /* The same size, the last village's code changed: in the second block
      * of the fingerprint. */
@@ -1474,7 +1475,7 @@ static void test_snapshot__large_round_trip_on_two_threads(void **state)
     tally_hierarchy *h2;
     assert_int_equal(tally_hierarchy_from_buffer(&h2, text, len, "big2.csv", NULL), 0);
     assert_int_equal(tally_dataset_new(&c, h2, d), 0);
-    assert_int_equal(tally_dataset_load(c, path), TALLY_EINVAL);
+    assert_int_equal(tally_snapshot_load(c, path), TALLY_EINVAL);
     assert_non_null(strstr(tally_error_last()->message,
                            "snapshot was made over another hierarchy (70103 regions"));
     assert_int_equal(tally_dataset_value_count(c), 0);

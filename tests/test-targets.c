@@ -143,14 +143,14 @@ static void world_free(world *w)
     tally_definitions_free(w->d);
 }
 
-static tally_progress_result *progress(const world *w, int month, const double *schedule)
+static tally_progress *progress(const world *w, int month, const double *schedule)
 {
     tally_progress_options o = TALLY_PROGRESS_OPTIONS_INIT;
     o.year = 2019;
     o.month = month;
     o.schedule = schedule;
-    tally_progress_result *r;
-    if (tally_progress(&r, w->ds, w->t, &o))
+    tally_progress *r;
+    if (tally_progress_run(&r, w->ds, w->t, &o))
         die("progress");
     return r;
 }
@@ -174,7 +174,7 @@ typedef struct expect {
             assert_true(fabs(x_ - y_) <= 1e-9 * fmax(1.0, fabs(y_)));                          \
     } while (0)
 
-static void check_rows(const tally_progress_result *r, const expect *e, size_t n)
+static void check_rows(const tally_progress *r, const expect *e, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         size_t row;
@@ -196,7 +196,7 @@ static void test_targets__august_table(void **state)
     (void)state;
     world w;
     world_load(&w, definitions_yaml, targets_csv);
-    tally_progress_result *r = progress(&w, 8, NULL);
+    tally_progress *r = progress(&w, 8, NULL);
     /* Indicators with a 2019 target: exits and poor, in definition order. */
     assert_int_equal(tally_progress_indicator_count(r), 2);
     assert_int_equal(tally_progress_indicator(r, 0), I_EXITS);
@@ -254,7 +254,7 @@ static void test_targets__as_of_december(void **state)
     (void)state;
     world w;
     world_load(&w, definitions_yaml, targets_csv);
-    tally_progress_result *r = progress(&w, 12, NULL);
+    tally_progress *r = progress(&w, 12, NULL);
     assert_same(tally_progress_time_progress(r, 0), 100);
     /* A: 30 + 50 + 100 = 180 / 100 done. B: 60 % behind, the whole gap of
      * 40 is December's pace. B's ceiling: not met by 50, pace 50. The city:
@@ -307,7 +307,7 @@ static void test_targets__parent_target_from_children(void **state)
     assert_int_equal(tally_targets_effective(w2.t, I_INCOME, 2019, eff, NODES), 2);
     assert_same(eff[G], M);
     /* The city's completion from the summed target: actual 498, 166 %. */
-    tally_progress_result *r = progress(&w2, 8, NULL);
+    tally_progress *r = progress(&w2, 8, NULL);
     static const expect e[] = {
         { CITY, I_EXITS, 498, 300, 166, TALLY_TARGET_DONE, 0, 0, 1 },
         { G, I_EXITS, 48, 60, 80, TALLY_TARGET_AHEAD, 12, 3, 5 },
@@ -370,7 +370,7 @@ static void test_targets__ahead_exactly_on_time(void **state)
     assert_int_equal(tally_targets_add(w.t, "430601000000", "exits", 2019, 120), 0);
     /* A cumulative indicator: the latest report by August, 20.5 of 41. */
     assert_int_equal(tally_targets_add(w.t, "430601000000", "trained", 2019, 41), 0);
-    tally_progress_result *r = progress(&w, 8, NULL);
+    tally_progress *r = progress(&w, 8, NULL);
     static const expect e[] = {
         { B, I_EXITS, 60, 90, 6000.0 / 90, TALLY_TARGET_AHEAD, 30, 7.5, 1 },
         /* A: 80 of 120 = 66.67 %, also exactly on time; the same double as
@@ -400,11 +400,11 @@ static void test_targets__ahead_exactly_on_time(void **state)
     o.year = 2019;
     o.month = 8;
     o.schedule = schedule;
-    assert_int_equal(tally_progress(&r, w.ds, w.t, &o), TALLY_EINVAL);
+    assert_int_equal(tally_progress_run(&r, w.ds, w.t, &o), TALLY_EINVAL);
     assert_null(r);
     o.schedule = NULL;
     o.month = 13;
-    assert_int_equal(tally_progress(&r, w.ds, w.t, &o), TALLY_EINVAL);
+    assert_int_equal(tally_progress_run(&r, w.ds, w.t, &o), TALLY_EINVAL);
     world_free(&w);
 }
 
@@ -425,7 +425,7 @@ static void test_targets__write_csv_and_json(void **state)
     (void)state;
     world w;
     world_load(&w, definitions_yaml, targets_csv);
-    tally_progress_result *r = progress(&w, 8, NULL);
+    tally_progress *r = progress(&w, 8, NULL);
     char path[] = "/tmp/tally-test-targets-XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
@@ -624,7 +624,7 @@ static void test_targets__inline_targets(void **state)
     assert_int_equal(present, 1);
     assert_same(v, 500);
     /* 498 / 500 = 99.6 %, ahead. */
-    tally_progress_result *r = progress(&w, 8, NULL);
+    tally_progress *r = progress(&w, 8, NULL);
     static const expect e[] = {
         { CITY, I_EXITS, 498, 500, 99.6, TALLY_TARGET_AHEAD, 2, 0.5, 1 },
     };

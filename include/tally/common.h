@@ -31,7 +31,10 @@
 TALLY_BEGIN_DECLS
 
 /* Frees memory the library allocated and handed to the caller as a plain
- * pointer (strings returned through `char **out`). NULL does nothing. */
+ * pointer (the buffer of tally_snapshot_save_buffer). Free such memory
+ * with this function, never with free(): the caller's free() need not be
+ * the library's (another C runtime, a debugging allocator, a binding).
+ * NULL does nothing. Objects are freed with their own tally_<noun>_free. */
 TALLY_EXTERN(void) tally_free(void *ptr);
 
 TALLY_END_DECLS

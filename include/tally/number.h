@@ -14,7 +14,7 @@ TALLY_BEGIN_DECLS
  * decimals is "2.68"); never prints "-0". Writes at most size bytes
  * including the NUL. Returns the length written (without the NUL), or
  * TALLY_EINVAL when size is too small or value is not finite. */
-TALLY_EXTERN(int) tally_format_number(char *buf, size_t size, double value, int decimals);
+TALLY_EXTERN(int) tally_number_format(char *buf, size_t size, double value, int decimals);
 
 TALLY_END_DECLS
 

@@ -1,6 +1,6 @@
 /* tally: completion of annual targets against the share of the year passed.
  *
- * Completion (tally_progress) as of month m of a year uses each region's
+ * Completion (tally_progress_run) as of month m of a year uses each region's
  * year-to-date actual by the indicator's time rule (flow: the sum of
  * January..m; cumulative and stock: the latest report), rolled up and with
  * formulas evaluated after aggregation, exactly as tally_rollup does:
@@ -38,7 +38,7 @@
 
 TALLY_BEGIN_DECLS
 
-typedef struct tally_progress_result tally_progress_result;
+typedef struct tally_progress tally_progress;
 
 typedef enum tally_target_status {
     TALLY_TARGET_NO_TARGET = 0,
@@ -75,46 +75,46 @@ typedef struct tally_progress_options {
  * 1..12, year outside 1000..9999, a bad schedule, ds and t over different
  * objects), TALLY_ENOMEM. Cost: one year-to-date rollup, O(nodes x
  * indicators). */
-TALLY_EXTERN(int) tally_progress(tally_progress_result **out, const tally_dataset *ds,
-                                 const tally_targets *t, const tally_progress_options *opts);
+TALLY_EXTERN(int) tally_progress_run(tally_progress **out, const tally_dataset *ds,
+                                     const tally_targets *t, const tally_progress_options *opts);
 
 /* Frees a result. NULL does nothing. */
-TALLY_EXTERN(void) tally_progress_free(tally_progress_result *r);
+TALLY_EXTERN(void) tally_progress_free(tally_progress *r);
 
-TALLY_EXTERN(const tally_hierarchy *) tally_progress_hierarchy(const tally_progress_result *r);
-TALLY_EXTERN(const tally_definitions *) tally_progress_definitions(const tally_progress_result *r);
-TALLY_EXTERN(int) tally_progress_year(const tally_progress_result *r);
-TALLY_EXTERN(int) tally_progress_month(const tally_progress_result *r);
+TALLY_EXTERN(const tally_hierarchy *) tally_progress_hierarchy(const tally_progress *r);
+TALLY_EXTERN(const tally_definitions *) tally_progress_definitions(const tally_progress *r);
+TALLY_EXTERN(int) tally_progress_year(const tally_progress *r);
+TALLY_EXTERN(int) tally_progress_month(const tally_progress *r);
 
 /* The indicators with rows (those with a target that year), in definition
  * order: their count, and the definitions index of the k-th. */
-TALLY_EXTERN(size_t) tally_progress_indicator_count(const tally_progress_result *r);
-TALLY_EXTERN(size_t) tally_progress_indicator(const tally_progress_result *r, size_t k);
+TALLY_EXTERN(size_t) tally_progress_indicator_count(const tally_progress *r);
+TALLY_EXTERN(size_t) tally_progress_indicator(const tally_progress *r, size_t k);
 
 /* Number of rows: nodes x indicators with rows. */
-TALLY_EXTERN(size_t) tally_progress_count(const tally_progress_result *r);
+TALLY_EXTERN(size_t) tally_progress_count(const tally_progress *r);
 
 /* The row of a node and indicator (definitions index). TALLY_ENOTFOUND
  * (*row = TALLY_NONE) when the indicator has no rows or node is out of
  * range. */
-TALLY_EXTERN(int) tally_progress_find(const tally_progress_result *r, size_t node,
+TALLY_EXTERN(int) tally_progress_find(const tally_progress *r, size_t node,
                                       size_t indicator, size_t *row);
 
 /* Accessors by row (out of range: TALLY_NONE, NaN, -1 or 0). Missing
  * numbers are NaN. */
-TALLY_EXTERN(size_t) tally_progress_node(const tally_progress_result *r, size_t row);
-TALLY_EXTERN(size_t) tally_progress_row_indicator(const tally_progress_result *r, size_t row);
-TALLY_EXTERN(double) tally_progress_actual(const tally_progress_result *r, size_t row);
-TALLY_EXTERN(double) tally_progress_target(const tally_progress_result *r, size_t row);
-TALLY_EXTERN(double) tally_progress_completion(const tally_progress_result *r, size_t row);
-TALLY_EXTERN(double) tally_progress_time_progress(const tally_progress_result *r, size_t row);
+TALLY_EXTERN(size_t) tally_progress_node(const tally_progress *r, size_t row);
+TALLY_EXTERN(size_t) tally_progress_row_indicator(const tally_progress *r, size_t row);
+TALLY_EXTERN(double) tally_progress_actual(const tally_progress *r, size_t row);
+TALLY_EXTERN(double) tally_progress_target(const tally_progress *r, size_t row);
+TALLY_EXTERN(double) tally_progress_completion(const tally_progress *r, size_t row);
+TALLY_EXTERN(double) tally_progress_time_progress(const tally_progress *r, size_t row);
 /* tally_target_status. */
-TALLY_EXTERN(int) tally_progress_status(const tally_progress_result *r, size_t row);
-TALLY_EXTERN(double) tally_progress_gap(const tally_progress_result *r, size_t row);
-TALLY_EXTERN(double) tally_progress_monthly_pace(const tally_progress_result *r, size_t row);
+TALLY_EXTERN(int) tally_progress_status(const tally_progress *r, size_t row);
+TALLY_EXTERN(double) tally_progress_gap(const tally_progress *r, size_t row);
+TALLY_EXTERN(double) tally_progress_monthly_pace(const tally_progress *r, size_t row);
 /* Rank among siblings, 1 = highest completion; 0 when the row has no
  * completion. */
-TALLY_EXTERN(size_t) tally_progress_rank(const tally_progress_result *r, size_t row);
+TALLY_EXTERN(size_t) tally_progress_rank(const tally_progress *r, size_t row);
 
 /* The status as written in output: "no_target", "no_data", "done", "ahead",
  * "behind", "met", "not_met"; "" for an unknown value. Static text. */
@@ -128,7 +128,7 @@ TALLY_EXTERN(const char *) tally_target_status_name(int status);
  * indicator's decimals, completion and time_progress 2; missing values are
  * empty. opts->levels filters by level (NULL: every level). Errors:
  * TALLY_EIO, TALLY_ENOMEM. */
-TALLY_EXTERN(int) tally_progress_write(const tally_progress_result *r, const char *path,
+TALLY_EXTERN(int) tally_progress_write(const tally_progress *r, const char *path,
                                        const tally_write_options *opts);
 
 /* level: the level index to chart; -1 for the level of the first node
@@ -155,7 +155,7 @@ typedef struct tally_progress_svg_options {
  * Each bar is a <rect class="bar"> with data-region (the code) and
  * data-status attributes. Errors: TALLY_EINVAL (an indicator without rows,
  * a level out of range, no region at the level), TALLY_EIO, TALLY_ENOMEM. */
-TALLY_EXTERN(int) tally_progress_write_svg(const tally_progress_result *r, const char *path,
+TALLY_EXTERN(int) tally_progress_write_svg(const tally_progress *r, const char *path,
                                            const tally_progress_svg_options *opts);
 
 TALLY_END_DECLS

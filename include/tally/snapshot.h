@@ -87,10 +87,12 @@ TALLY_EXTERN(int) tally_snapshot_is(const void *data, size_t size);
  * exists; written to a temporary file beside it and renamed, so a reader
  * never sees half a snapshot). Errors: TALLY_EINVAL (NULL argument),
  * TALLY_EIO (cannot write, with the reason), TALLY_ENOMEM. */
-TALLY_EXTERN(int) tally_dataset_save(const tally_dataset *ds, const char *path);
+TALLY_EXTERN(int) tally_snapshot_save(const tally_dataset *ds, const char *path);
 
-/* The same snapshot in memory: *out (free() it) of *size bytes. */
-TALLY_EXTERN(int) tally_dataset_save_buffer(const tally_dataset *ds, void **out, size_t *size);
+/* The same snapshot in memory: *out, of *size bytes, belongs to the
+ * caller, who frees it with tally_free() (not free()). On error *out is
+ * NULL and *size 0. */
+TALLY_EXTERN(int) tally_snapshot_save_buffer(const tally_dataset *ds, void **out, size_t *size);
 
 /* Adds the values of the snapshot at `path` (mapped, not copied) to `ds`,
  * which may be empty or hold values already, as a records file would: a
@@ -101,7 +103,7 @@ TALLY_EXTERN(int) tally_dataset_save_buffer(const tally_dataset *ds, void **out,
  * are installed: those installed stay). A snapshot file is used in place:
  * its columns stay mapped (copy on write) as long as `ds` lives; replace a
  * snapshot by writing a new file and renaming it over the old one, as
- * tally_dataset_save does, never by rewriting it in place. Errors, with the path in tally_error_last():
+ * tally_snapshot_save does, never by rewriting it in place. Errors, with the path in tally_error_last():
  * TALLY_EIO (cannot read), TALLY_EPARSE (not a snapshot, truncated, sizes
  * that do not add up, checksum mismatch: the file is damaged),
  * TALLY_ENOTSUP (a format version or byte order this library does not
@@ -117,13 +119,13 @@ TALLY_EXTERN(int) tally_dataset_save_buffer(const tally_dataset *ds, void **out,
  * such a column later (records, tally_dataset_add, another snapshot) turn
  * it into doubles first: a copy of 8 bytes a region, made once. Reading
  * records into `ds` does so for every column of whole numbers. */
-TALLY_EXTERN(int) tally_dataset_load(tally_dataset *ds, const char *path);
+TALLY_EXTERN(int) tally_snapshot_load(tally_dataset *ds, const char *path);
 
 /* Same, from memory (any alignment; the values are copied); `name` stands
  * for the path in messages (NULL: "<buffer>"). The buffer is only read
  * during the call. */
-TALLY_EXTERN(int) tally_dataset_load_buffer(tally_dataset *ds, const void *data, size_t size,
-                                            const char *name);
+TALLY_EXTERN(int) tally_snapshot_load_buffer(tally_dataset *ds, const void *data, size_t size,
+                                             const char *name);
 
 TALLY_END_DECLS
 

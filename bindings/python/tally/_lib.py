@@ -81,7 +81,7 @@ class TargetFindings(Structure):
     pass
 
 
-class ProgressResult(Structure):
+class Progress(Structure):
     pass
 
 
@@ -219,7 +219,7 @@ def _check(result, func, args):
 
 
 H, D, DS, RJ, R = (POINTER(t) for t in (Hierarchy, Definitions, Dataset, Rejects, Result))
-T, TF, PR = POINTER(Targets), POINTER(TargetFindings), POINTER(ProgressResult)
+T, TF, PR = POINTER(Targets), POINTER(TargetFindings), POINTER(Progress)
 HH, PV, TH = POINTER(Households), POINTER(Poverty), POINTER(Thresholds)
 F = POINTER(Findings)
 _size_p = POINTER(c_size_t)
@@ -285,10 +285,10 @@ _FUNCTIONS = {
     "tally_dataset_value_count": (c_size_t, [DS], False),
     # snapshots
     "tally_snapshot_is": (c_int, [c_void_p, c_size_t], False),
-    "tally_dataset_save": (c_int, [DS, c_char_p], True),
-    "tally_dataset_save_buffer": (c_int, [DS, POINTER(c_void_p), POINTER(c_size_t)], True),
-    "tally_dataset_load": (c_int, [DS, c_char_p], True),
-    "tally_dataset_load_buffer": (c_int, [DS, c_void_p, c_size_t, c_char_p], True),
+    "tally_snapshot_save": (c_int, [DS, c_char_p], True),
+    "tally_snapshot_save_buffer": (c_int, [DS, POINTER(c_void_p), POINTER(c_size_t)], True),
+    "tally_snapshot_load": (c_int, [DS, c_char_p], True),
+    "tally_snapshot_load_buffer": (c_int, [DS, c_void_p, c_size_t, c_char_p], True),
     "tally_rejects_new": (c_int, [POINTER(RJ)], True),
     "tally_rejects_free": (None, [RJ], False),
     "tally_rejects_count": (c_size_t, [RJ], False),
@@ -315,7 +315,7 @@ _FUNCTIONS = {
     "tally_result_column": (_double_p, [R, c_size_t, c_size_t], False),
     # export
     "tally_result_write": (c_int, [R, c_char_p, POINTER(WriteOptions)], True),
-    "tally_format_number": (c_int, [c_char_p, c_size_t, c_double, c_int], True),
+    "tally_number_format": (c_int, [c_char_p, c_size_t, c_double, c_int], True),
     # targets and completion
     "tally_targets_new": (c_int, [POINTER(T), H, D], True),
     "tally_targets_free": (None, [T], False),
@@ -340,7 +340,7 @@ _FUNCTIONS = {
     "tally_target_findings_children": (c_size_t, [TF, c_size_t], False),
     "tally_schedule_from_file": (c_int, [_double_p, c_char_p], True),
     "tally_schedule_from_buffer": (c_int, [_double_p, c_char_p, c_size_t, c_char_p], True),
-    "tally_progress": (c_int, [POINTER(PR), DS, T, POINTER(ProgressOptions)], True),
+    "tally_progress_run": (c_int, [POINTER(PR), DS, T, POINTER(ProgressOptions)], True),
     "tally_progress_free": (None, [PR], False),
     "tally_progress_hierarchy": (H, [PR], False),
     "tally_progress_definitions": (D, [PR], False),

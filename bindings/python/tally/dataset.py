@@ -153,12 +153,12 @@ class Dataset(Owner):
         """Writes the dataset's values to a snapshot file (``tally snapshot``),
         which :meth:`load` (and the command line's ``-r``) reads back far
         faster than the CSV."""
-        lib.tally_dataset_save(self._ptr, os.fsencode(path))
+        lib.tally_snapshot_save(self._ptr, os.fsencode(path))
 
     def load(self, path):
         """Adds the values of a snapshot made over the same hierarchy and
         definitions; a cell given in both is a duplicate (``DuplicateError``)."""
-        lib.tally_dataset_load(self._ptr, os.fsencode(path))
+        lib.tally_snapshot_load(self._ptr, os.fsencode(path))
 
     # ---- computing ----
 

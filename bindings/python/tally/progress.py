@@ -171,7 +171,7 @@ def progress(ds, targets, as_of, prefer="computed", schedule=None):
             shares = read_schedule(schedule)
             opts.schedule = ctypes.cast(shares, ctypes.POINTER(c_double))
         out = PR()
-        lib.tally_progress(ctypes.byref(out), ds._ptr, targets._ptr, ctypes.byref(opts))
+        lib.tally_progress_run(ctypes.byref(out), ds._ptr, targets._ptr, ctypes.byref(opts))
         return Progress(out, (ds.hierarchy._handle, ds.definitions._handle))
     finally:
         if own is not None:

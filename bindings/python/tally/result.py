@@ -255,5 +255,5 @@ def format_number(value, decimals):
     if value is None or value != value:
         return ""
     buf = ctypes.create_string_buffer(64)
-    n = lib.tally_format_number(buf, len(buf), float(value), int(decimals))
+    n = lib.tally_number_format(buf, len(buf), float(value), int(decimals))
     return buf.raw[:n].decode("ascii")
