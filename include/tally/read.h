@@ -2,7 +2,7 @@
  * the read options, what a read did, and the list of rejected rows.
  *
  * The readers of records (tally/dataset.h), targets (tally/targets.h) and
- * households (tally/poverty.h) take these options, fill these stats, and
+ * households (tally/households.h) take these options, fill these stats, and
  * in collecting mode append every bad row, with its file, line, column and
  * reason, to a tally_rejects list.
  *

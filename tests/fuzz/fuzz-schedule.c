@@ -32,8 +32,8 @@ static void check_progress(const fixture *f, const tally_targets *t, const doubl
         po.year = 2019;
         po.month = month;
         po.schedule = shares;
-        tally_progress_result *r;
-        int rc = tally_progress(&r, f->ds, t, &po);
+        tally_progress *r;
+        int rc = tally_progress_run(&r, f->ds, t, &po);
         if (rc)
             fprintf(stderr, "tally_progress refused the schedule: %s\n",
                     tally_error_last()->message);

@@ -1,4 +1,4 @@
-/* Fuzz target: the snapshot loader (tally_dataset_load_buffer), then a
+/* Fuzz target: the snapshot loader (tally_snapshot_load_buffer), then a
  * save of what was loaded, a second load, and a rollup.
  *
  * The input is a snapshot loaded over the hierarchy and definitions of
@@ -212,7 +212,7 @@ static void check_load(const tally_hierarchy *h, const tally_definitions *d, con
 {
     tally_dataset *ds;
     FUZZ_CHECK(tally_dataset_new(&ds, h, d) == 0);
-    int rc = tally_dataset_load_buffer(ds, p, size, name);
+    int rc = tally_snapshot_load_buffer(ds, p, size, name);
     if (rc) {
         fuzz_check_error(rc);
         FUZZ_CHECK(tally_error_last()->path && strcmp(tally_error_last()->path, name) == 0);
@@ -224,7 +224,7 @@ static void check_load(const tally_hierarchy *h, const tally_definitions *d, con
 
     /* The same cells again are duplicates. */
     size_t cells = tally_dataset_value_count(ds);
-    rc = tally_dataset_load_buffer(ds, p, size, name);
+    rc = tally_snapshot_load_buffer(ds, p, size, name);
     if (cells) {
         FUZZ_CHECK(rc == TALLY_EEXIST);
         fuzz_check_error(rc);
@@ -236,16 +236,16 @@ static void check_load(const tally_hierarchy *h, const tally_definitions *d, con
     /* Saved and loaded again: the same snapshot. */
     void *s1, *s2;
     size_t n1, n2;
-    FUZZ_CHECK(tally_dataset_save_buffer(ds, &s1, &n1) == 0);
+    FUZZ_CHECK(tally_snapshot_save_buffer(ds, &s1, &n1) == 0);
     tally_dataset *ds2;
     FUZZ_CHECK(tally_dataset_new(&ds2, h, d) == 0);
-    rc = tally_dataset_load_buffer(ds2, s1, n1, "saved.tsnp");
+    rc = tally_snapshot_load_buffer(ds2, s1, n1, "saved.tsnp");
     if (rc)
         fprintf(stderr, "reloading the saved snapshot: %s\n", tally_error_last()->message);
     FUZZ_CHECK(rc == 0);
     FUZZ_CHECK(tally_dataset_value_count(ds2) == cells);
     check_values(ds2, s1, n1);
-    FUZZ_CHECK(tally_dataset_save_buffer(ds2, &s2, &n2) == 0);
+    FUZZ_CHECK(tally_snapshot_save_buffer(ds2, &s2, &n2) == 0);
     FUZZ_CHECK(n1 == n2 && memcmp(s1, s2, n1) == 0);
     tally_free(s1);
     tally_free(s2);

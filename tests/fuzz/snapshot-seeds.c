@@ -1,5 +1,5 @@
 /* Writes the seed corpus of the snapshot fuzz target: real snapshots
- * (tally_dataset_save_buffer) of small datasets over the hierarchy and
+ * (tally_snapshot_save_buffer) of small datasets over the hierarchy and
  * definitions of tests/fixtures.h, and a few damaged ones.
  *
  *   snapshot-seeds DIR           writes the seeds into DIR
@@ -54,8 +54,8 @@ static seed *save(const char *name, const tally_dataset *ds)
 {
     void *buf;
     size_t size;
-    if (tally_dataset_save_buffer(ds, &buf, &size))
-        die("tally_dataset_save_buffer");
+    if (tally_snapshot_save_buffer(ds, &buf, &size))
+        die("tally_snapshot_save_buffer");
     seed *s = keep(name, buf, size);
     tally_free(buf);
     return s;
