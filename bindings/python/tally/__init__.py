@@ -13,8 +13,8 @@ Failures raise tally.Error subclasses that carry the library's message and,
 for bad input, the path, line and column.
 
 The modules import one another in one direction, at their tops: _lib (the
-C functions) and _common (argument conversions) at the bottom; hierarchy,
-definitions, rejects; thresholds, result, progress, poverty, check; and
+C functions) and _common (argument conversions) at the bottom; definitions,
+hierarchy, rejects; thresholds, result, progress, poverty, check; and
 dataset, whose methods start rollups, checks and progress, at the top
 (tests/python/test_imports.py keeps it so).
 """

@@ -115,8 +115,8 @@ class ErrorRecord(Structure):
 class HierarchyOptions(Structure):
     _fields_ = [("version", c_uint), ("level_names", POINTER(c_char_p)),
                 ("level_count", c_size_t), ("encoding", c_char_p), ("max_columns", c_size_t),
-                ("max_field_bytes", c_size_t)]
-    VERSION = 2
+                ("max_field_bytes", c_size_t), ("definitions", POINTER(Definitions))]
+    VERSION = 3
 
 
 class ReadOptions(Structure):
