@@ -99,6 +99,18 @@ def test_progress__schedule():
         ds.progress(t, as_of="2019-02", schedule=[50] * 12)  # December must be 100
 
 
+def test_progress__as_of_is_a_month_the_library_reads():
+    h, d, ds = small_dataset()
+    t = tally.Targets(h, d)
+    t.read_bytes(SMALL_TARGETS)
+    assert ds.progress_result(t, as_of="2019-02").as_of == "2019-02"
+    # A quarter or a year is a period, not a month; full-width digits are
+    # no period at all.
+    for bad in ("2019-Q1", "2019", "２０１９-02", "2019-13", 201902):
+        with pytest.raises(ValueError, match=f"as_of={bad!r}: expected a month YYYY-MM"):
+            ds.progress(t, as_of=bad)
+
+
 def run_cli(*args):
     out = subprocess.run([tally_exe(), *args], capture_output=True, text=True, encoding="utf-8",
                          check=True)

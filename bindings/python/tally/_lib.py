@@ -119,6 +119,10 @@ class HierarchyOptions(Structure):
     VERSION = 3
 
 
+class Period(Structure):
+    _fields_ = [("year", c_int), ("kind", c_int), ("index", c_int)]
+
+
 class ReadOptions(Structure):
     _fields_ = [("version", c_uint), ("on_error", c_int), ("encoding", c_char_p),
                 ("max_columns", c_size_t), ("max_field_bytes", c_size_t), ("threads", c_uint)]
@@ -183,6 +187,9 @@ class CheckSummary(Structure):
                 ("missing", c_size_t)]
 
 
+PERIOD_YEAR = 0
+PERIOD_QUARTER = 1
+PERIOD_MONTH = 2
 ON_ERROR_STOP = 0
 ON_ERROR_COLLECT = 1
 PREFER_COMPUTED = 0
@@ -234,6 +241,11 @@ _FUNCTIONS = {
     "tally_error_last": (POINTER(ErrorRecord), [], False),
     "tally_error_clear": (None, [], False),
     "tally_version": (c_char_p, [], False),
+    # periods
+    "tally_period_parse": (c_int, [POINTER(Period), c_char_p, c_size_t], True),
+    "tally_period_format": (c_int, [c_char_p, c_size_t, POINTER(Period)], True),
+    "tally_period_months": (c_int, [POINTER(Period), _int_p, _int_p], True),
+    "tally_period_compare": (c_int, [POINTER(Period), POINTER(Period)], False),
     # hierarchy
     "tally_hierarchy_from_file": (c_int, [POINTER(H), c_char_p, POINTER(HierarchyOptions)], True),
     "tally_hierarchy_from_buffer": (c_int, [POINTER(H), c_char_p, c_size_t, c_char_p,
