@@ -352,6 +352,7 @@ _FUNCTIONS = {
     "tally_target_findings_children": (c_size_t, [TF, c_size_t], False),
     "tally_schedule_from_file": (c_int, [_double_p, c_char_p], True),
     "tally_schedule_from_buffer": (c_int, [_double_p, c_char_p, c_size_t, c_char_p], True),
+    "tally_schedule_check": (c_int, [_double_p, c_size_t], True),
     "tally_progress": (c_int, [POINTER(PR), DS, T, POINTER(ProgressOptions)], True),
     "tally_progress_free": (None, [PR], False),
     "tally_progress_hierarchy": (H, [PR], False),

@@ -133,15 +133,14 @@ class Targets(Owner):
 
 def read_schedule(schedule):
     """12 cumulative shares (percent) from a path or a sequence; validated
-    by the library either way."""
-    shares = (c_double * 12)()
+    by the library either way, by the same rules."""
     if isinstance(schedule, (str, bytes, os.PathLike)):
+        shares = (c_double * 12)()
         lib.tally_schedule_from_file(shares, fspath(schedule))
-    else:
-        values = [float(x) for x in schedule]
-        text = "month,share\n" + "".join(f"{m},{v!r}\n" for m, v in enumerate(values, 1))
-        data = text.encode("ascii")
-        lib.tally_schedule_from_buffer(shares, data, len(data), b"<schedule>")
+        return shares
+    values = [float(x) for x in schedule]
+    shares = (c_double * max(len(values), 1))(*values)
+    lib.tally_schedule_check(shares, len(values))
     return shares
 
 
