@@ -249,22 +249,10 @@ static int load_model(cli *c)
         cli_report(c);
         return EXIT_BAD;
     }
-    size_t nl = tally_definitions_level_count(c->d);
-    const char **names = NULL;
     tally_hierarchy_options hopts = TALLY_HIERARCHY_OPTIONS_INIT;
     hopts.encoding = c->encoding;
-    if (nl) {
-        names = malloc(nl * sizeof *names);
-        if (!names)
-            return c->status = EXIT_BAD;
-        for (size_t i = 0; i < nl; i++)
-            names[i] = tally_definitions_level_name(c->d, i);
-        hopts.level_names = names;
-        hopts.level_count = nl;
-    }
-    int rc = tally_hierarchy_from_file(&c->h, c->hierarchy_path, &hopts);
-    free(names);
-    if (rc) {
+    hopts.definitions = c->d;
+    if (tally_hierarchy_from_file(&c->h, c->hierarchy_path, &hopts)) {
         cli_report(c);
         return EXIT_BAD;
     }

@@ -10,6 +10,7 @@
 #include "tally/common.h"
 #include "tally/error.h"
 #include "tally/version.h"
+#include "tally/period.h"
 #include "tally/read.h"
 #include "tally/number.h"
 #include "tally/write.h"

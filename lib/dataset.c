@@ -1,18 +1,24 @@
 /* Reported values: dense columns per indicator and period, filed by
- * region. The readers that fill them are records.c (records CSV) and
- * records_parallel.c (its parallel path); snapshot.c loads them whole.
+ * region, and values added one by one or from arrays. The readers that
+ * fill them are records.c (records CSV) and records_parallel.c (its
+ * parallel path); snapshot.c loads them whole.
  *
  * SPDX-License-Identifier: MIT
  */
 #include "dataset.h"
 
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "error.h"
+#include "hierarchy.h"
+#include "number.h"
 #include "period.h"
+#include "rejects.h"
 #include "util.h"
 
 static int in_map(const tally_dataset *ds, const void *p);
@@ -261,6 +267,216 @@ TALLY_EXTERN(int) tally_dataset_add(tally_dataset *ds, const char *region_code,
     if (rc)
         return tally_error__set(rc, "out of memory adding a value");
     return 0;
+}
+
+/* ---- values added from arrays ---- */
+
+/* The path rejected elements are listed under. */
+#define VALUES_PATH "<values>"
+
+/* What the element before looked up, for the next one: arrays built from a
+ * table repeat the period and indicator, and often the region, from
+ * element to element. A string is compared whole before its answer is
+ * used, so a hit gives what the lookup would. */
+typedef struct values_cache {
+    const char *region, *indicator, *period; /* NULL: none */
+    size_t node, ind;
+    int32_t key;
+    size_t column; /* the column of (ind, key) + 1; 0: none */
+} values_cache;
+
+static const char *or_null(const char *s) { return s ? s : "NULL"; }
+
+/* Records element i's error: the element, then the reason. */
+static int element_error(int code, size_t i, const char *region, const char *indicator,
+                         const char *period, const char *text, const char *fmt, ...)
+    TALLY_PRINTF(7, 8);
+
+static int element_error(int code, size_t i, const char *region, const char *indicator,
+                         const char *period, const char *text, const char *fmt, ...)
+{
+    char reason[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    return tally_error__set_at(code, NULL, 0, 0, text, text ? strlen(text) : 0,
+                               "element %zu (region %s, indicator %s, period %s): %s", i,
+                               or_null(region), or_null(indicator), or_null(period), reason);
+}
+
+static int same_text(const char *cached, const char *s)
+{
+    return cached && (cached == s || strcmp(cached, s) == 0);
+}
+
+static int element_region(const tally_dataset *ds, values_cache *vc, const char *s, size_t *node)
+{
+    if (same_text(vc->region, s)) {
+        *node = vc->node;
+        return 0;
+    }
+    size_t len = strlen(s);
+    int found = 0;
+    /* Elements in pre-order meet the next region a node or two on. */
+    for (size_t k = vc->node + 1; vc->region && k < vc->node + 3 && k < ds->nodes && !found; k++)
+        if (tally_hierarchy__code_is(ds->h, k, s, len)) {
+            *node = k;
+            found = 1;
+        }
+    if (!found && tally_hierarchy_find(ds->h, s, len, node))
+        return TALLY_ENOTFOUND;
+    vc->region = s;
+    vc->node = *node;
+    return 0;
+}
+
+/* Adds element i; 0, or its error recorded. */
+static int add_element(tally_dataset *ds, values_cache *vc, size_t i, const char *region,
+                       const char *indicator, const char *period, double value)
+{
+    if (!region || !indicator || !period)
+        return element_error(TALLY_EINVAL, i, region, indicator, period, NULL,
+                             "the %s is NULL; expected a string",
+                             !region ? "region code" : !indicator ? "indicator" : "period");
+    /* In the records reader's order, so that a bad element is told as a
+     * bad row would be. */
+    size_t node;
+    if (element_region(ds, vc, region, &node))
+        return element_error(TALLY_ENOTFOUND, i, region, indicator, period, region,
+                             "unknown region code '%s'; expected a code of the hierarchy",
+                             region);
+    if (!same_text(vc->period, period)) {
+        int32_t key;
+        if (tally_period__parse(period, strlen(period), &key))
+            return element_error(TALLY_EPARSE, i, region, indicator, period, period,
+                                 "bad period '%s'; expected YYYY-MM, YYYY-Qn or YYYY", period);
+        vc->period = period;
+        vc->key = key;
+        vc->column = 0;
+    }
+    if (!same_text(vc->indicator, indicator)) {
+        size_t ind;
+        if (tally_definitions_find(ds->d, indicator, strlen(indicator), &ind))
+            return element_error(TALLY_ENOTFOUND, i, region, indicator, period, indicator,
+                                 "unknown indicator '%s'; expected an id from the definitions",
+                                 indicator);
+        vc->indicator = indicator;
+        vc->column = vc->column && ind == vc->ind ? vc->column : 0;
+        vc->ind = ind;
+    }
+    if (isinf(value))
+        return element_error(TALLY_ERANGE, i, region, indicator, period, NULL,
+                             "value is infinite; expected a finite number");
+    if (!vc->column) {
+        tally_column *c = tally_dataset__get_column(ds, vc->ind, vc->key);
+        if (!c)
+            return tally_error__set(TALLY_ENOMEM, "out of memory adding values");
+        vc->column = (size_t)(c - ds->columns) + 1;
+    }
+    tally_column *c = &ds->columns[vc->column - 1];
+    if (widen_column(ds, c))
+        return tally_error__set(TALLY_ENOMEM, "out of memory adding values");
+    if (store_in(ds, c, node, value, !isnan(value))) {
+        char per[TALLY_PERIOD_TEXT_MAX];
+        tally_period__format(vc->key, per);
+        return element_error(
+            TALLY_EEXIST, i, region, indicator, period, region,
+            "duplicate record for region %s, indicator %s, period %s; each is given once",
+            tally_hierarchy_code(ds->h, node), tally_definitions_id(ds->d, vc->ind), per);
+    }
+    return 0;
+}
+
+/* Appends a CSV field (quoted when it needs to be) to buf at *n. */
+static void put_field(char *buf, size_t *n, const char *s)
+{
+    int quote = strpbrk(s, ",\"\r\n") != NULL;
+    if (quote)
+        buf[(*n)++] = '"';
+    for (; *s; s++) {
+        if (*s == '"')
+            buf[(*n)++] = '"';
+        buf[(*n)++] = *s;
+    }
+    if (quote)
+        buf[(*n)++] = '"';
+}
+
+/* Lists bad element i in rejects, its row the element as CSV text. 0 or
+ * TALLY_ENOMEM (recorded). */
+static int reject_element(tally_rejects *rejects, size_t i, const char *region,
+                          const char *indicator, const char *period, double value)
+{
+    const char *f[3] = { or_null(region), or_null(indicator), or_null(period) };
+    char number[32] = "";
+    if (!isnan(value))
+        tally_number__shortest(number, sizeof number, value);
+    size_t size = sizeof number + 3;
+    for (int k = 0; k < 3; k++)
+        size += 2 * strlen(f[k]) + 3;
+    char *row = malloc(size);
+    int rc = TALLY_ENOMEM;
+    if (row) {
+        size_t n = 0;
+        for (int k = 0; k < 3; k++) {
+            put_field(row, &n, f[k]);
+            row[n++] = ',';
+        }
+        memcpy(row + n, number, strlen(number) + 1);
+        rc = tally_rejects__add_item(rejects, VALUES_PATH, (unsigned long)i + 1, row);
+        free(row);
+    }
+    return rc ? tally_error__set(TALLY_ENOMEM, "out of memory collecting rejected values") : 0;
+}
+
+TALLY_EXTERN(int) tally_dataset_add_values(tally_dataset *ds, size_t n,
+                                           const char *const *region_codes,
+                                           const char *const *indicators,
+                                           const char *const *periods, const double *values,
+                                           tally_on_error on_error, tally_rejects *rejects,
+                                           tally_read_stats *stats)
+{
+    tally_read_stats st = { 0, 0, 0 };
+    if (stats)
+        *stats = st;
+    if (!ds || (n && (!region_codes || !indicators || !periods || !values)))
+        return tally_error__set(TALLY_EINVAL, "tally_dataset_add_values: NULL argument");
+    int collect = on_error == TALLY_ON_ERROR_COLLECT;
+    if (collect && !rejects)
+        return tally_error__set(TALLY_EINVAL,
+                                "collecting rejected values needs a tally_rejects list");
+    values_cache vc;
+    memset(&vc, 0, sizeof vc);
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        st.rows_read++;
+        int r = add_element(ds, &vc, i, region_codes[i], indicators[i], periods[i], values[i]);
+        if (r == 0) {
+            st.rows_accepted++;
+            continue;
+        }
+        if (r == TALLY_ENOMEM) {
+            st.rows_read--;
+            rc = r;
+            break;
+        }
+        st.rows_rejected++;
+        if (collect) {
+            /* The reason goes into the list; the last error is the list's. */
+            if (reject_element(rejects, i, region_codes[i], indicators[i], periods[i],
+                               values[i])) {
+                rc = TALLY_ENOMEM;
+                break;
+            }
+            continue;
+        }
+        rc = r;
+        break;
+    }
+    if (stats)
+        *stats = st;
+    return rc;
 }
 
 TALLY_EXTERN(int) tally_dataset_reported(const tally_dataset *ds, size_t node, size_t indicator,

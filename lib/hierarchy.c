@@ -62,13 +62,33 @@ int tally_hierarchy__copy_levels(tally_hierarchy *h, const tally_hierarchy_optio
 {
     const char *const *names = default_levels;
     size_t count = sizeof default_levels / sizeof default_levels[0];
+    /* The definitions' level names, borrowed for the copy below. */
+    const char *from_definitions[MAX_LEVELS];
     if (opts) {
         if (opts->version == 0 || opts->version > TALLY_HIERARCHY_OPTIONS_VERSION)
             return tally_error__set(TALLY_EINVAL,
                                     "unsupported hierarchy options version %u; expected %d "
                                     "(start from TALLY_HIERARCHY_OPTIONS_INIT)",
                                     opts->version, TALLY_HIERARCHY_OPTIONS_VERSION);
-        if (opts->level_names) {
+        /* Only a version 3 struct has the field: an older one ends before
+         * it. */
+        const tally_definitions *d = opts->version >= 3 ? opts->definitions : NULL;
+        if (d && (opts->level_names || opts->level_count))
+            return tally_error__set(TALLY_EINVAL,
+                                    "both level_names and definitions are given; expected "
+                                    "one of them (the definitions' levels, or names of "
+                                    "your own)");
+        if (d && tally_definitions_level_count(d)) {
+            count = tally_definitions_level_count(d);
+            if (count > MAX_LEVELS)
+                return tally_error__set(TALLY_ELIMIT,
+                                        "the definitions declare %zu levels; a hierarchy has "
+                                        "at most %d levels",
+                                        count, MAX_LEVELS);
+            for (size_t i = 0; i < count; i++)
+                from_definitions[i] = tally_definitions_level_name(d, i);
+            names = from_definitions;
+        } else if (opts->level_names) {
             names = opts->level_names;
             count = opts->level_count;
             if (count == 0)

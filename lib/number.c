@@ -114,3 +114,27 @@ int tally_number__plain(char *buf, size_t size, double v, int decimals)
 {
     return format_number(buf, size, v, decimals, 0);
 }
+
+void tally_number__shortest(char *buf, size_t size, double v)
+{
+    if (!isfinite(v)) {
+        snprintf(buf, size, "%g", v);
+        return;
+    }
+    /* The fewest significant digits that read back as v... */
+    char e[40];
+    int prec = 1;
+    for (; prec < 17; prec++) {
+        snprintf(e, sizeof e, "%.*e", prec - 1, v);
+        if (strtod(e, NULL) == v)
+            break;
+    }
+    snprintf(e, sizeof e, "%.*e", prec - 1, v);
+    /* ...written without an exponent unless the number is very large or
+     * small: the same digits, rounded at the same place. */
+    int exp = atoi(strchr(e, 'e') + 1);
+    if (exp >= -5 && exp < 17)
+        snprintf(buf, size, "%.*f", prec - 1 - exp > 0 ? prec - 1 - exp : 0, v);
+    else
+        snprintf(buf, size, "%s", e);
+}

@@ -153,4 +153,10 @@ static inline char *tally_number__put_units(char *o, uint64_t u, int decimals, i
  * value (no fast path). */
 int tally_number__plain(char *buf, size_t size, double v, int decimals);
 
+/* The shortest text that reads back as v ("12.5", "100", "0.1",
+ * "1e+20"; "nan", "inf"), as a person would have written the number: for messages
+ * about numbers the caller gave as doubles. Writes at most size bytes (32
+ * always do). */
+void tally_number__shortest(char *buf, size_t size, double v);
+
 #endif

@@ -1,4 +1,5 @@
-/* Internal: periods as small integer keys.
+/* Internal: periods as small integer keys (the public tally_period of
+ * tally/period.h is made over these).
  *
  * key = year * 32 + sub, where sub is 0 for the year, 1..12 for months and
  * 13..16 for quarters. Months are also numbered absolutely as
@@ -9,10 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { TALLY_PERIOD_YEAR = 0, TALLY_PERIOD_QUARTER = 1, TALLY_PERIOD_MONTH = 2 };
-
-/* Longest formatted period, with the NUL. */
-#define TALLY_PERIOD_TEXT_MAX 8
+/* The kinds (TALLY_PERIOD_YEAR, _QUARTER, _MONTH) and
+ * TALLY_PERIOD_TEXT_MAX. */
+#include "tally/period.h"
 
 /* Parses YYYY-MM, YYYY-Qn (q or Q) or YYYY (years 1000..9999). 0 or
  * TALLY_EPARSE (no error is recorded: callers say where). */

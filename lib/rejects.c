@@ -129,6 +129,31 @@ int tally_rejects__add(tally_rejects *r, const tally_csv *c)
     return 0;
 }
 
+int tally_rejects__add_item(tally_rejects *r, const char *path, unsigned long line,
+                            const char *row)
+{
+    const tally_error *e = tally_error_last();
+    size_t p;
+    if (tally_rejects__path(r, path, &p) ||
+        tally_util__grow((void **)&r->items, &r->cap, r->count + 1, sizeof *r->items))
+        return TALLY_ENOMEM;
+    const char *reason = tally_error__reason();
+    tally_rejects__item *it = &r->items[r->count];
+    it->path = p;
+    it->line = line;
+    it->column = 0;
+    it->code = e->code;
+    it->reason = tally_util__strndup(reason, strlen(reason));
+    it->row = tally_util__strndup(row, strlen(row));
+    if (!it->reason || !it->row) {
+        free(it->reason);
+        free(it->row);
+        return TALLY_ENOMEM;
+    }
+    r->count++;
+    return 0;
+}
+
 TALLY_EXTERN(int) tally_rejects_write_csv(const tally_rejects *r, const char *path)
 {
     FILE *f = path ? fopen(path, "w") : stdout;

@@ -30,6 +30,12 @@ struct tally_csv;
  * reader that collects rejected rows. */
 int tally_rejects__add(tally_rejects *r, const struct tally_csv *c);
 
+/* Appends the calling thread's last error to a rejects list for input that
+ * is not a row of a file (an element of arrays added at once): with the
+ * `path`, `line` and `row` given, column 0. 0 or TALLY_ENOMEM. */
+int tally_rejects__add_item(tally_rejects *r, const char *path, unsigned long line,
+                            const char *row);
+
 /* The index of `path` in r's paths (the last one, when it is the same, or
  * a copy added at the end). 0 or TALLY_ENOMEM; no error is recorded. */
 int tally_rejects__path(tally_rejects *r, const char *path, size_t *index);

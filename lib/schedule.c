@@ -1,6 +1,7 @@
 /* Schedules: the expected cumulative share of the annual target per month,
- * read from a CSV `month,share` and checked whole (12 months, shares 0 to
- * 100, never decreasing, December 100).
+ * read from a CSV `month,share` or given as an array, and checked whole
+ * (12 months, shares 0 to 100, never decreasing, December 100) by the same
+ * rules either way.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -12,7 +13,36 @@
 
 #include "csv.h"
 #include "error.h"
+#include "number.h"
 #include "util.h"
+
+/* The rules a whole schedule keeps, in the order they are checked: every
+ * share 0 to 100 (the reader checks it row by row), never below the month
+ * before, December 100. */
+enum { RULE_NONE, RULE_RANGE, RULE_DECREASES, RULE_DECEMBER };
+
+#define RANGE_MESSAGE "share %s for month %d is outside 0 to 100; expected a percentage"
+#define DECREASES_MESSAGE                                                                      \
+    "share %s for month %d is below month %d's %s; shares are cumulative and never decrease"
+#define DECEMBER_MESSAGE                                                                       \
+    "share %s for month 12; expected 100 (the whole target by the end of the year)"
+
+/* The first rule shares[0..11] break, with its month (1..12) in *month. */
+static int broken_rule(const double shares[12], int *month)
+{
+    for (int m = 1; m <= 12; m++) {
+        *month = m;
+        if (!(shares[m - 1] >= 0 && shares[m - 1] <= 100)) /* NaN too */
+            return RULE_RANGE;
+    }
+    for (int m = 2; m <= 12; m++) {
+        *month = m;
+        if (shares[m - 1] < shares[m - 2])
+            return RULE_DECREASES;
+    }
+    *month = 12;
+    return shares[11] != 100 ? RULE_DECEMBER : RULE_NONE;
+}
 
 typedef struct share_at {
     int seen;
@@ -126,19 +156,16 @@ TALLY_EXTERN(int) tally_schedule_from_buffer(double shares[12], const char *data
                                        "no row for month %d; expected 12 rows, months 1 to 12 "
                                        "once each",
                                        m);
-    for (int m = 2; m <= 12; m++)
-        if (at[m - 1].share < at[m - 2].share)
-            return error_at_share(TALLY_EINVAL, path, &at[m - 1],
-                                  "share %s for month %d is below month %d's %s; shares are "
-                                  "cumulative and never decrease",
-                                  at[m - 1].text, m, m - 1, at[m - 2].text);
-    if (at[11].share != 100)
-        return error_at_share(TALLY_EINVAL, path, &at[11],
-                              "share %s for month 12; expected 100 (the whole target by the end "
-                              "of the year)",
-                              at[11].text);
+    double read[12];
     for (int m = 0; m < 12; m++)
-        shares[m] = at[m].share;
+        read[m] = at[m].share;
+    int m, rule = broken_rule(read, &m);
+    if (rule == RULE_DECREASES)
+        return error_at_share(TALLY_EINVAL, path, &at[m - 1], DECREASES_MESSAGE,
+                              at[m - 1].text, m, m - 1, at[m - 2].text);
+    if (rule == RULE_DECEMBER)
+        return error_at_share(TALLY_EINVAL, path, &at[11], DECEMBER_MESSAGE, at[11].text);
+    memcpy(shares, read, sizeof read);
     return 0;
 }
 
@@ -153,4 +180,29 @@ TALLY_EXTERN(int) tally_schedule_from_file(double shares[12], const char *path)
     rc = tally_schedule_from_buffer(shares, m.data, m.size, path);
     tally_util__unmap(&m);
     return rc;
+}
+
+TALLY_EXTERN(int) tally_schedule_check(const double *shares, size_t count)
+{
+    if (!shares && count)
+        return tally_error__set(TALLY_EINVAL, "tally_schedule_check: shares is NULL");
+    if (count != 12)
+        return tally_error__set(TALLY_EINVAL,
+                                "%zu shares given; expected 12, the cumulative shares of months "
+                                "1 to 12",
+                                count);
+    int m, rule = broken_rule(shares, &m);
+    char a[32], b[32];
+    tally_number__shortest(a, sizeof a, shares[m - 1]);
+    switch (rule) {
+    case RULE_RANGE:
+        return tally_error__set(TALLY_ERANGE, RANGE_MESSAGE, a, m);
+    case RULE_DECREASES:
+        tally_number__shortest(b, sizeof b, shares[m - 2]);
+        return tally_error__set(TALLY_EINVAL, DECREASES_MESSAGE, a, m, m - 1, b);
+    case RULE_DECEMBER:
+        return tally_error__set(TALLY_EINVAL, DECEMBER_MESSAGE, a);
+    default:
+        return 0;
+    }
 }

@@ -1,5 +1,6 @@
 /* Records reading: accepted rows, every kind of rejected row with its
- * exact location, stop and collect modes, and the row-count identity. */
+ * exact location, stop and collect modes, and the row-count identity; and
+ * values added from arrays, element by element with the same rules. */
 #include <iconv.h>
 #include <math.h>
 #include <unistd.h>
@@ -577,6 +578,261 @@ static void test_dataset__version_2_options_ignore_threads(void **state)
     fixture_free(&f);
 }
 
+/* ---- values added from arrays ---- */
+
+static void expect_reported(const fixture *f, size_t node, size_t ind, const char *period,
+                         double want)
+{
+    int present;
+    double v = reported(f, node, ind, period, &present);
+    if (!present || v != want)
+        print_error("%zu/%zu/%s: %g (present %d), expected %g\n", node, ind, period, v, present,
+                    want);
+    assert_true(present);
+    assert_true(v == want);
+}
+
+static void test_dataset__add_values_stores_every_element(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_load(&f, NULL);
+    /* One period text for several elements, as a binding passes one value
+     * for all: the same pointer. */
+    static const char jan[] = "2019-01";
+    const char *codes[] = { "430602001001", "430602001002", "430602001002", "430626100201",
+                            "430602001001", "430602001001" };
+    const char *inds[] = { "poor", "poor", "exits", "pop", "pop", "poor" };
+    const char *pers[] = { jan, jan, "2019-q1", "2019-02", "2019-02", "2019-02" };
+    const double vals[] = { 10, -3.25, 100, NAN, 200, 0.1 };
+    tally_read_stats st;
+    assert_int_equal(tally_dataset_add_values(f.ds, 6, codes, inds, pers, vals,
+                                              TALLY_ON_ERROR_STOP, NULL, &st),
+                     0);
+    assert_int_equal(st.rows_read, 6);
+    assert_int_equal(st.rows_accepted, 6);
+    assert_int_equal(st.rows_rejected, 0);
+    expect_reported(&f, V1, N_POOR, "2019-01", 10);
+    expect_reported(&f, V2, N_POOR, "2019-01", -3.25);
+    expect_reported(&f, V2, N_EXITS, "2019-Q1", 100); /* "q1" is the same quarter */
+    expect_reported(&f, V1, N_POP, "2019-02", 200);
+    expect_reported(&f, V1, N_POOR, "2019-02", 0.1);
+    int present;
+    reported(&f, V3, N_POP, "2019-02", &present);
+    assert_false(present); /* NaN: filed empty, missing */
+    /* Six cells, one of them filed empty. */
+    assert_int_equal(tally_dataset_value_count(f.ds), 6);
+    /* The empty cell was given: giving it again is a duplicate. */
+    const char *again[] = { "430626100201" };
+    const char *pop[] = { "pop" }, *feb[] = { "2019-02" };
+    const double one[] = { 1 };
+    assert_int_equal(tally_dataset_add_values(f.ds, 1, again, pop, feb, one, TALLY_ON_ERROR_STOP,
+                                              NULL, NULL),
+                     TALLY_EEXIST);
+    /* Nothing to add: nothing happens, and the arrays may be NULL. */
+    assert_int_equal(tally_dataset_add_values(f.ds, 0, NULL, NULL, NULL, NULL,
+                                              TALLY_ON_ERROR_STOP, NULL, &st),
+                     0);
+    assert_int_equal(st.rows_read, 0);
+    assert_int_equal(tally_dataset_value_count(f.ds), 6);
+    fixture_free(&f);
+}
+
+/* The same cells through the array and through a records CSV: the same
+ * dataset. */
+static void test_dataset__add_values_equals_reading_the_rows(void **state)
+{
+    (void)state;
+    static const char csv[] = "region_code,indicator,period,value\n"
+                              "430602001001,poor,2019-01,10\n"
+                              "430602001002,poor,2019-01,-3.25\n"
+                              "430626100201,poor,2019-01,\n"
+                              "430602001001,income,2019,1234.5\n"
+                              "430626100201,trained,2019-Q4,7\n";
+    const char *codes[] = { "430602001001", "430602001002", "430626100201", "430602001001",
+                            "430626100201" };
+    const char *inds[] = { "poor", "poor", "poor", "income", "trained" };
+    const char *pers[] = { "2019-01", "2019-01", "2019-01", "2019", "2019-Q4" };
+    const double vals[] = { 10, -3.25, NAN, 1234.5, 7 };
+    fixture a, b;
+    fixture_load(&a, NULL);
+    fixture_load(&b, NULL);
+    assert_int_equal(tally_dataset_read_buffer(a.ds, csv, sizeof csv - 1, "r.csv", NULL, NULL,
+                                               NULL),
+                     0);
+    assert_int_equal(tally_dataset_add_values(b.ds, 5, codes, inds, pers, vals,
+                                              TALLY_ON_ERROR_STOP, NULL, NULL),
+                     0);
+    assert_int_equal(tally_dataset_value_count(a.ds), tally_dataset_value_count(b.ds));
+    for (size_t node = 0; node < 9; node++)
+        for (size_t ind = 0; ind < 5; ind++)
+            for (size_t k = 0; k < 5; k++) {
+                int pa, pb;
+                double va = reported(&a, node, ind, pers[k], &pa);
+                double vb = reported(&b, node, ind, pers[k], &pb);
+                assert_int_equal(pa, pb);
+                if (pa)
+                    assert_true(va == vb);
+            }
+    fixture_free(&a);
+    fixture_free(&b);
+}
+
+typedef struct bad_element {
+    const char *code, *ind, *per;
+    double value;
+    int rc;
+    const char *message; /* of the element, numbered 1 */
+    const char *text;
+} bad_element;
+
+/* Element 0 is good, element 1 bad, element 2 good: stop mode stops at 1
+ * with element 0 added. */
+static void test_dataset__add_values_stop_at_the_bad_element(void **state)
+{
+    (void)state;
+    static const bad_element cases[] = {
+        { "999", "poor", "2019-03", 1, TALLY_ENOTFOUND,
+          "element 1 (region 999, indicator poor, period 2019-03): unknown region code '999'; "
+          "expected a code of the hierarchy",
+          "999" },
+        { "430602001002", "poor", "2019-13", 1, TALLY_EPARSE,
+          "element 1 (region 430602001002, indicator poor, period 2019-13): bad period "
+          "'2019-13'; expected YYYY-MM, YYYY-Qn or YYYY",
+          "2019-13" },
+        { "430602001002", "nope", "2019-03", 1, TALLY_ENOTFOUND,
+          "element 1 (region 430602001002, indicator nope, period 2019-03): unknown indicator "
+          "'nope'; expected an id from the definitions",
+          "nope" },
+        { "430602001002", "poor", "2019-03", -INFINITY, TALLY_ERANGE,
+          "element 1 (region 430602001002, indicator poor, period 2019-03): value is "
+          "infinite; expected a finite number",
+          NULL },
+        /* Element 0's cell again ("2019-q3" is its quarter): the period as
+         * the library writes it. */
+        { "430602001001", "poor", "2019-q3", 2, TALLY_EEXIST,
+          "element 1 (region 430602001001, indicator poor, period 2019-q3): duplicate record "
+          "for region 430602001001, indicator poor, period 2019-Q3; each is given once",
+          "430602001001" },
+        { NULL, "poor", "2019-03", 1, TALLY_EINVAL,
+          "element 1 (region NULL, indicator poor, period 2019-03): the region code is NULL; "
+          "expected a string",
+          NULL },
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        const bad_element *c = &cases[k];
+        fixture f;
+        fixture_load(&f, NULL);
+        const char *per0 = c->rc == TALLY_EEXIST ? "2019-Q3" : "2019-03";
+        const char *codes[] = { "430602001001", c->code, "430626100201" };
+        const char *inds[] = { "poor", c->ind, "poor" };
+        const char *pers[] = { per0, c->per, "2019-03" };
+        const double vals[] = { 1, c->value, 3 };
+        tally_read_stats st;
+        int rc = tally_dataset_add_values(f.ds, 3, codes, inds, pers, vals, TALLY_ON_ERROR_STOP,
+                                          NULL, &st);
+        const tally_error *e = tally_error_last();
+        if (rc != c->rc || strcmp(e->message, c->message) != 0)
+            print_error("case %zu: %d %s\n", k, rc, e->message);
+        assert_int_equal(rc, c->rc);
+        assert_string_equal(e->message, c->message);
+        assert_null(e->path);
+        assert_int_equal(e->line, 0);
+        if (c->text)
+            assert_string_equal(e->text, c->text);
+        else
+            assert_null(e->text);
+        /* The bad one is element rows_accepted; the one before it stays. */
+        assert_int_equal(st.rows_read, 2);
+        assert_int_equal(st.rows_accepted, 1);
+        assert_int_equal(st.rows_rejected, 1);
+        assert_int_equal(tally_dataset_value_count(f.ds), 1);
+        expect_reported(&f, V1, N_POOR, per0, 1);
+        fixture_free(&f);
+    }
+}
+
+static void test_dataset__add_values_collect_every_bad_element(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_load(&f, NULL);
+    const char *codes[] = { "430602001001", "a,b", "430602001002", "430626100201",
+                            "430602001001" };
+    const char *inds[] = { "poor", "poor", "poor", "poor", "poor" };
+    const char *pers[] = { "2019-04", "2019-04", "2019-4", "2019-04", "2019-04" };
+    const double vals[] = { 1.5, 2, NAN, 0.1, 9 };
+    tally_rejects *rj;
+    assert_int_equal(tally_rejects_new(&rj), 0);
+    tally_read_stats st;
+    assert_int_equal(tally_dataset_add_values(f.ds, 5, codes, inds, pers, vals,
+                                              TALLY_ON_ERROR_COLLECT, rj, &st),
+                     0);
+    /* Elements 1 (unknown region), 2 (bad period) and 4 (element 0's cell)
+     * are bad; 0 and 3 are added. */
+    assert_int_equal(st.rows_read, 5);
+    assert_int_equal(st.rows_accepted, 2);
+    assert_int_equal(st.rows_rejected, 3);
+    assert_int_equal(tally_dataset_value_count(f.ds), 2);
+    expect_reported(&f, V1, N_POOR, "2019-04", 1.5);
+    expect_reported(&f, V3, N_POOR, "2019-04", 0.1);
+    assert_int_equal(tally_rejects_count(rj), 3);
+    static const struct {
+        unsigned long line;
+        int code;
+        const char *reason, *row;
+    } want[] = {
+        { 2, TALLY_ENOTFOUND,
+          "element 1 (region a,b, indicator poor, period 2019-04): unknown region code 'a,b'; "
+          "expected a code of the hierarchy",
+          "\"a,b\",poor,2019-04,2" },
+        { 3, TALLY_EPARSE,
+          "element 2 (region 430602001002, indicator poor, period 2019-4): bad period "
+          "'2019-4'; expected YYYY-MM, YYYY-Qn or YYYY",
+          "430602001002,poor,2019-4," },
+        { 5, TALLY_EEXIST,
+          "element 4 (region 430602001001, indicator poor, period 2019-04): duplicate record "
+          "for region 430602001001, indicator poor, period 2019-04; each is given once",
+          "430602001001,poor,2019-04,9" },
+    };
+    for (size_t i = 0; i < 3; i++) {
+        assert_string_equal(tally_rejects_path(rj, i), "<values>");
+        assert_int_equal(tally_rejects_line(rj, i), want[i].line);
+        assert_int_equal(tally_rejects_column(rj, i), 0);
+        assert_int_equal(tally_rejects_code(rj, i), want[i].code);
+        assert_string_equal(tally_rejects_reason(rj, i), want[i].reason);
+        assert_string_equal(tally_rejects_row(rj, i), want[i].row);
+    }
+    tally_rejects_free(rj);
+    fixture_free(&f);
+}
+
+static void test_dataset__add_values_checks_its_arguments(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_load(&f, NULL);
+    const char *codes[] = { "430602001001" }, *inds[] = { "poor" }, *pers[] = { "2019-05" };
+    const double vals[] = { 1 };
+    tally_read_stats st;
+    assert_int_equal(tally_dataset_add_values(NULL, 1, codes, inds, pers, vals,
+                                              TALLY_ON_ERROR_STOP, NULL, &st),
+                     TALLY_EINVAL);
+    assert_int_equal(tally_dataset_add_values(f.ds, 1, codes, NULL, pers, vals,
+                                              TALLY_ON_ERROR_STOP, NULL, &st),
+                     TALLY_EINVAL);
+    assert_int_equal(tally_dataset_add_values(f.ds, 1, codes, inds, pers, NULL,
+                                              TALLY_ON_ERROR_STOP, NULL, &st),
+                     TALLY_EINVAL);
+    /* Collecting needs a list to collect into. */
+    assert_int_equal(tally_dataset_add_values(f.ds, 1, codes, inds, pers, vals,
+                                              TALLY_ON_ERROR_COLLECT, NULL, &st),
+                     TALLY_EINVAL);
+    assert_int_equal(st.rows_read, 0);
+    assert_int_equal(tally_dataset_value_count(f.ds), 0);
+    fixture_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -593,6 +849,11 @@ int main(void)
         cmocka_unit_test(test_dataset__threads_reject_rows_at_their_lines),
         cmocka_unit_test(test_dataset__file_pages_are_given_back),
         cmocka_unit_test(test_dataset__version_2_options_ignore_threads),
+        cmocka_unit_test(test_dataset__add_values_stores_every_element),
+        cmocka_unit_test(test_dataset__add_values_equals_reading_the_rows),
+        cmocka_unit_test(test_dataset__add_values_stop_at_the_bad_element),
+        cmocka_unit_test(test_dataset__add_values_collect_every_bad_element),
+        cmocka_unit_test(test_dataset__add_values_checks_its_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

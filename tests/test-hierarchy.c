@@ -1,5 +1,6 @@
 /* Tests for include/tally/hierarchy.h: reading hierarchies, pre-order
- * layout, lookups and the errors for bad input.
+ * layout, lookups, level names (given, or from definitions) and the errors
+ * for bad input.
  *
  * Expected values are worked out by hand in the comments next to them.
  *
@@ -17,6 +18,7 @@
 #include <cmocka.h>
 
 #include "hierarchy.h"
+#include "tally/definitions.h"
 #include "tally/error.h"
 #include "tally/hierarchy.h"
 
@@ -329,6 +331,135 @@ static void test_hierarchy__custom_level_names(void **state)
     /* A fourth level of depth has no name: line 5, code cell, column 1. */
     expect_error("code,name\n110000000000,a\n110100000000,b\n110101000000,c\n110101001000,d\n",
                  &opts, TALLY_EINVAL, 5, 1, "only 3 levels are named");
+}
+
+/* Definitions loaded with `levels:` name the hierarchy's levels when given
+ * in the options, without the caller copying them. */
+static tally_definitions *definitions(const char *yaml)
+{
+    tally_definitions *d = NULL;
+    int rc = tally_definitions_from_buffer(&d, yaml, strlen(yaml), "defs.yaml");
+    if (rc)
+        print_error("definitions: %s\n", tally_error_last()->message);
+    assert_int_equal(rc, 0);
+    return d;
+}
+
+static const char three_levels_csv[] = "code,name,level,parent_code\n"
+                                       "R1,North,region,\n"
+                                       "D1,Hill,district,R1\n"
+                                       "S1,Well,site,D1\n";
+
+static void test_hierarchy__levels_from_definitions(void **state)
+{
+    (void)state;
+    tally_definitions *d = definitions("levels: [region, district, site]\n"
+                                       "indicators:\n  - id: x\n");
+    tally_hierarchy_options opts = TALLY_HIERARCHY_OPTIONS_INIT;
+    opts.definitions = d;
+    tally_hierarchy *h = load_opts(three_levels_csv, &opts);
+    assert_int_equal(tally_hierarchy_level_count(h), 3);
+    assert_string_equal(tally_hierarchy_level_name(h, 0), "region");
+    assert_string_equal(tally_hierarchy_level_name(h, 1), "district");
+    assert_string_equal(tally_hierarchy_level_name(h, 2), "site");
+    /* S1 is a site, under D1 (index 1). */
+    assert_int_equal(tally_hierarchy_level(h, 2), 2);
+    assert_int_equal(tally_hierarchy_parent(h, 2), 1);
+    /* The hierarchy keeps copies: it outlives the definitions. */
+    tally_definitions_free(d);
+    assert_int_equal(tally_hierarchy_level_find(h, "district"), 1);
+    tally_hierarchy_free(h);
+
+    /* A level the definitions do not name: line 3, the level cell after
+     * "D1,Hill," (8 characters), column 9. */
+    d = definitions("levels: [region, district, site]\nindicators:\n  - id: x\n");
+    opts.definitions = d;
+    expect_error("code,name,level,parent_code\nR1,North,region,\nD1,Hill,county,R1\n", &opts,
+                 TALLY_ENOTFOUND, 3, 9, "expected one of region, district, site");
+    tally_definitions_free(d);
+
+    /* Definitions without `levels:`: the default five. */
+    d = definitions("indicators:\n  - id: x\n");
+    opts.definitions = d;
+    h = load_opts("code,name\n430000000000,a\n430600000000,b\n", &opts);
+    assert_int_equal(tally_hierarchy_level_count(h), 5);
+    assert_string_equal(tally_hierarchy_level_name(h, 0), "province");
+    assert_string_equal(tally_hierarchy_level_name(h, 4), "village");
+    assert_int_equal(tally_hierarchy_level(h, 1), 1); /* a city */
+    tally_hierarchy_free(h);
+    tally_definitions_free(d);
+}
+
+static void test_hierarchy__levels_from_definitions_or_names_not_both(void **state)
+{
+    (void)state;
+    tally_definitions *d = definitions("levels: [region, district, site]\n"
+                                       "indicators:\n  - id: x\n");
+    static const char *const names[] = { "region", "district", "site" };
+    tally_hierarchy_options opts = TALLY_HIERARCHY_OPTIONS_INIT;
+    opts.definitions = d;
+    opts.level_names = names;
+    opts.level_count = 3;
+    tally_hierarchy *h = (tally_hierarchy *)1;
+    assert_int_equal(tally_hierarchy_from_buffer(&h, three_levels_csv, strlen(three_levels_csv),
+                                                 "test.csv", &opts),
+                     TALLY_EINVAL);
+    assert_null(h);
+    assert_string_equal(tally_error_last()->message,
+                        "both level_names and definitions are given; expected one of them (the "
+                        "definitions' levels, or names of your own)");
+    /* A count without names is "given" too. */
+    opts.level_names = NULL;
+    assert_int_equal(tally_hierarchy_from_buffer(&h, three_levels_csv, strlen(three_levels_csv),
+                                                 "test.csv", &opts),
+                     TALLY_EINVAL);
+    /* Even when the definitions declare no levels. */
+    tally_definitions *none = definitions("indicators:\n  - id: x\n");
+    opts.definitions = none;
+    opts.level_names = names;
+    assert_int_equal(tally_hierarchy_from_buffer(&h, three_levels_csv, strlen(three_levels_csv),
+                                                 "test.csv", &opts),
+                     TALLY_EINVAL);
+    tally_definitions_free(none);
+    tally_definitions_free(d);
+}
+
+/* A caller built against version 2 of the options passes a struct that
+ * ends before `definitions`: it is read as before, and the field past its
+ * end is not touched (the struct is copied into memory of exactly its
+ * size, so a read past it is a heap overflow under the sanitizers). */
+static void test_hierarchy__version_2_options_still_work(void **state)
+{
+    (void)state;
+    static const char *const names[] = { "region", "district", "site" };
+    tally_hierarchy_options full = TALLY_HIERARCHY_OPTIONS_INIT;
+    full.version = 2;
+    full.level_names = names;
+    full.level_count = 3;
+    size_t v2_size = offsetof(tally_hierarchy_options, definitions);
+    tally_hierarchy_options *v2 = malloc(v2_size);
+    assert_non_null(v2);
+    memcpy(v2, &full, v2_size);
+    tally_hierarchy *h = load_opts(three_levels_csv, v2);
+    assert_int_equal(tally_hierarchy_level_count(h), 3);
+    assert_string_equal(tally_hierarchy_level_name(h, 2), "site");
+    tally_hierarchy_free(h);
+    free(v2);
+
+    /* A version 2 struct's `definitions` is not looked at, whatever it
+     * holds: with names of its own, no "both given" error. */
+    tally_definitions *d = definitions("levels: [a, b]\nindicators:\n  - id: x\n");
+    full.definitions = d;
+    h = load_opts(three_levels_csv, &full);
+    assert_string_equal(tally_hierarchy_level_name(h, 0), "region");
+    tally_hierarchy_free(h);
+    /* Without names of its own, the defaults, not the definitions'. */
+    full.level_names = NULL;
+    full.level_count = 0;
+    h = load_opts("code,name\n430000000000,a\n", &full);
+    assert_int_equal(tally_hierarchy_level_count(h), 5);
+    tally_hierarchy_free(h);
+    tally_definitions_free(d);
 }
 
 static void test_hierarchy__bad_options(void **state)
@@ -1117,6 +1248,9 @@ int main(void)
         cmocka_unit_test(test_hierarchy__code_levels_with_parent_column),
         cmocka_unit_test(test_hierarchy__depth_levels_for_text_codes),
         cmocka_unit_test(test_hierarchy__custom_level_names),
+        cmocka_unit_test(test_hierarchy__levels_from_definitions),
+        cmocka_unit_test(test_hierarchy__levels_from_definitions_or_names_not_both),
+        cmocka_unit_test(test_hierarchy__version_2_options_still_work),
         cmocka_unit_test(test_hierarchy__bad_options),
         cmocka_unit_test(test_hierarchy__bom_and_crlf),
         cmocka_unit_test(test_hierarchy__quoted_names),

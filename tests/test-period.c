@@ -1,6 +1,7 @@
 /* Tests for lib/period.h: parsing and formatting months, quarters and
  * years, their spans in months, the period a year before and the previous
- * period, and ordering.
+ * period, and ordering; and for the public tally/period.h made over it,
+ * which must accept exactly the same texts.
  *
  * Keys are opaque here: every expectation is stated as period text, a kind,
  * a year, or an absolute month number year * 12 + (month - 1) worked out by
@@ -332,6 +333,179 @@ static void test_period__fourth_quarter(void **state)
     expect_text(k, "2018-Q1");
 }
 
+/* ---- the public value type (tally/period.h) ---- */
+
+/* Both parsers on one text: the same answer, and the same period. */
+static void expect_same_answer(const char *text, size_t len)
+{
+    int32_t key = 0;
+    tally_period p = { -1, -1, -1 };
+    int internal = tally_period__parse(text, len, &key);
+    int public = tally_period_parse(&p, text, len);
+    if (internal != public)
+        print_error("\"%.*s\": internal %d, public %d\n", (int)len, text, internal, public);
+    assert_int_equal(internal, public);
+    if (public) {
+        /* Unchanged on failure. */
+        assert_int_equal(p.year, -1);
+        assert_int_equal(p.kind, -1);
+        return;
+    }
+    assert_int_equal(p.year, tally_period__year(key));
+    assert_int_equal(p.kind, tally_period__kind(key));
+    char a[TALLY_PERIOD_TEXT_MAX], b[TALLY_PERIOD_TEXT_MAX];
+    size_t n = tally_period__format(key, a);
+    assert_int_equal(tally_period_format(b, sizeof b, &p), (int)n);
+    assert_string_equal(a, b);
+    int first, last;
+    assert_int_equal(tally_period_months(&p, &first, &last), 0);
+    assert_int_equal(first, tally_period__first_month(key) - p.year * 12 + 1);
+    assert_int_equal(last, tally_period__last_month(key) - p.year * 12 + 1);
+}
+
+static void test_period__public_parser_accepts_the_same_texts(void **state)
+{
+    (void)state;
+    static const char *const table[] = {
+        /* Accepted. */
+        "2019-08", "2019-01", "2019-12", "2019-Q1", "2019-q4", "2019", "1000", "9999",
+        "1000-01", "9999-Q4",
+        /* Refused (as in test_period__rejects). */
+        "2019-13", "2019-00", "2019-Q5", "2019-Q0", "2019-q5", "2019-8", "19-08", "2019/08",
+        "2019.08", "0999", "999", "", "2019-", "2019-Q", "2019-081", "2019-Q12", "20190",
+        "201908", " 2019", "2019 ", "2019-08 ", "abcd", "2019-1a", "2019-Qx", "2019-W01",
+        "2019-H1", "-2019", "+2019", "2019-99", "2019--8", "0000", "10000", "２０１９",
+    };
+    for (size_t i = 0; i < sizeof table / sizeof *table; i++)
+        expect_same_answer(table[i], strlen(table[i]));
+    /* Every text "2019-xy" and "2019xy" over characters near the valid
+     * ones, and every prefix of "2019-Q3x". */
+    static const char chars[] = "0123459QqW-x ";
+    for (size_t i = 0; chars[i]; i++)
+        for (size_t j = 0; chars[j]; j++) {
+            char t[8] = { '2', '0', '1', '9', '-', chars[i], chars[j], '\0' };
+            expect_same_answer(t, 7);
+            char u[7] = { '2', '0', '1', '9', chars[i], chars[j], '\0' };
+            expect_same_answer(u, 6);
+        }
+    for (size_t len = 0; len <= 8; len++)
+        expect_same_answer("2019-Q3x", len);
+}
+
+static void test_period__public_parse_by_hand(void **state)
+{
+    (void)state;
+    tally_period p;
+    assert_int_equal(tally_period_parse(&p, "2019-08", 7), 0);
+    assert_int_equal(p.year, 2019);
+    assert_int_equal(p.kind, TALLY_PERIOD_MONTH);
+    assert_int_equal(p.index, 8);
+    assert_int_equal(tally_period_parse(&p, "2019-q3", 7), 0);
+    assert_int_equal(p.kind, TALLY_PERIOD_QUARTER);
+    assert_int_equal(p.index, 3);
+    /* Only len bytes: "2019" of "2019,". */
+    assert_int_equal(tally_period_parse(&p, "2019,", 4), 0);
+    assert_int_equal(p.kind, TALLY_PERIOD_YEAR);
+    assert_int_equal(p.index, 0);
+    assert_int_equal(p.year, 2019);
+
+    /* The message names the text and the forms accepted. */
+    assert_int_equal(tally_period_parse(&p, "2019-13", 7), TALLY_EPARSE);
+    const tally_error *e = tally_error_last();
+    assert_int_equal(e->code, TALLY_EPARSE);
+    assert_string_equal(e->message, "bad period '2019-13'; expected YYYY-MM, YYYY-Qn or YYYY");
+    assert_string_equal(e->text, "2019-13");
+    assert_null(e->path);
+    assert_int_equal(tally_period_parse(NULL, "2019", 4), TALLY_EINVAL);
+    assert_int_equal(tally_period_parse(&p, NULL, 4), TALLY_EINVAL);
+    assert_int_equal(tally_period_parse(&p, NULL, 0), TALLY_EPARSE);
+}
+
+static void expect_months(tally_period p, int first, int last)
+{
+    int f = 0, l = 0;
+    assert_int_equal(tally_period_months(&p, &f, &l), 0);
+    if (f != first || l != last)
+        print_error("%d/%d/%d: months %d..%d, expected %d..%d\n", p.year, p.kind, p.index, f, l,
+                    first, last);
+    assert_int_equal(f, first);
+    assert_int_equal(l, last);
+}
+
+static void test_period__public_months_and_text(void **state)
+{
+    (void)state;
+    tally_period aug = { 2019, TALLY_PERIOD_MONTH, 8 }, q3 = { 2019, TALLY_PERIOD_QUARTER, 3 },
+                 q4 = { 2019, TALLY_PERIOD_QUARTER, 4 }, y = { 2019, TALLY_PERIOD_YEAR, 0 };
+    expect_months(aug, 8, 8);
+    expect_months(q3, 7, 9);
+    expect_months(q4, 10, 12);
+    expect_months(y, 1, 12);
+    int last = 0;
+    assert_int_equal(tally_period_months(&q3, NULL, &last), 0);
+    assert_int_equal(last, 9);
+
+    char buf[TALLY_PERIOD_TEXT_MAX];
+    assert_int_equal(tally_period_format(buf, sizeof buf, &aug), 7);
+    assert_string_equal(buf, "2019-08");
+    assert_int_equal(tally_period_format(buf, sizeof buf, &q3), 7);
+    assert_string_equal(buf, "2019-Q3");
+    /* "2019" and its NUL fit in 5 bytes, not 4. */
+    assert_int_equal(tally_period_format(buf, 5, &y), 4);
+    assert_string_equal(buf, "2019");
+    assert_int_equal(tally_period_format(buf, 4, &y), TALLY_EINVAL);
+    assert_string_equal(buf, "");
+    assert_int_equal(tally_period_format(buf, 7, &aug), TALLY_EINVAL);
+    assert_int_equal(tally_period_format(NULL, 0, &aug), TALLY_EINVAL);
+
+    /* Values that are no period. */
+    static const tally_period bad[] = {
+        { 999, TALLY_PERIOD_MONTH, 1 },  { 10000, TALLY_PERIOD_YEAR, 0 },
+        { 2019, TALLY_PERIOD_MONTH, 0 }, { 2019, TALLY_PERIOD_MONTH, 13 },
+        { 2019, TALLY_PERIOD_QUARTER, 0 }, { 2019, TALLY_PERIOD_QUARTER, 5 },
+        { 2019, TALLY_PERIOD_YEAR, 1 },  { 2019, 3, 1 },
+        { 2019, -1, 0 },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        int f = -7;
+        assert_int_equal(tally_period_format(buf, sizeof buf, &bad[i]), TALLY_EINVAL);
+        assert_string_equal(buf, "");
+        assert_int_equal(tally_period_months(&bad[i], &f, NULL), TALLY_EINVAL);
+        assert_int_equal(f, -7);
+    }
+    assert_non_null(strstr(tally_error_last()->message, "is not a period"));
+}
+
+static void test_period__public_compare(void **state)
+{
+    (void)state;
+    /* The order of test_period__compare, through the public type. */
+    static const char *const order[] = {
+        "2018-01", "2018-12", "2018-Q1", "2018-Q4", "2018",
+        "2019-01", "2019-02", "2019-08", "2019-09", "2019-10", "2019-11", "2019-12",
+        "2019-Q1", "2019-Q2", "2019-Q3", "2019-Q4", "2019",
+        "2020-01", "2020-Q1", "2020",
+    };
+    size_t n = sizeof order / sizeof order[0];
+    for (size_t i = 0; i < n; i++) {
+        tally_period a, b;
+        assert_int_equal(tally_period_parse(&a, order[i], strlen(order[i])), 0);
+        for (size_t j = 0; j < n; j++) {
+            assert_int_equal(tally_period_parse(&b, order[j], strlen(order[j])), 0);
+            int want = i < j ? -1 : i > j ? 1 : 0;
+            int got = sign(tally_period_compare(&a, &b));
+            if (got != want)
+                print_error("compare(%s, %s) = %d, expected %d\n", order[i], order[j], got, want);
+            assert_int_equal(got, want);
+        }
+    }
+    /* Values that are no period still order, and equal ones are equal. */
+    tally_period x = { 2019, 9, 9 }, x2 = { 2019, 9, 9 }, y = { 2019, TALLY_PERIOD_YEAR, 0 };
+    assert_int_equal(tally_period_compare(&x, &x2), 0);
+    assert_true(tally_period_compare(&y, &x) < 0);
+    assert_true(tally_period_compare(&x, &y) > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -348,6 +522,10 @@ int main(void)
         cmocka_unit_test(test_period__compare),
         cmocka_unit_test(test_period__compare_sorts),
         cmocka_unit_test(test_period__fourth_quarter),
+        cmocka_unit_test(test_period__public_parser_accepts_the_same_texts),
+        cmocka_unit_test(test_period__public_parse_by_hand),
+        cmocka_unit_test(test_period__public_months_and_text),
+        cmocka_unit_test(test_period__public_compare),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

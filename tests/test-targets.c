@@ -717,6 +717,75 @@ static void test_targets__schedule(void **state)
                         "cumulative and never decrease");
 }
 
+typedef struct bad_shares {
+    double shares[12];
+    int code;
+    const char *message;
+} bad_shares;
+
+/* Shares given as an array: the reader's rules, in the reader's order,
+ * with the month named where the file would give line and column. */
+static void test_targets__schedule_check(void **state)
+{
+    (void)state;
+    static const double good[12] = { 5, 10, 15, 20, 25, 30, 40, 50, 60, 75, 90, 100 };
+    assert_int_equal(tally_schedule_check(good, 12), 0);
+    /* Flat stretches are not decreases; 0 and 100 are in range. */
+    static const double flat[12] = { 0, 0, 0, 12.5, 12.5, 50, 50, 50, 99.9, 100, 100, 100 };
+    assert_int_equal(tally_schedule_check(flat, 12), 0);
+
+    static const bad_shares cases[] = {
+        { { 5, 10, 15, 20, 25, 30, 40, 50, 60, 75, 101, 100 }, TALLY_ERANGE,
+          "share 101 for month 11 is outside 0 to 100; expected a percentage" },
+        { { -0.5, 10, 15, 20, 25, 30, 40, 50, 60, 75, 90, 100 }, TALLY_ERANGE,
+          "share -0.5 for month 1 is outside 0 to 100; expected a percentage" },
+        { { 5, 10, NAN, 20, 25, 30, 40, 50, 60, 75, 90, 100 }, TALLY_ERANGE,
+          "share nan for month 3 is outside 0 to 100; expected a percentage" },
+        { { 5, 10, 15, 20, 25, 30, 40, 50, 60, 75, 90, INFINITY }, TALLY_ERANGE,
+          "share inf for month 12 is outside 0 to 100; expected a percentage" },
+        /* Range before order: month 2 decreases, but month 4 is out of
+         * range, as a file's row would have been refused first. */
+        { { 10, 8, 15, 200, 25, 30, 40, 50, 60, 75, 90, 100 }, TALLY_ERANGE,
+          "share 200 for month 4 is outside 0 to 100; expected a percentage" },
+        /* The message of the file case "share 8 for month 2 is below month
+         * 1's 10", less "s.csv:3:3: ". */
+        { { 10, 8, 15, 20, 25, 30, 40, 50, 60, 75, 90, 100 }, TALLY_EINVAL,
+          "share 8 for month 2 is below month 1's 10; shares are cumulative and never "
+          "decrease" },
+        { { 5, 10, 15, 20, 25, 30, 40, 50, 60, 75, 90.5, 90.25 }, TALLY_EINVAL,
+          "share 90.25 for month 12 is below month 11's 90.5; shares are cumulative and never "
+          "decrease" },
+        { { 5, 10, 15, 20, 25, 30, 40, 50, 60, 75, 90, 99 }, TALLY_EINVAL,
+          "share 99 for month 12; expected 100 (the whole target by the end of the year)" },
+        { { 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.1, 99.99999999999999 },
+          TALLY_EINVAL,
+          "share 99.99999999999999 for month 12; expected 100 (the whole target by the end of "
+          "the year)" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        int rc = tally_schedule_check(cases[i].shares, 12);
+        const tally_error *e = tally_error_last();
+        if (rc != cases[i].code || strcmp(e->message, cases[i].message) != 0)
+            print_error("case %zu: %d %s\n", i, rc, e->message);
+        assert_int_equal(rc, cases[i].code);
+        assert_string_equal(e->message, cases[i].message);
+        assert_null(e->path);
+    }
+    /* The same decrease as a file and as an array: the same code. */
+    static const char decreasing[] = "month,share\n1,10\n2,8\n3,15\n4,20\n5,25\n6,30\n7,40\n"
+                                     "8,50\n9,60\n10,75\n11,90\n12,100\n";
+    double s[12];
+    assert_int_equal(tally_schedule_from_buffer(s, decreasing, sizeof decreasing - 1, "s.csv"),
+                     tally_schedule_check(cases[5].shares, 12));
+
+    assert_int_equal(tally_schedule_check(good, 11), TALLY_EINVAL);
+    assert_string_equal(tally_error_last()->message,
+                        "11 shares given; expected 12, the cumulative shares of months 1 to 12");
+    assert_int_equal(tally_schedule_check(good, 13), TALLY_EINVAL);
+    assert_int_equal(tally_schedule_check(NULL, 12), TALLY_EINVAL);
+    assert_int_equal(tally_schedule_check(NULL, 0), TALLY_EINVAL);
+}
+
 static void test_targets__status_names(void **state)
 {
     (void)state;
@@ -743,6 +812,7 @@ int main(void)
         cmocka_unit_test(test_targets__collect_rejects),
         cmocka_unit_test(test_targets__inline_targets),
         cmocka_unit_test(test_targets__schedule),
+        cmocka_unit_test(test_targets__schedule_check),
         cmocka_unit_test(test_targets__status_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

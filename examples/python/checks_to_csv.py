@@ -14,7 +14,7 @@ data = pathlib.Path(sys.argv[2] if len(sys.argv) > 2 else
                     pathlib.Path(__file__).resolve().parent.parent / "data")
 
 d = tally.Definitions.from_yaml(data / "yueyang-checks.yaml")
-h = tally.Hierarchy.from_csv(data / "yueyang-hierarchy.csv", levels=d.levels)
+h = tally.Hierarchy.from_csv(data / "yueyang-hierarchy.csv", definitions=d)
 ds = tally.Dataset(h, d)
 for records in ("yueyang-2019.csv", "yueyang-published-2019.csv"):
     try:

@@ -16,7 +16,7 @@ data = pathlib.Path(sys.argv[2] if len(sys.argv) > 2 else
                     pathlib.Path(__file__).resolve().parent.parent / "data")
 
 d = tally.Definitions.from_yaml(data / "yueyang.yaml")
-h = tally.Hierarchy.from_csv(data / "yueyang-hierarchy.csv", levels=d.levels)
+h = tally.Hierarchy.from_csv(data / "yueyang-hierarchy.csv", definitions=d)
 ds = tally.Dataset(h, d)
 ds.read_records(data / "yueyang-2019.csv")
 progress = ds.progress_result(data / "yueyang-targets-2019.csv", as_of="2019-08")

@@ -75,6 +75,39 @@ TALLY_EXTERN(int) tally_dataset_read_buffer(tally_dataset *ds, const char *data,
 TALLY_EXTERN(int) tally_dataset_add(tally_dataset *ds, const char *region_code,
                                     const char *indicator, const char *period, double value);
 
+/* Adds n values at once, from arrays: element i is region_codes[i],
+ * indicators[i], periods[i] and values[i] (NUL-terminated strings, which
+ * may repeat: one indicator or period for every element is the same
+ * pointer n times). The elements are added in order, each as by
+ * tally_dataset_add: an unknown region (TALLY_ENOTFOUND), a bad period
+ * (TALLY_EPARSE), an unknown indicator (TALLY_ENOTFOUND), an infinite
+ * value (TALLY_ERANGE), a cell already given, in the dataset or by an
+ * element before (TALLY_EEXIST), a NULL string (TALLY_EINVAL) make the
+ * element bad; NaN records a missing value. The message names the element
+ * and says why as the records reader would, e.g. "element 2 (region V9,
+ * indicator poor, period 2019-01): unknown region code 'V9'; expected a
+ * code of the hierarchy"; the error's text is the offending string.
+ *
+ * on_error works as for the readers, an element for a row. With
+ * TALLY_ON_ERROR_STOP the first bad element stops the call, which returns
+ * its code; the elements before it stay added, so the bad one is element
+ * stats->rows_accepted. With TALLY_ON_ERROR_COLLECT every bad element is
+ * appended to `rejects` (required then) and the others are added; the call
+ * returns 0. A rejected element is listed with path "<values>", line i + 1
+ * (elements counted from 1, as lines are), column 0, and as its row the
+ * element as CSV text region_code,indicator,period,value. `stats` (may be
+ * NULL) counts elements: rows_read == rows_accepted + rows_rejected.
+ * TALLY_EINVAL with nothing added when ds, or an array with n > 0, is NULL,
+ * or when collecting without rejects; TALLY_ENOMEM stops in either mode.
+ * Cost: O(n) expected; a region, indicator or period given as in the
+ * element before is not looked up again. */
+TALLY_EXTERN(int) tally_dataset_add_values(tally_dataset *ds, size_t n,
+                                           const char *const *region_codes,
+                                           const char *const *indicators,
+                                           const char *const *periods, const double *values,
+                                           tally_on_error on_error, tally_rejects *rejects,
+                                           tally_read_stats *stats);
+
 /* The value region `node` filed itself for an indicator and period string
  * exactly as given (no time rule). *present is 1 when a value was filed,
  * 0 when nothing or an empty cell was. */

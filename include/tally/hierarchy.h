@@ -11,6 +11,7 @@
 #define TALLY_HIERARCHY_H
 
 #include "tally/common.h"
+#include "tally/definitions.h"
 
 TALLY_BEGIN_DECLS
 
@@ -25,7 +26,13 @@ typedef struct tally_hierarchy tally_hierarchy;
  *   declaring the encoding);
  * max_columns, max_field_bytes: limits on a row's fields and a field's size
  *   (0: the defaults, 4096 fields and 1 MiB); a row past them is an error
- *   (TALLY_ELIMIT) at the field. */
+ *   (TALLY_ELIMIT) at the field.
+ * Since version 3:
+ * definitions: definitions whose `levels:` are the level names (borrowed
+ *   for the call only; the hierarchy keeps copies), so that a caller who
+ *   loaded a definitions file need not copy its levels; definitions that
+ *   declare no levels leave the default five. Setting both definitions and
+ *   level_names (or level_count) is TALLY_EINVAL. */
 typedef struct tally_hierarchy_options {
     unsigned int version;
     const char *const *level_names;
@@ -33,10 +40,11 @@ typedef struct tally_hierarchy_options {
     const char *encoding;
     size_t max_columns;
     size_t max_field_bytes;
+    const tally_definitions *definitions;
 } tally_hierarchy_options;
 
-#define TALLY_HIERARCHY_OPTIONS_VERSION 2
-#define TALLY_HIERARCHY_OPTIONS_INIT { TALLY_HIERARCHY_OPTIONS_VERSION, NULL, 0, NULL, 0, 0 }
+#define TALLY_HIERARCHY_OPTIONS_VERSION 3
+#define TALLY_HIERARCHY_OPTIONS_INIT { TALLY_HIERARCHY_OPTIONS_VERSION, NULL, 0, NULL, 0, 0, NULL }
 
 /* Reads a hierarchy CSV (UTF-8, optional BOM, RFC 4180) with a header that
  * names the columns `code` and `name` (required), `level` and `parent_code`

@@ -227,6 +227,27 @@ def test_add__bulk_errors_name_the_element():
     assert ds.value_count == before
 
 
+def test_add__bulk_one_indicator_and_period_for_all_and_bad_text():
+    h, d = small_objects()
+    ds = tally.Dataset(h, d)
+    ds.add(("V1", "V2", "V3"), "poor", "2019-q2", (1.5, None, -2))
+    assert [ds.reported(c, "poor", "2019-Q2") for c in ("V1", "V2", "V3")] == [1.5, None, -2.0]
+    # A period the library refuses, named as it names it.
+    with pytest.raises(tally.ParseError) as info:
+        ds.add(["V1", "V2"], "rural", ["2019-06", "2019-Q5"], [1, 2])
+    assert info.value.index == 1
+    assert info.value.message == ("add: element 1 (region V2, indicator rural, period "
+                                  "2019-Q5): bad period '2019-Q5'; expected YYYY-MM, YYYY-Qn "
+                                  "or YYYY")
+    assert info.value.text == "2019-Q5"
+    assert ds.reported("V1", "rural", "2019-06") == 1.0
+    # A string a C string would cut short is refused before anything is added.
+    before = ds.value_count
+    with pytest.raises(ValueError, match=r"region_code\[1\]: contains a NUL character"):
+        ds.add(["V3", "V1\x00junk"], "rural", "2019-07", [1, 2])
+    assert ds.value_count == before
+
+
 def test_add__bulk_of_the_demo_equals_reading_the_file(demo_h, demo_d, demo_ds):
     with open(RECORDS, encoding="utf-8") as f:
         rows = list(csv.reader(f))[1:]

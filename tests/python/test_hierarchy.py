@@ -152,6 +152,32 @@ def test_levels_from_definitions(tmp_path):
         tally.Hierarchy.from_bytes("code,name\nA,a\n", levels="region")
 
 
+def test_levels_given_by_the_definitions(tmp_path):
+    d = tally.Definitions.from_string("levels: [region, district]\nindicators:\n  - id: a\n")
+    text = "code,name,level,parent_code\nA,a,region,\nB,b,district,A\n"
+    h = tally.Hierarchy.from_bytes(text, definitions=d)
+    assert h.levels == ["region", "district"]
+    assert h["B"].level == "district"
+    p = tmp_path / "h.csv"
+    p.write_text(text, encoding="utf-8")
+    assert tally.Hierarchy.from_csv(p, definitions=d).levels == ["region", "district"]
+    # The hierarchy keeps its own copy of the names.
+    d.close()
+    assert h.levels == ["region", "district"]
+    # Definitions without levels: the default five.
+    plain = tally.Definitions.from_string("indicators:\n  - id: a\n")
+    assert tally.Hierarchy.from_bytes("code,name\n430000000000,a\n",
+                                      definitions=plain).levels == \
+        ["province", "city", "county", "town", "village"]
+    # Names of one's own or the definitions', not both.
+    with pytest.raises(tally.InvalidError, match="both level_names and definitions"):
+        tally.Hierarchy.from_bytes(text, levels=["region", "district"], definitions=plain)
+    with pytest.raises(TypeError, match="expected a tally.Definitions"):
+        tally.Hierarchy.from_bytes(text, definitions=["region", "district"])
+    with pytest.raises(ValueError, match="closed"):
+        tally.Hierarchy.from_bytes(text, definitions=d)
+
+
 def test_encoding_gb18030(tmp_path):
     p = tmp_path / "gb.csv"
     p.write_bytes(SMALL_HIERARCHY.encode("gb18030"))

@@ -99,6 +99,41 @@ def test_progress__schedule():
         ds.progress(t, as_of="2019-02", schedule=[50] * 12)  # December must be 100
 
 
+def test_progress__as_of_is_a_month_the_library_reads():
+    h, d, ds = small_dataset()
+    t = tally.Targets(h, d)
+    t.read_bytes(SMALL_TARGETS)
+    assert ds.progress_result(t, as_of="2019-02").as_of == "2019-02"
+    # A quarter or a year is a period, not a month; full-width digits are
+    # no period at all.
+    for bad in ("2019-Q1", "2019", "２０１９-02", "2019-13", 201902):
+        with pytest.raises(ValueError, match=f"as_of={bad!r}: expected a month YYYY-MM"):
+            ds.progress(t, as_of=bad)
+
+
+def test_progress__schedule_shares_checked_by_the_library():
+    h, d, ds = small_dataset()
+    t = tally.Targets(h, d)
+    t.read_bytes(SMALL_TARGETS)
+    shares = [10, 8, 15, 20, 25, 30, 40, 50, 60, 75, 90, 100]
+    with pytest.raises(tally.InvalidError) as info:
+        ds.progress(t, as_of="2019-02", schedule=shares)
+    assert info.value.message == ("share 8 for month 2 is below month 1's 10; shares are "
+                                  "cumulative and never decrease")
+    with pytest.raises(tally.RangeError, match="share 100.5 for month 11 is outside 0 to 100"):
+        ds.progress(t, as_of="2019-02", schedule=[0] * 10 + [100.5, 100])
+    with pytest.raises(tally.RangeError, match="share nan for month 1"):
+        ds.progress(t, as_of="2019-02", schedule=[math.nan] + [100] * 11)
+    with pytest.raises(tally.InvalidError, match="11 shares given; expected 12"):
+        ds.progress(t, as_of="2019-02", schedule=[100] * 11)
+    with pytest.raises(tally.InvalidError, match="13 shares given; expected 12"):
+        ds.progress(t, as_of="2019-02", schedule=[100] * 13)
+    # Shares as a numpy array, as from a list.
+    good = np.array([40, 80, 85, 88, 90, 92, 94, 95, 96, 97, 98, 100], dtype=float)
+    a = ds.progress_result(t, as_of="2019-02", schedule=good).get("T1", "exits")
+    assert (a["time_progress"], a["status"]) == (80, "behind")
+
+
 def run_cli(*args):
     out = subprocess.run([tally_exe(), *args], capture_output=True, text=True, encoding="utf-8",
                          check=True)

@@ -13,16 +13,17 @@ Failures raise tally.Error subclasses that carry the library's message and,
 for bad input, the path, line and column.
 
 The modules import one another in one direction, at their tops: _lib (the
-C functions) and _common (argument conversions) at the bottom; hierarchy,
-definitions, rejects; thresholds, result, progress, poverty, check; and
-dataset, whose methods start rollups, checks and progress, at the top
-(tests/python/test_imports.py keeps it so).
+C functions) and _common (argument conversions) at the bottom; period,
+definitions, hierarchy, rejects; thresholds, result, progress, poverty,
+check; and dataset, whose methods start rollups, checks and progress, at the
+top (tests/python/test_imports.py keeps it so).
 """
 
 from ._errors import (Error, OutOfMemoryError, FileError, ParseError, NotFoundError,
                       InvalidError, DuplicateError, RangeError, NotSupportedError, CycleError,
                       LimitError)
 from ._lib import lib as _library
+from .period import Period
 from .hierarchy import Hierarchy, Region
 from .definitions import Definitions, Indicator
 from .dataset import Dataset
@@ -35,9 +36,9 @@ from .check import Finding, Findings
 
 # Public classes print as tally.X, wherever they are defined.
 for _cls in (Error, OutOfMemoryError, FileError, ParseError, NotFoundError, InvalidError,
-             DuplicateError, RangeError, NotSupportedError, CycleError, LimitError, Hierarchy,
-             Region, Definitions, Indicator, Dataset, Rejected, RejectedRows, Result, Rows,
-             Targets, Progress, Households, Poverty, Finding, Findings):
+             DuplicateError, RangeError, NotSupportedError, CycleError, LimitError, Period,
+             Hierarchy, Region, Definitions, Indicator, Dataset, Rejected, RejectedRows, Result,
+             Rows, Targets, Progress, Households, Poverty, Finding, Findings):
     _cls.__module__ = "tally"
 del _cls
 
@@ -54,7 +55,7 @@ def version():
 
 __all__ = [
     "Error", "OutOfMemoryError", "FileError", "ParseError", "NotFoundError", "InvalidError",
-    "DuplicateError", "RangeError", "NotSupportedError", "CycleError", "LimitError",
+    "DuplicateError", "RangeError", "NotSupportedError", "CycleError", "LimitError", "Period",
     "Hierarchy", "Region", "Definitions", "Indicator", "Dataset", "Rejected", "RejectedRows",
     "Result", "format_number", "Rows", "Targets", "Progress", "Households", "Poverty",
     "poverty_from_households", "Finding", "Findings", "version", "library_path",

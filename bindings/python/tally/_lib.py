@@ -115,8 +115,12 @@ class ErrorRecord(Structure):
 class HierarchyOptions(Structure):
     _fields_ = [("version", c_uint), ("level_names", POINTER(c_char_p)),
                 ("level_count", c_size_t), ("encoding", c_char_p), ("max_columns", c_size_t),
-                ("max_field_bytes", c_size_t)]
-    VERSION = 2
+                ("max_field_bytes", c_size_t), ("definitions", POINTER(Definitions))]
+    VERSION = 3
+
+
+class Period(Structure):
+    _fields_ = [("year", c_int), ("kind", c_int), ("index", c_int)]
 
 
 class ReadOptions(Structure):
@@ -183,6 +187,9 @@ class CheckSummary(Structure):
                 ("missing", c_size_t)]
 
 
+PERIOD_YEAR = 0
+PERIOD_QUARTER = 1
+PERIOD_MONTH = 2
 ON_ERROR_STOP = 0
 ON_ERROR_COLLECT = 1
 PREFER_COMPUTED = 0
@@ -234,6 +241,11 @@ _FUNCTIONS = {
     "tally_error_last": (POINTER(ErrorRecord), [], False),
     "tally_error_clear": (None, [], False),
     "tally_version": (c_char_p, [], False),
+    # periods
+    "tally_period_parse": (c_int, [POINTER(Period), c_char_p, c_size_t], True),
+    "tally_period_format": (c_int, [c_char_p, c_size_t, POINTER(Period)], True),
+    "tally_period_months": (c_int, [POINTER(Period), _int_p, _int_p], True),
+    "tally_period_compare": (c_int, [POINTER(Period), POINTER(Period)], False),
     # hierarchy
     "tally_hierarchy_from_file": (c_int, [POINTER(H), c_char_p, POINTER(HierarchyOptions)], True),
     "tally_hierarchy_from_buffer": (c_int, [POINTER(H), c_char_p, c_size_t, c_char_p,
@@ -280,6 +292,9 @@ _FUNCTIONS = {
     "tally_dataset_read_buffer": (c_int, [DS, c_char_p, c_size_t, c_char_p,
                                           POINTER(ReadOptions), RJ, POINTER(ReadStats)], True),
     "tally_dataset_add": (c_int, [DS, c_char_p, c_char_p, c_char_p, c_double], True),
+    "tally_dataset_add_values": (c_int, [DS, c_size_t, POINTER(c_char_p), POINTER(c_char_p),
+                                         POINTER(c_char_p), _double_p, c_int, RJ,
+                                         POINTER(ReadStats)], True),
     "tally_dataset_reported": (c_int, [DS, c_size_t, c_size_t, c_char_p, _double_p, _int_p],
                                True),
     "tally_dataset_value_count": (c_size_t, [DS], False),
@@ -340,6 +355,7 @@ _FUNCTIONS = {
     "tally_target_findings_children": (c_size_t, [TF, c_size_t], False),
     "tally_schedule_from_file": (c_int, [_double_p, c_char_p], True),
     "tally_schedule_from_buffer": (c_int, [_double_p, c_char_p, c_size_t, c_char_p], True),
+    "tally_schedule_check": (c_int, [_double_p, c_size_t], True),
     "tally_progress_run": (c_int, [POINTER(PR), DS, T, POINTER(ProgressOptions)], True),
     "tally_progress_free": (None, [PR], False),
     "tally_progress_hierarchy": (H, [PR], False),

@@ -3,12 +3,15 @@
 import ctypes
 import os
 import math
+from array import array
 from ctypes import c_char_p, c_double, c_int
+from itertools import accumulate
 
 from . import _errors
 from ._common import PREFER, choice, enc, fspath, to_bytes
 from ._handle import Handle, Owner
-from ._lib import DS, COMPARE_NONE, COMPARE_POP, COMPARE_YOY, R, RollupOptions, lib
+from ._lib import (DS, COMPARE_NONE, COMPARE_POP, COMPARE_YOY, ON_ERROR_STOP, R, ReadStats,
+                   RollupOptions, lib)
 from .check import run_checks
 from .definitions import Definitions, find_indicator
 from .hierarchy import Hierarchy, find_node
@@ -22,16 +25,6 @@ except ImportError:  # numpy is used when present, never required
     _np = None
 
 _COMPARE = {None: COMPARE_NONE, "none": COMPARE_NONE, "yoy": COMPARE_YOY, "pop": COMPARE_POP}
-
-
-def _csv_field_column(values):
-    """Quotes the fields of a column only when one needs it (rare for codes,
-    ids and periods; scanning the joined text is one pass in C)."""
-    joined = "\x00".join(values)
-    if any(c in joined for c in ',"\r\n'):
-        return ['"' + v.replace('"', '""') + '"' if any(c in v for c in ',"\r\n') else v
-                for v in values]
-    return values
 
 
 class Dataset(Owner):
@@ -110,24 +103,22 @@ class Dataset(Owner):
         n = len(codes)
         inds = _broadcast(indicator, n, "indicator")
         pers = _broadcast(period, n, "period")
-        vals = _value_strings(values, n)
+        vals = _values(values, n)
         if n == 0:
             return
-        body = "\n".join(map(",".join, zip(_csv_field_column(codes), _csv_field_column(inds),
-                                           _csv_field_column(pers), vals)))
-        data = ("region_code,indicator,period,value\n" + body + "\n").encode("utf-8")
-        name = "<add>"
+        (c_codes, b1), (c_inds, b2), (c_pers, b3) = (_c_strings(x, what) for x, what in (
+            (codes, "region_code"), (inds, "indicator"), (pers, "period")))
+        stats = ReadStats()
         try:
-            self.read_bytes(data, name=name)
+            lib.tally_dataset_add_values(self._ptr, n, c_codes, c_inds, c_pers, vals,
+                                         ON_ERROR_STOP, None, ctypes.byref(stats))
+            del b1, b2, b3  # the strings' bytes lived until here
         except _errors.Error as e:
-            if e.path != name or not e.line:
+            if stats.rows_rejected != 1:  # not an element's fault (out of memory)
                 raise
-            index = e.line - 2  # line 1 is the header
-            reason = e.message.split(": ", 1)[1] if ": " in e.message else e.message
-            err = type(e)(e.code, f"add: element {index} (region {codes[index]}, "
-                          f"indicator {inds[index]}, period {pers[index]}): {reason}",
-                          None, None, None, e.text)
-            err.index = index
+            # The message names the element; the elements before it stay.
+            err = type(e)(e.code, f"add: {e.message}", None, None, None, e.text)
+            err.index = stats.rows_accepted
             raise err from None
 
     # ---- reading values back ----
@@ -253,45 +244,53 @@ def _broadcast(x, n, what):
     return out
 
 
+# array's typecode for a C pointer.
+_POINTER_TYPECODE = "Q" if ctypes.sizeof(ctypes.c_void_p) == 8 else "I"
+
+
+def _c_strings(strs, what):
+    """The strings as a C array of pointers, and the bytes they point into
+    (keep both until the call returns). Each distinct string is encoded
+    once, into one buffer, and equal strings get the same pointer (which the
+    library's lookups notice); building the array from addresses is several
+    times faster than setting a ctypes array's items one by one."""
+    distinct = list(dict.fromkeys(strs))
+    if "\x00" in "".join(distinct):  # a C string would end there: refuse, do not cut
+        i = next(k for k, s in enumerate(strs) if "\x00" in s)
+        raise ValueError(f"{what}[{i}]: contains a NUL character")
+    encoded = list(map(str.encode, distinct))
+    buf = b"\0".join(encoded) + b"\0"
+    base = ctypes.cast(c_char_p(buf), ctypes.c_void_p).value
+    where = dict(zip(distinct, accumulate(map((1).__add__, map(len, encoded)), initial=base)))
+    addresses = array(_POINTER_TYPECODE, map(where.__getitem__, strs))
+    return (c_char_p * len(strs)).from_buffer(addresses), buf
+
+
 def _infinite(i):
     return _errors.RangeError(_errors.ERANGE, f"add: element {i}: value is infinite; "
                               "expected a finite number")
 
 
-def _value_strings(values, n):
-    """Values as decimal text that reads back to the same double: the
-    integer digits for whole numbers, else the shortest form (repr);
-    missing values (None, NaN) as empty cells."""
+def _values(values, n):
+    """Values as a C array of doubles (a numpy array's own memory when
+    numpy is there); missing values (None, NaN, pandas NA) as NaN.
+    Infinite values are refused before anything is added."""
     if _np is not None:
         if hasattr(values, "to_numpy"):  # pandas: None/NA become NaN
             values = values.to_numpy(dtype=float, na_value=math.nan)
-        arr = _np.asarray(values, dtype=float)  # None becomes NaN
+        arr = _np.ascontiguousarray(values, dtype=float)  # None becomes NaN
         if arr.ndim != 1 or len(arr) != n:
             raise ValueError(f"value: {arr.size} elements; expected {n}, as many as region codes")
         bad = _np.flatnonzero(_np.isinf(arr))
         if bad.size:
             raise _infinite(int(bad[0]))
-        missing = _np.isnan(arr)
-        filled = _np.where(missing, 0.0, arr)
-        if _np.all((filled == _np.trunc(filled)) & (_np.abs(filled) < 2.0 ** 53)):
-            # Counts are the common case: int -> str is twice as fast as repr.
-            out = list(map(str, filled.astype(_np.int64).tolist()))
-            for i in _np.flatnonzero((filled == 0) & _np.signbit(filled)).tolist():
-                out[i] = "-0"
-        else:
-            out = list(map(repr, filled.tolist()))
-        for i in _np.flatnonzero(missing).tolist():
-            out[i] = ""
-        return out
+        return _np.ctypeslib.as_ctypes(arr) if n else None
     out = []
     for i, v in enumerate(values):
-        if v is None or v != v:
-            out.append("")
-            continue
-        v = float(v)
+        v = math.nan if v is None else float(v)
         if math.isinf(v):
             raise _infinite(i)
-        out.append(repr(v))
+        out.append(v)
     if len(out) != n:
         raise ValueError(f"value: {len(out)} elements; expected {n}, as many as region codes")
-    return out
+    return (c_double * n)(*out)

@@ -7,10 +7,17 @@ from . import _errors
 from ._common import encoding_arg, fspath
 from ._handle import Handle, Owner
 from ._lib import NONE, H, HierarchyOptions, lib
+from .definitions import Definitions
 
 
-def _options(levels, encoding):
-    opts = HierarchyOptions(HierarchyOptions.VERSION, None, 0, encoding_arg(encoding), 0, 0)
+def _options(levels, encoding, definitions):
+    opts = HierarchyOptions(HierarchyOptions.VERSION, None, 0, encoding_arg(encoding), 0, 0,
+                            None)
+    if definitions is not None:
+        if not isinstance(definitions, Definitions):
+            raise TypeError(f"definitions: expected a tally.Definitions, got "
+                            f"{type(definitions).__name__}")
+        opts.definitions = definitions._ptr  # its levels are copied during the call
     if levels is None:
         return opts
     if isinstance(levels, str):
@@ -94,20 +101,23 @@ class Hierarchy(Owner):
         self._handle = Handle(ptr, lib.tally_hierarchy_free, "Hierarchy")
 
     @classmethod
-    def from_csv(cls, path, levels=None, encoding=None):
+    def from_csv(cls, path, levels=None, encoding=None, definitions=None):
         """Reads a hierarchy CSV (``code,name[,level][,parent_code]``).
 
         ``levels``: level names, top first (None or []: province, city,
-        county, town, village); pass ``definitions.levels`` to use the
-        definitions' ``levels:``. ``encoding``: the file's encoding when it
-        is not UTF-8, an iconv name such as ``"gb18030"``. Raises :class:`tally.Error` subclasses with the path,
-        line and column of the first problem."""
+        county, town, village). ``definitions``: a :class:`tally.Definitions`
+        whose ``levels:`` are the level names (the defaults when it has
+        none); give it or ``levels``, not both (:class:`tally.InvalidError`).
+        ``encoding``: the file's encoding when it is not UTF-8, an iconv
+        name such as ``"gb18030"``. Raises :class:`tally.Error` subclasses
+        with the path, line and column of the first problem."""
         out = H()
-        lib.tally_hierarchy_from_file(ctypes.byref(out), fspath(path), _options(levels, encoding))
+        lib.tally_hierarchy_from_file(ctypes.byref(out), fspath(path),
+                                      _options(levels, encoding, definitions))
         return cls(out)
 
     @classmethod
-    def from_bytes(cls, data, name="<bytes>", levels=None, encoding=None):
+    def from_bytes(cls, data, name="<bytes>", levels=None, encoding=None, definitions=None):
         """Same as :meth:`from_csv`, from memory; ``name`` stands for the
         path in error messages."""
         if isinstance(data, str):
@@ -115,7 +125,8 @@ class Hierarchy(Owner):
         data = bytes(data)
         out = H()
         lib.tally_hierarchy_from_buffer(ctypes.byref(out), data, len(data),
-                                        name.encode("utf-8"), _options(levels, encoding))
+                                        name.encode("utf-8"),
+                                        _options(levels, encoding, definitions))
         return cls(out)
 
     def __len__(self):

@@ -6,11 +6,13 @@ import os
 from ctypes import c_double, c_int, c_size_t
 
 from ._common import PREFER, choice, enc, fspath, opt, select_levels, to_bytes, write_options
+from ._errors import ParseError
 from ._handle import Handle, Owner
 from ._lib import NONE, PR, T, TF, ProgressOptions, ProgressSvgOptions, lib
 from ._rows import Rows
 from .definitions import Definitions, find_indicator, indicator_tables
 from .hierarchy import Hierarchy, find_node, node_tables
+from .period import Period
 from .rejects import read_with
 
 try:
@@ -131,25 +133,26 @@ class Targets(Owner):
 
 def read_schedule(schedule):
     """12 cumulative shares (percent) from a path or a sequence; validated
-    by the library either way."""
-    shares = (c_double * 12)()
+    by the library either way, by the same rules."""
     if isinstance(schedule, (str, bytes, os.PathLike)):
+        shares = (c_double * 12)()
         lib.tally_schedule_from_file(shares, fspath(schedule))
-    else:
-        values = [float(x) for x in schedule]
-        text = "month,share\n" + "".join(f"{m},{v!r}\n" for m, v in enumerate(values, 1))
-        data = text.encode("ascii")
-        lib.tally_schedule_from_buffer(shares, data, len(data), b"<schedule>")
+        return shares
+    values = [float(x) for x in schedule]
+    shares = (c_double * max(len(values), 1))(*values)
+    lib.tally_schedule_check(shares, len(values))
     return shares
 
 
 def parse_as_of(as_of):
-    """'YYYY-MM' -> (year, month)."""
-    if isinstance(as_of, str) and len(as_of) == 7 and as_of[4] == "-" and \
-            as_of[:4].isdigit() and as_of[5:].isdigit():
-        year, month = int(as_of[:4]), int(as_of[5:])
-        if year >= 1000 and 1 <= month <= 12:
-            return year, month
+    """'YYYY-MM' -> (year, month), read by the library's period parser."""
+    if isinstance(as_of, str):
+        try:
+            p = Period(as_of)
+        except ParseError:
+            p = None
+        if p is not None and p.kind == "month":
+            return p.year, p.index
     raise ValueError(f"as_of={as_of!r}: expected a month YYYY-MM, like '2019-08'")
 
 

@@ -1,0 +1,91 @@
+"""Periods as the library reads and writes them: "2019-08", "2019-Q3", "2019"."""
+
+import ctypes
+import functools
+from ctypes import c_int
+
+from ._lib import PERIOD_MONTH, PERIOD_QUARTER, PERIOD_YEAR, lib
+from ._lib import Period as _CPeriod
+
+_KINDS = {PERIOD_YEAR: "year", PERIOD_QUARTER: "quarter", PERIOD_MONTH: "month"}
+_TEXT_MAX = 8  # TALLY_PERIOD_TEXT_MAX
+
+
+@functools.total_ordering
+class Period:
+    """A month, quarter or year, parsed by the library, so that it accepts
+    exactly the texts its readers and ``periods`` options accept:
+    ``Period("2019-08")``, ``Period("2019-Q3")`` (or ``"2019-q3"``),
+    ``Period("2019")``; years 1000 to 9999. Other text raises
+    :class:`tally.ParseError` naming the text and the forms accepted.
+
+    ``year``; ``kind`` (``"month"``, ``"quarter"`` or ``"year"``);
+    ``index`` (the month 1..12, the quarter 1..4, 0 for a year);
+    ``first_month`` and ``last_month`` (1..12) of its span; ``str(p)``
+    the library's text ("2019-Q3"). Periods compare in time order as
+    results list them: a year's months, then its quarters, then the year.
+    """
+
+    __slots__ = ("_c",)
+
+    def __init__(self, text):
+        if isinstance(text, Period):
+            self._c = text._c
+            return
+        if not isinstance(text, str):
+            raise TypeError(f"period: expected str, got {type(text).__name__}")
+        data = text.encode("utf-8")
+        c = _CPeriod()
+        lib.tally_period_parse(ctypes.byref(c), data, len(data))
+        self._c = c
+
+    @property
+    def year(self):
+        return self._c.year
+
+    @property
+    def kind(self):
+        return _KINDS[self._c.kind]
+
+    @property
+    def index(self):
+        return self._c.index
+
+    def _months(self):
+        first, last = c_int(), c_int()
+        lib.tally_period_months(ctypes.byref(self._c), ctypes.byref(first), ctypes.byref(last))
+        return first.value, last.value
+
+    @property
+    def first_month(self):
+        """The first month (1..12) of the period in its year."""
+        return self._months()[0]
+
+    @property
+    def last_month(self):
+        """The last month (1..12) of the period in its year."""
+        return self._months()[1]
+
+    def __str__(self):
+        buf = ctypes.create_string_buffer(_TEXT_MAX)
+        n = lib.tally_period_format(buf, _TEXT_MAX, ctypes.byref(self._c))
+        return buf.raw[:n].decode("ascii")
+
+    def __repr__(self):
+        return f"Period({str(self)!r})"
+
+    def _key(self):
+        return (self._c.year, self._c.kind, self._c.index)
+
+    def __eq__(self, other):
+        if not isinstance(other, Period):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __lt__(self, other):
+        if not isinstance(other, Period):
+            return NotImplemented
+        return lib.tally_period_compare(ctypes.byref(self._c), ctypes.byref(other._c)) < 0
+
+    def __hash__(self):
+        return hash(self._key())
