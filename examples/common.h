@@ -138,9 +138,10 @@ int cmd_progress(int argc, char **argv);
 int cmd_poverty(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
+int cmd_crosswalk(int argc, char **argv);
 
 /* The --help texts (usage.c). */
 extern const char cli_usage_rollup[], cli_usage_progress[], cli_usage_poverty[],
-    cli_usage_check[], cli_usage_snapshot[];
+    cli_usage_check[], cli_usage_snapshot[], cli_usage_crosswalk[];
 
 #endif

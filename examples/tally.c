@@ -18,6 +18,7 @@ static const char usage[] =
     "  poverty    incidence and exit thresholds; FGT, Watts, Gini from households\n"
     "  check      every number that does not add up, and why\n"
     "  snapshot   save records as a binary snapshot that -r loads fast\n"
+    "  crosswalk  which old region became which new one, between two hierarchies\n"
     "\n"
     "Run 'tally COMMAND --help' for a command's options.\n"
     "Exit status: 0 success, 1 check findings of severity error, 2 bad usage or input.\n";
@@ -47,6 +48,8 @@ int main(int argc, char **argv)
         return cmd_check(argc - 1, argv + 1);
     if (!strcmp(cmd, "snapshot"))
         return cmd_snapshot(argc - 1, argv + 1);
+    if (!strcmp(cmd, "crosswalk"))
+        return cmd_crosswalk(argc - 1, argv + 1);
     fprintf(stderr, "tally: unknown command '%s'\n%s", cmd, usage);
     return EXIT_BAD;
 }

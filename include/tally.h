@@ -15,6 +15,7 @@
 #include "tally/number.h"
 #include "tally/write.h"
 #include "tally/hierarchy.h"
+#include "tally/crosswalk.h"
 #include "tally/definitions.h"
 #include "tally/dataset.h"
 #include "tally/rollup.h"

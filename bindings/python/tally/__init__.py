@@ -33,12 +33,13 @@ from ._rows import Rows
 from .progress import Targets, Progress
 from .poverty import Households, Poverty, poverty_from_households
 from .check import Finding, Findings
+from .crosswalk import Crosswalk
 
 # Public classes print as tally.X, wherever they are defined.
 for _cls in (Error, OutOfMemoryError, FileError, ParseError, NotFoundError, InvalidError,
              DuplicateError, RangeError, NotSupportedError, CycleError, LimitError, Period,
              Hierarchy, Region, Definitions, Indicator, Dataset, Rejected, RejectedRows, Result,
-             Rows, Targets, Progress, Households, Poverty, Finding, Findings):
+             Rows, Targets, Progress, Households, Poverty, Finding, Findings, Crosswalk):
     _cls.__module__ = "tally"
 del _cls
 
@@ -58,5 +59,5 @@ __all__ = [
     "DuplicateError", "RangeError", "NotSupportedError", "CycleError", "LimitError", "Period",
     "Hierarchy", "Region", "Definitions", "Indicator", "Dataset", "Rejected", "RejectedRows",
     "Result", "format_number", "Rows", "Targets", "Progress", "Households", "Poverty",
-    "poverty_from_households", "Finding", "Findings", "version", "library_path",
+    "poverty_from_households", "Finding", "Findings", "Crosswalk", "version", "library_path",
 ]

@@ -101,6 +101,10 @@ class Findings(Structure):
     pass
 
 
+class Crosswalk(Structure):
+    pass
+
+
 # ---- plain value structs of the public API ----
 # Each mirrors the C struct tally_<its name in snake case> (ErrorRecord:
 # tally_error) field for field, and VERSION is the headers'
@@ -121,6 +125,11 @@ class HierarchyOptions(Structure):
 
 class Period(Structure):
     _fields_ = [("year", c_int), ("kind", c_int), ("index", c_int)]
+
+
+class CrosswalkOptions(Structure):
+    _fields_ = [("version", c_uint)]
+    VERSION = 1
 
 
 class ReadOptions(Structure):
@@ -229,6 +238,7 @@ H, D, DS, RJ, R = (POINTER(t) for t in (Hierarchy, Definitions, Dataset, Rejects
 T, TF, PR = POINTER(Targets), POINTER(TargetFindings), POINTER(Progress)
 HH, PV, TH = POINTER(Households), POINTER(Poverty), POINTER(Thresholds)
 F = POINTER(Findings)
+CW = POINTER(Crosswalk)
 _size_p = POINTER(c_size_t)
 _double_p = POINTER(c_double)
 _int_p = POINTER(c_int)
@@ -263,6 +273,27 @@ _FUNCTIONS = {
     "tally_hierarchy_level_count": (c_size_t, [H], False),
     "tally_hierarchy_level_name": (c_char_p, [H, c_int], False),
     "tally_hierarchy_level_find": (c_int, [H, c_char_p], False),
+    # crosswalk
+    "tally_crosswalk_kind_name": (c_char_p, [c_int], False),
+    "tally_crosswalk_infer": (c_int, [POINTER(CW), H, H, POINTER(CrosswalkOptions)], True),
+    "tally_crosswalk_from_file": (c_int, [POINTER(CW), c_char_p, H], True),
+    "tally_crosswalk_from_buffer": (c_int, [POINTER(CW), c_char_p, c_size_t, c_char_p, H], True),
+    "tally_crosswalk_free": (None, [CW], False),
+    "tally_crosswalk_size": (c_size_t, [CW], False),
+    "tally_crosswalk_from_code": (c_char_p, [CW, c_size_t], False),
+    "tally_crosswalk_from_name": (c_char_p, [CW, c_size_t], False),
+    "tally_crosswalk_to_code": (c_char_p, [CW, c_size_t], False),
+    "tally_crosswalk_to_name": (c_char_p, [CW, c_size_t], False),
+    "tally_crosswalk_share": (c_double, [CW, c_size_t], False),
+    "tally_crosswalk_how": (c_int, [CW, c_size_t], False),
+    "tally_crosswalk_level": (c_int, [CW, c_size_t], False),
+    "tally_crosswalk_line": (c_ulong, [CW, c_size_t], False),
+    "tally_crosswalk_find": (c_int, [CW, c_char_p, c_size_t, _size_p, _size_p], False),
+    "tally_crosswalk_level_count": (c_size_t, [CW], False),
+    "tally_crosswalk_level_name": (c_char_p, [CW, c_int], False),
+    "tally_crosswalk_count": (c_size_t, [CW, c_int, c_int], False),
+    "tally_crosswalk_write": (c_int, [CW, c_char_p], True),
+    "tally_crosswalk_write_summary": (c_int, [CW, c_char_p], True),
     # definitions
     "tally_definitions_from_file": (c_int, [POINTER(D), c_char_p], True),
     "tally_definitions_from_buffer": (c_int, [POINTER(D), c_char_p, c_size_t, c_char_p], True),

@@ -1,0 +1,133 @@
+/* tally crosswalk: which old region became which new one, between two
+ * vintages of a hierarchy; with --diff, what changed, per level and per
+ * county, for a person to read.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+
+/* Per county (or any region of --by's level) of the old table: how its
+ * regions below it were mapped. Rows of the crosswalk come in the old
+ * table's pre-order, so a county's rows follow it. */
+static int write_diff(const tally_crosswalk *cw, const tally_hierarchy *from, int by, FILE *f)
+{
+    size_t nl = tally_crosswalk_level_count(cw);
+    fprintf(f, "level,regions");
+    for (int k = 0; k < TALLY_CROSSWALK_KIND_COUNT - 1; k++)
+        fprintf(f, ",%s", tally_crosswalk_kind_name(k));
+    fputc('\n', f);
+    for (size_t l = 0; l < nl; l++) {
+        size_t total = 0;
+        for (int k = 0; k < TALLY_CROSSWALK_KIND_COUNT; k++)
+            total += tally_crosswalk_count(cw, (int)l, k);
+        fprintf(f, "%s,%zu", tally_crosswalk_level_name(cw, (int)l), total);
+        for (int k = 0; k < TALLY_CROSSWALK_KIND_COUNT - 1; k++)
+            fprintf(f, ",%zu", tally_crosswalk_count(cw, (int)l, k));
+        fputc('\n', f);
+    }
+    if (by < 0)
+        return 0;
+    fprintf(f, "\ncode,name,becomes,to_code,to_name,regions_below");
+    for (int k = 0; k < TALLY_CROSSWALK_KIND_COUNT - 1; k++)
+        fprintf(f, ",%s", tally_crosswalk_kind_name(k));
+    fputc('\n', f);
+    size_t n = tally_crosswalk_size(cw), i = 0;
+    while (i < n) {
+        if (tally_crosswalk_level(cw, i) != by) {
+            i++;
+            continue;
+        }
+        /* The county's own rows, then every row below it. */
+        size_t head = i, counts[TALLY_CROSSWALK_KIND_COUNT] = { 0 }, below = 0;
+        const char *code = tally_crosswalk_from_code(cw, i);
+        size_t node;
+        if (tally_hierarchy_find(from, code, strlen(code), &node))
+            return -1;
+        size_t end = tally_hierarchy_subtree_end(from, node);
+        i++;
+        while (i < n && !strcmp(tally_crosswalk_from_code(cw, i), code))
+            i++;
+        const char *prev = NULL;
+        while (i < n) {
+            const char *c = tally_crosswalk_from_code(cw, i);
+            size_t k;
+            if (tally_hierarchy_find(from, c, strlen(c), &k) || k < node || k >= end)
+                break;
+            if (!prev || strcmp(prev, c)) {
+                counts[tally_crosswalk_how(cw, i)]++;
+                below++;
+            }
+            prev = c;
+            i++;
+        }
+        fprintf(f, "%s,%s,%s,%s,%s,%zu", code, tally_crosswalk_from_name(cw, head),
+                tally_crosswalk_kind_name(tally_crosswalk_how(cw, head)),
+                tally_crosswalk_to_code(cw, head), tally_crosswalk_to_name(cw, head), below);
+        for (int k = 0; k < TALLY_CROSSWALK_KIND_COUNT - 1; k++)
+            fprintf(f, ",%zu", counts[k]);
+        fputc('\n', f);
+    }
+    return 0;
+}
+
+int cmd_crosswalk(int argc, char **argv)
+{
+    enum { OPT_FROM = CLI_OPT_OWN, OPT_TO, OPT_DIFF };
+    static const struct option options[] = {
+        { "from", required_argument, NULL, OPT_FROM },
+        { "to", required_argument, NULL, OPT_TO },
+        { "diff", no_argument, NULL, OPT_DIFF },
+        { "output", required_argument, NULL, 'o' },
+        { "encoding", required_argument, NULL, CLI_OPT_ENCODING },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    cli c;
+    cli_init(&c, "crosswalk", cli_usage_crosswalk);
+    const char *from_path = NULL, *to_path = NULL;
+    int diff = 0, opt;
+    while ((opt = cli_getopt(&c, argc, argv, options)) > 0) {
+        if (opt == OPT_FROM)
+            from_path = optarg;
+        else if (opt == OPT_TO)
+            to_path = optarg;
+        else if (opt == OPT_DIFF)
+            diff = 1;
+    }
+    if (opt < 0)
+        return cli_done(&c);
+    if (!from_path || !to_path) {
+        cli_usage_error(&c, "missing %s", !from_path ? "--from OLD.csv" : "--to NEW.csv");
+        return cli_done(&c);
+    }
+    tally_hierarchy_options hopts = TALLY_HIERARCHY_OPTIONS_INIT;
+    hopts.encoding = c.encoding;
+    tally_hierarchy *from = NULL, *to = NULL;
+    tally_crosswalk *cw = NULL;
+    if (tally_hierarchy_from_file(&from, from_path, &hopts) ||
+        tally_hierarchy_from_file(&to, to_path, &hopts) ||
+        tally_crosswalk_infer(&cw, from, to, NULL)) {
+        cli_report(&c);
+    } else if (diff) {
+        FILE *f = c.output ? fopen(c.output, "w") : stdout;
+        int county = tally_hierarchy_level_find(from, "county");
+        if (!f || write_diff(cw, from, county, f) || ferror(f)) {
+            fprintf(stderr, "tally crosswalk: %s: cannot write\n",
+                    c.output ? c.output : "standard output");
+            c.status = EXIT_BAD;
+        }
+        if (f && c.output)
+            fclose(f);
+    } else if (tally_crosswalk_write(cw, c.output) || tally_crosswalk_write_summary(cw, NULL)) {
+        cli_report(&c);
+    }
+    tally_crosswalk_free(cw);
+    tally_hierarchy_free(to);
+    tally_hierarchy_free(from);
+    return cli_done(&c);
+}
