@@ -392,6 +392,53 @@ static void report_rejects(cli *c)
                 tally_rejects_column(c->rejects, i), tally_rejects_reason(c->rejects, i));
 }
 
+/* ---- outputs that would overwrite an input ----------------------------- */
+
+/* 1 when a and b are the same regular file (device and inode), or the
+ * same name of a file not there yet. Devices and FIFOs are written
+ * through, not replaced (docs/output.md): -o /dev/null twice is fine. */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    int ea = stat(a, &sa), eb = stat(b, &sb);
+    if (!ea && !eb)
+        return S_ISREG(sa.st_mode) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    return ea && eb && !strcmp(a, b);
+}
+
+/* Refuses output `out` of option `opt` when it is `other` (an input, or
+ * with `output` another output). */
+static void check_output(cli *c, const char *opt, const char *out, const char *other_opt,
+                         const char *other, int output)
+{
+    if (c->status || !out || !other || !same_file(out, other))
+        return;
+    fprintf(stderr, "tally %s: %s %s and %s %s are the same file; %s\n", c->command, opt, out,
+            other_opt, other,
+            output ? "give each output a file of its own" : "an output never overwrites an input");
+    c->status = EXIT_BAD;
+}
+
+static void check_outputs(cli *c)
+{
+    const char *out_opts[3] = { "-o", "--rejects", "--svg" };
+    const char *outs[3] = { c->output, c->rejects_path, c->svg_path };
+    const char *in_opts[3] = { "-H", "-d", "--schedule" };
+    const char *ins[3] = { c->hierarchy_path, c->definitions_path, c->schedule_path };
+    const char *list_opts[3] = { "-r", "-t", "--households" };
+    const char **lists[3] = { c->records, c->targets, c->households };
+    size_t counts[3] = { c->nrecords, c->ntargets, c->nhouseholds };
+    for (int k = 0; k < 3; k++) {
+        for (int i = 0; i < 3; i++) {
+            check_output(c, out_opts[k], outs[k], in_opts[i], ins[i], 0);
+            for (size_t n = 0; n < counts[i]; n++)
+                check_output(c, out_opts[k], outs[k], list_opts[i], lists[i][n], 0);
+        }
+        for (int later = k + 1; later < 3; later++)
+            check_output(c, out_opts[k], outs[k], out_opts[later], outs[later], 1);
+    }
+}
+
 int cli_load(cli *c)
 {
     if (c->status)
@@ -408,7 +455,8 @@ int cli_load(cli *c)
         cli_usage_error(c, "--rejects needs --on-error collect");
         return c->status;
     }
-    if (load_model(c))
+    check_outputs(c);
+    if (c->status || load_model(c))
         return c->status;
     if (resolve_levels(c) || resolve_periods(c))
         return c->status = EXIT_BAD;

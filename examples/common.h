@@ -61,6 +61,8 @@ typedef struct cli {
     int on_error;         /* tally_on_error */
     unsigned int threads; /* reading records; 0: one per core */
     int prefer;           /* tally_prefer */
+    const char *schedule_path; /* progress's own input and output, set by it so */
+    const char *svg_path;      /* that cli_load checks them with the others */
 
     /* What cli_load makes of it; cli_done frees it all. */
     tally_definitions *d;
@@ -116,7 +118,9 @@ int cli_getopt(cli *c, int argc, char **argv, const struct option *options);
  * accepted + rejected of every kind (and of every file when a kind has
  * several), then the rejected rows (with --on-error collect): each one, or
  * their count when --rejects FILE got them. Needs -H and -d, and -r when
- * c->need_records. Returns c->status: 0, or EXIT_BAD after printing why. */
+ * c->need_records. Refuses, before reading anything, an output (-o,
+ * --rejects, --svg) that is the same file as an input or as another
+ * output. Returns c->status: 0, or EXIT_BAD after printing why. */
 int cli_load(cli *c);
 
 /* Frees everything the command loaded; returns c->status. */

@@ -120,8 +120,8 @@ int cmd_progress(int argc, char **argv)
     while ((opt = cli_getopt(&c, argc, argv, options)) > 0) {
         switch (opt) {
         case OPT_AS_OF: as_of = optarg; break;
-        case OPT_SCHEDULE: schedule_path = optarg; break;
-        case OPT_SVG: svg = optarg; break;
+        case OPT_SCHEDULE: schedule_path = c.schedule_path = optarg; break;
+        case OPT_SVG: svg = c.svg_path = optarg; break;
         case OPT_INDICATOR: indicator = optarg; break;
         }
     }

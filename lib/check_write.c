@@ -11,6 +11,7 @@
 
 #include "error.h"
 #include "hierarchy.h"
+#include "output.h"
 
 static void put_csv(tally_check__sb *b, const char *s)
 {
@@ -66,12 +67,13 @@ TALLY_EXTERN(int) tally_findings_write(const tally_findings *f, const char *path
     if (!f)
         return tally_error__set(TALLY_EINVAL, "tally_findings_write: NULL findings");
     int json = opts->format == TALLY_FORMAT_JSON;
-    FILE *out = path ? fopen(path, "w") : stdout;
-    if (!out)
-        return tally_error__set_at(TALLY_EIO, path, 0, 0, NULL, 0, "cannot open for writing");
+    tally_output o;
+    int orc = tally_output__open_stream(&o, path, "the findings");
+    if (orc)
+        return orc;
     static const char *const severity_names[] = { "error", "warning" };
     tally_check__sb b = { 0 };
-    int failed = 0, first = 1;
+    int first = 1;
     tally_check__sb_str(&b,
                         json ? "["
                              : "check,severity,region_code,region_name,period,indicator,expected,"
@@ -133,25 +135,19 @@ TALLY_EXTERN(int) tally_findings_write(const tally_findings *f, const char *path
         }
         first = 0;
         if (b.len >= (1u << 16)) {
-            failed |= fwrite(b.p, 1, b.len, out) != b.len;
+            (void)fwrite(b.p, 1, b.len, o.f); /* a failure is kept in o */
             b.len = 0;
         }
     }
     if (json)
         tally_check__sb_str(&b, first ? "]\n" : "\n]\n");
-    int nomem = b.failed;
-    if (!nomem && b.len)
-        failed |= fwrite(b.p, 1, b.len, out) != b.len;
-    free(b.p);
-    failed |= ferror(out) != 0;
-    if (path)
-        failed |= fclose(out) != 0;
-    else
-        failed |= fflush(out) != 0;
-    if (nomem)
+    if (b.failed) {
+        free(b.p);
+        tally_output__discard(&o);
         return tally_error__set(TALLY_ENOMEM, "out of memory writing findings");
-    if (failed)
-        return tally_error__set_at(TALLY_EIO, path ? path : "<stdout>", 0, 0, NULL, 0,
-                                   "cannot write the findings");
-    return 0;
+    }
+    if (b.len)
+        (void)fwrite(b.p, 1, b.len, o.f); /* a failure is kept in o */
+    free(b.p);
+    return tally_output__close(&o);
 }

@@ -16,6 +16,7 @@
 #include "definitions.h"
 #include "error.h"
 #include "hierarchy.h"
+#include "output.h"
 #include "households.h"
 #include "util.h"
 #include "write.h"
@@ -378,26 +379,6 @@ static int node_wanted(const tally_hierarchy *h, const unsigned char *want, size
     return level >= 0 && (size_t)level < tally_hierarchy_level_count(h) && want[level];
 }
 
-static FILE *open_out(const char *path)
-{
-    FILE *f = path ? fopen(path, "w") : stdout;
-    if (!f)
-        tally_error__set_at(TALLY_EIO, path, 0, 0, NULL, 0, "cannot open for writing");
-    return f;
-}
-
-static int close_out(FILE *f, const char *path)
-{
-    int failed = ferror(f);
-    if (path)
-        failed |= fclose(f) != 0;
-    else
-        failed |= fflush(f) != 0;
-    return failed ? tally_error__set_at(TALLY_EIO, path ? path : "<stdout>", 0, 0, NULL, 0,
-                                        "cannot write the result")
-                  : 0;
-}
-
 TALLY_EXTERN(int) tally_poverty_write(const tally_poverty *p, const char *path,
                                       const tally_write_options *opts)
 {
@@ -410,11 +391,13 @@ TALLY_EXTERN(int) tally_poverty_write(const tally_poverty *p, const char *path,
     unsigned char *want = tally_write__levels(p->h, opts);
     if (!want)
         return tally_error__set(TALLY_ENOMEM, "out of memory writing a result");
-    FILE *f = open_out(path);
-    if (!f) {
+    tally_output o;
+    int orc = tally_output__open_stream(&o, path, "the result");
+    if (orc) {
         free(want);
-        return TALLY_EIO;
+        return orc;
     }
+    FILE *f = o.f;
     /* Column decimals: counts 0, money 2, indices 4. */
     static const int decimals[TALLY_POVERTY_MEASURE_COUNT] = { 0, 0, 4, 4, 4, 4, 4, 2, 0 };
     int persons_dec = p->whole_persons ? 0 : 2;
@@ -469,5 +452,5 @@ TALLY_EXTERN(int) tally_poverty_write(const tally_poverty *p, const char *path,
     if (json)
         fputs(first ? "]\n" : "\n]\n", f);
     free(want);
-    return close_out(f, path);
+    return tally_output__close(&o);
 }

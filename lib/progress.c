@@ -13,6 +13,7 @@
 
 #include "error.h"
 #include "hierarchy.h"
+#include "output.h"
 #include "rollup.h"
 #include "targets.h"
 #include "write.h"
@@ -334,19 +335,6 @@ TALLY_EXTERN(size_t) tally_progress_rank(const tally_progress *r, size_t row)
     return ROW_OK(r, row) ? r->rank[row] : 0;
 }
 
-int tally_progress__finish(FILE *f, const char *path)
-{
-    int failed = ferror(f);
-    if (path)
-        failed |= fclose(f) != 0;
-    else
-        failed |= fflush(f) != 0;
-    if (failed)
-        return tally_error__set_at(TALLY_EIO, path ? path : "<stdout>", 0, 0, NULL, 0,
-                                   "cannot write the result");
-    return 0;
-}
-
 TALLY_EXTERN(int) tally_progress_write(const tally_progress *r, const char *path,
                                        const tally_write_options *opts)
 {
@@ -360,11 +348,13 @@ TALLY_EXTERN(int) tally_progress_write(const tally_progress *r, const char *path
     unsigned char *want = tally_write__levels(r->h, opts);
     if (!want)
         return tally_error__set(TALLY_ENOMEM, "out of memory writing a result");
-    FILE *f = path ? fopen(path, "w") : stdout;
-    if (!f) {
+    tally_output o;
+    int orc = tally_output__open_stream(&o, path, "the result");
+    if (orc) {
         free(want);
-        return tally_error__set_at(TALLY_EIO, path, 0, 0, NULL, 0, "cannot open for writing");
+        return orc;
     }
+    FILE *f = o.f;
     char as_of[16];
     snprintf(as_of, sizeof as_of, "%04d-%02d", r->year, r->month);
     if (json)
@@ -443,5 +433,5 @@ TALLY_EXTERN(int) tally_progress_write(const tally_progress *r, const char *path
     if (json)
         fputs(first ? "]\n" : "\n]\n", f);
     free(want);
-    return tally_progress__finish(f, path);
+    return tally_output__close(&o);
 }

@@ -20,8 +20,4 @@ struct tally_progress {
     size_t *rank;
 };
 
-/* Closes `f` (flushes it when path is NULL: standard output) and reports a
- * failed write: 0, or TALLY_EIO with the error record set. */
-int tally_progress__finish(FILE *f, const char *path);
-
 #endif

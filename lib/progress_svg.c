@@ -12,6 +12,7 @@
 
 #include "error.h"
 #include "number.h"
+#include "output.h"
 
 /* Formats a number with `decimals`; "" when missing. */
 static const char *num(char *buf, size_t size, double v, int decimals)
@@ -166,11 +167,13 @@ TALLY_EXTERN(int) tally_progress_write_svg(const tally_progress *r, const char *
     }
     qsort(bars, nb, sizeof *bars, ceiling ? by_bar_asc : by_bar_desc);
 
-    FILE *f = path ? fopen(path, "w") : stdout;
-    if (!f) {
+    tally_output o;
+    int orc = tally_output__open_stream(&o, path, "the chart");
+    if (orc) {
         free(bars);
-        return tally_error__set_at(TALLY_EIO, path, 0, 0, NULL, 0, "cannot open for writing");
+        return orc;
     }
+    FILE *f = o.f;
     /* Layout, in px. */
     const double width = 960, row_h = 30, bar_h = 20, top = 112, bottom = 44, right = 240;
     double left = fmax(110, name_w + 24);
@@ -301,5 +304,5 @@ TALLY_EXTERN(int) tally_progress_write_svg(const tally_progress *r, const char *
     fputs("</g>\n</svg>\n", f);
 #undef X
     free(bars);
-    return tally_progress__finish(f, path);
+    return tally_output__close(&o);
 }

@@ -11,6 +11,7 @@
 
 #include "csv.h"
 #include "error.h"
+#include "output.h"
 #include "util.h"
 #include "write.h"
 
@@ -156,9 +157,11 @@ int tally_rejects__add_item(tally_rejects *r, const char *path, unsigned long li
 
 TALLY_EXTERN(int) tally_rejects_write_csv(const tally_rejects *r, const char *path)
 {
-    FILE *f = path ? fopen(path, "w") : stdout;
-    if (!f)
-        return tally_error__set_at(TALLY_EIO, path, 0, 0, NULL, 0, "cannot write the rejects");
+    tally_output o;
+    int orc = tally_output__open_stream(&o, path, "the rejects");
+    if (orc)
+        return orc;
+    FILE *f = o.f;
     fputs("file,line,column,reason,row\n", f);
     for (size_t i = 0; r && i < r->count; i++) {
         const tally_rejects__item *it = &r->items[i];
@@ -169,12 +172,5 @@ TALLY_EXTERN(int) tally_rejects_write_csv(const tally_rejects *r, const char *pa
         tally_write__csv(f, it->row);
         fputc('\n', f);
     }
-    int bad = ferror(f);
-    if (path)
-        bad |= fclose(f) != 0;
-    else
-        bad |= fflush(f) != 0;
-    return bad ? tally_error__set_at(TALLY_EIO, path ? path : "<stdout>", 0, 0, NULL, 0,
-                                     "cannot write the rejects")
-               : 0;
+    return tally_output__close(&o);
 }

@@ -9,7 +9,6 @@
  */
 #include "tally/snapshot.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +19,7 @@
 
 #include "dataset.h"
 #include "error.h"
+#include "output.h"
 #include "snapshot.h"
 #include "util.h"
 
@@ -295,22 +295,13 @@ TALLY_EXTERN(int) tally_snapshot_save(const tally_dataset *ds, const char *path)
     rc = plan_make(&pl, ds);
     if (rc)
         return rc;
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 8);
-    if (!tmp) {
+    tally_output o;
+    rc = tally_output__open_stream(&o, path, "the snapshot");
+    if (rc) {
         plan_free(&pl);
-        return tally_error__set(TALLY_ENOMEM, "out of memory writing a snapshot");
-    }
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp", 5);
-    sink s = { fopen(tmp, "wb"), NULL, 0, NULL, 0 };
-    if (!s.f) {
-        rc = tally_error__set_at(TALLY_EIO, path, 0, 0, NULL, 0, "cannot write the snapshot: %s",
-                                 strerror(errno));
-        plan_free(&pl);
-        free(tmp);
         return rc;
     }
+    sink s = { o.f, NULL, 0, NULL, 0 };
     /* Written 2 MiB at a time at multiples of 2 MiB, the page cache can
      * hold the file in huge pages (where the file system does that), and
      * a load maps them with a few faults and few TLB misses. Only speed
@@ -322,20 +313,10 @@ TALLY_EXTERN(int) tally_snapshot_save(const tally_dataset *ds, const char *path)
     }
     rc = write_snapshot(&s, ds, &pl);
     plan_free(&pl);
-    int err = s.failed || ferror(s.f) ? errno : 0;
-    if (fclose(s.f) != 0 && !err)
-        err = errno ? errno : EIO;
+    if (rc)
+        tally_output__discard(&o);
+    else
+        rc = tally_output__close(&o);
     free(vbuf);
-    if (!rc && !err && rename(tmp, path) != 0)
-        err = errno;
-    if (rc || err || s.failed) {
-        remove(tmp);
-        free(tmp);
-        if (rc)
-            return rc;
-        return tally_error__set_at(TALLY_EIO, path, 0, 0, NULL, 0, "cannot write the snapshot: %s",
-                                   strerror(err ? err : EIO));
-    }
-    free(tmp);
-    return 0;
+    return rc;
 }

@@ -5,17 +5,16 @@
 #include "write.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "error.h"
+#include "output.h"
 #include "tally/error.h"
 #include "tally/number.h"
 
@@ -138,56 +137,35 @@ int tally_write__json_text(tally_write__buf *b, const char *s)
 
 /* ---- output in ordered blocks ------------------------------------------ */
 
-/* Where the bytes go: a file descriptor (ours or standard output's), or,
- * when standard output has none, its FILE. */
+/* Where the bytes go: the output's descriptor, or, when standard output
+ * has none, its FILE. A failure's errno is kept in out.err. */
 typedef struct sink {
-    int fd;
-    int own; /* opened here: closed at the end */
-    unsigned long long total;
-    int failed;
+    tally_output out;
 } sink;
+
+static int sink_failed(const sink *s) { return s->out.err != 0; }
 
 static void sink_put(sink *s, const char *p, size_t n)
 {
-    if (s->failed)
-        return;
-    if (s->fd < 0) {
-        if (n && fwrite(p, 1, n, stdout) != n)
-            s->failed = 1;
-        s->total += n;
-        return;
-    }
-    while (n) {
-        ssize_t k = write(s->fd, p, n > ((size_t)1 << 30) ? (size_t)1 << 30 : n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            s->failed = 1;
-            return;
-        }
-        p += k;
-        n -= (size_t)k;
-        s->total += (unsigned long long)k;
-    }
+    (void)tally_output__write(&s->out, p, n);
 }
 
 /* Writes the pieces in order, in as few system calls as it can. */
 static void sink_putv(sink *s, struct iovec *iov, int cnt)
 {
-    if (s->fd < 0 || cnt == 1) {
+    if (s->out.fd < 0 || cnt == 1) {
         for (int i = 0; i < cnt; i++)
             sink_put(s, iov[i].iov_base, iov[i].iov_len);
         return;
     }
-    while (cnt && !s->failed) {
-        ssize_t k = writev(s->fd, iov, cnt);
+    while (cnt && !sink_failed(s)) {
+        ssize_t k = writev(s->out.fd, iov, cnt);
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0) {
-            s->failed = 1;
+            tally_output__fail(&s->out, k < 0 ? errno : ENOSPC);
             return;
         }
-        s->total += (unsigned long long)k;
         size_t left = (size_t)k;
         while (cnt && left >= iov->iov_len) {
             left -= iov->iov_len;
@@ -255,7 +233,7 @@ static void write_blocks(pipeline *p, sink *s, int *any)
 {
     const tally_write__job *job = p->job;
     pthread_mutex_lock(&p->lock);
-    while (p->written < job->blocks && !p->rc && !s->failed) {
+    while (p->written < job->blocks && !p->rc && !sink_failed(s)) {
         if (!p->ready[p->written % p->nslots]) {
             if (!format_next(p))
                 pthread_cond_wait(&p->cond, &p->lock);
@@ -302,20 +280,10 @@ size_t tally_write__default_threads(size_t cells)
 
 int tally_write__run(const char *path, const tally_write__job *job)
 {
-    sink s = { -1, 0, 0, 0 };
-    if (path) {
-        /* Emptied first: a run stopped half way leaves a short file, never
-         * new rows followed by an earlier run's. */
-        s.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-        if (s.fd < 0)
-            return tally_error__set_at(TALLY_EIO, path, 0, 0, NULL, 0, "cannot open for writing");
-        s.own = 1;
-    } else {
-        /* What the caller printed through stdio comes first. */
-        if (fflush(stdout) != 0)
-            s.failed = 1;
-        s.fd = fileno(stdout);
-    }
+    sink s;
+    int rc = tally_output__open(&s.out, path, "the result");
+    if (rc)
+        return rc;
 
     pipeline p;
     memset(&p, 0, sizeof p);
@@ -338,7 +306,7 @@ int tally_write__run(const char *path, const tally_write__job *job)
     for (size_t t = 1; t < threads; t++)
         if (started[t])
             pthread_join(tid[t], NULL);
-    int rc = p.rc;
+    rc = p.rc;
     if (!rc) {
         const char *tail = any ? job->tail : job->tail_empty;
         sink_put(&s, tail, strlen(tail));
@@ -348,16 +316,9 @@ int tally_write__run(const char *path, const tally_write__job *job)
     pthread_cond_destroy(&p.cond);
     pthread_mutex_destroy(&p.lock);
 
-    if (s.own) {
-        if (close(s.fd) != 0)
-            s.failed = 1;
-    } else if (s.fd < 0 && fflush(stdout) != 0) {
-        s.failed = 1;
-    }
-    if (rc)
+    if (rc) {
+        tally_output__discard(&s.out);
         return tally_error__set(rc, "out of memory writing a result");
-    if (s.failed)
-        return tally_error__set_at(TALLY_EIO, path ? path : "<stdout>", 0, 0, NULL, 0,
-                                   "cannot write the result");
-    return 0;
+    }
+    return tally_output__close(&s.out);
 }

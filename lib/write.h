@@ -92,16 +92,17 @@ typedef struct tally_write__job {
 
 /* Runs a job into `path` (NULL: standard output, after flushing what stdio
  * holds for it). At most 2 x threads + 2 formatted blocks wait in memory;
- * the output is the same for every thread count.
+ * the output is the same for every thread count, and every ready block
+ * goes out in one system call.
  *
- * A regular file that exists is written over in place and then cut to the
- * new length, instead of being truncated first: the file ends up the same,
- * and the kernel neither frees and reallocates its pages nor (ext4's
- * auto_da_alloc after a truncation to zero) starts writing them all back on
- * close, which cost more than formatting the output.
+ * `path` is opened by tally_output__open (output.h, docs/output.md): a
+ * regular file is replaced whole by a temporary file renamed over it once
+ * all is written and synced, so a run that fails half way (a full disk,
+ * out of memory) leaves the previous output as it was; a device, FIFO or
+ * terminal is written through.
  *
- * 0; TALLY_EIO (cannot open or write `path`) or TALLY_ENOMEM, with the
- * calling thread's error record set. */
+ * 0; TALLY_EIO (cannot open or write `path`, with the errno text) or
+ * TALLY_ENOMEM, with the calling thread's error record set. */
 int tally_write__run(const char *path, const tally_write__job *job);
 
 /* Formatting threads for an output of about `cells` rows: 1 below a few

@@ -33,9 +33,9 @@ import tempfile
 LAYERS = [
     # What every reader and writer of files shares: errors, periods, the CSV
     # reader and its row loop, the read options and rejects, numbers, text
-    # out.
-    ["common", "version", "error", "util", "period", "csv", "read", "rejects", "number",
-     "write"],
+    # out, and how an output file is opened and replaced.
+    ["common", "version", "error", "util", "output", "period", "csv", "read", "rejects",
+     "number", "write"],
     # What a dataset is made over: the hierarchy, and the definitions with
     # their formulas and YAML; which levels a writer writes.
     ["hierarchy", "crosswalk", "definitions", "expr", "yaml_tree", "yaml", "schema", "write_levels"],

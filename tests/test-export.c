@@ -1155,11 +1155,13 @@ static void test_export__write_errors(void **state)
     tally_result *r = wide_roll(&w, TALLY_COMPARE_NONE);
     assert_int_equal(tally_result_write(r, "/nonexistent/dir/out.csv", NULL), TALLY_EIO);
     assert_string_equal(tally_error_last()->message,
-                        "/nonexistent/dir/out.csv: cannot open for writing");
+                        "/nonexistent/dir/out.csv: cannot write the result: No such file or "
+                        "directory");
     /* A full device: the first write fails, on any thread count. */
     for (size_t t = 1; t <= 3; t++) {
         assert_int_equal(tally_export__write(r, "/dev/full", NULL, t, 2), TALLY_EIO);
-        assert_string_equal(tally_error_last()->message, "/dev/full: cannot write the result");
+        assert_string_equal(tally_error_last()->message,
+                            "/dev/full: cannot write the result: No space left on device");
     }
     assert_int_equal(tally_result_write(NULL, "/dev/null", NULL), TALLY_EINVAL);
     tally_result_free(r);

@@ -20,8 +20,9 @@ TALLY_BEGIN_DECLS
  * an array of objects with the same keys. Numbers have the indicator's
  * decimals (change_pct: 2); missing values are empty (null in JSON).
  * The rows are made on up to 8 threads (one for small outputs) and written
- * in order; the bytes are the same for any thread count. An existing file
- * is emptied first.
+ * in order; the bytes are the same for any thread count. A regular file
+ * is replaced whole once all is written, a device or FIFO written through
+ * (docs/output.md); on an error an earlier file at `path` stays as it was.
  * Errors: TALLY_EIO, TALLY_ENOMEM, TALLY_EINVAL (NULL result). */
 TALLY_EXTERN(int) tally_result_write(const tally_result *r, const char *path,
                                      const tally_write_options *opts);

@@ -78,7 +78,8 @@ TALLY_EXTERN(const char *) tally_rejects_reason(const tally_rejects *r, size_t i
 /* The raw row as it stands in the file (line ending removed). */
 TALLY_EXTERN(const char *) tally_rejects_row(const tally_rejects *r, size_t i);
 /* Writes the rejects as CSV with header file,line,column,reason,row to
- * `path` (NULL: standard output). */
+ * `path` (NULL: standard output; a file is replaced whole once written,
+ * docs/output.md). Errors: TALLY_EIO (with the errno text), TALLY_ENOMEM. */
 TALLY_EXTERN(int) tally_rejects_write_csv(const tally_rejects *r, const char *path);
 
 TALLY_END_DECLS

@@ -84,9 +84,11 @@ TALLY_BEGIN_DECLS
 TALLY_EXTERN(int) tally_snapshot_is(const void *data, size_t size);
 
 /* Writes every value of `ds` to a snapshot file at `path` (replaced if it
- * exists; written to a temporary file beside it and renamed, so a reader
- * never sees half a snapshot). Errors: TALLY_EINVAL (NULL argument),
- * TALLY_EIO (cannot write, with the reason), TALLY_ENOMEM. */
+ * exists; written to a temporary file of a unique name beside it and
+ * renamed, so a reader never sees half a snapshot and a failed save keeps
+ * the previous one; a device or FIFO is written through: docs/output.md).
+ * Errors: TALLY_EINVAL (NULL argument), TALLY_EIO (cannot write, with the
+ * errno text), TALLY_ENOMEM. */
 TALLY_EXTERN(int) tally_snapshot_save(const tally_dataset *ds, const char *path);
 
 /* The same snapshot in memory: *out, of *size bytes, belongs to the

@@ -7,6 +7,7 @@ from ctypes import c_char_p
 
 from ._common import PREFER, choice, enc, opt
 from ._lib import F, NONE, CheckOptions, CheckSummary, lib
+from ._output import open_text
 from ._rows import Rows
 from .definitions import indicator_tables
 from .hierarchy import node_tables
@@ -59,7 +60,7 @@ class Findings(list):
     def to_csv(self, path):
         """Writes the findings as ``tally check`` does: the command line's
         columns, numbers with each finding's decimals, missing ones empty."""
-        with open(path, "w", newline="", encoding="utf-8") as f:
+        with open_text(path, newline="", encoding="utf-8") as f:
             w = csv.writer(f, lineterminator="\n")
             w.writerow(COLUMNS)
             for x in self:

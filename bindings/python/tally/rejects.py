@@ -6,6 +6,7 @@ import ctypes
 from . import _errors
 from ._common import choice, encoding_arg
 from ._lib import RJ, ON_ERROR_COLLECT, ON_ERROR_STOP, ReadOptions, ReadStats, lib
+from ._output import open_text
 
 _ON_ERROR = {"stop": ON_ERROR_STOP, "collect": ON_ERROR_COLLECT}
 
@@ -46,7 +47,7 @@ class RejectedRows(list):
 
     def to_csv(self, path):
         """Writes the rows as CSV: file,line,column,reason,row."""
-        with open(path, "w", newline="", encoding="utf-8") as f:
+        with open_text(path, newline="", encoding="utf-8") as f:
             w = csv.writer(f, lineterminator="\n")
             w.writerow(["file", "line", "column", "reason", "row"])
             for r in self:
