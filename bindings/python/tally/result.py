@@ -267,7 +267,8 @@ class Result(Owner):
         threshold, for each period of the result: :class:`tally.Rows` with
         the columns of ``tally poverty`` from records (region_code,
         region_name, level, period, indicator, value, threshold,
-        meets_threshold (True, False or None when unknown), margin)."""
+        meets_threshold (True, False, None when unknown, or "incomplete"
+        when the value rests on incomplete coverage), margin)."""
         return thresholds(self, indicators, level)
 
     def write(self, path, format="csv", level=None):
