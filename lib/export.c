@@ -434,8 +434,8 @@ int tally_export__write(const tally_result *r, const char *path, const tally_wri
             "region_code,region_name,level,indicator,period,value\n",
             "region_code,region_name,level,indicator,period,value,previous,change,change_pct\n",
             "region_code,region_name,level,indicator,period,value,regions,regions_complete\n",
-            "region_code,region_name,level,indicator,period,value,previous,change,change_pct,"
-            "regions,regions_complete\n"
+            ("region_code,region_name,level,indicator,period,value,previous,change,change_pct,"
+             "regions,regions_complete\n")
         };
         job.head = heads[(w.compare ? 1 : 0) + (w.coverage ? 2 : 0)];
         job.tail = job.tail_empty = "";
