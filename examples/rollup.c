@@ -13,11 +13,12 @@
 
 int cmd_rollup(int argc, char **argv)
 {
-    enum { OPT_COMPARE = CLI_OPT_OWN };
+    enum { OPT_COMPARE = CLI_OPT_OWN, OPT_COVERAGE };
     static const struct option options[] = {
         CLI_COMMON_OPTIONS,
         CLI_PREFER_OPTION,
         { "compare", required_argument, NULL, OPT_COMPARE },
+        { "coverage", no_argument, NULL, OPT_COVERAGE },
         { NULL, 0, NULL, 0 },
     };
     cli c;
@@ -25,6 +26,8 @@ int cmd_rollup(int argc, char **argv)
     tally_rollup_options ropts = TALLY_ROLLUP_OPTIONS_INIT;
     int opt;
     while ((opt = cli_getopt(&c, argc, argv, options)) > 0) {
+        if (opt == OPT_COVERAGE)
+            ropts.coverage = 1;
         if (opt != OPT_COMPARE)
             continue;
         if (!strcmp(optarg, "yoy"))

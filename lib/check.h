@@ -194,6 +194,15 @@ typedef struct tally_check__prepared {
  * 0, or a negative code (TALLY_ENOMEM). The buffers passed in have room
  * for R->n values (R->n + 1 for `expect` and `got`). */
 
+/* check_coverage.c: formula gaps at their source, conflicting reports and
+ * stale levels in period `key` (summaries added at the first finding;
+ * buf: room for R->n values). */
+typedef struct tally_check__state {
+    int ord_coverage, ord_conflict, ord_stale; /* -1 until a finding */
+    int has_formula;
+} tally_check__state;
+int tally_check__coverage(tally_check__run *R, tally_check__state *st, int32_t key, double *buf);
+
 /* check_hierarchy.c */
 int tally_check__hierarchy(tally_check__run *R, const tally_check__prepared *P,
                            const tally_check__view *v);

@@ -563,6 +563,12 @@ TALLY_EXTERN(int) tally_definitions_over_time(const tally_definitions *d, size_t
     return x ? x->over_time : -1;
 }
 
+int tally_definitions__stale_after(const tally_definitions *d, size_t i)
+{
+    const tally_definitions__indicator *x = at(d, i);
+    return x ? x->stale_after : -1;
+}
+
 TALLY_EXTERN(int) tally_definitions_direction(const tally_definitions *d, size_t i)
 {
     const tally_definitions__indicator *x = at(d, i);

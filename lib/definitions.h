@@ -26,6 +26,10 @@ const tally_expr *tally_definitions__program(const tally_definitions *d, size_t 
  * the indicator indices. */
 size_t tally_definitions__formula_order(const tally_definitions *d, const size_t **order);
 
+/* Months after which a stock or cumulative value is no longer carried
+ * into a period (`stale_after:`), or -1 when the indicator has none. */
+int tally_definitions__stale_after(const tally_definitions *d, size_t i);
+
 /* Line and column (1-based) of indicator i's `id` value in the file, for
  * messages; 0 and 0 when i is out of range. */
 void tally_definitions__position(const tally_definitions *d, size_t i, unsigned long *line,

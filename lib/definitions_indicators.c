@@ -228,13 +228,29 @@ static int get_decimals(const tally_definitions__loader *l, const tally_yaml_nod
     return 0;
 }
 
+/* stale_after: a whole number of months, 0 to 1200. */
+static int get_stale_after(const tally_definitions__loader *l, const tally_yaml_node *v, int *out)
+{
+    double x;
+    int rc = tally_yaml__get_number(&l->tree, v, "stale_after", &x);
+    if (rc)
+        return rc;
+    if (!(x >= 0 && x <= 1200) || x != floor(x))
+        return tally_yaml__fail(&l->tree, TALLY_EINVAL, v,
+                                "stale_after %.*s is not a whole number of months; expected 0 "
+                                "to 1200",
+                                tally_yaml__shown(v->text, v->len), v->text);
+    *out = (int)x;
+    return 0;
+}
+
 enum {
     K_ID, K_NAME, K_UNIT, K_AGGREGATE, K_OVER_TIME, K_DECIMALS, K_DIRECTION, K_EXACT,
-    K_FORMULA, K_MIN, K_MAX, K_THRESHOLDS, K_COUNT
+    K_FORMULA, K_MIN, K_MAX, K_THRESHOLDS, K_STALE_AFTER, K_COUNT
 };
 static const char *const indicator_keys[K_COUNT] = {
     "id", "name", "unit", "aggregate", "over_time", "decimals", "direction", "exact",
-    "formula", "min", "max", "thresholds"
+    "formula", "min", "max", "thresholds", "stale_after"
 };
 static const char *const aggregate_words[] = { "sum", "mean", "min", "max", "count" };
 static const char *const over_time_words[] = { "flow", "cumulative", "stock" };
@@ -292,6 +308,7 @@ static int parse_indicator(tally_definitions__loader *l, const tally_yaml_node *
 {
     tally_definitions__indicator *x = &l->d->ind[i];
     x->min = x->max = NAN;
+    x->stale_after = -1;
     if (m->kind != TALLY_YAML_MAPPING)
         return tally_yaml__fail(&l->tree, TALLY_EPARSE, m,
                                 "expected an indicator: a mapping with 'id' and other keys");
@@ -316,7 +333,8 @@ static int parse_indicator(tally_definitions__loader *l, const tally_yaml_node *
             return tally_yaml__fail(
                 &l->tree, TALLY_EPARSE, key,
                 "unknown key '%.*s'%s; expected one of id, name, unit, aggregate, "
-                "over_time, decimals, direction, exact, formula, min, max, thresholds",
+                "over_time, decimals, direction, exact, formula, min, max, thresholds, "
+                "stale_after",
                 tally_yaml__shown(key->text, key->len), key->text,
                 tally_yaml__suggest(key, indicator_keys, K_COUNT, hint, sizeof hint));
         }
@@ -354,6 +372,7 @@ static int parse_indicator(tally_definitions__loader *l, const tally_yaml_node *
         case K_MIN: rc = tally_yaml__get_number(&l->tree, v, "min", &x->min); break;
         case K_MAX: rc = tally_yaml__get_number(&l->tree, v, "max", &x->max); break;
         case K_THRESHOLDS: rc = parse_thresholds(l, v, x); break;
+        case K_STALE_AFTER: rc = get_stale_after(l, v, &x->stale_after); break;
         }
         if (rc)
             return rc;
@@ -378,6 +397,10 @@ static int parse_indicator(tally_definitions__loader *l, const tally_yaml_node *
             tally_yaml__shown(value_of[K_MAX]->text, value_of[K_MAX]->len), value_of[K_MAX]->text,
             tally_yaml__shown(value_of[K_MIN]->text, value_of[K_MIN]->len), value_of[K_MIN]->text);
 
+    if (value_of[K_STALE_AFTER] && (x->formula || x->over_time == TALLY_OVER_TIME_FLOW))
+        return tally_yaml__fail(&l->tree, TALLY_EINVAL, key_of[K_STALE_AFTER],
+                                "stale_after applies to a level carried forward; expected "
+                                "'over_time: stock' or 'over_time: cumulative' with it");
     if (!x->name && !(x->name = tally_util__strndup(x->id, x->id_len)))
         return tally_error__set(TALLY_ENOMEM, "out of memory reading definitions");
     if (!x->unit && !(x->unit = tally_util__strndup("", 0)))

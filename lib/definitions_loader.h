@@ -33,6 +33,7 @@ typedef struct tally_definitions__indicator {
     int decimals;
     int direction;
     int exact;
+    int stale_after; /* months; -1: not given */
     double min, max; /* NaN: not given */
     unsigned long line, column; /* of the id value, 1-based */
     tally_expr *program;

@@ -14,6 +14,7 @@
 #include "export.h"
 #include "hierarchy.h"
 #include "number.h"
+#include "rollup.h"
 #include "tally/definitions.h"
 #include "tally/error.h"
 #include "tally/hierarchy.h"
@@ -65,7 +66,8 @@ typedef struct result_writer {
     const unsigned char *want; /* by level */
     size_t nlevels;
     const uint8_t *levels; /* tally_hierarchy__levels */
-    int json, compare;
+    int json, compare, coverage;
+    unsigned char *formula; /* by indicator: coverage columns have numbers */
     const double **col; /* nind x nper columns, k = indicator x nper + period */
     int *kdec;          /* decimals by k */
     unsigned char *pct; /* by indicator: the unit is "%" (no change_pct) */
@@ -182,6 +184,10 @@ static inline void prefetch_node(const result_writer *w, size_t node)
 
 /* The rows of nodes [block x block_nodes, + block_nodes): every wanted
  * node, each indicator, each period. Runs on several threads at once. */
+static char *put_changes(const result_writer *w, char *o, size_t node, size_t i, size_t p,
+                         double v, int dec);
+static char *put_coverage(const result_writer *w, char *o, size_t node, size_t i, size_t p);
+
 static int format_rows(void *ctx, size_t block, tally_write__buf *out)
 {
     const result_writer *w = ctx;
@@ -192,7 +198,7 @@ static int format_rows(void *ctx, size_t block, tally_write__buf *out)
     const char *mid = w->mid.data;
     const size_t *mid_at = w->mid_at;
     const int *kdec = w->kdec;
-    const int json = w->json, compare = w->compare;
+    const int json = w->json, compare = w->compare, coverage = w->coverage;
     const char end = json ? '}' : '\n';
     tally_write__buf head = { NULL, 0, 0 };
     int rc = 0;
@@ -220,7 +226,8 @@ static int format_rows(void *ctx, size_t block, tally_write__buf *out)
         }
         rc = node_head(w, node, level, &head);
         /* Room for every row of the node at its longest. */
-        size_t row_max = head.len + w->mid_max + (w->compare ? 4 : 1) * (NUMBER_MAX + 24) + 16;
+        size_t row_max = head.len + w->mid_max + (w->compare ? 4 : 1) * (NUMBER_MAX + 24) +
+                         (coverage ? 96 : 0) + 16;
         if (!rc && row_max > SIZE_MAX / 2 / (rows ? rows : 1))
             rc = TALLY_ENOMEM;
         if (!rc)
@@ -230,7 +237,7 @@ static int format_rows(void *ctx, size_t block, tally_write__buf *out)
         char *o = out->data + out->len;
         const char *hd = head.data;
         size_t hl = head.len;
-        if (!compare) {
+        if (!compare && !coverage) {
             /* The common row, with what it reads held in locals: stores
              * through `o` may alias anything, so fields of *w would be
              * read again for every row. */
@@ -250,27 +257,10 @@ static int format_rows(void *ctx, size_t block, tally_write__buf *out)
             double v = col[k][node];
             int dec = kdec[k];
             o = put_value(o, v, dec, json);
-            double prev = NAN, change, change_pct = NAN;
-            int present;
-            tally_result_previous(w->r, node, i, p, &prev, &present);
-            change = v - prev;
-            if (!w->pct[i] && !isnan(change) && prev != 0)
-                change_pct = change / fabs(prev) * 100.0;
-            if (json)
-                o = (memcpy(o, ",\"previous\":", 12), o + 12);
-            else
-                *o++ = ',';
-            o = put_value(o, prev, dec, json);
-            if (json)
-                o = (memcpy(o, ",\"change\":", 10), o + 10);
-            else
-                *o++ = ',';
-            o = put_value(o, change, dec, json);
-            if (json)
-                o = (memcpy(o, ",\"change_pct\":", 14), o + 14);
-            else
-                *o++ = ',';
-            o = put_value(o, change_pct, 2, json);
+            if (compare)
+                o = put_changes(w, o, node, i, p, v, dec);
+            if (coverage)
+                o = put_coverage(w, o, node, i, p);
             *o++ = end;
         }
         out->len = (size_t)(o - out->data);
@@ -279,11 +269,58 @@ static int format_rows(void *ctx, size_t block, tally_write__buf *out)
     return rc;
 }
 
+/* previous,change,change_pct of a row. */
+static char *put_changes(const result_writer *w, char *o, size_t node, size_t i, size_t p,
+                         double v, int dec)
+{
+    const int json = w->json;
+    double prev = NAN, change, change_pct = NAN;
+    int present;
+    tally_result_previous(w->r, node, i, p, &prev, &present);
+    change = v - prev;
+    if (!w->pct[i] && !isnan(change) && prev != 0)
+        change_pct = change / fabs(prev) * 100.0;
+    if (json)
+        o = (memcpy(o, ",\"previous\":", 12), o + 12);
+    else
+        *o++ = ',';
+    o = put_value(o, prev, dec, json);
+    if (json)
+        o = (memcpy(o, ",\"change\":", 10), o + 10);
+    else
+        *o++ = ',';
+    o = put_value(o, change, dec, json);
+    if (json)
+        o = (memcpy(o, ",\"change_pct\":", 14), o + 14);
+    else
+        *o++ = ',';
+    o = put_value(o, change_pct, 2, json);
+    return o;
+}
+
+/* regions,regions_complete of a row: empty (null) for an indicator that is
+ * not a formula. */
+static char *put_coverage(const result_writer *w, char *o, size_t node, size_t i, size_t p)
+{
+    size_t regions = 0, complete = 0;
+    int f = w->formula[i];
+    if (f)
+        tally_result_coverage(w->r, node, i, p, &regions, &complete);
+    if (w->json)
+        return o + sprintf(o, f ? ",\"regions\":%zu,\"regions_complete\":%zu"
+                                : ",\"regions\":null,\"regions_complete\":null",
+                           regions, complete);
+    if (!f)
+        return (memcpy(o, ",,", 2), o + 2);
+    return o + sprintf(o, ",%zu,%zu", regions, complete);
+}
+
 static void result_writer_free(result_writer *w)
 {
     free(w->col);
     free(w->kdec);
     free(w->pct);
+    free(w->formula);
     free(w->mid.data);
     free(w->lvl.data);
     free(w->mid_at);
@@ -301,8 +338,10 @@ static int result_writer_text(result_writer *w)
         if (!w->col[k])
             return TALLY_EINVAL;
         w->kdec[k] = tally_definitions_decimals(d, i);
-        if (p == 0)
+        if (p == 0) {
             w->pct[i] = strcmp(tally_definitions_unit(d, i), "%") == 0;
+            w->formula[i] = tally_definitions_aggregate(d, i) == TALLY_AGGREGATE_FORMULA;
+        }
         const char *id = tally_definitions_id(d, i), *per = tally_result_period(w->r, p);
         w->mid_at[k] = w->mid.len;
         int rc;
@@ -360,9 +399,11 @@ int tally_export__write(const tally_result *r, const char *path, const tally_wri
     w.col = malloc((rows ? rows : 1) * sizeof *w.col);
     w.kdec = malloc((rows ? rows : 1) * sizeof *w.kdec);
     w.pct = malloc(w.nind ? w.nind : 1);
+    w.formula = malloc(w.nind ? w.nind : 1);
+    w.coverage = tally_rollup__show_coverage(r);
     w.mid_at = malloc((rows + 1) * sizeof *w.mid_at);
     w.lvl_at = malloc((w.nlevels + 1) * sizeof *w.lvl_at);
-    int rc = !w.want || !w.col || !w.kdec || !w.pct || !w.mid_at || !w.lvl_at
+    int rc = !w.want || !w.col || !w.kdec || !w.pct || !w.formula || !w.mid_at || !w.lvl_at
                  ? TALLY_ENOMEM
                  : result_writer_text(&w);
     if (rc) {
@@ -389,8 +430,14 @@ int tally_export__write(const tally_result *r, const char *path, const tally_wri
         job.tail_empty = "]\n";
         job.drop_first = 1; /* the comma before the first row */
     } else {
-        job.head = w.compare ? "region_code,region_name,level,indicator,period,value,previous,change,change_pct\n"
-                             : "region_code,region_name,level,indicator,period,value\n";
+        static const char *const heads[4] = {
+            "region_code,region_name,level,indicator,period,value\n",
+            "region_code,region_name,level,indicator,period,value,previous,change,change_pct\n",
+            "region_code,region_name,level,indicator,period,value,regions,regions_complete\n",
+            ("region_code,region_name,level,indicator,period,value,previous,change,change_pct,"
+             "regions,regions_complete\n")
+        };
+        job.head = heads[(w.compare ? 1 : 0) + (w.coverage ? 2 : 0)];
         job.tail = job.tail_empty = "";
     }
     rc = tally_write__run(path, &job);

@@ -28,96 +28,14 @@ struct tally_result {
     /* Columns indexed [indicator * nper + period]. */
     double **out, **previous;
     struct sides *sides;
+    tally_rollup__cov *cov; /* formula columns' coverage */
+    int show_coverage;
 };
-
-static int by_first_month(const void *a, const void *b)
-{
-    const tally_column *x = *(const tally_column *const *)a, *y = *(const tally_column *const *)b;
-    int32_t fx = tally_period__first_month(x->period), fy = tally_period__first_month(y->period);
-    return (fx > fy) - (fx < fy);
-}
-
-/* The own value of one node from a list of columns of one granularity,
- * sorted by time. Returns 1 when some column has a value. */
-static int own_from(const tally_column *const *cols, size_t n, size_t node, int over_time,
-                    double *value)
-{
-    if (over_time == TALLY_OVER_TIME_FLOW) {
-        double s = 0, c = 0;
-        int any = 0;
-        for (size_t k = 0; k < n; k++) {
-            if (tally_bit__get(cols[k]->valid, node)) {
-                tally_util__neumaier(&s, &c, tally_column__get(cols[k], node));
-                any = 1;
-            }
-        }
-        *value = s + c;
-        return any;
-    }
-    for (size_t k = n; k-- > 0;) {
-        if (tally_bit__get(cols[k]->valid, node)) {
-            *value = tally_column__get(cols[k], node);
-            return 1;
-        }
-    }
-    return 0;
-}
 
 /* Whether a period lies inside the absolute months [first, last]. */
 static int inside(int32_t period, int32_t first, int32_t last)
 {
     return tally_period__first_month(period) >= first && tally_period__last_month(period) <= last;
-}
-
-int tally_rollup__own(const tally_dataset *ds, size_t ind, int over_time, int32_t first,
-                      int32_t last, double *own)
-{
-    size_t n = tally_hierarchy_size(tally_dataset_hierarchy(ds));
-    for (size_t i = 0; i < n; i++)
-        own[i] = NAN;
-    /* The columns of this indicator inside the span, by granularity. */
-    size_t ncols = tally_dataset__column_count(ds);
-    const tally_column **lists[3];
-    size_t counts[3] = { 0, 0, 0 };
-    const tally_column **buf = malloc((ncols ? ncols : 1) * 3 * sizeof *buf);
-    if (!buf)
-        return tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
-    for (int g = 0; g < 3; g++)
-        lists[g] = buf + (size_t)g * (ncols ? ncols : 1);
-    for (size_t k = 0; k < ncols; k++) {
-        const tally_column *c = tally_dataset__column(ds, k);
-        if (c->indicator != ind || !inside(c->period, first, last))
-            continue;
-        /* Finest first: months, quarters, years. */
-        int g = 2 - tally_period__kind(c->period);
-        lists[g][counts[g]++] = c;
-    }
-    for (int g = 0; g < 3; g++)
-        qsort(lists[g], counts[g], sizeof *lists[g], by_first_month);
-    if (counts[0] + counts[1] + counts[2] == 0) {
-        free(buf);
-        return 0;
-    }
-    size_t words = tally_bit__words(n);
-    for (size_t w = 0; w < words; w++) {
-        uint64_t any = 0;
-        for (int g = 0; g < 3; g++)
-            for (size_t k = 0; k < counts[g]; k++)
-                any |= lists[g][k]->valid[w];
-        while (any) {
-            size_t node = w * 64 + (size_t)__builtin_ctzll(any);
-            any &= any - 1;
-            double v;
-            for (int g = 0; g < 3; g++) {
-                if (own_from(lists[g], counts[g], node, over_time, &v)) {
-                    own[node] = v;
-                    break;
-                }
-            }
-        }
-    }
-    free(buf);
-    return 0;
 }
 
 /* ---- the two sides of each value ----
@@ -340,6 +258,7 @@ TALLY_EXTERN(void) tally_result_free(tally_result *r)
         column_free(r, k);
     free(r->out);
     free(r->sides);
+    free(r->cov);
     free(r->previous);
     free(r->periods);
     free(r->period_text);
@@ -354,6 +273,8 @@ static void column_free(tally_result *r, size_t k)
         sides_free(&r->sides[k]);
     if (r->previous)
         free(r->previous[k]);
+    if (r->cov)
+        tally_rollup__cov_free(&r->cov[k]);
 }
 
 static int cmp_period(const void *a, const void *b)
@@ -370,6 +291,7 @@ typedef struct span_job {
     double **out; /* nind columns; those in `given` already hold own values */
     sides *sd;    /* nind, or NULL */
     const unsigned char *given;
+    double **own; /* nind: a copy of the own values of each formula operand, else NULL */
     size_t nind;
     pthread_mutex_t lock;
     size_t next;
@@ -407,6 +329,8 @@ static void *span_work(void *arg)
         if (!(j->given && j->given[i]))
             rc = tally_rollup__own(j->ds, i, tally_definitions_over_time(d, i), j->first, j->last,
                                    j->out[i]);
+        if (!rc && j->own[i])
+            memcpy(j->own[i], j->out[i], n * sizeof(double));
         if (!rc)
             rc = aggregate(parent, n, agg, j->prefer, j->out[i],
                            j->sd ? &j->sd[i] : NULL, wk->w);
@@ -458,18 +382,59 @@ static int formula_sides(size_t n, int prefer, double *out, const double *own, s
     return 0;
 }
 
+static void free_columns(double **cols, size_t count)
+{
+    for (size_t i = 0; cols && i < count; i++)
+        free(cols[i]);
+    free(cols);
+}
+
+static int span_formulas(const tally_dataset *ds, int32_t first, int32_t last, int prefer,
+                         double **out, sides *sd, const unsigned char *given, double **own,
+                         tally_rollup__cov *cov, workspace *w, size_t nw);
+
 /* Computes every indicator over the absolute months [first, last] into
  * out (nind columns of n doubles) and, when sd is not NULL, the sides. The
  * indicators are shared among nw workers (w: one workspace each). */
 static int compute_span(const tally_dataset *ds, int32_t first, int32_t last, int prefer,
                         double **out, sides *sd, const unsigned char *given,
-                        workspace *w, size_t nw)
+                        tally_rollup__cov *cov, workspace *w, size_t nw)
+{
+    const tally_hierarchy *h = tally_dataset_hierarchy(ds);
+    const tally_definitions *d = tally_dataset_definitions(ds);
+    size_t n = tally_hierarchy_size(h), nind = tally_definitions_indicator_count(d);
+    /* The own values of formula operands are kept for the matched
+     * coverage (only where formulas exist). */
+    double **own = calloc(nind ? nind : 1, sizeof *own);
+    if (!own)
+        return tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
+    const size_t *order;
+    size_t nf = tally_definitions__formula_order(d, &order);
+    for (size_t k = 0; k < nf; k++) {
+        const tally_expr *e = tally_definitions__program(d, order[k]);
+        for (size_t j = 0; j < tally_expr__var_count(e); j++) {
+            size_t v = (size_t)tally_expr__var(e, j);
+            if (tally_definitions_aggregate(d, v) != TALLY_AGGREGATE_FORMULA && !own[v] &&
+                !(own[v] = malloc((n ? n : 1) * sizeof(double)))) {
+                free_columns(own, nind);
+                return tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
+            }
+        }
+    }
+    int rc = span_formulas(ds, first, last, prefer, out, sd, given, own, cov, w, nw);
+    free_columns(own, nind);
+    return rc;
+}
+
+static int span_formulas(const tally_dataset *ds, int32_t first, int32_t last, int prefer,
+                         double **out, sides *sd, const unsigned char *given, double **own,
+                         tally_rollup__cov *cov, workspace *w, size_t nw)
 {
     const tally_hierarchy *h = tally_dataset_hierarchy(ds);
     const tally_definitions *d = tally_dataset_definitions(ds);
     size_t n = tally_hierarchy_size(h), nind = tally_definitions_indicator_count(d);
 
-    span_job job = { ds, first, last, prefer, out, sd, given, nind,
+    span_job job = { ds, first, last, prefer, out, sd, given, own, nind,
                      PTHREAD_MUTEX_INITIALIZER, 0, 0 };
     span_worker wk[TALLY_ROLLUP_MAX_THREADS];
     pthread_t tid[TALLY_ROLLUP_MAX_THREADS];
@@ -502,7 +467,7 @@ static int compute_span(const tally_dataset *ds, int32_t first, int32_t last, in
     size_t nf = tally_definitions__formula_order(d, &order);
     for (size_t k = 0; k < nf; k++) {
         size_t f = order[k];
-        const double *own = NULL;
+        const double *fown = NULL;
         if (has_columns(ds, f, first, last)) {
             /* Reported values of a formula indicator are levels: the latest. */
             if (!w[0].scratch && !(w[0].scratch = malloc((n ? n : 1) * sizeof(double))))
@@ -510,14 +475,14 @@ static int compute_span(const tally_dataset *ds, int32_t first, int32_t last, in
             rc = tally_rollup__own(ds, f, TALLY_OVER_TIME_STOCK, first, last, w[0].scratch);
             if (rc)
                 return rc;
-            own = w[0].scratch;
+            fown = w[0].scratch;
         }
         /* A formula never reads itself (cycles are refused), so its column
          * can receive the values. */
-        rc = tally_expr__eval(tally_definitions__program(d, f), (const double *const *)out, n,
-                              out[f]);
+        rc = tally_rollup__formula(h, d, f, prefer, out, (const double *const *)own,
+                                   cov ? &cov[f] : NULL);
         if (!rc)
-            rc = formula_sides(n, prefer, out[f], own, sd ? &sd[f] : NULL);
+            rc = formula_sides(n, prefer, out[f], fown, sd ? &sd[f] : NULL);
         if (rc)
             return tally_error__set(rc, "out of memory evaluating a formula");
     }
@@ -573,7 +538,7 @@ int tally_rollup__span(const tally_dataset *ds, int32_t first, int32_t last, int
         if (sides_alloc(&sd[i], n))
             rc = tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
     if (!rc)
-        rc = compute_span(ds, first, last, prefer, out, sd, NULL, w, nw);
+        rc = compute_span(ds, first, last, prefer, out, sd, NULL, NULL, w, nw);
     for (size_t i = 0; sd && i < nind && !rc; i++) {
         for (size_t k = 0; k < n; k++) {
             if (reported)
@@ -755,6 +720,9 @@ static int rollup(tally_result **out, const tally_dataset *ds, tally_dataset *ta
     size_t ncols = r->nind * r->nper;
     r->out = calloc(ncols ? ncols : 1, sizeof *r->out);
     r->sides = calloc(ncols ? ncols : 1, sizeof *r->sides);
+    /* Coverage by period, then indicator (filled a period at a time). */
+    r->cov = calloc(ncols ? ncols : 1, sizeof *r->cov);
+    r->show_coverage = opts->version >= 2 && opts->coverage;
     if (r->compare)
         r->previous = alloc_columns(ncols, r->nodes);
     workspace *w = NULL;
@@ -762,7 +730,7 @@ static int rollup(tally_result **out, const tally_dataset *ds, tally_dataset *ta
     sides *s = malloc((r->nind ? r->nind : 1) * sizeof *s);
     unsigned char *given = malloc(r->nind ? r->nind : 1);
     double **prev = r->compare ? alloc_columns(r->nind, r->nodes) : NULL;
-    if (!r->period_text || !r->out || !r->sides || (r->compare && (!r->previous || !prev)) ||
+    if (!r->period_text || !r->out || !r->sides || !r->cov || (r->compare && (!r->previous || !prev)) ||
         !o || !s || !given) {
         rc = tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
         goto done;
@@ -780,7 +748,7 @@ static int rollup(tally_result **out, const tally_dataset *ds, tally_dataset *ta
         }
         rc = compute_span(ds, tally_period__first_month(r->periods[p]),
                           tally_period__last_month(r->periods[p]), opts->prefer, o, s, given,
-                          w, threads);
+                          r->cov + p * r->nind, w, threads);
         /* The sides were filled through the copies in s. */
         for (size_t i = 0; i < r->nind; i++)
             r->sides[i * r->nper + p] = s[i];
@@ -789,7 +757,7 @@ static int rollup(tally_result **out, const tally_dataset *ds, tally_dataset *ta
         int32_t before = r->compare == TALLY_COMPARE_YOY ? tally_period__year_before(r->periods[p])
                                                          : tally_period__previous(r->periods[p]);
         rc = compute_span(ds, tally_period__first_month(before), tally_period__last_month(before),
-                          opts->prefer, prev, NULL, NULL, w, threads);
+                          opts->prefer, prev, NULL, NULL, NULL, w, threads);
         for (size_t i = 0; i < r->nind && !rc; i++)
             memcpy(r->previous[i * r->nper + p], prev[i], r->nodes * sizeof(double));
     }
@@ -904,4 +872,43 @@ TALLY_EXTERN(const double *) tally_result_column(const tally_result *r, size_t i
     if (!r || indicator >= r->nind || period >= r->nper)
         return NULL;
     return r->out[indicator * r->nper + period];
+}
+
+TALLY_EXTERN(int) tally_result_coverage(const tally_result *r, size_t node, size_t indicator,
+                                        size_t period, size_t *regions, size_t *complete)
+{
+    if (regions)
+        *regions = 0;
+    if (complete)
+        *complete = 0;
+    int rc = check_index(r, node, indicator, period);
+    if (rc)
+        return rc;
+    const tally_rollup__cov *c = &r->cov[period * r->nind + indicator];
+    if (c->regions) {
+        if (regions)
+            *regions = c->regions[node];
+        if (complete)
+            *complete = c->complete[node];
+    }
+    return 0;
+}
+
+TALLY_EXTERN(int) tally_result_complete(const tally_result *r, size_t node, size_t indicator,
+                                        size_t period, int *complete)
+{
+    *complete = 0;
+    size_t rg, cp;
+    int rc = tally_result_coverage(r, node, indicator, period, &rg, &cp);
+    if (!rc)
+        *complete = rg == cp;
+    return rc;
+}
+
+int tally_rollup__show_coverage(const tally_result *r) { return r && r->show_coverage; }
+
+int tally_rollup__unit(const tally_result *r, size_t node, size_t indicator, size_t period)
+{
+    const tally_rollup__cov *c = &r->cov[period * r->nind + indicator];
+    return c->unit && tally_bit__get(c->unit, node);
 }

@@ -8,10 +8,32 @@
 #include "tally/rollup.h"
 
 /* Fills own[node] (n nodes) with each node's own value for indicator `ind`
- * over the absolute months [first, last] by the time rule `over_time`;
- * NaN where the node filed nothing there. */
+ * over the absolute months [first, last] by the time rule `over_time`
+ * (rollup_time.c, and the table in README.md); NaN where the node filed
+ * nothing there, or only a value older than the indicator's stale_after. */
 int tally_rollup__own(const tally_dataset *ds, size_t ind, int over_time, int32_t first,
                       int32_t last, double *own);
+
+/* What the time rule met at one node. */
+enum {
+    TALLY_ROLLUP__NOTE_CONFLICT = 1, /* two complete sources that disagree */
+    TALLY_ROLLUP__NOTE_STALE = 2     /* a level older than stale_after, not carried */
+};
+typedef struct tally_rollup__note {
+    int kind;
+    size_t node, indicator;
+    int32_t period; /* conflict: the coarser report's; stale: the report's */
+    double coarse;  /* conflict: that report's figure; stale: the value */
+    double fine;    /* conflict: what the finer reports give (the value used) */
+    int32_t age;    /* stale: months from the report's end to the span's end */
+} tally_rollup__note;
+typedef void (*tally_rollup__note_fn)(void *ctx, const tally_rollup__note *note);
+
+/* tally_rollup__own telling each conflict and stale value to note(ctx, ..)
+ * (note may be NULL). */
+int tally_rollup__own_notes(const tally_dataset *ds, size_t ind, int over_time, int32_t first,
+                            int32_t last, double *own, tally_rollup__note_fn note,
+                            void *note_ctx);
 
 /* Computes every indicator over the absolute months [first, last]
  * (year * 12 + month - 1) as if that span were a period: time rules, then
@@ -21,6 +43,33 @@ int tally_rollup__own(const tally_dataset *ds, size_t ind, int over_time, int32_
  * a year-to-date value (January to the as-of month) is computed. */
 int tally_rollup__span(const tally_dataset *ds, int32_t first, int32_t last, int prefer,
                        double **out, double **reported, double **computed);
+
+/* The coverage of a formula at every node (rollup_coverage.c): how many
+ * units (regions whose own value counts for some operand) are below or at
+ * it, how many of them have every operand, and which nodes are units. */
+typedef struct tally_rollup__cov {
+    uint32_t *regions, *complete;
+    uint64_t *unit;
+} tally_rollup__cov;
+
+void tally_rollup__cov_free(tally_rollup__cov *c);
+
+/* Evaluates formula indicator f at every node into out[f] on matched
+ * coverage: its reported operands aggregated over the complete units only
+ * (out[] holds every operand's output column; own[v] the own values of
+ * each reported operand v, before aggregation). The coverage goes into
+ * *cov when not NULL (its old arrays freed). 0 or TALLY_ENOMEM (no error
+ * recorded). */
+int tally_rollup__formula(const tally_hierarchy *h, const tally_definitions *d, size_t f,
+                          int prefer, double **out, const double *const *own,
+                          tally_rollup__cov *cov);
+
+/* Whether the result was asked for the coverage columns. */
+int tally_rollup__show_coverage(const tally_result *r);
+
+/* Whether the node is a unit of formula `indicator` (a region whose own
+ * value counts for some operand) in the period; indices in range. */
+int tally_rollup__unit(const tally_result *r, size_t node, size_t indicator, size_t period);
 
 /* The most threads a rollup uses. */
 #define TALLY_ROLLUP_MAX_THREADS 16

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dataset.h"
 #include "definitions.h"
 #include "error.h"
 #include "hierarchy.h"
@@ -28,6 +29,8 @@ struct tally_thresholds {
     double *values;       /* [(k * nper + p) * nodes + node] */
     double *limits;       /* [k * nodes + node]; NaN: no threshold */
     unsigned char *flags; /* [k * nodes + node]: 1 is_max, 2 inclusive */
+    uint64_t *incomplete; /* bit [(k * nper + p) * nodes + node]: the value
+                           * rests on incomplete coverage */
 };
 
 TALLY_EXTERN(void) tally_thresholds_free(tally_thresholds *t)
@@ -41,6 +44,7 @@ TALLY_EXTERN(void) tally_thresholds_free(tally_thresholds *t)
     free(t->values);
     free(t->limits);
     free(t->flags);
+    free(t->incomplete);
     free(t);
 }
 
@@ -126,7 +130,8 @@ TALLY_EXTERN(int) tally_poverty_thresholds(tally_thresholds **out, const tally_r
     t->values = malloc(nk * np * nn * sizeof *t->values);
     t->limits = malloc(nk * nn * sizeof *t->limits);
     t->flags = calloc(nk * nn, 1);
-    if (!t->periods || !t->values || !t->limits || !t->flags) {
+    t->incomplete = calloc(tally_bit__words(nk * np * nn), sizeof *t->incomplete);
+    if (!t->periods || !t->values || !t->limits || !t->flags || !t->incomplete) {
         rc = tally_error__set(TALLY_ENOMEM, "out of memory judging thresholds");
         goto fail;
     }
@@ -139,9 +144,16 @@ TALLY_EXTERN(int) tally_poverty_thresholds(tally_thresholds **out, const tally_r
     }
     for (size_t k = 0; k < t->nind; k++) {
         size_t ind = t->indicators[k];
-        for (size_t p = 0; p < t->nper; p++)
+        for (size_t p = 0; p < t->nper; p++) {
             memcpy(t->values + (k * t->nper + p) * nodes, tally_result_column(r, ind, p),
                    nodes * sizeof *t->values);
+            for (size_t node = 0; node < nodes; node++) {
+                int whole = 1;
+                tally_result_complete(r, node, ind, p, &whole);
+                if (!whole)
+                    tally_bit__set(t->incomplete, (k * t->nper + p) * nodes + node);
+            }
+        }
         const tally_threshold *th;
         size_t nth = tally_definitions__thresholds(d, ind, &th);
         memset(by_level, 0, (nlevels + 1) * sizeof *by_level);
@@ -211,6 +223,9 @@ TALLY_EXTERN(int) tally_thresholds_status(const tally_thresholds *t, size_t node
     out->inclusive = (fl >> 1) & 1;
     if (isnan(v) || isnan(lim)) {
         out->meets = -1;
+        out->margin = NAN;
+    } else if (tally_bit__get(t->incomplete, (k * t->nper + p) * t->nodes + node)) {
+        out->meets = -2;
         out->margin = NAN;
     } else {
         out->margin = out->is_max ? lim - v : v - lim;
@@ -285,7 +300,8 @@ TALLY_EXTERN(int) tally_thresholds_write(const tally_thresholds *t, const char *
                     tally_write__number(f, s.value, dec, 1);
                     fputs(",\"threshold\":", f);
                     tally_write__number(f, s.threshold, dec, 1);
-                    fputs(s.meets < 0 ? ",\"meets_threshold\":null"
+                    fputs(s.meets == -2 ? ",\"meets_threshold\":\"incomplete\""
+                          : s.meets < 0 ? ",\"meets_threshold\":null"
                           : s.meets   ? ",\"meets_threshold\":true"
                                       : ",\"meets_threshold\":false",
                           f);
@@ -306,7 +322,7 @@ TALLY_EXTERN(int) tally_thresholds_write(const tally_thresholds *t, const char *
                     tally_write__number(f, s.value, dec, 0);
                     fputc(',', f);
                     tally_write__number(f, s.threshold, dec, 0);
-                    fputs(s.meets < 0 ? "," : s.meets ? ",yes" : ",no", f);
+                    fputs(s.meets == -2 ? ",incomplete" : s.meets < 0 ? "," : s.meets ? ",yes" : ",no", f);
                     fputc(',', f);
                     tally_write__number(f, s.margin, dec, 0);
                     fputc('\n', f);

@@ -538,7 +538,10 @@ static void test_check__recomputed_exact_operands(void **state)
     add(&f, V2, "b", "2019-02", 0);
     add(&f, V2, "share", "2019-02", 0);
     tally_findings *F = run(&f, NULL, TALLY_PREFER_COMPUTED);
-    assert_int_equal(tally_findings_count(F), 3);
+    /* And 2019-02's gap, named once at 村1 and once for the top figure. */
+    assert_int_equal(tally_findings_count(F), 5);
+    assert_int_equal(tally_findings_kind(F, 3), TALLY_FINDING_COVERAGE);
+    assert_int_equal(tally_findings_kind(F, 4), TALLY_FINDING_COVERAGE);
     size_t share = ind(&f, "share");
     finding_is(F, 0, TALLY_FINDING_RECOMPUTED, TALLY_FINDING_ERROR, 30.75, 29.5,
                "街道A 2019-01: 出列率 reported 29.5 but 出列户 / 总户 × 100 = 246 / 800 × 100 = "
@@ -832,7 +835,11 @@ static void test_check__partial_figures(void **state)
     add(&f, V2, "b", "2019-02", 10);
     add(&f, TOWN_A, "share", "2019-02", 10.0);
     tally_findings *F = run(&f, NULL, TALLY_PREFER_COMPUTED);
-    assert_int_equal(tally_findings_count(F), 0);
+    /* The gap itself is named where it is: 村2 2019-01, and the top
+     * figure's line; the recomputed check finds nothing. */
+    assert_int_equal(tally_findings_count(F), 2);
+    assert_int_equal(tally_findings_kind(F, 0), TALLY_FINDING_COVERAGE);
+    assert_int_equal(tally_findings_kind(F, 1), TALLY_FINDING_COVERAGE);
     summary_is(F, "recomputed", 2, 1, 0, 0, 1);
     tally_findings_free(F);
     fixture_free(&f);

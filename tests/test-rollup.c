@@ -207,9 +207,23 @@ static void test_rollup__formulas_are_ratios_of_sums(void **state)
     /* 村3 has no poor figure: its rate is missing, and so is 平江县's. */
     assert_missing(val(r, V3, N_RATE, 0));
     assert_missing(val(r, PJX, N_RATE2, 0));
-    /* City: 22 / 450 * 100. */
-    assert_near(val(r, CITY, N_RATE, 0), 2200.0 / 450.0);
-    assert_near(val(r, CITY, N_RATE2, 0), 4400.0 / 450.0);
+    /* City: matched coverage, over the villages that filed both figures:
+     * 22 / 400 * 100 (村3's population has no poor count beside it; it
+     * used to count in the denominator, 22 / 450). */
+    assert_near(val(r, CITY, N_RATE, 0), 5.5);
+    assert_near(val(r, CITY, N_RATE2, 0), 11.0);
+    size_t regions, complete;
+    int whole;
+    assert_int_equal(tally_result_coverage(r, CITY, N_RATE, 0, &regions, &complete), 0);
+    assert_int_equal(regions, 3);
+    assert_int_equal(complete, 2);
+    assert_int_equal(tally_result_complete(r, CITY, N_RATE, 0, &whole), 0);
+    assert_int_equal(whole, 0);
+    assert_int_equal(tally_result_coverage(r, TOWN_A, N_RATE, 0, &regions, &complete), 0);
+    assert_int_equal(regions, 2);
+    assert_int_equal(complete, 2);
+    assert_int_equal(tally_result_complete(r, TOWN_A, N_RATE, 0, &whole), 0);
+    assert_int_equal(whole, 1);
     tally_result_free(r);
     fixture_free(&f);
 }

@@ -75,7 +75,10 @@ typedef enum tally_finding_kind {
     TALLY_FINDING_BOUNDS = 5,       /* below min: or above max: */
     TALLY_FINDING_RECOMPUTED = 6,   /* a formula's reported value vs its operands */
     TALLY_FINDING_MONOTONIC = 7,    /* a cumulative value that decreased within a year */
-    TALLY_FINDING_TARGETS = 8       /* children's targets that do not cover the parent's */
+    TALLY_FINDING_TARGETS = 8,      /* children's targets that do not cover the parent's */
+    TALLY_FINDING_COVERAGE = 9,     /* a region that filed some operands of a formula, not all */
+    TALLY_FINDING_CONFLICT = 10,    /* two complete reports of one figure that disagree */
+    TALLY_FINDING_STALE = 11        /* a level older than stale_after, not carried forward */
 } tally_finding_kind;
 
 /* periods: period strings (YYYY-MM, YYYY-Qn, YYYY), borrowed for the call;

@@ -18,8 +18,12 @@
  * reported, else its own reported value; TALLY_PREFER_REPORTED flips that
  * precedence (a region that filed a value contributes it, and the values
  * below it are not used for it or above it).
- * Formula indicators are then evaluated at every node on the output values
- * of their operands (in dependency order), so a rate is a ratio of sums.
+ * Formula indicators are then evaluated at every node (in dependency
+ * order) on matched coverage: their reported operands aggregated over the
+ * same regions, those that have every operand, so a rate is a ratio of
+ * sums over one set of regions. A node where some region below reported
+ * some operands and not others is incomplete for the formula
+ * (tally_result_coverage); its value is the matched one.
  * Division by zero and missing operands give missing.
  *
  * SPDX-License-Identifier: MIT
@@ -47,17 +51,20 @@ typedef enum tally_compare {
 
 /* periods: period strings (YYYY-MM, YYYY-Qn, YYYY), borrowed for the call;
  * NULL (or period_count 0) means every period that occurs in the data, in
- * time order. */
+ * time order. coverage (version 2): 1 to have tally_result_write add the
+ * columns regions,regions_complete (see tally/export.h); the counts are
+ * kept either way. */
 typedef struct tally_rollup_options {
     unsigned int version;
     int prefer;  /* tally_prefer */
     int compare; /* tally_compare */
     const char *const *periods;
     size_t period_count;
+    int coverage;
 } tally_rollup_options;
 
-#define TALLY_ROLLUP_OPTIONS_VERSION 1
-#define TALLY_ROLLUP_OPTIONS_INIT { TALLY_ROLLUP_OPTIONS_VERSION, TALLY_PREFER_COMPUTED, TALLY_COMPARE_NONE, NULL, 0 }
+#define TALLY_ROLLUP_OPTIONS_VERSION 2
+#define TALLY_ROLLUP_OPTIONS_INIT { TALLY_ROLLUP_OPTIONS_VERSION, TALLY_PREFER_COMPUTED, TALLY_COMPARE_NONE, NULL, 0, 0 }
 
 /* Rolls the dataset up. *out belongs to the caller (tally_result_free) and
  * borrows the dataset's hierarchy and definitions (not the dataset).
@@ -108,6 +115,23 @@ TALLY_EXTERN(int) tally_result_sides(const tally_result *r, size_t node, size_t 
  * has no comparison). */
 TALLY_EXTERN(int) tally_result_previous(const tally_result *r, size_t node, size_t indicator,
                                         size_t period, double *value, int *present);
+
+/* The coverage of a formula indicator's value at a node: *regions is how
+ * many regions at or below it reported some operand of the formula for the
+ * period (a region whose own value counts, by the precedence rule), and
+ * *complete how many of them reported every operand; the value is computed
+ * over those. The value is complete when the two are equal. For an
+ * indicator that is not a formula both are 0 (its values are always
+ * complete). Either pointer may be NULL. TALLY_EINVAL for an index out of
+ * range. */
+TALLY_EXTERN(int) tally_result_coverage(const tally_result *r, size_t node, size_t indicator,
+                                        size_t period, size_t *regions, size_t *complete);
+
+/* *complete is 1 when the value rests on complete coverage (always, for an
+ * indicator that is not a formula), else 0. TALLY_EINVAL for an index out
+ * of range (then *complete is 0). */
+TALLY_EXTERN(int) tally_result_complete(const tally_result *r, size_t node, size_t indicator,
+                                        size_t period, int *complete);
 
 /* A whole column of output values over all nodes in pre-order, NaN where
  * missing. Borrowed; lives as long as r. NULL for indices out of range. */

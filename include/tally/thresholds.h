@@ -39,7 +39,9 @@ typedef struct tally_threshold_status {
     double threshold; /* NaN when the node's level has no threshold */
     int is_max;       /* 1: the value must stay under the threshold; 0: over it */
     int inclusive;    /* 1: equal to the threshold meets it; 0: it does not */
-    int meets;        /* 1 yes, 0 no, -1 unknown (value or threshold missing) */
+    int meets;        /* 1 yes, 0 no, -1 unknown (value or threshold missing),
+                       * -2 incomplete: the value rests on incomplete
+                       * coverage (tally_result_complete); then no margin */
     double margin;    /* how far inside the threshold the value is: threshold -
                        * value for a max, value - threshold for a min;
                        * negative when it is outside; NaN when unknown */
@@ -79,7 +81,9 @@ TALLY_EXTERN(int) tally_thresholds_status(const tally_thresholds *t, size_t node
  *   region_code,region_name,level,period,indicator,value,threshold,
  *   meets_threshold,margin
  * value, threshold and margin with the indicator's decimals;
- * meets_threshold yes / no, empty when unknown (JSON: true / false / null).
+ * meets_threshold yes / no, empty when unknown, incomplete when the value
+ * rests on incomplete coverage (then no margin) (JSON: true / false / null /
+ * "incomplete").
  * Errors: TALLY_EIO, TALLY_ENOMEM. */
 TALLY_EXTERN(int) tally_thresholds_write(const tally_thresholds *t, const char *path,
                                          const tally_write_options *opts);

@@ -149,7 +149,8 @@ def reference_rollup(periods):
     by its indicator's time rule (stock: the latest month filed in the
     period; flow: the sum of the months filed, missing when none has a
     value), summed over the villages of each region by walking parents;
-    incidence = poor / rural * 100 of the sums."""
+    incidence = poor / rural * 100 of the sums over the villages that
+    reported both (matched coverage)."""
     parent, order = {}, []
     with open(HIERARCHY, encoding="utf-8") as f:
         for row in csv.DictReader(f):
@@ -175,6 +176,7 @@ def reference_rollup(periods):
     for period in periods:
         totals = collections.defaultdict(float)
         present = set()
+        own = {}
         for (code, ind), reports in filed.items():
             inside = [m for m in months(period) if m in reports]
             if not inside:
@@ -186,15 +188,25 @@ def reference_rollup(periods):
                 v = sum(vals) if vals else None
             if v is None:
                 continue
+            own[code, ind] = v
             node = code
             while node is not None:
                 totals[node, ind] += v
                 present.add((node, ind))
                 node = parent[node]
+        # The incidence's operands over the villages with both figures.
+        matched = collections.defaultdict(float)
+        for code in {c for (c, _) in own}:
+            if (code, "poor_population") in own and (code, "rural_population") in own:
+                node = code
+                while node is not None:
+                    for ind in ("poor_population", "rural_population"):
+                        matched[node, ind] += own[code, ind]
+                    node = parent[node]
         for code in order:
             for ind in rule:
                 out[code, ind, period] = totals[code, ind] if (code, ind) in present else None
-            poor, rural = out[code, "poor_population", period], out[code, "rural_population", period]
+            poor, rural = matched.get((code, "poor_population")), matched.get((code, "rural_population"))
             out[code, "incidence", period] = \
                 poor / rural * 100 if poor is not None and rural else None
     return out

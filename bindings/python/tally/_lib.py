@@ -145,8 +145,9 @@ class ReadStats(Structure):
 
 class RollupOptions(Structure):
     _fields_ = [("version", c_uint), ("prefer", c_int), ("compare", c_int),
-                ("periods", POINTER(c_char_p)), ("period_count", c_size_t)]
-    VERSION = 1
+                ("periods", POINTER(c_char_p)), ("period_count", c_size_t),
+                ("coverage", c_int)]
+    VERSION = 2
 
 
 class WriteOptions(Structure):
@@ -359,6 +360,8 @@ _FUNCTIONS = {
     "tally_result_sides": (c_int, [R, c_size_t, c_size_t, c_size_t, _double_p, _double_p], True),
     "tally_result_previous": (c_int, [R, c_size_t, c_size_t, c_size_t, _double_p, _int_p], True),
     "tally_result_column": (_double_p, [R, c_size_t, c_size_t], False),
+    "tally_result_coverage": (c_int, [R, c_size_t, c_size_t, c_size_t, _size_p, _size_p], True),
+    "tally_result_complete": (c_int, [R, c_size_t, c_size_t, c_size_t, _int_p], True),
     # export
     "tally_result_write": (c_int, [R, c_char_p, POINTER(WriteOptions)], True),
     "tally_number_format": (c_int, [c_char_p, c_size_t, c_double, c_int], True),

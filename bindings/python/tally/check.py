@@ -15,7 +15,7 @@ from .progress import Targets
 from .result import format_number
 
 KINDS = ("hierarchy", "rule", "completeness", "outlier", "jump", "bounds", "recomputed",
-         "monotonic", "targets")
+         "monotonic", "targets", "coverage", "conflict", "stale")
 SEVERITIES = ("error", "warning")
 COLUMNS = ("check", "severity", "region_code", "region_name", "period", "indicator", "expected",
            "actual", "difference", "message")

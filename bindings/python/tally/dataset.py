@@ -168,7 +168,7 @@ class Dataset(Owner):
         memory for a national dataset), and the dataset is left empty
         (``value_count`` 0), ready to be read into again. Same values."""
         opts = RollupOptions(RollupOptions.VERSION, choice("prefer", prefer, PREFER),
-                             choice("compare", compare, _COMPARE), None, 0)
+                             choice("compare", compare, _COMPARE), None, 0, 0)
         if periods is not None:
             if isinstance(periods, str):
                 periods = [periods]

@@ -11,6 +11,8 @@ from .definitions import find_indicator, indicator_tables
 from .hierarchy import find_node, node_tables
 from .thresholds import thresholds
 
+_FORMULA = 5  # TALLY_AGGREGATE_FORMULA
+
 try:
     import numpy as _np
 except ImportError:
@@ -95,6 +97,32 @@ class Result(Owner):
         lib.tally_result_previous(self._ptr, n, i, p, ctypes.byref(value), ctypes.byref(present))
         return value.value if present.value else None
 
+    def coverage(self, region_code, indicator, period):
+        """(regions, regions_complete) of a formula indicator's value: how
+        many regions at or below the region reported some operand of the
+        formula for the period, and how many reported every operand (the
+        value is computed over those). (0, 0) for an indicator that is not a
+        formula."""
+        n, i, p = self._indices(region_code, indicator, period)
+        regions, complete = c_size_t(), c_size_t()
+        lib.tally_result_coverage(self._ptr, n, i, p, ctypes.byref(regions),
+                                  ctypes.byref(complete))
+        return regions.value, complete.value
+
+    def complete(self, region_code, indicator, period):
+        """False when the value rests on incomplete coverage: some region
+        below reported some operands of the formula and not others."""
+        n, i, p = self._indices(region_code, indicator, period)
+        flag = c_int()
+        lib.tally_result_complete(self._ptr, n, i, p, ctypes.byref(flag))
+        return bool(flag.value)
+
+    def _coverage_of(self, k, i, p):
+        regions, complete = c_size_t(), c_size_t()
+        lib.tally_result_coverage(self._ptr, k, i, p, ctypes.byref(regions),
+                                  ctypes.byref(complete))
+        return regions.value, complete.value
+
     def column(self, indicator, period):
         """Output values of every region in pre-order (NaN where missing):
         a numpy array (a copy) when numpy is installed, else a list."""
@@ -126,11 +154,13 @@ class Result(Owner):
             [find_indicator(self._d, x) for x in as_list(indicator)]
         return nodes, inds, pers
 
-    def rows(self, level=None, period=None, indicator=None):
+    def rows(self, level=None, period=None, indicator=None, coverage=False):
         """The rollup as a list of dicts with the command line's columns:
         region_code, region_name, level, indicator, period, value (a float,
         None when missing), plus previous, change and change_pct when the
-        rollup was made with ``compare``. Rows are in hierarchy pre-order,
+        rollup was made with ``compare``, and regions, regions_complete
+        (see :meth:`coverage`; None for indicators that are not formulas)
+        with ``coverage=True``. Rows are in hierarchy pre-order,
         then indicators in definition order, then periods. ``level``,
         ``period`` and ``indicator`` (a name or a list) keep only those."""
         nodes, inds, pers = self._selection(level, period, indicator)
@@ -159,12 +189,18 @@ class Result(Owner):
                         lib.tally_result_previous(r, k, i, p, ctypes.byref(prev),
                                                   ctypes.byref(present))
                         row.update(_changes(v, prev.value, units[i] == "%"))
+                    if coverage:
+                        rg, cp = self._coverage_of(k, i, p)
+                        formula = lib.tally_definitions_aggregate(self._d, i) == _FORMULA
+                        row["regions"] = rg if formula else None
+                        row["regions_complete"] = cp if formula else None
                     out.append(row)
         return out
 
-    def to_pandas(self, level=None, period=None, indicator=None):
+    def to_pandas(self, level=None, period=None, indicator=None, coverage=False):
         """The same table as :meth:`rows` as a pandas DataFrame (value
-        float64, NaN where missing). ImportError when pandas is absent."""
+        float64, NaN where missing; regions and regions_complete float64,
+        NaN for indicators that are not formulas, with ``coverage=True``). ImportError when pandas is absent."""
         try:
             import pandas as pd
         except ImportError:
@@ -213,6 +249,16 @@ class Result(Owner):
                 pct = change / np.abs(prev) * 100.0
             pct[pct_unit | (prev == 0) | np.isnan(change)] = np.nan
             frame.update(previous=prev, change=change, change_pct=pct)
+        if coverage:
+            rg = np.full(values.shape, np.nan)
+            cp = np.full(values.shape, np.nan)
+            for a, i in enumerate(inds):
+                if lib.tally_definitions_aggregate(self._d, i) != _FORMULA:
+                    continue
+                for x, k in enumerate(nodes):
+                    for b, p in enumerate(pers):
+                        rg[x, a, b], cp[x, a, b] = self._coverage_of(k, i, p)
+            frame.update(regions=rg.ravel(), regions_complete=cp.ravel())
         return pd.DataFrame(frame)
 
     def thresholds(self, indicators=None, level=None):
@@ -221,7 +267,8 @@ class Result(Owner):
         threshold, for each period of the result: :class:`tally.Rows` with
         the columns of ``tally poverty`` from records (region_code,
         region_name, level, period, indicator, value, threshold,
-        meets_threshold (True, False or None when unknown), margin)."""
+        meets_threshold (True, False, None when unknown, or "incomplete"
+        when the value rests on incomplete coverage), margin)."""
         return thresholds(self, indicators, level)
 
     def write(self, path, format="csv", level=None):

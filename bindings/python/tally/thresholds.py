@@ -44,7 +44,8 @@ def thresholds(result, indicators=None, level=None):
                                 "level": level_names[levels[node]], "period": period,
                                 "indicator": ids[inds[k]], "value": opt(st.value),
                                 "threshold": opt(st.threshold),
-                                "meets_threshold": None if st.meets < 0 else bool(st.meets),
+                                "meets_threshold": ("incomplete" if st.meets == -2 else
+                                                    None if st.meets < 0 else bool(st.meets)),
                                 "margin": opt(st.margin)})
         return out
     finally:
