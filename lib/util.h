@@ -2,6 +2,7 @@
 #ifndef TALLY_LIB_UTIL_H
 #define TALLY_LIB_UTIL_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -81,6 +82,12 @@ int tally_util__to_utf8(const char *encoding, const char *name, const char *data
 static inline void tally_util__neumaier(double *s, double *c, double x)
 {
     double t = *s + x;
+    /* Past DBL_MAX the sum is infinite, and the compensation would turn
+     * it into NaN (missing): keep the infinity, for the rollup to report. */
+    if (isinf(t)) {
+        *s = t;
+        return;
+    }
     if ((*s < 0 ? -*s : *s) >= (x < 0 ? -x : x))
         *c += (*s - t) + x;
     else

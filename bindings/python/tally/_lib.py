@@ -300,6 +300,8 @@ _FUNCTIONS = {
     "tally_rejects_code": (c_int, [RJ, c_size_t], False),
     "tally_rejects_reason": (c_char_p, [RJ, c_size_t], False),
     "tally_rejects_row": (c_char_p, [RJ, c_size_t], False),
+    "tally_dataset_periods": (c_int, [DS, POINTER(c_void_p)], True),
+    "tally_dataset_period_has_values": (c_int, [DS, c_char_p], True),
     "tally_rejects_warning_count": (c_size_t, [RJ], False),
     "tally_rejects_warning_path": (c_char_p, [RJ, c_size_t], False),
     "tally_rejects_warning_line": (c_ulong, [RJ, c_size_t], False),
