@@ -72,6 +72,16 @@ with tempfile.TemporaryDirectory() as tmp:
     if "430602000000,岳阳楼区,county,poor_population,2019-12,3\n" not in out:
         failures.append(f"fraction (collect): the county is not 3: {out!r}")
 
+    # 2^53 + 1 as a target: line 2, after "430602001001,poor_population,2019,"
+    # (12 + 1 + 15 + 1 + 4 + 1 = 34 characters).
+    t = write(tmp, "t.csv", "region_code,indicator,year,target\n"
+              "430602001001,poor_population,2019,9007199254740993\n")
+    good = write(tmp, "good.csv", "region_code,indicator,period,value\n"
+                 "430602001001,poor_population,2019-12,3\n")
+    expect("target past 2^53",
+           run("progress", *H, *D, "-r", good, "-t", t, "--as-of", "2019-12"),
+           2, f"{t}:2:35: number '9007199254740993' is a whole number past 2^53")
+
     # An extra long-layout column: "region_code,indicator,period,value," is
     # 35 characters, so 'cause' is at column 36.
     r = write(tmp, "extra.csv", "region_code,indicator,period,value,cause\n"
