@@ -439,6 +439,46 @@ static void check_outputs(cli *c)
     }
 }
 
+/* Rows accepted with a warning (a region_name that is not the
+ * hierarchy's), each on stderr, whatever --on-error says. */
+static void report_warnings(cli *c)
+{
+    for (size_t i = 0; i < tally_rejects_warning_count(c->rejects); i++)
+        fprintf(stderr, "tally %s: %s:%lu:%lu: warning: %s\n", c->command,
+                tally_rejects_warning_path(c->rejects, i),
+                tally_rejects_warning_line(c->rejects, i),
+                tally_rejects_warning_column(c->rejects, i),
+                tally_rejects_warning_reason(c->rejects, i));
+}
+
+/* A --period the records have no value in would print an empty table:
+ * say so, with the periods there are. */
+static int check_periods(cli *c)
+{
+    if (!c->nrecords)
+        return 0;
+    for (size_t i = 0; i < c->period_count; i++) {
+        int has = tally_dataset_period_has_values(c->ds, c->period_list[i]);
+        if (has < 0) {
+            cli_report(c);
+            return c->status;
+        }
+        if (has)
+            continue;
+        char *there = NULL;
+        if (tally_dataset_periods(c->ds, &there)) {
+            cli_report(c);
+            return c->status;
+        }
+        fprintf(stderr, "tally %s: --period '%s' matches no value in the records; expected %s%s\n",
+                c->command, c->period_list[i], *there ? "one of " : "records with values",
+                there);
+        tally_free(there);
+        return c->status = EXIT_BAD;
+    }
+    return 0;
+}
+
 int cli_load(cli *c)
 {
     if (c->status)
@@ -465,6 +505,9 @@ int cli_load(cli *c)
         return c->status;
     }
     read_inputs(c);
+    report_warnings(c);
     report_rejects(c);
+    if (!c->status)
+        check_periods(c);
     return c->status;
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "definitions.h"
 #include "error.h"
 #include "hierarchy.h"
 #include "number.h"
@@ -259,6 +260,15 @@ TALLY_EXTERN(int) tally_dataset_add(tally_dataset *ds, const char *region_code,
     if (isinf(value))
         return tally_error__set(TALLY_ERANGE, "value for %s %s %s is infinite; expected a finite number",
                                 region_code, indicator, period);
+    if (tally_definitions__whole(ds->d, ind) && !isnan(value) && value != floor(value))
+        return tally_error__set(TALLY_EINVAL,
+                                "value for %s %s %s: %.17g is not a whole number; %s counts "
+                                "whole %s; expected a whole number",
+                                region_code, indicator, period, value,
+                                tally_definitions_name(ds->d, ind),
+                                *tally_definitions_unit(ds->d, ind)
+                                    ? tally_definitions_unit(ds->d, ind)
+                                    : "units");
     rc = store(ds, node, ind, key, value, !isnan(value));
     if (rc == TALLY_EEXIST)
         return tally_error__set(TALLY_EEXIST,

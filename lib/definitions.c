@@ -355,6 +355,35 @@ static int parse_targets(tally_definitions__loader *l, const tally_yaml_node *v)
 }
 
 /* ------------------------------------------------------------------ */
+/* Columns of the records files that are not read                      */
+
+/* `ignore_columns: [unit, remark]`: names of columns a records file may
+ * carry beside the ones the reader knows; any other column is refused,
+ * so that no column is dropped without a word. */
+static int parse_ignore_columns(tally_definitions__loader *l, const tally_yaml_node *v)
+{
+    tally_definitions *d = l->d;
+    if (v->kind != TALLY_YAML_SEQUENCE)
+        return tally_yaml__fail(&l->tree, TALLY_EPARSE, v,
+                                "expected a list of column names, such as [unit, remark]");
+    d->ignore_columns = calloc(v->count ? v->count : 1, sizeof *d->ignore_columns);
+    if (!d->ignore_columns)
+        return tally_error__set(TALLY_ENOMEM, "out of memory reading definitions");
+    for (size_t c = v->child; c != TALLY_NONE; c = tally_yaml__node(&l->tree, c)->next) {
+        const tally_yaml_node *item = tally_yaml__node(&l->tree, c);
+        char *name = NULL;
+        int rc = tally_definitions__get_string(l, item, "a column name", &name);
+        if (rc)
+            return rc;
+        d->ignore_columns[d->ignore_count++] = name;
+        if (item->len == 0)
+            return tally_yaml__fail(&l->tree, TALLY_EINVAL, item,
+                                    "an empty column name; expected a name");
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* Loading                                                             */
 
 static int load(tally_definitions__loader *l)
@@ -372,9 +401,10 @@ static int load(tally_definitions__loader *l)
     /* Keys first, then the sections in the order they depend on each other
      * (thresholds and checks name levels, checks and targets name
      * indicators), wherever they are in the file. */
-    enum { TOP_LEVELS, TOP_INDICATORS, TOP_CHECKS, TOP_POVERTY, TOP_TARGETS, TOP_COUNT };
+    enum { TOP_LEVELS, TOP_INDICATORS, TOP_CHECKS, TOP_POVERTY, TOP_TARGETS, TOP_IGNORE,
+           TOP_COUNT };
     static const char *const top_keys[TOP_COUNT] = { "levels", "indicators", "checks",
-                                                     "poverty", "targets" };
+                                                     "poverty", "targets", "ignore_columns" };
     const tally_yaml_node *value_of[TOP_COUNT], *key_of[TOP_COUNT];
     rc = tally_yaml__read_keys(&l->tree, root, "at the top level", top_keys, TOP_COUNT, value_of,
                                key_of);
@@ -398,6 +428,8 @@ static int load(tally_definitions__loader *l)
         rc = tally_definitions__parse_checks(l, value_of[TOP_CHECKS]);
     if (!rc && value_of[TOP_TARGETS])
         rc = parse_targets(l, value_of[TOP_TARGETS]);
+    if (!rc && value_of[TOP_IGNORE])
+        rc = parse_ignore_columns(l, value_of[TOP_IGNORE]);
     return rc;
 }
 
@@ -460,6 +492,9 @@ TALLY_EXTERN(void) tally_definitions_free(tally_definitions *d)
     for (size_t i = 0; i < d->level_count; i++)
         free(d->levels[i]);
     free(d->levels);
+    for (size_t i = 0; i < d->ignore_count; i++)
+        free(d->ignore_columns[i]);
+    free(d->ignore_columns);
     for (size_t i = 0; i < d->count; i++) {
         tally_definitions__indicator *x = &d->ind[i];
         free(x->id);
@@ -492,6 +527,16 @@ TALLY_EXTERN(size_t) tally_definitions_level_count(const tally_definitions *d)
 TALLY_EXTERN(const char *) tally_definitions_level_name(const tally_definitions *d, size_t i)
 {
     return d && i < d->level_count ? d->levels[i] : NULL;
+}
+
+TALLY_EXTERN(size_t) tally_definitions_ignore_column_count(const tally_definitions *d)
+{
+    return d ? d->ignore_count : 0;
+}
+
+TALLY_EXTERN(const char *) tally_definitions_ignore_column(const tally_definitions *d, size_t i)
+{
+    return d && i < d->ignore_count ? d->ignore_columns[i] : NULL;
 }
 
 TALLY_EXTERN(size_t) tally_definitions_indicator_count(const tally_definitions *d)
@@ -573,6 +618,11 @@ TALLY_EXTERN(int) tally_definitions_direction(const tally_definitions *d, size_t
 {
     const tally_definitions__indicator *x = at(d, i);
     return x ? x->direction : -1;
+}
+
+int tally_definitions__whole(const tally_definitions *d, size_t i)
+{
+    return d && i < d->count ? d->ind[i].whole : 0;
 }
 
 TALLY_EXTERN(int) tally_definitions_exact(const tally_definitions *d, size_t i)

@@ -30,6 +30,11 @@ size_t tally_definitions__formula_order(const tally_definitions *d, const size_t
  * into a period (`stale_after:`), or -1 when the indicator has none. */
 int tally_definitions__stale_after(const tally_definitions *d, size_t i);
 
+/* 1 when indicator i counts whole units: `exact: true` written in the
+ * file, decimals 0, not a formula. A reported value with a fraction is
+ * then a bad row. 0 when i is out of range. */
+int tally_definitions__whole(const tally_definitions *d, size_t i);
+
 /* Line and column (1-based) of indicator i's `id` value in the file, for
  * messages; 0 and 0 when i is out of range. */
 void tally_definitions__position(const tally_definitions *d, size_t i, unsigned long *line,

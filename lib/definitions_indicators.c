@@ -409,6 +409,10 @@ static int parse_indicator(tally_definitions__loader *l, const tally_yaml_node *
         x->decimals = x->formula ? 2 : 0;
     if (!value_of[K_EXACT])
         x->exact = x->decimals == 0 && !x->formula;
+    /* Only a written `exact: true` refuses fractions: the default
+     * exactness of decimals 0 is about printing, and data that never said
+     * its values were counts keep being read as before. */
+    x->whole = value_of[K_EXACT] && x->exact && x->decimals == 0 && !x->formula;
     if (x->formula) {
         x->aggregate = TALLY_AGGREGATE_FORMULA;
         /* Reported values of a formula indicator (a rate filed by a county)

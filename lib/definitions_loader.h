@@ -34,6 +34,7 @@ typedef struct tally_definitions__indicator {
     int direction;
     int exact;
     int stale_after; /* months; -1: not given */
+    int whole; /* `exact: true` written, decimals 0: a value must be whole */
     double min, max; /* NaN: not given */
     unsigned long line, column; /* of the id value, 1-based */
     tally_expr *program;
@@ -61,6 +62,8 @@ struct tally_definitions {
     size_t check_count;
     tally_target_def *targets;
     size_t target_count;
+    char **ignore_columns; /* `ignore_columns:`, file order */
+    size_t ignore_count;
 };
 
 /* `count` zeroed elements of `size` bytes from d's arena; NULL (and

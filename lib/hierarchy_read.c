@@ -65,8 +65,9 @@ static int code_segment(uint64_t v)
 #endif
 
 /* How a row names its parent until the codes are indexed (pref_set). */
-#define PREF_ROOT 0                 /* empty parent_code */
+#define PREF_ROOT 0                 /* empty parent_code, a code not of 12 digits */
 #define PREF_TEXT (1ULL << 63)      /* | offset of the code in loader.pbuf */
+#define PREF_DERIVE (1ULL << 62)    /* empty parent_code, a 12-digit code: from the code */
                                     /* else: 12-digit code + 1 */
 
 /* Where 64-bit parent references fit in size_t, they wait in fparent
@@ -339,7 +340,9 @@ static int read_row(loader *L)
         level = code_segment(key);
     }
 
-    uint64_t pref = PREF_ROOT;
+    /* An empty parent_code on a 12-digit code means what a file without
+     * the column means: the parent comes from the code. */
+    uint64_t pref = numeric ? PREF_DERIVE : PREF_ROOT;
     if (L->col_parent >= 0 && c->fields[L->col_parent].len) {
         const tally_csv_field *pf = &c->fields[L->col_parent];
         uint64_t pkey;
@@ -610,6 +613,21 @@ static int index_rows(loader *L)
     return 0;
 }
 
+/* The nearest existing ancestor of row r by its 12-digit code, trying the
+ * code cut after 9, 6, 4 and 2 digits. Only cuts shorter than the code's
+ * own significant digits are ancestors (a cut that leaves the code
+ * unchanged is the node itself, as with 东莞市 441900000000 cut after 6
+ * digits); missing levels are skipped. TALLY_NONE: a root. */
+static size_t derived_parent(const tally_hierarchy *h, size_t r)
+{
+    uint64_t v = 0;
+    code_number(h, r, &v);
+    size_t p = TALLY_NONE;
+    for (int s = code_segment(v) - 1; s >= 0 && p == TALLY_NONE; s--)
+        p = num_find(h, v - v % segment_div[s]);
+    return p;
+}
+
 static int resolve_parents(loader *L)
 {
     tally_hierarchy *h = L->h;
@@ -623,6 +641,9 @@ static int resolve_parents(loader *L)
             size_t p;
             if (ref == PREF_ROOT) {
                 p = TALLY_NONE;
+            } else if (ref == PREF_DERIVE) {
+                L->fparent[r] = derived_parent(h, r);
+                continue; /* the cache of the last reference stays */
             } else if (ref == last_ref) {
                 p = last_p;
             } else if (ref & PREF_TEXT) {
@@ -648,19 +669,9 @@ static int resolve_parents(loader *L)
         }
         return 0;
     }
-    /* Derived parents: the nearest existing ancestor by code, trying the
-     * code cut after 9, 6, 4 and 2 digits. Only cuts shorter than the
-     * code's own significant digits are ancestors (a cut that leaves the
-     * code unchanged is the node itself, as with 东莞市 441900000000 cut
-     * after 6 digits); missing levels are skipped. */
-    for (size_t r = 0; r < h->n; r++) {
-        uint64_t v = 0;
-        code_number(h, r, &v); /* without parent_code every code has 12 digits */
-        size_t p = TALLY_NONE;
-        for (int s = code_segment(v) - 1; s >= 0 && p == TALLY_NONE; s--)
-            p = num_find(h, v - v % segment_div[s]);
-        L->fparent[r] = p;
-    }
+    /* Derived parents (without parent_code every code has 12 digits). */
+    for (size_t r = 0; r < h->n; r++)
+        L->fparent[r] = derived_parent(h, r);
     return 0;
 }
 

@@ -297,6 +297,9 @@ static int parse_cell(const tally_csv *c, const hlayout *lay, int k, int bad, do
         return tally_csv__error_at_field(c, f, TALLY_EINVAL, "empty %s; expected %s",
                                          column_names[k], expected_text[bad]);
     int rc = tally_util__parse_number(fl->ptr, fl->len, v);
+    if (rc == TALLY_UTIL__INEXACT)
+        return tally_csv__error_at_field(c, f, TALLY_ERANGE, "%s '%.*s' " TALLY_UTIL__INEXACT_TEXT,
+                                         column_names[k], (int)fl->len, fl->ptr);
     if (rc == TALLY_ERANGE)
         return tally_csv__error_at_field(c, f, TALLY_ERANGE,
                                          "%s '%.*s' is out of range; expected %s", column_names[k],

@@ -17,6 +17,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "definitions.h"
 #include "error.h"
 #include "hierarchy.h"
 #include "period.h"
@@ -32,6 +33,17 @@ static int is_key_name(const char *const *keys, size_t n, const tally_csv_field 
     return 0;
 }
 
+/* 1 when the definitions' ignore_columns name the field. */
+static int ignored(const tally_definitions *d, const tally_csv_field *f)
+{
+    for (size_t i = 0; i < tally_definitions_ignore_column_count(d); i++) {
+        const char *name = tally_definitions_ignore_column(d, i);
+        if (strlen(name) == f->len && memcmp(name, f->ptr, f->len) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 static int read_header(tally_dataset *ds, tally_csv *c, tally_records__layout *lay)
 {
     int rc = tally_csv__next(c);
@@ -42,12 +54,12 @@ static int read_header(tally_dataset *ds, tally_csv *c, tally_records__layout *l
                                    "empty file; expected a header row region_code,indicator,period,value");
     lay->nfields = c->nfields;
     /* A key column given twice: which one holds the value? Refuse it.
-     * (Other columns are ignored in the long layout; the wide layout
-     * refuses an indicator given twice below.) */
-    static const char *const keys[] = { "region_code", "indicator", "period", "value" };
+     * (The wide layout refuses an indicator given twice below.) */
+    static const char *const keys[] = { "region_code", "indicator", "period", "value",
+                                        "region_name" };
     for (size_t i = 1; i < c->nfields; i++)
         for (size_t k = 0; k < i; k++)
-            if (is_key_name(keys, 4, &c->fields[i]) && c->fields[k].len == c->fields[i].len &&
+            if (is_key_name(keys, 5, &c->fields[i]) && c->fields[k].len == c->fields[i].len &&
                 memcmp(c->fields[k].ptr, c->fields[i].ptr, c->fields[i].len) == 0)
                 return tally_csv__error_at_field(
                     c, i, TALLY_EEXIST,
@@ -58,6 +70,7 @@ static int read_header(tally_dataset *ds, tally_csv *c, tally_records__layout *l
     lay->period = tally_csv__find_column(c, "period");
     lay->indicator = tally_csv__find_column(c, "indicator");
     lay->value = tally_csv__find_column(c, "value");
+    lay->region_name = tally_csv__find_column(c, "region_name");
     lay->wide_indicator = NULL;
     if (lay->region < 0 || lay->period < 0)
         return tally_csv__error_at_field(
@@ -65,8 +78,20 @@ static int read_header(tally_dataset *ds, tally_csv *c, tally_records__layout *l
             "header has no '%s' column; expected region_code,indicator,period,value "
             "(long) or region_code,period,<indicator id>... (wide)",
             lay->region < 0 ? "region_code" : "period");
-    if (lay->indicator >= 0 && lay->value >= 0)
+    if (lay->indicator >= 0 && lay->value >= 0) {
+        /* Long: a column that is neither known nor declared in
+         * ignore_columns is refused, so that rows that differ only there
+         * (a cause, a sex) are not read as duplicates of each other. */
+        for (size_t i = 0; i < c->nfields; i++)
+            if (!is_key_name(keys, 5, &c->fields[i]) && !ignored(ds->d, &c->fields[i]))
+                return tally_csv__error_at_field(
+                    c, i, TALLY_EPARSE,
+                    "unknown column '%.*s'; expected region_code, indicator, period, value "
+                    "and optionally region_name, or the column named in the definitions' "
+                    "ignore_columns",
+                    (int)c->fields[i].len, c->fields[i].ptr);
         return 0;
+    }
     if (lay->indicator >= 0 || lay->value >= 0)
         return tally_csv__error_at_field(
             c, (size_t)(lay->indicator >= 0 ? lay->indicator : lay->value), TALLY_EPARSE,
@@ -79,15 +104,19 @@ static int read_header(tally_dataset *ds, tally_csv *c, tally_records__layout *l
     size_t n_ind = 0;
     for (size_t i = 0; i < c->nfields; i++) {
         lay->wide_indicator[i] = TALLY_NONE;
-        if ((long)i == lay->region || (long)i == lay->period)
+        if ((long)i == lay->region || (long)i == lay->period || (long)i == lay->region_name)
             continue;
         size_t ind;
-        if (tally_definitions_find(ds->d, c->fields[i].ptr, c->fields[i].len, &ind))
+        if (tally_definitions_find(ds->d, c->fields[i].ptr, c->fields[i].len, &ind)) {
+            if (ignored(ds->d, &c->fields[i]))
+                continue;
             return tally_csv__error_at_field(
                 c, i, TALLY_ENOTFOUND,
                 "header column '%.*s' is not an indicator id; expected region_code, period "
-                "and indicator ids (wide format) or indicator,value (long format)",
+                "and indicator ids (wide format) or indicator,value (long format), or a "
+                "column named in the definitions' ignore_columns",
                 (int)c->fields[i].len, c->fields[i].ptr);
+        }
         for (size_t k = 0; k < i; k++)
             if (lay->wide_indicator[k] == ind)
                 return tally_csv__error_at_field(
@@ -125,7 +154,7 @@ static inline int simple_number(const char *s, size_t len, double *v)
         i++;
     }
     size_t digits = i - (size_t)neg;
-    if (!digits)
+    if (!digits || digits > 15) /* 16 digits may pass 2^53: the full parser checks them */
         return 0;
     if (i < len) {
         if (s[i] != '.')
@@ -168,6 +197,9 @@ static int parse_value(const tally_csv *c, size_t f, double *v, int *present, in
                                          (int)fl->len, fl->ptr);
     if (rc == TALLY_ENOMEM)
         return tally_error__set(TALLY_ENOMEM, "out of memory");
+    if (rc == TALLY_UTIL__INEXACT)
+        return tally_csv__error_at_field(c, f, TALLY_ERANGE, "number '%.*s' " TALLY_UTIL__INEXACT_TEXT,
+                                         (int)fl->len, fl->ptr);
     if (rc)
         return tally_csv__error_at_field(
             c, f, TALLY_EPARSE,
@@ -175,6 +207,43 @@ static int parse_value(const tally_csv *c, size_t f, double *v, int *present, in
             (int)fl->len, fl->ptr);
     *present = 1;
     return 0;
+}
+
+/* A value of an indicator that counts whole units (decimals 0, exact)
+ * with a fraction is a slip (1.2 people: a value in 万人?), not a count. */
+static int check_whole(const tally_records__reader *rd, const tally_csv *c, size_t f, size_t ind,
+                       double v)
+{
+    if (!rd->whole[ind] || v == floor(v))
+        return 0;
+    const tally_definitions *d = rd->ds->d;
+    const char *unit = tally_definitions_unit(d, ind);
+    return tally_csv__error_at_field(
+        c, f, TALLY_EINVAL,
+        "%.*s is not a whole number; %s counts whole %s (decimals: 0, exact); expected a whole "
+        "number, or decimals and exact: false in the definitions",
+        (int)c->fields[f].len, c->fields[f].ptr, tally_definitions_name(d, ind),
+        unit && *unit ? unit : "units");
+}
+
+/* Compares a row's region_name with the hierarchy's name for its code; a
+ * difference is a warning (a mistyped code is the common cause), not a
+ * bad row. 0 or TALLY_ENOMEM. */
+static int check_region_name(tally_records__reader *rd, const tally_csv *c, size_t node)
+{
+    const tally_records__layout *lay = rd->lay;
+    if (lay->region_name < 0 || !rd->warn)
+        return 0;
+    const tally_csv_field *nf = &c->fields[lay->region_name];
+    const char *name = tally_hierarchy_name(rd->ds->h, node);
+    if (!nf->len || (strlen(name) == nf->len && memcmp(name, nf->ptr, nf->len) == 0))
+        return 0;
+    return tally_rejects__warn(rd->warn, c, (size_t)lay->region_name,
+                               "%s is %s in the hierarchy, the row says %.*s",
+                               tally_hierarchy_code(rd->ds->h, node), name, (int)nf->len,
+                               nf->ptr)
+               ? tally_error__set(TALLY_ENOMEM, "out of memory collecting warnings")
+               : 0;
 }
 
 static int duplicate(const tally_csv *c, size_t f, const tally_dataset *ds, size_t node,
@@ -237,7 +306,12 @@ int tally_records__reader_init(tally_records__reader *rd, tally_dataset *ds,
     rd->cells = &ds->cells;
     size_t nind = tally_definitions_indicator_count(ds->d);
     rd->cols = calloc(nind ? nind : 1, sizeof *rd->cols);
-    return rd->cols ? 0 : TALLY_ENOMEM;
+    rd->whole = calloc(nind ? nind : 1, 1);
+    if (!rd->cols || !rd->whole)
+        return TALLY_ENOMEM;
+    for (size_t i = 0; i < nind; i++)
+        rd->whole[i] = (unsigned char)tally_definitions__whole(ds->d, i);
+    return 0;
 }
 
 void tally_records__reader_fini(tally_records__reader *rd)
@@ -246,8 +320,10 @@ void tally_records__reader_fini(tally_records__reader *rd)
         own_bits_free(&rd->own[i], rd->ds->nodes);
     free(rd->own);
     free(rd->cols);
+    free(rd->whole);
     rd->own = NULL;
     rd->cols = NULL;
+    rd->whole = NULL;
     rd->nown = 0;
 }
 
@@ -443,8 +519,17 @@ static inline int store_ref(tally_records__reader *rd, tally_records__col_ref *e
     return 0;
 }
 
+static int read_row_values(tally_records__reader *rd, const tally_csv *c, size_t *node_out);
+
 /* Reads one data row; 0 accepted, else an error recorded. */
 static int read_row(tally_records__reader *rd, const tally_csv *c)
+{
+    size_t node = 0;
+    int rc = read_row_values(rd, c, &node);
+    return rc ? rc : check_region_name(rd, c, node);
+}
+
+static int read_row_values(tally_records__reader *rd, const tally_csv *c, size_t *node_out)
 {
     const tally_records__layout *lay = rd->lay;
     tally_dataset *ds = rd->ds;
@@ -459,6 +544,7 @@ static int read_row(tally_records__reader *rd, const tally_csv *c)
         return tally_csv__error_at_field(c, (size_t)lay->region, TALLY_ENOTFOUND,
                                          "unknown region code '%.*s'; expected a code of the hierarchy",
                                          (int)rf->len, rf->ptr);
+    *node_out = node;
     const tally_csv_field *pf = &c->fields[lay->period];
     int32_t key;
     if (find_period(rd, pf->ptr, pf->len, &key))
@@ -474,6 +560,8 @@ static int read_row(tally_records__reader *rd, const tally_csv *c)
                                              (int)inf->len, inf->ptr);
         double v;
         int present, rc = parse_value(c, (size_t)lay->value, &v, &present, rd->on);
+        if (!rc && present)
+            rc = check_whole(rd, c, (size_t)lay->value, ind, v);
         if (rc)
             return rc;
         tally_records__col_ref *col = column_ref(rd, ind, key, inf->offset);
@@ -490,6 +578,8 @@ static int read_row(tally_records__reader *rd, const tally_csv *c)
             continue;
         double v;
         int present, rc = parse_value(c, f, &v, &present, rd->on);
+        if (!rc && present)
+            rc = check_whole(rd, c, f, lay->wide_indicator[f], v);
         if (rc)
             return rc;
         if (given_before(rd, lay->wide_indicator[f], key, node))
@@ -594,7 +684,8 @@ static size_t read_rows_fast(tally_records__reader *rd, tally_csv *c, size_t sto
     const tally_records__layout *lay = rd->lay;
     const char *d = c->data;
     size_t n = c->size, p = c->pos, nfields = lay->nfields;
-    if (!rd->on || lay->wide_indicator || nfields > 8 || n < FAST_TAIL || p > n - FAST_TAIL ||
+    if (!rd->on || lay->wide_indicator || lay->region_name >= 0 || nfields > 8 ||
+        n < FAST_TAIL || p > n - FAST_TAIL ||
         (c->max_fields && nfields > c->max_fields) || !rd->period_len || rd->period_len > 8)
         return 0;
     size_t limit = n - FAST_TAIL; /* the last block may start here */
@@ -669,6 +760,9 @@ static size_t read_rows_fast(tally_records__reader *rd, tally_csv *c, size_t sto
         a = FS(fv), len = FE(fv) - a;
         double value = NAN;
         if (len && !fast_number(d + a, len, &value))
+            goto out;
+        /* A fraction of a whole-number indicator: the general path refuses it. */
+        if (len && rd->whole[e->ind] && value != (double)(int64_t)value)
             goto out;
         size_t w = node >> 6;
         uint64_t bit = (uint64_t)1 << (node & 63);
@@ -821,7 +915,7 @@ static int read_buffer(tally_dataset *ds, const char *data, size_t size, const c
     tally_csv c;
     tally_csv__init(&c, in.data, in.size, name);
     tally_csv__input_apply(&in, &c);
-    tally_records__layout lay = { -1, -1, -1, -1, NULL, 0 };
+    tally_records__layout lay = { -1, -1, -1, -1, NULL, 0, -1 };
     tally_records__reader rd;
     rc = read_header(ds, &c, &lay);
     if (rc) {
@@ -831,8 +925,10 @@ static int read_buffer(tally_dataset *ds, const char *data, size_t size, const c
         tally_records__reader_fini(&rd);
         rc = tally_error__set(TALLY_ENOMEM, "out of memory");
     } else {
+        rd.warn = rejects;
         rc = TALLY_RECORDS__READ_AGAIN;
-        if (mode == 0 && threads > 1)
+        /* Warnings are kept in file order by one reader. */
+        if (mode == 0 && threads > 1 && lay.region_name < 0)
             rc = tally_records__read_parallel(ds, &lay, &in, c.name, give_back, collect, rejects,
                                               c.pos, c.next_line, threads, piece, &st);
         if (joined)

@@ -16,6 +16,7 @@ typedef struct tally_records__layout {
     long region, indicator, period, value; /* long format */
     size_t *wide_indicator;                /* wide: per column, indicator index or TALLY_NONE */
     size_t nfields;
+    long region_name; /* a region_name column, compared with the hierarchy; or -1 */
 } tally_records__layout;
 
 /* A column as a reader stores into it. In a serial read `seen` and `valid`
@@ -77,6 +78,8 @@ typedef struct tally_records__reader {
     struct tally_records__par *par; /* NULL: a serial read, straight into the dataset */
     tally_records__own_bits *own;   /* parallel: this worker's bits, per column index */
     size_t nown;
+    unsigned char *whole;  /* per indicator: 1 when a value must be a whole number */
+    tally_rejects *warn;   /* where warnings about accepted rows go, or NULL */
 } tally_records__reader;
 
 int tally_records__reader_init(tally_records__reader *rd, tally_dataset *ds,

@@ -5,6 +5,7 @@
  */
 #include "rejects.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,11 @@ TALLY_EXTERN(void) tally_rejects_free(tally_rejects *r)
         free(r->items[i].reason);
         free(r->items[i].row);
     }
+    for (size_t i = 0; i < r->nwarnings; i++) {
+        free(r->warnings[i].reason);
+        free(r->warnings[i].row);
+    }
+    free(r->warnings);
     for (size_t i = 0; i < r->npaths; i++)
         free(r->paths[i]);
     free(r->items);
@@ -66,6 +72,31 @@ TALLY_EXTERN(const char *) tally_rejects_reason(const tally_rejects *r, size_t i
 TALLY_EXTERN(const char *) tally_rejects_row(const tally_rejects *r, size_t i)
 {
     return r && i < r->count ? r->items[i].row : NULL;
+}
+
+TALLY_EXTERN(size_t) tally_rejects_warning_count(const tally_rejects *r)
+{
+    return r ? r->nwarnings : 0;
+}
+
+TALLY_EXTERN(const char *) tally_rejects_warning_path(const tally_rejects *r, size_t i)
+{
+    return r && i < r->nwarnings ? r->paths[r->warnings[i].path] : NULL;
+}
+
+TALLY_EXTERN(unsigned long) tally_rejects_warning_line(const tally_rejects *r, size_t i)
+{
+    return r && i < r->nwarnings ? r->warnings[i].line : 0;
+}
+
+TALLY_EXTERN(unsigned long) tally_rejects_warning_column(const tally_rejects *r, size_t i)
+{
+    return r && i < r->nwarnings ? r->warnings[i].column : 0;
+}
+
+TALLY_EXTERN(const char *) tally_rejects_warning_reason(const tally_rejects *r, size_t i)
+{
+    return r && i < r->nwarnings ? r->warnings[i].reason : NULL;
 }
 
 int tally_rejects__path(tally_rejects *r, const char *path, size_t *index)
@@ -152,6 +183,34 @@ int tally_rejects__add_item(tally_rejects *r, const char *path, unsigned long li
         return TALLY_ENOMEM;
     }
     r->count++;
+    return 0;
+}
+
+int tally_rejects__warn(tally_rejects *r, const tally_csv *c, size_t field, const char *fmt, ...)
+{
+    char reason[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    size_t path;
+    if (tally_rejects__path(r, c->name, &path) ||
+        tally_util__grow((void **)&r->warnings, &r->warnings_cap, r->nwarnings + 1,
+                         sizeof *r->warnings))
+        return TALLY_ENOMEM;
+    tally_rejects__item *it = &r->warnings[r->nwarnings];
+    it->path = path;
+    tally_csv__locate(c, field < c->nfields ? c->fields[field].offset : c->row_end, &it->line,
+                      &it->column);
+    it->code = 0;
+    it->reason = tally_util__strndup(reason, strlen(reason));
+    it->row = row_text(c->data + c->row_start, c->row_end - c->row_start);
+    if (!it->reason || !it->row) {
+        free(it->reason);
+        free(it->row);
+        return TALLY_ENOMEM;
+    }
+    r->nwarnings++;
     return 0;
 }
 

@@ -20,6 +20,8 @@ typedef struct tally_rejects__item {
 struct tally_rejects {
     tally_rejects__item *items;
     size_t count, cap;
+    tally_rejects__item *warnings; /* accepted rows with a warning (code 0) */
+    size_t nwarnings, warnings_cap;
     char **paths;
     size_t npaths, paths_cap;
 };
@@ -35,6 +37,16 @@ int tally_rejects__add(tally_rejects *r, const struct tally_csv *c);
  * `path`, `line` and `row` given, column 0. 0 or TALLY_ENOMEM. */
 int tally_rejects__add_item(tally_rejects *r, const char *path, unsigned long line,
                             const char *row);
+
+/* Appends a warning about an accepted row: field `field` of the current
+ * row of `c` (line and column from there), the reason from fmt, and the
+ * raw row. 0 or TALLY_ENOMEM; the last error is left alone. */
+int tally_rejects__warn(tally_rejects *r, const struct tally_csv *c, size_t field,
+                        const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
 
 /* The index of `path` in r's paths (the last one, when it is the same, or
  * a copy added at the end). 0 or TALLY_ENOMEM; no error is recorded. */

@@ -651,6 +651,29 @@ static int period_columns(tally_result *r, const tally_dataset *ds, tally_datase
     return 0;
 }
 
+/* An aggregate past DBL_MAX (1e308 + 1e308) is an error, never a cell
+ * printed empty: the sums keep the infinity (tally_util__neumaier) and
+ * this finds it in the period's columns of the reported indicators. In
+ * reverse pre-order the first one found has only finite values below it:
+ * the node where the sum overflowed. */
+static int check_overflow(const tally_result *r, size_t p, double *const *o)
+{
+    for (size_t i = 0; i < r->nind; i++) {
+        if (tally_definitions_aggregate(r->d, i) == TALLY_AGGREGATE_FORMULA)
+            continue;
+        for (size_t n = r->nodes; n-- > 0;)
+            if (isinf(o[i][n]))
+                return tally_error__set(
+                    TALLY_ERANGE,
+                    "%s (%s) of %s %s in %s is past the largest number a double holds (about "
+                    "1.8e308); expected values whose aggregate is finite",
+                    tally_definitions_id(r->d, i), tally_definitions_name(r->d, i),
+                    tally_hierarchy_code(r->h, n), tally_hierarchy_name(r->h, n),
+                    r->period_text[p]);
+    }
+    return 0;
+}
+
 static int rollup(tally_result **out, const tally_dataset *ds, tally_dataset *take,
                   const tally_rollup_options *opts, size_t threads)
 {
@@ -752,6 +775,8 @@ static int rollup(tally_result **out, const tally_dataset *ds, tally_dataset *ta
         /* The sides were filled through the copies in s. */
         for (size_t i = 0; i < r->nind; i++)
             r->sides[i * r->nper + p] = s[i];
+        if (!rc)
+            rc = check_overflow(r, p, o);
         if (rc || !r->compare)
             continue;
         int32_t before = r->compare == TALLY_COMPARE_YOY ? tally_period__year_before(r->periods[p])

@@ -365,6 +365,10 @@ static int read_row(tally_targets *t, const tally_csv *c, const tlayout *lay)
     double v = NAN;
     if (tf->len) {
         int rc = tally_util__parse_number(tf->ptr, tf->len, &v);
+        if (rc == TALLY_UTIL__INEXACT)
+            return tally_csv__error_at_field(c, (size_t)lay->target, TALLY_ERANGE,
+                                             "number '%.*s' " TALLY_UTIL__INEXACT_TEXT,
+                                             (int)tf->len, tf->ptr);
         if (rc == TALLY_ERANGE)
             return tally_csv__error_at_field(c, (size_t)lay->target, TALLY_ERANGE,
                                              "number '%.*s' is out of range; expected a finite number",

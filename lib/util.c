@@ -201,6 +201,19 @@ static const double pow10_exact[] = {
     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 };
 
+/* 1 when the n decimal digits at s are exactly the whole number v (a
+ * double at least 2^53, so an integer; %.0f prints it exactly). */
+static int whole_is_exact(const char *s, size_t n, double v)
+{
+    while (n > 1 && *s == '0') {
+        s++;
+        n--;
+    }
+    char buf[400]; /* DBL_MAX has 309 digits */
+    int k = snprintf(buf, sizeof buf, "%.0f", fabs(v));
+    return k > 0 && (size_t)k == n && memcmp(buf, s, n) == 0;
+}
+
 int tally_util__parse_number(const char *s, size_t len, double *out)
 {
     while (len && (*s == ' ' || *s == '\t')) {
@@ -220,7 +233,8 @@ int tally_util__parse_number(const char *s, size_t len, double *out)
         i++;
     }
     uint64_t mant = 0;
-    int digits = 0, frac_digits = 0, int_digits = 0, lost = 0;
+    int digits = 0, frac_digits = 0, int_digits = 0, lost = 0, frac_nonzero = 0;
+    size_t int_start = i;
     while (i < len && (unsigned)(s[i] - '0') <= 9) {
         if (digits < 19) {
             if (mant || s[i] != '0')
@@ -235,6 +249,7 @@ int tally_util__parse_number(const char *s, size_t len, double *out)
     if (i < len && s[i] == '.') {
         i++;
         while (i < len && (unsigned)(s[i] - '0') <= 9) {
+            frac_nonzero |= s[i] != '0';
             if (digits < 19) {
                 if (mant || s[i] != '0')
                     digits++;
@@ -276,25 +291,32 @@ int tally_util__parse_number(const char *s, size_t len, double *out)
     }
 
     char buf[128];
+    double v;
+    int e;
     if (len >= sizeof buf) {
         char *tmp = tally_util__strndup(s, len);
         if (!tmp)
             return TALLY_ENOMEM;
         errno = 0;
-        double v = strtod(tmp, NULL);
-        int e = errno;
+        v = strtod(tmp, NULL);
+        e = errno;
         free(tmp);
-        if (isinf(v) || (e == ERANGE && fabs(v) > 1))
-            return TALLY_ERANGE;
-        *out = v;
-        return 0;
+    } else {
+        memcpy(buf, s, len);
+        buf[len] = '\0';
+        errno = 0;
+        v = strtod(buf, NULL);
+        e = errno;
     }
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    errno = 0;
-    double v = strtod(buf, NULL);
-    if (isinf(v) || (errno == ERANGE && fabs(v) > 1))
+    if (isinf(v) || (e == ERANGE && fabs(v) > 1))
         return TALLY_ERANGE;
+    /* A whole number (no exponent, no nonzero decimal) past 2^53 is taken
+     * only when a double holds it exactly: rounding 9007199254740993 to
+     * ...992 would change a count without a word. (The fast path above
+     * only takes whole numbers below 2^53, all exact.) */
+    if (!has_exp && !frac_nonzero && fabs(v) >= 9007199254740992.0 &&
+        !whole_is_exact(s + int_start, (size_t)int_digits, v))
+        return TALLY_UTIL__INEXACT;
     *out = v; /* underflow to a subnormal or zero is kept: it is finite */
     return 0;
 }

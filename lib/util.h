@@ -2,6 +2,7 @@
 #ifndef TALLY_LIB_UTIL_H
 #define TALLY_LIB_UTIL_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,9 +41,17 @@ void tally_util__prefault(void *p, size_t len);
 
 /* Parses a decimal number: optional sign, digits with an optional point,
  * optional exponent; surrounding spaces and tabs allowed. 0, TALLY_EPARSE
- * (not a number; also nan, inf, hexadecimal, empty) or TALLY_ERANGE
- * (overflows a double). Exact: integers and short decimals take a fast
- * path whose result is correctly rounded; the rest goes to strtod. */
+ * (not a number; also nan, inf, hexadecimal, empty), TALLY_ERANGE
+ * (overflows a double) or TALLY_UTIL__INEXACT (a whole number, written
+ * without an exponent, past 2^53 that no double holds exactly, such as
+ * 9007199254740993: it is refused rather than rounded). Exact: integers
+ * and short decimals take a fast path whose result is correctly rounded;
+ * the rest goes to strtod. */
+#define TALLY_UTIL__INEXACT 1
+/* What the readers say of such a number, after "number '...' ". */
+#define TALLY_UTIL__INEXACT_TEXT                                                               \
+    "is a whole number past 2^53 that a double cannot hold exactly (it would be rounded); "    \
+    "expected at most 9007199254740992 in magnitude, or a value in a larger unit"
 int tally_util__parse_number(const char *s, size_t len, double *out);
 
 /* 1-based column, in UTF-8 code points, of byte `pos` in a line starting at
@@ -73,6 +82,12 @@ int tally_util__to_utf8(const char *encoding, const char *name, const char *data
 static inline void tally_util__neumaier(double *s, double *c, double x)
 {
     double t = *s + x;
+    /* Past DBL_MAX the sum is infinite, and the compensation would turn
+     * it into NaN (missing): keep the infinity, for the rollup to report. */
+    if (isinf(t)) {
+        *s = t;
+        return;
+    }
     if ((*s < 0 ? -*s : *s) >= (x < 0 ? -x : x))
         *c += (*s - t) + x;
     else

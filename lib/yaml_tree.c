@@ -506,6 +506,8 @@ int tally_yaml__get_number(const tally_yaml_tree *t, const tally_yaml_node *v, c
     if (rc == TALLY_ERANGE)
         return tally_yaml__fail(t, TALLY_ERANGE, v, "'%s' out of range; expected a finite number",
                                 key);
+    if (rc == TALLY_UTIL__INEXACT)
+        return tally_yaml__fail(t, TALLY_ERANGE, v, "'%s' " TALLY_UTIL__INEXACT_TEXT, key);
     if (rc)
         return tally_yaml__fail(t, TALLY_EPARSE, v, "expected a number for '%s'", key);
     return 0;

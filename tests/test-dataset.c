@@ -262,6 +262,180 @@ static void test_dataset__header_problems(void **state)
     fixture_free(&f);
 }
 
+
+static void test_dataset__unknown_columns_are_refused_unless_declared(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_load(&f, NULL);
+    /* Long: "region_code,indicator,period,value," is 35 characters. */
+    static const char lng[] = "region_code,indicator,period,value,cause\n"
+                              "430602001001,poor,2019-01,1,illness\n";
+    assert_int_equal(tally_dataset_read_buffer(f.ds, lng, sizeof lng - 1, "l.csv", NULL, NULL, NULL),
+                     TALLY_EPARSE);
+    assert_int_equal(tally_error_last()->line, 1);
+    assert_int_equal(tally_error_last()->column, 36);
+    assert_non_null(strstr(tally_error_last()->message, "l.csv:1:36: unknown column 'cause'"));
+    assert_int_equal(tally_dataset_value_count(f.ds), 0);
+    /* Wide: "region_code,period,poor," is 24 characters. */
+    static const char wide[] = "region_code,period,poor,remark\n430602001001,2019-02,3,x\n";
+    assert_int_equal(tally_dataset_read_buffer(f.ds, wide, sizeof wide - 1, "w.csv", NULL, NULL, NULL),
+                     TALLY_ENOTFOUND);
+    assert_int_equal(tally_error_last()->column, 25);
+    fixture_free(&f);
+
+    /* Declared, both layouts read and the column is not stored. */
+    static char defs[4096];
+    snprintf(defs, sizeof defs, "ignore_columns: [cause, remark]\n%s", fixture_definitions);
+    fixture_load(&f, defs);
+    tally_read_stats st;
+    assert_int_equal(tally_dataset_read_buffer(f.ds, lng, sizeof lng - 1, "l.csv", NULL, NULL, &st), 0);
+    assert_int_equal(st.rows_accepted, 1);
+    assert_int_equal(tally_dataset_read_buffer(f.ds, wide, sizeof wide - 1, "w.csv", NULL, NULL, &st), 0);
+    int present;
+    assert_true(reported(&f, V1, N_POOR, "2019-01", &present) == 1.0 && present);
+    assert_true(reported(&f, V1, N_POOR, "2019-02", &present) == 3.0 && present);
+    assert_int_equal(tally_dataset_value_count(f.ds), 2); /* the wide row: poor only */
+    fixture_free(&f);
+}
+
+static void test_dataset__region_name_is_compared_with_the_hierarchy(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_load(&f, NULL);
+    /* Row 3 says 村9 for 430602001002, which the hierarchy calls 村2; the
+     * name cell starts after "430602001002," (13 characters). */
+    static const char csv[] = "region_code,region_name,indicator,period,value\n"
+                              "430602001001,村1,poor,2019-01,1\n"
+                              "430602001002,村9,poor,2019-01,2\n"
+                              "430626100201,,poor,2019-01,3\n";
+    tally_rejects *rej;
+    assert_int_equal(tally_rejects_new(&rej), 0);
+    tally_read_stats st;
+    assert_int_equal(tally_dataset_read_buffer(f.ds, csv, sizeof csv - 1, "r.csv", NULL, rej, &st), 0);
+    assert_int_equal(st.rows_read, 3);
+    assert_int_equal(st.rows_accepted, 3);
+    assert_int_equal(st.rows_rejected, 0);
+    assert_int_equal(tally_rejects_count(rej), 0);
+    assert_int_equal(tally_rejects_warning_count(rej), 1);
+    assert_string_equal(tally_rejects_warning_path(rej, 0), "r.csv");
+    assert_int_equal(tally_rejects_warning_line(rej, 0), 3);
+    assert_int_equal(tally_rejects_warning_column(rej, 0), 14);
+    assert_string_equal(tally_rejects_warning_reason(rej, 0),
+                        "430602001002 is 村2 in the hierarchy, the row says 村9");
+    int present;
+    assert_true(reported(&f, V2, N_POOR, "2019-01", &present) == 2.0 && present);
+    tally_rejects_free(rej);
+    fixture_free(&f);
+}
+
+static const char whole_defs[] = "indicators:\n"
+                                 "  - id: poor\n"
+                                 "    name: 建档立卡贫困人口\n"
+                                 "    unit: 人\n"
+                                 "    over_time: stock\n"
+                                 "    exact: true\n"
+                                 "  - id: pop\n"
+                                 "    over_time: stock\n";
+
+static void test_dataset__whole_counts_refuse_fractions(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_load(&f, whole_defs);
+    /* 3 villages x 12 months of poor, region by region (so the one-pass
+     * rows read most of them), 1.2 at the second village's June: row 12 +
+     * 5 = 17 from 0, line 19; "430602001002,poor,2019-06," is 26
+     * characters. pop, not declared exact, keeps its fraction. */
+    static const char *const codes[3] = { "430602001001", "430602001002", "430626100201" };
+    char csv[4096];
+    size_t n = (size_t)snprintf(csv, sizeof csv, "region_code,indicator,period,value\n");
+    for (int v = 0; v < 3; v++)
+        for (int m = 1; m <= 12; m++)
+            n += (size_t)snprintf(csv + n, sizeof csv - n, "%s,poor,2019-%02d,%s\n", codes[v], m,
+                                  v == 1 && m == 6 ? "1.2" : "4.0");
+    n += (size_t)snprintf(csv + n, sizeof csv - n, "430602001001,pop,2019-01,1.5\n");
+    for (unsigned int threads = 1; threads <= 2; threads++) {
+        tally_dataset_free(f.ds);
+        assert_int_equal(tally_dataset_new(&f.ds, f.h, f.d), 0);
+        tally_rejects *rej;
+        assert_int_equal(tally_rejects_new(&rej), 0);
+        tally_read_options o = TALLY_READ_OPTIONS_INIT;
+        o.on_error = TALLY_ON_ERROR_COLLECT;
+        o.threads = threads;
+        tally_read_stats st;
+        assert_int_equal(tally_dataset_read_buffer(f.ds, csv, n, "r.csv", &o, rej, &st), 0);
+        assert_int_equal(st.rows_read, 37);
+        assert_int_equal(st.rows_accepted, 36);
+        assert_int_equal(st.rows_rejected, 1);
+        assert_int_equal(tally_rejects_line(rej, 0), 19);
+        assert_int_equal(tally_rejects_column(rej, 0), 27);
+        assert_int_equal(tally_rejects_code(rej, 0), TALLY_EINVAL);
+        assert_non_null(strstr(tally_rejects_reason(rej, 0),
+                               "1.2 is not a whole number; 建档立卡贫困人口 counts whole 人"));
+        int present;
+        assert_true(reported(&f, V1, N_POOR + 1, "2019-01", &present) == 1.5 && present);
+        tally_rejects_free(rej);
+    }
+    /* tally_dataset_add holds to the same rule. */
+    assert_int_equal(tally_dataset_add(f.ds, "430602001001", "poor", "2019-Q3", 0.5), TALLY_EINVAL);
+    assert_int_equal(tally_dataset_add(f.ds, "430602001001", "poor", "2019-Q3", 2.0), 0);
+    fixture_free(&f);
+}
+
+static void test_dataset__whole_numbers_past_2_53_are_refused(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_load(&f, NULL);
+    /* 2^53 + 1 cannot be held; 2^53 and 2^53 + 2 can. */
+    static const char csv[] = "region_code,indicator,period,value\n"
+                              "430602001001,poor,2019-01,9007199254740992\n"
+                              "430602001002,poor,2019-01,9007199254740993\n"
+                              "430626100201,poor,2019-01,9007199254740994\n";
+    tally_rejects *rej;
+    assert_int_equal(tally_rejects_new(&rej), 0);
+    tally_read_options o = TALLY_READ_OPTIONS_INIT;
+    o.on_error = TALLY_ON_ERROR_COLLECT;
+    tally_read_stats st;
+    assert_int_equal(tally_dataset_read_buffer(f.ds, csv, sizeof csv - 1, "r.csv", &o, rej, &st), 0);
+    assert_int_equal(st.rows_accepted, 2);
+    assert_int_equal(tally_rejects_count(rej), 1);
+    assert_int_equal(tally_rejects_line(rej, 0), 3);
+    assert_int_equal(tally_rejects_column(rej, 0), 27);
+    assert_int_equal(tally_rejects_code(rej, 0), TALLY_ERANGE);
+    assert_non_null(strstr(tally_rejects_reason(rej, 0), "'9007199254740993'"));
+    assert_non_null(strstr(tally_rejects_reason(rej, 0), "2^53"));
+    int present;
+    assert_true(reported(&f, V3, N_POOR, "2019-01", &present) == 9007199254740994.0 && present);
+    tally_rejects_free(rej);
+    fixture_free(&f);
+}
+
+static void test_dataset__periods_with_values(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_load(&f, NULL);
+    /* 2018-12 has an empty cell only: no value. */
+    static const char csv[] = "region_code,indicator,period,value\n"
+                              "430602001001,poor,2019-Q2,1\n"
+                              "430602001001,poor,2018-12,\n"
+                              "430602001002,exits,2019-01,2\n";
+    assert_int_equal(tally_dataset_read_buffer(f.ds, csv, sizeof csv - 1, "r.csv", NULL, NULL, NULL), 0);
+    char *text = NULL;
+    assert_int_equal(tally_dataset_periods(f.ds, &text), 0);
+    assert_string_equal(text, "2019-01,2019-Q2");
+    tally_free(text);
+    assert_int_equal(tally_dataset_period_has_values(f.ds, "2019"), 1);
+    assert_int_equal(tally_dataset_period_has_values(f.ds, "2019-Q2"), 1);
+    assert_int_equal(tally_dataset_period_has_values(f.ds, "2019-04"), 0); /* inside Q2, not all of it */
+    assert_int_equal(tally_dataset_period_has_values(f.ds, "2018"), 0);
+    assert_int_equal(tally_dataset_period_has_values(f.ds, "2019-13"), TALLY_EPARSE);
+    fixture_free(&f);
+}
+
 /* Converts UTF-8 text to GB18030 with iconv, to make test input. */
 static char *to_gb18030(const char *utf8, size_t *len)
 {
@@ -522,9 +696,12 @@ static void test_dataset__file_pages_are_given_back(void **state)
                 fprintf(out, "%s,%s,%04d-%02d,%d,%s\n", fixture_codes[r], ids[i], 1000 + k / 12,
                         1 + k % 12, (k * 7 + r * 3 + i) % 89, note);
     assert_int_equal(fclose(out), 0);
+    /* The note column is declared, as a file with remarks must be. */
+    static char defs[4096];
+    snprintf(defs, sizeof defs, "ignore_columns: [note]\n%s", fixture_definitions);
     fixture f[2];
     for (unsigned int threads = 1; threads <= 2; threads++) {
-        fixture_load(&f[threads - 1], NULL);
+        fixture_load(&f[threads - 1], defs);
         tally_read_options o = TALLY_READ_OPTIONS_INIT;
         o.threads = threads;
         long rss = status_kb("VmRSS");
@@ -844,6 +1021,11 @@ int main(void)
         cmocka_unit_test(test_dataset__duplicates_across_files),
         cmocka_unit_test(test_dataset__add_checks_its_arguments),
         cmocka_unit_test(test_dataset__header_problems),
+        cmocka_unit_test(test_dataset__unknown_columns_are_refused_unless_declared),
+        cmocka_unit_test(test_dataset__region_name_is_compared_with_the_hierarchy),
+        cmocka_unit_test(test_dataset__whole_counts_refuse_fractions),
+        cmocka_unit_test(test_dataset__whole_numbers_past_2_53_are_refused),
+        cmocka_unit_test(test_dataset__periods_with_values),
         cmocka_unit_test(test_dataset__gb18030_inputs_are_converted),
         cmocka_unit_test(test_dataset__limits_reject_the_row),
         cmocka_unit_test(test_dataset__threads_reject_rows_at_their_lines),

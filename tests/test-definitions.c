@@ -187,6 +187,22 @@ static void check_design(const tally_definitions *d)
     assert_int_equal(tally_definitions__targets(d, &g), 0);
 }
 
+static void test_definitions__ignore_columns(void **state)
+{
+    (void)state;
+    tally_definitions *d = load("ignore_columns: [unit, remark]\nindicators:\n  - id: poor\n");
+    assert_int_equal(tally_definitions_ignore_column_count(d), 2);
+    assert_string_equal(tally_definitions_ignore_column(d, 0), "unit");
+    assert_string_equal(tally_definitions_ignore_column(d, 1), "remark");
+    assert_null(tally_definitions_ignore_column(d, 2));
+    tally_definitions_free(d);
+    d = load("indicators:\n  - id: poor\n");
+    assert_int_equal(tally_definitions_ignore_column_count(d), 0);
+    tally_definitions_free(d);
+    expect_error("ignore_columns: unit\nindicators:\n  - id: poor\n", TALLY_EPARSE, 1, 17);
+    expect_error("ignore_columns: [unit, '']\nindicators:\n  - id: poor\n", TALLY_EINVAL, 1, 24);
+}
+
 static void test_definitions__design_example_loads_from_file(void **state)
 {
     (void)state;
@@ -1293,6 +1309,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_definitions__design_example_loads_from_file),
+        cmocka_unit_test(test_definitions__ignore_columns),
         cmocka_unit_test(test_definitions__design_example_loads_from_buffer),
         cmocka_unit_test(test_definitions__defaults),
         cmocka_unit_test(test_definitions__every_value_is_read),

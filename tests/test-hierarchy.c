@@ -244,6 +244,28 @@ static void test_hierarchy__derived_parents_with_level_column(void **state)
                  NULL, TALLY_EINVAL, 3, 14, "not below");
 }
 
+static void test_hierarchy__empty_parent_cell_derives_from_the_code(void **state)
+{
+    (void)state;
+    /* 金鹗山村's parent_code is empty: its parent is the county, by its
+     * code, as without the column; the text code X stays a root. Pre-order
+     * by hand: 0 430602000000, 1 430602001001, 2 430602001002, 3 X. */
+    tally_hierarchy *h = load("code,name,level,parent_code\n"
+                              "430602000000,岳阳楼区,county,\n"
+                              "430602001001,金鹗山村,village,\n"
+                              "430602001002,东茅岭村,village,430602000000\n"
+                              "X,别处,county,\n");
+    assert_int_equal(tally_hierarchy_size(h), 4);
+    assert_string_equal(tally_hierarchy_code(h, 1), "430602001001");
+    assert_int_equal(tally_hierarchy_parent(h, 1), 0);
+    assert_int_equal(tally_hierarchy_parent(h, 2), 0);
+    assert_string_equal(tally_hierarchy_code(h, 3), "X");
+    assert_int_equal(tally_hierarchy_parent(h, 3), TALLY_NONE);
+    assert_int_equal(tally_hierarchy_parent(h, 0), TALLY_NONE);
+    check_preorder(h);
+    tally_hierarchy_free(h);
+}
+
 static void test_hierarchy__code_levels_with_parent_column(void **state)
 {
     (void)state;
@@ -263,12 +285,14 @@ static void test_hierarchy__code_levels_with_parent_column(void **state)
     check_preorder(h);
     tally_hierarchy_free(h);
 
-    /* A city (level 1 by its code) under a county (level 2): line 3, no
-     * level column, so the code cell, column 1. */
+    /* A city (level 1 by its code) under a county (level 2): line 4, no
+     * level column, so the code cell, column 1. (The county's parent is
+     * given: an empty cell would derive 110100000000 from its code.) */
     expect_error("code,name,parent_code\n"
-                 "110101000000,东城区,\n"
+                 "110000000000,北京市,\n"
+                 "110101000000,东城区,110000000000\n"
                  "110100000000,市辖区,110101000000\n",
-                 NULL, TALLY_EINVAL, 3, 1, "not below");
+                 NULL, TALLY_EINVAL, 4, 1, "not below");
 }
 
 static void test_hierarchy__depth_levels_for_text_codes(void **state)
@@ -1246,6 +1270,7 @@ int main(void)
         cmocka_unit_test(test_hierarchy__derived_parents_skip_levels),
         cmocka_unit_test(test_hierarchy__derived_parents_with_level_column),
         cmocka_unit_test(test_hierarchy__code_levels_with_parent_column),
+        cmocka_unit_test(test_hierarchy__empty_parent_cell_derives_from_the_code),
         cmocka_unit_test(test_hierarchy__depth_levels_for_text_codes),
         cmocka_unit_test(test_hierarchy__custom_level_names),
         cmocka_unit_test(test_hierarchy__levels_from_definitions),

@@ -54,6 +54,44 @@ static void add(fixture *f, size_t node, const char *ind, const char *period, do
     }
 }
 
+/* A sum past DBL_MAX is an error naming where it overflowed, not a
+ * missing cell: 1e308 + 1e308 at the town of V1 and V2 (both finite
+ * themselves), and a flow year of two 1e308 months at V1 itself. */
+static void test_rollup__overflow_is_an_error(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_load(&f, NULL);
+    add(&f, V1, "poor", "2019-01", 1e308);
+    add(&f, V2, "poor", "2019-01", 1e308);
+    const char *jan[] = { "2019-01" };
+    tally_rollup_options opts = TALLY_ROLLUP_OPTIONS_INIT;
+    opts.periods = jan;
+    opts.period_count = 1;
+    tally_result *r = (tally_result *)1;
+    assert_int_equal(tally_rollup(&r, f.ds, &opts), TALLY_ERANGE);
+    assert_null(r);
+    const char *msg = tally_error_last()->message;
+    assert_non_null(strstr(msg, "poor (贫困人口) of 430602001000 街道A in 2019-01"));
+    fixture_free(&f);
+
+    fixture_load(&f, NULL);
+    add(&f, V1, "exits", "2019-01", 1e308);
+    add(&f, V1, "exits", "2019-02", 1e308);
+    const char *year[] = { "2019" };
+    opts.periods = year;
+    assert_int_equal(tally_rollup(&r, f.ds, &opts), TALLY_ERANGE);
+    assert_non_null(strstr(tally_error_last()->message, "exits (exits) of 430602001001 村1 in 2019"));
+    /* Each month alone is finite: the periods of the data roll up. */
+    assert_int_equal(tally_rollup(&r, f.ds, NULL), 0);
+    tally_result_free(r);
+    opts.periods = jan;
+    assert_int_equal(tally_rollup(&r, f.ds, &opts), 0);
+    assert_true(val(r, V1, N_EXITS, 0) == 1e308);
+    tally_result_free(r);
+    fixture_free(&f);
+}
+
 static void test_rollup__stock_takes_the_latest_report(void **state)
 {
     (void)state;
@@ -631,6 +669,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rollup__stock_takes_the_latest_report),
+        cmocka_unit_test(test_rollup__overflow_is_an_error),
         cmocka_unit_test(test_rollup__flow_sums_and_uses_the_finest_reports),
         cmocka_unit_test(test_rollup__cumulative_takes_the_latest_year_to_date),
         cmocka_unit_test(test_rollup__mean_is_over_regions_not_a_mean_of_means),

@@ -59,10 +59,26 @@ static void test_util__parse_number_integers(void **state)
     expect_number("007", 7.0);
     expect_number("123456789", 123456789.0);
     expect_number("9007199254740992", 9007199254740992.0);   /* 2^53 */
-    expect_number("9007199254740993", 9007199254740992.0);   /* 2^53+1: tie, to even */
-    expect_number("9007199254740995", 9007199254740996.0);   /* tie, to even (up) */
-    expect_number("18446744073709551615", 18446744073709551616.0); /* 2^64-1 */
-    expect_number("100000000000000000000000", 1e23);         /* 1e23 is not exact */
+    expect_number("9007199254740994", 9007199254740994.0);   /* even: a double holds it */
+    expect_number("-9007199254740994", -9007199254740994.0);
+    expect_number("18446744073709551616", 18446744073709551616.0); /* 2^64 */
+    expect_number("9007199254740994.000", 9007199254740994.0);
+    /* Whole numbers past 2^53 that no double holds are refused, not
+     * rounded (2^53+1 would become 2^53, 2^64-1 would become 2^64). */
+    static const char *const inexact[] = {
+        "9007199254740993", "-9007199254740993", "9007199254740995", "9007199254740993.0",
+        "18446744073709551615", "100000000000000000000000", /* 10^23 = 2^23 * 5^23 */
+    };
+    for (size_t i = 0; i < sizeof inexact / sizeof *inexact; i++) {
+        double v = 12345.0;
+        assert_int_equal(tally_util__parse_number(inexact[i], strlen(inexact[i]), &v),
+                         TALLY_UTIL__INEXACT);
+        assert_true(v == 12345.0);
+    }
+    /* Written with an exponent, or with a fraction, it is a measurement
+     * and is rounded as strtod does. */
+    expect_number("1e23", 1e23);
+    expect_number("9007199254740993.5", 9007199254740994.0);
 }
 
 static void test_util__parse_number_signs(void **state)
@@ -256,6 +272,37 @@ static size_t random_decimal(char *buf, int with_exponent)
     return n;
 }
 
+/* Whether s is a whole number written without an exponent that no double
+ * holds exactly: 1 yes, 0 no, -1 unknown (too many digits for the
+ * reference). The reference: a whole number N is a double exactly when
+ * its odd part is below 2^53 (here N < 2^127, far below DBL_MAX). */
+__extension__ typedef unsigned __int128 u128;
+
+static int inexact_whole(const char *s, size_t len)
+{
+    size_t i = 0;
+    if (i < len && (s[i] == '-' || s[i] == '+'))
+        i++;
+    u128 n = 0;
+    int digits = 0;
+    for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+        if (n || s[i] != '0')
+            digits++;
+        if (digits > 38)
+            return -1;
+        n = n * 10 + (unsigned)(s[i] - '0');
+    }
+    if (i < len && s[i] == '.')
+        for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+            if (s[i] != '0')
+                return 0;
+    if (i != len)
+        return 0; /* an exponent */
+    while (n && !(n & 1))
+        n >>= 1;
+    return n >= ((u128)1 << 53);
+}
+
 static void compare_with_strtod(const char *s, size_t len)
 {
     errno = 0;
@@ -263,6 +310,14 @@ static void compare_with_strtod(const char *s, size_t len)
     int overflow = isinf(want);
     double got = 0;
     int rc = tally_util__parse_number(s, len, &got);
+    int inexact = overflow ? 0 : inexact_whole(s, len);
+    if (inexact == 1 || (inexact == -1 && rc == TALLY_UTIL__INEXACT)) {
+        if (rc != TALLY_UTIL__INEXACT)
+            print_error("\"%s\": a whole number no double holds, parse_number returned %d\n", s,
+                        rc);
+        assert_int_equal(rc, TALLY_UTIL__INEXACT);
+        return;
+    }
     if (overflow) {
         if (rc != TALLY_ERANGE)
             print_error("\"%s\": strtod overflows, parse_number returned %d\n", s, rc);

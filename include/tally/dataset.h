@@ -117,6 +117,17 @@ TALLY_EXTERN(int) tally_dataset_reported(const tally_dataset *ds, size_t node, s
 /* Number of values (cells) accepted so far, missing ones included. */
 TALLY_EXTERN(size_t) tally_dataset_value_count(const tally_dataset *ds);
 
+/* The periods the dataset has values for (empty cells do not count), as
+ * text separated by commas, in time order ("2019-01,2019-02,2019"; "" for
+ * none). *out is the caller's, freed with tally_free. 0, TALLY_EINVAL or
+ * TALLY_ENOMEM. O(columns^2) over the dataset's reported columns. */
+TALLY_EXTERN(int) tally_dataset_periods(const tally_dataset *ds, char **out);
+
+/* 1 when some value lies inside `period` (a month, quarter or year: a
+ * month of a year asked for counts), 0 when none does (a rollup of it
+ * would be empty), TALLY_EPARSE for a bad period, TALLY_EINVAL for NULL. */
+TALLY_EXTERN(int) tally_dataset_period_has_values(const tally_dataset *ds, const char *period);
+
 TALLY_END_DECLS
 
 #endif

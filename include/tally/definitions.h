@@ -1,6 +1,7 @@
 /* tally: indicator definitions, read from YAML.
  *
  *   levels: [province, city, county, town, village]   # optional
+ *   ignore_columns: [unit, remark]  # records columns not read (optional)
  *   indicators:
  *     - id: poor_population        # required; letters, digits, '_'; unique
  *       name: 建档立卡贫困人口       # default: the id
@@ -9,7 +10,9 @@
  *       over_time: stock           # flow | cumulative | stock
  *       decimals: 0                # printed decimals (0..15)
  *       direction: higher_is_better  # or lower_is_better
- *       exact: true                # reported values exact, or rounded to decimals
+ *       exact: true                # reported values exact, or rounded to decimals;
+ *                                  # with decimals 0: whole numbers, a fraction
+ *                                  # is a bad row
  *       min: 0                     # bounds, used by checks
  *       max: 1000000
  *     - id: incidence
@@ -112,6 +115,13 @@ TALLY_EXTERN(void) tally_definitions_free(tally_definitions *d);
 /* Level names from `levels:` (0 when the key is absent: use the defaults). */
 TALLY_EXTERN(size_t) tally_definitions_level_count(const tally_definitions *d);
 TALLY_EXTERN(const char *) tally_definitions_level_name(const tally_definitions *d, size_t i);
+
+/* Column names from `ignore_columns:`, in file order: columns a records
+ * file may carry that the reader does not read (a unit, a remark). Any
+ * other column the reader does not know is an error. 0 when the key is
+ * absent. The names are borrowed and live as long as d. */
+TALLY_EXTERN(size_t) tally_definitions_ignore_column_count(const tally_definitions *d);
+TALLY_EXTERN(const char *) tally_definitions_ignore_column(const tally_definitions *d, size_t i);
 
 /* Indicators, in file order. */
 TALLY_EXTERN(size_t) tally_definitions_indicator_count(const tally_definitions *d);

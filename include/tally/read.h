@@ -77,6 +77,19 @@ TALLY_EXTERN(int) tally_rejects_code(const tally_rejects *r, size_t i);
 TALLY_EXTERN(const char *) tally_rejects_reason(const tally_rejects *r, size_t i);
 /* The raw row as it stands in the file (line ending removed). */
 TALLY_EXTERN(const char *) tally_rejects_row(const tally_rejects *r, size_t i);
+/* Warnings: rows that were accepted but carry something a person should
+ * look at (a region_name that is not the hierarchy's name for the code).
+ * They are kept apart from the rejected rows, in file order, and are
+ * neither counted in tally_rejects_count nor written by
+ * tally_rejects_write_csv; a reader adds them in either on_error mode
+ * when it is given a rejects list. Accessors by index; strings are
+ * borrowed and live as long as r; the reason has no "path:line:col: "
+ * prefix. */
+TALLY_EXTERN(size_t) tally_rejects_warning_count(const tally_rejects *r);
+TALLY_EXTERN(const char *) tally_rejects_warning_path(const tally_rejects *r, size_t i);
+TALLY_EXTERN(unsigned long) tally_rejects_warning_line(const tally_rejects *r, size_t i);
+TALLY_EXTERN(unsigned long) tally_rejects_warning_column(const tally_rejects *r, size_t i);
+TALLY_EXTERN(const char *) tally_rejects_warning_reason(const tally_rejects *r, size_t i);
 /* Writes the rejects as CSV with header file,line,column,reason,row to
  * `path` (NULL: standard output; a file is replaced whole once written,
  * docs/output.md). Errors: TALLY_EIO (with the errno text), TALLY_ENOMEM. */

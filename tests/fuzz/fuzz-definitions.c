@@ -92,7 +92,9 @@ static void rollup(const tally_hierarchy *h, const tally_definitions *d)
             continue;
         const char *id = tally_definitions_id(d, i);
         FUZZ_CHECK(tally_dataset_add(ds, "430602001001", id, "2019-01", (double)i) == 0);
-        FUZZ_CHECK(tally_dataset_add(ds, "430602001002", id, "2019-01", 2.5) == 0);
+        /* An indicator that counts whole units refuses a fraction. */
+        double half = tally_definitions__whole(d, i) ? 2.0 : 2.5;
+        FUZZ_CHECK(tally_dataset_add(ds, "430602001002", id, "2019-01", half) == 0);
         FUZZ_CHECK(tally_dataset_add(ds, "430626100201", id, "2019-02", NAN) == 0);
     }
     tally_result *r;

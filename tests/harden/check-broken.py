@@ -281,15 +281,21 @@ def generated(tmp):
            + b'430626100201,pop,2019-01,4\n')
     cases.append(('huge-fields.csv', big,
                   dict(exit=0, counts=(5, 2, 3), rejects=[(3, 1), (4, 27), (5, 27)])))
-    # 1000 columns (996 ignored in long format); a row of 4 fields (past
-    # 12+1+4+1+7+1+1 = 27 characters: 28); a row of 100001 empty fields,
-    # past the default limit of 4096 fields a row (at the 4097th field).
+    # 1000 columns (996 declared in ignore_columns, long format); a row of 4
+    # fields (past 12+1+4+1+7+1+1 = 27 characters: 28); a row of 100001
+    # empty fields, past the default limit of 4096 fields a row (at the
+    # 4097th field).
     extra = b','.join(b'c%d' % i for i in range(996))
     cols = (b'region_code,indicator,period,value,' + extra + b'\n'
             + b'430602001001,poor,2019-01,1,' + b','.join(b'x' for _ in range(996)) + b'\n'
             + b'430602001002,poor,2019-01,1\n' + b',' * 100000 + b'\n')
     cases.append(('thousand-columns.csv', cols,
-                  dict(exit=0, counts=(3, 1, 2), rejects=[(3, 28), (4, 4097)])))
+                  dict(exit=0, counts=(3, 1, 2), rejects=[(3, 28), (4, 4097)],
+                       ignore=[f'c{i}' for i in range(996)])))
+    # The same columns undeclared: the header is refused at the first of
+    # them, after "region_code,indicator,period,value," (35 characters).
+    cases.append(('thousand-undeclared-columns.csv', cols,
+                  dict(exit=2, counts=(0, 0, 0), rejects=[], at=(1, 36))))
     # Wide with 1000 columns that are not indicators: the header is refused
     # at the first, after "region_code,period," (11+1+6+1 = 19 characters).
     wide = (b'region_code,period,' + b','.join(b'n%d' % i for i in range(998)) + b'\n'
@@ -424,7 +430,14 @@ def main():
                 path = os.path.join(tmp, name)
                 with open(path, 'wb') as f:
                     f.write(content)
-                check_records(f'generated/{name}', path, exp, hierarchy, definitions, tmp)
+                defs = definitions
+                if 'ignore' in exp:
+                    defs = os.path.join(tmp, 'ignore-definitions.yaml')
+                    with open(definitions, encoding='utf-8') as f, \
+                            open(defs, 'w', encoding='utf-8') as g:
+                        g.write('ignore_columns: [' + ', '.join(exp['ignore']) + ']\n')
+                        g.write(f.read())
+                check_records(f'generated/{name}', path, exp, hierarchy, defs, tmp)
         for name, exp in sorted(HIERARCHIES.items()):
             if bool(exp.get('bug')) != KNOWN_BUGS:
                 continue
