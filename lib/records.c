@@ -17,6 +17,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "carry.h"
 #include "error.h"
 #include "hierarchy.h"
 #include "period.h"
@@ -455,10 +456,13 @@ static int read_row(tally_records__reader *rd, const tally_csv *c)
                                          c->nfields, lay->nfields);
     const tally_csv_field *rf = &c->fields[lay->region];
     size_t node;
-    if (find_region(rd, rf->ptr, rf->len, &node))
+    int kept = 1;
+    if (find_region(rd, rf->ptr, rf->len, &node) && (kept = tally_carry__keep(ds, c, lay)) > 0)
         return tally_csv__error_at_field(c, (size_t)lay->region, TALLY_ENOTFOUND,
                                          "unknown region code '%.*s'; expected a code of the hierarchy",
                                          (int)rf->len, rf->ptr);
+    if (kept <= 0) /* an old code, kept for the crosswalk (carry.c), or its error */
+        return kept;
     const tally_csv_field *pf = &c->fields[lay->period];
     int32_t key;
     if (find_period(rd, pf->ptr, pf->len, &key))
@@ -832,7 +836,7 @@ static int read_buffer(tally_dataset *ds, const char *data, size_t size, const c
         rc = tally_error__set(TALLY_ENOMEM, "out of memory");
     } else {
         rc = TALLY_RECORDS__READ_AGAIN;
-        if (mode == 0 && threads > 1)
+        if (mode == 0 && threads > 1 && !ds->carry)
             rc = tally_records__read_parallel(ds, &lay, &in, c.name, give_back, collect, rejects,
                                               c.pos, c.next_line, threads, piece, &st);
         if (joined)
@@ -842,6 +846,10 @@ static int read_buffer(tally_dataset *ds, const char *data, size_t size, const c
                                           give_back, c.pos, NULL, NULL };
             rc = tally_records__read_rows(&j);
             st = j.st;
+        }
+        if (rc != TALLY_ENOMEM && ds->carry) {
+            int carried = tally_carry__apply(ds, collect, rejects, &st);
+            rc = rc ? rc : carried;
         }
         tally_records__reader_fini(&rd);
     }
