@@ -30,6 +30,7 @@ int cli_done(cli *c)
     tally_households_free(c->hh);
     tally_targets_free(c->t);
     tally_dataset_free(c->ds);
+    tally_crosswalk_free(c->cw);
     tally_hierarchy_free(c->h);
     tally_definitions_free(c->d);
     tally_rejects_free(c->rejects);
@@ -105,6 +106,7 @@ static void shared_option(cli *c, int opt, const char *arg)
             cli_usage_error(c, "--on-error '%s': expected stop or collect", arg);
         break;
     case CLI_OPT_REJECTS: c->rejects_path = arg; break;
+    case CLI_OPT_CROSSWALK: c->crosswalk_path = arg; break;
     case CLI_OPT_ENCODING: c->encoding = arg; break; /* checked when a file is read */
     case CLI_OPT_THREADS: {
         char *end;
@@ -317,11 +319,34 @@ static int read_input(cli *c, int kind, const char *path, const tally_read_optio
     }
 }
 
-static void print_rows(const cli *c, const char *what, const tally_read_stats *st, int stopped)
+/* The rows carried through the crosswalk since `since` (counts by how),
+ * as " (12 mapped through the crosswalk: 10 recoded, 2 merged)". */
+static void carried_text(const cli *c, const size_t *since, char *buf, size_t size)
 {
-    fprintf(stderr, "tally %s: %s: %zu rows read = %zu accepted + %zu rejected%s\n", c->command,
-            what, st->rows_read, st->rows_accepted, st->rows_rejected,
+    size_t n = 0, all = tally_dataset_carried_rows(c->ds, -1) - since[TALLY_CROSSWALK_KIND_COUNT];
+    buf[0] = '\0';
+    for (int how = 0; all && how < TALLY_CROSSWALK_KIND_COUNT && n < size; how++) {
+        size_t k = tally_dataset_carried_rows(c->ds, how) - since[how];
+        if (k)
+            n += (size_t)snprintf(buf + n, size - n, "%s%zu %s", n ? ", " : " (", k,
+                                  tally_crosswalk_kind_name(how));
+    }
+    if (all && n < size)
+        snprintf(buf + n, size - n, "; %zu mapped through the crosswalk)", all);
+}
+
+static void print_rows(const cli *c, const char *what, const tally_read_stats *st, int stopped,
+                       const char *carried)
+{
+    fprintf(stderr, "tally %s: %s: %zu rows read = %zu accepted%s + %zu rejected%s\n", c->command,
+            what, st->rows_read, st->rows_accepted, carried ? carried : "", st->rows_rejected,
             stopped ? " (stopped at the first bad row; --on-error collect reads on)" : "");
+}
+
+static void count_carried(const cli *c, size_t *counts)
+{
+    for (int how = -1; how < TALLY_CROSSWALK_KIND_COUNT; how++)
+        counts[how < 0 ? TALLY_CROSSWALK_KIND_COUNT : how] = tally_dataset_carried_rows(c->ds, how);
 }
 
 /* Reads every input file, kind by kind, up to the first that fails. Each
@@ -345,7 +370,9 @@ static void read_inputs(cli *c)
         if (make_input(c, kind))
             break;
         tally_read_stats total = { 0, 0, 0 };
-        size_t ncsv = 0;
+        size_t ncsv = 0, kind_from[TALLY_CROSSWALK_KIND_COUNT + 1], file_from[TALLY_CROSSWALK_KIND_COUNT + 1];
+        char carried[256] = "";
+        count_carried(c, kind_from);
         int stopped = 0;
         for (size_t i = 0; i < nfiles[kind] && !c->status; i++) {
             const char *path = files[kind][i];
@@ -354,6 +381,7 @@ static void read_inputs(cli *c)
                 continue;
             }
             tally_read_stats st = { 0, 0, 0 };
+            count_carried(c, file_from);
             if (read_input(c, kind, path, &ropts, &st)) {
                 cli_report(c);
                 stopped = c->on_error == TALLY_ON_ERROR_STOP && st.rows_rejected;
@@ -362,11 +390,13 @@ static void read_inputs(cli *c)
             total.rows_read += st.rows_read;
             total.rows_accepted += st.rows_accepted;
             total.rows_rejected += st.rows_rejected;
+            carried_text(c, file_from, carried, sizeof carried);
             if (per_file)
-                print_rows(c, path, &st, stopped && nfiles[kind] == 1);
+                print_rows(c, path, &st, stopped && nfiles[kind] == 1, carried);
         }
+        carried_text(c, kind_from, carried, sizeof carried);
         if (ncsv && !(per_file && nfiles[kind] == 1))
-            print_rows(c, names[kind], &total, stopped);
+            print_rows(c, names[kind], &total, stopped, carried);
     }
 }
 
@@ -500,7 +530,9 @@ int cli_load(cli *c)
         return c->status;
     if (resolve_levels(c) || resolve_periods(c))
         return c->status = EXIT_BAD;
-    if (tally_dataset_new(&c->ds, c->h, c->d) || tally_rejects_new(&c->rejects)) {
+    if ((c->crosswalk_path && tally_crosswalk_from_file(&c->cw, c->crosswalk_path, c->h)) ||
+        tally_dataset_new(&c->ds, c->h, c->d) || tally_rejects_new(&c->rejects) ||
+        tally_dataset_set_crosswalk(c->ds, c->cw)) {
         cli_report(c);
         return c->status;
     }

@@ -37,6 +37,7 @@ enum {
     CLI_OPT_THREADS,
     CLI_OPT_PREFER,
     CLI_OPT_HOUSEHOLDS,
+    CLI_OPT_CROSSWALK,
     CLI_OPT_OWN = 2001
 };
 
@@ -63,6 +64,7 @@ typedef struct cli {
     int prefer;           /* tally_prefer */
     const char *schedule_path; /* progress's own input and output, set by it so */
     const char *svg_path;      /* that cli_load checks them with the others */
+    const char *crosswalk_path; /* --crosswalk: records under old codes carried */
 
     /* What cli_load makes of it; cli_done frees it all. */
     tally_definitions *d;
@@ -71,6 +73,7 @@ typedef struct cli {
     tally_targets *t;        /* the -t files; NULL without -t */
     tally_households *hh;    /* the --households files; NULL without */
     tally_rejects *rejects;  /* every rejected row of every input */
+    tally_crosswalk *cw;     /* --crosswalk, set on ds; NULL without */
     char **period_list;      /* --period, split */
     size_t period_count;
     int *level_list;         /* --level, as level indices */
@@ -95,6 +98,7 @@ typedef struct cli {
     { "rejects", required_argument, NULL, CLI_OPT_REJECTS },          \
     { "encoding", required_argument, NULL, CLI_OPT_ENCODING },        \
     { "threads", required_argument, NULL, CLI_OPT_THREADS },          \
+    { "crosswalk", required_argument, NULL, CLI_OPT_CROSSWALK },      \
     { "help", no_argument, NULL, 'h' },                               \
     { "version", no_argument, NULL, 'V' }
 #define CLI_TARGETS_OPTION { "targets", required_argument, NULL, 't' }

@@ -11,6 +11,31 @@
 
 #include "common.h"
 
+/* A comparison across a change of codes: says which regions' values were
+ * carried from other codes (the first few, at the coarsest levels first),
+ * so that a reader knows which previous values are not the region's own. */
+static void note_carried(const cli *c)
+{
+    const tally_hierarchy *h = c->h;
+    size_t n = tally_dataset_carried_count(c->ds), shown = 0, regions = 0;
+    for (size_t i = 0; i < n; i++)
+        regions += i == 0 || tally_dataset_carried_node(c->ds, i) != tally_dataset_carried_node(c->ds, i - 1);
+    fprintf(stderr, "tally rollup: note: %zu values of about %zu regions were carried from old "
+            "codes through the crosswalk; compared values include them", n, regions);
+    for (int level = 0; level < (int)tally_hierarchy_level_count(h) && shown < 5; level++)
+        for (size_t i = 0; i < n && shown < 5; i++) {
+            size_t node = tally_dataset_carried_node(c->ds, i);
+            if (tally_hierarchy_level(h, node) != level)
+                continue;
+            fprintf(stderr, "%s %s %s %s from %s (%s)", shown ? ";" : ", e.g.",
+                    tally_hierarchy_code(h, node), tally_hierarchy_name(h, node),
+                    tally_dataset_carried_period(c->ds, i), tally_dataset_carried_from(c->ds, i),
+                    tally_crosswalk_kind_name(tally_dataset_carried_how(c->ds, i)));
+            shown++;
+        }
+    fputc('\n', stderr);
+}
+
 int cmd_rollup(int argc, char **argv)
 {
     enum { OPT_COMPARE = CLI_OPT_OWN, OPT_COVERAGE };
@@ -43,6 +68,8 @@ int cmd_rollup(int argc, char **argv)
     ropts.prefer = c.prefer;
     ropts.periods = (const char *const *)c.period_list;
     ropts.period_count = c.period_count;
+    if (ropts.compare && tally_dataset_carried_count(c.ds))
+        note_carried(&c);
     tally_result *r = NULL;
     /* Nothing reads the records after this: their arrays may move into the
      * result instead of being copied (half the memory on a national run). */

@@ -18,6 +18,7 @@
 #include "tally/crosswalk.h"
 #include "tally/definitions.h"
 #include "tally/dataset.h"
+#include "tally/carry.h"
 #include "tally/rollup.h"
 #include "tally/export.h"
 #include "tally/targets.h"

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "carry.h"
 #include "definitions.h"
 #include "error.h"
 #include "hierarchy.h"
@@ -48,6 +49,7 @@ TALLY_EXTERN(void) tally_dataset_free(tally_dataset *ds)
     if (!ds)
         return;
     tally_dataset__clear(ds);
+    tally_carry__free(ds->carry);
     free(ds);
 }
 

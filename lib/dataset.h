@@ -72,6 +72,7 @@ struct tally_dataset {
      * free()d. */
     struct tally_dataset_map *maps;
     size_t nmaps;
+    struct tally_carry *carry; /* records under old codes (carry.c); NULL: none */
 };
 
 struct tally_dataset_map {

@@ -17,6 +17,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "carry.h"
 #include "definitions.h"
 #include "error.h"
 #include "hierarchy.h"
@@ -526,7 +527,8 @@ static int read_row(tally_records__reader *rd, const tally_csv *c)
 {
     size_t node = 0;
     int rc = read_row_values(rd, c, &node);
-    return rc ? rc : check_region_name(rd, c, node);
+    /* A row kept aside for the crosswalk has no region here yet. */
+    return rc || node == SIZE_MAX ? rc : check_region_name(rd, c, node);
 }
 
 static int read_row_values(tally_records__reader *rd, const tally_csv *c, size_t *node_out)
@@ -540,10 +542,15 @@ static int read_row_values(tally_records__reader *rd, const tally_csv *c, size_t
                                          c->nfields, lay->nfields);
     const tally_csv_field *rf = &c->fields[lay->region];
     size_t node;
-    if (find_region(rd, rf->ptr, rf->len, &node))
+    int kept = 1;
+    if (find_region(rd, rf->ptr, rf->len, &node) && (kept = tally_carry__keep(ds, c, lay)) > 0)
         return tally_csv__error_at_field(c, (size_t)lay->region, TALLY_ENOTFOUND,
                                          "unknown region code '%.*s'; expected a code of the hierarchy",
                                          (int)rf->len, rf->ptr);
+    if (kept <= 0) { /* an old code, kept for the crosswalk (carry.c), or its error */
+        *node_out = SIZE_MAX;
+        return kept;
+    }
     *node_out = node;
     const tally_csv_field *pf = &c->fields[lay->period];
     int32_t key;
@@ -927,8 +934,9 @@ static int read_buffer(tally_dataset *ds, const char *data, size_t size, const c
     } else {
         rd.warn = rejects;
         rc = TALLY_RECORDS__READ_AGAIN;
-        /* Warnings are kept in file order by one reader. */
-        if (mode == 0 && threads > 1 && lay.region_name < 0)
+        /* Warnings are kept in file order by one reader, and so are the
+         * rows a crosswalk carries. */
+        if (mode == 0 && threads > 1 && lay.region_name < 0 && !ds->carry)
             rc = tally_records__read_parallel(ds, &lay, &in, c.name, give_back, collect, rejects,
                                               c.pos, c.next_line, threads, piece, &st);
         if (joined)
@@ -938,6 +946,10 @@ static int read_buffer(tally_dataset *ds, const char *data, size_t size, const c
                                           give_back, c.pos, NULL, NULL };
             rc = tally_records__read_rows(&j);
             st = j.st;
+        }
+        if (rc != TALLY_ENOMEM && ds->carry) {
+            int carried = tally_carry__apply(ds, collect, rejects, &st);
+            rc = rc ? rc : carried;
         }
         tally_records__reader_fini(&rd);
     }

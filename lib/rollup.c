@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "carry.h"
 #include "dataset.h"
 #include "definitions.h"
 #include "error.h"
@@ -178,7 +179,7 @@ static int push(workspace *w, size_t *top, contrib c)
  * taken in the order they were pushed (children from the last to the
  * first), as a running accumulator per parent would add them. */
 static int aggregate(const uint32_t *parent, size_t n, int agg, int prefer, double *out, sides *sd,
-                     workspace *w)
+                     workspace *w, const uint64_t *carried)
 {
     size_t top = 0;
     for (size_t i = n; i-- > 0;) {
@@ -198,6 +199,15 @@ static int aggregate(const uint32_t *parent, size_t n, int agg, int prefer, doub
                 mx = c->mx;
         }
         top = first;
+        if (carried && cnt && tally_bit__get(carried, i) && !isnan(out[i])) {
+            /* A piece carried here from an old region (carry.c) counts
+             * beside the regions below, as one more of them. */
+            tally_util__neumaier(&sum, &comp, out[i]);
+            cnt++;
+            mn = out[i] < mn ? out[i] : mn;
+            mx = out[i] > mx ? out[i] : mx;
+            out[i] = NAN;
+        }
         int below = cnt > 0;
         double cval = NAN;
         if (below) {
@@ -333,7 +343,7 @@ static void *span_work(void *arg)
             memcpy(j->own[i], j->out[i], n * sizeof(double));
         if (!rc)
             rc = aggregate(parent, n, agg, j->prefer, j->out[i],
-                           j->sd ? &j->sd[i] : NULL, wk->w);
+                           j->sd ? &j->sd[i] : NULL, wk->w, tally_carry__additive(j->ds, i));
         if (rc) {
             wk->rc = rc;
             pthread_mutex_lock(&j->lock);

@@ -40,7 +40,7 @@ LAYERS = [
     # their formulas and YAML; which levels a writer writes.
     ["hierarchy", "crosswalk", "definitions", "expr", "yaml_tree", "yaml", "schema", "write_levels"],
     # Reported values: the store, its readers, snapshots.
-    ["dataset", "records", "snapshot"],
+    ["dataset", "records", "carry", "snapshot"],
     # Values computed up the hierarchy.
     ["rollup"],
     # What is made of a rollup: targets and progress, poverty measures,

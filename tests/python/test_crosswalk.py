@@ -75,3 +75,21 @@ def test_crosswalk__round_trip_and_pandas(tables, tmp_path):
     df = back.to_pandas()
     assert list(df.columns) == ["from_code", "from_name", "to_code", "to_name", "share", "how"]
     assert len(df) == 8
+
+
+def test_crosswalk__records_carried(tables):
+    old, new = tables
+    cw = tally.Crosswalk.infer(old, new)
+    defs = tally.Definitions.from_string(
+        "indicators:\n  - id: poor\n    name: poor\n    unit: p\n    aggregate: sum\n")
+    ds = tally.Dataset(new, defs)
+    rejected = ds.read_bytes("region_code,indicator,period,value\n"
+                             "110101001001,poor,2019,7\n"    # 一村, recoded by name
+                             "110101000000,poor,2019,\n"     # 甲县 itself, an empty cell
+                             "110102001002,poor,2019,5\n",   # 四村: gone, merged into 南街道
+                             on_error="collect", crosswalk=cw)
+    assert list(rejected) == [] and rejected.rows_accepted == 3
+    r = ds.rollup()
+    assert r.value("110181001001", "poor", "2019") == 7
+    assert r.value("110102001000", "poor", "2019") == 5
+    assert r.value("110000000000", "poor", "2019") == 12   # 7 + 5, each counted once

@@ -48,7 +48,14 @@ class Dataset(Owner):
 
     # ---- reading ----
 
-    def read_records(self, path, on_error="stop", encoding=None):
+    def _carry(self, crosswalk):
+        # Records under old codes are carried through it (docs/crosswalk.md);
+        # the dataset keeps it alive for its later reads.
+        if crosswalk is not None:
+            lib.tally_dataset_set_crosswalk(self._ptr, crosswalk._ptr)
+            self._crosswalk = crosswalk
+
+    def read_records(self, path, on_error="stop", encoding=None, crosswalk=None):
         """Reads a records CSV (long ``region_code,indicator,period,value`` or
         wide ``region_code,period,<indicator>...``).
 
@@ -58,15 +65,19 @@ class Dataset(Owner):
         list. ``on_error="collect"`` reads on and returns every rejected row
         (:class:`Rejected`), with the counts ``rows_read``,
         ``rows_accepted`` and ``rows_rejected`` on the list. ``encoding``:
-        the file's encoding when it is not UTF-8 (``"gb18030"``)."""
+        the file's encoding when it is not UTF-8 (``"gb18030"``).
+        ``crosswalk``: a :class:`tally.Crosswalk` onto this dataset's
+        hierarchy; rows under its old codes are carried (docs/crosswalk.md)."""
+        self._carry(crosswalk)
         p = fspath(path)
         ds = self._ptr
         return read_with(lambda o, rj, st: lib.tally_dataset_read_file(
             ds, p, ctypes.byref(o), rj, ctypes.byref(st)), on_error, encoding)
 
-    def read_bytes(self, data, name="<bytes>", on_error="stop", encoding=None):
+    def read_bytes(self, data, name="<bytes>", on_error="stop", encoding=None, crosswalk=None):
         """Same as :meth:`read_records`, from memory; ``name`` stands for the
         path in errors and rejected rows."""
+        self._carry(crosswalk)
         data = to_bytes(data)
         ds = self._ptr
         return read_with(lambda o, rj, st: lib.tally_dataset_read_buffer(

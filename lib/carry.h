@@ -1,0 +1,32 @@
+/* Internal: records under old codes carried through a crosswalk (carry.c),
+ * for the records reader and the rollup. */
+#ifndef TALLY_LIB_CARRY_H
+#define TALLY_LIB_CARRY_H
+
+#include <stdint.h>
+
+#include "records.h"
+#include "tally/carry.h"
+
+struct tally_carry;
+void tally_carry__free(struct tally_carry *k);
+
+/* For the records reader, at a row whose region code is not in the
+ * hierarchy: 1 when the code is not a from_code of the dataset's crosswalk
+ * (the row is an unknown region as before); 0 when the row is kept to be
+ * carried at the end of the read (its period, indicators and values are
+ * checked first: an error there is recorded at its field and returned). */
+int tally_carry__keep(tally_dataset *ds, const tally_csv *c, const tally_records__layout *lay);
+
+/* At the end of a read: carries the rows kept onto their regions. Rows
+ * that cannot be carried move from accepted to rejected in *st and go to
+ * `rejects` (collecting), or the first one is the returned error (stop). */
+int tally_carry__apply(tally_dataset *ds, int collect, tally_rejects *rejects,
+                       tally_read_stats *st);
+
+/* Nodes whose value of indicator `ind` holds a piece carried there by a
+ * merged or split row (a bit per node), counted beside the regions below
+ * them by the rollup; NULL when none. */
+const uint64_t *tally_carry__additive(const tally_dataset *ds, size_t ind);
+
+#endif
