@@ -1,28 +1,32 @@
 """Reported values: records files read in, values added one by one or in bulk."""
 
+from __future__ import annotations
+
 import ctypes
 import os
 import math
 from array import array
 from ctypes import c_char_p, c_double, c_int
 from itertools import accumulate
+from typing import Any, Optional, Union
 
 from . import _errors
-from ._common import PREFER, choice, enc, fspath, to_bytes
+from ._common import Names, PREFER, PathArg, choice, enc, fspath, to_bytes
 from ._handle import Handle, Owner
 from ._lib import (DS, COMPARE_NONE, COMPARE_POP, COMPARE_YOY, ON_ERROR_STOP, R, ReadStats,
                    RollupOptions, lib)
-from .check import run_checks
+from .check import Findings, run_checks
 from .definitions import Definitions, find_indicator
 from .hierarchy import Hierarchy, find_node
-from .progress import progress
-from .rejects import read_with
+from .progress import Progress, progress
+from .rejects import RejectedRows, read_with
+from ._rows import Rows
 from .result import Result
 
 try:
     import numpy as _np
 except ImportError:  # numpy is used when present, never required
-    _np = None
+    _np = None  # type: ignore[assignment]
 
 _COMPARE = {None: COMPARE_NONE, "none": COMPARE_NONE, "yoy": COMPARE_YOY, "pop": COMPARE_POP}
 
@@ -34,7 +38,7 @@ class Dataset(Owner):
     while the dataset is open is safe). Use it from one thread at a time.
     """
 
-    def __init__(self, hierarchy, definitions):
+    def __init__(self, hierarchy: Hierarchy, definitions: Definitions) -> None:
         if not isinstance(hierarchy, Hierarchy):
             raise TypeError("Dataset(hierarchy, definitions): expected a tally.Hierarchy")
         if not isinstance(definitions, Definitions):
@@ -48,7 +52,8 @@ class Dataset(Owner):
 
     # ---- reading ----
 
-    def read_records(self, path, on_error="stop", encoding=None):
+    def read_records(self, path: PathArg, on_error: str = "stop",
+                     encoding: Optional[str] = None) -> RejectedRows:
         """Reads a records CSV (long ``region_code,indicator,period,value`` or
         wide ``region_code,period,<indicator>...``).
 
@@ -64,7 +69,8 @@ class Dataset(Owner):
         return read_with(lambda o, rj, st: lib.tally_dataset_read_file(
             ds, p, ctypes.byref(o), rj, ctypes.byref(st)), on_error, encoding)
 
-    def read_bytes(self, data, name="<bytes>", on_error="stop", encoding=None):
+    def read_bytes(self, data: Union[bytes, str], name: str = "<bytes>", on_error: str = "stop",
+                   encoding: Optional[str] = None) -> RejectedRows:
         """Same as :meth:`read_records`, from memory; ``name`` stands for the
         path in errors and rejected rows."""
         data = to_bytes(data)
@@ -75,7 +81,7 @@ class Dataset(Owner):
 
     # ---- adding values ----
 
-    def add(self, region_code, indicator, period, value):
+    def add(self, region_code: Any, indicator: Any, period: Any, value: Any) -> None:
         """Adds reported values.
 
         One value: ``add("430602001001", "poor_population", "2019-08", 12)``;
@@ -118,12 +124,12 @@ class Dataset(Owner):
                 raise
             # The message names the element; the elements before it stay.
             err = type(e)(e.code, f"add: {e.message}", None, None, None, e.text)
-            err.index = stats.rows_accepted
+            err.index = stats.rows_accepted  # type: ignore[attr-defined]
             raise err from None
 
     # ---- reading values back ----
 
-    def reported(self, region_code, indicator, period):
+    def reported(self, region_code: str, indicator: str, period: str) -> Optional[float]:
         """The value a region filed itself for an indicator and period
         string exactly as given (no time rule); None when it filed nothing
         or an empty cell."""
@@ -136,24 +142,25 @@ class Dataset(Owner):
         return value.value if present.value else None
 
     @property
-    def value_count(self):
+    def value_count(self) -> int:
         """Number of values (cells) accepted so far, missing ones included."""
         return lib.tally_dataset_value_count(self._ptr)
 
-    def save(self, path):
+    def save(self, path: PathArg) -> None:
         """Writes the dataset's values to a snapshot file (``tally snapshot``),
         which :meth:`load` (and the command line's ``-r``) reads back far
         faster than the CSV."""
         lib.tally_snapshot_save(self._ptr, os.fsencode(path))
 
-    def load(self, path):
+    def load(self, path: PathArg) -> None:
         """Adds the values of a snapshot made over the same hierarchy and
         definitions; a cell given in both is a duplicate (``DuplicateError``)."""
         lib.tally_snapshot_load(self._ptr, os.fsencode(path))
 
     # ---- computing ----
 
-    def rollup(self, prefer="computed", periods=None, compare=None, take=False):
+    def rollup(self, prefer: str = "computed", periods: Names = None, compare: Optional[str] = None,
+               take: bool = False) -> Result:
         """Rolls the values up the hierarchy; returns a :class:`tally.Result`.
 
         ``prefer``: ``"computed"`` (a region's value comes from below when
@@ -179,7 +186,8 @@ class Dataset(Owner):
         fn(ctypes.byref(out), self._ptr, ctypes.byref(opts))
         return Result(out, (self.hierarchy._handle, self.definitions._handle))
 
-    def check(self, periods=None, prefer="computed", targets=None):
+    def check(self, periods: Names = None, prefer: str = "computed",
+              targets: Any = None) -> Findings:
         """Runs every consistency check of the definitions (and the
         built-in bounds, recomputed and monotonic checks) and returns the
         findings: a list of :class:`tally.Finding`, with ``error_count``
@@ -191,7 +199,8 @@ class Dataset(Owner):
         paths, whose decomposition is checked too."""
         return run_checks(self, periods=periods, prefer=prefer, targets=targets)
 
-    def progress(self, targets, as_of, level=None, prefer="computed", schedule=None):
+    def progress(self, targets: Any, as_of: str, level: Names = None, prefer: str = "computed",
+                 schedule: Any = None) -> Rows:
         """Completion of annual targets as of a month, as rows
         (:class:`tally.Rows`) with the columns of ``tally progress``.
 
@@ -203,7 +212,8 @@ class Dataset(Owner):
         with self.progress_result(targets, as_of, prefer=prefer, schedule=schedule) as p:
             return p.rows(level)
 
-    def progress_result(self, targets, as_of, prefer="computed", schedule=None):
+    def progress_result(self, targets: Any, as_of: str, prefer: str = "computed",
+                        schedule: Any = None) -> Progress:
         """The same as :meth:`progress` as a :class:`tally.Progress` object
         (rows, DataFrame, CSV/JSON and an SVG chart)."""
         return progress(self, targets, as_of, prefer=prefer, schedule=schedule)

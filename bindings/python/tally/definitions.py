@@ -1,10 +1,13 @@
 """Indicator definitions, read from YAML."""
 
+from __future__ import annotations
+
 import ctypes
 import math
 from ctypes import c_size_t
+from typing import Any, Iterator, List, Optional, Union
 
-from ._common import fspath
+from ._common import PathArg, fspath
 from ._handle import Handle, Owner
 from ._lib import D, lib
 
@@ -26,8 +29,20 @@ class Indicator:
 
     __slots__ = ("id", "name", "unit", "decimals", "aggregate", "over_time", "direction",
                  "exact", "formula", "min", "max", "index")
+    id: str
+    name: str
+    unit: Optional[str]
+    decimals: int
+    aggregate: Optional[str]
+    over_time: Optional[str]
+    direction: str
+    exact: bool
+    formula: Optional[str]
+    min: Optional[float]
+    max: Optional[float]
+    index: int
 
-    def __init__(self, **kw):
+    def __init__(self, **kw: Any) -> None:
         for k in self.__slots__:
             setattr(self, k, kw[k])
 
@@ -87,11 +102,11 @@ class Definitions(Owner):
     iteration in file order, ``d.ids``, ``d.levels``.
     """
 
-    def __init__(self, ptr):
+    def __init__(self, ptr: Any) -> None:
         self._handle = Handle(ptr, lib.tally_definitions_free, "Definitions")
 
     @classmethod
-    def from_yaml(cls, path):
+    def from_yaml(cls, path: PathArg) -> Definitions:
         """Reads a definitions YAML file. Raises :class:`tally.Error`
         subclasses with the path, line and column of the first problem."""
         out = D()
@@ -99,7 +114,7 @@ class Definitions(Owner):
         return cls(out)
 
     @classmethod
-    def from_string(cls, text, name="<string>"):
+    def from_string(cls, text: Union[str, bytes], name: str = "<string>") -> Definitions:
         """Same as :meth:`from_yaml`, from a string (or UTF-8 bytes);
         ``name`` stands for the path in error messages."""
         data = text.encode("utf-8") if isinstance(text, str) else bytes(text)
@@ -108,29 +123,29 @@ class Definitions(Owner):
                                           name.encode("utf-8"))
         return cls(out)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return lib.tally_definitions_indicator_count(self._ptr)
 
-    def __getitem__(self, indicator):
+    def __getitem__(self, indicator: str) -> Indicator:
         p = self._ptr
         return indicator_info(p, find_indicator(p, indicator))
 
-    def __contains__(self, indicator):
+    def __contains__(self, indicator: object) -> bool:
         return isinstance(indicator, str) and indicator in self.ids
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Indicator]:
         p = self._ptr
         for i in range(len(self)):
             yield indicator_info(p, i)
 
     @property
-    def ids(self):
+    def ids(self) -> List[str]:
         """Indicator ids, in file order."""
         p = self._ptr
         return [_str(lib.tally_definitions_id(p, i)) for i in range(len(self))]
 
     @property
-    def levels(self):
+    def levels(self) -> List[str]:
         """Level names from ``levels:`` ([] when the file has none)."""
         p = self._ptr
         return [_str(lib.tally_definitions_level_name(p, i))

@@ -1,12 +1,16 @@
 """A rollup: values at every region, indicator and period."""
 
+from __future__ import annotations
+
 import ctypes
 import math
 from ctypes import c_double, c_int, c_size_t
+from typing import Any, Dict, List, Optional, Tuple
 
-from ._common import as_list, fspath, opt, select_levels, write_options
+from ._common import Names, PathArg, as_list, fspath, opt, select_levels, write_options
 from ._handle import Handle, Owner
 from ._lib import COMPARE_NONE, lib
+from ._rows import Rows
 from .definitions import find_indicator, indicator_tables
 from .hierarchy import find_node, node_tables
 from .thresholds import thresholds
@@ -16,7 +20,7 @@ _FORMULA = 5  # TALLY_AGGREGATE_FORMULA
 try:
     import numpy as _np
 except ImportError:
-    _np = None
+    _np = None  # type: ignore[assignment]
 
 COLUMNS = ("region_code", "region_name", "level", "indicator", "period", "value")
 COMPARE_COLUMNS = ("previous", "change", "change_pct")
@@ -28,7 +32,7 @@ class Result(Owner):
     It keeps the hierarchy and definitions alive, not the dataset: the
     dataset may be closed while the result is used."""
 
-    def __init__(self, ptr, parents):
+    def __init__(self, ptr: Any, parents: Tuple[Handle, Handle]) -> None:
         self._handle = Handle(ptr, lib.tally_result_free, "Result", parents)
         self._hh, self._dh = parents
 
@@ -58,21 +62,21 @@ class Result(Owner):
                 self._period_index(period))
 
     @property
-    def periods(self):
+    def periods(self) -> List[str]:
         """The result's periods, in the order requested (or time order)."""
         p = self._ptr
         return [lib.tally_result_period(p, i).decode("utf-8")
                 for i in range(lib.tally_result_period_count(p))]
 
     @property
-    def indicators(self):
+    def indicators(self) -> List[str]:
         """Indicator ids, in definition order."""
         self._ptr
         return list(indicator_tables(self._dh)[0])
 
     # ---- single values ----
 
-    def value(self, region_code, indicator, period):
+    def value(self, region_code: str, indicator: str, period: str) -> Optional[float]:
         """The output value (float), or None when it is missing.
         :class:`tally.NotFoundError` for an unknown region, indicator or a
         period not in the result."""
@@ -81,7 +85,8 @@ class Result(Owner):
         lib.tally_result_value(self._ptr, n, i, p, ctypes.byref(value), ctypes.byref(present))
         return value.value if present.value else None
 
-    def sides(self, region_code, indicator, period):
+    def sides(self, region_code: str, indicator: str,
+              period: str) -> Tuple[Optional[float], Optional[float]]:
         """(reported, computed): what the region reported itself for the
         period and what its subtree gives; None where missing."""
         n, i, p = self._indices(region_code, indicator, period)
@@ -89,7 +94,7 @@ class Result(Owner):
         lib.tally_result_sides(self._ptr, n, i, p, ctypes.byref(rep), ctypes.byref(comp))
         return opt(rep.value), opt(comp.value)
 
-    def previous(self, region_code, indicator, period):
+    def previous(self, region_code: str, indicator: str, period: str) -> Optional[float]:
         """The value of the comparison period (None when missing or when
         the rollup was made without ``compare``)."""
         n, i, p = self._indices(region_code, indicator, period)
@@ -97,7 +102,7 @@ class Result(Owner):
         lib.tally_result_previous(self._ptr, n, i, p, ctypes.byref(value), ctypes.byref(present))
         return value.value if present.value else None
 
-    def coverage(self, region_code, indicator, period):
+    def coverage(self, region_code: str, indicator: str, period: str) -> Tuple[int, int]:
         """(regions, regions_complete) of a formula indicator's value: how
         many regions at or below the region reported some operand of the
         formula for the period, and how many reported every operand (the
@@ -109,7 +114,7 @@ class Result(Owner):
                                   ctypes.byref(complete))
         return regions.value, complete.value
 
-    def complete(self, region_code, indicator, period):
+    def complete(self, region_code: str, indicator: str, period: str) -> bool:
         """False when the value rests on incomplete coverage: some region
         below reported some operands of the formula and not others."""
         n, i, p = self._indices(region_code, indicator, period)
@@ -123,7 +128,7 @@ class Result(Owner):
                                   ctypes.byref(complete))
         return regions.value, complete.value
 
-    def column(self, indicator, period):
+    def column(self, indicator: str, period: str) -> Any:
         """Output values of every region in pre-order (NaN where missing):
         a numpy array (a copy) when numpy is installed, else a list."""
         i = find_indicator(self._d, indicator)
@@ -154,7 +159,8 @@ class Result(Owner):
             [find_indicator(self._d, x) for x in as_list(indicator)]
         return nodes, inds, pers
 
-    def rows(self, level=None, period=None, indicator=None, coverage=False):
+    def rows(self, level: Names = None, period: Names = None, indicator: Names = None,
+             coverage: bool = False) -> List[Dict[str, Any]]:
         """The rollup as a list of dicts with the command line's columns:
         region_code, region_name, level, indicator, period, value (a float,
         None when missing), plus previous, change and change_pct when the
@@ -197,7 +203,8 @@ class Result(Owner):
                     out.append(row)
         return out
 
-    def to_pandas(self, level=None, period=None, indicator=None, coverage=False):
+    def to_pandas(self, level: Names = None, period: Names = None, indicator: Names = None,
+                  coverage: bool = False) -> Any:
         """The same table as :meth:`rows` as a pandas DataFrame (value
         float64, NaN where missing; regions and regions_complete float64,
         NaN for indicators that are not formulas, with ``coverage=True``). ImportError when pandas is absent."""
@@ -261,7 +268,7 @@ class Result(Owner):
             frame.update(regions=rg.ravel(), regions_complete=cp.ravel())
         return pd.DataFrame(frame)
 
-    def thresholds(self, indicators=None, level=None):
+    def thresholds(self, indicators: Names = None, level: Names = None) -> Rows:
         """Every region's value of the indicators with ``thresholds:`` in
         the definitions (or those named) against its level's exit
         threshold, for each period of the result: :class:`tally.Rows` with
@@ -271,7 +278,7 @@ class Result(Owner):
         when the value rests on incomplete coverage), margin)."""
         return thresholds(self, indicators, level)
 
-    def write(self, path, format="csv", level=None):
+    def write(self, path: PathArg, format: str = "csv", level: Names = None) -> None:
         """Writes the result as the command line does (numbers with each
         indicator's decimals, missing values empty or null) to ``path``;
         ``format`` is ``"csv"`` or ``"json"``."""
@@ -295,7 +302,7 @@ def _changes(v, prev, pct_unit):
     return {"previous": opt(prev), "change": opt(change), "change_pct": opt(pct)}
 
 
-def format_number(value, decimals):
+def format_number(value: Optional[float], decimals: int) -> str:
     """``value`` printed with ``decimals`` digits after the point, as the
     library prints every number (half away from zero on the shortest
     decimal form: 2.675 with 2 decimals is "2.68"). None or NaN give ""."""
