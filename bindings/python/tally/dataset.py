@@ -81,7 +81,8 @@ class Dataset(Owner):
 
     # ---- adding values ----
 
-    def add(self, region_code: Any, indicator: Any, period: Any, value: Any) -> None:
+    def add(self, region_code: Any, indicator: Any = None, period: Any = None,
+            value: Any = None) -> None:
         """Adds reported values.
 
         One value: ``add("430602001001", "poor_population", "2019-08", 12)``;
@@ -94,9 +95,22 @@ class Dataset(Owner):
         loop per value. An error names the element (``e.index``); the
         elements before it stay added, as with single calls.
 
+        From a DataFrame: ``add(df)`` with columns region_code, indicator,
+        period and value (other columns are ignored), as
+        :meth:`tally.Result.to_pandas` gives them in its long layout.
+
         Errors: :class:`tally.NotFoundError` (unknown region or indicator),
         :class:`tally.ParseError` (period), :class:`tally.DuplicateError`
         (a value already given), :class:`tally.RangeError` (infinite)."""
+        if hasattr(region_code, "columns") and indicator is None and period is None \
+                and value is None:
+            frame = region_code
+            need = ("region_code", "indicator", "period", "value")
+            absent = [c for c in need if c not in frame.columns]
+            if absent:
+                raise ValueError(f"add(DataFrame): no column {', '.join(absent)}; expected "
+                                 f"the columns {', '.join(need)}")
+            region_code, indicator, period, value = (frame[c] for c in need)
         if isinstance(region_code, str):
             v = math.nan if value is None else float(value)
             lib.tally_dataset_add(self._ptr, region_code.encode("utf-8"),

@@ -204,16 +204,34 @@ class Result(Owner):
         return out
 
     def to_pandas(self, level: Names = None, period: Names = None, indicator: Names = None,
-                  coverage: bool = False) -> Any:
-        """The same table as :meth:`rows` as a pandas DataFrame (value
-        float64, NaN where missing; regions and regions_complete float64,
-        NaN for indicators that are not formulas, with ``coverage=True``). ImportError when pandas is absent."""
+                  coverage: bool = False, layout: str = "long") -> Any:
+        """The table as a pandas DataFrame. ImportError when pandas is absent.
+
+        ``layout="long"``: the table of :meth:`rows`, one row per region,
+        indicator and period (value float64, NaN where missing; regions and
+        regions_complete float64, NaN for indicators that are not formulas,
+        with ``coverage=True``).
+
+        ``layout="wide"``: one row per region in hierarchy pre-order, indexed
+        by (region_code, region_name, level); one column per (indicator,
+        period), a column MultiIndex in definition order, then the
+        result's period order; values only (no compare or coverage columns).
+
+        In both, ``level`` is an ordered categorical whose categories are
+        the hierarchy's levels, top first (so sorting by it and
+        ``df[df.level <= "county"]`` follow the hierarchy), and periods are
+        the library's texts ("2019-08", "2019-Q3", "2019"), which
+        ``pandas.Period`` parses as months, quarters and years."""
         try:
             import pandas as pd
         except ImportError:
             raise ImportError("Result.to_pandas() needs pandas (apt-get install python3-pandas "
                               "or pip install pandas); Result.rows() gives the same table as "
                               "a list of dicts") from None
+        if layout not in ("long", "wide"):
+            raise ValueError(f"layout={layout!r}: expected 'long' or 'wide'")
+        if layout == "wide" and coverage:
+            raise ValueError("coverage=True: only with layout='long'")
         np = _np
         nodes, inds, pers = self._selection(level, period, indicator)
         codes, names, levels, level_names = node_tables(self._hh)
@@ -227,12 +245,24 @@ class Result(Owner):
         for a, i in enumerate(inds):
             for b, p in enumerate(pers):
                 values[:, a, b] = self._column(i, p, n)[sel]
+        level_codes = np.asarray(levels, dtype=np.intp)[sel]
+        if layout == "wide":
+            index = pd.MultiIndex.from_arrays([
+                pd.Index(np.asarray(codes, dtype=object)[sel], name="region_code"),
+                pd.Index(np.asarray(names, dtype=object)[sel], name="region_name"),
+                pd.CategoricalIndex(pd.Categorical.from_codes(level_codes, level_names,
+                                                              ordered=True), name="level")])
+            columns = pd.MultiIndex.from_product(
+                [[ids[i] for i in inds], [periods[p] for p in pers]],
+                names=["indicator", "period"])
+            return pd.DataFrame(values.reshape(len(sel), ni * npr), index=index,
+                                columns=columns)
         per_node = ni * npr
-        level_of = np.asarray(level_names, dtype=object)[np.asarray(levels, dtype=np.intp)]
         frame = {
             "region_code": np.repeat(np.asarray(codes, dtype=object)[sel], per_node),
             "region_name": np.repeat(np.asarray(names, dtype=object)[sel], per_node),
-            "level": np.repeat(level_of[sel], per_node),
+            "level": pd.Categorical.from_codes(np.repeat(level_codes, per_node), level_names,
+                                               ordered=True),
             "indicator": np.tile(np.repeat(np.asarray([ids[i] for i in inds], dtype=object), npr),
                                  len(sel)),
             "period": np.tile(np.asarray([periods[p] for p in pers], dtype=object), len(sel) * ni),
