@@ -5,10 +5,11 @@ from __future__ import annotations
 import ctypes
 import os
 import math
+import weakref
 from array import array
 from ctypes import c_char_p, c_double, c_int
 from itertools import accumulate
-from typing import Any, Optional, Union
+from typing import Any, Optional, Tuple, Union
 
 from . import _errors
 from ._common import Names, PREFER, PathArg, choice, enc, fspath, to_bytes
@@ -49,6 +50,9 @@ class Dataset(Owner):
         self.definitions = definitions
         self._handle = Handle(out, lib.tally_dataset_free, "Dataset",
                               (hierarchy._handle, definitions._handle))
+        # Counts the calls that change the values: a result can be pickled
+        # (by rolling up a snapshot again) only while its dataset is unchanged.
+        self._changes = 0
 
     # ---- reading ----
 
@@ -66,6 +70,7 @@ class Dataset(Owner):
         the file's encoding when it is not UTF-8 (``"gb18030"``)."""
         p = fspath(path)
         ds = self._ptr
+        self._changes += 1
         return read_with(lambda o, rj, st: lib.tally_dataset_read_file(
             ds, p, ctypes.byref(o), rj, ctypes.byref(st)), on_error, encoding)
 
@@ -75,6 +80,7 @@ class Dataset(Owner):
         path in errors and rejected rows."""
         data = to_bytes(data)
         ds = self._ptr
+        self._changes += 1
         return read_with(lambda o, rj, st: lib.tally_dataset_read_buffer(
             ds, data, len(data), name.encode("utf-8"), ctypes.byref(o), rj, ctypes.byref(st)),
             on_error, encoding)
@@ -111,6 +117,7 @@ class Dataset(Owner):
                 raise ValueError(f"add(DataFrame): no column {', '.join(absent)}; expected "
                                  f"the columns {', '.join(need)}")
             region_code, indicator, period, value = (frame[c] for c in need)
+        self._changes += 1
         if isinstance(region_code, str):
             v = math.nan if value is None else float(value)
             lib.tally_dataset_add(self._ptr, region_code.encode("utf-8"),
@@ -169,7 +176,31 @@ class Dataset(Owner):
     def load(self, path: PathArg) -> None:
         """Adds the values of a snapshot made over the same hierarchy and
         definitions; a cell given in both is a duplicate (``DuplicateError``)."""
-        lib.tally_snapshot_load(self._ptr, os.fsencode(path))
+        ds = self._ptr
+        self._changes += 1
+        lib.tally_snapshot_load(ds, os.fsencode(path))
+
+    def snapshot(self) -> bytes:
+        """The dataset's values as a snapshot in memory (the bytes
+        :meth:`save` writes), which :meth:`load_bytes` adds back."""
+        out, size = ctypes.c_void_p(), ctypes.c_size_t()
+        lib.tally_snapshot_save_buffer(self._ptr, ctypes.byref(out), ctypes.byref(size))
+        try:
+            return ctypes.string_at(out, size.value)
+        finally:
+            lib.tally_free(out)
+
+    def load_bytes(self, data: bytes, name: str = "<snapshot>") -> None:
+        """Same as :meth:`load`, from a snapshot in memory (:meth:`snapshot`)."""
+        data = bytes(data)
+        ds = self._ptr
+        self._changes += 1
+        lib.tally_snapshot_load_buffer(ds, data, len(data), name.encode("utf-8"))
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        # By value: hierarchy and definitions (pickled by value themselves)
+        # and a snapshot of the values.
+        return (_dataset_from_pickle, (self.hierarchy, self.definitions, self.snapshot()))
 
     # ---- computing ----
 
@@ -197,8 +228,14 @@ class Dataset(Owner):
             opts.periods, opts.period_count = arr, len(periods)
         out = R()
         fn = lib.tally_rollup_take if take else lib.tally_rollup
-        fn(ctypes.byref(out), self._ptr, ctypes.byref(opts))
-        return Result(out, (self.hierarchy._handle, self.definitions._handle))
+        ds = self._ptr
+        if take:
+            self._changes += 1
+        fn(ctypes.byref(out), ds, ctypes.byref(opts))
+        r = Result(out, (self.hierarchy._handle, self.definitions._handle))
+        if not take:  # what a pickle of the result needs to roll it up again
+            r._source = (weakref.ref(self), self._changes, prefer, compare)
+        return r
 
     def check(self, periods: Names = None, prefer: str = "computed",
               targets: Any = None) -> Findings:
@@ -236,6 +273,13 @@ class Dataset(Owner):
         if self.closed:
             return "<tally.Dataset (closed)>"
         return f"<tally.Dataset: {self.value_count} values>"
+
+
+def _dataset_from_pickle(hierarchy: Hierarchy, definitions: Definitions,
+                         snapshot: bytes) -> Dataset:
+    ds = Dataset(hierarchy, definitions)
+    ds.load_bytes(snapshot, name="<pickled dataset>")
+    return ds
 
 
 def _strings(seq, what):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ctypes
 import math
+import os
 from ctypes import c_size_t
-from typing import Any, Iterator, List, Optional, Union
+from typing import Any, Iterator, List, Optional, Tuple, Union
 
 from ._common import PathArg, fspath
 from ._handle import Handle, Owner
@@ -102,16 +103,28 @@ class Definitions(Owner):
     iteration in file order, ``d.ids``, ``d.levels``.
     """
 
-    def __init__(self, ptr: Any) -> None:
+    def __init__(self, ptr: Any, source: Optional[Tuple[bytes, str]] = None) -> None:
         self._handle = Handle(ptr, lib.tally_definitions_free, "Definitions")
+        # The YAML text and its name, kept for pickling.
+        self._source = source
 
     @classmethod
     def from_yaml(cls, path: PathArg) -> Definitions:
         """Reads a definitions YAML file. Raises :class:`tally.Error`
         subclasses with the path, line and column of the first problem."""
+        try:
+            with open(path, "rb") as f:  # kept: a pickle holds the text
+                data = f.read()
+        except OSError:
+            data = None
         out = D()
-        lib.tally_definitions_from_file(ctypes.byref(out), fspath(path))
-        return cls(out)
+        if data is None:  # the library says what is wrong with the path
+            lib.tally_definitions_from_file(ctypes.byref(out), fspath(path))
+            return cls(out)
+        name = os.fsdecode(path)
+        lib.tally_definitions_from_buffer(ctypes.byref(out), data, len(data),
+                                          name.encode("utf-8"))
+        return cls(out, (data, name))
 
     @classmethod
     def from_string(cls, text: Union[str, bytes], name: str = "<string>") -> Definitions:
@@ -121,7 +134,7 @@ class Definitions(Owner):
         out = D()
         lib.tally_definitions_from_buffer(ctypes.byref(out), data, len(data),
                                           name.encode("utf-8"))
-        return cls(out)
+        return cls(out, (data, name))
 
     def __len__(self) -> int:
         return lib.tally_definitions_indicator_count(self._ptr)
@@ -151,7 +164,24 @@ class Definitions(Owner):
         return [_str(lib.tally_definitions_level_name(p, i))
                 for i in range(lib.tally_definitions_level_count(p))]
 
+    @property
+    def source(self) -> str:
+        """The YAML text the definitions were read from."""
+        self._ptr
+        assert self._source is not None
+        return self._source[0].decode("utf-8", "replace")
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        # By value: the YAML text and its name (a worker reads it again).
+        self._ptr
+        assert self._source is not None
+        return (_definitions_from_pickle, self._source)
+
     def __repr__(self):
         if self.closed:
             return "<tally.Definitions (closed)>"
         return f"<tally.Definitions: {', '.join(self.ids)}>"
+
+
+def _definitions_from_pickle(data: bytes, name: str) -> Definitions:
+    return Definitions.from_string(data, name=name)

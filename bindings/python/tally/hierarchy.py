@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import ctypes
+import io
 from ctypes import c_char_p, c_size_t
-from typing import Any, Iterator, List, Optional, Sequence, Union
+from typing import Any, Iterator, List, Optional, Sequence, Tuple, Union
 
 from . import _errors
 from ._common import PathArg, encoding_arg, fspath
@@ -193,7 +195,30 @@ class Hierarchy(Owner):
         return [_str(lib.tally_hierarchy_level_name(p, k))
                 for k in range(lib.tally_hierarchy_level_count(p))]
 
+    def to_csv_text(self) -> str:
+        """The hierarchy as CSV text (``code,name,level,parent_code``, in
+        pre-order), which :meth:`from_bytes` with ``levels=h.levels`` reads
+        back into the same hierarchy. It is what a pickle holds."""
+        codes, names, levels, level_names = node_tables(self._handle)
+        p = self._ptr
+        out = io.StringIO()
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(("code", "name", "level", "parent_code"))
+        for i in range(len(codes)):
+            parent = lib.tally_hierarchy_parent(p, i)
+            w.writerow((codes[i], names[i], level_names[levels[i]],
+                        "" if parent == NONE else codes[parent]))
+        return out.getvalue()
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        # By value: the CSV text and the level names (a worker rebuilds it).
+        return (_hierarchy_from_pickle, (self.to_csv_text(), self.levels))
+
     def __repr__(self):
         if self.closed:
             return "<tally.Hierarchy (closed)>"
         return f"<tally.Hierarchy: {len(self)} regions>"
+
+
+def _hierarchy_from_pickle(text: str, levels: List[str]) -> Hierarchy:
+    return Hierarchy.from_bytes(text.encode("utf-8"), name="<pickled hierarchy>", levels=levels)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ctypes
 import functools
 from ctypes import c_int
-from typing import Tuple, Union
+from typing import Any, Tuple, Union
 
 from ._lib import PERIOD_MONTH, PERIOD_QUARTER, PERIOD_YEAR, lib
 from ._lib import Period as _CPeriod
@@ -69,6 +69,9 @@ class Period:
     def last_month(self) -> int:
         """The last month (1..12) of the period in its year."""
         return self._months()[1]
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        return (Period, (str(self),))
 
     def __str__(self):
         buf = ctypes.create_string_buffer(_TEXT_MAX)

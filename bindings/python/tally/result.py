@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import math
+import pickle
 from ctypes import c_double, c_int, c_size_t
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -35,6 +36,9 @@ class Result(Owner):
     def __init__(self, ptr: Any, parents: Tuple[Handle, Handle]) -> None:
         self._handle = Handle(ptr, lib.tally_result_free, "Result", parents)
         self._hh, self._dh = parents
+        # (weakref to the dataset, its change count, prefer, compare), set by
+        # Dataset.rollup: a pickle holds the dataset and rolls it up again.
+        self._source: Optional[Tuple[Any, int, str, Any]] = None
 
     # The hierarchy and definitions pointers, only while the result is open
     # (after close() they may have been freed with it).
@@ -314,6 +318,24 @@ class Result(Owner):
         ``format`` is ``"csv"`` or ``"json"``."""
         opts = write_options(self._h, format, level)
         lib.tally_result_write(self._ptr, fspath(path), ctypes.byref(opts))
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        # By value, as the dataset it was rolled up from (its snapshot) and
+        # the options: a worker rolls it up again, to the same figures. That
+        # dataset must still be open and unchanged.
+        self._ptr
+        source = self._source
+        ds = source[0]() if source is not None else None
+        if source is None or ds is None or ds.closed or ds._changes != source[1]:
+            why = ("it was made with take=True" if source is None else
+                   "its dataset has been closed or changed since the rollup")
+            raise pickle.PicklingError(
+                f"cannot pickle this tally.Result: {why}; a result is pickled as the "
+                "dataset it was rolled up from. Pickle the Dataset and roll it up on the "
+                "other side, or pickle r.to_pandas()")
+        _, _, prefer, compare = source
+        # ds.rollup pickles as (getattr, (ds, "rollup")): the dataset by value.
+        return (ds.rollup, (prefer, self.periods or None, compare, True))
 
     def __repr__(self):
         if self.closed:
