@@ -244,6 +244,9 @@ def test_demo__rows_and_pandas_agree(demo_ds):
     assert df["value"].dtype == np.float64
     from_rows = pd.DataFrame(rows)
     from_rows["value"] = from_rows["value"].astype(float)
+    # level: an ordered categorical over the hierarchy's levels (test_pandas.py).
+    from_rows["level"] = pd.Categorical(from_rows["level"], categories=demo_ds.hierarchy.levels,
+                                        ordered=True)
     pd.testing.assert_frame_equal(df, from_rows)
     county = r.to_pandas(level="county", period="2019", indicator="incidence")
     assert len(county) == 10

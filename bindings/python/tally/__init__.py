@@ -49,7 +49,7 @@ __version__ = _library.version
 library_path = _library.path
 
 
-def version():
+def version() -> str:
     """The loaded C library's version, "MAJOR.MINOR.PATCH"."""
     return _library.version
 

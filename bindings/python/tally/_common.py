@@ -7,9 +7,15 @@ that the modules share these helpers without importing each other.
 import math
 import os
 from ctypes import c_int
+from typing import Sequence, Union
 
 from . import _errors
 from ._lib import FORMAT_CSV, FORMAT_JSON, PREFER_COMPUTED, PREFER_REPORTED, WriteOptions, lib
+
+#: A path argument: str, bytes or os.PathLike.
+PathArg = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+#: A name, a sequence of names, or None (all of them).
+Names = Union[str, Sequence[str], None]
 
 PREFER = {"computed": PREFER_COMPUTED, "reported": PREFER_REPORTED}
 

@@ -68,7 +68,7 @@ class FileError(Error, OSError):
         Error.__init__(self, code, message, path, line, column, text)
         # OSError.__new__ has spread the arguments over its own fields
         # (errno, strerror, filename, filename2); set them to what they mean.
-        self.errno = None
+        self.errno = None  # type: ignore[assignment]
         self.strerror = message
         self.filename = path
         self.filename2 = None

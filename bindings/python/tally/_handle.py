@@ -17,6 +17,7 @@ order of creation.
 """
 
 import weakref
+from typing import Any
 
 
 def _release(ptr, free, parents):
@@ -74,7 +75,7 @@ class Handle:
 class Owner:
     """Base of the Python classes that own a handle."""
 
-    _handle = None
+    _handle: Any = None  # a Handle once constructed
 
     @property
     def closed(self):

@@ -33,13 +33,14 @@ import ctypes.util
 import os
 import shutil
 import subprocess
+import typing
 from ctypes import (POINTER, Structure, c_char_p, c_double, c_int, c_size_t, c_uint,
                     c_ulong, c_void_p)
 
 from . import _errors
 
 try:
-    from . import _paths  # written by meson install
+    from . import _paths  # type: ignore[attr-defined]  # written by meson install
 except ImportError:  # a source tree
     _paths = None
 
@@ -489,10 +490,15 @@ _FUNCTIONS = {
 class _Library:
     """The loaded library: every declared function as an attribute."""
 
-    def __init__(self, cdll, path, how):
+    version: str
+
+    def __init__(self, cdll: ctypes.CDLL, path: str, how: str) -> None:
         self.cdll = cdll
         self.path = path
         self.how = how
+
+    if typing.TYPE_CHECKING:  # the functions are set by _declare
+        def __getattr__(self, name: str) -> typing.Any: ...
 
 
 def _pkg_config_libdir():

@@ -1,5 +1,9 @@
 """Tables handed back as lists of dicts that also turn into DataFrames."""
 
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable
+
 
 class Rows(list):
     """A list of dicts, one per row, with the command line's columns in
@@ -7,12 +11,13 @@ class Rows(list):
     DataFrame: missing numbers NaN, whole-number columns (``integer_columns``)
     as pandas' nullable Int64."""
 
-    def __init__(self, rows=(), columns=(), integer_columns=()):
+    def __init__(self, rows: Iterable[Dict[str, Any]] = (), columns: Iterable[str] = (),
+                 integer_columns: Iterable[str] = ()) -> None:
         super().__init__(rows)
         self.columns = tuple(columns)
         self.integer_columns = tuple(integer_columns)
 
-    def to_pandas(self):
+    def to_pandas(self) -> Any:
         try:
             import pandas as pd
         except ImportError:

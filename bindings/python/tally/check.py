@@ -1,11 +1,14 @@
 """Consistency checks: every reported number that does not add up."""
 
+from __future__ import annotations
+
 import csv
 import ctypes
 import os
 from ctypes import c_char_p
+from typing import Any, Dict, Optional
 
-from ._common import PREFER, choice, enc, opt
+from ._common import PREFER, PathArg, choice, enc, opt
 from ._lib import F, NONE, CheckOptions, CheckSummary, lib
 from ._output import open_text
 from ._rows import Rows
@@ -30,12 +33,24 @@ class Finding:
     numbers are printed with) and message (one sentence)."""
 
     __slots__ = COLUMNS + ("kind", "decimals")
+    check: str
+    severity: str
+    region_code: Optional[str]
+    region_name: Optional[str]
+    period: Optional[str]
+    indicator: Optional[str]
+    expected: Optional[float]
+    actual: Optional[float]
+    difference: Optional[float]
+    message: str
+    kind: str
+    decimals: int
 
-    def __init__(self, **kw):
+    def __init__(self, **kw: Any) -> None:
         for k in self.__slots__:
             setattr(self, k, kw[k])
 
-    def as_dict(self):
+    def as_dict(self) -> Dict[str, Any]:
         """The command line's columns, as a dict."""
         return {k: getattr(self, k) for k in COLUMNS}
 
@@ -50,14 +65,14 @@ class Findings(list):
     severity, items, passes, warnings, fails, missing)."""
 
     error_count = 0
-    summary = ()
+    summary: Any = ()
 
-    def to_pandas(self):
+    def to_pandas(self) -> Any:
         """The findings as a DataFrame with the command line's columns."""
         rows = Rows((f.as_dict() for f in self), columns=COLUMNS)
         return rows.to_pandas()
 
-    def to_csv(self, path):
+    def to_csv(self, path: PathArg) -> None:
         """Writes the findings as ``tally check`` does: the command line's
         columns, numbers with each finding's decimals, missing ones empty."""
         with open_text(path, newline="", encoding="utf-8") as f:

@@ -1,12 +1,16 @@
 """Crosswalks between two vintages of a hierarchy (tally/crosswalk.h)."""
 
+from __future__ import annotations
+
 import ctypes
 import math
 from ctypes import c_size_t
+from typing import Any, Dict, Iterator, List, Optional
 
-from ._common import fspath
+from ._common import PathArg, fspath
 from ._handle import Handle, Owner
 from ._lib import CW, CrosswalkOptions, lib
+from .hierarchy import Hierarchy
 
 _COLUMNS = ("from_code", "from_name", "to_code", "to_name", "share", "how")
 
@@ -25,11 +29,11 @@ class Crosswalk(Owner):
     list of an old code's rows (KeyError when it has none).
     docs/crosswalk.md has the rules."""
 
-    def __init__(self, ptr):
+    def __init__(self, ptr: Any) -> None:
         self._handle = Handle(ptr, lib.tally_crosswalk_free, "Crosswalk")
 
     @classmethod
-    def infer(cls, from_h, to_h):
+    def infer(cls, from_h: Hierarchy, to_h: Hierarchy) -> Crosswalk:
         """Infers the crosswalk from hierarchy ``from_h`` (old) to ``to_h``
         (new); both are only read during the call."""
         out = CW()
@@ -38,7 +42,7 @@ class Crosswalk(Owner):
         return cls(out)
 
     @classmethod
-    def from_csv(cls, path, to=None):
+    def from_csv(cls, path: PathArg, to: Optional[Hierarchy] = None) -> Crosswalk:
         """Reads a crosswalk CSV (``from_code,to_code,share``; how and names
         may be there too). With ``to``, the new hierarchy, every to_code is
         checked against it. Raises :class:`tally.Error` subclasses with the
@@ -49,7 +53,7 @@ class Crosswalk(Owner):
                                       to._ptr if to is not None else None)
         return cls(out)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return lib.tally_crosswalk_size(self._ptr)
 
     def _row(self, i):
@@ -64,11 +68,11 @@ class Crosswalk(Owner):
             "how": _str(lib.tally_crosswalk_kind_name(lib.tally_crosswalk_how(p, i))),
         }
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Dict[str, Any]]:
         for i in range(len(self)):
             yield self._row(i)
 
-    def __getitem__(self, code):
+    def __getitem__(self, code: str) -> List[Dict[str, Any]]:
         b = code.encode("utf-8")
         first, count = c_size_t(), c_size_t()
         if lib.tally_crosswalk_find(self._ptr, b, len(b), ctypes.byref(first),
@@ -76,7 +80,7 @@ class Crosswalk(Owner):
             raise KeyError(code)
         return [self._row(first.value + k) for k in range(count.value)]
 
-    def counts(self):
+    def counts(self) -> Dict[str, Dict[str, int]]:
         """{level name: {how: number of old regions}}."""
         p = self._ptr
         out = {}
@@ -86,11 +90,11 @@ class Crosswalk(Owner):
                 for k in range(6)}
         return out
 
-    def to_csv(self, path):
+    def to_csv(self, path: PathArg) -> None:
         """Writes the crosswalk as CSV (from_code,from_name,to_code,to_name,share,how)."""
         lib.tally_crosswalk_write(self._ptr, fspath(path))
 
-    def to_pandas(self):
+    def to_pandas(self) -> Any:
         """The rows as a pandas DataFrame (pandas must be installed)."""
         import pandas as pd
         return pd.DataFrame(list(self), columns=list(_COLUMNS))

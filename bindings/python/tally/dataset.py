@@ -1,28 +1,34 @@
 """Reported values: records files read in, values added one by one or in bulk."""
 
+from __future__ import annotations
+
 import ctypes
 import os
 import math
+import weakref
 from array import array
 from ctypes import c_char_p, c_double, c_int
 from itertools import accumulate
+from typing import Any, Optional, Tuple, Union
 
 from . import _errors
-from ._common import PREFER, choice, enc, fspath, to_bytes
+from ._common import Names, PREFER, PathArg, choice, enc, fspath, to_bytes
 from ._handle import Handle, Owner
 from ._lib import (DS, COMPARE_NONE, COMPARE_POP, COMPARE_YOY, ON_ERROR_STOP, R, ReadStats,
                    RollupOptions, lib)
-from .check import run_checks
+from .check import Findings, run_checks
+from .crosswalk import Crosswalk
 from .definitions import Definitions, find_indicator
 from .hierarchy import Hierarchy, find_node
-from .progress import progress
-from .rejects import read_with
+from .progress import Progress, progress
+from .rejects import RejectedRows, read_with
+from ._rows import Rows
 from .result import Result
 
 try:
     import numpy as _np
 except ImportError:  # numpy is used when present, never required
-    _np = None
+    _np = None  # type: ignore[assignment]
 
 _COMPARE = {None: COMPARE_NONE, "none": COMPARE_NONE, "yoy": COMPARE_YOY, "pop": COMPARE_POP}
 
@@ -34,7 +40,7 @@ class Dataset(Owner):
     while the dataset is open is safe). Use it from one thread at a time.
     """
 
-    def __init__(self, hierarchy, definitions):
+    def __init__(self, hierarchy: Hierarchy, definitions: Definitions) -> None:
         if not isinstance(hierarchy, Hierarchy):
             raise TypeError("Dataset(hierarchy, definitions): expected a tally.Hierarchy")
         if not isinstance(definitions, Definitions):
@@ -45,17 +51,22 @@ class Dataset(Owner):
         self.definitions = definitions
         self._handle = Handle(out, lib.tally_dataset_free, "Dataset",
                               (hierarchy._handle, definitions._handle))
+        # Counts the calls that change the values: a result can be pickled
+        # (by rolling up a snapshot again) only while its dataset is unchanged.
+        self._changes = 0
 
     # ---- reading ----
 
-    def _carry(self, crosswalk):
+    def _carry(self, crosswalk: Optional[Crosswalk]) -> None:
         # Records under old codes are carried through it (docs/crosswalk.md);
         # the dataset keeps it alive for its later reads.
         if crosswalk is not None:
             lib.tally_dataset_set_crosswalk(self._ptr, crosswalk._ptr)
             self._crosswalk = crosswalk
 
-    def read_records(self, path, on_error="stop", encoding=None, crosswalk=None):
+    def read_records(self, path: PathArg, on_error: str = "stop",
+                     encoding: Optional[str] = None,
+                     crosswalk: Optional[Crosswalk] = None) -> RejectedRows:
         """Reads a records CSV (long ``region_code,indicator,period,value`` or
         wide ``region_code,period,<indicator>...``).
 
@@ -71,22 +82,27 @@ class Dataset(Owner):
         self._carry(crosswalk)
         p = fspath(path)
         ds = self._ptr
+        self._changes += 1
         return read_with(lambda o, rj, st: lib.tally_dataset_read_file(
             ds, p, ctypes.byref(o), rj, ctypes.byref(st)), on_error, encoding)
 
-    def read_bytes(self, data, name="<bytes>", on_error="stop", encoding=None, crosswalk=None):
+    def read_bytes(self, data: Union[bytes, str], name: str = "<bytes>", on_error: str = "stop",
+                   encoding: Optional[str] = None,
+                   crosswalk: Optional[Crosswalk] = None) -> RejectedRows:
         """Same as :meth:`read_records`, from memory; ``name`` stands for the
         path in errors and rejected rows."""
         self._carry(crosswalk)
         data = to_bytes(data)
         ds = self._ptr
+        self._changes += 1
         return read_with(lambda o, rj, st: lib.tally_dataset_read_buffer(
             ds, data, len(data), name.encode("utf-8"), ctypes.byref(o), rj, ctypes.byref(st)),
             on_error, encoding)
 
     # ---- adding values ----
 
-    def add(self, region_code, indicator, period, value):
+    def add(self, region_code: Any, indicator: Any = None, period: Any = None,
+            value: Any = None) -> None:
         """Adds reported values.
 
         One value: ``add("430602001001", "poor_population", "2019-08", 12)``;
@@ -99,9 +115,23 @@ class Dataset(Owner):
         loop per value. An error names the element (``e.index``); the
         elements before it stay added, as with single calls.
 
+        From a DataFrame: ``add(df)`` with columns region_code, indicator,
+        period and value (other columns are ignored), as
+        :meth:`tally.Result.to_pandas` gives them in its long layout.
+
         Errors: :class:`tally.NotFoundError` (unknown region or indicator),
         :class:`tally.ParseError` (period), :class:`tally.DuplicateError`
         (a value already given), :class:`tally.RangeError` (infinite)."""
+        if hasattr(region_code, "columns") and indicator is None and period is None \
+                and value is None:
+            frame = region_code
+            need = ("region_code", "indicator", "period", "value")
+            absent = [c for c in need if c not in frame.columns]
+            if absent:
+                raise ValueError(f"add(DataFrame): no column {', '.join(absent)}; expected "
+                                 f"the columns {', '.join(need)}")
+            region_code, indicator, period, value = (frame[c] for c in need)
+        self._changes += 1
         if isinstance(region_code, str):
             v = math.nan if value is None else float(value)
             lib.tally_dataset_add(self._ptr, region_code.encode("utf-8"),
@@ -129,12 +159,12 @@ class Dataset(Owner):
                 raise
             # The message names the element; the elements before it stay.
             err = type(e)(e.code, f"add: {e.message}", None, None, None, e.text)
-            err.index = stats.rows_accepted
+            err.index = stats.rows_accepted  # type: ignore[attr-defined]
             raise err from None
 
     # ---- reading values back ----
 
-    def reported(self, region_code, indicator, period):
+    def reported(self, region_code: str, indicator: str, period: str) -> Optional[float]:
         """The value a region filed itself for an indicator and period
         string exactly as given (no time rule); None when it filed nothing
         or an empty cell."""
@@ -147,24 +177,49 @@ class Dataset(Owner):
         return value.value if present.value else None
 
     @property
-    def value_count(self):
+    def value_count(self) -> int:
         """Number of values (cells) accepted so far, missing ones included."""
         return lib.tally_dataset_value_count(self._ptr)
 
-    def save(self, path):
+    def save(self, path: PathArg) -> None:
         """Writes the dataset's values to a snapshot file (``tally snapshot``),
         which :meth:`load` (and the command line's ``-r``) reads back far
         faster than the CSV."""
         lib.tally_snapshot_save(self._ptr, os.fsencode(path))
 
-    def load(self, path):
+    def load(self, path: PathArg) -> None:
         """Adds the values of a snapshot made over the same hierarchy and
         definitions; a cell given in both is a duplicate (``DuplicateError``)."""
-        lib.tally_snapshot_load(self._ptr, os.fsencode(path))
+        ds = self._ptr
+        self._changes += 1
+        lib.tally_snapshot_load(ds, os.fsencode(path))
+
+    def snapshot(self) -> bytes:
+        """The dataset's values as a snapshot in memory (the bytes
+        :meth:`save` writes), which :meth:`load_bytes` adds back."""
+        out, size = ctypes.c_void_p(), ctypes.c_size_t()
+        lib.tally_snapshot_save_buffer(self._ptr, ctypes.byref(out), ctypes.byref(size))
+        try:
+            return ctypes.string_at(out, size.value)
+        finally:
+            lib.tally_free(out)
+
+    def load_bytes(self, data: bytes, name: str = "<snapshot>") -> None:
+        """Same as :meth:`load`, from a snapshot in memory (:meth:`snapshot`)."""
+        data = bytes(data)
+        ds = self._ptr
+        self._changes += 1
+        lib.tally_snapshot_load_buffer(ds, data, len(data), name.encode("utf-8"))
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        # By value: hierarchy and definitions (pickled by value themselves)
+        # and a snapshot of the values.
+        return (_dataset_from_pickle, (self.hierarchy, self.definitions, self.snapshot()))
 
     # ---- computing ----
 
-    def rollup(self, prefer="computed", periods=None, compare=None, take=False):
+    def rollup(self, prefer: str = "computed", periods: Names = None, compare: Optional[str] = None,
+               take: bool = False) -> Result:
         """Rolls the values up the hierarchy; returns a :class:`tally.Result`.
 
         ``prefer``: ``"computed"`` (a region's value comes from below when
@@ -187,10 +242,17 @@ class Dataset(Owner):
             opts.periods, opts.period_count = arr, len(periods)
         out = R()
         fn = lib.tally_rollup_take if take else lib.tally_rollup
-        fn(ctypes.byref(out), self._ptr, ctypes.byref(opts))
-        return Result(out, (self.hierarchy._handle, self.definitions._handle))
+        ds = self._ptr
+        if take:
+            self._changes += 1
+        fn(ctypes.byref(out), ds, ctypes.byref(opts))
+        r = Result(out, (self.hierarchy._handle, self.definitions._handle))
+        if not take:  # what a pickle of the result needs to roll it up again
+            r._source = (weakref.ref(self), self._changes, prefer, compare)
+        return r
 
-    def check(self, periods=None, prefer="computed", targets=None):
+    def check(self, periods: Names = None, prefer: str = "computed",
+              targets: Any = None) -> Findings:
         """Runs every consistency check of the definitions (and the
         built-in bounds, recomputed and monotonic checks) and returns the
         findings: a list of :class:`tally.Finding`, with ``error_count``
@@ -202,7 +264,8 @@ class Dataset(Owner):
         paths, whose decomposition is checked too."""
         return run_checks(self, periods=periods, prefer=prefer, targets=targets)
 
-    def progress(self, targets, as_of, level=None, prefer="computed", schedule=None):
+    def progress(self, targets: Any, as_of: str, level: Names = None, prefer: str = "computed",
+                 schedule: Any = None) -> Rows:
         """Completion of annual targets as of a month, as rows
         (:class:`tally.Rows`) with the columns of ``tally progress``.
 
@@ -214,7 +277,8 @@ class Dataset(Owner):
         with self.progress_result(targets, as_of, prefer=prefer, schedule=schedule) as p:
             return p.rows(level)
 
-    def progress_result(self, targets, as_of, prefer="computed", schedule=None):
+    def progress_result(self, targets: Any, as_of: str, prefer: str = "computed",
+                        schedule: Any = None) -> Progress:
         """The same as :meth:`progress` as a :class:`tally.Progress` object
         (rows, DataFrame, CSV/JSON and an SVG chart)."""
         return progress(self, targets, as_of, prefer=prefer, schedule=schedule)
@@ -223,6 +287,13 @@ class Dataset(Owner):
         if self.closed:
             return "<tally.Dataset (closed)>"
         return f"<tally.Dataset: {self.value_count} values>"
+
+
+def _dataset_from_pickle(hierarchy: Hierarchy, definitions: Definitions,
+                         snapshot: bytes) -> Dataset:
+    ds = Dataset(hierarchy, definitions)
+    ds.load_bytes(snapshot, name="<pickled dataset>")
+    return ds
 
 
 def _strings(seq, what):

@@ -1,10 +1,14 @@
 """Indicator definitions, read from YAML."""
 
+from __future__ import annotations
+
 import ctypes
 import math
+import os
 from ctypes import c_size_t
+from typing import Any, Iterator, List, Optional, Tuple, Union
 
-from ._common import fspath
+from ._common import PathArg, fspath
 from ._handle import Handle, Owner
 from ._lib import D, lib
 
@@ -26,8 +30,20 @@ class Indicator:
 
     __slots__ = ("id", "name", "unit", "decimals", "aggregate", "over_time", "direction",
                  "exact", "formula", "min", "max", "index")
+    id: str
+    name: str
+    unit: Optional[str]
+    decimals: int
+    aggregate: Optional[str]
+    over_time: Optional[str]
+    direction: str
+    exact: bool
+    formula: Optional[str]
+    min: Optional[float]
+    max: Optional[float]
+    index: int
 
-    def __init__(self, **kw):
+    def __init__(self, **kw: Any) -> None:
         for k in self.__slots__:
             setattr(self, k, kw[k])
 
@@ -87,56 +103,85 @@ class Definitions(Owner):
     iteration in file order, ``d.ids``, ``d.levels``.
     """
 
-    def __init__(self, ptr):
+    def __init__(self, ptr: Any, source: Optional[Tuple[bytes, str]] = None) -> None:
         self._handle = Handle(ptr, lib.tally_definitions_free, "Definitions")
+        # The YAML text and its name, kept for pickling.
+        self._source = source
 
     @classmethod
-    def from_yaml(cls, path):
+    def from_yaml(cls, path: PathArg) -> Definitions:
         """Reads a definitions YAML file. Raises :class:`tally.Error`
         subclasses with the path, line and column of the first problem."""
+        try:
+            with open(path, "rb") as f:  # kept: a pickle holds the text
+                data = f.read()
+        except OSError:
+            data = None
         out = D()
-        lib.tally_definitions_from_file(ctypes.byref(out), fspath(path))
-        return cls(out)
+        if data is None:  # the library says what is wrong with the path
+            lib.tally_definitions_from_file(ctypes.byref(out), fspath(path))
+            return cls(out)
+        name = os.fsdecode(path)
+        lib.tally_definitions_from_buffer(ctypes.byref(out), data, len(data),
+                                          name.encode("utf-8"))
+        return cls(out, (data, name))
 
     @classmethod
-    def from_string(cls, text, name="<string>"):
+    def from_string(cls, text: Union[str, bytes], name: str = "<string>") -> Definitions:
         """Same as :meth:`from_yaml`, from a string (or UTF-8 bytes);
         ``name`` stands for the path in error messages."""
         data = text.encode("utf-8") if isinstance(text, str) else bytes(text)
         out = D()
         lib.tally_definitions_from_buffer(ctypes.byref(out), data, len(data),
                                           name.encode("utf-8"))
-        return cls(out)
+        return cls(out, (data, name))
 
-    def __len__(self):
+    def __len__(self) -> int:
         return lib.tally_definitions_indicator_count(self._ptr)
 
-    def __getitem__(self, indicator):
+    def __getitem__(self, indicator: str) -> Indicator:
         p = self._ptr
         return indicator_info(p, find_indicator(p, indicator))
 
-    def __contains__(self, indicator):
+    def __contains__(self, indicator: object) -> bool:
         return isinstance(indicator, str) and indicator in self.ids
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Indicator]:
         p = self._ptr
         for i in range(len(self)):
             yield indicator_info(p, i)
 
     @property
-    def ids(self):
+    def ids(self) -> List[str]:
         """Indicator ids, in file order."""
         p = self._ptr
         return [_str(lib.tally_definitions_id(p, i)) for i in range(len(self))]
 
     @property
-    def levels(self):
+    def levels(self) -> List[str]:
         """Level names from ``levels:`` ([] when the file has none)."""
         p = self._ptr
         return [_str(lib.tally_definitions_level_name(p, i))
                 for i in range(lib.tally_definitions_level_count(p))]
 
+    @property
+    def source(self) -> str:
+        """The YAML text the definitions were read from."""
+        self._ptr
+        assert self._source is not None
+        return self._source[0].decode("utf-8", "replace")
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        # By value: the YAML text and its name (a worker reads it again).
+        self._ptr
+        assert self._source is not None
+        return (_definitions_from_pickle, self._source)
+
     def __repr__(self):
         if self.closed:
             return "<tally.Definitions (closed)>"
         return f"<tally.Definitions: {', '.join(self.ids)}>"
+
+
+def _definitions_from_pickle(data: bytes, name: str) -> Definitions:
+    return Definitions.from_string(data, name=name)

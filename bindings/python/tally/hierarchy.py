@@ -1,10 +1,15 @@
 """Regions in pre-order, looked up by code."""
 
+from __future__ import annotations
+
+import csv
 import ctypes
+import io
 from ctypes import c_char_p, c_size_t
+from typing import Any, Iterator, List, Optional, Sequence, Tuple, Union
 
 from . import _errors
-from ._common import encoding_arg, fspath
+from ._common import PathArg, encoding_arg, fspath
 from ._handle import Handle, Owner
 from ._lib import NONE, H, HierarchyOptions, lib
 from .definitions import Definitions
@@ -36,7 +41,8 @@ class Region:
 
     __slots__ = ("code", "name", "level", "parent_code", "index")
 
-    def __init__(self, code, name, level, parent_code, index):
+    def __init__(self, code: str, name: str, level: str, parent_code: Optional[str],
+                 index: int) -> None:
         self.code = code
         self.name = name
         self.level = level
@@ -97,11 +103,13 @@ class Hierarchy(Owner):
     iteration in pre-order, ``h.children(code)``, ``h.levels``.
     """
 
-    def __init__(self, ptr):
+    def __init__(self, ptr: Any) -> None:
         self._handle = Handle(ptr, lib.tally_hierarchy_free, "Hierarchy")
 
     @classmethod
-    def from_csv(cls, path, levels=None, encoding=None, definitions=None):
+    def from_csv(cls, path: PathArg, levels: Optional[Sequence[str]] = None,
+                 encoding: Optional[str] = None,
+                 definitions: Optional[Definitions] = None) -> Hierarchy:
         """Reads a hierarchy CSV (``code,name[,level][,parent_code]``).
 
         ``levels``: level names, top first (None or []: province, city,
@@ -117,7 +125,9 @@ class Hierarchy(Owner):
         return cls(out)
 
     @classmethod
-    def from_bytes(cls, data, name="<bytes>", levels=None, encoding=None, definitions=None):
+    def from_bytes(cls, data: Union[bytes, str], name: str = "<bytes>",
+                   levels: Optional[Sequence[str]] = None, encoding: Optional[str] = None,
+                   definitions: Optional[Definitions] = None) -> Hierarchy:
         """Same as :meth:`from_csv`, from memory; ``name`` stands for the
         path in error messages."""
         if isinstance(data, str):
@@ -129,7 +139,7 @@ class Hierarchy(Owner):
                                         _options(levels, encoding, definitions))
         return cls(out)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return lib.tally_hierarchy_size(self._ptr)
 
     def _region(self, i):
@@ -140,27 +150,27 @@ class Hierarchy(Owner):
                       _str(lib.tally_hierarchy_level_name(p, level)),
                       None if parent == NONE else _str(lib.tally_hierarchy_code(p, parent)), i)
 
-    def __getitem__(self, code):
+    def __getitem__(self, code: str) -> Region:
         return self._region(find_node(self._ptr, code))
 
-    def __contains__(self, code):
+    def __contains__(self, code: object) -> bool:
         try:
             find_node(self._ptr, code)
         except (_errors.NotFoundError, TypeError):
             return False
         return True
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Region]:
         for i in range(len(self)):
             yield self._region(i)
 
-    def region(self, index):
+    def region(self, index: int) -> Region:
         """The region at a pre-order index."""
         if not 0 <= index < len(self):
             raise IndexError(f"region index {index} out of range 0..{len(self) - 1}")
         return self._region(index)
 
-    def children(self, code):
+    def children(self, code: str) -> List[Region]:
         """The regions directly below ``code``, in pre-order."""
         p = self._ptr
         i = find_node(p, code)
@@ -172,20 +182,43 @@ class Hierarchy(Owner):
             j = lib.tally_hierarchy_subtree_end(p, j)
         return out
 
-    def descendants(self, code):
+    def descendants(self, code: str) -> List[Region]:
         """Every region below ``code`` (not itself), in pre-order."""
         p = self._ptr
         i = find_node(p, code)
         return [self._region(j) for j in range(i + 1, lib.tally_hierarchy_subtree_end(p, i))]
 
     @property
-    def levels(self):
+    def levels(self) -> List[str]:
         """Level names, top first."""
         p = self._ptr
         return [_str(lib.tally_hierarchy_level_name(p, k))
                 for k in range(lib.tally_hierarchy_level_count(p))]
 
+    def to_csv_text(self) -> str:
+        """The hierarchy as CSV text (``code,name,level,parent_code``, in
+        pre-order), which :meth:`from_bytes` with ``levels=h.levels`` reads
+        back into the same hierarchy. It is what a pickle holds."""
+        codes, names, levels, level_names = node_tables(self._handle)
+        p = self._ptr
+        out = io.StringIO()
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(("code", "name", "level", "parent_code"))
+        for i in range(len(codes)):
+            parent = lib.tally_hierarchy_parent(p, i)
+            w.writerow((codes[i], names[i], level_names[levels[i]],
+                        "" if parent == NONE else codes[parent]))
+        return out.getvalue()
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        # By value: the CSV text and the level names (a worker rebuilds it).
+        return (_hierarchy_from_pickle, (self.to_csv_text(), self.levels))
+
     def __repr__(self):
         if self.closed:
             return "<tally.Hierarchy (closed)>"
         return f"<tally.Hierarchy: {len(self)} regions>"
+
+
+def _hierarchy_from_pickle(text: str, levels: List[str]) -> Hierarchy:
+    return Hierarchy.from_bytes(text.encode("utf-8"), name="<pickled hierarchy>", levels=levels)

@@ -1,8 +1,11 @@
 """Periods as the library reads and writes them: "2019-08", "2019-Q3", "2019"."""
 
+from __future__ import annotations
+
 import ctypes
 import functools
 from ctypes import c_int
+from typing import Any, Tuple, Union
 
 from ._lib import PERIOD_MONTH, PERIOD_QUARTER, PERIOD_YEAR, lib
 from ._lib import Period as _CPeriod
@@ -27,8 +30,9 @@ class Period:
     """
 
     __slots__ = ("_c",)
+    _c: _CPeriod
 
-    def __init__(self, text):
+    def __init__(self, text: Union[str, Period]) -> None:
         if isinstance(text, Period):
             self._c = text._c
             return
@@ -40,31 +44,34 @@ class Period:
         self._c = c
 
     @property
-    def year(self):
+    def year(self) -> int:
         return self._c.year
 
     @property
-    def kind(self):
+    def kind(self) -> str:
         return _KINDS[self._c.kind]
 
     @property
-    def index(self):
+    def index(self) -> int:
         return self._c.index
 
-    def _months(self):
+    def _months(self) -> Tuple[int, int]:
         first, last = c_int(), c_int()
         lib.tally_period_months(ctypes.byref(self._c), ctypes.byref(first), ctypes.byref(last))
         return first.value, last.value
 
     @property
-    def first_month(self):
+    def first_month(self) -> int:
         """The first month (1..12) of the period in its year."""
         return self._months()[0]
 
     @property
-    def last_month(self):
+    def last_month(self) -> int:
         """The last month (1..12) of the period in its year."""
         return self._months()[1]
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        return (Period, (str(self),))
 
     def __str__(self):
         buf = ctypes.create_string_buffer(_TEXT_MAX)

@@ -1,20 +1,23 @@
 """Poverty measures from household records."""
 
+from __future__ import annotations
+
 import ctypes
 from ctypes import c_double, c_int
+from typing import Any, Optional, Union
 
-from ._common import enc, fspath, opt, select_levels, to_bytes, write_options
+from ._common import Names, PathArg, enc, fspath, opt, select_levels, to_bytes, write_options
 from ._handle import Handle, Owner
 from ._lib import HH, PV, PovertyOptions, lib
 from ._rows import Rows
 from .definitions import Definitions
 from .hierarchy import Hierarchy, find_node, node_tables
-from .rejects import read_with
+from .rejects import RejectedRows, read_with
 
 try:
     import numpy as _np
 except ImportError:
-    _np = None
+    _np = None  # type: ignore[assignment]
 
 MEASURES = ("households", "persons", "p0", "p1", "p2", "watts", "gini", "median_income",
             "below_monitoring_line")
@@ -33,7 +36,7 @@ class Households(Owner):
     """Household records (``household_id,region_code,size,income_per_capita
     [,weight][,year]``) over a hierarchy, which it keeps alive."""
 
-    def __init__(self, hierarchy):
+    def __init__(self, hierarchy: Hierarchy) -> None:
         if not isinstance(hierarchy, Hierarchy):
             raise TypeError("Households(hierarchy): expected a tally.Hierarchy")
         out = HH()
@@ -41,30 +44,35 @@ class Households(Owner):
         self.hierarchy = hierarchy
         self._handle = Handle(out, lib.tally_households_free, "Households", (hierarchy._handle,))
 
-    def read_csv(self, path, on_error="stop", encoding=None):
+    def read_csv(self, path: PathArg, on_error: str = "stop",
+                 encoding: Optional[str] = None) -> RejectedRows:
         """Reads a households CSV; bad rows as in :meth:`tally.Dataset.read_records`."""
         p, hh = fspath(path), self._ptr
         return read_with(lambda o, rj, st: lib.tally_households_read_file(
             hh, p, ctypes.byref(o), rj, ctypes.byref(st)), on_error, encoding)
 
-    def read_bytes(self, data, name="<bytes>", on_error="stop", encoding=None):
+    def read_bytes(self, data: Union[bytes, str], name: str = "<bytes>", on_error: str = "stop",
+                   encoding: Optional[str] = None) -> RejectedRows:
         """Same as :meth:`read_csv`, from memory."""
         data, hh = to_bytes(data), self._ptr
         return read_with(lambda o, rj, st: lib.tally_households_read_buffer(
             hh, data, len(data), name.encode("utf-8"), ctypes.byref(o), rj, ctypes.byref(st)),
             on_error, encoding)
 
-    def add(self, household_id, region_code, size, income_per_capita, weight=1.0, year=None):
+    def add(self, household_id: str, region_code: str, size: float, income_per_capita: float,
+            weight: float = 1.0, year: Optional[int] = None) -> None:
         """Adds one household, checked as a CSV row is."""
         lib.tally_households_add(self._ptr, enc(household_id, "household_id"),
                                  enc(region_code, "region_code"), float(size),
                                  float(income_per_capita), float(weight),
                                  0 if year is None else int(year))
 
-    def __len__(self):
+    def __len__(self) -> int:
         return lib.tally_households_count(self._ptr)
 
-    def poverty(self, definitions=None, year=None, line=None, monitoring_line=None):
+    def poverty(self, definitions: Optional[Definitions] = None, year: Optional[int] = None,
+                line: Optional[float] = None,
+                monitoring_line: Optional[float] = None) -> Poverty:
         """The measures at every region (:class:`Poverty`).
 
         ``year``: the survey year (default: the one year the households
@@ -95,33 +103,33 @@ class Poverty(Owner):
     monitoring line at every region (:meth:`Households.poverty`). It keeps
     the hierarchy alive, not the households."""
 
-    def __init__(self, ptr, hierarchy_handle):
+    def __init__(self, ptr: Any, hierarchy_handle: Handle) -> None:
         self._handle = Handle(ptr, lib.tally_poverty_free, "Poverty", (hierarchy_handle,))
         self._hh = hierarchy_handle
 
     @property
-    def year(self):
+    def year(self) -> Optional[int]:
         """The year measured (None: households without a year)."""
         return lib.tally_poverty_year(self._ptr) or None
 
     @property
-    def line(self):
+    def line(self) -> float:
         return opt(lib.tally_poverty_line(self._ptr))
 
     @property
-    def monitoring_line(self):
+    def monitoring_line(self) -> Optional[float]:
         return opt(lib.tally_poverty_monitoring_line(self._ptr))
 
     @property
-    def households_used(self):
+    def households_used(self) -> int:
         return lib.tally_poverty_households_used(self._ptr)
 
     @property
-    def households_skipped(self):
+    def households_skipped(self) -> int:
         """Households left out for being of another year."""
         return lib.tally_poverty_households_skipped(self._ptr)
 
-    def value(self, region_code, measure):
+    def value(self, region_code: str, measure: str) -> Optional[float]:
         """One measure of one region (None when missing); measures:
         households, persons, p0, p1, p2, watts (percent), gini (0..1),
         median_income, below_monitoring_line."""
@@ -132,7 +140,7 @@ class Poverty(Owner):
                                 ctypes.byref(present))
         return value.value if present.value else None
 
-    def column(self, measure):
+    def column(self, measure: str) -> Any:
         """A measure at every region in pre-order (NaN where missing): a
         numpy array (a copy) when numpy is installed, else a list."""
         p = self._ptr
@@ -142,7 +150,7 @@ class Poverty(Owner):
             return _np.ctypeslib.as_array(ptr, shape=(n,)).copy() if n else _np.empty(0)
         return ptr[:n]
 
-    def rows(self, level=None):
+    def rows(self, level: Names = None) -> Rows:
         """:class:`tally.Rows` with the command line's columns: region_code,
         region_name, level, year, households, persons, poverty_line, p0, p1,
         p2, watts, gini, median_income, below_monitoring_line (None where
@@ -171,10 +179,10 @@ class Poverty(Owner):
             out.append(row)
         return out
 
-    def to_pandas(self, level=None):
+    def to_pandas(self, level: Names = None) -> Any:
         return self.rows(level).to_pandas()
 
-    def write(self, path, format="csv", level=None):
+    def write(self, path: PathArg, format: str = "csv", level: Names = None) -> None:
         """Writes the table as the command line does."""
         p = self._ptr
         opts = write_options(self._hh.ptr, format, level)
@@ -186,8 +194,10 @@ class Poverty(Owner):
         return f"<tally.Poverty {self.year}: line {self.line}, {self.households_used} households>"
 
 
-def poverty_from_households(hierarchy, definitions, path, year=None, line=None, level=None,
-                            monitoring_line=None):
+def poverty_from_households(hierarchy: Hierarchy, definitions: Optional[Definitions],
+                            path: PathArg, year: Optional[int] = None,
+                            line: Optional[float] = None, level: Names = None,
+                            monitoring_line: Optional[float] = None) -> Rows:
     """Poverty measures from a households CSV, as rows (:class:`tally.Rows`
     with the columns of ``tally poverty --households``). ``year`` and
     ``line`` default to the households' one year and the definitions' line

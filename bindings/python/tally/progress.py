@@ -1,11 +1,15 @@
 """Annual targets, and completion against the share of the year passed."""
 
+from __future__ import annotations
+
 import ctypes
 import math
 import os
 from ctypes import c_double, c_int, c_size_t
+from typing import Any, Dict, List, Optional, Tuple, Union
 
-from ._common import PREFER, choice, enc, fspath, opt, select_levels, to_bytes, write_options
+from ._common import (Names, PREFER, PathArg, choice, enc, fspath, opt, select_levels, to_bytes,
+                     write_options)
 from ._errors import ParseError
 from ._handle import Handle, Owner
 from ._lib import NONE, PR, T, TF, ProgressOptions, ProgressSvgOptions, lib
@@ -13,12 +17,12 @@ from ._rows import Rows
 from .definitions import Definitions, find_indicator, indicator_tables
 from .hierarchy import Hierarchy, find_node, node_tables
 from .period import Period
-from .rejects import read_with
+from .rejects import RejectedRows, read_with
 
 try:
     import numpy as _np
 except ImportError:
-    _np = None
+    _np = None  # type: ignore[assignment]
 
 PROGRESS_COLUMNS = ("region_code", "region_name", "level", "indicator", "year", "as_of",
                     "actual", "target", "completion", "time_progress", "status", "gap",
@@ -40,7 +44,7 @@ class Targets(Owner):
     CSV files (``region_code,indicator,year,target``) into it or add
     targets one by one. It keeps its hierarchy and definitions alive."""
 
-    def __init__(self, hierarchy, definitions):
+    def __init__(self, hierarchy: Hierarchy, definitions: Definitions) -> None:
         if not isinstance(hierarchy, Hierarchy) or not isinstance(definitions, Definitions):
             raise TypeError("Targets(hierarchy, definitions): expected a tally.Hierarchy and "
                             "a tally.Definitions")
@@ -50,7 +54,8 @@ class Targets(Owner):
         self._handle = Handle(out, lib.tally_targets_free, "Targets",
                               (hierarchy._handle, definitions._handle))
 
-    def read_csv(self, path, on_error="stop", encoding=None):
+    def read_csv(self, path: PathArg, on_error: str = "stop",
+                 encoding: Optional[str] = None) -> RejectedRows:
         """Reads a targets CSV. Bad rows behave as in
         :meth:`tally.Dataset.read_records`: ``"stop"`` raises at the first,
         ``"collect"`` returns them all."""
@@ -58,24 +63,25 @@ class Targets(Owner):
         return read_with(lambda o, rj, st: lib.tally_targets_read_file(
             t, p, ctypes.byref(o), rj, ctypes.byref(st)), on_error, encoding)
 
-    def read_bytes(self, data, name="<bytes>", on_error="stop", encoding=None):
+    def read_bytes(self, data: Union[bytes, str], name: str = "<bytes>", on_error: str = "stop",
+                   encoding: Optional[str] = None) -> RejectedRows:
         """Same as :meth:`read_csv`, from memory."""
         data, t = to_bytes(data), self._ptr
         return read_with(lambda o, rj, st: lib.tally_targets_read_buffer(
             t, data, len(data), name.encode("utf-8"), ctypes.byref(o), rj, ctypes.byref(st)),
             on_error, encoding)
 
-    def add(self, region_code, indicator, year, target):
+    def add(self, region_code: str, indicator: str, year: int, target: float) -> None:
         """Adds one target; ``None`` records "no target given"."""
         value = math.nan if target is None else float(target)
         lib.tally_targets_add(self._ptr, enc(region_code, "region_code"),
                               enc(indicator, "indicator"), _year(year), value)
 
-    def __len__(self):
+    def __len__(self) -> int:
         """Targets given (inline, read or added; empty ones included)."""
         return lib.tally_targets_count(self._ptr)
 
-    def given(self, region_code, indicator, year):
+    def given(self, region_code: str, indicator: str, year: int) -> Optional[float]:
         """The target given for a region (None when none was)."""
         t = self._ptr
         node = find_node(self.hierarchy._handle.ptr, region_code)
@@ -85,7 +91,7 @@ class Targets(Owner):
                                 ctypes.byref(present))
         return value.value if present.value else None
 
-    def effective(self, indicator, year):
+    def effective(self, indicator: str, year: int) -> Any:
         """Effective targets of every region in pre-order (given, else the
         sum of the children's when every child has one; NaN where none): a
         numpy array when numpy is installed, else a list."""
@@ -96,7 +102,7 @@ class Targets(Owner):
         lib.tally_targets_effective(t, ind, _year(year), buf, n)
         return _np.array(buf[:n]) if _np is not None else buf[:n]
 
-    def decomposition(self):
+    def decomposition(self) -> List[Dict[str, Any]]:
         """Regions whose own target the children's targets do not cover
         (their sum is below it; above it for a lower-is-better ceiling):
         :class:`tally.Rows` with region_code, region_name, level,
@@ -186,24 +192,24 @@ class Progress(Owner):
     every indicator with a target that year (:meth:`tally.Dataset.progress_result`).
     It keeps the hierarchy and definitions alive, not the dataset or targets."""
 
-    def __init__(self, ptr, parents):
+    def __init__(self, ptr: Any, parents: Tuple[Handle, Handle]) -> None:
         self._handle = Handle(ptr, lib.tally_progress_free, "Progress", parents)
         self._hh, self._dh = parents
 
     @property
-    def year(self):
+    def year(self) -> int:
         return lib.tally_progress_year(self._ptr)
 
     @property
-    def month(self):
+    def month(self) -> int:
         return lib.tally_progress_month(self._ptr)
 
     @property
-    def as_of(self):
+    def as_of(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
 
     @property
-    def indicators(self):
+    def indicators(self) -> List[str]:
         """Ids of the indicators with rows (a target that year), in definition order."""
         p = self._ptr
         ids = indicator_tables(self._dh)[0]
@@ -228,7 +234,7 @@ class Progress(Owner):
             "rank": rank or None,
         }
 
-    def rows(self, level=None, indicator=None):
+    def rows(self, level: Names = None, indicator: Names = None) -> Rows:
         """:class:`tally.Rows` with the command line's columns (region_code,
         region_name, level, indicator, year, as_of, actual, target,
         completion, time_progress, status, gap, monthly_pace, rank; None
@@ -253,11 +259,11 @@ class Progress(Owner):
                                      as_of, year))
         return out
 
-    def to_pandas(self, level=None, indicator=None):
+    def to_pandas(self, level: Names = None, indicator: Names = None) -> Any:
         """The same table as :meth:`rows` as a DataFrame."""
         return self.rows(level, indicator).to_pandas()
 
-    def get(self, region_code, indicator):
+    def get(self, region_code: str, indicator: str) -> Optional[Dict[str, Any]]:
         """The row (a dict) of one region and indicator."""
         p = self._ptr
         node = find_node(self._hh.ptr, region_code)
@@ -268,13 +274,14 @@ class Progress(Owner):
         return self._row(p, row.value, codes, names, levels, level_names,
                          indicator_tables(self._dh)[0], self.as_of, self.year)
 
-    def write(self, path, format="csv", level=None):
+    def write(self, path: PathArg, format: str = "csv", level: Names = None) -> None:
         """Writes the table as the command line does."""
         p = self._ptr
         opts = write_options(self._hh.ptr, format, level)
         lib.tally_progress_write(p, fspath(path), ctypes.byref(opts))
 
-    def write_svg(self, path, level=None, indicator=None, title=None):
+    def write_svg(self, path: PathArg, level: Optional[str] = None, indicator: Optional[str] = None,
+                  title: Optional[str] = None) -> None:
         """Writes a bar chart of completion by region as SVG. ``level``: the
         level to chart (default: the one below the top); ``indicator``: an
         indicator with rows (default the first); ``title``: default from the

@@ -1,10 +1,13 @@
 """Rejected rows, and the one way every CSV reader is called (stop or collect)."""
 
+from __future__ import annotations
+
 import csv
 import ctypes
+from typing import Optional
 
 from . import _errors
-from ._common import choice, encoding_arg
+from ._common import PathArg, choice, encoding_arg
 from ._lib import RJ, ON_ERROR_COLLECT, ON_ERROR_STOP, ReadOptions, ReadStats, lib
 from ._output import open_text
 
@@ -23,12 +26,13 @@ class Rejected:
 
     __slots__ = ("path", "line", "column", "code", "reason", "row")
 
-    def __init__(self, path, line, column, code, reason, row):
+    def __init__(self, path: Optional[str], line: int, column: int, code: int, reason: str,
+                 row: Optional[str]) -> None:
         self.path, self.line, self.column = path, line, column
         self.code, self.reason, self.row = code, reason, row
 
     @property
-    def error(self):
+    def error(self) -> _errors.Error:
         """The exception that stop mode would have raised for this row."""
         return _errors.make_error(self.code, str(self), self.path, self.line, self.column)
 
@@ -45,7 +49,7 @@ class RejectedRows(list):
 
     rows_read = rows_accepted = rows_rejected = 0
 
-    def to_csv(self, path):
+    def to_csv(self, path: PathArg) -> None:
         """Writes the rows as CSV: file,line,column,reason,row."""
         with open_text(path, newline="", encoding="utf-8") as f:
             w = csv.writer(f, lineterminator="\n")

@@ -1,12 +1,17 @@
 """A rollup: values at every region, indicator and period."""
 
+from __future__ import annotations
+
 import ctypes
 import math
+import pickle
 from ctypes import c_double, c_int, c_size_t
+from typing import Any, Dict, List, Optional, Tuple
 
-from ._common import as_list, fspath, opt, select_levels, write_options
+from ._common import Names, PathArg, as_list, fspath, opt, select_levels, write_options
 from ._handle import Handle, Owner
 from ._lib import COMPARE_NONE, lib
+from ._rows import Rows
 from .definitions import find_indicator, indicator_tables
 from .hierarchy import find_node, node_tables
 from .thresholds import thresholds
@@ -16,7 +21,7 @@ _FORMULA = 5  # TALLY_AGGREGATE_FORMULA
 try:
     import numpy as _np
 except ImportError:
-    _np = None
+    _np = None  # type: ignore[assignment]
 
 COLUMNS = ("region_code", "region_name", "level", "indicator", "period", "value")
 COMPARE_COLUMNS = ("previous", "change", "change_pct")
@@ -28,9 +33,12 @@ class Result(Owner):
     It keeps the hierarchy and definitions alive, not the dataset: the
     dataset may be closed while the result is used."""
 
-    def __init__(self, ptr, parents):
+    def __init__(self, ptr: Any, parents: Tuple[Handle, Handle]) -> None:
         self._handle = Handle(ptr, lib.tally_result_free, "Result", parents)
         self._hh, self._dh = parents
+        # (weakref to the dataset, its change count, prefer, compare), set by
+        # Dataset.rollup: a pickle holds the dataset and rolls it up again.
+        self._source: Optional[Tuple[Any, int, str, Any]] = None
 
     # The hierarchy and definitions pointers, only while the result is open
     # (after close() they may have been freed with it).
@@ -58,21 +66,21 @@ class Result(Owner):
                 self._period_index(period))
 
     @property
-    def periods(self):
+    def periods(self) -> List[str]:
         """The result's periods, in the order requested (or time order)."""
         p = self._ptr
         return [lib.tally_result_period(p, i).decode("utf-8")
                 for i in range(lib.tally_result_period_count(p))]
 
     @property
-    def indicators(self):
+    def indicators(self) -> List[str]:
         """Indicator ids, in definition order."""
         self._ptr
         return list(indicator_tables(self._dh)[0])
 
     # ---- single values ----
 
-    def value(self, region_code, indicator, period):
+    def value(self, region_code: str, indicator: str, period: str) -> Optional[float]:
         """The output value (float), or None when it is missing.
         :class:`tally.NotFoundError` for an unknown region, indicator or a
         period not in the result."""
@@ -81,7 +89,8 @@ class Result(Owner):
         lib.tally_result_value(self._ptr, n, i, p, ctypes.byref(value), ctypes.byref(present))
         return value.value if present.value else None
 
-    def sides(self, region_code, indicator, period):
+    def sides(self, region_code: str, indicator: str,
+              period: str) -> Tuple[Optional[float], Optional[float]]:
         """(reported, computed): what the region reported itself for the
         period and what its subtree gives; None where missing."""
         n, i, p = self._indices(region_code, indicator, period)
@@ -89,7 +98,7 @@ class Result(Owner):
         lib.tally_result_sides(self._ptr, n, i, p, ctypes.byref(rep), ctypes.byref(comp))
         return opt(rep.value), opt(comp.value)
 
-    def previous(self, region_code, indicator, period):
+    def previous(self, region_code: str, indicator: str, period: str) -> Optional[float]:
         """The value of the comparison period (None when missing or when
         the rollup was made without ``compare``)."""
         n, i, p = self._indices(region_code, indicator, period)
@@ -97,7 +106,7 @@ class Result(Owner):
         lib.tally_result_previous(self._ptr, n, i, p, ctypes.byref(value), ctypes.byref(present))
         return value.value if present.value else None
 
-    def coverage(self, region_code, indicator, period):
+    def coverage(self, region_code: str, indicator: str, period: str) -> Tuple[int, int]:
         """(regions, regions_complete) of a formula indicator's value: how
         many regions at or below the region reported some operand of the
         formula for the period, and how many reported every operand (the
@@ -109,7 +118,7 @@ class Result(Owner):
                                   ctypes.byref(complete))
         return regions.value, complete.value
 
-    def complete(self, region_code, indicator, period):
+    def complete(self, region_code: str, indicator: str, period: str) -> bool:
         """False when the value rests on incomplete coverage: some region
         below reported some operands of the formula and not others."""
         n, i, p = self._indices(region_code, indicator, period)
@@ -123,7 +132,7 @@ class Result(Owner):
                                   ctypes.byref(complete))
         return regions.value, complete.value
 
-    def column(self, indicator, period):
+    def column(self, indicator: str, period: str) -> Any:
         """Output values of every region in pre-order (NaN where missing):
         a numpy array (a copy) when numpy is installed, else a list."""
         i = find_indicator(self._d, indicator)
@@ -154,7 +163,8 @@ class Result(Owner):
             [find_indicator(self._d, x) for x in as_list(indicator)]
         return nodes, inds, pers
 
-    def rows(self, level=None, period=None, indicator=None, coverage=False):
+    def rows(self, level: Names = None, period: Names = None, indicator: Names = None,
+             coverage: bool = False) -> List[Dict[str, Any]]:
         """The rollup as a list of dicts with the command line's columns:
         region_code, region_name, level, indicator, period, value (a float,
         None when missing), plus previous, change and change_pct when the
@@ -197,16 +207,35 @@ class Result(Owner):
                     out.append(row)
         return out
 
-    def to_pandas(self, level=None, period=None, indicator=None, coverage=False):
-        """The same table as :meth:`rows` as a pandas DataFrame (value
-        float64, NaN where missing; regions and regions_complete float64,
-        NaN for indicators that are not formulas, with ``coverage=True``). ImportError when pandas is absent."""
+    def to_pandas(self, level: Names = None, period: Names = None, indicator: Names = None,
+                  coverage: bool = False, layout: str = "long") -> Any:
+        """The table as a pandas DataFrame. ImportError when pandas is absent.
+
+        ``layout="long"``: the table of :meth:`rows`, one row per region,
+        indicator and period (value float64, NaN where missing; regions and
+        regions_complete float64, NaN for indicators that are not formulas,
+        with ``coverage=True``).
+
+        ``layout="wide"``: one row per region in hierarchy pre-order, indexed
+        by (region_code, region_name, level); one column per (indicator,
+        period), a column MultiIndex in definition order, then the
+        result's period order; values only (no compare or coverage columns).
+
+        In both, ``level`` is an ordered categorical whose categories are
+        the hierarchy's levels, top first (so sorting by it and
+        ``df[df.level <= "county"]`` follow the hierarchy), and periods are
+        the library's texts ("2019-08", "2019-Q3", "2019"), which
+        ``pandas.Period`` parses as months, quarters and years."""
         try:
             import pandas as pd
         except ImportError:
             raise ImportError("Result.to_pandas() needs pandas (apt-get install python3-pandas "
                               "or pip install pandas); Result.rows() gives the same table as "
                               "a list of dicts") from None
+        if layout not in ("long", "wide"):
+            raise ValueError(f"layout={layout!r}: expected 'long' or 'wide'")
+        if layout == "wide" and coverage:
+            raise ValueError("coverage=True: only with layout='long'")
         np = _np
         nodes, inds, pers = self._selection(level, period, indicator)
         codes, names, levels, level_names = node_tables(self._hh)
@@ -220,12 +249,24 @@ class Result(Owner):
         for a, i in enumerate(inds):
             for b, p in enumerate(pers):
                 values[:, a, b] = self._column(i, p, n)[sel]
+        level_codes = np.asarray(levels, dtype=np.intp)[sel]
+        if layout == "wide":
+            index = pd.MultiIndex.from_arrays([
+                pd.Index(np.asarray(codes, dtype=object)[sel], name="region_code"),
+                pd.Index(np.asarray(names, dtype=object)[sel], name="region_name"),
+                pd.CategoricalIndex(pd.Categorical.from_codes(level_codes, level_names,
+                                                              ordered=True), name="level")])
+            columns = pd.MultiIndex.from_product(
+                [[ids[i] for i in inds], [periods[p] for p in pers]],
+                names=["indicator", "period"])
+            return pd.DataFrame(values.reshape(len(sel), ni * npr), index=index,
+                                columns=columns)
         per_node = ni * npr
-        level_of = np.asarray(level_names, dtype=object)[np.asarray(levels, dtype=np.intp)]
         frame = {
             "region_code": np.repeat(np.asarray(codes, dtype=object)[sel], per_node),
             "region_name": np.repeat(np.asarray(names, dtype=object)[sel], per_node),
-            "level": np.repeat(level_of[sel], per_node),
+            "level": pd.Categorical.from_codes(np.repeat(level_codes, per_node), level_names,
+                                               ordered=True),
             "indicator": np.tile(np.repeat(np.asarray([ids[i] for i in inds], dtype=object), npr),
                                  len(sel)),
             "period": np.tile(np.asarray([periods[p] for p in pers], dtype=object), len(sel) * ni),
@@ -261,7 +302,7 @@ class Result(Owner):
             frame.update(regions=rg.ravel(), regions_complete=cp.ravel())
         return pd.DataFrame(frame)
 
-    def thresholds(self, indicators=None, level=None):
+    def thresholds(self, indicators: Names = None, level: Names = None) -> Rows:
         """Every region's value of the indicators with ``thresholds:`` in
         the definitions (or those named) against its level's exit
         threshold, for each period of the result: :class:`tally.Rows` with
@@ -271,12 +312,30 @@ class Result(Owner):
         when the value rests on incomplete coverage), margin)."""
         return thresholds(self, indicators, level)
 
-    def write(self, path, format="csv", level=None):
+    def write(self, path: PathArg, format: str = "csv", level: Names = None) -> None:
         """Writes the result as the command line does (numbers with each
         indicator's decimals, missing values empty or null) to ``path``;
         ``format`` is ``"csv"`` or ``"json"``."""
         opts = write_options(self._h, format, level)
         lib.tally_result_write(self._ptr, fspath(path), ctypes.byref(opts))
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        # By value, as the dataset it was rolled up from (its snapshot) and
+        # the options: a worker rolls it up again, to the same figures. That
+        # dataset must still be open and unchanged.
+        self._ptr
+        source = self._source
+        ds = source[0]() if source is not None else None
+        if source is None or ds is None or ds.closed or ds._changes != source[1]:
+            why = ("it was made with take=True" if source is None else
+                   "its dataset has been closed or changed since the rollup")
+            raise pickle.PicklingError(
+                f"cannot pickle this tally.Result: {why}; a result is pickled as the "
+                "dataset it was rolled up from. Pickle the Dataset and roll it up on the "
+                "other side, or pickle r.to_pandas()")
+        _, _, prefer, compare = source
+        # ds.rollup pickles as (getattr, (ds, "rollup")): the dataset by value.
+        return (ds.rollup, (prefer, self.periods or None, compare, True))
 
     def __repr__(self):
         if self.closed:
@@ -295,7 +354,7 @@ def _changes(v, prev, pct_unit):
     return {"previous": opt(prev), "change": opt(change), "change_pct": opt(pct)}
 
 
-def format_number(value, decimals):
+def format_number(value: Optional[float], decimals: int) -> str:
     """``value`` printed with ``decimals`` digits after the point, as the
     library prints every number (half away from zero on the shortest
     decimal form: 2.675 with 2 decimals is "2.68"). None or NaN give ""."""
