@@ -687,10 +687,10 @@ static int rollup(tally_result **out, const tally_dataset *ds, tally_dataset *ta
         for (size_t k = 0; k < opts->period_count; k++) {
             const char *p = opts->periods[k];
             int32_t key;
-            if (!p || tally_period__parse(p, strlen(p), &key)) {
+            if (!p || tally_period__parse_ask(p, strlen(p), &key)) {
                 tally_result_free(r);
                 return tally_error__set(TALLY_EPARSE,
-                                        "bad period '%s'; expected YYYY-MM, YYYY-Qn or YYYY",
+                                        "bad period '%s'; expected " TALLY_PERIOD__FORMS,
                                         p ? p : "(null)");
             }
             int dup = 0;
@@ -802,8 +802,8 @@ TALLY_EXTERN(int) tally_result_period_find(const tally_result *r, const char *pe
 {
     *index = TALLY_NONE;
     int32_t key;
-    if (!r || !period || tally_period__parse(period, strlen(period), &key))
-        return tally_error__set(TALLY_EPARSE, "bad period '%s'; expected YYYY-MM, YYYY-Qn or YYYY",
+    if (!r || !period || tally_period__parse_ask(period, strlen(period), &key))
+        return tally_error__set(TALLY_EPARSE, "bad period '%s'; expected " TALLY_PERIOD__FORMS,
                                 period ? period : "(null)");
     for (size_t p = 0; p < r->nper; p++) {
         if (r->periods[p] == key) {

@@ -124,7 +124,7 @@ class HierarchyOptions(Structure):
 
 
 class Period(Structure):
-    _fields_ = [("year", c_int), ("kind", c_int), ("index", c_int)]
+    _fields_ = [("year", c_int), ("kind", c_int), ("index", c_int), ("end", c_int)]
 
 
 class CrosswalkOptions(Structure):
@@ -200,6 +200,9 @@ class CheckSummary(Structure):
 PERIOD_YEAR = 0
 PERIOD_QUARTER = 1
 PERIOD_MONTH = 2
+PERIOD_HALF = 3
+PERIOD_MONTHS = 4
+PERIOD_QUARTERS = 5
 ON_ERROR_STOP = 0
 ON_ERROR_COLLECT = 1
 PREFER_COMPUTED = 0

@@ -15,6 +15,7 @@ from ._lib import (DS, COMPARE_NONE, COMPARE_POP, COMPARE_YOY, ON_ERROR_STOP, R,
 from .check import run_checks
 from .definitions import Definitions, find_indicator
 from .hierarchy import Hierarchy, find_node
+from .period import Period
 from .progress import progress
 from .rejects import read_with
 from .result import Result
@@ -159,7 +160,8 @@ class Dataset(Owner):
         ``prefer``: ``"computed"`` (a region's value comes from below when
         anything below reported) or ``"reported"`` (its own first).
         ``periods``: a period or list of periods (``"2019-08"``,
-        ``"2019-Q3"``, ``"2019"``); default every period in the data.
+        ``"2019-Q3"``, ``"2019"``, ``"2019-H1"``, ``"2019-01..2019-08"``,
+        or :class:`tally.Period`); default every period in the data.
         ``compare``: None, ``"yoy"`` (same period a year earlier) or
         ``"pop"`` (previous period); rows then carry previous, change and
         change_pct.
@@ -170,8 +172,9 @@ class Dataset(Owner):
         opts = RollupOptions(RollupOptions.VERSION, choice("prefer", prefer, PREFER),
                              choice("compare", compare, _COMPARE), None, 0, 0)
         if periods is not None:
-            if isinstance(periods, str):
+            if isinstance(periods, (str, Period)):
                 periods = [periods]
+            periods = [str(p) if isinstance(p, Period) else p for p in periods]
             arr = (c_char_p * len(periods))(*[enc(p, "period") for p in periods])
             opts.periods, opts.period_count = arr, len(periods)
         out = R()
