@@ -101,3 +101,57 @@ def test_python_rollup_takes_a_range(tmp_path):
     r = ds.rollup(periods=["2019-H1", tally.Period("2019-01..2019-08")])
     assert r.periods == ["2019-H1", "2019-01..2019-08"]
     assert r.value("430600000000", "exited", "2019-H1") == 222
+
+
+def test_partial_year_is_compared_like_for_like(tmp_path):
+    status, rows, err = cli("rollup", *files(tmp_path, monthly_records()),
+                            "--period", "2019", "--compare", "yoy", "--level", "county")
+    assert status == 0, err
+    # 2019's reports end in August: against 2018 Jan-Aug (108), not the
+    # whole 2018 (甲村 78 + 乙村 156 = 234).
+    county = by_key(rows)["430600000000", "exited", "2019"]
+    assert (county["value"], county["previous"], county["change"]) == ("312", "108", "204")
+    assert "tally rollup: 2019 is compared with 2018-01..2018-08, the months its reports cover" \
+        in err
+
+
+def test_pop_of_a_range_is_the_preceding_range(tmp_path):
+    status, rows, err = cli("rollup", *files(tmp_path, monthly_records()),
+                            "--period", "2019-Q1..2019-Q2", "--compare", "pop",
+                            "--level", "village")
+    assert status == 0, err
+    # The six months before: July-December 2018, 甲村 7 + ... + 12 = 57.
+    assert by_key(rows)["430600000001", "exited", "2019-Q1..2019-Q2"]["previous"] == "57"
+
+
+def test_january_increment_of_a_year_to_date(tmp_path):
+    status, rows, err = cli("rollup", *files(tmp_path, monthly_records()),
+                            "--period", "2019-01", "--compare", "pop", "--level", "county")
+    assert status == 0, err
+    # The year-to-date restarts: January's previous value is 0, so the
+    # change is 11, not 11 - 780.
+    ytd = by_key(rows)["430600000000", "exited_ytd", "2019-01"]
+    assert (ytd["value"], ytd["previous"], ytd["change"]) == ("11", "0", "11")
+
+
+def test_python_compared_and_spans(tmp_path):
+    args = files(tmp_path, monthly_records())
+    ds = tally.Dataset(tally.Hierarchy.from_csv(args[1]), tally.Definitions.from_yaml(args[3]))
+    assert ds.read_records(args[5]) == []
+    r = ds.rollup(periods=["2019", "2019-01..2019-08"], compare="yoy")
+    assert r.compared("2019") == ("2018-01..2018-08", True)
+    assert r.compared(tally.Period("2019-01..2019-08")) == ("2018-01..2018-08", False)
+    assert r.previous("430600000000", "exited", "2019") == 108
+    assert ds.rollup(periods="2019").compared("2019") == (None, False)
+
+
+def test_to_pandas_gives_the_months_of_a_range(tmp_path):
+    pytest = __import__("pytest")
+    pd = pytest.importorskip("pandas")
+    args = files(tmp_path, monthly_records())
+    ds = tally.Dataset(tally.Hierarchy.from_csv(args[1]), tally.Definitions.from_yaml(args[3]))
+    ds.read_records(args[5])
+    df = ds.rollup(periods=["2019-H1"]).to_pandas(level="county", indicator="exited")
+    assert list(df["period"]) == ["2019-H1"]
+    assert (list(df["period_start"]), list(df["period_end"])) == (["2019-01"], ["2019-06"])
+    assert pd.Period(df["period_end"][0], freq="M").month == 6

@@ -359,6 +359,7 @@ _FUNCTIONS = {
     "tally_result_period": (c_char_p, [R, c_size_t], False),
     "tally_result_period_find": (c_int, [R, c_char_p, _size_p], True),
     "tally_result_compare": (c_int, [R], False),
+    "tally_result_compared": (c_char_p, [R, c_size_t, _int_p], False),
     "tally_result_value": (c_int, [R, c_size_t, c_size_t, c_size_t, _double_p, _int_p], True),
     "tally_result_sides": (c_int, [R, c_size_t, c_size_t, c_size_t, _double_p, _double_p], True),
     "tally_result_previous": (c_int, [R, c_size_t, c_size_t, c_size_t, _double_p, _int_p], True),

@@ -10,6 +10,7 @@ from ._lib import COMPARE_NONE, lib
 from .definitions import find_indicator, indicator_tables
 from .hierarchy import find_node, node_tables
 from .thresholds import thresholds
+from .period import Period
 
 _FORMULA = 5  # TALLY_AGGREGATE_FORMULA
 
@@ -47,6 +48,8 @@ class Result(Owner):
     # ---- indices ----
 
     def _period_index(self, period):
+        if isinstance(period, Period):
+            period = str(period)
         if not isinstance(period, str):
             raise TypeError(f"period: expected str, got {type(period).__name__}")
         index = c_size_t()
@@ -71,6 +74,17 @@ class Result(Owner):
         return list(indicator_tables(self._dh)[0])
 
     # ---- single values ----
+
+    def compared(self, period):
+        """The period ``period`` is compared with, as text, and whether it
+        was cut like for like to the months the period's reports cover
+        (累计同比: a 2019 whose reports end in August against
+        ``"2018-01..2018-08"``): ``(text, matched)``; ``(None, False)``
+        without a comparison."""
+        p = self._period_index(period)
+        matched = c_int()
+        text = lib.tally_result_compared(self._ptr, p, ctypes.byref(matched))
+        return (text.decode("utf-8") if text else None, bool(matched.value))
 
     def value(self, region_code, indicator, period):
         """The output value (float), or None when it is missing.
@@ -199,7 +213,9 @@ class Result(Owner):
 
     def to_pandas(self, level=None, period=None, indicator=None, coverage=False):
         """The same table as :meth:`rows` as a pandas DataFrame (value
-        float64, NaN where missing; regions and regions_complete float64,
+        float64, NaN where missing; when a period is a half or a range, the
+        columns period_start and period_end give its first and last months
+        as "YYYY-MM", which pandas parses; regions and regions_complete float64,
         NaN for indicators that are not formulas, with ``coverage=True``). ImportError when pandas is absent."""
         try:
             import pandas as pd
@@ -231,6 +247,14 @@ class Result(Owner):
             "period": np.tile(np.asarray([periods[p] for p in pers], dtype=object), len(sel) * ni),
             "value": values.ravel(),
         }
+        spans = [Period(periods[p]) for p in pers]
+        if any(x.kind in ("half", "months", "quarters") for x in spans):
+            # Halves and ranges: their first and last months, as text
+            # pandas reads (pd.Period(x, freq="M")).
+            starts = [f"{x.year:04d}-{x.first_month:02d}" for x in spans]
+            ends = [f"{x.year:04d}-{x.last_month:02d}" for x in spans]
+            frame["period_start"] = np.tile(np.asarray(starts, dtype=object), len(sel) * ni)
+            frame["period_end"] = np.tile(np.asarray(ends, dtype=object), len(sel) * ni)
         r = self._ptr
         if lib.tally_result_compare(r) != COMPARE_NONE:
             prev = np.empty_like(values)
