@@ -75,6 +75,15 @@ int cmd_rollup(int argc, char **argv)
      * result instead of being copied (half the memory on a national run). */
     if (tally_rollup_take(&r, c.ds, &ropts) || tally_result_write(r, c.output, &c.write))
         cli_report(&c);
+    /* A period compared like for like says so (on stderr: the rows keep
+     * their columns). */
+    for (size_t p = 0; r && p < tally_result_period_count(r); p++) {
+        int matched;
+        const char *with = tally_result_compared(r, p, &matched);
+        if (matched)
+            fprintf(stderr, "tally rollup: %s is compared with %s, the months its reports cover\n",
+                    tally_result_period(r, p), with);
+    }
     tally_result_free(r);
     return cli_done(&c);
 }

@@ -310,9 +310,9 @@ int tally_check__run_defs(tally_findings **out, const tally_dataset *ds,
         for (size_t k = 0; k < opts->period_count; k++) {
             const char *p = opts->periods[k];
             int32_t key;
-            if (!p || tally_period__parse(p, strlen(p), &key)) {
+            if (!p || tally_period__parse_ask(p, strlen(p), &key)) {
                 rc = tally_error__set(TALLY_EPARSE,
-                                      "bad period '%s'; expected YYYY-MM, YYYY-Qn or YYYY",
+                                      "bad period '%s'; expected " TALLY_PERIOD__FORMS,
                                       p ? p : "(null)");
                 goto done;
             }

@@ -68,8 +68,8 @@ TALLY_EXTERN(int) tally_dataset_period_has_values(const tally_dataset *ds, const
     if (!ds || !period)
         return tally_error__set(TALLY_EINVAL, "tally_dataset_period_has_values: NULL argument");
     int32_t key;
-    if (tally_period__parse(period, strlen(period), &key))
-        return tally_error__set(TALLY_EPARSE, "bad period '%s'; expected YYYY-MM, YYYY-Qn or YYYY",
+    if (tally_period__parse_ask(period, strlen(period), &key))
+        return tally_error__set(TALLY_EPARSE, "bad period '%s'; expected " TALLY_PERIOD__FORMS,
                                 period);
     int32_t first = tally_period__first_month(key), last = tally_period__last_month(key);
     size_t nodes = tally_hierarchy_size(tally_dataset_hierarchy(ds));

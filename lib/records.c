@@ -554,10 +554,18 @@ static int read_row_values(tally_records__reader *rd, const tally_csv *c, size_t
     *node_out = node;
     const tally_csv_field *pf = &c->fields[lay->period];
     int32_t key;
-    if (find_period(rd, pf->ptr, pf->len, &key))
+    if (find_period(rd, pf->ptr, pf->len, &key)) {
+        if (tally_period__parse_ask(pf->ptr, pf->len, &key) == 0)
+            return tally_csv__error_at_field(
+                c, (size_t)lay->period, TALLY_EPARSE,
+                "period '%.*s' is a span asked for, not a period records are dated by; expected "
+                "a month YYYY-MM, a quarter YYYY-Qn or a year YYYY (record each month or quarter "
+                "and ask for the span)",
+                (int)pf->len, pf->ptr);
         return tally_csv__error_at_field(c, (size_t)lay->period, TALLY_EPARSE,
                                          "bad period '%.*s'; expected YYYY-MM, YYYY-Qn or YYYY",
                                          (int)pf->len, pf->ptr);
+    }
     if (!lay->wide_indicator) {
         const tally_csv_field *inf = &c->fields[lay->indicator];
         size_t ind;

@@ -26,6 +26,10 @@ struct tally_result {
     int32_t *periods;
     char (*period_text)[TALLY_PERIOD_TEXT_MAX];
     int compare;
+    /* By period: the text of the period compared with, and whether it was
+     * cut to the months the period's data cover (like for like). */
+    char (*compared_text)[TALLY_PERIOD_TEXT_MAX];
+    unsigned char *matched;
     /* Columns indexed [indicator * nper + period]. */
     double **out, **previous;
     struct sides *sides;
@@ -272,6 +276,8 @@ TALLY_EXTERN(void) tally_result_free(tally_result *r)
     free(r->previous);
     free(r->periods);
     free(r->period_text);
+    free(r->compared_text);
+    free(r->matched);
     free(r);
 }
 
@@ -684,6 +690,37 @@ static int check_overflow(const tally_result *r, size_t p, double *const *o)
     return 0;
 }
 
+/* The last absolute month of any report inside [first, last], or -1. */
+static int32_t data_end(const tally_dataset *ds, int32_t first, int32_t last)
+{
+    int32_t end = -1;
+    size_t ncols = tally_dataset__column_count(ds);
+    for (size_t k = 0; k < ncols; k++) {
+        int32_t per = tally_dataset__column(ds, k)->period;
+        if (inside(per, first, last) && tally_period__last_month(per) > end)
+            end = tally_period__last_month(per);
+    }
+    return end;
+}
+
+/* The period a period is compared with. pop: the previous one of the same
+ * length. yoy: the same period a year earlier, cut to the months the data
+ * of the period cover (months 1..8 of 2018 for a 2019 whose reports end in
+ * August: *matched is then 1). */
+static int32_t compared_period(const tally_dataset *ds, int compare, int32_t key,
+                               unsigned char *matched)
+{
+    *matched = 0;
+    if (compare == TALLY_COMPARE_POP)
+        return tally_period__previous(key);
+    int32_t first = tally_period__first_month(key), last = tally_period__last_month(key);
+    int32_t end = data_end(ds, first, last);
+    if (end < 0 || end == last)
+        return tally_period__year_before(key);
+    *matched = 1;
+    return tally_period__span(first - 12, end - 12);
+}
+
 static int rollup(tally_result **out, const tally_dataset *ds, tally_dataset *take,
                   const tally_rollup_options *opts, size_t threads)
 {
@@ -720,10 +757,10 @@ static int rollup(tally_result **out, const tally_dataset *ds, tally_dataset *ta
         for (size_t k = 0; k < opts->period_count; k++) {
             const char *p = opts->periods[k];
             int32_t key;
-            if (!p || tally_period__parse(p, strlen(p), &key)) {
+            if (!p || tally_period__parse_ask(p, strlen(p), &key)) {
                 tally_result_free(r);
                 return tally_error__set(TALLY_EPARSE,
-                                        "bad period '%s'; expected YYYY-MM, YYYY-Qn or YYYY",
+                                        "bad period '%s'; expected " TALLY_PERIOD__FORMS,
                                         p ? p : "(null)");
             }
             int dup = 0;
@@ -756,14 +793,17 @@ static int rollup(tally_result **out, const tally_dataset *ds, tally_dataset *ta
     /* Coverage by period, then indicator (filled a period at a time). */
     r->cov = calloc(ncols ? ncols : 1, sizeof *r->cov);
     r->show_coverage = opts->version >= 2 && opts->coverage;
-    if (r->compare)
+    if (r->compare) {
         r->previous = alloc_columns(ncols, r->nodes);
+        r->compared_text = calloc(r->nper ? r->nper : 1, sizeof *r->compared_text);
+        r->matched = calloc(r->nper ? r->nper : 1, 1);
+    }
     workspace *w = NULL;
     double **o = malloc((r->nind ? r->nind : 1) * sizeof *o);
     sides *s = malloc((r->nind ? r->nind : 1) * sizeof *s);
     unsigned char *given = malloc(r->nind ? r->nind : 1);
     double **prev = r->compare ? alloc_columns(r->nind, r->nodes) : NULL;
-    if (!r->period_text || !r->out || !r->sides || !r->cov || (r->compare && (!r->previous || !prev)) ||
+    if (!r->period_text || !r->out || !r->sides || !r->cov || (r->compare && (!r->previous || !prev || !r->compared_text || !r->matched)) ||
         !o || !s || !given) {
         rc = tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
         goto done;
@@ -789,12 +829,24 @@ static int rollup(tally_result **out, const tally_dataset *ds, tally_dataset *ta
             rc = check_overflow(r, p, o);
         if (rc || !r->compare)
             continue;
-        int32_t before = r->compare == TALLY_COMPARE_YOY ? tally_period__year_before(r->periods[p])
-                                                         : tally_period__previous(r->periods[p]);
+        int32_t before = compared_period(ds, r->compare, r->periods[p], &r->matched[p]);
+        tally_period__format(before, r->compared_text[p]);
         rc = compute_span(ds, tally_period__first_month(before), tally_period__last_month(before),
                           opts->prefer, prev, NULL, NULL, NULL, w, threads);
-        for (size_t i = 0; i < r->nind && !rc; i++)
-            memcpy(r->previous[i * r->nper + p], prev[i], r->nodes * sizeof(double));
+        /* A year-to-date restarts in January: the period before a span
+         * that starts in January and is shorter than a year is zero, so
+         * that the change is the increment. */
+        int restart = r->compare == TALLY_COMPARE_POP &&
+                      tally_period__first_month(r->periods[p]) % 12 == 0 &&
+                      tally_period__last_month(r->periods[p]) % 12 != 11;
+        for (size_t i = 0; i < r->nind && !rc; i++) {
+            double *pv = r->previous[i * r->nper + p];
+            memcpy(pv, prev[i], r->nodes * sizeof(double));
+            if (restart && tally_definitions_over_time(r->d, i) == TALLY_OVER_TIME_CUMULATIVE &&
+                tally_definitions_aggregate(r->d, i) != TALLY_AGGREGATE_FORMULA)
+                for (size_t k = 0; k < r->nodes; k++)
+                    pv[k] = isnan(o[i][k]) ? NAN : 0.0;
+        }
     }
 
 done:
@@ -837,8 +889,8 @@ TALLY_EXTERN(int) tally_result_period_find(const tally_result *r, const char *pe
 {
     *index = TALLY_NONE;
     int32_t key;
-    if (!r || !period || tally_period__parse(period, strlen(period), &key))
-        return tally_error__set(TALLY_EPARSE, "bad period '%s'; expected YYYY-MM, YYYY-Qn or YYYY",
+    if (!r || !period || tally_period__parse_ask(period, strlen(period), &key))
+        return tally_error__set(TALLY_EPARSE, "bad period '%s'; expected " TALLY_PERIOD__FORMS,
                                 period ? period : "(null)");
     for (size_t p = 0; p < r->nper; p++) {
         if (r->periods[p] == key) {
@@ -850,6 +902,18 @@ TALLY_EXTERN(int) tally_result_period_find(const tally_result *r, const char *pe
 }
 
 TALLY_EXTERN(int) tally_result_compare(const tally_result *r) { return r ? r->compare : 0; }
+
+TALLY_EXTERN(const char *) tally_result_compared(const tally_result *r, size_t period,
+                                                 int *matched)
+{
+    if (matched)
+        *matched = 0;
+    if (!r || !r->compare || period >= r->nper)
+        return NULL;
+    if (matched)
+        *matched = r->matched[period];
+    return r->compared_text[period];
+}
 
 static int check_index(const tally_result *r, size_t node, size_t ind, size_t per)
 {

@@ -1034,7 +1034,8 @@ static void test_check__bad_input(void **state)
     assert_int_equal(tally_check_run(&F, f.ds, &opts), TALLY_EPARSE);
     assert_null(F);
     assert_string_equal(tally_error_last()->message,
-                        "bad period '2019-13'; expected YYYY-MM, YYYY-Qn or YYYY");
+                        "bad period '2019-13'; expected YYYY-MM, YYYY-Qn, YYYY, a half YYYY-H1 or "
+                        "YYYY-H2, or a range of one year YYYY-MM..YYYY-MM or YYYY-Qn..YYYY-Qn");
     assert_int_equal(tally_check_run(&F, NULL, NULL), TALLY_EINVAL);
     opts = (tally_check_options)TALLY_CHECK_OPTIONS_INIT;
     opts.prefer = 7;

@@ -32,6 +32,14 @@ static int32_t parse(const char *s)
     return key;
 }
 
+/* A period as asked for (also a half or a range). */
+static int32_t parse_asked(const char *s)
+{
+    int32_t key = 0;
+    assert_int_equal(tally_period__parse_ask(s, strlen(s), &key), 0);
+    return key;
+}
+
 static void expect_text(int32_t key, const char *expected)
 {
     char buf[TALLY_PERIOD_TEXT_MAX];
@@ -261,14 +269,16 @@ static void test_period__compare(void **state)
     static const char *const order[] = {
         "2018-01", "2018-12", "2018-Q1", "2018-Q4", "2018",
         "2019-01", "2019-02", "2019-08", "2019-09", "2019-10", "2019-11", "2019-12",
-        "2019-Q1", "2019-Q2", "2019-Q3", "2019-Q4", "2019",
+        "2019-Q1", "2019-Q2", "2019-Q3", "2019-Q4",
+        "2019-01..2019-06", "2019-H1", "2019-01..2019-08", "2019-Q1..2019-Q3", "2019-H2",
+        "2019",
         "2020-01", "2020-Q1", "2020",
     };
     size_t n = sizeof order / sizeof order[0];
     for (size_t i = 0; i < n; i++) {
-        int32_t a = parse(order[i]);
+        int32_t a = parse_asked(order[i]);
         for (size_t j = 0; j < n; j++) {
-            int32_t b = parse(order[j]);
+            int32_t b = parse_asked(order[j]);
             int want = i < j ? -1 : i > j ? 1 : 0;
             int got = sign(tally_period__compare(a, b));
             if (got != want)
@@ -339,8 +349,8 @@ static void test_period__fourth_quarter(void **state)
 static void expect_same_answer(const char *text, size_t len)
 {
     int32_t key = 0;
-    tally_period p = { -1, -1, -1 };
-    int internal = tally_period__parse(text, len, &key);
+    tally_period p = { -1, -1, -1, -1 };
+    int internal = tally_period__parse_ask(text, len, &key);
     int public = tally_period_parse(&p, text, len);
     if (internal != public)
         print_error("\"%.*s\": internal %d, public %d\n", (int)len, text, internal, public);
@@ -369,12 +379,14 @@ static void test_period__public_parser_accepts_the_same_texts(void **state)
     static const char *const table[] = {
         /* Accepted. */
         "2019-08", "2019-01", "2019-12", "2019-Q1", "2019-q4", "2019", "1000", "9999",
-        "1000-01", "9999-Q4",
+        "1000-01", "9999-Q4", "2019-H1", "2019-h2", "2019-01..2019-08", "2019-Q1..2019-Q2",
+        "2019-03..2019-03",
         /* Refused (as in test_period__rejects). */
         "2019-13", "2019-00", "2019-Q5", "2019-Q0", "2019-q5", "2019-8", "19-08", "2019/08",
         "2019.08", "0999", "999", "", "2019-", "2019-Q", "2019-081", "2019-Q12", "20190",
         "201908", " 2019", "2019 ", "2019-08 ", "abcd", "2019-1a", "2019-Qx", "2019-W01",
-        "2019-H1", "-2019", "+2019", "2019-99", "2019--8", "0000", "10000", "２０１９",
+        "2019-H3", "2019-H0", "2019-08..2019-01", "2018-12..2019-01", "2019-01..2019-Q1",
+        "2019..2019", "2019-01...2019-02", "2019-01..", "..2019-01", "-2019", "+2019", "2019-99", "2019--8", "0000", "10000", "２０１９",
     };
     for (size_t i = 0; i < sizeof table / sizeof *table; i++)
         expect_same_answer(table[i], strlen(table[i]));
@@ -413,7 +425,9 @@ static void test_period__public_parse_by_hand(void **state)
     assert_int_equal(tally_period_parse(&p, "2019-13", 7), TALLY_EPARSE);
     const tally_error *e = tally_error_last();
     assert_int_equal(e->code, TALLY_EPARSE);
-    assert_string_equal(e->message, "bad period '2019-13'; expected YYYY-MM, YYYY-Qn or YYYY");
+    assert_string_equal(e->message, "bad period '2019-13'; expected YYYY-MM, YYYY-Qn, YYYY, a half "
+                        "YYYY-H1 or YYYY-H2, or a range of one year YYYY-MM..YYYY-MM or "
+                        "YYYY-Qn..YYYY-Qn");
     assert_string_equal(e->text, "2019-13");
     assert_null(e->path);
     assert_int_equal(tally_period_parse(NULL, "2019", 4), TALLY_EINVAL);
@@ -435,8 +449,8 @@ static void expect_months(tally_period p, int first, int last)
 static void test_period__public_months_and_text(void **state)
 {
     (void)state;
-    tally_period aug = { 2019, TALLY_PERIOD_MONTH, 8 }, q3 = { 2019, TALLY_PERIOD_QUARTER, 3 },
-                 q4 = { 2019, TALLY_PERIOD_QUARTER, 4 }, y = { 2019, TALLY_PERIOD_YEAR, 0 };
+    tally_period aug = { 2019, TALLY_PERIOD_MONTH, 8, 0 }, q3 = { 2019, TALLY_PERIOD_QUARTER, 3, 0 },
+                 q4 = { 2019, TALLY_PERIOD_QUARTER, 4, 0 }, y = { 2019, TALLY_PERIOD_YEAR, 0, 0 };
     expect_months(aug, 8, 8);
     expect_months(q3, 7, 9);
     expect_months(q4, 10, 12);
@@ -460,11 +474,12 @@ static void test_period__public_months_and_text(void **state)
 
     /* Values that are no period. */
     static const tally_period bad[] = {
-        { 999, TALLY_PERIOD_MONTH, 1 },  { 10000, TALLY_PERIOD_YEAR, 0 },
-        { 2019, TALLY_PERIOD_MONTH, 0 }, { 2019, TALLY_PERIOD_MONTH, 13 },
-        { 2019, TALLY_PERIOD_QUARTER, 0 }, { 2019, TALLY_PERIOD_QUARTER, 5 },
-        { 2019, TALLY_PERIOD_YEAR, 1 },  { 2019, 3, 1 },
-        { 2019, -1, 0 },
+        { 999, TALLY_PERIOD_MONTH, 1, 0 },  { 10000, TALLY_PERIOD_YEAR, 0, 0 },
+        { 2019, TALLY_PERIOD_MONTH, 0, 0 }, { 2019, TALLY_PERIOD_MONTH, 13, 0 },
+        { 2019, TALLY_PERIOD_QUARTER, 0, 0 }, { 2019, TALLY_PERIOD_QUARTER, 5, 0 },
+        { 2019, TALLY_PERIOD_YEAR, 1, 0 },  { 2019, 6, 1, 0 }, { 2019, TALLY_PERIOD_HALF, 3, 0 },
+        { 2019, TALLY_PERIOD_MONTHS, 3, 2 }, { 2019, TALLY_PERIOD_QUARTERS, 1, 5 },
+        { 2019, -1, 0, 0 },
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         int f = -7;
@@ -483,7 +498,9 @@ static void test_period__public_compare(void **state)
     static const char *const order[] = {
         "2018-01", "2018-12", "2018-Q1", "2018-Q4", "2018",
         "2019-01", "2019-02", "2019-08", "2019-09", "2019-10", "2019-11", "2019-12",
-        "2019-Q1", "2019-Q2", "2019-Q3", "2019-Q4", "2019",
+        "2019-Q1", "2019-Q2", "2019-Q3", "2019-Q4",
+        "2019-01..2019-06", "2019-H1", "2019-01..2019-08", "2019-Q1..2019-Q3", "2019-H2",
+        "2019",
         "2020-01", "2020-Q1", "2020",
     };
     size_t n = sizeof order / sizeof order[0];
@@ -500,10 +517,63 @@ static void test_period__public_compare(void **state)
         }
     }
     /* Values that are no period still order, and equal ones are equal. */
-    tally_period x = { 2019, 9, 9 }, x2 = { 2019, 9, 9 }, y = { 2019, TALLY_PERIOD_YEAR, 0 };
+    tally_period x = { 2019, 9, 9, 0 }, x2 = { 2019, 9, 9, 0 }, y = { 2019, TALLY_PERIOD_YEAR, 0, 0 };
     assert_int_equal(tally_period_compare(&x, &x2), 0);
     assert_true(tally_period_compare(&y, &x) < 0);
     assert_true(tally_period_compare(&x, &y) > 0);
+}
+
+/* Spans asked for: halves and ranges of one year, their months, text,
+ * year before and preceding span (worked out by hand). */
+static void test_period__ranges(void **state)
+{
+    (void)state;
+    int32_t k;
+    assert_int_equal(tally_period__parse_ask("2019-01..2019-08", 16, &k), 0);
+    assert_int_equal(tally_period__first_month(k), 2019 * 12 + 0);
+    assert_int_equal(tally_period__last_month(k), 2019 * 12 + 7);
+    expect_text(k, "2019-01..2019-08");
+    expect_text(tally_period__year_before(k), "2018-01..2018-08");
+    /* Eight months before January-August 2019: May-December 2018. */
+    expect_text(tally_period__previous(k), "2018-05..2018-12");
+    assert_int_equal(tally_period__parse_ask("2019-H1", 7, &k), 0);
+    assert_int_equal(tally_period__first_month(k), 2019 * 12);
+    assert_int_equal(tally_period__last_month(k), 2019 * 12 + 5);
+    expect_text(tally_period__previous(k), "2018-H2");
+    expect_text(tally_period__previous(tally_period__previous(k)), "2018-H1");
+    assert_int_equal(tally_period__parse_ask("2019-Q2..2019-Q3", 16, &k), 0);
+    assert_int_equal(tally_period__first_month(k), 2019 * 12 + 3);
+    assert_int_equal(tally_period__last_month(k), 2019 * 12 + 8);
+    expect_text(tally_period__previous(k), "2018-Q4..2019-Q1");
+    /* The records' parser refuses them. */
+    assert_int_equal(tally_period__parse("2019-H1", 7, &k), TALLY_EPARSE);
+    assert_int_equal(tally_period__parse("2019-01..2019-08", 16, &k), TALLY_EPARSE);
+    /* Spans of whole periods are those periods. */
+    expect_text(tally_period__span(2019 * 12 + 3, 2019 * 12 + 5), "2019-Q2");
+    expect_text(tally_period__span(2019 * 12, 2019 * 12 + 11), "2019");
+    expect_text(tally_period__span(2019 * 12 + 4, 2019 * 12 + 4), "2019-05");
+    expect_text(tally_period__span(2018 * 12, 2018 * 12 + 7), "2018-01..2018-08");
+
+    tally_period p;
+    assert_int_equal(tally_period_parse(&p, "2019-Q1..2019-Q2", 16), 0);
+    assert_int_equal(p.kind, TALLY_PERIOD_QUARTERS);
+    assert_int_equal(p.index, 1);
+    assert_int_equal(p.end, 2);
+    expect_months(p, 1, 6);
+    assert_int_equal(tally_period_parse(&p, "2019-02..2019-08", 16), 0);
+    assert_int_equal(p.kind, TALLY_PERIOD_MONTHS);
+    assert_int_equal(p.index, 2);
+    assert_int_equal(p.end, 8);
+    assert_int_equal(tally_period_parse(&p, "2019-h2", 7), 0);
+    assert_int_equal(p.kind, TALLY_PERIOD_HALF);
+    assert_int_equal(p.index, 2);
+    expect_months(p, 7, 12);
+    char buf[TALLY_PERIOD_TEXT_MAX];
+    assert_int_equal(tally_period_format(buf, sizeof buf, &p), 7);
+    assert_string_equal(buf, "2019-H2");
+    tally_period r = { 2019, TALLY_PERIOD_MONTHS, 1, 12 };
+    assert_int_equal(tally_period_format(buf, sizeof buf, &r), 16);
+    assert_string_equal(buf, "2019-01..2019-12");
 }
 
 int main(void)
@@ -526,6 +596,7 @@ int main(void)
         cmocka_unit_test(test_period__public_parse_by_hand),
         cmocka_unit_test(test_period__public_months_and_text),
         cmocka_unit_test(test_period__public_compare),
+        cmocka_unit_test(test_period__ranges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,11 +45,17 @@ typedef enum tally_prefer {
 
 typedef enum tally_compare {
     TALLY_COMPARE_NONE = 0,
-    TALLY_COMPARE_YOY = 1, /* the same period a year earlier */
-    TALLY_COMPARE_POP = 2  /* the previous period of the same length */
+    TALLY_COMPARE_YOY = 1, /* the same period a year earlier (like for like:
+                            * tally_result_compared) */
+    TALLY_COMPARE_POP = 2  /* the previous period of the same length; for a
+                            * cumulative indicator the period before one that
+                            * starts in January and is shorter than a year is
+                            * 0 (the year-to-date restarts), so the change is
+                            * the increment */
 } tally_compare;
 
-/* periods: period strings (YYYY-MM, YYYY-Qn, YYYY), borrowed for the call;
+/* periods: period strings (YYYY-MM, YYYY-Qn, YYYY, and the spans YYYY-Hn,
+ * YYYY-MM..YYYY-MM, YYYY-Qn..YYYY-Qn of tally/period.h), borrowed for the call;
  * NULL (or period_count 0) means every period that occurs in the data, in
  * time order. coverage (version 2): 1 to have tally_result_write add the
  * columns regions,regions_complete (see tally/export.h); the counts are
@@ -97,6 +103,17 @@ TALLY_EXTERN(int) tally_result_period_find(const tally_result *r, const char *pe
                                            size_t *index);
 /* The comparison the result was made with (tally_compare). */
 TALLY_EXTERN(int) tally_result_compare(const tally_result *r);
+
+/* The period a period of the result is compared with, as text: for pop the
+ * previous period of the same length ("2019-H1" for 2019-H2,
+ * "2018-05..2018-12" for 2019-01..2019-08); for yoy the same period a year
+ * earlier, but like for like when the period's reports (of any indicator)
+ * end before the period does: a 2019 whose latest report is 2019-08 is
+ * compared with "2018-01..2018-08" (累计同比), and *matched is then 1, else
+ * 0. Borrowed; lives as long as r. NULL (and *matched 0) when the result
+ * has no comparison or the index is out of range. matched may be NULL. */
+TALLY_EXTERN(const char *) tally_result_compared(const tally_result *r, size_t period,
+                                                 int *matched);
 
 /* The output value of a node for an indicator and period (indices).
  * *present is 0 when it is missing (then *value is NaN). TALLY_EINVAL for

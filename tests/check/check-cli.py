@@ -137,7 +137,8 @@ cases = [
     (("-H", H, "-d", D, "-r", R1, "--prefer", "x"),
      "tally check: --prefer 'x': expected computed or reported"),
     (("-H", H, "-d", D, "-r", R1, "--period", "2019-13"),
-     "tally check: bad period '2019-13'; expected YYYY-MM, YYYY-Qn or YYYY"),
+     "tally check: bad period '2019-13'; expected YYYY-MM, YYYY-Qn, YYYY, a half YYYY-H1 or YYYY-H2, "
+     "or a range of one year YYYY-MM..YYYY-MM or YYYY-Qn..YYYY-Qn"),
     (("-H", H, "-d", D, "-r", R1, "-t", os.path.join(here, "bad-targets.csv")),
      "tally check: %s:3:1: unknown region code '430626999000'; expected a code of the hierarchy"
      % os.path.join(here, "bad-targets.csv")),

@@ -23,12 +23,28 @@ def test_period__order_is_the_results_order():
     assert tally.Period("2019-Q4") < tally.Period("2019") < tally.Period("2020-01")
 
 
-@pytest.mark.parametrize("text", ["2019-13", "2019-8", "2019-Q5", "999", "10000", "2019 ",
+def test_period__spans_asked_for():
+    h = tally.Period("2019-H1")
+    assert (h.kind, h.index, h.end, h.first_month, h.last_month, str(h)) == \
+        ("half", 1, 0, 1, 6, "2019-H1")
+    r = tally.Period("2019-01..2019-08")
+    assert (r.kind, r.index, r.end, r.first_month, r.last_month, str(r)) == \
+        ("months", 1, 8, 1, 8, "2019-01..2019-08")
+    q = tally.Period("2019-q1..2019-Q2")
+    assert (q.kind, q.index, q.end, q.first_month, q.last_month, str(q)) == \
+        ("quarters", 1, 2, 1, 6, "2019-Q1..2019-Q2")
+    assert sorted([tally.Period("2019"), r, h, tally.Period("2019-Q4")]) == \
+        [tally.Period("2019-Q4"), h, r, tally.Period("2019")]
+
+
+@pytest.mark.parametrize("text", ["2019-13", "2019-H3", "2019-08..2019-01", "2018-12..2019-01", "2019-8", "2019-Q5", "999", "10000", "2019 ",
                                   "２０１９-08", "", "2019-W01"])
 def test_period__refused_as_the_readers_refuse(text):
     with pytest.raises(tally.ParseError) as info:
         tally.Period(text)
-    assert info.value.message == f"bad period '{text}'; expected YYYY-MM, YYYY-Qn or YYYY"
+    assert info.value.message == (f"bad period '{text}'; expected YYYY-MM, YYYY-Qn, YYYY, a half "
+                                  "YYYY-H1 or YYYY-H2, or a range of one year YYYY-MM..YYYY-MM "
+                                  "or YYYY-Qn..YYYY-Qn")
     assert info.value.text == text
 
 

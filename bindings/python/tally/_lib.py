@@ -125,7 +125,7 @@ class HierarchyOptions(Structure):
 
 
 class Period(Structure):
-    _fields_ = [("year", c_int), ("kind", c_int), ("index", c_int)]
+    _fields_ = [("year", c_int), ("kind", c_int), ("index", c_int), ("end", c_int)]
 
 
 class CrosswalkOptions(Structure):
@@ -201,6 +201,9 @@ class CheckSummary(Structure):
 PERIOD_YEAR = 0
 PERIOD_QUARTER = 1
 PERIOD_MONTH = 2
+PERIOD_HALF = 3
+PERIOD_MONTHS = 4
+PERIOD_QUARTERS = 5
 ON_ERROR_STOP = 0
 ON_ERROR_COLLECT = 1
 PREFER_COMPUTED = 0
@@ -375,6 +378,7 @@ _FUNCTIONS = {
     "tally_result_period": (c_char_p, [R, c_size_t], False),
     "tally_result_period_find": (c_int, [R, c_char_p, _size_p], True),
     "tally_result_compare": (c_int, [R], False),
+    "tally_result_compared": (c_char_p, [R, c_size_t, _int_p], False),
     "tally_result_value": (c_int, [R, c_size_t, c_size_t, c_size_t, _double_p, _int_p], True),
     "tally_result_sides": (c_int, [R, c_size_t, c_size_t, c_size_t, _double_p, _double_p], True),
     "tally_result_previous": (c_int, [R, c_size_t, c_size_t, c_size_t, _double_p, _int_p], True),

@@ -20,6 +20,7 @@ from .check import Findings, run_checks
 from .crosswalk import Crosswalk
 from .definitions import Definitions, find_indicator
 from .hierarchy import Hierarchy, find_node
+from .period import Period
 from .progress import Progress, progress
 from .rejects import RejectedRows, read_with
 from ._rows import Rows
@@ -225,7 +226,8 @@ class Dataset(Owner):
         ``prefer``: ``"computed"`` (a region's value comes from below when
         anything below reported) or ``"reported"`` (its own first).
         ``periods``: a period or list of periods (``"2019-08"``,
-        ``"2019-Q3"``, ``"2019"``); default every period in the data.
+        ``"2019-Q3"``, ``"2019"``, ``"2019-H1"``, ``"2019-01..2019-08"``,
+        or :class:`tally.Period`); default every period in the data.
         ``compare``: None, ``"yoy"`` (same period a year earlier) or
         ``"pop"`` (previous period); rows then carry previous, change and
         change_pct.
@@ -236,8 +238,9 @@ class Dataset(Owner):
         opts = RollupOptions(RollupOptions.VERSION, choice("prefer", prefer, PREFER),
                              choice("compare", compare, _COMPARE), None, 0, 0)
         if periods is not None:
-            if isinstance(periods, str):
+            if isinstance(periods, (str, Period)):
                 periods = [periods]
+            periods = [str(p) if isinstance(p, Period) else p for p in periods]
             arr = (c_char_p * len(periods))(*[enc(p, "period") for p in periods])
             opts.periods, opts.period_count = arr, len(periods)
         out = R()

@@ -15,6 +15,7 @@ from ._rows import Rows
 from .definitions import find_indicator, indicator_tables
 from .hierarchy import find_node, node_tables
 from .thresholds import thresholds
+from .period import Period
 
 _FORMULA = 5  # TALLY_AGGREGATE_FORMULA
 
@@ -55,6 +56,8 @@ class Result(Owner):
     # ---- indices ----
 
     def _period_index(self, period):
+        if isinstance(period, Period):
+            period = str(period)
         if not isinstance(period, str):
             raise TypeError(f"period: expected str, got {type(period).__name__}")
         index = c_size_t()
@@ -79,6 +82,17 @@ class Result(Owner):
         return list(indicator_tables(self._dh)[0])
 
     # ---- single values ----
+
+    def compared(self, period: str) -> Tuple[Optional[str], bool]:
+        """The period ``period`` is compared with, as text, and whether it
+        was cut like for like to the months the period's reports cover
+        (累计同比: a 2019 whose reports end in August against
+        ``"2018-01..2018-08"``): ``(text, matched)``; ``(None, False)``
+        without a comparison."""
+        p = self._period_index(period)
+        matched = c_int()
+        text = lib.tally_result_compared(self._ptr, p, ctypes.byref(matched))
+        return (text.decode("utf-8") if text else None, bool(matched.value))
 
     def value(self, region_code: str, indicator: str, period: str) -> Optional[float]:
         """The output value (float), or None when it is missing.
@@ -225,7 +239,10 @@ class Result(Owner):
         the hierarchy's levels, top first (so sorting by it and
         ``df[df.level <= "county"]`` follow the hierarchy), and periods are
         the library's texts ("2019-08", "2019-Q3", "2019"), which
-        ``pandas.Period`` parses as months, quarters and years."""
+        ``pandas.Period`` parses as months, quarters and years. When a
+        period is a half or a range (``2019-H1``, ``2019-01..2019-08``), the
+        long layout adds the columns period_start and period_end, its first
+        and last months as "YYYY-MM", which pandas parses."""
         try:
             import pandas as pd
         except ImportError:
@@ -272,6 +289,14 @@ class Result(Owner):
             "period": np.tile(np.asarray([periods[p] for p in pers], dtype=object), len(sel) * ni),
             "value": values.ravel(),
         }
+        spans = [Period(periods[p]) for p in pers]
+        if any(x.kind in ("half", "months", "quarters") for x in spans):
+            # Halves and ranges: their first and last months, as text
+            # pandas reads (pd.Period(x, freq="M")).
+            starts = [f"{x.year:04d}-{x.first_month:02d}" for x in spans]
+            ends = [f"{x.year:04d}-{x.last_month:02d}" for x in spans]
+            frame["period_start"] = np.tile(np.asarray(starts, dtype=object), len(sel) * ni)
+            frame["period_end"] = np.tile(np.asarray(ends, dtype=object), len(sel) * ni)
         r = self._ptr
         if lib.tally_result_compare(r) != COMPARE_NONE:
             prev = np.empty_like(values)
