@@ -39,11 +39,40 @@ class Rejected:
         return f"Rejected({str(self)!r})"
 
 
+class ReadWarning(tuple):
+    """A warning about a row that was accepted (a ``region_name`` that is
+    not the hierarchy's name for the code): a tuple (path, line, column,
+    reason), 1-based."""
+
+    __slots__ = ()
+
+    def __new__(cls, path, line, column, reason):
+        return super().__new__(cls, (path, line, column, reason))
+
+    path = property(lambda self: self[0])
+    line = property(lambda self: self[1])
+    column = property(lambda self: self[2])
+    reason = property(lambda self: self[3])
+
+    def __str__(self):
+        return f"{self.path}:{self.line}:{self.column}: warning: {self.reason}"
+
+    def __repr__(self):
+        return f"ReadWarning({str(self)!r})"
+
+
 class RejectedRows(list):
     """The rejected rows of one read (a list of :class:`Rejected`), with the
-    read's counts: rows_read == rows_accepted + rows_rejected."""
+    read's counts: rows_read == rows_accepted + rows_rejected, and
+    ``warnings``: the read's warnings about rows it accepted (a list of
+    (path, line, column, reason) tuples, in file order; they are not
+    rejected rows and not counted)."""
 
     rows_read = rows_accepted = rows_rejected = 0
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.warnings = []
 
     def to_csv(self, path):
         """Writes the rows as CSV: file,line,column,reason,row."""
@@ -60,6 +89,11 @@ def _take_rejects(rj, stats):
         out.append(Rejected(_str(lib.tally_rejects_path(rj, i)), lib.tally_rejects_line(rj, i),
                             lib.tally_rejects_column(rj, i), lib.tally_rejects_code(rj, i),
                             _str(lib.tally_rejects_reason(rj, i)), _str(lib.tally_rejects_row(rj, i))))
+    for i in range(lib.tally_rejects_warning_count(rj)):
+        out.warnings.append(ReadWarning(_str(lib.tally_rejects_warning_path(rj, i)),
+                                     lib.tally_rejects_warning_line(rj, i),
+                                     lib.tally_rejects_warning_column(rj, i),
+                                     _str(lib.tally_rejects_warning_reason(rj, i))))
     out.rows_read = stats.rows_read
     out.rows_accepted = stats.rows_accepted
     out.rows_rejected = stats.rows_rejected
