@@ -70,7 +70,7 @@ static void summarize(const cli *c, const tally_progress *r)
 {
     size_t nk = tally_progress_indicator_count(r), nodes = tally_hierarchy_size(c->h);
     for (size_t k = 0; k < nk; k++) {
-        size_t counts[7] = { 0 };
+        size_t counts[8] = { 0 };
         for (size_t node = 0; node < nodes; node++) {
             int level = tally_hierarchy_level(c->h, node), want = !c->level_count;
             for (size_t j = 0; j < c->level_count; j++)
@@ -78,7 +78,7 @@ static void summarize(const cli *c, const tally_progress *r)
             if (!want)
                 continue;
             int s = tally_progress_status(r, node * nk + k);
-            if (s >= 0 && s < 7)
+            if (s >= 0 && s < 8)
                 counts[s]++;
         }
         fprintf(stderr, "tally %s: %04d-%02d %s:", c->command, tally_progress_year(r),
@@ -89,8 +89,10 @@ static void summarize(const cli *c, const tally_progress *r)
                 fprintf(stderr, "%s%zu %s", sep, counts[s], tally_target_status_name(s));
                 sep = ", ";
             }
-        for (int s = TALLY_TARGET_NO_TARGET; s <= TALLY_TARGET_NO_DATA; s++)
-            if (counts[s]) {
+        static const int rest[] = { TALLY_TARGET_INCOMPLETE, TALLY_TARGET_NO_TARGET,
+                                    TALLY_TARGET_NO_DATA };
+        for (int j = 0, s; j < 3; j++)
+            if (counts[s = rest[j]]) {
                 fprintf(stderr, "%s%zu %s", sep, counts[s], tally_target_status_name(s));
                 sep = ", ";
             }

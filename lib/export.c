@@ -227,7 +227,7 @@ static int format_rows(void *ctx, size_t block, tally_write__buf *out)
         rc = node_head(w, node, level, &head);
         /* Room for every row of the node at its longest. */
         size_t row_max = head.len + w->mid_max + (w->compare ? 4 : 1) * (NUMBER_MAX + 24) +
-                         (coverage ? 96 : 0) + 16;
+                         (coverage ? 128 : 0) + 16;
         if (!rc && row_max > SIZE_MAX / 2 / (rows ? rows : 1))
             rc = TALLY_ENOMEM;
         if (!rc)
@@ -298,21 +298,33 @@ static char *put_changes(const result_writer *w, char *o, size_t node, size_t i,
     return o;
 }
 
-/* regions,regions_complete of a row: empty (null) for an indicator that is
- * not a formula. */
+/* regions,regions_complete,as_of of a row: the counts empty (null) for an
+ * indicator that is not a formula, as_of (YYYY-MM) empty but for a stock
+ * or cumulative value. */
 static char *put_coverage(const result_writer *w, char *o, size_t node, size_t i, size_t p)
 {
     size_t regions = 0, complete = 0;
-    int f = w->formula[i];
+    int f = w->formula[i], year = 0, month = 0;
     if (f)
         tally_result_coverage(w->r, node, i, p, &regions, &complete);
-    if (w->json)
-        return o + sprintf(o, f ? ",\"regions\":%zu,\"regions_complete\":%zu"
-                                : ",\"regions\":null,\"regions_complete\":null",
-                           regions, complete);
-    if (!f)
-        return (memcpy(o, ",,", 2), o + 2);
-    return o + sprintf(o, ",%zu,%zu", regions, complete);
+    else
+        tally_result_as_of(w->r, node, i, p, &year, &month);
+    if (w->json) {
+        o += sprintf(o, f ? ",\"regions\":%zu,\"regions_complete\":%zu"
+                          : ",\"regions\":null,\"regions_complete\":null",
+                     regions, complete);
+        if (year)
+            return o + sprintf(o, ",\"as_of\":\"%04d-%02d\"", year, month);
+        return (memcpy(o, ",\"as_of\":null", 13), o + 13);
+    }
+    if (f)
+        o += sprintf(o, ",%zu,%zu", regions, complete);
+    else
+        o = (memcpy(o, ",,", 2), o + 2);
+    if (year)
+        return o + sprintf(o, ",%04d-%02d", year, month);
+    *o++ = ',';
+    return o;
 }
 
 static void result_writer_free(result_writer *w)
@@ -433,9 +445,9 @@ int tally_export__write(const tally_result *r, const char *path, const tally_wri
         static const char *const heads[4] = {
             "region_code,region_name,level,indicator,period,value\n",
             "region_code,region_name,level,indicator,period,value,previous,change,change_pct\n",
-            "region_code,region_name,level,indicator,period,value,regions,regions_complete\n",
+            "region_code,region_name,level,indicator,period,value,regions,regions_complete,as_of\n",
             ("region_code,region_name,level,indicator,period,value,previous,change,change_pct,"
-             "regions,regions_complete\n")
+             "regions,regions_complete,as_of\n")
         };
         job.head = heads[(w.compare ? 1 : 0) + (w.coverage ? 2 : 0)];
         job.tail = job.tail_empty = "";

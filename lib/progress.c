@@ -28,6 +28,7 @@ TALLY_EXTERN(const char *) tally_target_status_name(int status)
     case TALLY_TARGET_BEHIND: return "behind";
     case TALLY_TARGET_MET: return "met";
     case TALLY_TARGET_NOT_MET: return "not_met";
+    case TALLY_TARGET_INCOMPLETE: return "incomplete";
     default: return "";
     }
 }
@@ -43,6 +44,7 @@ TALLY_EXTERN(void) tally_progress_free(tally_progress *r)
     free(r->gap);
     free(r->pace);
     free(r->status);
+    free(r->incomplete);
     free(r->rank);
     free(r);
 }
@@ -89,6 +91,12 @@ static void judge(tally_progress *r, size_t row, int ceiling, const double *sche
     r->completion[row] = r->gap[row] = r->pace[row] = NAN;
     if (isnan(t)) {
         r->status[row] = TALLY_TARGET_NO_TARGET;
+        return;
+    }
+    /* A formula matched over fewer regions than reported: shown, never
+     * judged (as thresholds are not judged on it). */
+    if (r->incomplete[row]) {
+        r->status[row] = TALLY_TARGET_INCOMPLETE;
         return;
     }
     if (isnan(a)) {
@@ -166,9 +174,10 @@ TALLY_EXTERN(int) tally_progress_run(tally_progress **out, const tally_dataset *
     r->gap = malloc(alloc * sizeof(double));
     r->pace = malloc(alloc * sizeof(double));
     r->status = malloc(alloc);
+    r->incomplete = calloc(alloc, 1);
     r->rank = calloc(alloc, sizeof(size_t));
     if (!r->actual || !r->target || !r->completion || !r->gap || !r->pace || !r->status ||
-        !r->rank)
+        !r->incomplete || !r->rank)
         goto nomem;
     if (!r->nk) {
         *out = r;
@@ -177,10 +186,11 @@ TALLY_EXTERN(int) tally_progress_run(tally_progress **out, const tally_dataset *
 
     /* Year to date: January to the as-of month, as one span. */
     double **ytd = calloc(nind ? nind : 1, sizeof *ytd);
+    tally_rollup__cov *cov = calloc(nind ? nind : 1, sizeof *cov);
     double *eff = malloc((n ? n : 1) * sizeof *eff);
     rank_item *items = malloc((n ? n : 1) * sizeof *items);
     int rc = 0;
-    if (!ytd || !eff || !items)
+    if (!ytd || !cov || !eff || !items)
         rc = TALLY_ENOMEM;
     for (size_t i = 0; !rc && i < nind; i++)
         if (!(ytd[i] = malloc((n ? n : 1) * sizeof(double))))
@@ -189,7 +199,8 @@ TALLY_EXTERN(int) tally_progress_run(tally_progress **out, const tally_dataset *
         tally_error__set(rc, "out of memory computing completion");
     int32_t first = (int32_t)opts->year * 12;
     if (!rc)
-        rc = tally_rollup__span(ds, first, first + opts->month - 1, opts->prefer, ytd, NULL, NULL);
+        rc = tally_rollup__span_cov(ds, first, first + opts->month - 1, opts->prefer, ytd, NULL,
+                                    NULL, cov);
     const uint32_t *parent = tally_hierarchy__parents(t->h);
     for (size_t k = 0; !rc && k < r->nk; k++) {
         size_t ind = r->inds[k];
@@ -198,11 +209,28 @@ TALLY_EXTERN(int) tally_progress_run(tally_progress **out, const tally_dataset *
             rc = e;
             break;
         }
+        /* A sum or formula past DBL_MAX, as tally_rollup reports it: at
+         * the lowest region (the first in reverse pre-order). */
+        for (size_t node = n; node-- > 0 && !rc;)
+            if (isinf(ytd[ind][node]))
+                rc = tally_error__set(TALLY_ERANGE,
+                                      "%s (%s) of %s %s, %04d-01 to %04d-%02d, is past the "
+                                      "largest number a double holds (about 1.8e308); expected "
+                                      "values whose aggregate is finite",
+                                      tally_definitions_id(t->d, ind),
+                                      tally_definitions_name(t->d, ind),
+                                      tally_hierarchy_code(t->h, node),
+                                      tally_hierarchy_name(t->h, node), opts->year, opts->year,
+                                      opts->month);
+        if (rc)
+            break;
         int ceiling = tally_definitions_direction(t->d, ind) == TALLY_DIRECTION_LOWER_IS_BETTER;
         size_t nitems = 0;
+        const tally_rollup__cov *c = &cov[ind];
         for (size_t node = 0; node < n; node++) {
             size_t row = node * r->nk + k;
             r->actual[row] = ytd[ind][node];
+            r->incomplete[row] = c->regions && c->complete[node] < c->regions[node];
             r->target[row] = eff[node];
             judge(r, row, ceiling, opts->schedule);
             if (!isnan(r->completion[row])) {
@@ -224,6 +252,9 @@ TALLY_EXTERN(int) tally_progress_run(tally_progress **out, const tally_dataset *
     for (size_t i = 0; ytd && i < nind; i++)
         free(ytd[i]);
     free(ytd);
+    for (size_t i = 0; cov && i < nind; i++)
+        tally_rollup__cov_free(&cov[i]);
+    free(cov);
     free(eff);
     free(items);
     if (rc) {
@@ -328,6 +359,11 @@ TALLY_EXTERN(double) tally_progress_gap(const tally_progress *r, size_t row)
 TALLY_EXTERN(double) tally_progress_monthly_pace(const tally_progress *r, size_t row)
 {
     return ROW_OK(r, row) ? r->pace[row] : NAN;
+}
+
+TALLY_EXTERN(int) tally_progress_complete(const tally_progress *r, size_t row)
+{
+    return ROW_OK(r, row) ? !r->incomplete[row] : -1;
 }
 
 TALLY_EXTERN(size_t) tally_progress_rank(const tally_progress *r, size_t row)

@@ -17,6 +17,7 @@ struct tally_progress {
     /* Per row (node * nk + k). */
     double *actual, *target, *completion, *gap, *pace;
     unsigned char *status;
+    unsigned char *incomplete; /* the actual rests on incomplete coverage */
     size_t *rank;
 };
 

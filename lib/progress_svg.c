@@ -35,6 +35,7 @@ static const struct {
     [TALLY_TARGET_BEHIND] = { "#E69F00", "慢于序时 behind", "慢于序时" },
     [TALLY_TARGET_MET] = { "#009E73", "达标 met", "达标" },
     [TALLY_TARGET_NOT_MET] = { "#D55E00", "未达标 not met", "未达标" },
+    [TALLY_TARGET_INCOMPLETE] = { "#CC79A7", "数据不全 incomplete", "数据不全" },
 };
 
 /* XML text or attribute value; characters XML 1.0 cannot hold are left out. */
@@ -145,7 +146,7 @@ TALLY_EXTERN(int) tally_progress_write_svg(const tally_progress *r, const char *
     size_t nb = 0;
     double vmax = ceiling ? 100 : fmax(100, r->time_progress);
     double name_w = 0;
-    int present[7] = { 0 };
+    int present[8] = { 0 };
     for (size_t node = 0; node < r->nodes; node++) {
         if (tally_hierarchy_level(r->h, node) != level)
             continue;
@@ -222,7 +223,7 @@ TALLY_EXTERN(int) tally_progress_write_svg(const tally_progress *r, const char *
     /* Legend: the statuses that occur, in a fixed order. */
     static const int order[] = { TALLY_TARGET_DONE,   TALLY_TARGET_AHEAD,     TALLY_TARGET_BEHIND,
                                  TALLY_TARGET_MET,    TALLY_TARGET_NOT_MET,   TALLY_TARGET_NO_DATA,
-                                 TALLY_TARGET_NO_TARGET };
+                                 TALLY_TARGET_INCOMPLETE, TALLY_TARGET_NO_TARGET };
     double lx = 20;
     fputs("<g class=\"legend\" font-size=\"13\">\n", f);
     for (size_t i = 0; i < sizeof order / sizeof *order; i++) {

@@ -539,6 +539,13 @@ size_t tally_rollup__default_threads(const tally_dataset *ds)
 int tally_rollup__span(const tally_dataset *ds, int32_t first, int32_t last, int prefer,
                        double **out, double **reported, double **computed)
 {
+    return tally_rollup__span_cov(ds, first, last, prefer, out, reported, computed, NULL);
+}
+
+int tally_rollup__span_cov(const tally_dataset *ds, int32_t first, int32_t last, int prefer,
+                           double **out, double **reported, double **computed,
+                           tally_rollup__cov *cov)
+{
     const tally_hierarchy *h = tally_dataset_hierarchy(ds);
     size_t n = tally_hierarchy_size(h);
     size_t nind = tally_definitions_indicator_count(tally_dataset_definitions(ds));
@@ -554,7 +561,7 @@ int tally_rollup__span(const tally_dataset *ds, int32_t first, int32_t last, int
         if (sides_alloc(&sd[i], n))
             rc = tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
     if (!rc)
-        rc = compute_span(ds, first, last, prefer, out, sd, NULL, NULL, w, nw);
+        rc = compute_span(ds, first, last, prefer, out, sd, NULL, cov, w, nw);
     for (size_t i = 0; sd && i < nind && !rc; i++) {
         for (size_t k = 0; k < n; k++) {
             if (reported)
@@ -671,12 +678,25 @@ static int period_columns(tally_result *r, const tally_dataset *ds, tally_datase
  * printed empty: the sums keep the infinity (tally_util__neumaier) and
  * this finds it in the period's columns of the reported indicators. In
  * reverse pre-order the first one found has only finite values below it:
- * the node where the sum overflowed. */
+ * the node where the sum overflowed. A formula's result past DBL_MAX
+ * (1e308 * 10) is the same error; a division by zero gives missing (NaN),
+ * not an infinity, so it never comes here. */
 static int check_overflow(const tally_result *r, size_t p, double *const *o)
 {
     for (size_t i = 0; i < r->nind; i++) {
-        if (tally_definitions_aggregate(r->d, i) == TALLY_AGGREGATE_FORMULA)
+        if (tally_definitions_aggregate(r->d, i) == TALLY_AGGREGATE_FORMULA) {
+            for (size_t n = r->nodes; n-- > 0;)
+                if (isinf(o[i][n]))
+                    return tally_error__set(
+                        TALLY_ERANGE,
+                        "%s (%s) of %s %s in %s: its formula %s gives a number past the "
+                        "largest a double holds (about 1.8e308); expected operands whose "
+                        "result is finite",
+                        tally_definitions_id(r->d, i), tally_definitions_name(r->d, i),
+                        tally_hierarchy_code(r->h, n), tally_hierarchy_name(r->h, n),
+                        r->period_text[p], tally_definitions_formula(r->d, i));
             continue;
+        }
         for (size_t n = r->nodes; n-- > 0;)
             if (isinf(o[i][n]))
                 return tally_error__set(
@@ -719,6 +739,21 @@ static int32_t compared_period(const tally_dataset *ds, int compare, int32_t key
         return tally_period__year_before(key);
     *matched = 1;
     return tally_period__span(first - 12, end - 12);
+}
+
+/* The as_of of every stock and cumulative indicator in period p. */
+static int levels_as_of(tally_result *r, const tally_dataset *ds, size_t p, int prefer)
+{
+    for (size_t i = 0; i < r->nind; i++) {
+        if (tally_definitions_aggregate(r->d, i) == TALLY_AGGREGATE_FORMULA ||
+            tally_definitions_over_time(r->d, i) == TALLY_OVER_TIME_FLOW)
+            continue;
+        if (tally_rollup__as_of(ds, i, tally_period__first_month(r->periods[p]),
+                                tally_period__last_month(r->periods[p]), prefer,
+                                &r->cov[p * r->nind + i].as_of))
+            return tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
+    }
+    return 0;
 }
 
 static int rollup(tally_result **out, const tally_dataset *ds, tally_dataset *take,
@@ -815,6 +850,11 @@ static int rollup(tally_result **out, const tally_dataset *ds, tally_dataset *ta
 
     for (size_t p = 0; p < r->nper && !rc; p++) {
         tally_period__format(r->periods[p], r->period_text[p]);
+        /* Before period_columns, which may take the dataset's arrays. */
+        if (r->show_coverage)
+            rc = levels_as_of(r, ds, p, opts->prefer);
+        if (rc)
+            break;
         if (period_columns(r, ds, take, p, o, &s, given)) {
             rc = tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
             break;
@@ -1010,4 +1050,24 @@ int tally_rollup__unit(const tally_result *r, size_t node, size_t indicator, siz
 {
     const tally_rollup__cov *c = &r->cov[period * r->nind + indicator];
     return c->unit && tally_bit__get(c->unit, node);
+}
+
+TALLY_EXTERN(int) tally_result_as_of(const tally_result *r, size_t node, size_t indicator,
+                                     size_t period, int *year, int *month)
+{
+    if (year)
+        *year = 0;
+    if (month)
+        *month = 0;
+    int rc = check_index(r, node, indicator, period);
+    if (rc)
+        return rc;
+    const int32_t *a = r->cov[period * r->nind + indicator].as_of;
+    if (a && a[node] >= 0) {
+        if (year)
+            *year = a[node] / 12;
+        if (month)
+            *month = a[node] % 12 + 1;
+    }
+    return 0;
 }

@@ -50,6 +50,8 @@ int tally_rollup__span(const tally_dataset *ds, int32_t first, int32_t last, int
 typedef struct tally_rollup__cov {
     uint32_t *regions, *complete;
     uint64_t *unit;
+    int32_t *as_of; /* stock and cumulative indicators, with coverage asked
+                     * for: tally_rollup__as_of, else NULL */
 } tally_rollup__cov;
 
 void tally_rollup__cov_free(tally_rollup__cov *c);
@@ -63,6 +65,21 @@ void tally_rollup__cov_free(tally_rollup__cov *c);
 int tally_rollup__formula(const tally_hierarchy *h, const tally_definitions *d, size_t f,
                           int prefer, double **out, const double *const *own,
                           tally_rollup__cov *cov);
+
+/* tally_rollup__span also giving each formula's coverage: cov (may be
+ * NULL) has one tally_rollup__cov per indicator, zeroed by the caller and
+ * freed with tally_rollup__cov_free; those of indicators that are not
+ * formulas stay empty. */
+int tally_rollup__span_cov(const tally_dataset *ds, int32_t first, int32_t last, int prefer,
+                           double **out, double **reported, double **computed,
+                           tally_rollup__cov *cov);
+
+/* The absolute month (year * 12 + month - 1) of the oldest report the
+ * value of stock or cumulative indicator `ind` rests on at every node, for
+ * the span [first, last] (-1 where the value is missing), into *out (n
+ * int32, the caller's to free). 0 or TALLY_ENOMEM (no error recorded). */
+int tally_rollup__as_of(const tally_dataset *ds, size_t ind, int32_t first, int32_t last,
+                        int prefer, int32_t **out);
 
 /* Whether the result was asked for the coverage columns. */
 int tally_rollup__show_coverage(const tally_result *r);

@@ -16,6 +16,7 @@
  */
 #include "rollup.h"
 
+#include <fenv.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include "error.h"
 #include "expr.h"
 #include "hierarchy.h"
+#include "period.h"
 #include "util.h"
 
 /* An aggregate in the making (as in the rollup's summing loop). */
@@ -101,7 +103,42 @@ void tally_rollup__cov_free(tally_rollup__cov *c)
     free(c->regions);
     free(c->complete);
     free(c->unit);
+    free(c->as_of);
     memset(c, 0, sizeof *c);
+}
+
+/* tally_expr__eval, marking with +INFINITY each node whose result an
+ * overflow made missing (1e308 * 10): the evaluator gives missing for
+ * every non-finite result, so the overflow is seen in the floating-point
+ * status (thread-local, and restored as it was), first for the whole
+ * column, then node by node over the missing results. The rollup reports
+ * the infinity as an error; a division by zero stays missing. */
+static int eval_checked(const tally_expr *e, const double *const *cols, size_t ncols, size_t n,
+                        double *out)
+{
+    fexcept_t saved;
+    fegetexceptflag(&saved, FE_OVERFLOW);
+    feclearexcept(FE_OVERFLOW);
+    int rc = tally_expr__eval(e, cols, n, out);
+    if (!rc && fetestexcept(FE_OVERFLOW)) {
+        const double **at = malloc((ncols ? ncols : 1) * sizeof *at);
+        if (!at)
+            rc = TALLY_ENOMEM;
+        for (size_t i = 0; !rc && i < n; i++) {
+            if (!isnan(out[i]))
+                continue;
+            for (size_t v = 0; v < ncols; v++)
+                at[v] = cols[v] ? cols[v] + i : NULL;
+            double r;
+            feclearexcept(FE_OVERFLOW);
+            rc = tally_expr__eval(e, at, 1, &r);
+            if (!rc && isnan(r) && fetestexcept(FE_OVERFLOW))
+                out[i] = INFINITY;
+        }
+        free(at);
+    }
+    fesetexceptflag(&saved, FE_OVERFLOW);
+    return rc;
 }
 
 int tally_rollup__formula(const tally_hierarchy *h, const tally_definitions *d, size_t f,
@@ -199,15 +236,15 @@ int tally_rollup__formula(const tally_hierarchy *h, const tally_definitions *d, 
             }
         }
     }
+    size_t nind = tally_definitions_indicator_count(d);
     if (!partial) {
-        rc = tally_expr__eval(e, (const double *const *)out, n, out[f]);
+        rc = eval_checked(e, (const double *const *)out, nind, n, out[f]);
     } else {
         /* The complete nodes read the plain columns. */
         for (size_t i = 0; i < n; i++)
             if (!(complete[i] < regions[i] && !tally_bit__get(unit, i)))
                 for (size_t a = 0; a < k; a++)
                     matched[a][i] = out[ops[a]][i];
-        size_t nind = tally_definitions_indicator_count(d);
         const double **cols = malloc((nind ? nind : 1) * sizeof *cols);
         if (!cols) {
             rc = TALLY_ENOMEM;
@@ -217,7 +254,7 @@ int tally_rollup__formula(const tally_hierarchy *h, const tally_definitions *d, 
             cols[v] = out[v];
         for (size_t a = 0; a < k; a++)
             cols[ops[a]] = matched[a];
-        rc = tally_expr__eval(e, cols, n, out[f]);
+        rc = eval_checked(e, cols, nind, n, out[f]);
         free(cols);
     }
     if (!rc && cov) {
@@ -244,4 +281,55 @@ done:
     free(complete);
     free(unit);
     return rc;
+}
+
+/* How old a carried level is. A region's own value of a stock or
+ * cumulative indicator is the report that ends latest inside the span
+ * (rollup_time.c, own_level), carried unless it ended more than
+ * stale_after months before the span's end; its month is that report's
+ * last month. A node's value rests on the regions that count in it (by
+ * the precedence rule, as in the rollup's aggregation): its as_of is the
+ * oldest of theirs, the month the stalest figure in it was filed for. */
+int tally_rollup__as_of(const tally_dataset *ds, size_t ind, int32_t first, int32_t last,
+                        int prefer, int32_t **out)
+{
+    const tally_hierarchy *h = tally_dataset_hierarchy(ds);
+    const tally_definitions *d = tally_dataset_definitions(ds);
+    size_t n = tally_hierarchy_size(h), nn = n ? n : 1;
+    const uint32_t *parent = tally_hierarchy__parents(h);
+    int32_t *own = malloc(nn * sizeof *own), *below = malloc(nn * sizeof *below);
+    if (!own || !below) {
+        free(own);
+        free(below);
+        return TALLY_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        own[i] = below[i] = -1;
+    size_t ncols = tally_dataset__column_count(ds), words = tally_bit__words(n);
+    for (size_t k = 0; k < ncols; k++) {
+        const tally_column *c = tally_dataset__column(ds, k);
+        int32_t end = tally_period__last_month(c->period);
+        if (c->indicator != ind || tally_period__first_month(c->period) < first || end > last)
+            continue;
+        for (size_t w = 0; w < words; w++)
+            for (uint64_t bits = c->valid[w]; bits; bits &= bits - 1) {
+                size_t node = w * 64 + (size_t)__builtin_ctzll(bits);
+                if (end > own[node])
+                    own[node] = end;
+            }
+    }
+    int stale_after = tally_definitions__stale_after(d, ind);
+    for (size_t i = n; i-- > 0;) {
+        int has_own = own[i] >= 0 && (stale_after < 0 || last - own[i] <= stale_after);
+        int has_below = below[i] >= 0;
+        int use_own = prefer == TALLY_PREFER_REPORTED ? has_own : (has_own && !has_below);
+        int32_t v = use_own ? own[i] : has_below ? below[i] : -1;
+        own[i] = v;
+        size_t p = tally_hierarchy__up(parent, i);
+        if (v >= 0 && p != TALLY_NONE && (below[p] < 0 || v < below[p]))
+            below[p] = v;
+    }
+    free(below);
+    *out = own;
+    return 0;
 }

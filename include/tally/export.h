@@ -16,7 +16,10 @@ TALLY_BEGIN_DECLS
  * node, indicator and period, nodes in pre-order, indicators in definition
  * order, periods in result order. CSV columns:
  *   region_code,region_name,level,indicator,period,value
- * plus previous,change,change_pct when the result has a comparison. JSON is
+ * plus previous,change,change_pct when the result has a comparison, and
+ * regions,regions_complete,as_of when the rollup was asked for coverage
+ * (tally_result_coverage for formulas, tally_result_as_of as YYYY-MM for
+ * stock and cumulative values; empty otherwise). JSON is
  * an array of objects with the same keys. Numbers have the indicator's
  * decimals (change_pct: 2); missing values are empty (null in JSON).
  * The rows are made on up to 8 threads (one for small outputs) and written

@@ -15,6 +15,12 @@
  *   both:              no_target (no effective target), no_data (a target
  *                      but no actual); monthly_pace = gap / (12 - m), the
  *                      whole gap in December, 0 when done or met
+ *   incomplete:        a formula indicator's actual that rests on
+ *                      incomplete coverage (some region below filed some
+ *                      of its operands and not others; tally_result_coverage)
+ *                      is shown, never judged: status incomplete (when
+ *                      there is a target), completion, gap, monthly_pace
+ *                      and rank missing
  *   time progress:     m / 12 * 100, or the schedule's share for month m
  *   rank:              among siblings (same parent) that have a completion,
  *                      highest first; ties share the better rank (1, 2, 2, 4)
@@ -47,7 +53,8 @@ typedef enum tally_target_status {
     TALLY_TARGET_AHEAD = 3,
     TALLY_TARGET_BEHIND = 4,
     TALLY_TARGET_MET = 5,
-    TALLY_TARGET_NOT_MET = 6
+    TALLY_TARGET_NOT_MET = 6,
+    TALLY_TARGET_INCOMPLETE = 7
 } tally_target_status;
 
 /* year and month: the as-of month (month 1..12). prefer: tally_prefer, as
@@ -112,12 +119,18 @@ TALLY_EXTERN(double) tally_progress_time_progress(const tally_progress *r, size_
 TALLY_EXTERN(int) tally_progress_status(const tally_progress *r, size_t row);
 TALLY_EXTERN(double) tally_progress_gap(const tally_progress *r, size_t row);
 TALLY_EXTERN(double) tally_progress_monthly_pace(const tally_progress *r, size_t row);
+/* 1 when the row's actual rests on complete coverage (always, for an
+ * indicator that is not a formula), 0 when it is matched over fewer regions
+ * than reported some operand of the formula (then a row with a target has
+ * status TALLY_TARGET_INCOMPLETE), -1 for a row out of range. */
+TALLY_EXTERN(int) tally_progress_complete(const tally_progress *r, size_t row);
 /* Rank among siblings, 1 = highest completion; 0 when the row has no
  * completion. */
 TALLY_EXTERN(size_t) tally_progress_rank(const tally_progress *r, size_t row);
 
 /* The status as written in output: "no_target", "no_data", "done", "ahead",
- * "behind", "met", "not_met"; "" for an unknown value. Static text. */
+ * "behind", "met", "not_met", "incomplete"; "" for an unknown value. Static
+ * text. */
 TALLY_EXTERN(const char *) tally_target_status_name(int status);
 
 /* Writes the rows to `path` (NULL: standard output) as CSV with columns

@@ -58,8 +58,9 @@ typedef enum tally_compare {
  * YYYY-MM..YYYY-MM, YYYY-Qn..YYYY-Qn of tally/period.h), borrowed for the call;
  * NULL (or period_count 0) means every period that occurs in the data, in
  * time order. coverage (version 2): 1 to have tally_result_write add the
- * columns regions,regions_complete (see tally/export.h); the counts are
- * kept either way. */
+ * columns regions,regions_complete,as_of (see tally/export.h) and to keep
+ * the as_of of stock and cumulative values (tally_result_as_of); the
+ * counts are kept either way. */
 typedef struct tally_rollup_options {
     unsigned int version;
     int prefer;  /* tally_prefer */
@@ -149,6 +150,18 @@ TALLY_EXTERN(int) tally_result_coverage(const tally_result *r, size_t node, size
  * of range (then *complete is 0). */
 TALLY_EXTERN(int) tally_result_complete(const tally_result *r, size_t node, size_t indicator,
                                         size_t period, int *complete);
+
+/* How old a stock or cumulative value is: *year and *month of the oldest
+ * report it rests on. A region's own value is its report ending latest in
+ * the period (carried, however old, unless the indicator has stale_after);
+ * a node's value is made of the regions that count in it (by the
+ * precedence rule), and its month is the earliest of theirs. Kept only
+ * when the rollup was asked for coverage (opts->coverage); both are 0 for
+ * a missing value, a flow or formula indicator, or a result made without
+ * coverage. Either pointer may be NULL. TALLY_EINVAL for an index out of
+ * range. */
+TALLY_EXTERN(int) tally_result_as_of(const tally_result *r, size_t node, size_t indicator,
+                                     size_t period, int *year, int *month);
 
 /* A whole column of output values over all nodes in pre-order, NaN where
  * missing. Borrowed; lives as long as r. NULL for indices out of range. */

@@ -27,7 +27,7 @@ from .period import Period
 from .hierarchy import Hierarchy, Region
 from .definitions import Definitions, Indicator
 from .dataset import Dataset
-from .rejects import Rejected, RejectedRows
+from .rejects import ReadWarning, Rejected, RejectedRows
 from .result import Result, format_number
 from ._rows import Rows
 from .progress import Targets, Progress
@@ -39,7 +39,7 @@ from .crosswalk import Crosswalk
 for _cls in (Error, OutOfMemoryError, FileError, ParseError, NotFoundError, InvalidError,
              DuplicateError, RangeError, NotSupportedError, CycleError, LimitError, Period,
              Hierarchy, Region, Definitions, Indicator, Dataset, Rejected, RejectedRows, Result,
-             Rows, Targets, Progress, Households, Poverty, Finding, Findings, Crosswalk):
+             ReadWarning, Rows, Targets, Progress, Households, Poverty, Finding, Findings, Crosswalk):
     _cls.__module__ = "tally"
 del _cls
 
@@ -58,6 +58,6 @@ __all__ = [
     "Error", "OutOfMemoryError", "FileError", "ParseError", "NotFoundError", "InvalidError",
     "DuplicateError", "RangeError", "NotSupportedError", "CycleError", "LimitError", "Period",
     "Hierarchy", "Region", "Definitions", "Indicator", "Dataset", "Rejected", "RejectedRows",
-    "Result", "format_number", "Rows", "Targets", "Progress", "Households", "Poverty",
+    "ReadWarning", "Result", "format_number", "Rows", "Targets", "Progress", "Households", "Poverty",
     "poverty_from_households", "Finding", "Findings", "Crosswalk", "version", "library_path",
 ]

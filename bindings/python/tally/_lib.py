@@ -385,6 +385,7 @@ _FUNCTIONS = {
     "tally_result_column": (_double_p, [R, c_size_t, c_size_t], False),
     "tally_result_coverage": (c_int, [R, c_size_t, c_size_t, c_size_t, _size_p, _size_p], True),
     "tally_result_complete": (c_int, [R, c_size_t, c_size_t, c_size_t, _int_p], True),
+    "tally_result_as_of": (c_int, [R, c_size_t, c_size_t, c_size_t, _int_p, _int_p], True),
     # export
     "tally_result_write": (c_int, [R, c_char_p, POINTER(WriteOptions)], True),
     "tally_number_format": (c_int, [c_char_p, c_size_t, c_double, c_int], True),
@@ -433,6 +434,7 @@ _FUNCTIONS = {
     "tally_progress_gap": (c_double, [PR, c_size_t], False),
     "tally_progress_monthly_pace": (c_double, [PR, c_size_t], False),
     "tally_progress_rank": (c_size_t, [PR, c_size_t], False),
+    "tally_progress_complete": (c_int, [PR, c_size_t], False),
     "tally_target_status_name": (c_char_p, [c_int], False),
     "tally_progress_write": (c_int, [PR, c_char_p, POINTER(WriteOptions)], True),
     "tally_progress_write_svg": (c_int, [PR, c_char_p, POINTER(ProgressSvgOptions)], True),

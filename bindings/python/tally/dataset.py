@@ -9,7 +9,7 @@ import weakref
 from array import array
 from ctypes import c_char_p, c_double, c_int
 from itertools import accumulate
-from typing import Any, Optional, Tuple, Union
+from typing import Any, List, Optional, Tuple, Union
 
 from . import _errors
 from ._common import Names, PREFER, PathArg, choice, enc, fspath, to_bytes
@@ -177,6 +177,22 @@ class Dataset(Owner):
                                    ctypes.byref(value), ctypes.byref(present))
         return value.value if present.value else None
 
+    def periods(self) -> List[str]:
+        """The periods the dataset has values for (empty cells do not
+        count), as strings in time order: ``["2019-01", "2019-02", "2019"]``."""
+        out = ctypes.c_void_p()
+        lib.tally_dataset_periods(self._ptr, ctypes.byref(out))
+        try:
+            text = ctypes.string_at(out.value).decode("utf-8") if out.value else ""
+        finally:
+            lib.tally_free(out)
+        return text.split(",") if text else []
+
+    def has_values(self, period: Union[str, Period]) -> bool:
+        """True when some value lies inside ``period`` (a month,
+        quarter or year), so that a rollup of it would not be empty."""
+        return lib.tally_dataset_period_has_values(self._ptr, enc(period, "period")) == 1
+
     @property
     def value_count(self) -> int:
         """Number of values (cells) accepted so far, missing ones included."""
@@ -220,7 +236,7 @@ class Dataset(Owner):
     # ---- computing ----
 
     def rollup(self, prefer: str = "computed", periods: Names = None, compare: Optional[str] = None,
-               take: bool = False) -> Result:
+               take: bool = False, coverage: bool = False) -> Result:
         """Rolls the values up the hierarchy; returns a :class:`tally.Result`.
 
         ``prefer``: ``"computed"`` (a region's value comes from below when
@@ -234,9 +250,12 @@ class Dataset(Owner):
         ``take``: True when the dataset is not needed afterwards: its value
         arrays may move into the result instead of being copied (half the
         memory for a national dataset), and the dataset is left empty
-        (``value_count`` 0), ready to be read into again. Same values."""
+        (``value_count`` 0), ready to be read into again. Same values.
+        ``coverage``: True to keep how old each stock and cumulative value
+        is (:meth:`tally.Result.as_of`; the ``as_of`` column of
+        ``rows(coverage=True)``), as ``tally rollup --coverage`` does."""
         opts = RollupOptions(RollupOptions.VERSION, choice("prefer", prefer, PREFER),
-                             choice("compare", compare, _COMPARE), None, 0, 0)
+                             choice("compare", compare, _COMPARE), None, 0, int(bool(coverage)))
         if periods is not None:
             if isinstance(periods, (str, Period)):
                 periods = [periods]

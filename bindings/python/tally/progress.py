@@ -274,6 +274,18 @@ class Progress(Owner):
         return self._row(p, row.value, codes, names, levels, level_names,
                          indicator_tables(self._dh)[0], self.as_of, self.year)
 
+    def complete(self, region_code: str, indicator: str) -> bool:
+        """False when the region's actual rests on incomplete coverage: a
+        formula whose operands some region below filed only in part (its
+        status is then ``"incomplete"``, with no completion, gap, pace or
+        rank). Always True for an indicator that is not a formula."""
+        p = self._ptr
+        node = find_node(self._hh.ptr, region_code)
+        ind = find_indicator(self._dh.ptr, indicator)
+        row = c_size_t()
+        lib.tally_progress_find(p, node, ind, ctypes.byref(row))
+        return lib.tally_progress_complete(p, row.value) == 1
+
     def write(self, path: PathArg, format: str = "csv", level: Names = None) -> None:
         """Writes the table as the command line does."""
         p = self._ptr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import ctypes
-from typing import Optional
+from typing import Any, List, NamedTuple, Optional
 
 from . import _errors
 from ._common import PathArg, choice, encoding_arg
@@ -43,11 +43,35 @@ class Rejected:
         return f"Rejected({str(self)!r})"
 
 
+class ReadWarning(NamedTuple):
+    """A warning about a row that was accepted (a ``region_name`` that is
+    not the hierarchy's name for the code): a tuple (path, line, column,
+    reason), 1-based."""
+
+    path: str
+    line: int
+    column: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}: warning: {self.reason}"
+
+    def __repr__(self) -> str:
+        return f"ReadWarning({str(self)!r})"
+
+
 class RejectedRows(list):
     """The rejected rows of one read (a list of :class:`Rejected`), with the
-    read's counts: rows_read == rows_accepted + rows_rejected."""
+    read's counts: rows_read == rows_accepted + rows_rejected, and
+    ``warnings``: the read's warnings about rows it accepted (a list of
+    (path, line, column, reason) tuples, in file order; they are not
+    rejected rows and not counted)."""
 
     rows_read = rows_accepted = rows_rejected = 0
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.warnings: List[Any] = []
 
     def to_csv(self, path: PathArg) -> None:
         """Writes the rows as CSV: file,line,column,reason,row."""
@@ -64,6 +88,11 @@ def _take_rejects(rj, stats):
         out.append(Rejected(_str(lib.tally_rejects_path(rj, i)), lib.tally_rejects_line(rj, i),
                             lib.tally_rejects_column(rj, i), lib.tally_rejects_code(rj, i),
                             _str(lib.tally_rejects_reason(rj, i)), _str(lib.tally_rejects_row(rj, i))))
+    for i in range(lib.tally_rejects_warning_count(rj)):
+        out.warnings.append(ReadWarning(_str(lib.tally_rejects_warning_path(rj, i)),
+                                     lib.tally_rejects_warning_line(rj, i),
+                                     lib.tally_rejects_warning_column(rj, i),
+                                     _str(lib.tally_rejects_warning_reason(rj, i))))
     out.rows_read = stats.rows_read
     out.rows_accepted = stats.rows_accepted
     out.rows_rejected = stats.rows_rejected

@@ -140,6 +140,20 @@ class Result(Owner):
         lib.tally_result_complete(self._ptr, n, i, p, ctypes.byref(flag))
         return bool(flag.value)
 
+    def as_of(self, region_code: str, indicator: str, period: str) -> Optional[str]:
+        """How old a stock or cumulative value is: ``"YYYY-MM"``, the month
+        of the oldest report it rests on (a region's own latest report in
+        the period; for a parent, the earliest of those of the regions that
+        count in it). None for a missing value, a flow or formula
+        indicator, or a rollup made without ``coverage=True``."""
+        n, i, p = self._indices(region_code, indicator, period)
+        return self._as_of(n, i, p)
+
+    def _as_of(self, k, i, p):
+        year, month = c_int(), c_int()
+        lib.tally_result_as_of(self._ptr, k, i, p, ctypes.byref(year), ctypes.byref(month))
+        return f"{year.value:04d}-{month.value:02d}" if year.value else None
+
     def _coverage_of(self, k, i, p):
         regions, complete = c_size_t(), c_size_t()
         lib.tally_result_coverage(self._ptr, k, i, p, ctypes.byref(regions),
@@ -184,7 +198,7 @@ class Result(Owner):
         None when missing), plus previous, change and change_pct when the
         rollup was made with ``compare``, and regions, regions_complete
         (see :meth:`coverage`; None for indicators that are not formulas)
-        with ``coverage=True``. Rows are in hierarchy pre-order,
+        and as_of (see :meth:`as_of`) with ``coverage=True``. Rows are in hierarchy pre-order,
         then indicators in definition order, then periods. ``level``,
         ``period`` and ``indicator`` (a name or a list) keep only those."""
         nodes, inds, pers = self._selection(level, period, indicator)
@@ -218,6 +232,7 @@ class Result(Owner):
                         formula = lib.tally_definitions_aggregate(self._d, i) == _FORMULA
                         row["regions"] = rg if formula else None
                         row["regions_complete"] = cp if formula else None
+                        row["as_of"] = None if formula else self._as_of(k, i, p)
                     out.append(row)
         return out
 
@@ -228,7 +243,8 @@ class Result(Owner):
         ``layout="long"``: the table of :meth:`rows`, one row per region,
         indicator and period (value float64, NaN where missing; regions and
         regions_complete float64, NaN for indicators that are not formulas,
-        with ``coverage=True``).
+        with ``coverage=True``, and as_of: the month of the oldest report a
+        stock or cumulative value rests on, a string or None).
 
         ``layout="wide"``: one row per region in hierarchy pre-order, indexed
         by (region_code, region_name, level); one column per (indicator,
@@ -324,7 +340,14 @@ class Result(Owner):
                 for x, k in enumerate(nodes):
                     for b, p in enumerate(pers):
                         rg[x, a, b], cp[x, a, b] = self._coverage_of(k, i, p)
-            frame.update(regions=rg.ravel(), regions_complete=cp.ravel())
+            asof = np.full(values.shape, None, dtype=object)
+            for a, i in enumerate(inds):
+                if lib.tally_definitions_aggregate(self._d, i) == _FORMULA:
+                    continue
+                for x, k in enumerate(nodes):
+                    for b, p in enumerate(pers):
+                        asof[x, a, b] = self._as_of(k, i, p)
+            frame.update(regions=rg.ravel(), regions_complete=cp.ravel(), as_of=asof.ravel())
         return pd.DataFrame(frame)
 
     def thresholds(self, indicators: Names = None, level: Names = None) -> Rows:
