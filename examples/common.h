@@ -37,6 +37,8 @@ enum {
     CLI_OPT_THREADS,
     CLI_OPT_PREFER,
     CLI_OPT_HOUSEHOLDS,
+    CLI_OPT_MAX_INPUT,
+    CLI_OPT_MAX_MEMORY,
     CLI_OPT_OWN = 2001
 };
 
@@ -60,6 +62,7 @@ typedef struct cli {
     const char *encoding;
     int on_error;         /* tally_on_error */
     unsigned int threads; /* reading records; 0: one per core */
+    size_t max_input_bytes, max_memory; /* --max-input-bytes, --max-memory; 0: defaults */
     int prefer;           /* tally_prefer */
 
     /* What cli_load makes of it; cli_done frees it all. */
@@ -93,6 +96,8 @@ typedef struct cli {
     { "rejects", required_argument, NULL, CLI_OPT_REJECTS },          \
     { "encoding", required_argument, NULL, CLI_OPT_ENCODING },        \
     { "threads", required_argument, NULL, CLI_OPT_THREADS },          \
+    { "max-input-bytes", required_argument, NULL, CLI_OPT_MAX_INPUT }, \
+    { "max-memory", required_argument, NULL, CLI_OPT_MAX_MEMORY },    \
     { "help", no_argument, NULL, 'h' },                               \
     { "version", no_argument, NULL, 'V' }
 #define CLI_TARGETS_OPTION { "targets", required_argument, NULL, 't' }

@@ -25,7 +25,11 @@ typedef struct tally_hierarchy tally_hierarchy;
  *   declaring the encoding);
  * max_columns, max_field_bytes: limits on a row's fields and a field's size
  *   (0: the defaults, 4096 fields and 1 MiB); a row past them is an error
- *   (TALLY_ELIMIT) at the field. */
+ *   (TALLY_ELIMIT) at the field.
+ * Since version 3:
+ * max_input_bytes: the most read from a file that is not a regular file (a
+ *   pipe, a FIFO, a character device); past it TALLY_ELIMIT naming the file
+ *   and the limit. 0: the default, 1 GiB (see tally_read_options). */
 typedef struct tally_hierarchy_options {
     unsigned int version;
     const char *const *level_names;
@@ -33,10 +37,11 @@ typedef struct tally_hierarchy_options {
     const char *encoding;
     size_t max_columns;
     size_t max_field_bytes;
+    size_t max_input_bytes;
 } tally_hierarchy_options;
 
-#define TALLY_HIERARCHY_OPTIONS_VERSION 2
-#define TALLY_HIERARCHY_OPTIONS_INIT { TALLY_HIERARCHY_OPTIONS_VERSION, NULL, 0, NULL, 0, 0 }
+#define TALLY_HIERARCHY_OPTIONS_VERSION 3
+#define TALLY_HIERARCHY_OPTIONS_INIT { TALLY_HIERARCHY_OPTIONS_VERSION, NULL, 0, NULL, 0, 0, 0 }
 
 /* Reads a hierarchy CSV (UTF-8, optional BOM, RFC 4180) with a header that
  * names the columns `code` and `name` (required), `level` and `parent_code`

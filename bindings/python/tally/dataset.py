@@ -7,6 +7,7 @@ from ctypes import c_char_p, c_double, c_int
 
 from . import _errors
 from ._common import PREFER, choice, enc, fspath, to_bytes
+from ._guard import exclusive
 from ._handle import Handle, Owner
 from ._lib import DS, COMPARE_NONE, COMPARE_POP, COMPARE_YOY, R, RollupOptions, lib
 from .check import run_checks
@@ -55,6 +56,7 @@ class Dataset(Owner):
 
     # ---- reading ----
 
+    @exclusive
     def read_records(self, path, on_error="stop", encoding=None):
         """Reads a records CSV (long ``region_code,indicator,period,value`` or
         wide ``region_code,period,<indicator>...``).
@@ -71,6 +73,7 @@ class Dataset(Owner):
         return read_with(lambda o, rj, st: lib.tally_dataset_read_file(
             ds, p, ctypes.byref(o), rj, ctypes.byref(st)), on_error, encoding)
 
+    @exclusive
     def read_bytes(self, data, name="<bytes>", on_error="stop", encoding=None):
         """Same as :meth:`read_records`, from memory; ``name`` stands for the
         path in errors and rejected rows."""
@@ -82,6 +85,7 @@ class Dataset(Owner):
 
     # ---- adding values ----
 
+    @exclusive
     def add(self, region_code, indicator, period, value):
         """Adds reported values.
 
@@ -132,6 +136,7 @@ class Dataset(Owner):
 
     # ---- reading values back ----
 
+    @exclusive
     def reported(self, region_code, indicator, period):
         """The value a region filed itself for an indicator and period
         string exactly as given (no time rule); None when it filed nothing
@@ -145,16 +150,19 @@ class Dataset(Owner):
         return value.value if present.value else None
 
     @property
+    @exclusive
     def value_count(self):
         """Number of values (cells) accepted so far, missing ones included."""
         return lib.tally_dataset_value_count(self._ptr)
 
+    @exclusive
     def save(self, path):
         """Writes the dataset's values to a snapshot file (``tally snapshot``),
         which :meth:`load` (and the command line's ``-r``) reads back far
         faster than the CSV."""
         lib.tally_snapshot_save(self._ptr, os.fsencode(path))
 
+    @exclusive
     def load(self, path):
         """Adds the values of a snapshot made over the same hierarchy and
         definitions; a cell given in both is a duplicate (``DuplicateError``)."""
@@ -162,6 +170,7 @@ class Dataset(Owner):
 
     # ---- computing ----
 
+    @exclusive
     def rollup(self, prefer="computed", periods=None, compare=None, take=False):
         """Rolls the values up the hierarchy; returns a :class:`tally.Result`.
 
@@ -188,6 +197,7 @@ class Dataset(Owner):
         fn(ctypes.byref(out), self._ptr, ctypes.byref(opts))
         return Result(out, (self.hierarchy._handle, self.definitions._handle))
 
+    @exclusive
     def check(self, periods=None, prefer="computed", targets=None):
         """Runs every consistency check of the definitions (and the
         built-in bounds, recomputed and monotonic checks) and returns the
@@ -200,6 +210,7 @@ class Dataset(Owner):
         paths, whose decomposition is checked too."""
         return run_checks(self, periods=periods, prefer=prefer, targets=targets)
 
+    @exclusive
     def progress(self, targets, as_of, level=None, prefer="computed", schedule=None):
         """Completion of annual targets as of a month, as rows
         (:class:`tally.Rows`) with the columns of ``tally progress``.
@@ -212,6 +223,7 @@ class Dataset(Owner):
         with self.progress_result(targets, as_of, prefer=prefer, schedule=schedule) as p:
             return p.rows(level)
 
+    @exclusive
     def progress_result(self, targets, as_of, prefer="computed", schedule=None):
         """The same as :meth:`progress` as a :class:`tally.Progress` object
         (rows, DataFrame, CSV/JSON and an SVG chart)."""
