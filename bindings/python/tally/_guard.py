@@ -19,7 +19,7 @@ thread may call marked methods from inside one another.
 
 import functools
 import threading
-from ctypes import c_char_p, c_size_t
+from ctypes import ArgumentError, c_char_p, c_size_t
 
 
 class Text(c_char_p):
@@ -42,6 +42,25 @@ def text_args(argtypes):
         if t is c_char_p and not (i + 1 < len(out) and out[i + 1] is c_size_t):
             out[i] = Text
     return out
+
+
+def refusing_nul(fn, argtypes):
+    """fn itself when none of argtypes is Text; else fn wrapped so that a
+    string refused for its NUL raises ValueError (ctypes reports what
+    from_param raises as ctypes.ArgumentError, which is no ValueError)."""
+    if Text not in argtypes:
+        return fn
+
+    @functools.wraps(fn)
+    def call(*args):
+        try:
+            return fn(*args)
+        except ArgumentError as e:
+            if "NUL character" in str(e):
+                raise ValueError(str(e)) from None
+            raise
+
+    return call
 
 
 def check_text(s, what):

@@ -37,7 +37,7 @@ from ctypes import (POINTER, Structure, c_char_p, c_double, c_int, c_size_t, c_u
                     c_ulong, c_void_p)
 
 from . import _errors
-from ._guard import text_args
+from ._guard import refusing_nul, text_args
 
 try:
     from . import _paths  # written by meson install
@@ -527,7 +527,7 @@ def _declare(cdll, where, how):
         fn.argtypes = text_args(argtypes)  # strings with a NUL refused
         if checked:
             fn.errcheck = _check
-        setattr(out, name, fn)
+        setattr(out, name, refusing_nul(fn, fn.argtypes))
     if missing:
         return None, (f"{where}: version {version} lacks {', '.join(missing)}: it is older "
                       "than these bindings")
