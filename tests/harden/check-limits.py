@@ -78,6 +78,30 @@ def main():
     check(rc == 2 and "/dev/zero: more than 1 MiB read from a stream" in err,
           f"-H /dev/zero: the hierarchy reader has the limit too: {err.strip()[:300]}")
 
+    # The note on a stopped read is said in stop mode only.
+    bad = os.path.join(ex, "bad-records.csv")
+    _, _, err = run([tally, "rollup", "-H", H, "-d", D, "-r", bad, "--on-error", "collect"])
+    check("stopped at the first bad row" not in err, "collect mode: no 'stopped' note")
+    _, _, err = run([tally, "rollup", "-H", H, "-d", D, "-r", bad])
+    check("stopped at the first bad row" in err, "stop mode: the 'stopped' note")
+
+    # A UTF-32 file is named UTF-32 (its BOM starts like UTF-16's).
+    u32 = os.path.join(tmp, "u32.csv")
+    with open(u32, "wb") as f:
+        f.write("region_code,indicator,period,value\n".encode("utf-32"))
+    _, _, err = run([tally, "rollup", "-H", H, "-d", D, "-r", u32])
+    check("the file is UTF-32" in err and "UTF-16" not in err, f"UTF-32 named: {err[:200]}")
+    # A snapshot through a pipe is said to be one, not parsed as CSV.
+    snap = os.path.join(tmp, "s.tsnp")
+    run([tally, "snapshot", "-H", H, "-d", D, "-r", os.path.join(ex, "yueyang-2019.csv"),
+         "-o", snap])
+    with open(snap, "rb") as f:
+        p = subprocess.run([tally, "rollup", "-H", H, "-d", D, "-r", "/dev/stdin"],
+                           input=f.read(), capture_output=True)
+    err = p.stderr.decode()
+    check(p.returncode == 2 and "a tally snapshot, not a records CSV" in err,
+          f"snapshot through a pipe: recognised: {err[:200]}")
+
     # 2. A 2 GiB sparse file in collect mode.
     big = os.path.join(tmp, "big.csv")
     header = b"region_code,indicator,period,value\n"
