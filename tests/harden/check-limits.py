@@ -18,6 +18,7 @@ Usage: check-limits.py TALLY_EXE SOURCE_ROOT
 import gzip
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -58,10 +59,17 @@ def peak_rss_kb(argv):
 
 
 def main():
+    tmp = tempfile.mkdtemp(prefix="tally-limits-")
+    try:
+        return checks(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def checks(tmp):
     tally, root = sys.argv[1], sys.argv[2]
     ex = os.path.join(root, "examples", "data")
     H, D = os.path.join(ex, "yueyang-hierarchy.csv"), os.path.join(ex, "yueyang.yaml")
-    tmp = tempfile.mkdtemp(prefix="tally-limits-")
 
     # 1. /dev/zero under ulimit -v 2000000 (KiB).
     rc, _, err = run([tally, "rollup", "-H", H, "-d", D, "-r", "/dev/zero"],
