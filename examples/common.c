@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +118,25 @@ static void shared_option(cli *c, int opt, const char *arg)
                             arg);
         else
             c->threads = (unsigned int)n;
+        break;
+    }
+    case CLI_OPT_MAX_INPUT:
+    case CLI_OPT_MAX_MEMORY: {
+        /* Bytes, or with a suffix K, M, G (powers of 1024). */
+        char *end;
+        errno = 0;
+        unsigned long long n = strtoull(arg, &end, 10), unit = 1;
+        if (*end == 'K' || *end == 'M' || *end == 'G') {
+            unit = 1ULL << (*end == 'K' ? 10 : *end == 'M' ? 20 : 30);
+            end++;
+        }
+        if (!*arg || arg[0] == '-' || *end || errno || n == 0 || n > SIZE_MAX / unit)
+            cli_usage_error(c, "--%s '%s': expected a size in bytes, e.g. 4096, 64M or 2G",
+                            opt == CLI_OPT_MAX_INPUT ? "max-input-bytes" : "max-memory", arg);
+        else if (opt == CLI_OPT_MAX_INPUT)
+            c->max_input_bytes = (size_t)(n * unit);
+        else
+            c->max_memory = (size_t)(n * unit);
         break;
     }
     case CLI_OPT_PREFER:
@@ -254,6 +274,7 @@ static int load_model(cli *c)
     tally_hierarchy_options hopts = TALLY_HIERARCHY_OPTIONS_INIT;
     hopts.encoding = c->encoding;
     hopts.definitions = c->d;
+    hopts.max_input_bytes = c->max_input_bytes;
     if (tally_hierarchy_from_file(&c->h, c->hierarchy_path, &hopts)) {
         cli_report(c);
         return EXIT_BAD;
@@ -364,6 +385,8 @@ static void read_inputs(cli *c)
     ropts.on_error = c->on_error;
     ropts.encoding = c->encoding;
     ropts.threads = c->threads;
+    ropts.max_input_bytes = c->max_input_bytes;
+    ropts.max_dataset_bytes = c->max_memory;
     for (int kind = 0; kind < KINDS && !c->status; kind++) {
         if (!nfiles[kind])
             continue;

@@ -38,6 +38,8 @@ enum {
     CLI_OPT_PREFER,
     CLI_OPT_HOUSEHOLDS,
     CLI_OPT_CROSSWALK,
+    CLI_OPT_MAX_INPUT,
+    CLI_OPT_MAX_MEMORY,
     CLI_OPT_OWN = 2001
 };
 
@@ -61,6 +63,7 @@ typedef struct cli {
     const char *encoding;
     int on_error;         /* tally_on_error */
     unsigned int threads; /* reading records; 0: one per core */
+    size_t max_input_bytes, max_memory; /* --max-input-bytes, --max-memory; 0: defaults */
     int prefer;           /* tally_prefer */
     const char *schedule_path; /* progress's own input and output, set by it so */
     const char *svg_path;      /* that cli_load checks them with the others */
@@ -99,6 +102,8 @@ typedef struct cli {
     { "encoding", required_argument, NULL, CLI_OPT_ENCODING },        \
     { "threads", required_argument, NULL, CLI_OPT_THREADS },          \
     { "crosswalk", required_argument, NULL, CLI_OPT_CROSSWALK },      \
+    { "max-input-bytes", required_argument, NULL, CLI_OPT_MAX_INPUT }, \
+    { "max-memory", required_argument, NULL, CLI_OPT_MAX_MEMORY },    \
     { "help", no_argument, NULL, 'h' },                               \
     { "version", no_argument, NULL, 'V' }
 #define CLI_TARGETS_OPTION { "targets", required_argument, NULL, 't' }

@@ -126,6 +126,10 @@ static inline int simple_sep(tally_csv *c, simple_row *s, size_t p, size_t q, ch
     return 1;
 }
 
+/* Scanning a row, every this many bytes the pages of a row longer than
+ * twice this are given back (tally_csv.map). */
+#define LONG_ROW_STEP ((size_t)1 << 20)
+
 /* Checks a row that was read against the limits. */
 static int check_limits(const tally_csv *c);
 
@@ -144,37 +148,48 @@ static int next_simple(tally_csv *c, size_t p)
     size_t n = c->size, q = p;
     simple_row s = { c->fields, c->fields_cap, 0, p, 0 };
     int r;
+    /* Blocks of LONG_ROW_STEP bytes: a row longer than one gives back the
+     * pages it has scanned, but its first ones, as it goes (see map). */
+    for (;;) {
+        size_t stop = n - q > LONG_ROW_STEP ? q + LONG_ROW_STEP : n;
 #if defined(__SSE2__) && defined(__GNUC__)
-    const __m128i comma = _mm_set1_epi8(','), nl = _mm_set1_epi8('\n'), quote = _mm_set1_epi8('"');
-    for (; n - q >= 16; q += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(d + q));
-        unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-            _mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, nl)), _mm_cmpeq_epi8(v, quote)));
-        for (; m; m &= m - 1) {
-            size_t at = q + (size_t)__builtin_ctz(m);
-            if ((r = simple_sep(c, &s, p, at, d[at])) != 2)
-                goto done;
+        const __m128i comma = _mm_set1_epi8(','), nl = _mm_set1_epi8('\n'),
+                      quote = _mm_set1_epi8('"');
+        for (; stop - q >= 16; q += 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(d + q));
+            unsigned m = (unsigned)_mm_movemask_epi8(
+                _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, nl)),
+                             _mm_cmpeq_epi8(v, quote)));
+            for (; m; m &= m - 1) {
+                size_t at = q + (size_t)__builtin_ctz(m);
+                if ((r = simple_sep(c, &s, p, at, d[at])) != 2)
+                    goto done;
+            }
         }
-    }
 #endif
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    /* The high bit of each byte equal to ',', '\n' or '"', and no other bit:
-     * exact per byte (no borrow crosses bytes, as in the shorter
-     * (x - 0x01..) & ~x), so every set bit is a separator. */
-    const uint64_t ones = 0x0101010101010101ULL, low7 = 0x7F7F7F7F7F7F7F7FULL;
-    for (; n - q >= 8; q += 8) {
-        uint64_t w;
-        memcpy(&w, d + q, 8);
-        uint64_t x1 = w ^ (ones * ','), x2 = w ^ (ones * '\n'), x3 = w ^ (ones * '"');
-        uint64_t m = ~(((x1 & low7) + low7) | x1 | low7) | ~(((x2 & low7) + low7) | x2 | low7) |
-                     ~(((x3 & low7) + low7) | x3 | low7);
-        for (; m; m &= m - 1) {
-            size_t at = q + (size_t)__builtin_ctzll(m) / 8;
-            if ((r = simple_sep(c, &s, p, at, d[at])) != 2)
-                goto done;
+        /* The high bit of each byte equal to ',', '\n' or '"', and no other
+         * bit: exact per byte (no borrow crosses bytes, as in the shorter
+         * (x - 0x01..) & ~x), so every set bit is a separator. */
+        const uint64_t ones = 0x0101010101010101ULL, low7 = 0x7F7F7F7F7F7F7F7FULL;
+        for (; stop - q >= 8; q += 8) {
+            uint64_t w;
+            memcpy(&w, d + q, 8);
+            uint64_t x1 = w ^ (ones * ','), x2 = w ^ (ones * '\n'), x3 = w ^ (ones * '"');
+            uint64_t m = ~(((x1 & low7) + low7) | x1 | low7) |
+                         ~(((x2 & low7) + low7) | x2 | low7) | ~(((x3 & low7) + low7) | x3 | low7);
+            for (; m; m &= m - 1) {
+                size_t at = q + (size_t)__builtin_ctzll(m) / 8;
+                if ((r = simple_sep(c, &s, p, at, d[at])) != 2)
+                    goto done;
+            }
         }
-    }
 #endif
+        if (stop == n)
+            break;
+        if (c->map && q - p > 2 * LONG_ROW_STEP)
+            tally_util__release(c->map, p + LONG_ROW_STEP, q);
+    }
     for (;; q++) {
         char ch = q < n ? d[q] : '\n';
         if (ch != ',' && ch != '\n' && ch != '"')
@@ -189,6 +204,10 @@ done:
         r = check_limits(c);
     return r;
 }
+
+/* Scanning a row, every this many bytes the pages of a row longer than
+ * twice this are given back (tally_csv.map). */
+#define LONG_ROW_STEP ((size_t)1 << 20)
 
 /* Checks a row that was read against the limits. */
 static int check_limits(const tally_csv *c)
@@ -417,12 +436,20 @@ int tally_csv__input_open(tally_csv_input *in, const char *data, size_t size, co
     if (opts->max_field_bytes)
         in->max_field_bytes = opts->max_field_bytes;
     if (tally_util__is_utf8_name(opts->encoding)) {
-        if (size >= 2 && (((unsigned char)data[0] == 0xFF && (unsigned char)data[1] == 0xFE) ||
-                          ((unsigned char)data[0] == 0xFE && (unsigned char)data[1] == 0xFF)))
+        /* Byte order marks: UTF-32 LE (FF FE 00 00) before UTF-16 LE
+         * (FF FE), which it starts with. */
+        const unsigned char *u = (const unsigned char *)data;
+        const char *wide = NULL;
+        if (size >= 4 && ((u[0] == 0xFF && u[1] == 0xFE && !u[2] && !u[3]) ||
+                          (!u[0] && !u[1] && u[2] == 0xFE && u[3] == 0xFF)))
+            wide = "UTF-32";
+        else if (size >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF)))
+            wide = "UTF-16";
+        if (wide)
             return tally_error__set_at(TALLY_EPARSE, name ? name : "<buffer>", 1, 1, NULL, 0,
-                                       "the file is UTF-16 (it starts with a UTF-16 byte order "
-                                       "mark); expected UTF-8, or declare it: --encoding "
-                                       "utf-16");
+                                       "the file is %s (it starts with a %s byte order mark); "
+                                       "expected UTF-8, or declare it: --encoding %s",
+                                       wide, wide, wide[4] == '3' ? "utf-32" : "utf-16");
         return 0;
     }
     in->declared = 1;
@@ -461,6 +488,10 @@ void tally_csv__hint_encoding(const tally_csv_input *in, const tally_csv *c)
 {
     const char *row = c->data + c->row_start;
     size_t len = c->row_end - c->row_start;
+    /* The hints look at the row's first megabyte: a row of gigabytes (a
+     * hostile file) is not scanned again, nor mapped in whole. */
+    if (len > LONG_ROW_STEP)
+        len = LONG_ROW_STEP;
     if (len >= 3 && (unsigned char)row[0] == 0xEF && (unsigned char)row[1] == 0xBB &&
         (unsigned char)row[2] == 0xBF) {
         append_note(c, "the row starts with a byte order mark: were files joined together?");

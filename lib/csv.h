@@ -36,6 +36,10 @@ typedef struct tally_csv {
      * "unterminated quoted field" error): a parallel reader whose piece of
      * the input ends so was cut inside a field. */
     int unterminated;
+    /* The file mapping data is, or NULL: the pages of a very long row (a
+     * hostile file: gigabytes without a line break) are given back while
+     * it is scanned, so that it never counts whole in resident memory. */
+    const struct tally_mapped *map;
 } tally_csv;
 
 /* The readers' defaults for the limits above (README documents them; the

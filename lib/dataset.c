@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "carry.h"
 #include "definitions.h"
@@ -205,12 +207,82 @@ int tally_dataset__install_column(tally_dataset *ds, const tally_column *c)
     return 0;
 }
 
+/* ---- the memory budget ---- */
+
+size_t tally_dataset__default_budget(void)
+{
+    uint64_t budget = UINT64_MAX;
+    long pages = sysconf(_SC_PHYS_PAGES), ps = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && ps > 0)
+        budget = (uint64_t)pages * (uint64_t)ps / 4;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        (uint64_t)rl.rlim_cur / 2 < budget)
+        budget = (uint64_t)rl.rlim_cur / 2;
+    if (budget < ((uint64_t)64 << 20))
+        budget = (uint64_t)64 << 20;
+    return budget > SIZE_MAX ? SIZE_MAX : (size_t)budget;
+}
+
+/* What a column of `nodes` regions takes: the values and two bit sets. */
+static uint64_t column_bytes(size_t nodes)
+{
+    return (uint64_t)(nodes ? nodes : 1) * sizeof(double) +
+           2 * (uint64_t)tally_bit__words(nodes ? nodes : 1) * sizeof(uint64_t);
+}
+
+static uint64_t budget_of(const tally_dataset *ds)
+{
+    return ds->max_bytes ? ds->max_bytes : tally_dataset__default_budget();
+}
+
+int tally_dataset__room(tally_dataset *ds)
+{
+    uint64_t need = (uint64_t)(ds->ncolumns + 1) * column_bytes(ds->nodes);
+    ds->over_budget = need > budget_of(ds);
+    return !ds->over_budget;
+}
+
+int tally_dataset__column_error(const tally_dataset *ds, const char *path, unsigned long line,
+                                unsigned long column)
+{
+    if (!ds->over_budget)
+        return tally_error__set_at(TALLY_ENOMEM, path, line, column, NULL, 0,
+                                   "out of memory storing a value");
+    /* The periods the columns are at, so that the message names what is
+     * too large. */
+    size_t periods = 0;
+    for (size_t i = 0; i < ds->ncolumns; i++) {
+        size_t j = 0;
+        while (j < i && ds->columns[j].period != ds->columns[i].period)
+            j++;
+        periods += j == i;
+        if (i > 4096) { /* enough to say "many": do not spend quadratic time */
+            periods = 0;
+            break;
+        }
+    }
+    char need[32], budget[32], per[64] = "";
+    tally_util__format_bytes(need, sizeof need, (uint64_t)(ds->ncolumns + 1) * column_bytes(ds->nodes));
+    tally_util__format_bytes(budget, sizeof budget, budget_of(ds));
+    if (periods)
+        snprintf(per, sizeof per, " at %zu periods", periods);
+    return tally_error__set_at(
+        TALLY_ELIMIT, path, line, column, NULL, 0,
+        "too much memory: one more column (indicator x period) would make %zu columns%s x %zu "
+        "regions x 8 bytes = %s, past the dataset's memory budget of %s; report fewer periods "
+        "or raise max_dataset_bytes (tally --max-memory)",
+        ds->ncolumns + 1, per, ds->nodes, need, budget);
+}
+
 /* The column for (indicator, period), created on first use. */
 tally_column *tally_dataset__get_column(tally_dataset *ds, size_t indicator, int32_t period)
 {
     long i = tally_dataset__find_slot(ds, indicator, period);
     if (i >= 0)
         return &ds->columns[i];
+    if (!tally_dataset__room(ds))
+        return NULL;
     tally_column c;
     if (tally_column__arrays(&c, ds->nodes, indicator, period, 1))
         return NULL;
@@ -239,6 +311,7 @@ static int store_in(tally_dataset *ds, tally_column *c, size_t node, double valu
 static int store(tally_dataset *ds, size_t node, size_t indicator, int32_t period, double value,
                  int present)
 {
+    ds->over_budget = 0;
     tally_column *c = tally_dataset__get_column(ds, indicator, period);
     return c && !widen_column(ds, c) ? store_in(ds, c, node, value, present) : TALLY_ENOMEM;
 }
@@ -277,7 +350,7 @@ TALLY_EXTERN(int) tally_dataset_add(tally_dataset *ds, const char *region_code,
                                 "duplicate value for region %s, indicator %s, period %s; each is given once",
                                 region_code, indicator, period);
     if (rc)
-        return tally_error__set(rc, "out of memory adding a value");
+        return tally_dataset__column_error(ds, NULL, 0, 0);
     return 0;
 }
 

@@ -73,12 +73,29 @@ struct tally_dataset {
     struct tally_dataset_map *maps;
     size_t nmaps;
     struct tally_carry *carry; /* records under old codes (carry.c); NULL: none */
+    /* The columns' memory budget (0: tally_dataset__default_budget) and
+     * whether the last tally_dataset__room said no. */
+    size_t max_bytes;
+    int over_budget;
 };
 
 struct tally_dataset_map {
     void *addr;
     size_t len;
 };
+
+/* The default memory budget of a dataset's columns: a quarter of physical
+ * memory, at most half of the address-space limit (RLIMIT_AS) when one is
+ * set; at least 64 MiB. */
+size_t tally_dataset__default_budget(void);
+/* 1 when one more column fits in the dataset's memory budget (checked
+ * before its arrays are allocated), else 0 with ds->over_budget set. */
+int tally_dataset__room(tally_dataset *ds);
+/* The error for a column that could not be made, recorded at path:line:col
+ * (path NULL: no place): TALLY_ELIMIT naming the columns, regions and
+ * bytes when the budget said no, else TALLY_ENOMEM. */
+int tally_dataset__column_error(const tally_dataset *ds, const char *path, unsigned long line,
+                                unsigned long column);
 
 /* The index of the column of (indicator, period), or -1. */
 long tally_dataset__find_slot(const tally_dataset *ds, size_t indicator, int32_t period);

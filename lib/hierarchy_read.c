@@ -1156,7 +1156,8 @@ TALLY_EXTERN(int) tally_hierarchy_from_file(tally_hierarchy **out, const char *p
     if (!path)
         return tally_error__set(TALLY_EINVAL, "tally_hierarchy_from_file: path is NULL");
     tally_mapped m;
-    int rc = tally_util__map_file(&m, path);
+    int rc = tally_util__map_file_capped(
+        &m, path, opts && opts->version >= 3 ? opts->max_input_bytes : 0);
     if (rc)
         return rc;
     rc = tally_hierarchy_from_buffer(out, m.data, m.size, path, opts);

@@ -445,7 +445,8 @@ TALLY_EXTERN(int) tally_households_read_file(tally_households *hh, const char *p
     if (!hh || !path)
         return tally_error__set(TALLY_EINVAL, "tally_households_read_file: NULL argument");
     tally_mapped m;
-    int rc = tally_util__map_file(&m, path);
+    int rc = tally_util__map_file_capped(
+        &m, path, opts && opts->version >= 4 ? opts->max_input_bytes : 0);
     if (rc)
         return rc;
     rc = tally_households_read_buffer(hh, m.data, m.size, path, opts, rejects, stats);

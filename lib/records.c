@@ -23,6 +23,7 @@
 #include "hierarchy.h"
 #include "period.h"
 #include "rejects.h"
+#include "tally/snapshot.h"
 
 /* ---- records reader ---- */
 
@@ -245,6 +246,16 @@ static int check_region_name(tally_records__reader *rd, const tally_csv *c, size
                                nf->ptr)
                ? tally_error__set(TALLY_ENOMEM, "out of memory collecting warnings")
                : 0;
+}
+
+/* A column that could not be made for a row: past the dataset's memory
+ * budget (TALLY_ELIMIT at the row's period, which asked for it) or out of
+ * memory. */
+static int column_failed(const tally_csv *c, size_t f, const tally_dataset *ds)
+{
+    unsigned long line, col;
+    tally_csv__locate(c, f < c->nfields ? c->fields[f].offset : c->row_end, &line, &col);
+    return tally_dataset__column_error(ds, c->name, line, col);
 }
 
 static int duplicate(const tally_csv *c, size_t f, const tally_dataset *ds, size_t node,
@@ -580,7 +591,9 @@ static int read_row_values(tally_records__reader *rd, const tally_csv *c, size_t
         if (rc)
             return rc;
         tally_records__col_ref *col = column_ref(rd, ind, key, inf->offset);
-        rc = col ? store_ref(rd, col, node, v, present) : TALLY_ENOMEM;
+        if (!col)
+            return column_failed(c, (size_t)lay->period, ds);
+        rc = store_ref(rd, col, node, v, present);
         if (rc == TALLY_EEXIST)
             return duplicate(c, (size_t)lay->region, ds, node, ind, key);
         if (rc)
@@ -608,7 +621,9 @@ static int read_row_values(tally_records__reader *rd, const tally_csv *c, size_t
         parse_value(c, f, &v, &present, rd->on);
         tally_records__col_ref *col =
             column_ref(rd, lay->wide_indicator[f], key, c->fields[f].offset);
-        if (!col || store_ref(rd, col, node, v, present))
+        if (!col)
+            return column_failed(c, (size_t)lay->period, ds);
+        if (store_ref(rd, col, node, v, present))
             return tally_error__set(TALLY_ENOMEM, "out of memory storing a value");
     }
     return 0;
@@ -818,6 +833,7 @@ out:
 int tally_records__read_rows(tally_records__rows_job *j)
 {
     tally_csv *c = j->c;
+    c->map = j->map;
     int rc = 0;
     for (;;) {
         if (j->stop && atomic_load_explicit(j->stop, memory_order_relaxed))
@@ -848,7 +864,9 @@ int tally_records__read_rows(tally_records__rows_job *j)
             j->st.rows_accepted++;
             continue;
         }
-        if (r == TALLY_ENOMEM) {
+        if (r == TALLY_ENOMEM || (r == TALLY_ELIMIT && j->rd->ds->over_budget)) {
+            /* Out of memory, or past the dataset's budget: the read ends
+             * here, the row is not a rejected one. */
             j->st.rows_read--;
             rc = r;
             break;
@@ -912,6 +930,16 @@ static int read_buffer(tally_dataset *ds, const char *data, size_t size, const c
     if (collect && !rejects)
         return tally_error__set(TALLY_EINVAL,
                                 "collecting rejected rows needs a tally_rejects list");
+    /* A snapshot given where a records CSV is read (through a pipe, where
+     * the command line cannot look first): said so, not parsed as CSV. */
+    if (tally_snapshot_is(data, size))
+        return tally_error__set_at(TALLY_EPARSE, name, 0, 0, NULL, 0,
+                                   "a tally snapshot, not a records CSV: give the snapshot as a "
+                                   "regular file (tally -r FILE, tally_snapshot_load), not "
+                                   "through a pipe");
+    ds->over_budget = 0;
+    if (opts->version >= 4 && opts->max_dataset_bytes)
+        ds->max_bytes = opts->max_dataset_bytes;
     /* Rows are written into columns as doubles. */
     if (tally_dataset__widen(ds))
         return tally_error__set(TALLY_ENOMEM, "out of memory");
@@ -1009,7 +1037,8 @@ TALLY_EXTERN(int) tally_dataset_read_file(tally_dataset *ds, const char *path,
     if (!ds || !path)
         return tally_error__set(TALLY_EINVAL, "tally_dataset_read_file: NULL argument");
     tally_mapped m;
-    int rc = tally_util__map_file(&m, path);
+    int rc = tally_util__map_file_capped(
+        &m, path, opts && opts->version >= 4 ? opts->max_input_bytes : 0);
     if (rc)
         return rc;
     rc = read_buffer(ds, m.data, m.size, path, opts, rejects, stats, 0, &m, read_threads(opts),

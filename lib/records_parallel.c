@@ -124,6 +124,11 @@ tally_records__col_ref *tally_records__par_column(tally_records__reader *rd, siz
     pthread_mutex_lock(&P->lock);
     long i = tally_dataset__find_slot(ds, ind, key);
     if (i < 0) {
+        /* Past the memory budget: the serial read says where. */
+        if (!tally_dataset__room(ds)) {
+            pthread_mutex_unlock(&P->lock);
+            return NULL;
+        }
         /* Making a column is filling megabytes: not under the lock. When
          * another worker made it meanwhile, its column is the one. */
         pthread_mutex_unlock(&P->lock);
@@ -255,7 +260,13 @@ static size_t make_first_columns(par *P)
     for (size_t k = 0; k < P->nchunks; k++) {
         size_t p = P->chunks[k].start, end = P->chunks[k].end;
         for (int row = 0; row < 16 && p < end; row++) {
-            const char *nl = memchr(d + p, '\n', end - p);
+            /* Rows of a few kilobytes at most: a longer one (a hostile
+             * file of gigabytes without a line break) is left to the
+             * workers, which give its pages back as they scan. */
+            size_t look = end - p < 4096 ? end - p : 4096;
+            const char *nl = memchr(d + p, '\n', look);
+            if (!nl && look < end - p)
+                break;
             size_t e = nl ? (size_t)(nl - d) : end, next = nl ? e + 1 : end;
             if (e > p && d[e - 1] == '\r')
                 e--;
@@ -289,7 +300,8 @@ static size_t make_first_columns(par *P)
                 if (tally_dataset__find_slot(ds, ind, key) >= 0)
                     continue;
                 tally_column c;
-                if (tally_column__arrays(&c, ds->nodes, ind, key, 0))
+                if (!tally_dataset__room(ds) ||
+                    tally_column__arrays(&c, ds->nodes, ind, key, 0))
                     return made;
                 if (tally_dataset__install_column(ds, &c)) {
                     tally_column__free(&c);
@@ -444,6 +456,23 @@ static void par_undo(tally_dataset *ds, const worker *w, size_t nw, size_t n0)
     tally_dataset__drop_columns(ds, n0);
 }
 
+/* The first '\n' in [from, size) of d, or NULL. A megabyte at a time:
+ * the pages scanned past the first megabyte are given back (map), so that
+ * a file of gigabytes without a line break is never resident whole. */
+static const char *find_newline(const char *d, size_t from, size_t size, const tally_mapped *map)
+{
+    const size_t step = (size_t)1 << 20;
+    for (size_t p = from; p < size; p += step) {
+        size_t n = size - p < step ? size - p : step;
+        const char *nl = memchr(d + p, '\n', n);
+        if (nl)
+            return nl;
+        if (map && p > from)
+            tally_util__release(map, p - step, p + n);
+    }
+    return NULL;
+}
+
 /* Reads the data rows [start, in->size) with `threads` workers, in pieces
  * of about `piece` bytes (0: a few per thread, a megabyte at least).
  * Returns TALLY_RECORDS__READ_AGAIN with the dataset as it was when the input is too
@@ -480,7 +509,7 @@ int tally_records__read_parallel(tally_dataset *ds, const tally_records__layout 
         /* Cut at the first line break at or after p + piece - 1. */
         size_t want = p + piece - 1, end = in->size;
         if (want < in->size) {
-            const char *nl = memchr(in->data + want, '\n', in->size - want);
+            const char *nl = find_newline(in->data, want, in->size, map);
             end = nl ? (size_t)(nl - in->data) + 1 : in->size;
         }
         chunks[nch].start = p;

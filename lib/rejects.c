@@ -114,18 +114,30 @@ int tally_rejects__path(tally_rejects *r, const char *path, size_t *index)
     return 0;
 }
 
-/* Appends the current last error as a rejected row. */
 /* The raw row as a C string: a NUL byte becomes U+FFFD, so the text after
- * it is kept. */
+ * it is kept. A row longer than TALLY_REJECTS_ROW_MAX bytes keeps its first
+ * bytes, cut before a whole UTF-8 character, then "…[cut: N bytes]" with N
+ * the row's full length in the file. */
 static char *row_text(const char *s, size_t len)
 {
+    size_t keep = len;
+    if (len > TALLY_REJECTS_ROW_MAX) {
+        keep = TALLY_REJECTS_ROW_MAX;
+        /* Back off over continuation bytes: no character is cut in two. */
+        for (int k = 0; k < 3 && keep > 0 && ((unsigned char)s[keep] & 0xC0) == 0x80; k++)
+            keep--;
+    }
+    char mark[64] = "";
+    if (keep < len)
+        snprintf(mark, sizeof mark, "\xE2\x80\xA6[cut: %zu bytes]", len);
     size_t nuls = 0;
-    for (size_t i = 0; i < len; i++)
+    for (size_t i = 0; i < keep; i++)
         nuls += s[i] == '\0';
-    char *out = malloc(len + 2 * nuls + 1), *o = out;
+    size_t mlen = strlen(mark);
+    char *out = malloc(keep + 2 * nuls + mlen + 1), *o = out;
     if (!out)
         return NULL;
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = 0; i < keep; i++) {
         if (s[i] == '\0') {
             memcpy(o, "\xEF\xBF\xBD", 3);
             o += 3;
@@ -133,10 +145,11 @@ static char *row_text(const char *s, size_t len)
             *o++ = s[i];
         }
     }
-    *o = '\0';
+    memcpy(o, mark, mlen + 1);
     return out;
 }
 
+/* Appends the current last error as a rejected row. */
 int tally_rejects__add(tally_rejects *r, const tally_csv *c)
 {
     const tally_error *e = tally_error_last();

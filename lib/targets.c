@@ -428,7 +428,8 @@ TALLY_EXTERN(int) tally_targets_read_file(tally_targets *t, const char *path,
     if (!t || !path)
         return tally_error__set(TALLY_EINVAL, "tally_targets_read_file: NULL argument");
     tally_mapped m;
-    int rc = tally_util__map_file(&m, path);
+    int rc = tally_util__map_file_capped(
+        &m, path, opts && opts->version >= 4 ? opts->max_input_bytes : 0);
     if (rc)
         return rc;
     rc = tally_targets_read_buffer(t, m.data, m.size, path, opts, rejects, stats);

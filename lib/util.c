@@ -88,6 +88,33 @@ int tally_util__code12(const char *s, size_t len, uint64_t *value)
 
 int tally_util__map_file(tally_mapped *m, const char *path)
 {
+    return tally_util__map_file_capped(m, path, 0);
+}
+
+/* "1 GiB", "512 MiB", "4096 bytes": a size as people read it. */
+void tally_util__format_bytes(char *buf, size_t len, uint64_t n)
+{
+    static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB", "PiB" };
+    if (n < 1024) {
+        snprintf(buf, len, "%llu bytes", (unsigned long long)n);
+        return;
+    }
+    double v = (double)n;
+    int u = -1;
+    while (v >= 1024 && u < 4) {
+        v /= 1024;
+        u++;
+    }
+    if (v == (double)(uint64_t)v)
+        snprintf(buf, len, "%llu %s", (unsigned long long)v, unit[u]);
+    else
+        snprintf(buf, len, "%.1f %s", v, unit[u]);
+}
+
+int tally_util__map_file_capped(tally_mapped *m, const char *path, size_t max_bytes)
+{
+    if (max_bytes == 0)
+        max_bytes = TALLY_UTIL_DEFAULT_MAX_INPUT;
     m->data = NULL;
     m->size = 0;
     m->mapped = 0;
@@ -112,23 +139,42 @@ int tally_util__map_file(tally_mapped *m, const char *path)
             return 0;
         }
     }
-    /* Not a regular file (a pipe, /dev/stdin) or not mappable: read it. */
+    /* Not a regular file (a pipe, /dev/stdin, /dev/zero) or not mappable:
+     * read it, at most max_bytes (the buffer never grows past one byte more,
+     * which tells a stream of exactly max_bytes from a longer one). */
     size_t cap = 1 << 16, size = 0;
+    if (cap > max_bytes)
+        cap = max_bytes + 1;
     char *buf = malloc(cap);
     if (!buf) {
         close(fd);
         return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", path);
     }
     for (;;) {
+        if (size > max_bytes) {
+            char lim[32];
+            tally_util__format_bytes(lim, sizeof lim, max_bytes);
+            free(buf);
+            close(fd);
+            return tally_error__set_at(TALLY_ELIMIT, path, 0, 0, NULL, 0,
+                                       "more than %s read from a stream (not a regular "
+                                       "file): past the limit for such input; give a "
+                                       "regular file or raise max_input_bytes "
+                                       "(tally --max-input-bytes)",
+                                       lim);
+        }
         if (size == cap) {
-            char *nb = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
+            size_t ncap = cap > SIZE_MAX / 2 ? SIZE_MAX : cap * 2;
+            if (ncap > max_bytes + 1)
+                ncap = max_bytes + 1;
+            char *nb = realloc(buf, ncap);
             if (!nb) {
                 free(buf);
                 close(fd);
                 return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", path);
             }
             buf = nb;
-            cap *= 2;
+            cap = ncap;
         }
         ssize_t n = read(fd, buf + size, cap - size);
         if (n < 0) {

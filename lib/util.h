@@ -21,8 +21,20 @@ typedef struct tally_mapped {
     int mapped; /* 1: munmap; 0: free */
 } tally_mapped;
 
-/* TALLY_EIO with "path: cannot open: <strerror>" on failure. */
+/* The most a reader takes from an input that is not a regular file (a
+ * pipe, a FIFO, a character device such as /dev/zero), which is read into
+ * memory whole: 1 GiB. Regular files are mapped and not limited. */
+#define TALLY_UTIL_DEFAULT_MAX_INPUT ((size_t)1 << 30)
+
+/* TALLY_EIO with "path: cannot open: <strerror>" on failure; TALLY_ELIMIT
+ * naming the file and the limit when a stream gives more than max_bytes
+ * (0: TALLY_UTIL_DEFAULT_MAX_INPUT), with nothing kept.
+ * tally_util__map_file is tally_util__map_file_capped with 0. */
 int tally_util__map_file(tally_mapped *m, const char *path);
+int tally_util__map_file_capped(tally_mapped *m, const char *path, size_t max_bytes);
+
+/* A byte count as people read it ("1 GiB", "5.4 MiB", "12 bytes"). */
+void tally_util__format_bytes(char *buf, size_t len, uint64_t n);
 void tally_util__unmap(tally_mapped *m);
 
 /* Gives back the pages wholly inside bytes [from, to) of a file mapping

@@ -32,7 +32,10 @@ typedef struct tally_hierarchy tally_hierarchy;
  *   for the call only; the hierarchy keeps copies), so that a caller who
  *   loaded a definitions file need not copy its levels; definitions that
  *   declare no levels leave the default five. Setting both definitions and
- *   level_names (or level_count) is TALLY_EINVAL. */
+ *   level_names (or level_count) is TALLY_EINVAL.
+ * max_input_bytes: the most read from a file that is not a regular file (a
+ *   pipe, a FIFO, a character device); past it TALLY_ELIMIT naming the file
+ *   and the limit. 0: the default, 1 GiB (see tally_read_options). */
 typedef struct tally_hierarchy_options {
     unsigned int version;
     const char *const *level_names;
@@ -41,10 +44,11 @@ typedef struct tally_hierarchy_options {
     size_t max_columns;
     size_t max_field_bytes;
     const tally_definitions *definitions;
+    size_t max_input_bytes;
 } tally_hierarchy_options;
 
 #define TALLY_HIERARCHY_OPTIONS_VERSION 3
-#define TALLY_HIERARCHY_OPTIONS_INIT { TALLY_HIERARCHY_OPTIONS_VERSION, NULL, 0, NULL, 0, 0, NULL }
+#define TALLY_HIERARCHY_OPTIONS_INIT { TALLY_HIERARCHY_OPTIONS_VERSION, NULL, 0, NULL, 0, 0, NULL, 0 }
 
 /* Reads a hierarchy CSV (UTF-8, optional BOM, RFC 4180) with a header that
  * names the columns `code` and `name` (required), `level` and `parent_code`

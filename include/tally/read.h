@@ -42,7 +42,23 @@ typedef enum tally_on_error {
  *   is any input whose pieces cannot be read apart (the same cell in
  *   pieces of two threads, a quoted line break where a piece was cut, a
  *   bad row in stop mode): the read is then undone and done again by one
- *   thread. Options of versions 1 and 2 read as with threads 0. */
+ *   thread. Options of versions 1 and 2 read as with threads 0.
+ * Since version 4:
+ * max_input_bytes: the most read from a file that is not a regular file
+ *   (a pipe, a FIFO, a character device such as /dev/zero), which is read
+ *   into memory whole; past it the read fails with TALLY_ELIMIT naming the
+ *   file and the limit, having stored nothing. 0: the default, 1 GiB.
+ *   Regular files are mapped, not read, and have no such limit.
+ * max_dataset_bytes: the memory budget of the dataset's columns. Every
+ *   (indicator, period) a file reports is a dense column of 8 bytes per
+ *   region (a column of the national table is about 5.6 MB), so a small
+ *   file with many periods can ask for many gigabytes. Before each new
+ *   column is allocated, the columns' total size is checked against the
+ *   budget; past it the read stops with TALLY_ELIMIT at the row that asked,
+ *   naming the columns, the regions and the bytes. The budget stays with
+ *   the dataset (tally_dataset_add obeys it too). 0: the default, a quarter
+ *   of physical memory, at most half of the address-space limit when one is
+ *   set (ulimit -v). See docs/untrusted-input.md. */
 typedef struct tally_read_options {
     unsigned int version;
     int on_error; /* tally_on_error */
@@ -50,10 +66,13 @@ typedef struct tally_read_options {
     size_t max_columns;
     size_t max_field_bytes;
     unsigned int threads;
+    size_t max_input_bytes;
+    size_t max_dataset_bytes;
 } tally_read_options;
 
-#define TALLY_READ_OPTIONS_VERSION 3
-#define TALLY_READ_OPTIONS_INIT { TALLY_READ_OPTIONS_VERSION, TALLY_ON_ERROR_STOP, NULL, 0, 0, 0 }
+#define TALLY_READ_OPTIONS_VERSION 4
+#define TALLY_READ_OPTIONS_INIT \
+    { TALLY_READ_OPTIONS_VERSION, TALLY_ON_ERROR_STOP, NULL, 0, 0, 0, 0, 0 }
 
 /* What a read did: rows_read == rows_accepted + rows_rejected, always.
  * The header row is not counted. */
@@ -62,6 +81,9 @@ typedef struct tally_read_stats {
     size_t rows_accepted;
     size_t rows_rejected;
 } tally_read_stats;
+
+/* The most bytes of a rejected row's text that are kept (4 KiB). */
+#define TALLY_REJECTS_ROW_MAX 4096
 
 /* Rejected rows. */
 TALLY_EXTERN(int) tally_rejects_new(tally_rejects **out);
@@ -75,7 +97,10 @@ TALLY_EXTERN(int) tally_rejects_code(const tally_rejects *r, size_t i);
 /* The reason, as the message of tally_error_last() would give it, without
  * the "path:line:col: " prefix. */
 TALLY_EXTERN(const char *) tally_rejects_reason(const tally_rejects *r, size_t i);
-/* The raw row as it stands in the file (line ending removed). */
+/* The raw row as it stands in the file (line ending removed). A row longer
+ * than TALLY_REJECTS_ROW_MAX bytes is kept cut: its first bytes (whole
+ * UTF-8 characters), then "…[cut: N bytes]" with N the row's full length,
+ * so that a huge bad row costs neither memory nor a huge rejects file. */
 TALLY_EXTERN(const char *) tally_rejects_row(const tally_rejects *r, size_t i);
 /* Warnings: rows that were accepted but carry something a person should
  * look at (a region_name that is not the hierarchy's name for the code).

@@ -107,7 +107,11 @@ TALLY_EXTERN(int) tally_snapshot_save_buffer(const tally_dataset *ds, void **out
  * snapshot by writing a new file and renaming it over the old one, as
  * tally_snapshot_save does, never by rewriting it in place. Errors, with the path in tally_error_last():
  * TALLY_EIO (cannot read), TALLY_EPARSE (not a snapshot, truncated, sizes
- * that do not add up, checksum mismatch: the file is damaged),
+ * that do not add up, checksum mismatch: the file is damaged). The
+ * checksums (XXH3, not keyed) detect accidental damage (truncation, bit
+ * flips), not forgery: a file rewritten with its checksums recomputed loads
+ * with other numbers; check the origin of an untrusted file by other means
+ * (a signature) before loading it (docs/snapshot-format.md),
  * TALLY_ENOTSUP (a format version or byte order this library does not
  * read), TALLY_EINVAL (made over another hierarchy or other definitions:
  * the message gives both sizes and fingerprints), TALLY_EEXIST (a cell

@@ -10,6 +10,7 @@ from ctypes import c_int
 from typing import Sequence, Union
 
 from . import _errors
+from ._guard import check_text
 from ._lib import FORMAT_CSV, FORMAT_JSON, PREFER_COMPUTED, PREFER_REPORTED, WriteOptions, lib
 
 #: A path argument: str, bytes or os.PathLike.
@@ -31,7 +32,7 @@ def choice(what, value, table):
 def enc(s, what):
     if not isinstance(s, str):
         raise TypeError(f"{what}: expected str, got {type(s).__name__}")
-    return s.encode("utf-8")
+    return check_text(s, what).encode("utf-8")
 
 
 def opt(x):
@@ -40,8 +41,14 @@ def opt(x):
 
 
 def fspath(path):
-    """A path (str, bytes or os.PathLike) as bytes for the C side."""
-    return os.fsencode(path)
+    """A path (str, bytes or os.PathLike) as bytes for the C side; a NUL
+    inside is ValueError (the C side would open the path before it)."""
+    b = os.fsencode(path)
+    if b"\0" in b:
+        before = os.fsdecode(b.split(b"\0", 1)[0])
+        raise ValueError(f"path: holds a NUL character after {before!r}; "
+                         "the library would open the path before it")
+    return b
 
 
 def encoding_arg(encoding):
@@ -50,7 +57,7 @@ def encoding_arg(encoding):
         return None
     if not isinstance(encoding, str):
         raise TypeError(f"encoding: expected str, got {type(encoding).__name__}")
-    return encoding.encode("ascii")
+    return check_text(encoding, "encoding").encode("ascii")
 
 
 def to_bytes(data):

@@ -38,6 +38,7 @@ from ctypes import (POINTER, Structure, c_char_p, c_double, c_int, c_size_t, c_u
                     c_ulong, c_void_p)
 
 from . import _errors
+from ._guard import refusing_nul, text_args
 
 try:
     from . import _paths  # type: ignore[attr-defined]  # written by meson install
@@ -120,7 +121,8 @@ class ErrorRecord(Structure):
 class HierarchyOptions(Structure):
     _fields_ = [("version", c_uint), ("level_names", POINTER(c_char_p)),
                 ("level_count", c_size_t), ("encoding", c_char_p), ("max_columns", c_size_t),
-                ("max_field_bytes", c_size_t), ("definitions", POINTER(Definitions))]
+                ("max_field_bytes", c_size_t), ("definitions", POINTER(Definitions)),
+                ("max_input_bytes", c_size_t)]
     VERSION = 3
 
 
@@ -135,8 +137,9 @@ class CrosswalkOptions(Structure):
 
 class ReadOptions(Structure):
     _fields_ = [("version", c_uint), ("on_error", c_int), ("encoding", c_char_p),
-                ("max_columns", c_size_t), ("max_field_bytes", c_size_t), ("threads", c_uint)]
-    VERSION = 3
+                ("max_columns", c_size_t), ("max_field_bytes", c_size_t), ("threads", c_uint),
+                ("max_input_bytes", c_size_t), ("max_dataset_bytes", c_size_t)]
+    VERSION = 4
 
 
 class ReadStats(Structure):
@@ -602,10 +605,10 @@ def _declare(cdll, where, how):
             missing.append(name)
             continue
         fn.restype = restype
-        fn.argtypes = argtypes
+        fn.argtypes = text_args(argtypes)  # strings with a NUL refused
         if checked:
             fn.errcheck = _check
-        setattr(out, name, fn)
+        setattr(out, name, refusing_nul(fn, fn.argtypes))
     if missing:
         return None, (f"{where}: version {version} lacks {', '.join(missing)}: it is older "
                       "than these bindings")

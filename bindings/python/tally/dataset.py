@@ -13,6 +13,7 @@ from typing import Any, List, Optional, Tuple, Union
 
 from . import _errors
 from ._common import Names, PREFER, PathArg, choice, enc, fspath, to_bytes
+from ._guard import exclusive
 from ._handle import Handle, Owner
 from ._lib import (DS, COMPARE_NONE, COMPARE_POP, COMPARE_YOY, ON_ERROR_STOP, R, ReadStats,
                    RollupOptions, lib)
@@ -65,6 +66,7 @@ class Dataset(Owner):
             lib.tally_dataset_set_crosswalk(self._ptr, crosswalk._ptr)
             self._crosswalk = crosswalk
 
+    @exclusive
     def read_records(self, path: PathArg, on_error: str = "stop",
                      encoding: Optional[str] = None,
                      crosswalk: Optional[Crosswalk] = None) -> RejectedRows:
@@ -87,6 +89,7 @@ class Dataset(Owner):
         return read_with(lambda o, rj, st: lib.tally_dataset_read_file(
             ds, p, ctypes.byref(o), rj, ctypes.byref(st)), on_error, encoding)
 
+    @exclusive
     def read_bytes(self, data: Union[bytes, str], name: str = "<bytes>", on_error: str = "stop",
                    encoding: Optional[str] = None,
                    crosswalk: Optional[Crosswalk] = None) -> RejectedRows:
@@ -102,6 +105,7 @@ class Dataset(Owner):
 
     # ---- adding values ----
 
+    @exclusive
     def add(self, region_code: Any, indicator: Any = None, period: Any = None,
             value: Any = None) -> None:
         """Adds reported values.
@@ -165,6 +169,7 @@ class Dataset(Owner):
 
     # ---- reading values back ----
 
+    @exclusive
     def reported(self, region_code: str, indicator: str, period: str) -> Optional[float]:
         """The value a region filed itself for an indicator and period
         string exactly as given (no time rule); None when it filed nothing
@@ -177,6 +182,7 @@ class Dataset(Owner):
                                    ctypes.byref(value), ctypes.byref(present))
         return value.value if present.value else None
 
+    @exclusive
     def periods(self) -> List[str]:
         """The periods the dataset has values for (empty cells do not
         count), as strings in time order: ``["2019-01", "2019-02", "2019"]``."""
@@ -188,22 +194,26 @@ class Dataset(Owner):
             lib.tally_free(out)
         return text.split(",") if text else []
 
+    @exclusive
     def has_values(self, period: Union[str, Period]) -> bool:
         """True when some value lies inside ``period`` (a month,
         quarter or year), so that a rollup of it would not be empty."""
         return lib.tally_dataset_period_has_values(self._ptr, enc(period, "period")) == 1
 
     @property
+    @exclusive
     def value_count(self) -> int:
         """Number of values (cells) accepted so far, missing ones included."""
         return lib.tally_dataset_value_count(self._ptr)
 
+    @exclusive
     def save(self, path: PathArg) -> None:
         """Writes the dataset's values to a snapshot file (``tally snapshot``),
         which :meth:`load` (and the command line's ``-r``) reads back far
         faster than the CSV."""
         lib.tally_snapshot_save(self._ptr, os.fsencode(path))
 
+    @exclusive
     def load(self, path: PathArg) -> None:
         """Adds the values of a snapshot made over the same hierarchy and
         definitions; a cell given in both is a duplicate (``DuplicateError``)."""
@@ -211,6 +221,7 @@ class Dataset(Owner):
         self._changes += 1
         lib.tally_snapshot_load(ds, os.fsencode(path))
 
+    @exclusive
     def snapshot(self) -> bytes:
         """The dataset's values as a snapshot in memory (the bytes
         :meth:`save` writes), which :meth:`load_bytes` adds back."""
@@ -221,6 +232,7 @@ class Dataset(Owner):
         finally:
             lib.tally_free(out)
 
+    @exclusive
     def load_bytes(self, data: bytes, name: str = "<snapshot>") -> None:
         """Same as :meth:`load`, from a snapshot in memory (:meth:`snapshot`)."""
         data = bytes(data)
@@ -235,6 +247,7 @@ class Dataset(Owner):
 
     # ---- computing ----
 
+    @exclusive
     def rollup(self, prefer: str = "computed", periods: Names = None, compare: Optional[str] = None,
                take: bool = False, coverage: bool = False) -> Result:
         """Rolls the values up the hierarchy; returns a :class:`tally.Result`.
@@ -273,6 +286,7 @@ class Dataset(Owner):
             r._source = (weakref.ref(self), self._changes, prefer, compare)
         return r
 
+    @exclusive
     def check(self, periods: Names = None, prefer: str = "computed",
               targets: Any = None) -> Findings:
         """Runs every consistency check of the definitions (and the
@@ -286,6 +300,7 @@ class Dataset(Owner):
         paths, whose decomposition is checked too."""
         return run_checks(self, periods=periods, prefer=prefer, targets=targets)
 
+    @exclusive
     def progress(self, targets: Any, as_of: str, level: Names = None, prefer: str = "computed",
                  schedule: Any = None) -> Rows:
         """Completion of annual targets as of a month, as rows
@@ -299,6 +314,7 @@ class Dataset(Owner):
         with self.progress_result(targets, as_of, prefer=prefer, schedule=schedule) as p:
             return p.rows(level)
 
+    @exclusive
     def progress_result(self, targets: Any, as_of: str, prefer: str = "computed",
                         schedule: Any = None) -> Progress:
         """The same as :meth:`progress` as a :class:`tally.Progress` object
