@@ -9,8 +9,9 @@ DATA := examples/data
 
 # Build and test dependencies, as Debian packages.
 DEB_PACKAGES := meson ninja-build pkg-config gcc g++ binutils gzip libgsl-dev libyaml-dev \
-                libxxhash-dev libcmocka-dev python3 python3-pytest python3-numpy python3-pandas \
-                python3-venv python3-pip python3-setuptools python3-wheel mypy
+                libxxhash-dev libcmocka-dev libxlsxwriter-dev python3 python3-pytest python3-numpy \
+                python3-pandas python3-openpyxl python3-venv python3-pip python3-setuptools \
+                python3-wheel mypy
 
 .PHONY: all deps build test asan clang demo install clean bench fuzz
 

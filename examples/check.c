@@ -15,6 +15,7 @@ int cmd_check(int argc, char **argv)
 {
     static const struct option options[] = {
         CLI_COMMON_OPTIONS,
+        CLI_TABLE_OPTIONS,
         CLI_TARGETS_OPTION,
         CLI_PREFER_OPTION,
         { NULL, 0, NULL, 0 },

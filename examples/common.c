@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 void cli_init(cli *c, const char *command, const char *usage)
 {
@@ -39,6 +40,9 @@ int cli_done(cli *c)
         free(c->period_list[i]);
     free(c->period_list);
     free(c->level_list);
+    for (size_t i = 0; i < c->indicator_count; i++)
+        free(c->indicator_list[i]);
+    free(c->indicator_list);
     free(c->records);
     free(c->targets);
     free(c->households);
@@ -78,15 +82,30 @@ static void append(cli *c, const char ***list, size_t *n, const char *arg)
     (*list)[(*n)++] = arg;
 }
 
+static char **split(const char *s, size_t *count);
+
+/* "-" is standard input, for one of the inputs. */
+static const char *input_path(cli *c, const char *arg)
+{
+    static int taken;
+    if (strcmp(arg, "-"))
+        return arg;
+    if (taken++)
+        cli_usage_error(c, "'-' (standard input) is given twice; at most one input may be '-'");
+    return "/dev/stdin";
+}
+
 /* Applies one shared option; any other code is left to the subcommand. */
 static void shared_option(cli *c, int opt, const char *arg)
 {
     switch (opt) {
     case 'H': c->hierarchy_path = arg; break;
     case 'd': c->definitions_path = arg; break;
-    case 'r': append(c, &c->records, &c->nrecords, arg); break;
-    case 't': append(c, &c->targets, &c->ntargets, arg); break;
-    case CLI_OPT_HOUSEHOLDS: append(c, &c->households, &c->nhouseholds, arg); break;
+    case 'r': append(c, &c->records, &c->nrecords, input_path(c, arg)); break;
+    case 't': append(c, &c->targets, &c->ntargets, input_path(c, arg)); break;
+    case CLI_OPT_HOUSEHOLDS:
+        append(c, &c->households, &c->nhouseholds, input_path(c, arg));
+        break;
     case 'l': c->levels = arg; break;
     case 'p': c->periods = arg; break;
     case 'f':
@@ -94,10 +113,33 @@ static void shared_option(cli *c, int opt, const char *arg)
             c->write.format = TALLY_FORMAT_CSV;
         else if (!strcmp(arg, "json"))
             c->write.format = TALLY_FORMAT_JSON;
+        else if (!strcmp(arg, "xlsx"))
+            c->write.format = TALLY_FORMAT_XLSX;
         else
-            cli_usage_error(c, "--format '%s': expected csv or json", arg);
+            cli_usage_error(c, "--format '%s': expected csv, json or xlsx", arg);
         break;
-    case 'o': c->output = arg; break;
+    case 'o': c->output = strcmp(arg, "-") ? arg : NULL; break;
+    case CLI_OPT_BOM: c->write.bom = 1; break;
+    case CLI_OPT_NAMES: c->write.names = 1; break;
+    case CLI_OPT_LAYOUT:
+        if (!strcmp(arg, "long"))
+            c->write.layout = TALLY_LAYOUT_LONG;
+        else if (!strcmp(arg, "wide"))
+            c->write.layout = TALLY_LAYOUT_WIDE;
+        else
+            cli_usage_error(c, "--layout '%s': expected long or wide", arg);
+        break;
+    case CLI_OPT_UNDER: c->write.under = arg; break;
+    case CLI_OPT_INDICATOR:
+        for (size_t i = 0; i < c->indicator_count; i++)
+            free(c->indicator_list[i]);
+        free(c->indicator_list);
+        c->indicator_list = split(arg, &c->indicator_count);
+        if (!c->indicator_list || !c->indicator_count)
+            cli_usage_error(c, "--indicator '%s': expected indicator ids, comma-separated", arg);
+        c->write.indicators = (const char *const *)c->indicator_list;
+        c->write.indicator_count = c->indicator_count;
+        break;
     case CLI_OPT_ON_ERROR:
         if (!strcmp(arg, "stop"))
             c->on_error = TALLY_ON_ERROR_STOP;
@@ -176,6 +218,8 @@ int cli_getopt(cli *c, int argc, char **argv, const struct option *options)
     case -1:
         if (optind < argc)
             cli_usage_error(c, "unexpected argument '%s'", argv[optind]);
+        else if (c->write.format == TALLY_FORMAT_XLSX && !c->output && isatty(STDOUT_FILENO))
+            cli_usage_error(c, "--format xlsx writes a workbook, not text; give -o FILE.xlsx");
         return c->status ? -1 : 0;
     case 'h': fputs(c->usage, stdout); return -1;
     case 'V': printf("tally %s\n", tally_version()); return -1;
@@ -253,6 +297,32 @@ static int resolve_levels(cli *c)
     c->write.levels = c->level_list;
     c->write.level_count = c->level_count;
     return rc;
+}
+
+/* --under and --indicator, named against the hierarchy and definitions
+ * before any record is read. */
+static int resolve_scope(cli *c)
+{
+    const char *under = c->write.under;
+    size_t node;
+    if (under && tally_hierarchy_find(c->h, under, strlen(under), &node)) {
+        fprintf(stderr, "tally %s: --under '%s' is not a region code of %s\n", c->command, under,
+                c->hierarchy_path);
+        return c->status = EXIT_BAD;
+    }
+    for (size_t i = 0; i < c->indicator_count; i++) {
+        const char *id = c->indicator_list[i];
+        size_t k;
+        if (!tally_definitions_find(c->d, id, strlen(id), &k))
+            continue;
+        fprintf(stderr, "tally %s: --indicator '%s' is not an indicator of %s; expected one of",
+                c->command, id, c->definitions_path);
+        for (size_t j = 0; j < tally_definitions_indicator_count(c->d); j++)
+            fprintf(stderr, "%s %s", j ? "," : "", tally_definitions_id(c->d, j));
+        fputc('\n', stderr);
+        return c->status = EXIT_BAD;
+    }
+    return 0;
 }
 
 static int resolve_periods(cli *c)
@@ -551,7 +621,7 @@ int cli_load(cli *c)
     check_outputs(c);
     if (c->status || load_model(c))
         return c->status;
-    if (resolve_levels(c) || resolve_periods(c))
+    if (resolve_levels(c) || resolve_periods(c) || resolve_scope(c))
         return c->status = EXIT_BAD;
     if ((c->crosswalk_path && tally_crosswalk_from_file(&c->cw, c->crosswalk_path, c->h)) ||
         tally_dataset_new(&c->ds, c->h, c->d) || tally_rejects_new(&c->rejects) ||

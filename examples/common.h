@@ -40,6 +40,11 @@ enum {
     CLI_OPT_CROSSWALK,
     CLI_OPT_MAX_INPUT,
     CLI_OPT_MAX_MEMORY,
+    CLI_OPT_BOM,
+    CLI_OPT_NAMES,
+    CLI_OPT_LAYOUT,
+    CLI_OPT_UNDER,
+    CLI_OPT_INDICATOR,
     CLI_OPT_OWN = 2001
 };
 
@@ -81,7 +86,10 @@ typedef struct cli {
     size_t period_count;
     int *level_list;         /* --level, as level indices */
     size_t level_count;
-    tally_write_options write; /* --format and --level, for the _write call */
+    char **indicator_list;   /* --indicator, split */
+    size_t indicator_count;
+    tally_write_options write; /* --format, --level and the other output
+                                * options, for the _write call */
 
     int status; /* the exit status so far */
     char shortopts[64];
@@ -109,6 +117,13 @@ typedef struct cli {
 #define CLI_TARGETS_OPTION { "targets", required_argument, NULL, 't' }
 #define CLI_HOUSEHOLDS_OPTION { "households", required_argument, NULL, CLI_OPT_HOUSEHOLDS }
 #define CLI_PREFER_OPTION { "prefer", required_argument, NULL, CLI_OPT_PREFER }
+/* What the subcommands that write a table take (docs/excel.md). */
+#define CLI_TABLE_OPTIONS                                             \
+    { "bom", no_argument, NULL, CLI_OPT_BOM },                        \
+    { "names", no_argument, NULL, CLI_OPT_NAMES },                    \
+    { "layout", required_argument, NULL, CLI_OPT_LAYOUT },            \
+    { "under", required_argument, NULL, CLI_OPT_UNDER },              \
+    { "indicator", required_argument, NULL, CLI_OPT_INDICATOR }
 
 void cli_init(cli *c, const char *command, const char *usage);
 
@@ -121,7 +136,8 @@ void cli_init(cli *c, const char *command, const char *usage);
  * the subcommand has set a bad status meanwhile. */
 int cli_getopt(cli *c, int argc, char **argv, const struct option *options);
 
-/* Loads definitions and hierarchy, resolves --level and --period, then
+/* Loads definitions and hierarchy, resolves --level, --period, --under and
+ * --indicator (each name checked against them), then
  * reads every -r, -t and --households file, each kind in turn, every
  * rejected row into c->rejects. Prints on standard error the rows read =
  * accepted + rejected of every kind (and of every file when a kind has

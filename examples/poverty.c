@@ -70,6 +70,7 @@ int cmd_poverty(int argc, char **argv)
     enum { OPT_YEAR = CLI_OPT_OWN, OPT_LINE, OPT_MONITORING };
     static const struct option options[] = {
         CLI_COMMON_OPTIONS,
+        CLI_TABLE_OPTIONS,
         CLI_HOUSEHOLDS_OPTION,
         { "year", required_argument, NULL, OPT_YEAR },
         { "line", required_argument, NULL, OPT_LINE },

@@ -102,21 +102,21 @@ static void summarize(const cli *c, const tally_progress *r)
 
 int cmd_progress(int argc, char **argv)
 {
-    enum { OPT_AS_OF = CLI_OPT_OWN, OPT_SCHEDULE, OPT_SVG, OPT_INDICATOR };
+    enum { OPT_AS_OF = CLI_OPT_OWN, OPT_SCHEDULE, OPT_SVG };
     static const struct option options[] = {
         CLI_COMMON_OPTIONS,
+        CLI_TABLE_OPTIONS,
         CLI_TARGETS_OPTION,
         CLI_PREFER_OPTION,
         { "as-of", required_argument, NULL, OPT_AS_OF },
         { "schedule", required_argument, NULL, OPT_SCHEDULE },
         { "svg", required_argument, NULL, OPT_SVG },
-        { "indicator", required_argument, NULL, OPT_INDICATOR },
         { NULL, 0, NULL, 0 },
     };
     cli c;
     cli_init(&c, "progress", cli_usage_progress);
     tally_progress_options popts = TALLY_PROGRESS_OPTIONS_INIT;
-    const char *as_of = NULL, *schedule_path = NULL, *svg = NULL, *indicator = NULL;
+    const char *as_of = NULL, *schedule_path = NULL, *svg = NULL;
     double schedule[12];
     int opt;
     while ((opt = cli_getopt(&c, argc, argv, options)) > 0) {
@@ -124,7 +124,6 @@ int cmd_progress(int argc, char **argv)
         case OPT_AS_OF: as_of = optarg; break;
         case OPT_SCHEDULE: schedule_path = c.schedule_path = optarg; break;
         case OPT_SVG: svg = c.svg_path = optarg; break;
-        case OPT_INDICATOR: indicator = optarg; break;
         }
     }
     if (opt < 0)
@@ -135,8 +134,6 @@ int cmd_progress(int argc, char **argv)
         cli_usage_error(&c, "--as-of '%s': expected YYYY-MM like 2019-08", as_of);
     else if (c.periods)
         cli_usage_error(&c, "--period does not apply; the year to date is given by --as-of");
-    else if (indicator && !svg)
-        cli_usage_error(&c, "--indicator chooses what --svg charts; give --svg FILE too");
     else if (schedule_path && tally_schedule_from_file(schedule, schedule_path))
         cli_report(&c);
     if (cli_load(&c))
@@ -149,12 +146,13 @@ int cmd_progress(int argc, char **argv)
 
     popts.prefer = c.prefer;
     popts.schedule = schedule_path ? schedule : NULL;
+    /* --indicator (checked by cli_load) limits the table; the chart draws
+     * the first indicator listed. */
     size_t chart_ind = TALLY_NONE;
     tally_progress *r = NULL;
-    if (indicator && tally_definitions_find(c.d, indicator, strlen(indicator), &chart_ind))
-        cli_usage_error(&c, "--indicator '%s' is not an indicator of %s", indicator,
-                        c.definitions_path);
-    else if (tally_progress_run(&r, c.ds, c.t, &popts))
+    if (c.indicator_count)
+        tally_definitions_find(c.d, c.indicator_list[0], strlen(c.indicator_list[0]), &chart_ind);
+    if (tally_progress_run(&r, c.ds, c.t, &popts))
         cli_report(&c);
     else if (!tally_progress_indicator_count(r)) {
         fprintf(stderr, "tally progress: no targets for %d%s; expected rows of year %d in the "

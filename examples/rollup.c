@@ -41,6 +41,7 @@ int cmd_rollup(int argc, char **argv)
     enum { OPT_COMPARE = CLI_OPT_OWN, OPT_COVERAGE };
     static const struct option options[] = {
         CLI_COMMON_OPTIONS,
+        CLI_TABLE_OPTIONS,
         CLI_PREFER_OPTION,
         { "compare", required_argument, NULL, OPT_COMPARE },
         { "coverage", no_argument, NULL, OPT_COVERAGE },

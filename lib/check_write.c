@@ -12,6 +12,7 @@
 #include "error.h"
 #include "hierarchy.h"
 #include "output.h"
+#include "write.h"
 
 static void put_csv(tally_check__sb *b, const char *s)
 {
@@ -61,33 +62,35 @@ static void put_num(tally_check__sb *b, double v, int decimals, int json)
 TALLY_EXTERN(int) tally_findings_write(const tally_findings *f, const char *path,
                                        const tally_write_options *opts)
 {
-    tally_write_options defaults = TALLY_WRITE_OPTIONS_INIT;
-    if (!opts)
-        opts = &defaults;
     if (!f)
         return tally_error__set(TALLY_EINVAL, "tally_findings_write: NULL findings");
-    int json = opts->format == TALLY_FORMAT_JSON;
-    tally_output o;
-    int orc = tally_output__open_stream(&o, path, "the findings");
-    if (orc)
+    tally_write__scope scope;
+    tally_write__table o;
+    int orc = tally_write__scope_make(&scope, f->h, f->d, opts);
+    if (!orc)
+        orc = tally_write__table_open(&o, path, "the findings", "findings", &scope.opts);
+    if (orc) {
+        tally_write__scope_free(&scope);
         return orc;
+    }
+    int json = !o.csv, names = scope.opts.names;
     static const char *const severity_names[] = { "error", "warning" };
     tally_check__sb b = { 0 };
     int first = 1;
     tally_check__sb_str(&b,
-                        json ? "["
-                             : "check,severity,region_code,region_name,period,indicator,expected,"
-                               "actual,difference,message\n");
+                        json    ? "["
+                        : names ? "check,severity,region_code,region_name,period,indicator,"
+                                  "indicator_name,unit,expected,actual,difference,message\n"
+                                : "check,severity,region_code,region_name,period,indicator,"
+                                  "expected,actual,difference,message\n");
     for (size_t i = 0; i < f->count && !b.failed; i++) {
         const tally_check__finding *x = &f->items[i];
         int level = tally_hierarchy_level(f->h, x->node);
-        if (opts->levels && opts->level_count) {
-            int want = 0;
-            for (size_t k = 0; k < opts->level_count && !want; k++)
-                want = opts->levels[k] == level;
-            if (!want)
-                continue;
-        }
+        /* A finding about no indicator (the hierarchy's) stays with
+         * --indicator: it concerns every indicator. */
+        if (!tally_write__scope_node(&scope, x->node, level) ||
+            (x->indicator != TALLY_NONE && !tally_write__scope_indicator(&scope, x->indicator)))
+            continue;
         char code_buf[TALLY_HIERARCHY__CODE_BUF];
         const char *check = f->checks[x->check].check;
         const char *sev = severity_names[x->severity == TALLY_FINDING_WARNING];
@@ -106,6 +109,12 @@ TALLY_EXTERN(int) tally_findings_write(const tally_findings *f, const char *path
             put_json(&b, x->period_text);
             tally_check__sb_str(&b, ",\"indicator\":");
             put_json(&b, ind);
+            if (names) {
+                tally_check__sb_str(&b, ",\"indicator_name\":");
+                put_json(&b, ind ? tally_definitions_name(f->d, x->indicator) : NULL);
+                tally_check__sb_str(&b, ",\"unit\":");
+                put_json(&b, ind ? tally_definitions_unit(f->d, x->indicator) : NULL);
+            }
             tally_check__sb_str(&b, ",\"expected\":");
             put_num(&b, x->expected, x->decimals, 1);
             tally_check__sb_str(&b, ",\"actual\":");
@@ -123,6 +132,12 @@ TALLY_EXTERN(int) tally_findings_write(const tally_findings *f, const char *path
             put_csv(&b, tally_hierarchy_name(f->h, x->node));
             tally_check__sb_printf(&b, ",%s,", x->period_text);
             put_csv(&b, ind ? ind : "");
+            if (names) {
+                tally_check__sb_str(&b, ",");
+                put_csv(&b, ind ? tally_definitions_name(f->d, x->indicator) : "");
+                tally_check__sb_str(&b, ",");
+                put_csv(&b, ind ? tally_definitions_unit(f->d, x->indicator) : "");
+            }
             tally_check__sb_str(&b, ",");
             put_num(&b, x->expected, x->decimals, 0);
             tally_check__sb_str(&b, ",");
@@ -143,11 +158,13 @@ TALLY_EXTERN(int) tally_findings_write(const tally_findings *f, const char *path
         tally_check__sb_str(&b, first ? "]\n" : "\n]\n");
     if (b.failed) {
         free(b.p);
-        tally_output__discard(&o);
+        tally_write__scope_free(&scope);
+        tally_write__table_discard(&o);
         return tally_error__set(TALLY_ENOMEM, "out of memory writing findings");
     }
     if (b.len)
         (void)fwrite(b.p, 1, b.len, o.f); /* a failure is kept in o */
     free(b.p);
-    return tally_output__close(&o);
+    tally_write__scope_free(&scope);
+    return tally_write__table_close(&o);
 }

@@ -62,11 +62,13 @@ static inline char *put_value(char *o, double v, int decimals, int json)
 typedef struct result_writer {
     const tally_result *r;
     const tally_hierarchy *h;
-    size_t nodes, nind, nper, block_nodes;
+    size_t first, nodes;       /* the nodes written: [first, nodes) */
+    size_t nind, nper, block_nodes;
+    size_t *ind_of;            /* by written indicator: its definitions index */
     const unsigned char *want; /* by level */
     size_t nlevels;
     const uint8_t *levels; /* tally_hierarchy__levels */
-    int json, compare, coverage;
+    int json, names, compare, coverage;
     unsigned char *formula; /* by indicator: coverage columns have numbers */
     const double **col; /* nind x nper columns, k = indicator x nper + period */
     int *kdec;          /* decimals by k */
@@ -191,7 +193,7 @@ static char *put_coverage(const result_writer *w, char *o, size_t node, size_t i
 static int format_rows(void *ctx, size_t block, tally_write__buf *out)
 {
     const result_writer *w = ctx;
-    size_t first = block * w->block_nodes;
+    size_t first = w->first + block * w->block_nodes;
     size_t last = w->nodes - first < w->block_nodes ? w->nodes : first + w->block_nodes;
     size_t rows = w->nind * w->nper;
     const double *const *col = w->col;
@@ -276,7 +278,7 @@ static char *put_changes(const result_writer *w, char *o, size_t node, size_t i,
     const int json = w->json;
     double prev = NAN, change, change_pct = NAN;
     int present;
-    tally_result_previous(w->r, node, i, p, &prev, &present);
+    tally_result_previous(w->r, node, w->ind_of[i], p, &prev, &present);
     change = v - prev;
     if (!w->pct[i] && !isnan(change) && prev != 0)
         change_pct = change / fabs(prev) * 100.0;
@@ -306,9 +308,9 @@ static char *put_coverage(const result_writer *w, char *o, size_t node, size_t i
     size_t regions = 0, complete = 0;
     int f = w->formula[i], year = 0, month = 0;
     if (f)
-        tally_result_coverage(w->r, node, i, p, &regions, &complete);
+        tally_result_coverage(w->r, node, w->ind_of[i], p, &regions, &complete);
     else
-        tally_result_as_of(w->r, node, i, p, &year, &month);
+        tally_result_as_of(w->r, node, w->ind_of[i], p, &year, &month);
     if (w->json) {
         o += sprintf(o, f ? ",\"regions\":%zu,\"regions_complete\":%zu"
                           : ",\"regions\":null,\"regions_complete\":null",
@@ -329,6 +331,7 @@ static char *put_coverage(const result_writer *w, char *o, size_t node, size_t i
 
 static void result_writer_free(result_writer *w)
 {
+    free(w->ind_of);
     free(w->col);
     free(w->kdec);
     free(w->pct);
@@ -345,26 +348,33 @@ static int result_writer_text(result_writer *w)
 {
     const tally_definitions *d = tally_result_definitions(w->r);
     for (size_t k = 0; k < w->nind * w->nper; k++) {
-        size_t i = k / w->nper, p = k % w->nper;
-        w->col[k] = tally_result_column(w->r, i, p);
+        size_t i = k / w->nper, p = k % w->nper, di = w->ind_of[i];
+        w->col[k] = tally_result_column(w->r, di, p);
         if (!w->col[k])
             return TALLY_EINVAL;
-        w->kdec[k] = tally_definitions_decimals(d, i);
+        w->kdec[k] = tally_definitions_decimals(d, di);
         if (p == 0) {
-            w->pct[i] = strcmp(tally_definitions_unit(d, i), "%") == 0;
-            w->formula[i] = tally_definitions_aggregate(d, i) == TALLY_AGGREGATE_FORMULA;
+            w->pct[i] = strcmp(tally_definitions_unit(d, di), "%") == 0;
+            w->formula[i] = tally_definitions_aggregate(d, di) == TALLY_AGGREGATE_FORMULA;
         }
-        const char *id = tally_definitions_id(d, i), *per = tally_result_period(w->r, p);
+        const char *id = tally_definitions_id(d, di), *per = tally_result_period(w->r, p);
+        const char *name = tally_definitions_name(d, di), *unit = tally_definitions_unit(d, di);
         w->mid_at[k] = w->mid.len;
         int rc;
         if (w->json)
             rc = tally_write__bytes(&w->mid, ",\"indicator\":", 13) ||
                  tally_write__json_text(&w->mid, id) ||
+                 (w->names && (tally_write__bytes(&w->mid, ",\"indicator_name\":", 18) ||
+                               tally_write__json_text(&w->mid, name ? name : "") ||
+                               tally_write__bytes(&w->mid, ",\"unit\":", 8) ||
+                               tally_write__json_text(&w->mid, unit ? unit : ""))) ||
                  tally_write__bytes(&w->mid, ",\"period\":", 10) ||
                  tally_write__json_text(&w->mid, per) ||
                  tally_write__bytes(&w->mid, ",\"value\":", 9);
         else /* periods are written as they are (YYYY-MM and the like) */
             rc = tally_write__csv_text(&w->mid, id, ',', 0) ||
+                 (w->names && (tally_write__csv_text(&w->mid, name ? name : "", ',', 0) ||
+                               tally_write__csv_text(&w->mid, unit ? unit : "", ',', 0))) ||
                  tally_write__csv_text(&w->mid, per, ',', 1);
         if (rc)
             return TALLY_ENOMEM;
@@ -387,26 +397,31 @@ static int result_writer_text(result_writer *w)
     return 0;
 }
 
-int tally_export__write(const tally_result *r, const char *path, const tally_write_options *opts,
-                        size_t threads, size_t block_nodes)
+/* The long table: a row per region, indicator and period. */
+static int write_long(const tally_result *r, const char *path, const tally_write__scope *scope,
+                      size_t threads, size_t block_nodes)
 {
-    tally_write_options defaults = TALLY_WRITE_OPTIONS_INIT;
-    if (!opts)
-        opts = &defaults;
-    if (!r)
-        return tally_error__set(TALLY_EINVAL, "tally_result_write: NULL result");
+    const tally_write_options *opts = &scope->opts;
     result_writer w;
     memset(&w, 0, sizeof w);
     w.r = r;
     w.h = tally_result_hierarchy(r);
-    w.nodes = tally_hierarchy_size(w.h);
-    w.nind = tally_definitions_indicator_count(tally_result_definitions(r));
+    w.first = scope->first;
+    w.nodes = scope->last;
+    size_t ndef = tally_definitions_indicator_count(tally_result_definitions(r));
+    w.ind_of = malloc((ndef ? ndef : 1) * sizeof *w.ind_of);
+    for (size_t i = 0; w.ind_of && i < ndef; i++)
+        if (tally_write__scope_indicator(scope, i))
+            w.ind_of[w.nind++] = i;
     w.nper = tally_result_period_count(r);
     w.nlevels = tally_hierarchy_level_count(w.h);
     w.json = opts->format == TALLY_FORMAT_JSON;
+    w.names = opts->names != 0;
     w.compare = tally_result_compare(r) != TALLY_COMPARE_NONE;
     size_t rows = w.nind * w.nper;
-    w.want = tally_write__levels(w.h, opts);
+    w.want = malloc(w.nlevels + 1);
+    if (w.want)
+        memcpy((void *)w.want, scope->level, w.nlevels + 1);
     w.levels = tally_hierarchy__levels(w.h);
     w.col = malloc((rows ? rows : 1) * sizeof *w.col);
     w.kdec = malloc((rows ? rows : 1) * sizeof *w.kdec);
@@ -415,7 +430,8 @@ int tally_export__write(const tally_result *r, const char *path, const tally_wri
     w.coverage = tally_rollup__show_coverage(r);
     w.mid_at = malloc((rows + 1) * sizeof *w.mid_at);
     w.lvl_at = malloc((w.nlevels + 1) * sizeof *w.lvl_at);
-    int rc = !w.want || !w.col || !w.kdec || !w.pct || !w.formula || !w.mid_at || !w.lvl_at
+    int rc = !w.ind_of || !w.want || !w.col || !w.kdec || !w.pct || !w.formula || !w.mid_at ||
+                     !w.lvl_at
                  ? TALLY_ENOMEM
                  : result_writer_text(&w);
     if (rc) {
@@ -431,29 +447,44 @@ int tally_export__write(const tally_result *r, const char *path, const tally_wri
     if (!block_nodes)
         block_nodes = ((size_t)2 << 20) / node_bytes;
     w.block_nodes = block_nodes ? block_nodes : 1;
+    size_t span = w.nodes - w.first;
     tally_write__job job = { 0 };
-    job.blocks = w.nodes / w.block_nodes + (w.nodes % w.block_nodes != 0);
-    job.threads = threads ? threads : tally_write__default_threads(w.nodes * (rows ? rows : 1));
+    job.blocks = span / w.block_nodes + (span % w.block_nodes != 0);
+    job.threads = threads ? threads : tally_write__default_threads(span * (rows ? rows : 1));
     job.format = format_rows;
     job.ctx = &w;
+    char head[256];
     if (w.json) {
         job.head = "[";
         job.tail = "\n]\n";
         job.tail_empty = "]\n";
         job.drop_first = 1; /* the comma before the first row */
     } else {
-        static const char *const heads[4] = {
-            "region_code,region_name,level,indicator,period,value\n",
-            "region_code,region_name,level,indicator,period,value,previous,change,change_pct\n",
-            "region_code,region_name,level,indicator,period,value,regions,regions_complete,as_of\n",
-            ("region_code,region_name,level,indicator,period,value,previous,change,change_pct,"
-             "regions,regions_complete,as_of\n")
-        };
-        job.head = heads[(w.compare ? 1 : 0) + (w.coverage ? 2 : 0)];
+        snprintf(head, sizeof head, "%sregion_code,region_name,level,indicator,%speriod,value%s%s\n",
+                 opts->bom ? TALLY_WRITE__BOM : "", w.names ? "indicator_name,unit," : "",
+                 w.compare ? ",previous,change,change_pct" : "",
+                 w.coverage ? ",regions,regions_complete,as_of" : "");
+        job.head = head;
         job.tail = job.tail_empty = "";
     }
     rc = tally_write__run(path, &job);
     result_writer_free(&w);
+    return rc;
+}
+
+int tally_export__write(const tally_result *r, const char *path, const tally_write_options *opts,
+                        size_t threads, size_t block_nodes)
+{
+    if (!r)
+        return tally_error__set(TALLY_EINVAL, "tally_result_write: NULL result");
+    tally_write__scope scope;
+    const tally_definitions *d = tally_result_definitions(r);
+    int rc = tally_write__scope_make(&scope, tally_result_hierarchy(r), d, opts);
+    if (!rc && (scope.opts.layout == TALLY_LAYOUT_WIDE || scope.opts.format == TALLY_FORMAT_XLSX))
+        rc = tally_export__wide(r, path, &scope);
+    else if (!rc)
+        rc = write_long(r, path, &scope, threads, block_nodes);
+    tally_write__scope_free(&scope);
     return rc;
 }
 

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "tally/export.h"
+#include "write.h"
 
 /* tally_number_format with the writer's fast path for values whose scaled
  * value |v| * 10^decimals is below 2^52 and not within 8 ulp of a tie
@@ -20,5 +21,25 @@ int tally_export__number_plain(char *buf, size_t size, double v, int decimals);
  * choice of the two. */
 int tally_export__write(const tally_result *r, const char *path, const tally_write_options *opts,
                         size_t threads, size_t block_nodes);
+
+/* The wide table (export_wide.c): a row per region written, in pre-order,
+ * code, name and level, then a column per indicator and period written.
+ * CSV (opts->layout wide) or, for TALLY_FORMAT_XLSX, a sheet (xlsx.c).
+ * Values only: a result with --compare or --coverage columns is refused
+ * (TALLY_EINVAL), as is JSON. Errors as tally_result_write. */
+int tally_export__wide(const tally_result *r, const char *path, const tally_write__scope *scope);
+
+/* The header of a wide column: "id period", or with `names`
+ * "name (unit) period" (no brackets when the unit is empty). A new string
+ * (free()), NULL when out of memory. */
+char *tally_export__wide_header(const tally_definitions *d, size_t indicator, const char *period,
+                                int names);
+
+/* A node's value (NaN: missing). */
+double tally_export__wide_value(const tally_result *r, size_t node, size_t indicator,
+                                size_t period);
+
+/* The wide table as the one sheet of a workbook at path (xlsx.c). */
+int tally_xlsx__result(const tally_result *r, const char *path, const tally_write__scope *scope);
 
 #endif

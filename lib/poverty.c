@@ -373,30 +373,25 @@ fail:
 
 /* ==== Writing ==== */
 
-static int node_wanted(const tally_hierarchy *h, const unsigned char *want, size_t node)
-{
-    int level = tally_hierarchy_level(h, node);
-    return level >= 0 && (size_t)level < tally_hierarchy_level_count(h) && want[level];
-}
-
 TALLY_EXTERN(int) tally_poverty_write(const tally_poverty *p, const char *path,
                                       const tally_write_options *opts)
 {
-    tally_write_options defaults = TALLY_WRITE_OPTIONS_INIT;
-    if (!opts)
-        opts = &defaults;
     if (!p)
         return tally_error__set(TALLY_EINVAL, "tally_poverty_write: NULL result");
-    int json = opts->format == TALLY_FORMAT_JSON;
-    unsigned char *want = tally_write__levels(p->h, opts);
-    if (!want)
-        return tally_error__set(TALLY_ENOMEM, "out of memory writing a result");
-    tally_output o;
-    int orc = tally_output__open_stream(&o, path, "the result");
+    /* The measures are columns, not indicators: no indicator to choose. */
+    tally_write_options o2 = tally_write__current(opts);
+    o2.indicators = NULL;
+    o2.indicator_count = 0;
+    tally_write__scope scope;
+    tally_write__table o;
+    int orc = tally_write__scope_make(&scope, p->h, NULL, &o2);
+    if (!orc)
+        orc = tally_write__table_open(&o, path, "the result", "poverty", &scope.opts);
     if (orc) {
-        free(want);
+        tally_write__scope_free(&scope);
         return orc;
     }
+    int json = !o.csv;
     FILE *f = o.f;
     /* Column decimals: counts 0, money 2, indices 4. */
     static const int decimals[TALLY_POVERTY_MEASURE_COUNT] = { 0, 0, 4, 4, 4, 4, 4, 2, 0 };
@@ -408,8 +403,8 @@ TALLY_EXTERN(int) tally_poverty_write(const tally_poverty *p, const char *path,
               "p0,p1,p2,watts,gini,median_income,below_monitoring_line\n",
               f);
     int first = 1;
-    for (size_t node = 0; node < p->nodes; node++) {
-        if (!node_wanted(p->h, want, node))
+    for (size_t node = scope.first; node < scope.last; node++) {
+        if (!tally_write__scope_node(&scope, node, tally_hierarchy_level(p->h, node)))
             continue;
         char code_buf[TALLY_HIERARCHY__CODE_BUF];
         const char *code = tally_hierarchy__code_text(p->h, node, code_buf);
@@ -451,6 +446,6 @@ TALLY_EXTERN(int) tally_poverty_write(const tally_poverty *p, const char *path,
     }
     if (json)
         fputs(first ? "]\n" : "\n]\n", f);
-    free(want);
-    return tally_output__close(&o);
+    tally_write__scope_free(&scope);
+    return tally_write__table_close(&o);
 }

@@ -374,35 +374,31 @@ TALLY_EXTERN(size_t) tally_progress_rank(const tally_progress *r, size_t row)
 TALLY_EXTERN(int) tally_progress_write(const tally_progress *r, const char *path,
                                        const tally_write_options *opts)
 {
-    tally_write_options defaults = TALLY_WRITE_OPTIONS_INIT;
-    if (!opts)
-        opts = &defaults;
     if (!r)
         return tally_error__set(TALLY_EINVAL, "tally_progress_write: NULL result");
-    int json = opts->format == TALLY_FORMAT_JSON;
-    size_t nl = tally_hierarchy_level_count(r->h);
-    unsigned char *want = tally_write__levels(r->h, opts);
-    if (!want)
-        return tally_error__set(TALLY_ENOMEM, "out of memory writing a result");
-    tally_output o;
-    int orc = tally_output__open_stream(&o, path, "the result");
+    tally_write__scope scope;
+    tally_write__table o;
+    int orc = tally_write__scope_make(&scope, r->h, r->d, opts);
+    if (!orc)
+        orc = tally_write__table_open(&o, path, "the result", "progress", &scope.opts);
     if (orc) {
-        free(want);
+        tally_write__scope_free(&scope);
         return orc;
     }
+    int json = !o.csv, names = scope.opts.names;
     FILE *f = o.f;
     char as_of[16];
     snprintf(as_of, sizeof as_of, "%04d-%02d", r->year, r->month);
     if (json)
         fputc('[', f);
     else
-        fputs("region_code,region_name,level,indicator,year,as_of,actual,target,completion,"
-              "time_progress,status,gap,monthly_pace,rank\n",
-              f);
+        fprintf(f, "region_code,region_name,level,indicator,%syear,as_of,actual,target,completion,"
+                "time_progress,status,gap,monthly_pace,rank\n",
+                names ? "indicator_name,unit," : "");
     int first = 1;
-    for (size_t node = 0; node < r->nodes; node++) {
+    for (size_t node = scope.first; node < scope.last; node++) {
         int level = tally_hierarchy_level(r->h, node);
-        if (level < 0 || (size_t)level >= nl || !want[level])
+        if (!tally_write__scope_node(&scope, node, level))
             continue;
         char code_buf[TALLY_HIERARCHY__CODE_BUF];
         const char *code = tally_hierarchy__code_text(r->h, node, code_buf);
@@ -410,6 +406,8 @@ TALLY_EXTERN(int) tally_progress_write(const tally_progress *r, const char *path
         const char *lname = tally_hierarchy_level_name(r->h, level);
         for (size_t k = 0; k < r->nk; k++) {
             size_t row = node * r->nk + k, ind = r->inds[k];
+            if (!tally_write__scope_indicator(&scope, ind))
+                continue;
             int dec = tally_definitions_decimals(r->d, ind);
             const char *id = tally_definitions_id(r->d, ind);
             const char *status = tally_target_status_name(r->status[row]);
@@ -422,6 +420,12 @@ TALLY_EXTERN(int) tally_progress_write(const tally_progress *r, const char *path
                 tally_write__json(f, lname);
                 fputs(",\"indicator\":", f);
                 tally_write__json(f, id);
+                if (names) {
+                    fputs(",\"indicator_name\":", f);
+                    tally_write__json(f, tally_definitions_name(r->d, ind));
+                    fputs(",\"unit\":", f);
+                    tally_write__json(f, tally_definitions_unit(r->d, ind));
+                }
                 fprintf(f, ",\"year\":%d,\"as_of\":\"%s\",\"actual\":", r->year, as_of);
                 tally_write__number(f, r->actual[row], dec, 1);
                 fputs(",\"target\":", f);
@@ -446,6 +450,12 @@ TALLY_EXTERN(int) tally_progress_write(const tally_progress *r, const char *path
                 tally_write__csv(f, lname);
                 fputc(',', f);
                 tally_write__csv(f, id);
+                if (names) {
+                    fputc(',', f);
+                    tally_write__csv(f, tally_definitions_name(r->d, ind));
+                    fputc(',', f);
+                    tally_write__csv(f, tally_definitions_unit(r->d, ind));
+                }
                 fprintf(f, ",%d,%s,", r->year, as_of);
                 tally_write__number(f, r->actual[row], dec, 0);
                 fputc(',', f);
@@ -468,6 +478,6 @@ TALLY_EXTERN(int) tally_progress_write(const tally_progress *r, const char *path
     }
     if (json)
         fputs(first ? "]\n" : "\n]\n", f);
-    free(want);
-    return tally_output__close(&o);
+    tally_write__scope_free(&scope);
+    return tally_write__table_close(&o);
 }

@@ -240,47 +240,42 @@ TALLY_EXTERN(int) tally_thresholds_status(const tally_thresholds *t, size_t node
 
 /* ==== Writing ==== */
 
-static int node_wanted(const tally_hierarchy *h, const unsigned char *want, size_t node)
-{
-    int level = tally_hierarchy_level(h, node);
-    return level >= 0 && (size_t)level < tally_hierarchy_level_count(h) && want[level];
-}
-
 TALLY_EXTERN(int) tally_thresholds_write(const tally_thresholds *t, const char *path,
                                          const tally_write_options *opts)
 {
-    tally_write_options defaults = TALLY_WRITE_OPTIONS_INIT;
-    if (!opts)
-        opts = &defaults;
     if (!t)
         return tally_error__set(TALLY_EINVAL, "tally_thresholds_write: NULL thresholds");
-    int json = opts->format == TALLY_FORMAT_JSON;
-    unsigned char *want = tally_write__levels(t->h, opts);
-    if (!want)
-        return tally_error__set(TALLY_ENOMEM, "out of memory writing a result");
-    tally_output o;
-    int orc = tally_output__open_stream(&o, path, "the result");
+    tally_write__scope scope;
+    tally_write__table o;
+    int orc = tally_write__scope_make(&scope, t->h, t->d, opts);
+    if (!orc)
+        orc = tally_write__table_open(&o, path, "the result", "thresholds", &scope.opts);
     if (orc) {
-        free(want);
+        tally_write__scope_free(&scope);
         return orc;
     }
+    int json = !o.csv, names = scope.opts.names;
     FILE *f = o.f;
     if (json)
         fputc('[', f);
     else
-        fputs("region_code,region_name,level,period,indicator,value,threshold,meets_threshold,"
-              "margin\n",
-              f);
+        fprintf(f, "region_code,region_name,level,period,indicator,%svalue,threshold,"
+                "meets_threshold,margin\n",
+                names ? "indicator_name,unit," : "");
     int first = 1;
-    for (size_t node = 0; node < t->nodes; node++) {
-        if (!node_wanted(t->h, want, node))
+    for (size_t node = scope.first; node < scope.last; node++) {
+        if (!tally_write__scope_node(&scope, node, tally_hierarchy_level(t->h, node)))
             continue;
         char code_buf[TALLY_HIERARCHY__CODE_BUF];
         const char *code = tally_hierarchy__code_text(t->h, node, code_buf);
         const char *name = tally_hierarchy_name(t->h, node);
         const char *lname = tally_hierarchy_level_name(t->h, tally_hierarchy_level(t->h, node));
         for (size_t k = 0; k < t->nind; k++) {
+            if (!tally_write__scope_indicator(&scope, t->indicators[k]))
+                continue;
             const char *id = tally_definitions_id(t->d, t->indicators[k]);
+            const char *iname = tally_definitions_name(t->d, t->indicators[k]);
+            const char *unit = tally_definitions_unit(t->d, t->indicators[k]);
             int dec = tally_definitions_decimals(t->d, t->indicators[k]);
             for (size_t p = 0; p < t->nper; p++) {
                 tally_threshold_status s;
@@ -296,6 +291,12 @@ TALLY_EXTERN(int) tally_thresholds_write(const tally_thresholds *t, const char *
                     tally_write__json(f, t->periods[p]);
                     fputs(",\"indicator\":", f);
                     tally_write__json(f, id);
+                    if (names) {
+                        fputs(",\"indicator_name\":", f);
+                        tally_write__json(f, iname);
+                        fputs(",\"unit\":", f);
+                        tally_write__json(f, unit);
+                    }
                     fputs(",\"value\":", f);
                     tally_write__number(f, s.value, dec, 1);
                     fputs(",\"threshold\":", f);
@@ -318,6 +319,12 @@ TALLY_EXTERN(int) tally_thresholds_write(const tally_thresholds *t, const char *
                     tally_write__csv(f, t->periods[p]);
                     fputc(',', f);
                     tally_write__csv(f, id);
+                    if (names) {
+                        fputc(',', f);
+                        tally_write__csv(f, iname);
+                        fputc(',', f);
+                        tally_write__csv(f, unit);
+                    }
                     fputc(',', f);
                     tally_write__number(f, s.value, dec, 0);
                     fputc(',', f);
@@ -333,6 +340,6 @@ TALLY_EXTERN(int) tally_thresholds_write(const tally_thresholds *t, const char *
     }
     if (json)
         fputs(first ? "]\n" : "\n]\n", f);
-    free(want);
-    return tally_output__close(&o);
+    tally_write__scope_free(&scope);
+    return tally_write__table_close(&o);
 }

@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "output.h"
 #include "tally/number.h"
 #include "tally/write.h"
 
 struct tally_hierarchy;
+struct tally_definitions;
 
 /* A CSV field, quoted only when it needs to be (comma, quote, CR, LF). */
 void tally_write__csv(FILE *f, const char *s);
@@ -24,6 +26,112 @@ void tally_write__number(FILE *f, double v, int decimals, int json);
  * the readers, which come before the hierarchy, may write with it too. */
 unsigned char *tally_write__levels(const struct tally_hierarchy *h,
                                    const tally_write_options *opts);
+
+/* What a writer writes, from the options: levels, the subtree of
+ * opts->under and the indicators of opts->indicators (write_levels.c). */
+typedef struct tally_write__scope {
+    tally_write_options opts; /* the caller's, read as the current version */
+    unsigned char *level;     /* by level: 1 to write (level_count + 1 bytes) */
+    size_t nlevels;
+    size_t first, last;       /* the nodes written: [first, last) in pre-order */
+    unsigned char *ind;       /* by indicator: 1 to write (count + 1 bytes) */
+    size_t nind;
+} tally_write__scope;
+
+/* Makes the scope of `opts` (NULL: the defaults) over h and d (d may be
+ * NULL for a writer without indicators: opts->indicators is then
+ * refused). 0; TALLY_ENOTFOUND for an unknown opts->under or indicator
+ * ("--under 'X' is not a region code of the hierarchy"), TALLY_EINVAL for
+ * a format or layout the writer does not know, TALLY_ENOMEM; the error
+ * record set. Free with tally_write__scope_free (also after a failure). */
+int tally_write__scope_make(tally_write__scope *s, const struct tally_hierarchy *h,
+                            const struct tally_definitions *d, const tally_write_options *opts);
+void tally_write__scope_free(tally_write__scope *s);
+
+/* 1 when node (at `level`) is written. */
+static inline int tally_write__scope_node(const tally_write__scope *s, size_t node, int level)
+{
+    return node >= s->first && node < s->last && level >= 0 && (size_t)level < s->nlevels &&
+           s->level[level];
+}
+
+/* 1 when indicator i is written. */
+static inline int tally_write__scope_indicator(const tally_write__scope *s, size_t i)
+{
+    return i < s->nind && s->ind[i];
+}
+
+/* opts read as the current version: the fields a caller of an older
+ * version does not have take their defaults. */
+tally_write_options tally_write__current(const tally_write_options *opts);
+
+/* The byte order mark that --bom puts in front of CSV. */
+#define TALLY_WRITE__BOM "\xEF\xBB\xBF"
+
+/* ---- tables: CSV, JSON or a workbook ----------------------------------- */
+
+/* Where a writer of a table (progress, poverty, thresholds, findings)
+ * writes: for CSV and JSON `f` goes to the output (a byte order mark
+ * first with opts->bom and CSV); for xlsx the writer still writes CSV to
+ * `f`, which is kept in memory and made a sheet when the table is closed
+ * (tally_write__sheet_from_csv). */
+typedef struct tally_write__table {
+    FILE *f;            /* where the writer writes its rows */
+    int csv;            /* 1: the writer writes CSV (CSV and xlsx) */
+    tally_output *out;  /* CSV and JSON */
+    char *mem;          /* xlsx: what was written to f */
+    size_t mem_len;
+    const char *path, *what, *sheet;
+} tally_write__table;
+
+/* Opens a table for `opts` (read as the current version): 0, or
+ * TALLY_EIO / TALLY_ENOMEM / TALLY_EINVAL with the error record set and
+ * nothing to close. `what` ("the result") and `sheet` ("progress", the
+ * sheet's name) must outlive the table. */
+int tally_write__table_open(tally_write__table *t, const char *path, const char *what,
+                            const char *sheet, const tally_write_options *opts);
+/* Finishes the table as tally_output__close does: 0 or TALLY_EIO (or
+ * TALLY_ENOMEM, TALLY_ELIMIT past a sheet's limits), an earlier file at
+ * the path kept whole on a failure. */
+int tally_write__table_close(tally_write__table *t);
+/* Gives the table up after the writer's own failure; the previous output
+ * stays. No error record. */
+void tally_write__table_discard(tally_write__table *t);
+
+/* A workbook being written to `path` by the output rules (output.h): into
+ * the output's temporary file, renamed over the path when closed; a device
+ * or standard output gets the finished workbook from a scratch file. */
+typedef struct tally_write__book {
+    tally_output out;
+    char *file;     /* the file libxlsxwriter writes */
+    int scratch;    /* file is a scratch file, copied to out when closed */
+    void *workbook; /* lxw_workbook */
+    void *formats;  /* its number formats, made on first use */
+} tally_write__book;
+
+/* 0, or TALLY_EIO / TALLY_ENOMEM with the error record set and nothing
+ * left to close. */
+int tally_write__book_open(tally_write__book *b, const char *path, const char *what);
+/* Writes the workbook out and finishes the output: 0 or TALLY_EIO. */
+int tally_write__book_close(tally_write__book *b);
+/* Gives the workbook up; the previous output stays. No error record. */
+void tally_write__book_discard(tally_write__book *b);
+
+/* Adds to the book a sheet named `sheet` holding the CSV table csv[0..len)
+ * (a header row, then rows; the writers' own CSV, so well formed): the
+ * header bold and frozen, with the columns up to `level` or `region_name`;
+ * a column whose header ends in "code", or is period, as_of, indicator or
+ * unit, as text; in the others a cell that is a decimal number becomes
+ * that number, with as many decimals in its number format as the CSV
+ * text has (so that Excel shows the same text). 0; TALLY_ELIMIT when the
+ * table has more rows or columns than a sheet holds; TALLY_EIO. The error
+ * record set. */
+int tally_write__sheet_from_csv(tally_write__book *b, const char *sheet, const char *csv,
+                                size_t len);
+
+/* The number format of `decimals` decimals ("0", "0.0", ... up to 15),
+ * made once per book (lxw_format *); NULL when out of memory. */
+void *tally_write__book_number_format(tally_write__book *b, int decimals);
 
 /* ---- text in memory ------------------------------------------------------ */
 

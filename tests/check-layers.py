@@ -48,7 +48,7 @@ LAYERS = [
     ["targets", "schedule", "schedules", "progress", "progress_svg", "completion", "svg",
      "poverty", "households", "fgt", "thresholds", "check", "checks", "findings"],
     # Results written out.
-    ["export"],
+    ["export", "xlsx"],
 ]
 
 # The umbrella header includes everything: above every layer.

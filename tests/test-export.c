@@ -1068,6 +1068,92 @@ static void test_export__write_prints_huge_and_tiny_numbers_whole(void **state)
     tally_hierarchy_free(h);
 }
 
+/* --under, --indicator, --names and --bom on the long writer, on several
+ * threads and blocks of one node; and options of version 1, whose later
+ * fields are not read. The expected text is written by hand. */
+static void test_export__write_scope_names_bom(void **state)
+{
+    (void)state;
+    tally_hierarchy *h = NULL;
+    tally_definitions *d = NULL;
+    tally_dataset *ds = NULL;
+    tally_result *r = NULL;
+    static const char hier[] = "code,name,level,parent_code\n"
+                               "430000000000,湖南省,province,\n"
+                               "430600000000,岳阳市,city,430000000000\n"
+                               "430621000000,岳阳县,county,430600000000\n"
+                               "430700000000,常德市,city,430000000000\n";
+    /* rate is summed up as any stock (no formula): 1.23 above the county. */
+    static const char defs[] = "indicators:\n"
+                               "  - { id: poor, name: 贫困人口, unit: 人, over_time: stock }\n"
+                               "  - { id: rate, name: \"rate, %\", unit: \"%\", over_time: stock,"
+                               " decimals: 2 }\n";
+    assert_int_equal(tally_hierarchy_from_buffer(&h, hier, sizeof hier - 1, "h.csv", NULL), 0);
+    assert_int_equal(tally_definitions_from_buffer(&d, defs, sizeof defs - 1, "d.yaml"), 0);
+    assert_int_equal(tally_dataset_new(&ds, h, d), 0);
+    assert_int_equal(tally_dataset_add(ds, "430621000000", "poor", "2019", 12), 0);
+    assert_int_equal(tally_dataset_add(ds, "430700000000", "poor", "2019", 5), 0);
+    assert_int_equal(tally_dataset_add(ds, "430621000000", "rate", "2019", 1.234), 0);
+    assert_int_equal(tally_rollup(&r, ds, NULL), 0);
+    char path[] = "/tmp/tally-export-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    const char *const inds[] = { "rate" };
+    tally_write_options o = TALLY_WRITE_OPTIONS_INIT;
+    o.under = "430600000000";
+    o.indicators = inds;
+    o.indicator_count = 1;
+    o.names = 1;
+    o.bom = 1;
+    static const char want[] =
+        "\xEF\xBB\xBFregion_code,region_name,level,indicator,indicator_name,unit,period,value\n"
+        "430600000000,岳阳市,city,rate,\"rate, %\",%,2019,1.23\n"
+        "430621000000,岳阳县,county,rate,\"rate, %\",%,2019,1.23\n";
+    for (size_t t = 1; t <= 3; t++) {
+        assert_int_equal(tally_export__write(r, path, &o, t, 1), 0);
+        expect_file(path, want, "under, indicator, names, bom");
+    }
+    o.layout = TALLY_LAYOUT_WIDE;
+    o.indicators = NULL;
+    o.indicator_count = 0;
+    o.bom = 0;
+    assert_int_equal(tally_result_write(r, path, &o), 0);
+    expect_file(path,
+                "region_code,region_name,level,贫困人口 (人) 2019,\"rate, % (%) 2019\"\n"
+                "430600000000,岳阳市,city,12,1.23\n"
+                "430621000000,岳阳县,county,12,1.23\n",
+                "wide with names under a city");
+    /* Version 1: under, names, bom and the layout are not read. */
+    o.version = 1;
+    o.levels = NULL;
+    assert_int_equal(tally_result_write(r, path, &o), 0);
+    expect_file(path,
+                "region_code,region_name,level,indicator,period,value\n"
+                "430000000000,湖南省,province,poor,2019,17\n"
+                "430000000000,湖南省,province,rate,2019,1.23\n"
+                "430600000000,岳阳市,city,poor,2019,12\n"
+                "430600000000,岳阳市,city,rate,2019,1.23\n"
+                "430621000000,岳阳县,county,poor,2019,12\n"
+                "430621000000,岳阳县,county,rate,2019,1.23\n"
+                "430700000000,常德市,city,poor,2019,5\n"
+                "430700000000,常德市,city,rate,2019,\n",
+                "version 1");
+    o.version = TALLY_WRITE_OPTIONS_VERSION;
+    o.layout = TALLY_LAYOUT_LONG;
+    o.under = "430699999999";
+    assert_int_equal(tally_result_write(r, path, &o), TALLY_ENOTFOUND);
+    o.under = NULL;
+    o.indicators = (const char *const[]){ "povrety" };
+    o.indicator_count = 1;
+    assert_int_equal(tally_result_write(r, path, &o), TALLY_ENOTFOUND);
+    unlink(path);
+    tally_result_free(r);
+    tally_dataset_free(ds);
+    tally_definitions_free(d);
+    tally_hierarchy_free(h);
+}
+
 static void test_export__write_replaces_an_existing_file(void **state)
 {
     (void)state;
@@ -1189,6 +1275,7 @@ int main(void)
         cmocka_unit_test(test_export__write_equals_plain_writer),
         cmocka_unit_test(test_export__write_prints_huge_and_tiny_numbers_whole),
         cmocka_unit_test(test_export__write_replaces_an_existing_file),
+        cmocka_unit_test(test_export__write_scope_names_bom),
         cmocka_unit_test(test_export__write_to_standard_output_after_stdio),
         cmocka_unit_test(test_export__write_errors),
     };

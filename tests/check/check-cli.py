@@ -143,7 +143,7 @@ cases = [
      "tally check: %s:3:1: unknown region code '430626999000'; expected a code of the hierarchy"
      % os.path.join(here, "bad-targets.csv")),
     (("-H", H, "-d", D, "-r", R1, "--format", "xml"),
-     "tally check: --format 'xml': expected csv or json"),
+     "tally check: --format 'xml': expected csv, json or xlsx"),
 ]
 for args, message in cases:
     status, out, err = run(*args)

@@ -200,8 +200,10 @@ def main():
          "tally progress: --as-of '2019-13': expected YYYY-MM like 2019-08"),
         (base + targets + ["--as-of", "2019-08", "--period", "2019"],
          "tally progress: --period does not apply; the year to date is given by --as-of"),
-        (base + targets + ["--as-of", "2019-08", "--indicator", "poor_population"],
-         "tally progress: --indicator chooses what --svg charts; give --svg FILE too"),
+        (base + targets + ["--as-of", "2019-08", "--indicator", "poor_populaton"],
+         "tally progress: --indicator 'poor_populaton' is not an indicator of "
+         f"{os.path.join(data, 'yueyang.yaml')}; expected one of rural_population, "
+         "poor_population, exited_population, incidence"),
         (base + ["--as-of", "2019-08"],
          "tally progress: no targets for 2019 (no -t targets.csv given); expected rows of year "
          "2019 in the targets files or the definitions"),

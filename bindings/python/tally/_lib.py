@@ -156,8 +156,10 @@ class RollupOptions(Structure):
 
 class WriteOptions(Structure):
     _fields_ = [("version", c_uint), ("format", c_int), ("levels", POINTER(c_int)),
-                ("level_count", c_size_t)]
-    VERSION = 1
+                ("level_count", c_size_t), ("bom", c_int), ("names", c_int), ("layout", c_int),
+                ("under", c_char_p), ("indicators", POINTER(c_char_p)),
+                ("indicator_count", c_size_t)]
+    VERSION = 2
 
 
 class ProgressOptions(Structure):
@@ -216,6 +218,9 @@ COMPARE_YOY = 1
 COMPARE_POP = 2
 FORMAT_CSV = 0
 FORMAT_JSON = 1
+FORMAT_XLSX = 2
+LAYOUT_LONG = 0
+LAYOUT_WIDE = 1
 
 
 def _text(b):
