@@ -68,12 +68,15 @@ def main():
 
 def checks(tmp):
     tally, root = sys.argv[1], sys.argv[2]
+    # Under AddressSanitizer an address-space limit (ulimit -v) cannot be
+    # set: its shadow memory alone is terabytes of address space.
+    sanitized = len(sys.argv) > 3 and sys.argv[3] not in ("", "none")
     ex = os.path.join(root, "examples", "data")
     H, D = os.path.join(ex, "yueyang-hierarchy.csv"), os.path.join(ex, "yueyang.yaml")
 
     # 1. /dev/zero under ulimit -v 2000000 (KiB).
     rc, _, err = run([tally, "rollup", "-H", H, "-d", D, "-r", "/dev/zero"],
-                     vmem=2000000 * 1024)
+                     vmem=None if sanitized else 2000000 * 1024)
     check(rc == 2, f"/dev/zero: exit 2 (got {rc})")
     check("/dev/zero: more than 1 GiB read from a stream" in err and "--max-input-bytes" in err,
           f"/dev/zero: the message names the file and the limit: {err.strip()[:300]}")
@@ -150,12 +153,19 @@ def checks(tmp):
         f.write("region_code,indicator,period,value\n")
         for year in range(1000, 10000):
             f.write(f"{village},people,{year},1\n")
-    rc, _, err = run([tally, "rollup", "-H", hier, "-d", defs, "-r", recs],
-                     vmem=4000000 * 1024)
-    check(rc == 2, f"9,000 periods: exit 2 (got {rc})")
-    check("too much memory" in err and f"x {nodes} regions x 8 bytes" in err and
-          "--max-memory" in err, f"9,000 periods: the message names the size: {err.strip()[:400]}")
-    check("records.csv:" in err, "9,000 periods: the message names the file and row")
+    if sanitized:
+        # Without ulimit -v the default budget is a quarter of the RAM: the
+        # run below with --max-memory checks the same limit instead.
+        print("note: 9,000 periods under the default budget not run in a sanitizer build "
+              "(no ulimit -v there); --max-memory 64M is checked below")
+    else:
+        rc, _, err = run([tally, "rollup", "-H", hier, "-d", defs, "-r", recs],
+                         vmem=4000000 * 1024)
+        check(rc == 2, f"9,000 periods: exit 2 (got {rc})")
+        check("too much memory" in err and f"x {nodes} regions x 8 bytes" in err and
+              "--max-memory" in err,
+              f"9,000 periods: the message names the size: {err.strip()[:400]}")
+        check("records.csv:" in err, "9,000 periods: the message names the file and row")
     rc, _, err = run([tally, "rollup", "-H", hier, "-d", defs, "-r", recs,
                       "--max-memory", "64M"])
     # 64 MiB holds 12 columns of 665,271 regions (5.5 MB each): the 13th

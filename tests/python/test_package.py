@@ -35,11 +35,13 @@ def _require_venv():
 
 
 def _clean_env(**update):
-    """The environment without this build's library, PYTHONPATH or the
-    sanitizer runtime: what a user's shell has."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("TALLY_LIBRARY", "PYTHONPATH", "LD_LIBRARY_PATH", "LD_PRELOAD",
-                        "PKG_CONFIG_PATH")}
+    """The environment without this build's library or PYTHONPATH: what a
+    user's shell has. In a sanitizer build the sanitizer runtime stays
+    preloaded, as every program loading that library needs it first."""
+    drop = ["TALLY_LIBRARY", "PYTHONPATH", "LD_LIBRARY_PATH", "PKG_CONFIG_PATH"]
+    if not os.environ.get("TALLY_SANITIZE"):
+        drop.append("LD_PRELOAD")
+    env = {k: v for k, v in os.environ.items() if k not in drop}
     env["PKG_CONFIG_PATH"] = ""
     env.update(update)
     return env
