@@ -6,7 +6,8 @@ Usage: check-xlsx-in.py TALLY DATA_DIR
 Workbooks are made here with openpyxl from the demo's CSV files, and the
 expected outputs are tally's on those CSV files:
 1. records as a sheet named 数据 (codes stored as numbers in every other
-   row, as text in the rest; shared strings; an empty row): the same
+   row, as text in the rest; strings inline, as openpyxl writes them
+   (shared strings are in tests/test-xlsx_read.c); an empty row): the same
    rollup as the CSV, the same rows counted; also as FILE.xlsx:数据 behind
    a notes sheet.
 2. a bad value at D5: the message names book.xlsx:数据!D5 (exit 2); with
