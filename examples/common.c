@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -333,6 +334,33 @@ static int resolve_periods(cli *c)
     return c->period_list ? 0 : EXIT_BAD;
 }
 
+/* ---- xlsx in: a sheet is read as the CSV it is turned into ---------------- */
+
+/* An input named FILE.xlsx or FILE.xlsx:SHEET: opens the sheet (NULL and
+ * no error for any other path). The readers then take its text under its
+ * name, which places their messages at its cells. */
+static int open_sheet(const char *arg, size_t max_input, tally_xlsx_sheet **s)
+{
+    *s = NULL;
+    const char *x = NULL;
+    for (const char *p = arg; (p = strchr(p, '.')) != NULL; p++)
+        if (strncasecmp(p, ".xlsx", 5) == 0 && (p[5] == '\0' || p[5] == ':'))
+            x = p;
+    if (!x)
+        return 0;
+    size_t n = (size_t)(x + 5 - arg);
+    char *path = strndup(arg, n);
+    if (!path) {
+        fprintf(stderr, "tally: out of memory\n");
+        exit(EXIT_BAD);
+    }
+    tally_read_options o = TALLY_READ_OPTIONS_INIT;
+    o.max_input_bytes = max_input;
+    int rc = tally_xlsx_sheet_open(s, path, x[5] ? x + 6 : NULL, &o);
+    free(path);
+    return rc;
+}
+
 /* Definitions and hierarchy; level names come from the definitions when
  * they give them. */
 static int load_model(cli *c)
@@ -345,7 +373,17 @@ static int load_model(cli *c)
     hopts.encoding = c->encoding;
     hopts.definitions = c->d;
     hopts.max_input_bytes = c->max_input_bytes;
-    if (tally_hierarchy_from_file(&c->h, c->hierarchy_path, &hopts)) {
+    tally_xlsx_sheet *sheet;
+    int rc = open_sheet(c->hierarchy_path, c->max_input_bytes, &sheet);
+    if (!rc && sheet) {
+        size_t n;
+        const char *csv = tally_xlsx_sheet_csv(sheet, &n);
+        rc = tally_hierarchy_from_buffer(&c->h, csv, n, tally_xlsx_sheet_name(sheet), &hopts);
+    } else if (!rc) {
+        rc = tally_hierarchy_from_file(&c->h, c->hierarchy_path, &hopts);
+    }
+    tally_xlsx_sheet_free(sheet);
+    if (rc) {
         cli_report(c);
         return EXIT_BAD;
     }
@@ -403,6 +441,22 @@ static int make_input(cli *c, int kind)
 static int read_input(cli *c, int kind, const char *path, const tally_read_options *ropts,
                       tally_read_stats *st)
 {
+    tally_xlsx_sheet *sheet;
+    int rc = open_sheet(path, c->max_input_bytes, &sheet);
+    if (rc || sheet) {
+        size_t n = 0;
+        const char *csv = tally_xlsx_sheet_csv(sheet, &n), *name = tally_xlsx_sheet_name(sheet);
+        tally_read_options o = *ropts;
+        o.threads = 1; /* a sheet's cells are placed by a serial read */
+        if (!rc && kind == RECORDS)
+            rc = tally_dataset_read_buffer(c->ds, csv, n, name, &o, c->rejects, st);
+        else if (!rc && kind == TARGETS)
+            rc = tally_targets_read_buffer(c->t, csv, n, name, &o, c->rejects, st);
+        else if (!rc)
+            rc = tally_households_read_buffer(c->hh, csv, n, name, &o, c->rejects, st);
+        tally_xlsx_sheet_free(sheet);
+        return rc;
+    }
     switch (kind) {
     case RECORDS: return tally_dataset_read_file(c->ds, path, ropts, c->rejects, st);
     case TARGETS: return tally_targets_read_file(c->t, path, ropts, c->rejects, st);
@@ -509,10 +563,19 @@ static void report_rejects(cli *c)
                     c->rejects_path);
         return;
     }
-    for (size_t i = 0; i < n; i++)
-        fprintf(stderr, "tally %s: rejected %s:%lu:%lu: %s\n", c->command,
-                tally_rejects_path(c->rejects, i), tally_rejects_line(c->rejects, i),
-                tally_rejects_column(c->rejects, i), tally_rejects_reason(c->rejects, i));
+    for (size_t i = 0; i < n; i++) {
+        const char *path = tally_rejects_path(c->rejects, i), *x = strstr(path, ".xlsx:");
+        unsigned long line = tally_rejects_line(c->rejects, i);
+        unsigned long col = tally_rejects_column(c->rejects, i);
+        char place[32];
+        if (x) /* a sheet: its cell */
+            fprintf(stderr, "tally %s: rejected %s!%s: %s\n", c->command, path,
+                    tally_xlsx_cell_name(col, line, place, sizeof place),
+                    tally_rejects_reason(c->rejects, i));
+        else
+            fprintf(stderr, "tally %s: rejected %s:%lu:%lu: %s\n", c->command, path, line, col,
+                    tally_rejects_reason(c->rejects, i));
+    }
 }
 
 /* ---- outputs that would overwrite an input ----------------------------- */

@@ -29,5 +29,6 @@
 #include "tally/thresholds.h"
 #include "tally/check.h"
 #include "tally/snapshot.h"
+#include "tally/xlsx_read.h"
 
 #endif

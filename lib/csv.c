@@ -16,6 +16,7 @@
 #include "error.h"
 #include "tally/read.h"
 #include "util.h"
+#include "xlsx_read.h"
 
 void tally_csv__init(tally_csv *c, const char *data, size_t size, const char *name)
 {
@@ -24,6 +25,7 @@ void tally_csv__init(tally_csv *c, const char *data, size_t size, const char *na
     c->size = size;
     c->name = name ? name : "<buffer>";
     c->next_line = 1;
+    c->sheet = tally_xlsx__sheet_of(c->name);
     if (size >= 3 && (unsigned char)data[0] == 0xEF && (unsigned char)data[1] == 0xBB &&
         (unsigned char)data[2] == 0xBF)
         c->pos = 3;
@@ -386,6 +388,12 @@ void tally_csv__locate(const tally_csv *c, size_t offset, unsigned long *line,
     }
     *line = l;
     *column = tally_util__utf8_column(c->data + ls, c->data + offset);
+    if (c->sheet) { /* the sheet's row, and the column of the field at offset */
+        size_t k = 0;
+        while (k + 1 < c->nfields && c->fields[k + 1].offset <= offset)
+            k++;
+        tally_xlsx__cell(c->sheet, l, k, line, column);
+    }
 }
 
 int tally_csv__error_at_field(const tally_csv *c, size_t i, int code, const char *fmt, ...)
@@ -407,7 +415,16 @@ int tally_csv__error_at_field(const tally_csv *c, size_t i, int code, const char
     }
     unsigned long line, col;
     tally_csv__locate(c, offset, &line, &col);
-    return tally_error__set_at(code, c->name, line, col, text, text_len, "%s", reason);
+    if (c->sheet)
+        tally_xlsx__cell(c->sheet, c->line, i, &line, &col);
+    tally_error__set_at(code, c->name, line, col, text, text_len, "%s", reason);
+    if (c->sheet) { /* "book.xlsx:Sheet1!D5: reason" */
+        char where[600], cell[32];
+        snprintf(where, sizeof where, "%s!%s", c->name,
+                 tally_xlsx_cell_name(col, line, cell, sizeof cell));
+        tally_error__set_where(where);
+    }
+    return code;
 }
 
 long tally_csv__find_column(const tally_csv *c, const char *name)

@@ -40,6 +40,9 @@ typedef struct tally_csv {
      * hostile file: gigabytes without a line break) are given back while
      * it is scanned, so that it never counts whole in resident memory. */
     const struct tally_mapped *map;
+    /* The open xlsx sheet the data is (found by name), or NULL: then places
+     * are its cells, not lines and columns (xlsx_read.h). */
+    const struct tally_xlsx_sheet *sheet;
 } tally_csv;
 
 /* The readers' defaults for the limits above (README documents them; the

@@ -127,3 +127,14 @@ int tally_error__set_at(int code, const char *path, unsigned long line, unsigned
 }
 
 const char *tally_error__reason(void) { return last.message + last.reason_offset; }
+
+void tally_error__set_where(const char *where)
+{
+    char reason[MESSAGE_MAX];
+    snprintf(reason, sizeof reason, "%s", last.message + last.reason_offset);
+    int n = snprintf(last.message, MESSAGE_MAX, "%s: ", where);
+    if (n < 0 || n >= MESSAGE_MAX)
+        n = 0;
+    snprintf(last.message + n, (size_t)(MESSAGE_MAX - n), "%s", reason);
+    last.reason_offset = (size_t)n;
+}

@@ -23,6 +23,11 @@ int tally_error__set_at(int code, const char *path, unsigned long line, unsigned
                         const char *text, size_t text_len, const char *fmt, ...)
     TALLY_PRINTF(7, 8);
 
+/* Rewrites the place in the last error's message as "where: " (a place
+ * that is not line:column, such as a sheet's cell "book.xlsx:Sheet1!D5"),
+ * keeping its reason, path, line and column. */
+void tally_error__set_where(const char *where);
+
 /* The reason part of the last error's message (after "path:line:col: "). */
 const char *tally_error__reason(void);
 

@@ -35,7 +35,7 @@ LAYERS = [
     # reader and its row loop, the read options and rejects, numbers, text
     # out, and how an output file is opened and replaced.
     ["common", "version", "error", "util", "output", "period", "csv", "read", "rejects",
-     "number", "write"],
+     "number", "write", "xlsx_read"],
     # What a dataset is made over: the hierarchy, and the definitions with
     # their formulas and YAML; which levels a writer writes.
     ["hierarchy", "crosswalk", "definitions", "expr", "yaml_tree", "yaml", "schema", "write_levels"],

@@ -71,6 +71,10 @@ class Rejects(Structure):
     pass
 
 
+class XlsxSheet(Structure):
+    pass
+
+
 class Result(Structure):
     pass
 
@@ -376,6 +380,12 @@ _FUNCTIONS = {
     "tally_rejects_warning_column": (c_ulong, [RJ, c_size_t], False),
     "tally_rejects_warning_reason": (c_char_p, [RJ, c_size_t], False),
     "tally_rejects_write_csv": (c_int, [RJ, c_char_p], True),
+    "tally_xlsx_sheet_open": (c_int, [POINTER(POINTER(XlsxSheet)), c_char_p, c_char_p,
+                                      POINTER(ReadOptions)], True),
+    "tally_xlsx_sheet_csv": (c_void_p, [POINTER(XlsxSheet), POINTER(c_size_t)], False),
+    "tally_xlsx_sheet_name": (c_void_p, [POINTER(XlsxSheet)], False),
+    "tally_xlsx_cell_name": (c_char_p, [c_ulong, c_ulong, c_char_p, c_size_t], False),
+    "tally_xlsx_sheet_free": (None, [POINTER(XlsxSheet)], False),
     # rollup
     "tally_rollup": (c_int, [POINTER(R), DS, POINTER(RollupOptions)], True),
     "tally_rollup_take": (c_int, [POINTER(R), DS, POINTER(RollupOptions)], True),
