@@ -137,6 +137,33 @@ line = DEFS.split("\n").index("checks:") + 1
 expect(p.returncode == 2 and ("d.yaml:%d:" % line) in p.stderr and
        "only a check rule" in p.stderr, "prev in a formula: %d %s" % (p.returncode, p.stderr))
 
+# derive: increment of a cumulative: 2019-01 = 11 (January: the year to
+# date itself), 2019-02 = 25 - 11 = 14; 2018-12 has no November: missing.
+D = write("d.yaml", """levels: [town]
+indicators:
+  - { id: exited_ytd, aggregate: sum, over_time: cumulative }
+  - { id: exited_month, derive: increment, of: exited_ytd }
+""")
+R = write("r.csv", "region_code,indicator,period,value\n" + "".join(
+    "%s,exited_ytd,%s,%d\n" % (TOWN, p, v) for p, v in
+    (("2018-12", 780), ("2019-01", 11), ("2019-02", 25))))
+p = subprocess.run([tally, "rollup", "-H", H, "-d", D, "-r", R, "--period",
+                    "2018-12,2019-01,2019-02", "--indicator", "exited_month"],
+                   capture_output=True, text=True, encoding="utf-8")
+got = [(r["period"], r["value"]) for r in csv.DictReader(io.StringIO(p.stdout))]
+expect(got == [("2018-12", ""), ("2019-01", "11"), ("2019-02", "14")],
+       "derived increment: %s %s" % (got, p.stderr))
+# `of` must name a cumulative indicator.
+D = write("d.yaml", """levels: [town]
+indicators:
+  - { id: exited, aggregate: sum, over_time: flow }
+  - { id: exited_month, derive: increment, of: exited }
+""")
+p = subprocess.run([tally, "rollup", "-H", H, "-d", D, "-r", R],
+                   capture_output=True, text=True, encoding="utf-8")
+expect(p.returncode == 2 and "d.yaml:4:" in p.stderr and "cumulative" in p.stderr,
+       "derive of a flow: %d %s" % (p.returncode, p.stderr))
+
 if failures:
     print("\n".join(failures))
     sys.exit(1)
