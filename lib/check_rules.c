@@ -32,16 +32,86 @@ static int is_ident_start(char c)
 
 static int is_ident_char(char c) { return is_ident_start(c) || (c >= '0' && c <= '9'); }
 
+/* The period `lag` periods before `key`. */
+static int32_t periods_back(int32_t key, long lag)
+{
+    for (long k = 0; k < lag; k++)
+        key = tally_period__previous(key);
+    return key;
+}
+
+/* "2017's " for an operand read `lag` periods before `key`. */
+static void lag_label(tally_check__sb *b, int32_t key, long lag)
+{
+    if (lag <= 0)
+        return;
+    char t[TALLY_PERIOD_TEXT_MAX];
+    tally_period__format(periods_back(key, lag), t);
+    tally_check__sb_printf(b, "%s's ", t);
+}
+
+/* At text[k], `prev(id)` or `lag(id, n)`: its indicator, lag and end
+ * (just after the ')'). 0 when the text is anything else. */
+static int lagged_call(const tally_definitions *d, const char *text, size_t len, size_t k,
+                       size_t *ind, long *lag, size_t *end)
+{
+    size_t s = k;
+    while (k < len && is_ident_char(text[k]))
+        k++;
+    int prev = k - s == 4 && memcmp(text + s, "prev", 4) == 0;
+    if (!prev && !(k - s == 3 && memcmp(text + s, "lag", 3) == 0))
+        return 0;
+    while (k < len && (text[k] == ' ' || text[k] == '\t'))
+        k++;
+    if (k >= len || text[k++] != '(')
+        return 0;
+    while (k < len && (text[k] == ' ' || text[k] == '\t'))
+        k++;
+    size_t a = k;
+    while (k < len && is_ident_char(text[k]))
+        k++;
+    if (k == a || tally_definitions_find(d, text + a, k - a, ind) != 0)
+        return 0;
+    *lag = 1;
+    while (k < len && (text[k] == ' ' || text[k] == '\t'))
+        k++;
+    if (!prev) {
+        if (k >= len || text[k++] != ',')
+            return 0;
+        while (k < len && (text[k] == ' ' || text[k] == '\t'))
+            k++;
+        long n = 0;
+        while (k < len && text[k] >= '0' && text[k] <= '9' && n < 1000)
+            n = n * 10 + (text[k++] - '0');
+        /* "2.0" compiles as 2 */
+        if (k < len && text[k] == '.')
+            for (k++; k < len && text[k] >= '0' && text[k] <= '9'; k++)
+                ;
+        *lag = n;
+        while (k < len && (text[k] == ' ' || text[k] == '\t'))
+            k++;
+    }
+    if (k >= len || text[k] != ')')
+        return 0;
+    *end = k + 1;
+    return 1;
+}
+
 /* Appends formula or rule text with each indicator id replaced by the
  * indicator's name (values == NULL) or by its value at `node` with its
- * decimals, and '*' written as '×'. Numbers, function names and operators
- * are copied as written. */
+ * decimals, and '*' written as '×'. prev(x) and lag(x, n) become x's name
+ * or value preceded by the period they read ("2017's 351", counted back
+ * from `key`); their values are values[x + n * m]. Numbers, function names
+ * and operators are copied as written. */
 static void describe(tally_check__sb *b, const tally_definitions *d, const char *text, size_t len,
-                     double *const *values, size_t node)
+                     double *const *values, size_t node, int32_t key)
 {
+    size_t m = tally_definitions_indicator_count(d);
     size_t k = 0;
     while (k < len) {
         char c = text[k];
+        size_t lind, lend;
+        long lag;
         if ((c >= '0' && c <= '9') || c == '.') {
             size_t s = k++;
             while (k < len && (is_ident_char(text[k]) || text[k] == '.' ||
@@ -49,6 +119,14 @@ static void describe(tally_check__sb *b, const tally_definitions *d, const char 
                                 (text[k - 1] == 'e' || text[k - 1] == 'E'))))
                 k++;
             tally_check__sb_put(b, text + s, k - s);
+        } else if (is_ident_start(c) && lagged_call(d, text, len, k, &lind, &lag, &lend)) {
+            lag_label(b, key, lag);
+            if (values)
+                tally_check__sb_num(b, values[lind + (size_t)lag * m][node],
+                                    tally_definitions_decimals(d, lind));
+            else
+                tally_check__sb_str(b, tally_definitions_name(d, lind));
+            k = lend;
         } else if (is_ident_start(c)) {
             size_t s = k;
             while (k < len && is_ident_char(text[k]))
@@ -146,17 +224,26 @@ static void side_desc(tally_check__sb *b, const tally_check__run *R, const char 
 {
     trim(&t, &len);
     double literal;
-    if (!is_single_ident(t, len) && tally_util__parse_number(t, len, &literal) != 0) {
-        describe(b, R->d, t, len, v->val, node);
+    size_t lind, lend;
+    long lag;
+    if (len && is_ident_start(t[0]) && lagged_call(R->d, t, len, 0, &lind, &lag, &lend) &&
+        lend == len) {
+        tally_error_clear();
+        lag_label(b, v->key, lag);
+    } else if (!is_single_ident(t, len) && tally_util__parse_number(t, len, &literal) != 0) {
+        describe(b, R->d, t, len, v->val, node, v->key);
         tally_check__sb_str(b, " = ");
     }
     tally_check__sb_num(b, x, d);
 }
 
 /* rule: at every region and period where the region or one below it filed
- * one of the rule's indicators for exactly that period. */
-int tally_check__rule(tally_check__run *R, const tally_check__prepared *P,
-                      const tally_check__view *v)
+ * one of the rule's indicators for exactly that period (of a rule with
+ * prev or lag, one read in that period itself). `v` holds the indicators'
+ * columns, then those of each earlier period the rule reads (see
+ * tally_check__rule). */
+static int rule_over(tally_check__run *R, const tally_check__prepared *P,
+                     const tally_check__view *v)
 {
     const tally_check_def *c = P->def;
     tally_check_summary *s = &R->f->checks[P->ord];
@@ -164,10 +251,13 @@ int tally_check__rule(tally_check__run *R, const tally_check__prepared *P,
     const tally_expr *e = c->rule;
     size_t nv = tally_expr__var_count(e);
     int max_dec = 0;
+    size_t m = R->m;
+    int any_now = 0;
     for (size_t j = 0; j < nv; j++) {
-        int dj = tally_definitions_decimals(R->d, (size_t)tally_expr__var(e, j));
+        int dj = tally_definitions_decimals(R->d, (size_t)tally_expr__var(e, j) % m);
         if (dj > max_dec)
             max_dec = dj;
+        any_now |= (size_t)tally_expr__var(e, j) < m;
     }
     double *L = malloc(nn * sizeof *L), *Rv = malloc(nn * sizeof *Rv);
     double *llo = malloc(nn * sizeof *llo), *lhi = malloc(nn * sizeof *lhi);
@@ -196,7 +286,8 @@ int tally_check__rule(tally_check__run *R, const tally_check__prepared *P,
     for (size_t node = 0; node < n && !rc; node++) {
         int filed = 0;
         for (size_t j = 0; j < nv && !filed; j++)
-            filed = tally_bit__get(v->sub[tally_expr__var(e, j)], node);
+            filed = (!any_now || (size_t)tally_expr__var(e, j) < m) &&
+                    tally_bit__get(v->sub[tally_expr__var(e, j)], node);
         if (!filed)
             continue;
         s->items++;
@@ -216,7 +307,7 @@ int tally_check__rule(tally_check__run *R, const tally_check__prepared *P,
         int d = max_dec;
         if (missing) {
             tally_check__prefix(&b, R, node, v->key);
-            describe(&b, R->d, text, tlen, NULL, 0);
+            describe(&b, R->d, text, tlen, NULL, 0, v->key);
             tally_check__sb_str(&b, " cannot be evaluated");
             int listed = 0;
             for (size_t j = 0; j < nv; j++) {
@@ -224,7 +315,8 @@ int tally_check__rule(tally_check__run *R, const tally_check__prepared *P,
                 if (mixed ? v->cov[ind][node] != TALLY_CHECK__COV_PART : !isnan(v->val[ind][node]))
                     continue;
                 tally_check__sb_str(&b, listed ? ", " : ": ");
-                tally_check__sb_str(&b, tally_definitions_name(R->d, ind));
+                lag_label(&b, v->key, (long)(ind / m));
+                tally_check__sb_str(&b, tally_definitions_name(R->d, ind % m));
                 listed++;
             }
             if (mixed)
@@ -253,7 +345,7 @@ int tally_check__rule(tally_check__run *R, const tally_check__prepared *P,
                 d = 2;
             d = tally_check__finding_decimals(d, actual - expected);
             tally_check__prefix(&b, R, node, v->key);
-            describe(&b, R->d, text, tlen, NULL, 0);
+            describe(&b, R->d, text, tlen, NULL, 0, v->key);
             tally_check__sb_str(&b, " does not hold: ");
             side_desc(&b, R, text, P->op_at, v, node, actual, d);
             tally_check__sb_str(&b, " vs ");
@@ -274,9 +366,9 @@ int tally_check__rule(tally_check__run *R, const tally_check__prepared *P,
                 continue;
             }
             tally_check__prefix(&b, R, node, v->key);
-            describe(&b, R->d, text, tlen, NULL, 0);
+            describe(&b, R->d, text, tlen, NULL, 0, v->key);
             tally_check__sb_str(&b, " does not hold (");
-            describe(&b, R->d, text, tlen, v->val, node);
+            describe(&b, R->d, text, tlen, v->val, node, v->key);
             tally_check__sb_str(&b, ")");
         }
         s->fails++;
@@ -290,6 +382,91 @@ done:
     free(lhi);
     free(rlo);
     free(rhi);
+    return rc;
+}
+
+/* Whether the dataset holds any figure for a period within `key`'s months. */
+static int period_has_data(const tally_check__run *R, int32_t key)
+{
+    int32_t first = tally_period__first_month(key), last = tally_period__last_month(key);
+    size_t ncols = tally_dataset__column_count(R->ds);
+    for (size_t j = 0; j < ncols; j++) {
+        int32_t p = tally_dataset__column(R->ds, j)->period;
+        if (tally_period__first_month(p) >= first && tally_period__last_month(p) <= last)
+            return 1;
+    }
+    return 0;
+}
+
+/* A rule that reads earlier periods (prev, lag) sees one view whose
+ * columns are the indicators of period `key`, then those of the period
+ * before, and so on: column x + k * m is x, k periods back, as the rule was
+ * compiled. When an earlier period it reads has no figures at all (the
+ * first period of the data), the rule is not evaluated in `key`. */
+int tally_check__rule(tally_check__run *R, const tally_check__prepared *P,
+                      const tally_check__view *v)
+{
+    const tally_expr *e = P->def->rule;
+    long lags = tally_expr__max_lag(e);
+    if (lags <= 0)
+        return rule_over(R, P, v);
+    size_t m = R->m;
+    if ((size_t)tally_expr__lag_stride(e) != m)
+        return tally_error__set(TALLY_EINVAL,
+                                "check '%s': the rule was compiled over %ld indicators, not %zu",
+                                P->def->id, tally_expr__lag_stride(e), m);
+    for (long k = 1; k <= lags; k++)
+        if (!period_has_data(R, periods_back(v->key, k)))
+            return 0;
+    size_t total = m * (size_t)(lags + 1);
+    tally_check__view *back = calloc((size_t)lags, sizeof *back);
+    tally_check__view all;
+    memset(&all, 0, sizeof all);
+    all.key = v->key;
+    all.ready = 1;
+    all.val = calloc(total, sizeof *all.val);
+    all.lo = calloc(total, sizeof *all.lo);
+    all.hi = calloc(total, sizeof *all.hi);
+    all.sub = calloc(total, sizeof *all.sub);
+    all.cov = calloc(total, sizeof *all.cov);
+    all.sig = calloc(total, sizeof *all.sig);
+    int rc = 0;
+    if (!back || !all.val || !all.lo || !all.hi || !all.sub || !all.cov || !all.sig) {
+        rc = tally_error__set(TALLY_ENOMEM, "out of memory checking");
+        goto done;
+    }
+    for (long k = 0; k <= lags && !rc; k++) {
+        const tally_check__view *w = v;
+        if (k > 0) {
+            /* Only the rule's own indicators would be needed; the view is
+             * computed whole as the other checks compute it. */
+            rc = tally_check__view_compute(R, &back[k - 1], periods_back(v->key, k));
+            if (rc)
+                break;
+            w = &back[k - 1];
+        }
+        for (size_t i = 0; i < m; i++) {
+            size_t at = (size_t)k * m + i;
+            all.val[at] = w->val[i];
+            all.lo[at] = w->lo[i];
+            all.hi[at] = w->hi[i];
+            all.sub[at] = w->sub[i];
+            all.cov[at] = w->cov[i];
+            all.sig[at] = w->sig[i];
+        }
+    }
+    if (!rc)
+        rc = rule_over(R, P, &all);
+done:
+    for (long k = 0; back && k < lags; k++)
+        tally_check__view_free(&back[k], m);
+    free(back);
+    free(all.val);
+    free(all.lo);
+    free(all.hi);
+    free(all.sub);
+    free(all.cov);
+    free(all.sig);
     return rc;
 }
 
@@ -407,9 +584,9 @@ int tally_check__recomputed(tally_check__run *R, size_t ord, const tally_check__
             tally_check__sb_printf(&b, "%s reported ", name);
             tally_check__sb_num(&b, r, dd);
             tally_check__sb_str(&b, " but ");
-            describe(&b, R->d, formula, strlen(formula), NULL, 0);
+            describe(&b, R->d, formula, strlen(formula), NULL, 0, v->key);
             tally_check__sb_str(&b, " = ");
-            describe(&b, R->d, formula, strlen(formula), v->val, node);
+            describe(&b, R->d, formula, strlen(formula), v->val, node, v->key);
             tally_check__sb_str(&b, " = ");
             tally_check__sb_num(&b, x, dd);
             if (!error) {

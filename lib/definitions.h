@@ -26,6 +26,10 @@ const tally_expr *tally_definitions__program(const tally_definitions *d, size_t 
  * the indicator indices. */
 size_t tally_definitions__formula_order(const tally_definitions *d, const size_t **order);
 
+/* For an indicator declared `derive: increment, of: x` (a cumulative
+ * indicator x): x's index; TALLY_NONE for any other indicator. */
+size_t tally_definitions__derive_of(const tally_definitions *d, size_t i);
+
 /* Months after which a stock or cumulative value is no longer carried
  * into a period (`stale_after:`), or -1 when the indicator has none. */
 int tally_definitions__stale_after(const tally_definitions *d, size_t i);

@@ -117,7 +117,11 @@ static int parse_rule(tally_definitions__loader *l, const tally_yaml_node *v, ta
         return TALLY_ENOMEM;
     tally_expr *e = NULL;
     size_t off = 0;
-    int rc = tally_expr__compile(&e, v->text, v->len, tally_definitions__resolve, l->d, &off);
+    /* Every indicator is defined by now: prev(x) and lag(x, n) read x of
+     * an earlier period as x + n * (the number of indicators). */
+    long stride = (long)tally_definitions_indicator_count(l->d);
+    int rc = tally_expr__compile_lagged(&e, v->text, v->len, tally_definitions__resolve, l->d,
+                                        stride ? stride : 1, &off);
     if (rc == TALLY_ENOMEM)
         return rc;
     if (rc)

@@ -246,12 +246,13 @@ static int get_stale_after(const tally_definitions__loader *l, const tally_yaml_
 
 enum {
     K_ID, K_NAME, K_UNIT, K_AGGREGATE, K_OVER_TIME, K_DECIMALS, K_DIRECTION, K_EXACT,
-    K_FORMULA, K_MIN, K_MAX, K_THRESHOLDS, K_STALE_AFTER, K_COUNT
+    K_FORMULA, K_MIN, K_MAX, K_THRESHOLDS, K_STALE_AFTER, K_DERIVE, K_OF, K_COUNT
 };
 static const char *const indicator_keys[K_COUNT] = {
     "id", "name", "unit", "aggregate", "over_time", "decimals", "direction", "exact",
-    "formula", "min", "max", "thresholds", "stale_after"
+    "formula", "min", "max", "thresholds", "stale_after", "derive", "of"
 };
+static const char *const derive_words[] = { "increment" };
 static const char *const aggregate_words[] = { "sum", "mean", "min", "max", "count" };
 static const char *const over_time_words[] = { "flow", "cumulative", "stock" };
 static const char *const direction_words[] = { "higher_is_better", "lower_is_better" };
@@ -334,7 +335,7 @@ static int parse_indicator(tally_definitions__loader *l, const tally_yaml_node *
                 &l->tree, TALLY_EPARSE, key,
                 "unknown key '%.*s'%s; expected one of id, name, unit, aggregate, "
                 "over_time, decimals, direction, exact, formula, min, max, thresholds, "
-                "stale_after",
+                "stale_after, derive, of",
                 tally_yaml__shown(key->text, key->len), key->text,
                 tally_yaml__suggest(key, indicator_keys, K_COUNT, hint, sizeof hint));
         }
@@ -373,6 +374,16 @@ static int parse_indicator(tally_definitions__loader *l, const tally_yaml_node *
         case K_MAX: rc = tally_yaml__get_number(&l->tree, v, "max", &x->max); break;
         case K_THRESHOLDS: rc = parse_thresholds(l, v, x); break;
         case K_STALE_AFTER: rc = get_stale_after(l, v, &x->stale_after); break;
+        case K_DERIVE: {
+            int which_derive = 0;
+            rc = tally_yaml__get_word(&l->tree, v, "derive", derive_words, 1, &which_derive);
+            break;
+        }
+        case K_OF:
+            if (v->kind != TALLY_YAML_SCALAR || tally_yaml__is_null(v))
+                rc = tally_yaml__fail(&l->tree, TALLY_EPARSE, v,
+                                      "expected the id of a cumulative indicator");
+            break;
         }
         if (rc)
             return rc;
@@ -381,7 +392,26 @@ static int parse_indicator(tally_definitions__loader *l, const tally_yaml_node *
     if (!value_of[K_ID])
         return tally_yaml__fail(&l->tree, TALLY_EPARSE, m,
                                 "an indicator without 'id'; expected an 'id' key");
-    if (x->formula) {
+    if (!!value_of[K_DERIVE] != !!value_of[K_OF])
+        return tally_yaml__fail(&l->tree, TALLY_EPARSE, m,
+                                "'%s' without '%s'; expected derive: increment with of: and "
+                                "the id of a cumulative indicator",
+                                value_of[K_DERIVE] ? "derive" : "of",
+                                value_of[K_DERIVE] ? "of" : "derive");
+    if (value_of[K_DERIVE]) {
+        static const int clash[] = { K_FORMULA, K_AGGREGATE, K_OVER_TIME, K_STALE_AFTER };
+        for (size_t k = 0; k < sizeof clash / sizeof *clash; k++)
+            if (key_of[clash[k]])
+                return tally_yaml__fail(&l->tree, TALLY_EINVAL, key_of[clash[k]],
+                                        "a derived indicator takes its aggregation and time "
+                                        "rule from the indicator it derives from; remove '%s'",
+                                        key_of[clash[k]]->text);
+        /* `of` is resolved once every indicator is read: keep its node. */
+        l->formula_node[i] = key_of[K_OF]->next;
+        x->derive_of = (size_t)-1;
+        x->over_time = TALLY_OVER_TIME_FLOW;
+    }
+    if (x->formula && !x->derive_of) {
         /* Report whichever of the two comes first in the file. */
         const tally_yaml_node *a = key_of[K_AGGREGATE], *o = key_of[K_OVER_TIME];
         const tally_yaml_node *bad = a && (!o || a < o) ? a : o;
@@ -397,7 +427,7 @@ static int parse_indicator(tally_definitions__loader *l, const tally_yaml_node *
             tally_yaml__shown(value_of[K_MAX]->text, value_of[K_MAX]->len), value_of[K_MAX]->text,
             tally_yaml__shown(value_of[K_MIN]->text, value_of[K_MIN]->len), value_of[K_MIN]->text);
 
-    if (value_of[K_STALE_AFTER] && (x->formula || x->over_time == TALLY_OVER_TIME_FLOW))
+    if (value_of[K_STALE_AFTER] && ((x->formula && !x->derive_of) || x->over_time == TALLY_OVER_TIME_FLOW))
         return tally_yaml__fail(&l->tree, TALLY_EINVAL, key_of[K_STALE_AFTER],
                                 "stale_after applies to a level carried forward; expected "
                                 "'over_time: stock' or 'over_time: cumulative' with it");
@@ -446,7 +476,35 @@ int tally_definitions__parse_indicators(tally_definitions__loader *l, const tall
         if (rc)
             return rc;
     }
+    /* `derive: increment, of: x`: x must be a cumulative indicator read
+     * from the records. The derived one adds up as x does. */
+    for (size_t i = 0; i < d->count; i++) {
+        tally_definitions__indicator *x = &d->ind[i];
+        if (!x->derive_of)
+            continue;
+        const tally_yaml_node *of = tally_yaml__node(&l->tree, l->formula_node[i]);
+        l->formula_node[i] = TALLY_NONE;
+        long src = tally_definitions__resolve(d, of->text, of->len);
+        if (src < 0)
+            return tally_yaml__fail(&l->tree, TALLY_ENOTFOUND, of,
+                                    "unknown indicator '%.*s'; expected the id of a cumulative "
+                                    "indicator defined in the file",
+                                    tally_yaml__shown(of->text, of->len), of->text);
+        const tally_definitions__indicator *y = &d->ind[src];
+        if (y->formula || y->derive_of || y->over_time != TALLY_OVER_TIME_CUMULATIVE)
+            return tally_yaml__fail(&l->tree, TALLY_EINVAL, of,
+                                    "'%s' is not a reported cumulative indicator; expected one "
+                                    "with 'over_time: cumulative' (a year-to-date figure)",
+                                    y->id);
+        x->derive_of = (size_t)src + 1;
+        x->aggregate = y->aggregate;
+    }
     return 0;
+}
+
+size_t tally_definitions__derive_of(const tally_definitions *d, size_t i)
+{
+    return i < d->count && d->ind[i].derive_of ? d->ind[i].derive_of - 1 : TALLY_NONE;
 }
 
 /* ------------------------------------------------------------------ */

@@ -38,6 +38,7 @@ typedef struct tally_definitions__indicator {
     double min, max; /* NaN: not given */
     unsigned long line, column; /* of the id value, 1-based */
     tally_expr *program;
+    size_t derive_of; /* `derive: increment` of this indicator + 1; 0: not derived */
     tally_threshold *thresholds; /* in the arena */
     size_t threshold_count;
 } tally_definitions__indicator;

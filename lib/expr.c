@@ -10,6 +10,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,6 +74,17 @@ size_t tally_expr__var_count(const tally_expr *e) { return e->nvars; }
 
 long tally_expr__var(const tally_expr *e, size_t i) { return i < e->nvars ? e->vars[i] : -1; }
 
+long tally_expr__lag_stride(const tally_expr *e) { return e->lag_stride; }
+
+long tally_expr__max_lag(const tally_expr *e)
+{
+    long most = 0;
+    for (size_t i = 0; e->lag_stride && i < e->nvars; i++)
+        if (e->vars[i] / e->lag_stride > most)
+            most = e->vars[i] / e->lag_stride;
+    return most;
+}
+
 int tally_expr__is_boolean(const tally_expr *e)
 {
     if (e->n == 0)
@@ -114,6 +126,7 @@ int tally_expr__split_comparison(const tally_expr *e, tally_expr **left, int *op
         tally_expr__free(r);
         return tally_error__set(TALLY_ENOMEM, "out of memory splitting a rule");
     }
+    l->lag_stride = r->lag_stride = e->lag_stride;
     static const int map[] = { TALLY_EXPR_OP_EQ, TALLY_EXPR_OP_NE, TALLY_EXPR_OP_LT,
                                TALLY_EXPR_OP_LE, TALLY_EXPR_OP_GT, TALLY_EXPR_OP_GE };
     *op = map[e->code[e->n - 1].op - OP_EQ];
@@ -163,6 +176,7 @@ typedef struct parser {
     insn *code;
     size_t n, cap;
     size_t err_offset;
+    long lag_stride; /* 0: prev and lag are refused */
 } parser;
 
 static const char OPERAND[] =
@@ -394,9 +408,66 @@ static const struct function {
 
 enum { NFUNCTIONS = sizeof functions / sizeof functions[0] };
 
+/* prev(x) and lag(x, n): x, an indicator id, n periods back (prev: 1). */
+static int parse_lag(parser *p, int is_prev)
+{
+    size_t name_at = p->start;
+    const char *usage = is_prev ? "prev(indicator)" : "lag(indicator, n)";
+    if (!p->lag_stride) {
+        p->err_offset = name_at;
+        return tally_error__set(TALLY_EPARSE,
+                                "%s looks at another period, which only a check rule can do; "
+                                "expected a formula over the same period",
+                                is_prev ? "prev" : "lag");
+    }
+    int rc;
+    if ((rc = lex(p)) || (rc = lex(p))) /* the name, then '(' */
+        return rc;
+    if (p->tok != T_IDENT) {
+        char what[64];
+        snprintf(what, sizeof what, "an indicator id, as in %s", usage);
+        return unexpected(p, what);
+    }
+    long v = p->resolve ? p->resolve(p->ctx, p->src + p->start, p->tlen) : -1;
+    if (v < 0 || v >= p->lag_stride) {
+        p->err_offset = p->start;
+        return tally_error__set(TALLY_ENOTFOUND,
+                                "unknown indicator '%.*s'; expected an indicator id defined in "
+                                "the file",
+                                (int)(p->tlen > 40 ? 40 : p->tlen), p->src + p->start);
+    }
+    if ((rc = lex(p)))
+        return rc;
+    long k = 1;
+    if (!is_prev) {
+        if (p->tok != T_COMMA)
+            return unexpected(p, "',' and the number of periods back, as in lag(x, 2)");
+        if ((rc = lex(p)))
+            return rc;
+        if (p->tok != T_NUM || p->num != floor(p->num) || p->num < 1 ||
+            p->num > TALLY_EXPR_MAX_LAG) {
+            char what[96];
+            snprintf(what, sizeof what, "a whole number of periods from 1 to %d, as in lag(x, 2)",
+                     TALLY_EXPR_MAX_LAG);
+            return unexpected(p, what);
+        }
+        k = (long)p->num;
+        if ((rc = lex(p)))
+            return rc;
+    }
+    if (p->tok != T_RPAREN)
+        return unexpected(p, is_prev ? "')': prev takes one indicator id"
+                                     : "')': lag takes an indicator id and a number");
+    if ((rc = emit(p, OP_LOAD, v + k * p->lag_stride, 0)))
+        return rc;
+    return lex(p);
+}
+
 static int parse_call(parser *p)
 {
     size_t name_at = p->start, name_len = p->tlen;
+    if (word_is(p, "prev") || word_is(p, "lag"))
+        return parse_lag(p, word_is(p, "prev"));
     const struct function *f = NULL;
     for (size_t k = 0; k < NFUNCTIONS; k++)
         if (word_is(p, functions[k].name))
@@ -405,8 +476,9 @@ static int parse_call(parser *p)
         p->err_offset = name_at;
         return tally_error__set(TALLY_ENOTFOUND,
                                 "unknown function '%.*s'; expected one of abs, min, max, "
-                                "round, pow, sqrt, ln, exp, if, is_missing, coalesce",
-                                (int)(name_len > 40 ? 40 : name_len), p->src + name_at);
+                                "round, pow, sqrt, ln, exp, if, is_missing, coalesce%s",
+                                (int)(name_len > 40 ? 40 : name_len), p->src + name_at,
+                                p->lag_stride ? ", prev, lag" : "");
     }
     int rc = enter(p);
     if (rc)
@@ -577,6 +649,13 @@ static int parse_or(parser *p)
 int tally_expr__compile(tally_expr **out, const char *src, size_t len,
                         tally_expr_resolve resolve, void *ctx, size_t *error_offset)
 {
+    return tally_expr__compile_lagged(out, src, len, resolve, ctx, 0, error_offset);
+}
+
+int tally_expr__compile_lagged(tally_expr **out, const char *src, size_t len,
+                               tally_expr_resolve resolve, void *ctx, long lag_stride,
+                               size_t *error_offset)
+{
     *out = NULL;
     if (error_offset)
         *error_offset = 0;
@@ -593,6 +672,7 @@ int tally_expr__compile(tally_expr **out, const char *src, size_t len,
     p.len = len;
     p.resolve = resolve;
     p.ctx = ctx;
+    p.lag_stride = lag_stride > 0 ? lag_stride : 0;
     int rc = lex(&p);
     if (!rc)
         rc = parse_or(&p);
@@ -600,6 +680,8 @@ int tally_expr__compile(tally_expr **out, const char *src, size_t len,
         rc = unexpected(&p, "an operator or the end of the formula");
     if (!rc) {
         *out = program_new(p.code, p.n);
+        if (*out)
+            (*out)->lag_stride = p.lag_stride;
         if (!*out) {
             p.err_offset = 0;
             rc = tally_error__set(TALLY_ENOMEM, "out of memory compiling a formula");

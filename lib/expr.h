@@ -12,7 +12,8 @@
  *   unary   := '-' unary | primary
  *   primary := number | identifier | identifier '(' args ')' | '(' expr ')'
  * Functions: abs min max round(x, n) pow sqrt ln exp if(c, a, b)
- *            is_missing(x) coalesce(x, y). min, max and coalesce take two
+ *            is_missing(x) coalesce(x, y); in check rules also prev(x) and
+ *            lag(x, n) (see tally_expr__compile_lagged). min, max and coalesce take two
  *            or more arguments (coalesce gives the first one not missing).
  * Powers are written pow(x, y): there is no '^' operator.
  * Missing is NaN, in and out. Any missing operand gives missing, except in
@@ -41,6 +42,8 @@ typedef long (*tally_expr_resolve)(void *ctx, const char *name, size_t len);
 /* Limits (documented in README): source length and nesting depth. */
 #define TALLY_EXPR_MAX_LENGTH 4096
 #define TALLY_EXPR_MAX_DEPTH 64
+/* The furthest back lag(x, n) may look. */
+#define TALLY_EXPR_MAX_LAG 60
 
 /* Compiles `src` (`len` bytes). On failure returns TALLY_EPARSE (syntax,
  * wrong number of arguments), TALLY_ENOTFOUND (unknown identifier or
@@ -54,6 +57,22 @@ typedef long (*tally_expr_resolve)(void *ctx, const char *name, size_t len);
  * name, an over-long source at offset TALLY_EXPR_MAX_LENGTH. */
 int tally_expr__compile(tally_expr **out, const char *src, size_t len,
                         tally_expr_resolve resolve, void *ctx, size_t *error_offset);
+
+/* As tally_expr__compile, and also accepts prev(x) and lag(x, n) (x an
+ * identifier, n a whole number from 1 to TALLY_EXPR_MAX_LAG): x in the
+ * period 1 or n periods back, read as variable x + n * lag_stride. Every
+ * identifier must resolve below lag_stride (the number of indicators).
+ * lag_stride 0 refuses prev and lag with TALLY_EPARSE at the name, as
+ * tally_expr__compile does. */
+int tally_expr__compile_lagged(tally_expr **out, const char *src, size_t len,
+                               tally_expr_resolve resolve, void *ctx, long lag_stride,
+                               size_t *error_offset);
+
+/* The lag_stride the program was compiled with (0: it reads one period),
+ * and the furthest lag it reads (0: none). Programs made by
+ * tally_expr__split_comparison keep their rule's stride. */
+long tally_expr__lag_stride(const tally_expr *e);
+long tally_expr__max_lag(const tally_expr *e);
 
 /* Frees a program; NULL does nothing. */
 void tally_expr__free(tally_expr *e);

@@ -73,6 +73,7 @@ struct tally_expr {
     long *vars; /* distinct, first use first */
     size_t nvars;
     size_t stack; /* deepest stack the program reaches */
+    long lag_stride; /* prev/lag: variable v at lag k is v + k * lag_stride; 0: none allowed */
 };
 
 /* ------------------------------------------------------------------------ */

@@ -650,7 +650,12 @@ static int period_columns(tally_result *r, const tally_dataset *ds, tally_datase
         /* Only when this span alone reads the column (no comparison, no
          * other period asked for covers it) and it is the indicator's only
          * reported column in the span. */
-        if (take && !r->compare &&
+        /* A cumulative indicator with a derived increment is read again
+         * (its month before): never taken. */
+        int source = 0;
+        for (size_t j = 0; j < r->nind && !source; j++)
+            source = tally_definitions__derive_of(r->d, j) == i;
+        if (take && !r->compare && !source &&
             tally_definitions_aggregate(r->d, i) != TALLY_AGGREGATE_FORMULA) {
             size_t found = 0, which = 0;
             for (size_t c = 0; c < ncols; c++) {

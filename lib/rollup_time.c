@@ -220,10 +220,37 @@ static int own_level(const tctx *t, int stale_after, double *value)
     return 1;
 }
 
+/* `derive: increment` of a cumulative (year-to-date) indicator `src` over
+ * [first, last]: its value there less its value in the month before, or
+ * the value itself when the span starts in January (the year-to-date
+ * restarts); missing when either is. Conflicts and stale values are the
+ * source's, noted when the source is rolled up. */
+static int own_increment(const tally_dataset *ds, size_t src, int32_t first, int32_t last,
+                         double *own)
+{
+    int rc = tally_rollup__own_notes(ds, src, TALLY_OVER_TIME_CUMULATIVE, first, last, own, NULL,
+                                     NULL);
+    if (rc || first % 12 == 0)
+        return rc;
+    size_t n = tally_hierarchy_size(tally_dataset_hierarchy(ds));
+    double *before = malloc((n ? n : 1) * sizeof *before);
+    if (!before)
+        return tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
+    rc = tally_rollup__own_notes(ds, src, TALLY_OVER_TIME_CUMULATIVE, first - 1, first - 1, before,
+                                 NULL, NULL);
+    for (size_t i = 0; !rc && i < n; i++)
+        own[i] = isnan(own[i]) || isnan(before[i]) ? NAN : own[i] - before[i];
+    free(before);
+    return rc;
+}
+
 int tally_rollup__own_notes(const tally_dataset *ds, size_t ind, int over_time, int32_t first,
                             int32_t last, double *own, tally_rollup__note_fn note,
                             void *note_ctx)
 {
+    size_t src = tally_definitions__derive_of(tally_dataset_definitions(ds), ind);
+    if (src != TALLY_NONE)
+        return own_increment(ds, src, first, last, own);
     size_t n = tally_hierarchy_size(tally_dataset_hierarchy(ds));
     for (size_t i = 0; i < n; i++)
         own[i] = NAN;

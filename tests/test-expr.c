@@ -1023,6 +1023,88 @@ static void test_expr__split_comparison(void **state)
     tally_expr__free(NULL);
 }
 
+/* prev(x) and lag(x, n): x n periods back is variable x + n * stride, in
+ * rules only; a formula (tally_expr__compile) refuses them at their name. */
+static void test_expr__lagged(void **state)
+{
+    (void)state;
+    tally_expr *e = NULL;
+    size_t off = 99;
+    const char *src = "a == prev(a) - b + lag(c, 2)";
+    assert_int_equal(tally_expr__compile_lagged(&e, src, strlen(src), resolve, NULL, NV, &off), 0);
+    assert_int_equal(tally_expr__lag_stride(e), NV);
+    assert_int_equal(tally_expr__max_lag(e), 2);
+    assert_int_equal(tally_expr__var_count(e), 4);
+    assert_int_equal(tally_expr__var(e, 0), VA);
+    assert_int_equal(tally_expr__var(e, 1), VA + NV);
+    assert_int_equal(tally_expr__var(e, 2), VB);
+    assert_int_equal(tally_expr__var(e, 3), VC + 2 * NV);
+    /* Three periods of one row: a = 5 now, a = 9 a period back, c = 2 two
+     * periods back: 5 == 9 - 6 + 2 holds; with b = 5 it does not. */
+    double now[NV] = { 0 }, back1[NV] = { 0 }, back2[NV] = { 0 };
+    now[VA] = 5;
+    now[VB] = 6;
+    back1[VA] = 9;
+    back2[VC] = 2;
+    const double *cols[3 * NV];
+    for (size_t k = 0; k < NV; k++) {
+        cols[k] = &now[k];
+        cols[NV + k] = &back1[k];
+        cols[2 * NV + k] = &back2[k];
+    }
+    double out = -1;
+    assert_int_equal(tally_expr__eval(e, cols, 1, &out), 0);
+    assert_true(out == 1);
+    now[VB] = 5;
+    assert_int_equal(tally_expr__eval(e, cols, 1, &out), 0);
+    assert_true(out == 0);
+    /* A missing earlier value makes the rule missing. */
+    back1[VA] = NAN;
+    assert_int_equal(tally_expr__eval(e, cols, 1, &out), 0);
+    assert_true(isnan(out));
+    /* The sides keep the stride. */
+    tally_expr *l, *r;
+    int op;
+    assert_int_equal(tally_expr__split_comparison(e, &l, &op, &r), 0);
+    assert_int_equal(tally_expr__lag_stride(r), NV);
+    assert_int_equal(tally_expr__max_lag(r), 2);
+    assert_int_equal(tally_expr__max_lag(l), 0);
+    tally_expr__free(l);
+    tally_expr__free(r);
+    tally_expr__free(e);
+
+    /* Refused in formulas, at the name. */
+    ERR("a + prev(a)", TALLY_EPARSE, 4, "only a check rule");
+    ERR("lag(a, 1)", TALLY_EPARSE, 0, "only a check rule");
+    /* Bad arguments in rules. */
+    static const struct {
+        const char *src;
+        size_t offset;
+        int code;
+        const char *message;
+    } bad[] = {
+        { "prev(a + b) > 0", 7, TALLY_EPARSE, "')': prev takes one indicator id" },
+        { "prev(1) > 0", 5, TALLY_EPARSE, "an indicator id" },
+        { "prev(nope) > 0", 5, TALLY_ENOTFOUND, "unknown indicator 'nope'" },
+        { "lag(a) > 0", 5, TALLY_EPARSE, "number of periods back" },
+        { "lag(a, 0) > 0", 7, TALLY_EPARSE, "a whole number of periods from 1 to 60" },
+        { "lag(a, 1.5) > 0", 7, TALLY_EPARSE, "a whole number" },
+        { "lag(a, 61) > 0", 7, TALLY_EPARSE, "a whole number" },
+        { "lag(a, 2, 3) > 0", 8, TALLY_EPARSE, "lag takes an indicator id and a number" },
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        e = (tally_expr *)&e;
+        off = 999;
+        int rc = tally_expr__compile_lagged(&e, bad[k].src, strlen(bad[k].src), resolve, NULL,
+                                            NV, &off);
+        if (rc != bad[k].code || off != bad[k].offset ||
+            !strstr(tally_error_last()->message, bad[k].message))
+            fail_msg("'%s': code %d offset %zu '%s'", bad[k].src, rc, off,
+                     tally_error_last()->message);
+        assert_null(e);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1042,6 +1124,7 @@ int main(void)
         cmocka_unit_test(test_expr__interval),
         cmocka_unit_test(test_expr__interval_columns),
         cmocka_unit_test(test_expr__split_comparison),
+        cmocka_unit_test(test_expr__lagged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

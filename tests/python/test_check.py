@@ -97,3 +97,31 @@ def test_check__same_findings_as_the_tally_program(tmp_path):
             table[parts[2]] = [int(p) for p in parts[3:]]
     assert table == {s["check"]: [s["items"], s["passes"], s["warnings"], s["fails"], s["missing"]]
                      for s in findings.summary}
+
+
+def test_check__prev_rule_from_python():
+    # A stock-flow account by hand: 100 remaining in 2017, 20 exits in 2018,
+    # so 80 in 2018; written 85, the rule fails at 2018 only (2017 has no
+    # 2016 to look back to: not evaluated). The derived increment of a
+    # year-to-date: 11 in January, 25 - 11 = 14 in February.
+    h = tally.Hierarchy.from_bytes("code,name,level,parent_code\nT,洋湖镇,town,\n".encode())
+    d = tally.Definitions.from_string("""\
+levels: [town]
+indicators:
+  - { id: remaining, over_time: stock }
+  - { id: exited, over_time: flow }
+  - { id: ytd, over_time: cumulative }
+  - { id: month, derive: increment, of: ytd }
+checks:
+  - id: stock_flow
+    rule: remaining == prev(remaining) - exited
+""")
+    ds = tally.Dataset(h, d)
+    ds.add(["T"] * 6, ["remaining", "exited", "remaining", "exited", "ytd", "ytd"],
+           ["2017", "2017", "2018", "2018", "2019-01", "2019-02"], [100, 30, 85, 20, 11, 25])
+    findings = ds.check()
+    rule = [f for f in findings if f.check == "stock_flow"]
+    assert [(f.period, f.expected, f.actual) for f in rule] == [("2018", 80, 85)]
+    assert "2017's 100" in rule[0].message
+    r = ds.rollup(periods=["2019-01", "2019-02"])
+    assert [r.value("T", "month", p) for p in ("2019-01", "2019-02")] == [11, 14]
