@@ -152,6 +152,7 @@ static void shared_option(cli *c, int opt, const char *arg)
     case CLI_OPT_REJECTS: c->rejects_path = arg; break;
     case CLI_OPT_CROSSWALK: c->crosswalk_path = arg; break;
     case CLI_OPT_ENCODING: c->encoding = arg; break; /* checked when a file is read */
+    case CLI_OPT_HIERARCHY_ENCODING: c->hierarchy_encoding = arg; break;
     case CLI_OPT_THREADS: {
         char *end;
         errno = 0;
@@ -370,7 +371,9 @@ static int load_model(cli *c)
         return EXIT_BAD;
     }
     tally_hierarchy_options hopts = TALLY_HIERARCHY_OPTIONS_INIT;
-    hopts.encoding = c->encoding;
+    /* Each file is decoded on its own: --encoding is for the records,
+     * targets and households, never the hierarchy. */
+    hopts.encoding = c->hierarchy_encoding ? c->hierarchy_encoding : "auto";
     hopts.definitions = c->d;
     hopts.max_input_bytes = c->max_input_bytes;
     tally_xlsx_sheet *sheet;
@@ -387,6 +390,10 @@ static int load_model(cli *c)
         cli_report(c);
         return EXIT_BAD;
     }
+    if (tally_hierarchy_detected_encoding(c->h))
+        fprintf(stderr, "tally %s: %s: not valid UTF-8 but valid %s, read as %s "
+                "(--hierarchy-encoding forces an encoding)\n", c->command, c->hierarchy_path,
+                tally_hierarchy_detected_encoding(c->h), tally_hierarchy_detected_encoding(c->h));
     if (tally_hierarchy_size(c->h) == 0) {
         fprintf(stderr, "tally %s: %s: the hierarchy has no regions; expected rows after the "
                 "header\n", c->command, c->hierarchy_path);
@@ -507,7 +514,7 @@ static void read_inputs(cli *c)
     int per_file = nfiles[RECORDS] > 1 || nfiles[TARGETS] > 1 || nfiles[HOUSEHOLDS] > 1;
     tally_read_options ropts = TALLY_READ_OPTIONS_INIT;
     ropts.on_error = c->on_error;
-    ropts.encoding = c->encoding;
+    ropts.encoding = c->encoding ? c->encoding : "auto";
     ropts.threads = c->threads;
     ropts.max_input_bytes = c->max_input_bytes;
     ropts.max_dataset_bytes = c->max_memory;

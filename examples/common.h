@@ -45,6 +45,7 @@ enum {
     CLI_OPT_LAYOUT,
     CLI_OPT_UNDER,
     CLI_OPT_INDICATOR,
+    CLI_OPT_HIERARCHY_ENCODING,
     CLI_OPT_OWN = 2001
 };
 
@@ -66,6 +67,7 @@ typedef struct cli {
     const char *output;
     const char *rejects_path;
     const char *encoding;
+    const char *hierarchy_encoding;
     int on_error;         /* tally_on_error */
     unsigned int threads; /* reading records; 0: one per core */
     size_t max_input_bytes, max_memory; /* --max-input-bytes, --max-memory; 0: defaults */
@@ -108,6 +110,7 @@ typedef struct cli {
     { "on-error", required_argument, NULL, CLI_OPT_ON_ERROR },        \
     { "rejects", required_argument, NULL, CLI_OPT_REJECTS },          \
     { "encoding", required_argument, NULL, CLI_OPT_ENCODING },        \
+    { "hierarchy-encoding", required_argument, NULL, CLI_OPT_HIERARCHY_ENCODING }, \
     { "threads", required_argument, NULL, CLI_OPT_THREADS },          \
     { "crosswalk", required_argument, NULL, CLI_OPT_CROSSWALK },      \
     { "max-input-bytes", required_argument, NULL, CLI_OPT_MAX_INPUT }, \

@@ -106,7 +106,7 @@ int cmd_crosswalk(int argc, char **argv)
         return cli_done(&c);
     }
     tally_hierarchy_options hopts = TALLY_HIERARCHY_OPTIONS_INIT;
-    hopts.encoding = c.encoding;
+    hopts.encoding = c.encoding ? c.encoding : "auto";
     tally_hierarchy *from = NULL, *to = NULL;
     tally_crosswalk *cw = NULL;
     if (tally_hierarchy_from_file(&from, from_path, &hopts) ||

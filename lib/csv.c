@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #if defined(__SSE2__) && defined(__GNUC__)
 #include <emmintrin.h>
 #endif
@@ -452,7 +453,33 @@ int tally_csv__input_open(tally_csv_input *in, const char *data, size_t size, co
         in->max_fields = opts->max_columns;
     if (opts->max_field_bytes)
         in->max_field_bytes = opts->max_field_bytes;
-    if (tally_util__is_utf8_name(opts->encoding)) {
+    const char *encoding = opts->encoding;
+    if (tally_csv__is_auto(encoding)) {
+        encoding = NULL;
+        /* Decided on the first megabyte's whole lines, so that a huge file
+         * is not paged in twice (a GB18030 file whose first megabyte is
+         * ASCII reads as UTF-8: its rows then say they are not UTF-8). */
+        size_t look = size;
+        if (look > LONG_ROW_STEP) {
+            look = LONG_ROW_STEP;
+            while (look && data[look - 1] != '\n')
+                look--;
+        }
+        if (!tally_util__utf8_valid(data, look)) {
+            /* Not UTF-8: GB18030 when the whole file converts, else UTF-8
+             * again, so that each bad row says what is wrong with it. */
+            if (tally_util__to_utf8("GB18030", name ? name : "<buffer>", data, size, &in->owned,
+                                    &in->size) == 0) {
+                in->declared = 1;
+                in->detected = "GB18030";
+                in->data = in->owned;
+                return 0;
+            }
+            tally_error_clear();
+            in->size = size;
+        }
+    }
+    if (tally_util__is_utf8_name(encoding)) {
         /* Byte order marks: UTF-32 LE (FF FE 00 00) before UTF-16 LE
          * (FF FE), which it starts with. */
         const unsigned char *u = (const unsigned char *)data;
@@ -470,12 +497,17 @@ int tally_csv__input_open(tally_csv_input *in, const char *data, size_t size, co
         return 0;
     }
     in->declared = 1;
-    int rc = tally_util__to_utf8(opts->encoding, name ? name : "<buffer>", data, size,
+    int rc = tally_util__to_utf8(encoding, name ? name : "<buffer>", data, size,
                                  &in->owned, &in->size);
     if (rc)
         return rc;
     in->data = in->owned;
     return 0;
+}
+
+int tally_csv__is_auto(const char *encoding)
+{
+    return encoding && strcasecmp(encoding, "auto") == 0;
 }
 
 void tally_csv__input_apply(const tally_csv_input *in, tally_csv *c)

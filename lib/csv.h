@@ -54,12 +54,17 @@ typedef struct tally_csv {
  * tally_read_options asks for (NULL: the defaults). tally_csv__input_open
  * converts the data to UTF-8 when another encoding is declared (then
  * in->data is a new buffer, freed by tally_csv__input_close) and
- * tally_csv__input_apply sets the limits on a reader. */
+ * tally_csv__input_apply sets the limits on a reader. The encoding "auto"
+ * reads a file whose first megabyte (whole lines) is valid UTF-8 as UTF-8,
+ * and one that is not but is valid GB18030 as GB18030 (in->detected says
+ * so); any other file as UTF-8, whose bad rows then say they are not
+ * UTF-8. */
 typedef struct tally_csv_input {
     const char *data;
     size_t size;
     char *owned;
     int declared;          /* 1 when an encoding other than UTF-8 was declared */
+    const char *detected;  /* "GB18030" when "auto" found the file so, else NULL */
     size_t max_fields, max_field_bytes;
 } tally_csv_input;
 
@@ -68,6 +73,19 @@ int tally_csv__input_open(tally_csv_input *in, const char *data, size_t size, co
                           const struct tally_read_options *opts);
 void tally_csv__input_apply(const tally_csv_input *in, tally_csv *c);
 void tally_csv__input_close(tally_csv_input *in);
+
+/* 1 when `encoding` asks for detection ("auto", any case). */
+int tally_csv__is_auto(const char *encoding);
+
+/* The note a reader gives when "auto" read a file as GB18030. */
+#define TALLY_CSV_DETECTED_NOTE \
+    "the file is not valid UTF-8 but is valid GB18030, and was read as GB18030 " \
+    "(--encoding forces an encoding)"
+
+/* After the header of a file "auto" read as GB18030: that note, once, as a
+ * warning at line 1 in `rejects` (when there is one). */
+int tally_csv__note_detected(const tally_csv_input *in, const tally_csv *c,
+                             tally_rejects *rejects);
 
 /* After a row (or the header) was rejected, the last error describing it:
  * adds to its message what the raw bytes suggest went wrong: a byte order

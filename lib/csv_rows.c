@@ -8,6 +8,14 @@
 #include "error.h"
 #include "rejects.h"
 
+int tally_csv__note_detected(const tally_csv_input *in, const tally_csv *c,
+                             tally_rejects *rejects)
+{
+    if (!in->detected || !rejects)
+        return 0;
+    return tally_rejects__warn(rejects, c, 0, "%s", TALLY_CSV_DETECTED_NOTE);
+}
+
 int tally_csv__read_rows(const char *data, size_t size, const char *name,
                          const tally_read_options *opts, tally_rejects *rejects,
                          tally_read_stats *stats, tally_csv_header_fn header,
@@ -35,6 +43,8 @@ int tally_csv__read_rows(const char *data, size_t size, const char *name,
     rc = header(ctx, &c);
     if (rc && rc != TALLY_ENOMEM)
         tally_csv__hint_encoding(&in, &c);
+    if (!rc)
+        rc = tally_csv__note_detected(&in, &c, rejects);
     while (!rc) {
         int r = tally_csv__next(&c);
         if (r == 0)

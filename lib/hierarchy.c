@@ -159,6 +159,11 @@ void tally_hierarchy__level_list(const tally_hierarchy *h, char *buf, size_t siz
 
 TALLY_EXTERN(size_t) tally_hierarchy_size(const tally_hierarchy *h) { return h ? h->n : 0; }
 
+TALLY_EXTERN(const char *) tally_hierarchy_detected_encoding(const tally_hierarchy *h)
+{
+    return h ? h->detected_encoding : NULL;
+}
+
 TALLY_EXTERN(const char *) tally_hierarchy_name(const tally_hierarchy *h, size_t i)
 {
     return h && i < h->n ? h->arena + h->name_off[i] : NULL;

@@ -80,6 +80,7 @@
 
 struct tally_hierarchy {
     size_t n;
+    const char *detected_encoding; /* "GB18030" when "auto" read the file so */
     uint32_t *parent;      /* pre-order index of the parent, NO_PARENT for roots */
     uint32_t *subtree_end; /* while loading only: name hashes, then depths */
     uint8_t *level;

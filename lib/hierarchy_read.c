@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "columns.h"
 #include "csv.h"
 #include "tally/read.h"
 #include "error.h"
@@ -212,9 +213,10 @@ static int read_header(loader *L)
     for (int k = 0; k < 4; k++)
         *cols[k] = -1;
     for (size_t i = 0; i < c->nfields; i++) {
-        for (int k = 0; k < 4; k++) {
-            size_t len = strlen(known[k]);
-            if (c->fields[i].len != len || memcmp(c->fields[i].ptr, known[k], len) != 0)
+        /* By its name or a common Chinese one (代码, 名称, 级别, 上级代码). */
+        const char *key = tally_columns__hierarchy_key(c->fields[i].ptr, c->fields[i].len);
+        for (int k = 0; key && k < 4; k++) {
+            if (strcmp(key, known[k]) != 0)
                 continue;
             if (*cols[k] >= 0)
                 return tally_csv__error_at_field(c, i, TALLY_EPARSE,
@@ -230,7 +232,7 @@ static int read_header(loader *L)
                                        c->row_end - c->row_start,
                                        "the header has no '%s' column; expected a header naming "
                                        "the columns code and name (and optionally level, "
-                                       "parent_code)",
+                                       "parent_code, or 代码, 名称, 级别, 上级代码)",
                                        known[k]);
     L->ncols = c->nfields;
     L->code_levels = L->col_level < 0 && L->h->level_count >= 5;
@@ -1099,6 +1101,7 @@ int tally_hierarchy__from_buffer_limited(tally_hierarchy **out, const char *data
         tally_hierarchy_free(h);
         return rc;
     }
+    h->detected_encoding = in.detected;
     loader L;
     memset(&L, 0, sizeof L);
     L.h = h;

@@ -28,6 +28,78 @@ static int digits(const char *s, size_t n, int *out)
     return 1;
 }
 
+enum { RANGE_MONTHS = 0, RANGE_QUARTERS = 1, RANGE_HALF = 2 };
+static int32_t range_key(int32_t first, int32_t length, int form);
+
+/* Matches the UTF-8 text `w` at *p (advancing it). */
+static int take(const char **p, const char *end, const char *w)
+{
+    size_t n = strlen(w);
+    if ((size_t)(end - *p) < n || memcmp(*p, w, n) != 0)
+        return 0;
+    *p += n;
+    return 1;
+}
+
+/* A number 1..99 in ASCII digits, or one of 一二三四 (quarters). */
+static int small_number(const char **p, const char *end, int *n)
+{
+    static const char *const cn[4] = { "一", "二", "三", "四" };
+    for (int i = 0; i < 4; i++)
+        if (take(p, end, cn[i])) {
+            *n = i + 1;
+            return 1;
+        }
+    int v = 0, k = 0;
+    while (*p < end && **p >= '0' && **p <= '9' && k < 2) {
+        v = v * 10 + (**p - '0');
+        (*p)++;
+        k++;
+    }
+    *n = v;
+    return k > 0;
+}
+
+/* The forms Excel sheets in Chinese write: 2019年, 2019年8月, 2019年08月,
+ * 2019年第一季度, 2019年1季度; with `ask`, also 2019年上半年/下半年 and
+ * 2019年1-8月. s starts with the year and 年. */
+static int parse_chinese(const char *s, size_t len, int year, int ask, int32_t *key)
+{
+    const char *p = s + 7, *end = s + len;
+    int a, b;
+    if (p == end) {
+        *key = year * TALLY_PERIOD_BASE;
+        return 0;
+    }
+    int upper = take(&p, end, "上半年");
+    if (ask && (upper || take(&p, end, "下半年")) && p == end) {
+        *key = range_key(year * 12 + (upper ? 0 : 6), 6, RANGE_HALF);
+        return 0;
+    }
+    p = s + 7;
+    int nth = take(&p, end, "第");
+    if (!small_number(&p, end, &a))
+        return TALLY_EPARSE;
+    if ((take(&p, end, "季度") || take(&p, end, "季")) && p == end) {
+        if (a < 1 || a > 4)
+            return TALLY_EPARSE;
+        *key = year * TALLY_PERIOD_BASE + 12 + a;
+        return 0;
+    }
+    if (nth)
+        return TALLY_EPARSE;
+    if (take(&p, end, "月") && p == end && a >= 1 && a <= 12) {
+        *key = year * TALLY_PERIOD_BASE + a;
+        return 0;
+    }
+    if (ask && (take(&p, end, "-") || take(&p, end, "至")) && small_number(&p, end, &b) &&
+        take(&p, end, "月") && p == end && a >= 1 && b <= 12 && a <= b) {
+        *key = range_key(year * 12 + a - 1, b - a + 1, RANGE_MONTHS);
+        return 0;
+    }
+    return TALLY_EPARSE;
+}
+
 int tally_period__parse(const char *s, size_t len, int32_t *key)
 {
     int year, sub;
@@ -38,7 +110,8 @@ int tally_period__parse(const char *s, size_t len, int32_t *key)
         return 0;
     }
     if (s[4] != '-')
-        return TALLY_EPARSE;
+        return len >= 7 && memcmp(s + 4, "年", 3) == 0 ? parse_chinese(s, len, year, 0, key)
+                                                        : TALLY_EPARSE;
     if (len == 7 && (s[5] == 'Q' || s[5] == 'q') && s[6] >= '1' && s[6] <= '4') {
         *key = year * TALLY_PERIOD_BASE + 12 + (s[6] - '0');
         return 0;
@@ -56,7 +129,6 @@ int tally_period__parse(const char *s, size_t len, int32_t *key)
  * first the absolute month, length 1..12 months, form how it is written
  * (RANGE_MONTHS "2019-01..2019-08", RANGE_QUARTERS "2019-Q1..2019-Q2",
  * RANGE_HALF "2019-H1"). Above every month, quarter and year key. */
-enum { RANGE_MONTHS = 0, RANGE_QUARTERS = 1, RANGE_HALF = 2 };
 
 int tally_period__is_range(int32_t key) { return key >= TALLY_PERIOD_RANGE_BASE; }
 
@@ -86,6 +158,8 @@ int tally_period__parse_ask(const char *s, size_t len, int32_t *key)
     if (tally_period__parse(s, len, key) == 0)
         return 0;
     int year;
+    if (len >= 7 && digits(s, 4, &year) && year >= 1000 && memcmp(s + 4, "年", 3) == 0)
+        return parse_chinese(s, len, year, 1, key);
     if (len == 7 && digits(s, 4, &year) && year >= 1000 && s[4] == '-' &&
         (s[5] == 'H' || s[5] == 'h') && (s[6] == '1' || s[6] == '2')) {
         *key = range_key(year * 12 + (s[6] - '1') * 6, 6, RANGE_HALF);

@@ -19,6 +19,7 @@
 
 #include "carry.h"
 #include "definitions.h"
+#include "columns.h"
 #include "error.h"
 #include "hierarchy.h"
 #include "period.h"
@@ -27,13 +28,6 @@
 
 /* ---- records reader ---- */
 
-static int is_key_name(const char *const *keys, size_t n, const tally_csv_field *f)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strlen(keys[i]) == f->len && memcmp(keys[i], f->ptr, f->len) == 0)
-            return 1;
-    return 0;
-}
 
 /* 1 when the definitions' ignore_columns name the field. */
 static int ignored(const tally_definitions *d, const tally_csv_field *f)
@@ -55,24 +49,31 @@ static int read_header(tally_dataset *ds, tally_csv *c, tally_records__layout *l
         return tally_error__set_at(TALLY_EPARSE, c->name, 1, 1, NULL, 0,
                                    "empty file; expected a header row region_code,indicator,period,value");
     lay->nfields = c->nfields;
-    /* A key column given twice: which one holds the value? Refuse it.
-     * (The wide layout refuses an indicator given twice below.) */
+    /* Each key column by its name or a common Chinese one (columns.c);
+     * a key given twice: which one holds the value? Refuse it. (The wide
+     * layout refuses an indicator given twice below.) */
     static const char *const keys[] = { "region_code", "indicator", "period", "value",
                                         "region_name" };
-    for (size_t i = 1; i < c->nfields; i++)
-        for (size_t k = 0; k < i; k++)
-            if (is_key_name(keys, 5, &c->fields[i]) && c->fields[k].len == c->fields[i].len &&
-                memcmp(c->fields[k].ptr, c->fields[i].ptr, c->fields[i].len) == 0)
+    long at[5] = { -1, -1, -1, -1, -1 };
+    for (size_t i = 0; i < c->nfields; i++) {
+        const char *key = tally_columns__records_key(c->fields[i].ptr, c->fields[i].len);
+        for (size_t k = 0; key && k < 5; k++) {
+            if (strcmp(key, keys[k]) != 0)
+                continue;
+            if (at[k] >= 0)
                 return tally_csv__error_at_field(
                     c, i, TALLY_EEXIST,
-                    "column '%.*s' is given twice in the header (also column %zu); expected "
+                    "column '%.*s' is given twice in the header (also column %ld); expected "
                     "each column once",
-                    (int)c->fields[i].len, c->fields[i].ptr, k + 1);
-    lay->region = tally_csv__find_column(c, "region_code");
-    lay->period = tally_csv__find_column(c, "period");
-    lay->indicator = tally_csv__find_column(c, "indicator");
-    lay->value = tally_csv__find_column(c, "value");
-    lay->region_name = tally_csv__find_column(c, "region_name");
+                    (int)c->fields[i].len, c->fields[i].ptr, at[k] + 1);
+            at[k] = (long)i;
+        }
+    }
+    lay->region = at[0];
+    lay->indicator = at[1];
+    lay->period = at[2];
+    lay->value = at[3];
+    lay->region_name = at[4];
     lay->wide_indicator = NULL;
     if (lay->region < 0 || lay->period < 0)
         return tally_csv__error_at_field(
@@ -85,13 +86,18 @@ static int read_header(tally_dataset *ds, tally_csv *c, tally_records__layout *l
          * ignore_columns is refused, so that rows that differ only there
          * (a cause, a sex) are not read as duplicates of each other. */
         for (size_t i = 0; i < c->nfields; i++)
-            if (!is_key_name(keys, 5, &c->fields[i]) && !ignored(ds->d, &c->fields[i]))
+            if (!tally_columns__records_key(c->fields[i].ptr, c->fields[i].len) &&
+                !ignored(ds->d, &c->fields[i])) {
+                char near[160];
+                tally_columns__nearest(NULL, 0, c->fields[i].ptr, c->fields[i].len, near,
+                                       sizeof near);
                 return tally_csv__error_at_field(
                     c, i, TALLY_EPARSE,
-                    "unknown column '%.*s'; expected region_code, indicator, period, value "
-                    "and optionally region_name, or the column named in the definitions' "
-                    "ignore_columns",
-                    (int)c->fields[i].len, c->fields[i].ptr);
+                    "unknown column '%.*s'%s; expected region_code, indicator, period, value "
+                    "and optionally region_name (or their Chinese names, docs/input-files.md), "
+                    "or the column named in the definitions' ignore_columns",
+                    (int)c->fields[i].len, c->fields[i].ptr, near);
+            }
         return 0;
     }
     if (lay->indicator >= 0 || lay->value >= 0)
@@ -109,15 +115,18 @@ static int read_header(tally_dataset *ds, tally_csv *c, tally_records__layout *l
         if ((long)i == lay->region || (long)i == lay->period || (long)i == lay->region_name)
             continue;
         size_t ind;
-        if (tally_definitions_find(ds->d, c->fields[i].ptr, c->fields[i].len, &ind)) {
+        if (tally_columns__find_indicator(ds->d, c->fields[i].ptr, c->fields[i].len, &ind)) {
             if (ignored(ds->d, &c->fields[i]))
                 continue;
+            char near[160];
+            tally_columns__nearest(ds->d, 0, c->fields[i].ptr, c->fields[i].len, near,
+                                   sizeof near);
             return tally_csv__error_at_field(
                 c, i, TALLY_ENOTFOUND,
-                "header column '%.*s' is not an indicator id; expected region_code, period "
-                "and indicator ids (wide format) or indicator,value (long format), or a "
+                "header column '%.*s' is not an indicator id or name%s; expected region_code, "
+                "period and indicators (wide format) or indicator,value (long format), or a "
                 "column named in the definitions' ignore_columns",
-                (int)c->fields[i].len, c->fields[i].ptr);
+                (int)c->fields[i].len, c->fields[i].ptr, near);
         }
         for (size_t k = 0; k < i; k++)
             if (lay->wide_indicator[k] == ind)
@@ -964,6 +973,8 @@ static int read_buffer(tally_dataset *ds, const char *data, size_t size, const c
     if (rc) {
         if (rc != TALLY_ENOMEM)
             tally_csv__hint_encoding(&in, &c);
+    } else if ((rc = tally_csv__note_detected(&in, &c, rejects)) != 0) {
+        /* out of memory */
     } else if (tally_records__reader_init(&rd, ds, &lay, mode != 1)) {
         tally_records__reader_fini(&rd);
         rc = tally_error__set(TALLY_ENOMEM, "out of memory");

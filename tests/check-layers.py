@@ -38,7 +38,7 @@ LAYERS = [
      "number", "write", "xlsx_read"],
     # What a dataset is made over: the hierarchy, and the definitions with
     # their formulas and YAML; which levels a writer writes.
-    ["hierarchy", "crosswalk", "definitions", "expr", "yaml_tree", "yaml", "schema", "write_levels"],
+    ["hierarchy", "crosswalk", "definitions", "columns", "expr", "yaml_tree", "yaml", "schema", "write_levels"],
     # Reported values: the store, its readers, snapshots.
     ["dataset", "records", "carry", "snapshot"],
     # Values computed up the hierarchy.

@@ -153,6 +153,35 @@ static void test_period__parse_uses_length(void **state)
     assert_int_equal(tally_period__parse("2019-08", 6, &k), TALLY_EPARSE); /* "2019-0" */
 }
 
+/* The forms Excel sheets in Chinese write, as the periods they are (the
+ * expected texts written by hand). */
+static void test_period__chinese_forms(void **state)
+{
+    (void)state;
+    expect_round_trip("2019年", "2019");
+    expect_round_trip("2019年1月", "2019-01");
+    expect_round_trip("2019年01月", "2019-01");
+    expect_round_trip("2019年12月", "2019-12");
+    expect_round_trip("2019年第一季度", "2019-Q1");
+    expect_round_trip("2019年第4季度", "2019-Q4");
+    expect_round_trip("2019年1季度", "2019-Q1");
+    expect_text(parse_asked("2019年上半年"), "2019-H1");
+    expect_text(parse_asked("2019年下半年"), "2019-H2");
+    expect_text(parse_asked("2019年1-8月"), "2019-01..2019-08");
+    expect_text(parse_asked("2019年8月"), "2019-08");
+    /* Halves and ranges are asked for only; nonsense is refused. */
+    static const char *const bad[] = { "2019年上半年", "2019年1-8月", "2019年13月", "2019年0月",
+                                       "2019年第五季度", "2019年第1月", "2019年1", "2019年8-1月",
+                                       "2019年1月x", "2019年5季度" };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        int32_t k;
+        assert_int_equal(tally_period__parse(bad[i], strlen(bad[i]), &k), TALLY_EPARSE);
+    }
+    int32_t k;
+    assert_int_equal(tally_period__parse_ask("2019年8-1月", strlen("2019年8-1月"), &k),
+                     TALLY_EPARSE);
+}
+
 static void test_period__rejects(void **state)
 {
     (void)state;
@@ -585,6 +614,7 @@ int main(void)
         cmocka_unit_test(test_period__distinct_keys),
         cmocka_unit_test(test_period__parse_uses_length),
         cmocka_unit_test(test_period__rejects),
+        cmocka_unit_test(test_period__chinese_forms),
         cmocka_unit_test(test_period__first_last_month),
         cmocka_unit_test(test_period__year_before),
         cmocka_unit_test(test_period__previous),

@@ -23,7 +23,9 @@ typedef struct tally_hierarchy tally_hierarchy;
  * Since version 2:
  * encoding: the file's character encoding, an iconv name ("gb18030");
  *   NULL or "utf-8" for UTF-8 (then invalid UTF-8 is an error that suggests
- *   declaring the encoding);
+ *   declaring the encoding); "auto": UTF-8 when the file is valid UTF-8,
+ *   else GB18030 when it is valid GB18030 (tally_hierarchy_detected_encoding
+ *   then says so), else UTF-8;
  * max_columns, max_field_bytes: limits on a row's fields and a field's size
  *   (0: the defaults, 4096 fields and 1 MiB); a row past them is an error
  *   (TALLY_ELIMIT) at the field.
@@ -88,6 +90,10 @@ TALLY_EXTERN(void) tally_hierarchy_free(tally_hierarchy *h);
 
 /* Number of nodes. */
 TALLY_EXTERN(size_t) tally_hierarchy_size(const tally_hierarchy *h);
+
+/* "GB18030" when the hierarchy was read with the encoding "auto" and its
+ * file was not valid UTF-8 but valid GB18030; else NULL. A static string. */
+TALLY_EXTERN(const char *) tally_hierarchy_detected_encoding(const tally_hierarchy *h);
 
 /* Finds a node by code (`len` bytes, need not be NUL-terminated).
  * Stores its pre-order index in *index. TALLY_ENOTFOUND when absent (sets

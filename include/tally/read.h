@@ -28,7 +28,11 @@ typedef enum tally_on_error {
  * Since version 2:
  * encoding: the file's character encoding, an iconv name ("gb18030");
  *   NULL or "utf-8" for UTF-8 (a rejected row that is not valid UTF-8 then
- *   says so and suggests declaring the encoding);
+ *   says so and suggests declaring the encoding); "auto": UTF-8 when the
+ *   file's first megabyte (whole lines) is valid UTF-8, else GB18030 when
+ *   the whole file is valid GB18030, with a warning at line 1 in the
+ *   rejects list (when one is given) saying so, else UTF-8
+ *   (docs/input-files.md);
  * max_columns, max_field_bytes: limits on a row's fields and a field's size
  *   (0: the defaults, 4096 fields and 1 MiB); a row past them is rejected
  *   (TALLY_ELIMIT) like any bad row.

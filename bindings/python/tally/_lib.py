@@ -279,6 +279,7 @@ _FUNCTIONS = {
                                             POINTER(HierarchyOptions)], True),
     "tally_hierarchy_free": (None, [H], False),
     "tally_hierarchy_size": (c_size_t, [H], False),
+    "tally_hierarchy_detected_encoding": (c_char_p, [H], False),
     "tally_hierarchy_find": (c_int, [H, c_char_p, c_size_t, _size_p], True),
     "tally_hierarchy_code": (c_char_p, [H, c_size_t], False),
     "tally_hierarchy_name": (c_char_p, [H, c_size_t], False),
