@@ -11,8 +11,9 @@
 #include "common.h"
 
 /* Per county (or any region of --by's level) of the old table: how its
- * regions below it were mapped. Rows of the crosswalk come in the old
- * table's pre-order, so a county's rows follow it. */
+ * regions below it were mapped, and what it became (every successor of a
+ * split). Rows of the crosswalk come in the old table's pre-order, so a
+ * county's rows follow it. */
 static int write_diff(const tally_crosswalk *cw, const tally_hierarchy *from, int by, FILE *f)
 {
     size_t nl = tally_crosswalk_level_count(cw);
@@ -64,9 +65,19 @@ static int write_diff(const tally_crosswalk *cw, const tally_hierarchy *from, in
             prev = c;
             i++;
         }
-        fprintf(f, "%s,%s,%s,%s,%s,%zu", code, tally_crosswalk_from_name(cw, head),
-                tally_crosswalk_kind_name(tally_crosswalk_how(cw, head)),
-                tally_crosswalk_to_code(cw, head), tally_crosswalk_to_name(cw, head), below);
+        /* A split names every successor, separated by ';'. */
+        size_t rows = 1;
+        while (head + rows < n && !strcmp(tally_crosswalk_from_code(cw, head + rows), code))
+            rows++;
+        int how = rows > 1 ? TALLY_CROSSWALK_SPLIT : tally_crosswalk_how(cw, head);
+        fprintf(f, "%s,%s,%s,", code, tally_crosswalk_from_name(cw, head),
+                tally_crosswalk_kind_name(how));
+        for (size_t r = 0; r < rows; r++)
+            fprintf(f, "%s%s", r ? ";" : "", tally_crosswalk_to_code(cw, head + r));
+        fputc(',', f);
+        for (size_t r = 0; r < rows; r++)
+            fprintf(f, "%s%s", r ? ";" : "", tally_crosswalk_to_name(cw, head + r));
+        fprintf(f, ",%zu", below);
         for (int k = 0; k < TALLY_CROSSWALK_KIND_COUNT - 1; k++)
             fprintf(f, ",%zu", counts[k]);
         fputc('\n', f);
@@ -76,11 +87,12 @@ static int write_diff(const tally_crosswalk *cw, const tally_hierarchy *from, in
 
 int cmd_crosswalk(int argc, char **argv)
 {
-    enum { OPT_FROM = CLI_OPT_OWN, OPT_TO, OPT_DIFF };
+    enum { OPT_FROM = CLI_OPT_OWN, OPT_TO, OPT_DIFF, OPT_BY };
     static const struct option options[] = {
         { "from", required_argument, NULL, OPT_FROM },
         { "to", required_argument, NULL, OPT_TO },
         { "diff", no_argument, NULL, OPT_DIFF },
+        { "by", required_argument, NULL, OPT_BY },
         { "output", required_argument, NULL, 'o' },
         { "encoding", required_argument, NULL, CLI_OPT_ENCODING },
         { "help", no_argument, NULL, 'h' },
@@ -89,7 +101,7 @@ int cmd_crosswalk(int argc, char **argv)
     };
     cli c;
     cli_init(&c, "crosswalk", cli_usage_crosswalk);
-    const char *from_path = NULL, *to_path = NULL;
+    const char *from_path = NULL, *to_path = NULL, *by = NULL;
     int diff = 0, opt;
     while ((opt = cli_getopt(&c, argc, argv, options)) > 0) {
         if (opt == OPT_FROM)
@@ -98,6 +110,8 @@ int cmd_crosswalk(int argc, char **argv)
             to_path = optarg;
         else if (opt == OPT_DIFF)
             diff = 1;
+        else if (opt == OPT_BY)
+            by = optarg;
     }
     if (opt < 0)
         return cli_done(&c);
@@ -114,9 +128,22 @@ int cmd_crosswalk(int argc, char **argv)
         tally_crosswalk_infer(&cw, from, to, NULL)) {
         cli_report(&c);
     } else if (diff) {
+        /* The counties: the third level of the old table (whatever its
+         * name: 县级 in the NBS tables), or the level --by names (a name,
+         * or its number, 1 for the top). */
+        int nl = (int)tally_hierarchy_level_count(from), level = nl > 2 ? 2 : nl - 1;
+        if (by) {
+            char *end;
+            long k = strtol(by, &end, 10);
+            level = *by && !*end ? (int)k - 1 : tally_hierarchy_level_find(from, by);
+            if (level < 0 || level >= nl) {
+                cli_usage_error(&c, "--by '%s': not a level of %s (a name, or 1 to %d)", by,
+                                from_path, nl);
+                goto done;
+            }
+        }
         FILE *f = c.output ? fopen(c.output, "w") : stdout;
-        int county = tally_hierarchy_level_find(from, "county");
-        if (!f || write_diff(cw, from, county, f) || ferror(f)) {
+        if (!f || write_diff(cw, from, level, f) || ferror(f)) {
             fprintf(stderr, "tally crosswalk: %s: cannot write\n",
                     c.output ? c.output : "standard output");
             c.status = EXIT_BAD;
@@ -126,6 +153,7 @@ int cmd_crosswalk(int argc, char **argv)
     } else if (tally_crosswalk_write(cw, c.output) || tally_crosswalk_write_summary(cw, NULL)) {
         cli_report(&c);
     }
+done:
     tally_crosswalk_free(cw);
     tally_hierarchy_free(to);
     tally_hierarchy_free(from);

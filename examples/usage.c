@@ -262,7 +262,7 @@ const char cli_usage_snapshot[] =
 
 const char cli_usage_crosswalk[] =
     "Usage: tally crosswalk --from OLD.csv --to NEW.csv [-o FILE]\n"
-    "       tally crosswalk --from OLD.csv --to NEW.csv --diff [-o FILE]\n"
+    "       tally crosswalk --from OLD.csv --to NEW.csv --diff [--by LEVEL] [-o FILE]\n"
     "\n"
     "Works out, from two vintages of a hierarchy alone, which region of the old\n"
     "table became which of the new, and prints one row per old region (several\n"
@@ -279,7 +279,10 @@ const char cli_usage_crosswalk[] =
     "      --from FILE        the old hierarchy: code,name,level,parent_code\n"
     "      --to FILE          the new hierarchy\n"
     "      --diff             instead: counts per level, then per county of the old\n"
-    "                         table what it became and how the regions below it went\n"
+    "                         table what it became (all successors of a split, by\n"
+    "                         ';') and how the regions below it went\n"
+    "      --by LEVEL         with --diff: the level of those lines, a name or a\n"
+    "                         number (1 the top; default 3, counties in NBS tables)\n"
     "  -o, --output FILE      write there instead of standard output\n"
     "      --encoding ENC     auto (default: UTF-8, else GB18030), utf-8, gb18030 or any\n"
     "                         iconv name\n"

@@ -56,8 +56,14 @@ struct tally_carry {
     size_t nlog, clog;
     arena last; /* the log's strings */
     size_t by_how[TALLY_CROSSWALK_KIND_COUNT];
-    uint64_t **add; /* per indicator, NULL: none */
+    uint64_t **add; /* per indicator, over every period; NULL: none */
     size_t nind;
+    struct addk { /* per indicator and period */
+        size_t ind;
+        int32_t key;
+        uint64_t *bits;
+    } *addk;
+    size_t naddk, caddk;
 };
 
 void tally_carry__free(struct tally_carry *k)
@@ -72,6 +78,9 @@ void tally_carry__free(struct tally_carry *k)
     for (size_t i = 0; k->add && i < k->nind; i++)
         free(k->add[i]);
     free(k->add);
+    for (size_t i = 0; i < k->naddk; i++)
+        free(k->addk[i].bits);
+    free(k->addk);
     free(k);
 }
 
@@ -388,9 +397,21 @@ static int log_value(struct tally_carry *k, const kept *kv, size_t node, int how
     return 0;
 }
 
-static int set_additive(tally_dataset *ds, size_t ind, size_t node)
+static int set_additive(tally_dataset *ds, size_t ind, int32_t key, size_t node)
 {
     struct tally_carry *k = ds->carry;
+    size_t words = tally_bit__words(ds->nodes) + 1, a = 0;
+    while (a < k->naddk && (k->addk[a].ind != ind || k->addk[a].key != key))
+        a++;
+    if (a == k->naddk) {
+        if (tally_util__grow((void **)&k->addk, &k->caddk, k->naddk + 1, sizeof *k->addk))
+            return TALLY_ENOMEM;
+        k->addk[a] = (struct addk){ ind, key, calloc(words, sizeof(uint64_t)) };
+        if (!k->addk[a].bits)
+            return TALLY_ENOMEM;
+        k->naddk++;
+    }
+    tally_bit__set(k->addk[a].bits, node);
     size_t nind = tally_definitions_indicator_count(ds->d);
     if (!k->add) {
         k->add = calloc(nind ? nind : 1, sizeof *k->add);
@@ -417,7 +438,7 @@ static int store_cells(tally_dataset *ds, cells *cs)
             col->values[c->node] = c->sum + c->comp;
         }
         ds->cells++;
-        if (c->additive && set_additive(ds, c->ind, c->node))
+        if (c->additive && set_additive(ds, c->ind, c->key, c->node))
             return TALLY_ENOMEM;
     }
     return 0;
@@ -542,6 +563,15 @@ const uint64_t *tally_carry__additive(const tally_dataset *ds, size_t ind)
 {
     const struct tally_carry *k = ds->carry;
     return k && k->add && ind < k->nind ? k->add[ind] : NULL;
+}
+
+const uint64_t *tally_carry__additive_at(const tally_dataset *ds, size_t ind, int32_t key)
+{
+    const struct tally_carry *k = ds->carry;
+    for (size_t a = 0; k && a < k->naddk; a++)
+        if (k->addk[a].ind == ind && k->addk[a].key == key)
+            return k->addk[a].bits;
+    return NULL;
 }
 
 /* ---- what was carried ---- */

@@ -29,4 +29,9 @@ int tally_carry__apply(tally_dataset *ds, int collect, tally_rejects *rejects,
  * them by the rollup; NULL when none. */
 const uint64_t *tally_carry__additive(const tally_dataset *ds, size_t ind);
 
+/* The same for the value filed for exactly period `key` (a tally_period
+ * key): a node whose bit is set holds, in that column, a piece carried
+ * there, not a figure it reported; NULL when none. */
+const uint64_t *tally_carry__additive_at(const tally_dataset *ds, size_t ind, int32_t key);
+
 #endif

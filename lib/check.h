@@ -130,6 +130,8 @@ double tally_check__slack(double a, double b, double c, double e);
  *     figures are points and lo[i] is val[i];
  *   wcmp: half-width of the computed value (indicators that are not exact);
  *   cnt: how many regions count in the computed value (reported indicators);
+ *   pcs: how many pieces carried from old codes through a crosswalk count in
+ *     it besides (carry.c: a value at a region that is not its report);
  *   sub: bit set where the region or one below it filed the indicator for
  *     exactly this period (for formulas: also any operand);
  *   cov, sig: where the figure comes from (TALLY_CHECK__COV_*) and, for a figure
@@ -140,7 +142,7 @@ typedef struct tally_check__view {
     int32_t key;
     int ready;
     double **out, **rep, **cmp, **val, **lo, **hi, **wcmp;
-    size_t **cnt;
+    size_t **cnt, **pcs;
     uint64_t **sub;
     uint8_t **cov;
     uint64_t **sig;

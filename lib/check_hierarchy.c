@@ -7,6 +7,8 @@
  */
 #include "check.h"
 
+#include "carry.h"
+
 #include <math.h>
 #include <stddef.h>
 
@@ -24,10 +26,19 @@ static const char *agg_phrase(int agg)
     }
 }
 
+/* A region filed indicator i for the view's period itself: its value is
+ * not a piece carried there from an old code (carry.c), which is neither
+ * its report nor its total. */
+static int filed(const tally_column *col, const uint64_t *piece, size_t node)
+{
+    return tally_bit__get(col->valid, node) && !(piece && tally_bit__get(piece, node));
+}
+
 /* The regions below `node` that have no figure for indicator i at all, so
  * are not in its computed value: walks down through regions whose value is
- * itself computed from below (they did not file for this period); a region
- * that filed is compared on its own and answers for its own children.
+ * itself computed from below (they did not file for this period, or hold
+ * only a piece carried from an old code); a region that filed is compared
+ * on its own and answers for its own children.
  * Counts them; with `emit`, adds a finding for each (children: complete). */
 static int missing_below(tally_check__run *R, const tally_check__prepared *P,
                          const tally_check__view *v, const tally_column *col, size_t i, size_t k,
@@ -35,6 +46,7 @@ static int missing_below(tally_check__run *R, const tally_check__prepared *P,
 {
     const char *name = tally_definitions_name(R->d, i);
     int dec = tally_definitions_decimals(R->d, i);
+    const uint64_t *piece = tally_carry__additive_at(R->ds, i, v->key);
     *count = 0;
     for (size_t j = node + 1; j < R->end[node];) {
         if (isnan(v->val[i][j])) {
@@ -53,7 +65,8 @@ static int missing_below(tally_check__run *R, const tally_check__prepared *P,
                     return rc;
             }
             j = R->end[j];
-        } else if (!tally_bit__get(col->valid, j) && !isnan(v->cmp[i][j])) {
+        } else if (!filed(col, piece, j) &&
+                   (!isnan(v->cmp[i][j]) || tally_bit__get(col->valid, j))) {
             j++;
         } else {
             j = R->end[j];
@@ -80,8 +93,13 @@ int tally_check__hierarchy(tally_check__run *R, const tally_check__prepared *P,
         int dec = tally_definitions_decimals(R->d, i);
         const char *name = tally_definitions_name(R->d, i);
         double h = R->half[i];
+        /* A region holding a piece carried from an old code has no report
+         * of its own for the period (the carry refuses one beside it): its
+         * children's sum and the piece make its value, compared at the
+         * first region above that reported. */
+        const uint64_t *piece = tally_carry__additive_at(R->ds, i, v->key);
         for (size_t node = 0; node < R->n; node++) {
-            if (!tally_bit__get(col->valid, node))
+            if (!filed(col, piece, node))
                 continue;
             double r = tally_column__get(col, node), e = v->cmp[i][node];
             if (isnan(e))
@@ -106,7 +124,7 @@ int tally_check__hierarchy(tally_check__run *R, const tally_check__prepared *P,
                     s->fails++;
                 }
                 int d = tally_check__finding_decimals(dec, diff);
-                size_t nb = v->cnt[i][node];
+                size_t nb = v->cnt[i][node], np = v->pcs[i][node];
                 tally_check__sb b = { 0 };
                 tally_check__prefix(&b, R, node, v->key);
                 tally_check__sb_printf(&b, "%s reported ", name);
@@ -115,6 +133,12 @@ int tally_check__hierarchy(tally_check__run *R, const tally_check__prepared *P,
                     tally_check__sb_str(&b, " but ");
                     tally_check__sb_num(&b, e, d);
                     tally_check__sb_str(&b, " regions below it reported");
+                } else if (np) {
+                    tally_check__sb_printf(&b, " but the sum of the %zu region%s below it that "
+                                           "reported and of %zu value%s carried there from old "
+                                           "codes is ", nb, nb == 1 ? "" : "s", np,
+                                           np == 1 ? "" : "s");
+                    tally_check__sb_num(&b, e, d);
                 } else if (nb == 1) {
                     tally_check__sb_str(&b, " but the one region below it that reported has ");
                     tally_check__sb_num(&b, e, d);
@@ -174,9 +198,11 @@ int tally_check__completeness(tally_check__run *R, const tally_check__prepared *
         const tally_column *col = i < R->m ? tally_dataset__find_column(R->ds, i, v->key) : NULL;
         if (!col)
             continue;
+        /* A piece carried from an old code is not the region's report. */
+        const uint64_t *piece = tally_carry__additive_at(R->ds, i, v->key);
         int any = 0;
         for (size_t node = 0; node < n && !any; node++)
-            any = tally_hierarchy_level(R->h, node) == P->level && tally_bit__get(col->valid, node);
+            any = tally_hierarchy_level(R->h, node) == P->level && filed(col, piece, node);
         if (!any)
             continue;
         /* Reporting rate per parent; roots count under "the hierarchy". */
@@ -187,14 +213,14 @@ int tally_check__completeness(tally_check__run *R, const tally_check__prepared *
                 continue;
             size_t p = R->parent[node] == TALLY_HIERARCHY__ROOT ? n : R->parent[node];
             expect[p]++;
-            got[p] += (size_t)tally_bit__get(col->valid, node);
+            got[p] += (size_t)filed(col, piece, node);
         }
         const char *name = tally_definitions_name(R->d, i);
         for (size_t node = 0; node < n; node++) {
             if (tally_hierarchy_level(R->h, node) != P->level)
                 continue;
             s->items++;
-            if (tally_bit__get(col->valid, node)) {
+            if (filed(col, piece, node)) {
                 s->passes++;
                 continue;
             }
@@ -204,7 +230,10 @@ int tally_check__completeness(tally_check__run *R, const tally_check__prepared *
             tally_check__prefix(&b, R, node, v->key);
             tally_check__sb_printf(
                 &b, "%s not reported (%s); %zu of %zu regions at level %s ", name,
-                tally_bit__get(col->seen, node) ? "the value was left empty" : "no record", got[p],
+                tally_bit__get(col->valid, node) ? "only a value carried from an old code"
+                : tally_bit__get(col->seen, node) ? "the value was left empty"
+                                                  : "no record",
+                got[p],
                 expect[p], level_name);
             if (p < n)
                 tally_check__sb_printf(&b, "under %s ", tally_hierarchy_name(R->h, p));

@@ -9,6 +9,8 @@
  */
 #include "check.h"
 
+#include "carry.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -76,6 +78,8 @@ void tally_check__view_free(tally_check__view *v, size_t m)
             free(v->wcmp[i]);
         if (v->cnt)
             free(v->cnt[i]);
+        if (v->pcs)
+            free(v->pcs[i]);
         if (v->sub)
             free(v->sub[i]);
         if (v->cov)
@@ -91,6 +95,7 @@ void tally_check__view_free(tally_check__view *v, size_t m)
     free(v->hi);
     free(v->wcmp);
     free(v->cnt);
+    free(v->pcs);
     free(v->sub);
     free(v->cov);
     free(v->sig);
@@ -147,7 +152,14 @@ static int view_reported(const tally_check__run *R, tally_check__view *v, size_t
     size_t n = R->n;
     const double *rep = v->rep[i], *out = v->out[i];
     double *val = v->val[i];
-    size_t *cnt = v->cnt[i];
+    size_t *cnt = v->cnt[i], *pcs = v->pcs[i];
+    /* Pieces carried from old codes (sum indicators only): the rollup
+     * counts each beside the regions below its region, and when nothing
+     * below has a value the piece is the region's value, but never its
+     * report: its region's figure is partial, and not over the same
+     * regions as a figure without the piece. */
+    const uint64_t *piece = tally_carry__additive_at(R->ds, i, v->key);
+    const tally_column *pcol = piece ? tally_dataset__find_column(R->ds, i, v->key) : NULL;
     int agg = tally_definitions_aggregate(R->d, i);
     double h = R->half[i];
     int ot = tally_definitions_over_time(R->d, i);
@@ -170,19 +182,32 @@ static int view_reported(const tally_check__run *R, tally_check__view *v, size_t
     uint8_t *cov = v->cov[i];
     for (size_t node = 0; node < n; node++) {
         cnt[node] = 0;
+        pcs[node] = 0;
         accw[node] = 0;
         accmx[node] = 0;
         sig[node] = 0;
         full[node] = 1;
     }
     for (size_t node = n; node-- > 0;) {
-        int below = cnt[node] > 0;
+        int pc = pcol && tally_bit__get(piece, node) && tally_bit__get(pcol->valid, node);
+        if (pc) {
+            /* Alone, the rollup leaves it as the region's value (rep);
+             * beside values below, it is in the computed value. */
+            pcs[node]++;
+            sig[node] += tally_util__hash_u64(((uint64_t)node + 1) << 1 | 1);
+            if (h > 0 && isnan(rep[node])) {
+                accw[node] += h;
+                accmx[node] = h > accmx[node] ? h : accmx[node];
+            }
+        }
+        int below = cnt[node] > 0 || (pc && isnan(rep[node]));
         /* Complete: every child contributes, and completely. */
-        int complete = below && full[node];
-        cov[node] = !isnan(rep[node]) ? TALLY_CHECK__COV_OWN
-                    : !below          ? TALLY_CHECK__COV_NONE
-                    : complete        ? TALLY_CHECK__COV_FULL
-                                      : TALLY_CHECK__COV_PART;
+        int complete = below && full[node] && !pc;
+        cov[node] = pc && !isnan(rep[node]) ? TALLY_CHECK__COV_PART
+                    : !isnan(rep[node])     ? TALLY_CHECK__COV_OWN
+                    : !below                ? TALLY_CHECK__COV_NONE
+                    : complete              ? TALLY_CHECK__COV_FULL
+                                            : TALLY_CHECK__COV_PART;
         if (h > 0) {
             double w = NAN;
             if (below) {
@@ -203,7 +228,15 @@ static int view_reported(const tally_check__run *R, tally_check__view *v, size_t
             continue;
         if (!use_own && !(below && complete))
             full[p] = 0;
-        if (use_own) {
+        if (use_own && pc) { /* the piece alone */
+            full[p] = 0;
+            sig[p] += sig[node];
+            pcs[p] += 1;
+            if (h > 0) {
+                accw[p] += h;
+                accmx[p] = h > accmx[p] ? h : accmx[p];
+            }
+        } else if (use_own) {
             sig[p] += tally_util__hash_u64((uint64_t)node + 1);
             cnt[p] += 1;
             if (h > 0) {
@@ -214,6 +247,7 @@ static int view_reported(const tally_check__run *R, tally_check__view *v, size_t
         } else if (below) {
             sig[p] += sig[node];
             cnt[p] += cnt[node];
+            pcs[p] += pcs[node];
             if (h > 0) {
                 accw[p] += accw[node];
                 if (accmx[node] > accmx[p])
@@ -264,6 +298,7 @@ int tally_check__view_compute(const tally_check__run *R, tally_check__view *v, i
     v->hi = calloc(m ? m : 1, sizeof *v->hi);
     v->wcmp = calloc(m ? m : 1, sizeof *v->wcmp);
     v->cnt = calloc(m ? m : 1, sizeof *v->cnt);
+    v->pcs = calloc(m ? m : 1, sizeof *v->pcs);
     v->sub = calloc(m ? m : 1, sizeof *v->sub);
     v->cov = calloc(m ? m : 1, sizeof *v->cov);
     v->sig = calloc(m ? m : 1, sizeof *v->sig);
@@ -273,7 +308,7 @@ int tally_check__view_compute(const tally_check__run *R, tally_check__view *v, i
     tmp = malloc(nn * sizeof *tmp);
     filings = calloc(nn, sizeof *filings);
     full = malloc(nn);
-    if (!v->out || !v->rep || !v->cmp || !v->val || !v->lo || !v->hi || !v->wcmp || !v->cnt ||
+    if (!v->out || !v->rep || !v->cmp || !v->val || !v->lo || !v->hi || !v->wcmp || !v->cnt || !v->pcs ||
         !v->sub || !v->cov || !v->sig || !wown || !accw || !accmx || !tmp || !filings || !full)
         goto nomem;
     for (size_t i = 0; i < m; i++) {
@@ -294,7 +329,8 @@ int tally_check__view_compute(const tally_check__run *R, tally_check__view *v, i
             v->lo[i] = v->val[i];
         }
         if (!formula) {
-            if (!(v->cnt[i] = malloc(nn * sizeof(size_t))))
+            if (!(v->cnt[i] = malloc(nn * sizeof(size_t))) ||
+                !(v->pcs[i] = malloc(nn * sizeof(size_t))))
                 goto nomem;
             if (R->half[i] > 0 && !(v->wcmp[i] = malloc(nn * sizeof(double))))
                 goto nomem;
