@@ -285,7 +285,7 @@ int tally_check__run_defs(tally_findings **out, const tally_dataset *ds,
     }
     R.f->h = R.h;
     R.f->d = R.d;
-    R.f->checks = calloc(ndefs + 7, sizeof *R.f->checks);
+    R.f->checks = calloc(ndefs + 8, sizeof *R.f->checks);
     if (!R.f->checks) {
         rc = tally_error__set(TALLY_ENOMEM, "out of memory checking");
         goto done;
@@ -409,7 +409,7 @@ int tally_check__run_defs(tally_findings **out, const tally_dataset *ds,
                                                   TALLY_FINDING_ERROR)
                                     : -1;
 
-    tally_check__state st = { -1, -1, -1, has_formula };
+    tally_check__state st = { -1, -1, -1, has_formula, -1 };
     for (size_t p = 0; p < R.nper && !rc; p++) {
         int32_t key = R.periods[p];
         rc = tally_check__view_compute(&R, &cur, key);
@@ -447,6 +447,8 @@ int tally_check__run_defs(tally_findings **out, const tally_dataset *ds,
             rc = tally_check__recomputed(&R, (size_t)ord_recomputed, &cur, b1, b2, b3);
         if (!rc)
             rc = tally_check__coverage(&R, &st, key, b1);
+        if (!rc)
+            rc = tally_check__partial(&R, &st, key, b1);
         tally_check__view_free(&extra, m);
         tally_check__view_free(&prev, m);
         if (need_prev) {

@@ -202,8 +202,13 @@ typedef struct tally_check__prepared {
 typedef struct tally_check__state {
     int ord_coverage, ord_conflict, ord_stale; /* -1 until a finding */
     int has_formula;
+    int ord_partial; /* check_partial.c; -1 until a finding */
 } tally_check__state;
 int tally_check__coverage(tally_check__run *R, tally_check__state *st, int32_t key, double *buf);
+
+/* check_partial.c: a flow's year or quarter `key`, asked for, that a
+ * region's own reports cover only in part (buf: room for R->n values). */
+int tally_check__partial(tally_check__run *R, tally_check__state *st, int32_t key, double *buf);
 
 /* check_hierarchy.c */
 int tally_check__hierarchy(tally_check__run *R, const tally_check__prepared *P,

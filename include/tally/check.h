@@ -20,6 +20,9 @@
  *     formula indicator against the formula over the region's own figures,
  *     rounding-aware) and `monotonic` (cumulative indicators that decrease
  *     within a year), each when some indicator has what it checks;
+ *   - `coverage`, `conflict`, `stale` and `partial` (a flow's year or
+ *     quarter that a region filed only part of), listed only when they
+ *     find something;
  *   - `targets` (children's targets that do not cover their parent's),
  *     when a target set is given.
  *
@@ -78,7 +81,8 @@ typedef enum tally_finding_kind {
     TALLY_FINDING_TARGETS = 8,      /* children's targets that do not cover the parent's */
     TALLY_FINDING_COVERAGE = 9,     /* a region that filed some operands of a formula, not all */
     TALLY_FINDING_CONFLICT = 10,    /* two complete reports of one figure that disagree */
-    TALLY_FINDING_STALE = 11        /* a level older than stale_after, not carried forward */
+    TALLY_FINDING_STALE = 11,       /* a level older than stale_after, not carried forward */
+    TALLY_FINDING_PARTIAL = 12      /* a flow's year or quarter from part of its months */
 } tally_finding_kind;
 
 /* periods: period strings (YYYY-MM, YYYY-Qn, YYYY), borrowed for the call;

@@ -176,3 +176,67 @@ def test_stale_after_on_a_flow_is_refused(tmp_path):
     status, _, err = cli("rollup", *files(tmp_path, defs, GRAINS))
     assert status == 2
     assert "d.yaml:6:5:" in err and "stale_after applies to" in err
+
+
+# A flow filed in part: 甲村 months 01–05 of 2019 (1..5) and no 2019
+# report; 乙村 all 12 months; 丙村 months 01–05 and its 2019 report.
+# Counted by hand: 2019 at 甲村 is 1+2+3+4+5 = 15 from five months, the one
+# partial figure; Q2 (asked) at 甲村 has months 04 and 05 of three.
+PARTIAL = "region_code,indicator,period,value\n" + \
+    "".join(f"430600000001,exited,2019-{m:02d},{m}\n" for m in range(1, 6)) + \
+    "".join(f"430600000002,exited,2019-{m:02d},1\n" for m in range(1, 13)) + \
+    "".join(f"430600000003,exited,2019-{m:02d},1\n" for m in range(1, 6)) + \
+    "430600000003,exited,2019,40\n"
+
+
+def partial_rows(tmp_path, *args):
+    status, rows, err = cli("check", *files(tmp_path, GRAIN_DEFS, PARTIAL), *args)
+    assert status == 0, err
+    return [r for r in rows if r["check"] == "partial"]
+
+
+def test_check_names_a_partial_year_once_at_the_village(tmp_path):
+    rows = partial_rows(tmp_path, "--period", "2019")
+    assert [(r["region_code"], r["period"], r["indicator"], r["severity"], r["actual"])
+            for r in rows] == [("430600000001", "2019", "exited", "warning", "15")]
+    assert rows[0]["message"] == ("甲村 2019: 脱贫人口 from months 01–05 only (no report of 2019 "
+                                  "or of its other months); the year's figure is a partial sum")
+
+
+def test_check_names_a_partial_quarter_when_asked(tmp_path):
+    rows = partial_rows(tmp_path, "--period", "2019-Q1,2019-Q2,2019-Q3")
+    # Q1: every village filed its three months; Q3: 乙村 all three, the
+    # others none (missing, not partial). Q2: 甲村 and 丙村 have 04–05.
+    assert [(r["region_code"], r["period"], r["actual"]) for r in rows] == \
+        [("430600000001", "2019-Q2", "9"), ("430600000003", "2019-Q2", "2")]
+    assert "from months 04–05 only (no report of 2019-Q2" in rows[0]["message"]
+    assert "the quarter's figure is a partial sum" in rows[0]["message"]
+
+
+def test_check_partial_uses_a_quarter_report(tmp_path):
+    # 甲村 files Q1 as a report and month 04: the sum rests on both.
+    records = "region_code,indicator,period,value\n430600000001,exited,2019-Q1,6\n" \
+        "430600000001,exited,2019-04,4\n"
+    status, rows, _ = cli("check", *files(tmp_path, GRAIN_DEFS, records), "--period", "2019")
+    assert status == 0
+    rows = [r for r in rows if r["check"] == "partial"]
+    assert [(r["region_code"], r["actual"]) for r in rows] == [("430600000001", "10")]
+    assert "脱贫人口 from Q1, month 04 only" in rows[0]["message"]
+
+
+def test_check_partial_only_for_periods_asked(tmp_path):
+    # By default check reads the periods filed, 2019 among them (丙村's
+    # report), where 甲村 is partial: not told unless 2019 is asked for.
+    assert partial_rows(tmp_path) == []
+    # Months are never partial.
+    assert partial_rows(tmp_path, "--period", "2019-01,2019-06") == []
+
+
+def test_python_check_kind_partial(tmp_path):
+    files(tmp_path, GRAIN_DEFS, PARTIAL)
+    h = tally.Hierarchy.from_csv(str(tmp_path / "h.csv"))
+    d = tally.Definitions.from_yaml(str(tmp_path / "d.yaml"))
+    ds = tally.Dataset(h, d)
+    assert ds.read_records(str(tmp_path / "r.csv")) == []
+    found = [f for f in ds.check(periods=["2019"]) if f.check == "partial"]
+    assert [(f.kind, f.region_code, f.actual) for f in found] == [("partial", "430600000001", 15.0)]

@@ -18,7 +18,8 @@ from .progress import Targets
 from .result import format_number
 
 KINDS = ("hierarchy", "rule", "completeness", "outlier", "jump", "bounds", "recomputed",
-         "monotonic", "targets", "coverage", "conflict", "stale")
+         "monotonic", "targets", "coverage", "conflict", "stale",
+         "partial")
 SEVERITIES = ("error", "warning")
 COLUMNS = ("check", "severity", "region_code", "region_name", "period", "indicator", "expected",
            "actual", "difference", "message")
