@@ -574,6 +574,25 @@ const uint64_t *tally_carry__additive_at(const tally_dataset *ds, size_t ind, in
     return NULL;
 }
 
+int tally_carry__additive_span(const tally_dataset *ds, size_t ind, int32_t first, int32_t last,
+                               uint64_t **out)
+{
+    const struct tally_carry *k = ds->carry;
+    size_t words = tally_bit__words(ds->nodes) + 1;
+    *out = NULL;
+    for (size_t a = 0; k && a < k->naddk; a++) {
+        int32_t key = k->addk[a].key;
+        if (k->addk[a].ind != ind || tally_period__first_month(key) < first ||
+            tally_period__last_month(key) > last)
+            continue;
+        if (!*out && !(*out = calloc(words, sizeof(uint64_t))))
+            return tally_error__set(TALLY_ENOMEM, "out of memory rolling up carried values");
+        for (size_t w = 0; w < words; w++)
+            (*out)[w] |= k->addk[a].bits[w];
+    }
+    return 0;
+}
+
 /* ---- what was carried ---- */
 
 TALLY_EXTERN(size_t) tally_dataset_carried_rows(const tally_dataset *ds, int how)

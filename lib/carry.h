@@ -34,4 +34,11 @@ const uint64_t *tally_carry__additive(const tally_dataset *ds, size_t ind);
  * there, not a figure it reported; NULL when none. */
 const uint64_t *tally_carry__additive_at(const tally_dataset *ds, size_t ind, int32_t key);
 
+/* The nodes holding a piece of indicator `ind` in a period inside the
+ * absolute months [first, last] (what a rollup of that span counts beside
+ * the regions below): *out is a new bit array (free()) or NULL when there
+ * is none. 0 or TALLY_ENOMEM. */
+int tally_carry__additive_span(const tally_dataset *ds, size_t ind, int32_t first, int32_t last,
+                               uint64_t **out);
+
 #endif

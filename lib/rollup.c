@@ -347,9 +347,15 @@ static void *span_work(void *arg)
                                    j->out[i]);
         if (!rc && j->own[i])
             memcpy(j->own[i], j->out[i], n * sizeof(double));
+        /* Pieces carried from old codes in this span only: a region that
+         * holds one in another period reported its own value here. */
+        uint64_t *pieces = NULL;
+        if (!rc)
+            rc = tally_carry__additive_span(j->ds, i, j->first, j->last, &pieces);
         if (!rc)
             rc = aggregate(parent, n, agg, j->prefer, j->out[i],
-                           j->sd ? &j->sd[i] : NULL, wk->w, tally_carry__additive(j->ds, i));
+                           j->sd ? &j->sd[i] : NULL, wk->w, pieces);
+        free(pieces);
         if (rc) {
             wk->rc = rc;
             pthread_mutex_lock(&j->lock);

@@ -201,6 +201,43 @@ static void test_carry__merges_add_up(void **state)
     world_free(&w);
 }
 
+/* A piece is counted beside the regions below only in the period it was
+ * carried to: 街道A holds a piece of 30 in 2019 (a gone village merged into
+ * it) and files 50 itself in 2020, when 村1 files 100. For 2019: 30 + 0 below
+ * = 30 at 街道A. For 2020 the piece is not there: 街道A's own 50 is a
+ * reported total, and the value from below (prefer computed) is 村1's 100,
+ * not 150. */
+static void test_carry__piece_only_in_its_period(void **state)
+{
+    (void)state;
+    world w;
+    world_new(&w);
+    assert_int_equal(read_records(&w,
+                                  "430602001003,poor,2019,30\n"
+                                  "430602001000,poor,2020,50\n"
+                                  "430602001001,poor,2020,100\n",
+                                  TALLY_ON_ERROR_COLLECT),
+                     0);
+    stats_are(&w, 3, 3, 0);
+    tally_result *r = NULL;
+    tally_rollup_options o = TALLY_ROLLUP_OPTIONS_INIT;
+    const char *const per[] = { "2019", "2020" };
+    o.periods = per;
+    o.period_count = 2;
+    assert_int_equal(tally_rollup(&r, w.ds, &o), 0);
+    const double want[2] = { 30, 100 };
+    for (size_t p = 0; p < 2; p++) {
+        double v = NAN;
+        int present = 0;
+        assert_int_equal(tally_result_value(r, TOWN_A, POOR, p, &v, &present), 0);
+        assert_true(present && fabs(v - want[p]) < 1e-9);
+        assert_int_equal(tally_result_value(r, YYL, POOR, p, &v, &present), 0);
+        assert_true(present && fabs(v - want[p]) < 1e-9);
+    }
+    tally_result_free(r);
+    world_free(&w);
+}
+
 /* Splits by largest remainder in units of the indicator's decimals:
  *   10 x 0.3/0.7: quotas 3, 7 exactly -> 3 and 7 (2019);
  *   5 x 0.3/0.7: quotas 1.5, 3.5 -> 1, 3, one unit left, remainders tie
@@ -389,6 +426,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_carry__one_successor),
         cmocka_unit_test(test_carry__merges_add_up),
+        cmocka_unit_test(test_carry__piece_only_in_its_period),
         cmocka_unit_test(test_carry__split_largest_remainder),
         cmocka_unit_test(test_carry__conflict_collect),
         cmocka_unit_test(test_carry__conflict_stop),
