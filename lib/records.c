@@ -202,6 +202,8 @@ static int parse_value(const tally_csv *c, size_t f, double *v, int *present, in
         return 0;
     }
     int rc = tally_util__parse_number(fl->ptr, fl->len, v);
+    if (rc == TALLY_EPARSE) /* "1,989", full-width １２: as Excel leaves them */
+        rc = tally_util__parse_number_relaxed(fl->ptr, fl->len, v);
     if (rc == TALLY_ERANGE)
         return tally_csv__error_at_field(c, f, TALLY_ERANGE,
                                          "number '%.*s' is out of range; expected a finite number",
@@ -542,6 +544,42 @@ static inline int store_ref(tally_records__reader *rd, tally_records__col_ref *e
 
 static int read_row_values(tally_records__reader *rd, const tally_csv *c, size_t *node_out);
 
+/* A code like 4.30602E+11: a digit, an optional fraction, E, an optional
+ * sign and digits, the shape Excel gives a long code it took for a number. */
+static int excel_scientific(const char *s, size_t len)
+{
+    size_t i = 0;
+    if (i == len || (unsigned)(s[i] - '0') > 9)
+        return 0;
+    i++;
+    if (i < len && s[i] == '.')
+        while (++i < len && (unsigned)(s[i] - '0') <= 9)
+            ;
+    if (i == len || (s[i] != 'E' && s[i] != 'e'))
+        return 0;
+    if (++i < len && (s[i] == '+' || s[i] == '-'))
+        i++;
+    size_t start = i;
+    while (i < len && (unsigned)(s[i] - '0') <= 9)
+        i++;
+    return i > start && i == len;
+}
+
+/* The error for a region code not in the hierarchy (nor kept aside). */
+static int unknown_region(const tally_csv *c, size_t f)
+{
+    const tally_csv_field *rf = &c->fields[f];
+    if (excel_scientific(rf->ptr, rf->len))
+        return tally_csv__error_at_field(
+            c, f, TALLY_ENOTFOUND,
+            "region code '%.*s' looks like a number Excel wrote in scientific notation; format "
+            "the column as text in Excel, or give the xlsx file (tally reads codes from it exactly)",
+            (int)rf->len, rf->ptr);
+    return tally_csv__error_at_field(c, f, TALLY_ENOTFOUND,
+                                     "unknown region code '%.*s'; expected a code of the hierarchy",
+                                     (int)rf->len, rf->ptr);
+}
+
 /* Reads one data row; 0 accepted, else an error recorded. */
 static int read_row(tally_records__reader *rd, const tally_csv *c)
 {
@@ -564,9 +602,7 @@ static int read_row_values(tally_records__reader *rd, const tally_csv *c, size_t
     size_t node;
     int kept = 1;
     if (find_region(rd, rf->ptr, rf->len, &node) && (kept = tally_carry__keep(ds, c, lay)) > 0)
-        return tally_csv__error_at_field(c, (size_t)lay->region, TALLY_ENOTFOUND,
-                                         "unknown region code '%.*s'; expected a code of the hierarchy",
-                                         (int)rf->len, rf->ptr);
+        return unknown_region(c, (size_t)lay->region);
     if (kept <= 0) { /* an old code, kept for the crosswalk (carry.c), or its error */
         *node_out = SIZE_MAX;
         return kept;

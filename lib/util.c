@@ -367,6 +367,70 @@ int tally_util__parse_number(const char *s, size_t len, double *out)
     return 0;
 }
 
+/* The ASCII character a full-width digit, point or minus at s stands for
+ * (its 3 bytes, EF BC 90..99 / 8E / 8D), or 0. */
+static char fullwidth_ascii(const char *s, size_t left)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    if (left < 3 || u[0] != 0xEF || u[1] != 0xBC)
+        return 0;
+    if (u[2] >= 0x90 && u[2] <= 0x99)
+        return (char)('0' + (u[2] - 0x90));
+    return u[2] == 0x8E ? '.' : u[2] == 0x8D ? '-' : 0;
+}
+
+int tally_util__parse_number_relaxed(const char *s, size_t len, double *out)
+{
+    while (len && (*s == ' ' || *s == '\t')) {
+        s++;
+        len--;
+    }
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+        len--;
+    char stack[128];
+    char *buf = len < sizeof stack ? stack : malloc(len + 1);
+    if (!buf)
+        return TALLY_ENOMEM;
+    /* Normalise to ASCII, checking the grouping as we go: `group` counts
+     * the digits since the last comma (-1 before any comma). */
+    size_t n = 0, i = 0;
+    int group = -1, lead = 0, point = 0, ok = 1;
+    while (ok && i < len) {
+        char c = s[i];
+        size_t w = 1;
+        if ((unsigned char)c >= 0x80) {
+            c = fullwidth_ascii(s + i, len - i);
+            w = 3;
+        }
+        if (c >= '0' && c <= '9') {
+            if (!point) {
+                if (group >= 0)
+                    ok = ++group <= 3;
+                else
+                    lead++;
+            }
+        } else if (c == ',' && !point) {
+            ok = (group < 0 ? lead >= 1 && lead <= 3 : group == 3);
+            group = 0;
+            i += w;
+            continue; /* dropped */
+        } else if (c == '.' && !point) {
+            ok = group < 0 || group == 3;
+            point = 1;
+        } else if (!((c == '-' || c == '+') && n == 0)) {
+            ok = 0;
+        }
+        buf[n++] = c;
+        i += w;
+    }
+    if (ok && group >= 0 && !point)
+        ok = group == 3;
+    int rc = ok ? tally_util__parse_number(buf, n, out) : TALLY_EPARSE;
+    if (buf != stack)
+        free(buf);
+    return rc;
+}
+
 unsigned long tally_util__utf8_column(const char *line_start, const char *pos)
 {
     unsigned long col = 1;

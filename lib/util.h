@@ -66,6 +66,16 @@ void tally_util__prefault(void *p, size_t len);
     "expected at most 9007199254740992 in magnitude, or a value in a larger unit"
 int tally_util__parse_number(const char *s, size_t len, double *out);
 
+/* The forms Excel and Chinese input methods leave in a number cell, for a
+ * cell tally_util__parse_number refused: thousands separators ("1,989",
+ * "12,345.6": 1 to 3 digits, then groups of exactly 3 after each comma)
+ * and full-width digits, point and minus (U+FF10..FF19, U+FF0E, U+FF0D),
+ * with surrounding spaces and tabs; no exponent. The result is what
+ * tally_util__parse_number gives for the plain form (so 2^53 exactness
+ * holds): 0, TALLY_EPARSE (neither form), TALLY_ERANGE,
+ * TALLY_UTIL__INEXACT or TALLY_ENOMEM. */
+int tally_util__parse_number_relaxed(const char *s, size_t len, double *out);
+
 /* 1-based column, in UTF-8 code points, of byte `pos` in a line starting at
  * `line_start`. */
 unsigned long tally_util__utf8_column(const char *line_start, const char *pos);

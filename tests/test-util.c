@@ -50,6 +50,36 @@ static void expect_number_error(const char *s, size_t len, int code)
     assert_int_equal(rc, code);
 }
 
+static void expect_relaxed(const char *s, int code, double expected)
+{
+    double v = 0;
+    int rc = tally_util__parse_number_relaxed(s, strlen(s), &v);
+    if (rc != code)
+        print_error("parse_number_relaxed(\"%s\") returned %d, expected %d\n", s, rc, code);
+    assert_int_equal(rc, code);
+    if (code == 0)
+        assert_memory_equal(&v, &expected, sizeof v);
+}
+
+/* Excel's separators and full-width digits; values by hand. */
+static void test_util__parse_number_relaxed(void **state)
+{
+    (void)state;
+    expect_relaxed("1,989", 0, 1989.0);
+    expect_relaxed(" 12,345.6 ", 0, 12345.6);
+    expect_relaxed("-1,234,567", 0, -1234567.0);
+    expect_relaxed("\xef\xbc\x91\xef\xbc\x92", 0, 12.0);                         /* １２ */
+    expect_relaxed("\xef\xbc\x91\xef\xbc\x92\xef\xbc\x8e\xef\xbc\x95", 0, 12.5); /* １２．５ */
+    expect_relaxed("\xef\xbc\x8d\xef\xbc\x93", 0, -3.0);                         /* －３ */
+    expect_relaxed("9,007,199,254,740,992", 0, 9007199254740992.0);
+    expect_relaxed("9,007,199,254,740,993", TALLY_UTIL__INEXACT, 0);
+    const char *bad[] = {"1,98", "19,89", "1989,", ",989", "1234,567", "1,9,89", "1,989,12",
+                         "1.2,345", "1,989e3", "1 989", "", ",", "-", "\xef\xbc\x8c",
+                         "1\xef\xbc\x8c" "989", "\xef\xbc", "1-2"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        expect_relaxed(bad[i], TALLY_EPARSE, 0);
+}
+
 static void test_util__parse_number_integers(void **state)
 {
     (void)state;
@@ -884,6 +914,7 @@ int main(void)
         cmocka_unit_test(test_util__map_directory_fails),
         cmocka_unit_test(test_util__map_pipe),
         cmocka_unit_test(test_util__map_empty_non_regular),
+        cmocka_unit_test(test_util__parse_number_relaxed),
         cmocka_unit_test(test_util__grow),
         cmocka_unit_test(test_util__strndup),
         cmocka_unit_test(test_util__hash),

@@ -122,6 +122,35 @@ a = run("rollup", "-H", hcn, "-d", D, "-r", R, "--level", "city", "--period", "2
 b = run("rollup", "-H", H, "-d", D, "-r", R, "--level", "city", "--period", "2019-12")
 expect(a[0] == 0 and a[1] == b[1], f"Chinese hierarchy header: {a[2]}")
 
+# ---- 3. Excel's artefacts --------------------------------------------------
+V = "430602001001"  # a village of the demo hierarchy
+xl = write("xl.csv", "region_code,indicator,period,value\n"
+           f'{V},rural_population,2019-01,"1,989"\n'
+           f"{V},poor_population,2019-01,１２\n"
+           f'{V},rural_population,2019-02,"12,345"\n'
+           f"{V},poor_population,2019-02,－３\n")
+rc, got, err = village_values("-r", xl)
+expect(rc == 0 and got.get((V, "rural_population", "2019-01")) == "1989"
+       and got.get((V, "poor_population", "2019-01")) == "12"
+       and got.get((V, "rural_population", "2019-02")) == "12345"
+       and got.get((V, "poor_population", "2019-02")) == "-3",
+       f'"1,989", １２, －３ read as numbers: exit {rc}: {got} {err}')
+# The demo definitions with poor_population counted in whole people.
+DX = write("exact.yaml", open(D, encoding="utf-8").read().replace(
+    "direction: lower_is_better\n    decimals: 0\n", "direction: lower_is_better\n    decimals: 0\n    exact: true\n", 1))
+for cell, what in [('"1,98"', "a group of two"), ('"19,89"', "a group of two"),
+                   ('"1989,"', "a trailing comma"), ('"1,9,89"', "a group of one"),
+                   ("１２．５", "a fraction of a whole indicator")]:
+    f = write("xl-bad.csv", f"region_code,indicator,period,value\n{V},poor_population,2019-01,{cell}\n")
+    rc, out, err = run("rollup", "-H", H, "-d", DX, "-r", f)
+    expect(rc == 2 and "xl-bad.csv:2:" in err, f"{cell} ({what}) refused: exit {rc}: {err}")
+sci = write("sci.csv", "region_code,indicator,period,value\n4.30602E+11,poor_population,2019-01,2\n"
+            "430602999999,poor_population,2019-01,2\n")
+rc, out, err = run("rollup", "-H", H, "-d", D, "-r", sci, "--on-error", "collect")
+expect("sci.csv:2:1: region code '4.30602E+11' looks like a number Excel wrote in scientific "
+       "notation; format the column as text in Excel" in err, f"scientific code hinted: {err}")
+expect("sci.csv:3:1: unknown region code '430602999999'" in err, f"a plain unknown code: {err}")
+
 if failures:
     for f in failures:
         print("FAIL:", f)
