@@ -75,7 +75,7 @@ static void test_util__parse_number_relaxed(void **state)
     expect_relaxed("9,007,199,254,740,993", TALLY_UTIL__INEXACT, 0);
     const char *bad[] = {"1,98", "19,89", "1989,", ",989", "1234,567", "1,9,89", "1,989,12",
                          "1.2,345", "1,989e3", "1 989", "", ",", "-", "\xef\xbc\x8c",
-                         "1\xef\xbc\x8c" "989", "\xef\xbc", "1-2"};
+                         "1\xef\xbc\x8c\x39\x38\x39" /* 1，989 */, "\xef\xbc", "1-2"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         expect_relaxed(bad[i], TALLY_EPARSE, 0);
 }
