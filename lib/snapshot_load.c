@@ -343,7 +343,9 @@ static void *alloc_values(size_t bytes)
 
 static int valid_period(int64_t key)
 {
-    if (key < 0 || key > INT32_MAX)
+    /* Records are dated by months, quarters and years; a half or a range is
+     * only ever asked for, so no column of a dataset has one. */
+    if (key < 0 || key > INT32_MAX || tally_period__is_range((int32_t)key))
         return 0;
     int year = tally_period__year((int32_t)key);
     int sub = (int)(key % 32);
