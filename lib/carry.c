@@ -56,8 +56,6 @@ struct tally_carry {
     size_t nlog, clog;
     arena last; /* the log's strings */
     size_t by_how[TALLY_CROSSWALK_KIND_COUNT];
-    uint64_t **add; /* per indicator, over every period; NULL: none */
-    size_t nind;
     struct addk { /* per indicator and period */
         size_t ind;
         int32_t key;
@@ -75,9 +73,6 @@ void tally_carry__free(struct tally_carry *k)
     free(k->read.a);
     free(k->log);
     free(k->last.a);
-    for (size_t i = 0; k->add && i < k->nind; i++)
-        free(k->add[i]);
-    free(k->add);
     for (size_t i = 0; i < k->naddk; i++)
         free(k->addk[i].bits);
     free(k->addk);
@@ -412,16 +407,6 @@ static int set_additive(tally_dataset *ds, size_t ind, int32_t key, size_t node)
         k->naddk++;
     }
     tally_bit__set(k->addk[a].bits, node);
-    size_t nind = tally_definitions_indicator_count(ds->d);
-    if (!k->add) {
-        k->add = calloc(nind ? nind : 1, sizeof *k->add);
-        if (!k->add)
-            return TALLY_ENOMEM;
-        k->nind = nind;
-    }
-    if (!k->add[ind] && !(k->add[ind] = calloc(tally_bit__words(ds->nodes) + 1, sizeof(uint64_t))))
-        return TALLY_ENOMEM;
-    tally_bit__set(k->add[ind], node);
     return 0;
 }
 
@@ -557,12 +542,6 @@ int tally_carry__apply(tally_dataset *ds, int collect, tally_rejects *rejects,
     if (rc == TALLY_ENOMEM)
         return tally_error__set(TALLY_ENOMEM, "out of memory carrying records");
     return rc;
-}
-
-const uint64_t *tally_carry__additive(const tally_dataset *ds, size_t ind)
-{
-    const struct tally_carry *k = ds->carry;
-    return k && k->add && ind < k->nind ? k->add[ind] : NULL;
 }
 
 const uint64_t *tally_carry__additive_at(const tally_dataset *ds, size_t ind, int32_t key)

@@ -24,11 +24,6 @@ int tally_carry__keep(tally_dataset *ds, const tally_csv *c, const tally_records
 int tally_carry__apply(tally_dataset *ds, int collect, tally_rejects *rejects,
                        tally_read_stats *st);
 
-/* Nodes whose value of indicator `ind` holds a piece carried there by a
- * merged or split row (a bit per node), counted beside the regions below
- * them by the rollup; NULL when none. */
-const uint64_t *tally_carry__additive(const tally_dataset *ds, size_t ind);
-
 /* The same for the value filed for exactly period `key` (a tally_period
  * key): a node whose bit is set holds, in that column, a piece carried
  * there, not a figure it reported; NULL when none. */

@@ -66,13 +66,10 @@ TALLY_EXTERN(int) tally_findings_write(const tally_findings *f, const char *path
         return tally_error__set(TALLY_EINVAL, "tally_findings_write: NULL findings");
     tally_write__scope scope;
     tally_write__table o;
-    int orc = tally_write__scope_make(&scope, f->h, f->d, opts);
-    if (!orc)
-        orc = tally_write__table_open(&o, path, "the findings", "findings", &scope.opts);
-    if (orc) {
-        tally_write__scope_free(&scope);
+    int orc = tally_write__table_begin(&scope, &o, f->h, f->d, opts, path,
+                                       "the findings", "findings");
+    if (orc)
         return orc;
-    }
     int json = !o.csv, names = scope.opts.names;
     static const char *const severity_names[] = { "error", "warning" };
     tally_check__sb b = { 0 };

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tally/error.h"
+#include "util.h"
 
 typedef struct synonym {
     const char *name, *key;
@@ -84,30 +85,8 @@ static size_t chars(const char *s, size_t len, unsigned *out, size_t max)
     return n;
 }
 
-#define NEAR_MAX 64
+#define NEAR_MAX TALLY_UTIL__DISTANCE_MAX
 
-/* Levenshtein distance over characters. */
-static size_t distance(const unsigned *a, size_t na, const unsigned *b, size_t nb)
-{
-    size_t row[NEAR_MAX + 1];
-    for (size_t j = 0; j <= nb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= na; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= nb; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[nb];
-}
 
 typedef struct nearest {
     unsigned cell[NEAR_MAX];
@@ -122,7 +101,7 @@ static void consider(nearest *n, const char *name)
         return;
     unsigned c[NEAR_MAX];
     size_t nc = chars(name, strlen(name), c, NEAR_MAX);
-    size_t d = distance(n->cell, n->ncell, c, nc);
+    size_t d = tally_util__distance(n->cell, n->ncell, c, nc);
     if (d < n->best_d) {
         n->best_d = d;
         n->best = name;

@@ -378,13 +378,10 @@ TALLY_EXTERN(int) tally_progress_write(const tally_progress *r, const char *path
         return tally_error__set(TALLY_EINVAL, "tally_progress_write: NULL result");
     tally_write__scope scope;
     tally_write__table o;
-    int orc = tally_write__scope_make(&scope, r->h, r->d, opts);
-    if (!orc)
-        orc = tally_write__table_open(&o, path, "the result", "progress", &scope.opts);
-    if (orc) {
-        tally_write__scope_free(&scope);
+    int orc = tally_write__table_begin(&scope, &o, r->h, r->d, opts, path,
+                                       "the result", "progress");
+    if (orc)
         return orc;
-    }
     int json = !o.csv, names = scope.opts.names;
     FILE *f = o.f;
     char as_of[16];

@@ -247,13 +247,10 @@ TALLY_EXTERN(int) tally_thresholds_write(const tally_thresholds *t, const char *
         return tally_error__set(TALLY_EINVAL, "tally_thresholds_write: NULL thresholds");
     tally_write__scope scope;
     tally_write__table o;
-    int orc = tally_write__scope_make(&scope, t->h, t->d, opts);
-    if (!orc)
-        orc = tally_write__table_open(&o, path, "the result", "thresholds", &scope.opts);
-    if (orc) {
-        tally_write__scope_free(&scope);
+    int orc = tally_write__table_begin(&scope, &o, t->h, t->d, opts, path,
+                                       "the result", "thresholds");
+    if (orc)
         return orc;
-    }
     int json = !o.csv, names = scope.opts.names;
     FILE *f = o.f;
     if (json)

@@ -577,3 +577,27 @@ int tally_util__to_utf8(const char *encoding, const char *name, const char *data
     *out_size = done;
     return 0;
 }
+
+size_t tally_util__distance(const unsigned *a, size_t na, const unsigned *b, size_t nb)
+{
+    if (na > TALLY_UTIL__DISTANCE_MAX || nb > TALLY_UTIL__DISTANCE_MAX)
+        return (size_t)-1;
+    size_t row[TALLY_UTIL__DISTANCE_MAX + 1];
+    for (size_t j = 0; j <= nb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= na; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= nb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[nb];
+}

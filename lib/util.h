@@ -120,4 +120,10 @@ static inline void tally_util__neumaier(double *s, double *c, double x)
 /* strdup of len bytes; NULL on allocation failure. */
 char *tally_util__strndup(const char *s, size_t len);
 
+/* Levenshtein distance between two sequences of at most
+ * TALLY_UTIL__DISTANCE_MAX elements (bytes widened, or characters), for
+ * "did you mean" hints; (size_t)-1 when either is longer. */
+#define TALLY_UTIL__DISTANCE_MAX 64
+size_t tally_util__distance(const unsigned *a, size_t na, const unsigned *b, size_t nb);
+
 #endif

@@ -48,6 +48,7 @@ int tally_write__scope_make(tally_write__scope *s, const struct tally_hierarchy 
                             const struct tally_definitions *d, const tally_write_options *opts);
 void tally_write__scope_free(tally_write__scope *s);
 
+
 /* 1 when node (at `level`) is written. */
 static inline int tally_write__scope_node(const tally_write__scope *s, size_t node, int level)
 {
@@ -94,6 +95,15 @@ int tally_write__table_open(tally_write__table *t, const char *path, const char 
  * TALLY_ENOMEM, TALLY_ELIMIT past a sheet's limits), an earlier file at
  * the path kept whole on a failure. */
 int tally_write__table_close(tally_write__table *t);
+
+/* What every table writer starts with: the scope of `opts` over h and d,
+ * then the table opened at `path` (tally_write__table_open). 0, or the
+ * error of either with the error record set and nothing left to free;
+ * on 0 the caller frees the scope and closes the table. */
+int tally_write__table_begin(tally_write__scope *s, tally_write__table *t,
+                             const struct tally_hierarchy *h, const struct tally_definitions *d,
+                             const tally_write_options *opts, const char *path,
+                             const char *what, const char *sheet);
 /* Gives the table up after the writer's own failure; the previous output
  * stays. No error record. */
 void tally_write__table_discard(tally_write__table *t);

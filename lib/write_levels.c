@@ -99,3 +99,16 @@ void tally_write__scope_free(tally_write__scope *s)
     free(s->ind);
     s->level = s->ind = NULL;
 }
+
+int tally_write__table_begin(tally_write__scope *s, tally_write__table *t,
+                             const tally_hierarchy *h, const tally_definitions *d,
+                             const tally_write_options *opts, const char *path,
+                             const char *what, const char *sheet)
+{
+    int rc = tally_write__scope_make(s, h, d, opts);
+    if (!rc)
+        rc = tally_write__table_open(t, path, what, sheet, &s->opts);
+    if (rc)
+        tally_write__scope_free(s);
+    return rc;
+}

@@ -355,24 +355,12 @@ size_t tally_yaml__distance(const char *a, size_t na, const char *b, size_t nb)
     enum { MAXW = 32 };
     if (na >= MAXW || nb >= MAXW)
         return (size_t)-1;
-    size_t row[MAXW + 1];
-    for (size_t j = 0; j <= nb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= na; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= nb; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[nb];
+    unsigned wa[MAXW], wb[MAXW];
+    for (size_t i = 0; i < na; i++)
+        wa[i] = (unsigned char)a[i];
+    for (size_t i = 0; i < nb; i++)
+        wb[i] = (unsigned char)b[i];
+    return tally_util__distance(wa, na, wb, nb);
 }
 
 const char *tally_yaml__suggest(const tally_yaml_node *n, const char *const *words, size_t count,
