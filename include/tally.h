@@ -30,5 +30,6 @@
 #include "tally/check.h"
 #include "tally/snapshot.h"
 #include "tally/xlsx_read.h"
+#include "tally/partial.h"
 
 #endif

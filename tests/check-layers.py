@@ -46,7 +46,7 @@ LAYERS = [
     # What is made of a rollup: targets and progress, poverty measures,
     # households and exit thresholds, consistency checks.
     ["targets", "schedule", "schedules", "progress", "progress_svg", "completion", "svg",
-     "poverty", "households", "fgt", "thresholds", "check", "checks", "findings"],
+     "poverty", "households", "fgt", "thresholds", "check", "checks", "findings", "partial"],
     # Results written out.
     ["export", "xlsx"],
 ]

@@ -111,6 +111,10 @@ class Crosswalk(Structure):
     pass
 
 
+class Partial(Structure):
+    pass
+
+
 # ---- plain value structs of the public API ----
 # Each mirrors the C struct tally_<its name in snake case> (ErrorRecord:
 # tally_error) field for field, and VERSION is the headers'
@@ -256,6 +260,7 @@ T, TF, PR = POINTER(Targets), POINTER(TargetFindings), POINTER(Progress)
 HH, PV, TH = POINTER(Households), POINTER(Poverty), POINTER(Thresholds)
 F = POINTER(Findings)
 CW = POINTER(Crosswalk)
+PT = POINTER(Partial)
 _size_p = POINTER(c_size_t)
 _double_p = POINTER(c_double)
 _int_p = POINTER(c_int)
@@ -509,6 +514,18 @@ _FUNCTIONS = {
     "tally_findings_check_count": (c_size_t, [F], False),
     "tally_findings_summary": (c_int, [F, c_size_t, POINTER(CheckSummary)], True),
     "tally_findings_write": (c_int, [F, c_char_p, POINTER(WriteOptions)], True),
+    # partials (tally/partial.h)
+    "tally_partial_from_dataset": (c_int, [POINTER(PT), DS, c_uint], True),
+    "tally_partial_from_households": (c_int, [POINTER(PT), HH, c_uint], True),
+    "tally_partial_free": (None, [PT], False),
+    "tally_partial_kind_of": (c_int, [PT], False),
+    "tally_partial_count": (c_size_t, [PT], False),
+    "tally_partial_duplicate_count": (c_size_t, [PT], False),
+    "tally_partial_merge": (c_int, [PT, PT], True),
+    "tally_partial_save_buffer": (c_int, [PT, POINTER(c_void_p), _size_p], True),
+    "tally_partial_load_buffer": (c_int, [POINTER(PT), c_char_p, c_size_t, H, D], True),
+    "tally_partial_rollup": (c_int, [POINTER(R), PT, POINTER(RollupOptions), RJ], True),
+    "tally_partial_poverty": (c_int, [POINTER(PV), PT, D, POINTER(PovertyOptions), RJ], True),
 }
 
 
