@@ -12,7 +12,7 @@ DEB_PACKAGES := meson ninja-build pkg-config gcc g++ binutils gzip libgsl-dev li
                 libxxhash-dev libcmocka-dev libxlsxwriter-dev libzip-dev libexpat1-dev \
                 python3 python3-pytest python3-numpy \
                 python3-pandas python3-openpyxl python3-venv python3-pip python3-setuptools \
-                python3-wheel mypy
+                python3-wheel mypy python3-dask python3-distributed
 
 .PHONY: all deps build test asan clang demo install clean bench fuzz
 

@@ -353,10 +353,21 @@ TALLY_EXTERN(int) tally_partial_load_buffer(tally_partial **out, const void *dat
     /* Every index is checked once here, so that a merge or finish can
      * trust them. */
     size_t nodes = tally_hierarchy_size(h), nind = d ? tally_definitions_indicator_count(d) : 0;
+    int32_t checked = -1; /* the last period key found good (no key is -1) */
     for (size_t i = 0; !rc && i < p->ncells + p->ndups; i++) {
         const tally_partial__cell *c = i < p->ncells ? &p->cells[i] : &p->dups[i - p->ncells].cell;
         char per[TALLY_PERIOD_TEXT_MAX];
-        if (c->node >= nodes || c->indicator >= nind || !tally_period__format(c->period, per) ||
+        /* Sorted cells change period rarely: a key is checked once a run. */
+        if (c->period != checked) {
+            int32_t back;
+            size_t len = tally_period__format(c->period, per);
+            if (!len || tally_period__parse(per, len, &back) || back != c->period) {
+                rc = bad_bytes("a cell of no period");
+                break;
+            }
+            checked = c->period;
+        }
+        if (c->node >= nodes || c->indicator >= nind ||
             (i > 0 && i < p->ncells && cell_cmp(&p->cells[i - 1], c) >= 0))
             rc = bad_bytes("a cell out of range or out of order");
     }
