@@ -330,11 +330,12 @@ TALLY_EXTERN(int) tally_partial_load_buffer(tally_partial **out, const void *dat
                            hd.kind == TALLY_PARTIAL_RECORDS ? d : NULL))
         return TALLY_ENOMEM;
     if (p->h_print != hd.h_print || p->d_print != hd.d_print) {
+        const char *what = p->h_print != hd.h_print ? "regions" : "definitions";
         tally_partial_free(p);
         return tally_error__set(TALLY_EINVAL,
                                 "the partial was made over other %s (codes or ids differ); "
                                 "expected the same files the workers read",
-                                p->h_print != hd.h_print ? "regions" : "definitions");
+                                what);
     }
     const char *r = (const char *)data + sizeof hd, *end = (const char *)data + size;
     int rc = take((void **)&p->cells, &r, end, hd.ncells, sizeof *p->cells);
