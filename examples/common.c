@@ -131,6 +131,7 @@ static void shared_option(cli *c, int opt, const char *arg)
             cli_usage_error(c, "--layout '%s': expected long or wide", arg);
         break;
     case CLI_OPT_UNDER: c->write.under = arg; break;
+    case CLI_OPT_ALL_REGIONS: c->write.all_regions = 1; break;
     case CLI_OPT_INDICATOR:
         for (size_t i = 0; i < c->indicator_count; i++)
             free(c->indicator_list[i]);

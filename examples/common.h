@@ -44,6 +44,7 @@ enum {
     CLI_OPT_NAMES,
     CLI_OPT_LAYOUT,
     CLI_OPT_UNDER,
+    CLI_OPT_ALL_REGIONS,
     CLI_OPT_INDICATOR,
     CLI_OPT_HIERARCHY_ENCODING,
     CLI_OPT_OWN = 2001
@@ -126,6 +127,7 @@ typedef struct cli {
     { "names", no_argument, NULL, CLI_OPT_NAMES },                    \
     { "layout", required_argument, NULL, CLI_OPT_LAYOUT },            \
     { "under", required_argument, NULL, CLI_OPT_UNDER },              \
+    { "all-regions", no_argument, NULL, CLI_OPT_ALL_REGIONS },        \
     { "indicator", required_argument, NULL, CLI_OPT_INDICATOR }
 
 void cli_init(cli *c, const char *command, const char *usage);

@@ -69,6 +69,7 @@ typedef struct result_writer {
     size_t nlevels;
     const uint8_t *levels; /* tally_hierarchy__levels */
     int json, names, compare, coverage;
+    int all; /* every row; else only the rows with data (row_has_data) */
     unsigned char *formula; /* by indicator: coverage columns have numbers */
     const double **col; /* nind x nper columns, k = indicator x nper + period */
     int *kdec;          /* decimals by k */
@@ -190,6 +191,49 @@ static char *put_changes(const result_writer *w, char *o, size_t node, size_t i,
                          double v, int dec);
 static char *put_coverage(const result_writer *w, char *o, size_t node, size_t i, size_t p);
 
+/* 1 when a row has data: its value, or with --compare its previous
+ * value, or with --coverage a region that reported an operand of the
+ * formula (or a month its stock value is as of). docs/output.md. */
+static int row_has_data(const result_writer *w, size_t node, size_t k, double v)
+{
+    if (!isnan(v))
+        return 1;
+    size_t i = k / w->nper, p = k % w->nper;
+    if (w->compare) {
+        double prev = NAN;
+        int present = 0;
+        tally_result_previous(w->r, node, w->ind_of[i], p, &prev, &present);
+        if (present && !isnan(prev))
+            return 1;
+    }
+    if (w->coverage) {
+        size_t regions = 0;
+        int year = 0, month = 0;
+        if (w->formula[i])
+            tally_result_coverage(w->r, node, w->ind_of[i], p, &regions, NULL);
+        else
+            tally_result_as_of(w->r, node, w->ind_of[i], p, &year, &month);
+        if (regions || year)
+            return 1;
+    }
+    return 0;
+}
+
+/* 1 when some row of the node has data (or every row is written). */
+static int node_has_data(const result_writer *w, size_t node)
+{
+    size_t rows = w->nind * w->nper;
+    if (w->all)
+        return 1;
+    for (size_t k = 0; k < rows; k++)
+        if (!isnan(w->col[k][node]))
+            return 1;
+    for (size_t k = 0; (w->compare || w->coverage) && k < rows; k++)
+        if (row_has_data(w, node, k, NAN))
+            return 1;
+    return 0;
+}
+
 static int format_rows(void *ctx, size_t block, tally_write__buf *out)
 {
     const result_writer *w = ctx;
@@ -200,7 +244,7 @@ static int format_rows(void *ctx, size_t block, tally_write__buf *out)
     const char *mid = w->mid.data;
     const size_t *mid_at = w->mid_at;
     const int *kdec = w->kdec;
-    const int json = w->json, compare = w->compare, coverage = w->coverage;
+    const int json = w->json, compare = w->compare, coverage = w->coverage, all = w->all;
     const char end = json ? '}' : '\n';
     tally_write__buf head = { NULL, 0, 0 };
     int rc = 0;
@@ -226,6 +270,8 @@ static int format_rows(void *ctx, size_t block, tally_write__buf *out)
         } else {
             from = last;
         }
+        if (!node_has_data(w, node))
+            continue;
         rc = node_head(w, node, level, &head);
         /* Room for every row of the node at its longest. */
         size_t row_max = head.len + w->mid_max + (w->compare ? 4 : 1) * (NUMBER_MAX + 24) +
@@ -244,9 +290,12 @@ static int format_rows(void *ctx, size_t block, tally_write__buf *out)
              * through `o` may alias anything, so fields of *w would be
              * read again for every row. */
             for (size_t k = 0; k < rows; k++) {
+                double v = col[k][node];
+                if (!all && isnan(v))
+                    continue;
                 o = tally_write__copy_words(o, hd, hl);
                 o = tally_write__copy_words(o, mid + mid_at[k], mid_at[k + 1] - mid_at[k]);
-                o = put_value(o, col[k][node], kdec[k], json);
+                o = put_value(o, v, kdec[k], json);
                 *o++ = end;
             }
             out->len = (size_t)(o - out->data);
@@ -254,9 +303,11 @@ static int format_rows(void *ctx, size_t block, tally_write__buf *out)
         }
         for (size_t k = 0; k < rows; k++) {
             size_t i = k / w->nper, p = k % w->nper;
+            double v = col[k][node];
+            if (!all && !row_has_data(w, node, k, v))
+                continue;
             o = tally_write__copy_words(o, hd, hl);
             o = tally_write__copy_words(o, mid + mid_at[k], mid_at[k + 1] - mid_at[k]);
-            double v = col[k][node];
             int dec = kdec[k];
             o = put_value(o, v, dec, json);
             if (compare)
@@ -418,6 +469,7 @@ static int write_long(const tally_result *r, const char *path, const tally_write
     w.json = opts->format == TALLY_FORMAT_JSON;
     w.names = opts->names != 0;
     w.compare = tally_result_compare(r) != TALLY_COMPARE_NONE;
+    w.all = opts->all_regions != 0;
     size_t rows = w.nind * w.nper;
     w.want = malloc(w.nlevels + 1);
     if (w.want)

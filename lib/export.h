@@ -39,6 +39,11 @@ char *tally_export__wide_header(const tally_definitions *d, size_t indicator, co
 double tally_export__wide_value(const tally_result *r, size_t node, size_t indicator,
                                 size_t period);
 
+/* 1 when the node's wide row is written: with scope->opts.all_regions,
+ * or when one of its cells (the indicators and periods of the scope) has
+ * a value. */
+int tally_export__wide_row(const tally_result *r, size_t node, const tally_write__scope *scope);
+
 /* The wide table as the one sheet of a workbook at path (xlsx.c). */
 int tally_xlsx__result(const tally_result *r, const char *path, const tally_write__scope *scope);
 

@@ -44,6 +44,19 @@ double tally_export__wide_value(const tally_result *r, size_t node, size_t indic
     return col ? col[node] : NAN;
 }
 
+int tally_export__wide_row(const tally_result *r, size_t node, const tally_write__scope *scope)
+{
+    if (scope->opts.all_regions)
+        return 1;
+    size_t nind = tally_definitions_indicator_count(tally_result_definitions(r));
+    size_t nper = tally_result_period_count(r);
+    for (size_t i = 0; i < nind; i++)
+        for (size_t p = 0; tally_write__scope_indicator(scope, i) && p < nper; p++)
+            if (!isnan(tally_export__wide_value(r, node, i, p)))
+                return 1;
+    return 0;
+}
+
 /* The wide table as CSV. */
 static int wide_csv(const tally_result *r, const char *path, const tally_write__scope *scope)
 {
@@ -74,7 +87,7 @@ static int wide_csv(const tally_result *r, const char *path, const tally_write__
     fputc('\n', f);
     for (size_t node = scope->first; node < scope->last && !rc && !o.err; node++) {
         int level = tally_hierarchy_level(h, node);
-        if (!tally_write__scope_node(scope, node, level))
+        if (!tally_write__scope_node(scope, node, level) || !tally_export__wide_row(r, node, scope))
             continue;
         char code_buf[TALLY_HIERARCHY__CODE_BUF];
         const char *lname = tally_hierarchy_level_name(h, level);

@@ -281,8 +281,32 @@ int tally_output__write(tally_output *o, const void *p, size_t n)
         }
         s += k;
         n -= (size_t)k;
+        tally_output__wrote(o, (size_t)k);
     }
     return 0;
+}
+
+/* The early writeback's window: large enough that the disk sees long
+ * writes, small enough that two windows of dirty pages are nothing. */
+#define WRITEBACK_WINDOW ((unsigned long long)16 << 20)
+
+void tally_output__wrote(tally_output *o, size_t n)
+{
+    o->written += n;
+#if defined(__linux__) && defined(SYNC_FILE_RANGE_WRITE)
+    while (o->tmp && o->fd >= 0 && o->written - o->flushed >= WRITEBACK_WINDOW) {
+        off_t at = (off_t)o->flushed;
+        (void)sync_file_range(o->fd, at, (off_t)WRITEBACK_WINDOW, SYNC_FILE_RANGE_WRITE);
+        if (o->flushed >= WRITEBACK_WINDOW) {
+            off_t before = at - (off_t)WRITEBACK_WINDOW;
+            (void)sync_file_range(o->fd, before, (off_t)WRITEBACK_WINDOW,
+                                  SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+                                      SYNC_FILE_RANGE_WAIT_AFTER);
+            (void)posix_fadvise(o->fd, before, (off_t)WRITEBACK_WINDOW, POSIX_FADV_DONTNEED);
+        }
+        o->flushed += WRITEBACK_WINDOW;
+    }
+#endif
 }
 
 /* Closes what is open; with `keep`, renames the temporary file over the

@@ -31,6 +31,8 @@ typedef struct tally_output {
     int fd;           /* where the bytes go (-1: stdout has no descriptor) */
     FILE *f;          /* the stream of tally_output__open_stream, or NULL */
     int err;          /* the first failure's errno; 0 while all is well */
+    unsigned long long written; /* bytes written to fd */
+    unsigned long long flushed; /* of those, the ones sent to the disk early */
 } tally_output;
 
 /* Opens `path` for writing by the rules above; NULL is standard output
@@ -48,6 +50,16 @@ int tally_output__open_stream(tally_output *o, const char *path, const char *wha
 /* Writes n bytes to o->fd, on through short writes and EINTR. 0, or -1
  * after recording the failure (tally_output__fail). */
 int tally_output__write(tally_output *o, const void *p, size_t n);
+
+/* Counts n more bytes written to o->fd (tally_output__write does; a
+ * writer that writes the descriptor itself calls it). A temporary file
+ * that will be synced is sent to the disk as it grows, a window at a time,
+ * and the window before is waited for and dropped from the page cache:
+ * the final fsync then has little left to wait for, and a large output
+ * neither piles up dirty pages until the kernel throttles the writer nor
+ * evicts the page cache of the inputs. Only a hint: failures are left to
+ * the fsync at the close, which reports them. */
+void tally_output__wrote(tally_output *o, size_t n);
 
 /* Records a failure to write (err: an errno value, 0 for EIO); the first
  * one is kept, and tally_output__close then fails with it. */

@@ -406,6 +406,15 @@ TALLY_EXTERN(int) tally_poverty_write(const tally_poverty *p, const char *path,
     for (size_t node = scope.first; node < scope.last; node++) {
         if (!tally_write__scope_node(&scope, node, tally_hierarchy_level(p->h, node)))
             continue;
+        /* A region with no household and no measure says nothing. */
+        int has = 0;
+        for (int k = 0; k < TALLY_POVERTY_MEASURE_COUNT && !has; k++) {
+            int count = k == TALLY_POVERTY_HOUSEHOLDS || k == TALLY_POVERTY_PERSONS ||
+                        k == TALLY_POVERTY_BELOW_MONITORING;
+            has = !isnan(p->cols[k][node]) && (!count || p->cols[k][node] != 0);
+        }
+        if (!tally_write__scope_keep(&scope, has))
+            continue;
         char code_buf[TALLY_HIERARCHY__CODE_BUF];
         const char *code = tally_hierarchy__code_text(p->h, node, code_buf);
         const char *name = tally_hierarchy_name(p->h, node);

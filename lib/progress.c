@@ -403,7 +403,9 @@ TALLY_EXTERN(int) tally_progress_write(const tally_progress *r, const char *path
         const char *lname = tally_hierarchy_level_name(r->h, level);
         for (size_t k = 0; k < r->nk; k++) {
             size_t row = node * r->nk + k, ind = r->inds[k];
-            if (!tally_write__scope_indicator(&scope, ind))
+            /* A row with neither an actual nor a target says nothing. */
+            if (!tally_write__scope_indicator(&scope, ind) ||
+                !tally_write__scope_keep(&scope, !isnan(r->actual[row]) || !isnan(r->target[row])))
                 continue;
             int dec = tally_definitions_decimals(r->d, ind);
             const char *id = tally_definitions_id(r->d, ind);

@@ -277,6 +277,9 @@ TALLY_EXTERN(int) tally_thresholds_write(const tally_thresholds *t, const char *
             for (size_t p = 0; p < t->nper; p++) {
                 tally_threshold_status s;
                 tally_thresholds_status(t, node, k, p, &s);
+                /* A row without a value has nothing to hold to the threshold. */
+                if (!tally_write__scope_keep(&scope, !isnan(s.value)))
+                    continue;
                 if (json) {
                     fputs(first ? "\n{\"region_code\":" : ",\n{\"region_code\":", f);
                     tally_write__json(f, code);

@@ -167,6 +167,7 @@ static void sink_putv(sink *s, struct iovec *iov, int cnt)
             return;
         }
         size_t left = (size_t)k;
+        tally_output__wrote(&s->out, left);
         while (cnt && left >= iov->iov_len) {
             left -= iov->iov_len;
             iov++;

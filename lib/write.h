@@ -56,6 +56,13 @@ static inline int tally_write__scope_node(const tally_write__scope *s, size_t no
            s->level[level];
 }
 
+/* 1 when a row whose data is `has_data` (1: some value of the row is
+ * there) is written: always with opts.all_regions, else only with data. */
+static inline int tally_write__scope_keep(const tally_write__scope *s, int has_data)
+{
+    return has_data || s->opts.all_regions;
+}
+
 /* 1 when indicator i is written. */
 static inline int tally_write__scope_indicator(const tally_write__scope *s, size_t i)
 {

@@ -47,6 +47,8 @@ tally_write_options tally_write__current(const tally_write_options *opts)
         o.indicators = opts->indicators;
         o.indicator_count = opts->indicator_count;
     }
+    /* A program built before version 3 wrote every region. */
+    o.all_regions = opts->version >= 3 ? opts->all_regions != 0 : 1;
     return o;
 }
 

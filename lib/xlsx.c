@@ -94,7 +94,7 @@ static int put_rows(tally_write__book *b, lxw_worksheet *ws, const tally_result 
     lxw_row_t row = 1;
     for (size_t node = scope->first; node < scope->last && !rc; node++) {
         int level = tally_hierarchy_level(h, node);
-        if (!tally_write__scope_node(scope, node, level))
+        if (!tally_write__scope_node(scope, node, level) || !tally_export__wide_row(r, node, scope))
             continue;
         char code_buf[TALLY_HIERARCHY__CODE_BUF];
         const char *lname = tally_hierarchy_level_name(h, level);
@@ -132,7 +132,8 @@ int tally_xlsx__result(const tally_result *r, const char *path, const tally_writ
     const tally_definitions *d = tally_result_definitions(r);
     size_t rows = 1, cols = 3, nind = tally_definitions_indicator_count(d);
     for (size_t node = scope->first; node < scope->last; node++)
-        rows += tally_write__scope_node(scope, node, tally_hierarchy_level(h, node));
+        rows += tally_write__scope_node(scope, node, tally_hierarchy_level(h, node)) &&
+                tally_export__wide_row(r, node, scope);
     for (size_t i = 0; i < nind; i++)
         cols += tally_write__scope_indicator(scope, i) ? tally_result_period_count(r) : 0;
     if (rows > LXW_ROW_MAX || cols > LXW_COL_MAX)

@@ -97,15 +97,36 @@ def main():
                 print(f"{row['region_code']} {row['level']} {row['indicator']}: "
                       f"tally {row['value']!r}, by prefix {want!r}")
         checked[row["level"]] += 1
+    # With --all-regions, every province, city, county and town appears,
+    # each with 2 indicators, the ones without data empty.
+    full = subprocess.run(
+        [tally, "rollup", "-H", hier, "-d", defs, "-r", recs, "--all-regions",
+         "--level", "province,city,county,town", "--period", "2019-06"],
+        capture_output=True, text=True, encoding="utf-8")
+    every = {k: 0 for k in PREFIX}
+    for row in csv.DictReader(io.StringIO(full.stdout)):
+        every[row["level"]] += 1
+    for level, n in {"province": 31, "city": 342, "county": 2975, "town": 41351}.items():
+        if every[level] != 2 * n:
+            print(f"--all-regions: expected {2 * n} {level} rows, got {every[level]}")
+            bad += 1
     for f in (hier, recs, defs):
         os.unlink(f)
     os.rmdir(tmp)
     print("checked " + ", ".join(f"{v} {k} values" for k, v in checked.items()))
-    # Every province, city, county and town appears, each with 2 indicators.
-    counts = {"province": 31, "city": 342, "county": 2975, "town": 41351}
+    # Every province, city, county and town with a village below that
+    # reported appears, once per indicator with a value; the others, which
+    # have no data, are left out (without --all-regions). Counted from the
+    # table by code prefix.
+    counts = {k: 0 for k in PREFIX}
+    for r in rows:
+        n = PREFIX.get(r["level"])
+        if n:
+            key = r["code"][:n]
+            counts[r["level"]] += (key in exp_people[n]) + (key in exp_cents[n])
     for level, n in counts.items():
-        if checked[level] != 2 * n:
-            print(f"expected {2 * n} {level} values, got {checked[level]}")
+        if checked[level] != n:
+            print(f"expected {n} {level} values, got {checked[level]}")
             bad += 1
     if bad:
         print(f"{bad} mismatches")

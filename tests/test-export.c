@@ -865,7 +865,9 @@ static void put_number(text *t, double v, int decimals, int json)
 
 /* The result as tally_result_write documents it, row by row through the
  * public accessors. `levels` NULL: all. */
-static char *plain_write(const tally_result *r, const int *levels, size_t nlev, int json)
+/* all: every row (all_regions); else only the rows with a value or, with
+ * a comparison, a previous value. */
+static char *plain_write(const tally_result *r, const int *levels, size_t nlev, int json, int all)
 {
     const tally_hierarchy *h = tally_result_hierarchy(r);
     const tally_definitions *d = tally_result_definitions(r);
@@ -893,6 +895,8 @@ static char *plain_write(const tally_result *r, const int *levels, size_t nlev, 
                     if (strcmp(tally_definitions_unit(d, i), "%") && !isnan(change) && prev != 0)
                         pct = change / fabs(prev) * 100.0;
                 }
+                if (!all && isnan(v) && isnan(prev))
+                    continue;
                 const char *f[5] = { tally_hierarchy_code(h, node), tally_hierarchy_name(h, node),
                                      tally_hierarchy_level_name(h, level),
                                      tally_definitions_id(d, i), tally_result_period(r, p) };
@@ -999,18 +1003,23 @@ static void test_export__write_equals_plain_writer(void **state)
     static const size_t blocks[] = { 1, 7, 0 };
     for (int compare = 0; compare <= 1; compare++) {
         tally_result *r = wide_roll(&w, compare ? TALLY_COMPARE_YOY : TALLY_COMPARE_NONE);
-        for (int json = 0; json <= 1; json++)
+        /* Only the rows with data, then every row; CSV, then JSON. */
+        for (int k = 0; k < 4; k++)
             for (size_t s = 0; s < sizeof sel / sizeof *sel; s++) {
-                char *want = plain_write(r, sel[s].levels, sel[s].n, json);
+                int all = k / 2, json = k % 2;
+                char *want = plain_write(r, sel[s].levels, sel[s].n, json, all);
                 tally_write_options o = TALLY_WRITE_OPTIONS_INIT;
                 o.format = json ? TALLY_FORMAT_JSON : TALLY_FORMAT_CSV;
                 o.levels = sel[s].levels;
                 o.level_count = sel[s].n;
-                for (size_t t = 0; t < sizeof threads / sizeof *threads; t++)
+                o.all_regions = all;
+                /* Every row: the thread counts at the ends. */
+                for (size_t t = 0; t < sizeof threads / sizeof *threads; t += all ? 3 : 1)
                     for (size_t b = 0; b < sizeof blocks / sizeof *blocks; b++) {
                         char what[128];
-                        snprintf(what, sizeof what, "compare %d json %d levels %zu threads %zu block %zu",
-                                 compare, json, s, threads[t], blocks[b]);
+                        snprintf(what, sizeof what,
+                                 "compare %d all %d json %d levels %zu threads %zu block %zu",
+                                 compare, all, json, s, threads[t], blocks[b]);
                         assert_int_equal(tally_export__write(r, path, &o, threads[t], blocks[b]), 0);
                         expect_file(path, want, what);
                     }
@@ -1050,19 +1059,91 @@ static void test_export__write_prints_huge_and_tiny_numbers_whole(void **state)
     char want[1024];
     int n = snprintf(want, sizeof want,
                      "region_code,region_name,level,indicator,period,value\n"
-                     "110000000000,北京市,province,count,2019-01,\n"
-                     "110000000000,北京市,province,amount,2019-01,\n"
                      "110000000000,北京市,province,fine,2019-01,0.000000000000000\n"
                      "110000000000,北京市,province,big,2019-01,3");
     for (int i = 0; i < 300; i++)
         want[n++] = '0';
     snprintf(want + n, sizeof want - (size_t)n,
-             ".0\n"
-             "110000000000,北京市,province,share,2019-01,\n"
-             "110000000000,北京市,province,per_amount,2019-01,\n");
+             ".0\n");
     expect_file(path, want, "huge and tiny");
     unlink(path);
     tally_result_free(r);
+    tally_dataset_free(ds);
+    tally_definitions_free(d);
+    tally_hierarchy_free(h);
+}
+
+/* Which rows are written without all_regions, with --coverage: a formula
+ * whose value is missing because an operand is, but whose regions count
+ * is not 0, keeps its row; a value that is missing with nothing else to
+ * show does not. Also options of version 2, which write every row. The
+ * expected text is written by hand. */
+static void test_export__write_rows_with_data(void **state)
+{
+    (void)state;
+    tally_hierarchy *h = NULL;
+    tally_definitions *d = NULL;
+    tally_dataset *ds = NULL;
+    static const char hier[] = "code,name,level,parent_code\n"
+                               "110000000000,北京市,province,\n"
+                               "110100000000,市辖区,city,110000000000\n"
+                               "120000000000,天津市,province,\n";
+    assert_int_equal(tally_hierarchy_from_buffer(&h, hier, sizeof hier - 1, "h.csv", NULL), 0);
+    assert_int_equal(tally_definitions_from_buffer(&d, wide_definitions,
+                                                   sizeof wide_definitions - 1, "wide.yaml"),
+                     0);
+    assert_int_equal(tally_dataset_new(&ds, h, d), 0);
+    /* count without amount: share and per_amount have no value, but one
+     * region filed an operand. 天津市 has nothing at all. */
+    assert_int_equal(tally_dataset_add(ds, "110100000000", "count", "2019-01", 5), 0);
+    char path[] = "/tmp/tally-export-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    for (int coverage = 0; coverage <= 1; coverage++) {
+        tally_rollup_options ro = TALLY_ROLLUP_OPTIONS_INIT;
+        ro.coverage = coverage;
+        tally_result *r = NULL;
+        assert_int_equal(tally_rollup(&r, ds, &ro), 0);
+        assert_int_equal(tally_result_write(r, path, NULL), 0);
+        expect_file(path,
+                    coverage ? "region_code,region_name,level,indicator,period,value,regions,"
+                               "regions_complete,as_of\n"
+                               "110000000000,北京市,province,count,2019-01,5,,,\n"
+                               "110000000000,北京市,province,share,2019-01,,1,0,\n"
+                               "110000000000,北京市,province,per_amount,2019-01,,1,0,\n"
+                               "110100000000,市辖区,city,count,2019-01,5,,,\n"
+                               "110100000000,市辖区,city,share,2019-01,,1,0,\n"
+                               "110100000000,市辖区,city,per_amount,2019-01,,1,0,\n"
+                             : "region_code,region_name,level,indicator,period,value\n"
+                               "110000000000,北京市,province,count,2019-01,5\n"
+                               "110100000000,市辖区,city,count,2019-01,5\n",
+                    coverage ? "rows with data, coverage" : "rows with data");
+        /* A wide row when any cell has a value: not 天津市. */
+        tally_write_options o = TALLY_WRITE_OPTIONS_INIT;
+        o.layout = TALLY_LAYOUT_WIDE;
+        if (!coverage) {
+            assert_int_equal(tally_result_write(r, path, &o), 0);
+            expect_file(path,
+                        "region_code,region_name,level,count 2019-01,amount 2019-01,"
+                        "fine 2019-01,big 2019-01,share 2019-01,per_amount 2019-01\n"
+                        "110000000000,北京市,province,5,,,,,\n"
+                        "110100000000,市辖区,city,5,,,,,\n",
+                        "wide rows with data");
+            /* Options of version 2 have no all_regions: every row. */
+            o.version = 2;
+            assert_int_equal(tally_result_write(r, path, &o), 0);
+            expect_file(path,
+                        "region_code,region_name,level,count 2019-01,amount 2019-01,"
+                        "fine 2019-01,big 2019-01,share 2019-01,per_amount 2019-01\n"
+                        "110000000000,北京市,province,5,,,,,\n"
+                        "110100000000,市辖区,city,5,,,,,\n"
+                        "120000000000,天津市,province,,,,,,\n",
+                        "wide, version 2");
+        }
+        tally_result_free(r);
+    }
+    unlink(path);
     tally_dataset_free(ds);
     tally_definitions_free(d);
     tally_hierarchy_free(h);
@@ -1164,7 +1245,7 @@ static void test_export__write_replaces_an_existing_file(void **state)
     tally_write_options o = TALLY_WRITE_OPTIONS_INIT;
     o.levels = towns;
     o.level_count = 1;
-    char *want = plain_write(r, towns, 1, 0);
+    char *want = plain_write(r, towns, 1, 0, 0);
     char path[] = "/tmp/tally-export-XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
@@ -1204,7 +1285,8 @@ static void test_export__write_to_standard_output_after_stdio(void **state)
     o.levels = towns;
     o.level_count = 1;
     o.format = TALLY_FORMAT_JSON;
-    char *rows = plain_write(r, towns, 1, 1);
+    o.all_regions = 1;
+    char *rows = plain_write(r, towns, 1, 1, 1);
     char path[] = "/tmp/tally-export-XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
@@ -1273,6 +1355,7 @@ int main(void)
         cmocka_unit_test(test_export__format_number_near_half_not_half),
         cmocka_unit_test(test_export__fast_numbers_equal_the_exact_path),
         cmocka_unit_test(test_export__write_equals_plain_writer),
+        cmocka_unit_test(test_export__write_rows_with_data),
         cmocka_unit_test(test_export__write_prints_huge_and_tiny_numbers_whole),
         cmocka_unit_test(test_export__write_replaces_an_existing_file),
         cmocka_unit_test(test_export__write_scope_names_bom),

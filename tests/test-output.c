@@ -209,6 +209,53 @@ static void test_output__discard_keeps_previous_output(void **state)
     assert_string_equal(tally_error_last()->message, "the caller's own error");
 }
 
+/* An output of several writeback windows (16 MiB each, sent to the disk
+ * and dropped from the page cache as the file grows): the file is every
+ * byte written, in order; given up half way, the previous file stays and
+ * the temporary file goes. */
+static void test_output__large_output_whole(void **state)
+{
+    fixture *fx = *state;
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s", in_dir(fx, "big.csv"));
+    put_file(path, "previous\n", 0644);
+    enum { CHUNK = 1 << 20, CHUNKS = 50 }; /* 50 MiB: three windows and more */
+    unsigned char *chunk = malloc(CHUNK);
+    assert_non_null(chunk);
+    for (int give_up = 1; give_up >= 0; give_up--) {
+        tally_output o;
+        assert_int_equal(tally_output__open(&o, path, "the result"), 0);
+        for (size_t c = 0; c < CHUNKS; c++) {
+            for (size_t k = 0; k < CHUNK; k++) /* byte i of the file: (i * 7 + i / 4099) mod 256 */
+                chunk[k] = (unsigned char)((c * CHUNK + k) * 7 + (c * CHUNK + k) / 4099);
+            /* An odd length, so that windows end inside writes. */
+            assert_int_equal(tally_output__write(&o, chunk, CHUNK - (c == 0 ? 3 : 0)), 0);
+            if (c == 0)
+                assert_int_equal(tally_output__write(&o, chunk + CHUNK - 3, 3), 0);
+            if (give_up && c == CHUNKS / 2)
+                break;
+        }
+        if (give_up) {
+            tally_output__discard(&o);
+            assert_string_equal(file_text(path), "previous\n");
+            assert_int_equal(hidden_entries(fx), 0);
+            continue;
+        }
+        assert_int_equal(tally_output__close(&o), 0);
+        assert_int_equal(hidden_entries(fx), 0);
+        FILE *f = fopen(path, "rb");
+        assert_non_null(f);
+        size_t i = 0, n, bad = 0;
+        while ((n = fread(chunk, 1, CHUNK, f)) > 0)
+            for (size_t k = 0; k < n; k++, i++)
+                bad += chunk[k] != (unsigned char)(i * 7 + i / 4099);
+        fclose(f);
+        assert_int_equal(i, (size_t)CHUNK * CHUNKS);
+        assert_int_equal(bad, 0);
+    }
+    free(chunk);
+}
+
 static void test_output__stream(void **state)
 {
     fixture *fx = *state;
@@ -434,6 +481,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_output__discard_keeps_previous_output, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_output__large_output_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_output__stream, setup, teardown),
         cmocka_unit_test_setup_teardown(test_output__two_writers_last_wins_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_output__long_name, setup, teardown),

@@ -685,9 +685,20 @@ static void test_poverty__writes_csv_and_json(void **state)
                         "p0,p1,p2,watts,gini,median_income,below_monitoring_line\n"
                         "430602001001,村1,village,2019,4,4,100.00,50.0000,25.0000,12.5000,"
                         "34.6574,0.2500,75.00,3\n"
+                        "430626100201,村3,village,2019,2,5,100.00,100.0000,52.0000,42.4000,"
+                        "13.3886,0.4000,80.00,2\n");
+    /* 村2 has no household: left out, but for all_regions. */
+    w.all_regions = 1;
+    assert_int_equal(tally_poverty_write(p, out, &w), 0);
+    assert_string_equal(slurp(out),
+                        "region_code,region_name,level,year,households,persons,poverty_line,"
+                        "p0,p1,p2,watts,gini,median_income,below_monitoring_line\n"
+                        "430602001001,村1,village,2019,4,4,100.00,50.0000,25.0000,12.5000,"
+                        "34.6574,0.2500,75.00,3\n"
                         "430602001002,村2,village,2019,0,0,100.00,,,,,,,0\n"
                         "430626100201,村3,village,2019,2,5,100.00,100.0000,52.0000,42.4000,"
                         "13.3886,0.4000,80.00,2\n");
+    w.all_regions = 0;
     int county[] = { 2 };
     w.levels = county;
     w.format = TALLY_FORMAT_JSON;
@@ -840,6 +851,20 @@ static void test_poverty__thresholds_from_records(void **state)
     tally_write_options w = TALLY_WRITE_OPTIONS_INIT;
     w.levels = village;
     w.level_count = 1;
+    /* The rows without a value (2018, but for 村1's incidence) are left
+     * out, but for all_regions. */
+    assert_int_equal(tally_thresholds_write(t, out, &w), 0);
+    assert_string_equal(slurp(out),
+                        "region_code,region_name,level,period,indicator,value,threshold,"
+                        "meets_threshold,margin\n"
+                        "430602001001,村1,village,2018,incidence,1.00,2.00,yes,1.00\n"
+                        "430602001001,村1,village,2019,incidence,2.00,2.00,yes,0.00\n"
+                        "430602001001,村1,village,2019,coverage,95.0,95.0,no,0.0\n"
+                        "430602001002,村2,village,2019,incidence,3.00,2.00,no,-1.00\n"
+                        "430602001002,村2,village,2019,coverage,99.0,95.0,yes,4.0\n"
+                        "430626100201,村3,village,2019,incidence,0.50,2.00,yes,1.50\n"
+                        "430626100201,村3,village,2019,coverage,100.0,95.0,yes,5.0\n");
+    w.all_regions = 1;
     assert_int_equal(tally_thresholds_write(t, out, &w), 0);
     assert_string_equal(slurp(out),
                         "region_code,region_name,level,period,indicator,value,threshold,"
@@ -856,6 +881,7 @@ static void test_poverty__thresholds_from_records(void **state)
                         "430626100201,村3,village,2019,incidence,0.50,2.00,yes,1.50\n"
                         "430626100201,村3,village,2018,coverage,,95.0,,\n"
                         "430626100201,村3,village,2019,coverage,100.0,95.0,yes,5.0\n");
+    w.all_regions = 0;
     int city[] = { 1 };
     w.levels = city;
     w.format = TALLY_FORMAT_JSON;
@@ -867,9 +893,6 @@ static void test_poverty__thresholds_from_records(void **state)
                         "\"meets_threshold\":null,\"margin\":null},\n"
                         "{\"region_code\":\"430600000000\",\"region_name\":\"岳阳市\",\"level\":\"city\","
                         "\"period\":\"2019\",\"indicator\":\"incidence\",\"value\":1.50,\"threshold\":null,"
-                        "\"meets_threshold\":null,\"margin\":null},\n"
-                        "{\"region_code\":\"430600000000\",\"region_name\":\"岳阳市\",\"level\":\"city\","
-                        "\"period\":\"2018\",\"indicator\":\"coverage\",\"value\":null,\"threshold\":null,"
                         "\"meets_threshold\":null,\"margin\":null},\n"
                         "{\"region_code\":\"430600000000\",\"region_name\":\"岳阳市\",\"level\":\"city\","
                         "\"period\":\"2019\",\"indicator\":\"coverage\",\"value\":98.5,\"threshold\":null,"

@@ -436,8 +436,25 @@ static void test_targets__write_csv_and_json(void **state)
     o.level_count = 1;
     assert_int_equal(tally_progress_write(r, path, &o), 0);
     /* By hand, from the table of test_targets__august_table: percentages
-     * with 2 decimals, counts with 0, pace 7.5 rounded half away to 8. */
+     * with 2 decimals, counts with 0, pace 7.5 rounded half away to 8.
+     * Only the rows with an actual or a target; with all_regions every
+     * row. */
     static const char expected[] =
+        "region_code,region_name,level,indicator,year,as_of,actual,target,completion,"
+        "time_progress,status,gap,monthly_pace,rank\n"
+        "430601000000,甲区,county,exits,2019,2019-08,80,100,80.00,66.67,ahead,20,5,2\n"
+        "430601000000,甲区,county,poor,2019,2019-08,480,500,,66.67,met,0,0,\n"
+        "430602000000,乙区,county,exits,2019,2019-08,60,100,60.00,66.67,behind,40,10,4\n"
+        "430602000000,乙区,county,poor,2019,2019-08,300,250,,66.67,not_met,50,13,\n"
+        "430603000000,丙县,county,exits,2019,2019-08,120,200,60.00,66.67,behind,80,20,4\n"
+        "430604000000,丁县,county,exits,2019,2019-08,150,100,150.00,66.67,done,0,0,1\n"
+        "430605000000,戊县,county,exits,2019,2019-08,40,,,66.67,no_target,,,\n"
+        "430606000000,己县,county,exits,2019,2019-08,,50,,66.67,no_data,,,\n"
+        "430607000000,庚县,county,exits,2019,2019-08,48,60,80.00,66.67,ahead,12,3,2\n";
+    assert_string_equal(slurp(path), expected);
+    o.all_regions = 1;
+    assert_int_equal(tally_progress_write(r, path, &o), 0);
+    static const char expected_all[] =
         "region_code,region_name,level,indicator,year,as_of,actual,target,completion,"
         "time_progress,status,gap,monthly_pace,rank\n"
         "430601000000,甲区,county,exits,2019,2019-08,80,100,80.00,66.67,ahead,20,5,2\n"
@@ -454,7 +471,8 @@ static void test_targets__write_csv_and_json(void **state)
         "430606000000,己县,county,poor,2019,2019-08,,,,66.67,no_target,,,\n"
         "430607000000,庚县,county,exits,2019,2019-08,48,60,80.00,66.67,ahead,12,3,2\n"
         "430607000000,庚县,county,poor,2019,2019-08,,,,66.67,no_target,,,\n";
-    assert_string_equal(slurp(path), expected);
+    assert_string_equal(slurp(path), expected_all);
+    o.all_regions = 0;
 
     int town[] = { 3 };
     o.levels = town;
@@ -466,18 +484,10 @@ static void test_targets__write_csv_and_json(void **state)
         "\"indicator\":\"exits\",\"year\":2019,\"as_of\":\"2019-08\",\"actual\":10,"
         "\"target\":40,\"completion\":25.00,\"time_progress\":66.67,\"status\":\"behind\","
         "\"gap\":30,\"monthly_pace\":8,\"rank\":2},\n"
-        "{\"region_code\":\"430607001000\",\"region_name\":\"庚镇一\",\"level\":\"town\","
-        "\"indicator\":\"poor\",\"year\":2019,\"as_of\":\"2019-08\",\"actual\":null,"
-        "\"target\":null,\"completion\":null,\"time_progress\":66.67,\"status\":\"no_target\","
-        "\"gap\":null,\"monthly_pace\":null,\"rank\":null},\n"
         "{\"region_code\":\"430607002000\",\"region_name\":\"庚镇二\",\"level\":\"town\","
         "\"indicator\":\"exits\",\"year\":2019,\"as_of\":\"2019-08\",\"actual\":38,"
         "\"target\":20,\"completion\":190.00,\"time_progress\":66.67,\"status\":\"done\","
-        "\"gap\":0,\"monthly_pace\":0,\"rank\":1},\n"
-        "{\"region_code\":\"430607002000\",\"region_name\":\"庚镇二\",\"level\":\"town\","
-        "\"indicator\":\"poor\",\"year\":2019,\"as_of\":\"2019-08\",\"actual\":null,"
-        "\"target\":null,\"completion\":null,\"time_progress\":66.67,\"status\":\"no_target\","
-        "\"gap\":null,\"monthly_pace\":null,\"rank\":null}\n"
+        "\"gap\":0,\"monthly_pace\":0,\"rank\":1}\n"
         "]\n";
     assert_string_equal(slurp(path), expected_json);
 

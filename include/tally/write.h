@@ -46,8 +46,23 @@ typedef enum tally_layout {
  * indicators, indicator_count: indicator ids (borrowed); only those are
  *   written, in definition order. NULL or 0: every indicator. An unknown
  *   id is TALLY_ENOTFOUND.
- * Options of version 1 are read as version 1: the later fields take their
- * defaults. */
+ *
+ * From version 3:
+ * all_regions: 0 (the default) writes the regions that have data and
+ *   leaves the others out, so that the output grows with what was
+ *   reported, not with the hierarchy; 1 writes every region of the levels
+ *   and subtree asked for, as versions 1 and 2 do. What "has data" means
+ *   for each writer is in docs/output.md ("Only the regions with data"):
+ *   a rollup row (region, indicator, period) with a value, or with
+ *   --compare a previous value, or with --coverage a region that reported
+ *   an operand; a wide or xlsx row with a value in any of its cells; a
+ *   progress row with an actual or a target; a poverty row with households
+ *   or a measure; a thresholds row with a value. Findings are written
+ *   one per finding either way.
+ * Options of an earlier version are read as that version: the later
+ * fields take their defaults, except all_regions, which is 1 for them, so
+ * that a program built against an earlier version writes what it wrote.
+ * NULL options are the defaults of the current version. */
 typedef struct tally_write_options {
     unsigned int version;
     int format; /* tally_format */
@@ -59,12 +74,13 @@ typedef struct tally_write_options {
     const char *under;
     const char *const *indicators;
     size_t indicator_count;
+    int all_regions;
 } tally_write_options;
 
-#define TALLY_WRITE_OPTIONS_VERSION 2
+#define TALLY_WRITE_OPTIONS_VERSION 3
 #define TALLY_WRITE_OPTIONS_INIT                                                              \
     { TALLY_WRITE_OPTIONS_VERSION, TALLY_FORMAT_CSV, NULL, 0, 0, 0, TALLY_LAYOUT_LONG, NULL, \
-      NULL, 0 }
+      NULL, 0, 0 }
 
 TALLY_END_DECLS
 

@@ -252,8 +252,16 @@ def check(tally, tmp, rng, with_weights, with_year):
     out, err = run(tally, args)
     ref = reference(hier, used, LINE, mline)
     rows = list(csv.DictReader(io.StringIO(out)))
-    if [r["region_code"] for r in rows] != preorder(hier):
-        sys.exit("the rows are not every node in pre-order")
+    # Only the nodes with households are printed; --all-regions prints all.
+    if [r["region_code"] for r in rows] != [c for c in preorder(hier) if ref[c]["households"]]:
+        sys.exit("the rows are not the nodes with households in pre-order")
+    out, _ = run(tally, args + ["--all-regions"])
+    every = list(csv.DictReader(io.StringIO(out)))
+    if [r["region_code"] for r in every] != preorder(hier):
+        sys.exit("--all-regions: the rows are not every node in pre-order")
+    if [r for r in every if r["region_code"] in ref and ref[r["region_code"]]["households"]] != rows:
+        sys.exit("--all-regions: the rows with households differ from the default output")
+    rows = every
     whole = all(float(h.get("weight", 1) * h["size"]).is_integer() for h in used)
     bad = 0
     checked = 0
@@ -284,7 +292,8 @@ def check(tally, tmp, rng, with_weights, with_year):
     objs = json.loads(out_json)
     by_code = {r["region_code"]: r for r in rows}
     level = {c: lv for c, _, lv, _ in hier}
-    want_codes = [c for c in preorder(hier) if level[c] in ("county", "village")]
+    want_codes = [c for c in preorder(hier)
+                  if level[c] in ("county", "village") and ref[c]["households"]]
     if [o["region_code"] for o in objs] != want_codes:
         bad += 1
         print("JSON rows differ from the county and village rows")
@@ -331,13 +340,25 @@ def check_records(tally, root):
                          "-r", os.path.join(data, "yueyang-2019.csv"), "--year", "2019"])
     rows = list(csv.DictReader(io.StringIO(out)))
     bad = 0
+
+    def incidence(code):
+        poor, rural = sums.get((code, "poor_population")), sums.get((code, "rural_population"))
+        return poor / rural * 100 if poor is not None and rural else None
+
+    # Only the nodes with a value are printed; --all-regions prints all.
+    if [r["region_code"] for r in rows] != [c for c in preorder(hier) if incidence(c) is not None]:
+        sys.exit("records mode: the rows are not the nodes with a value in pre-order")
+    out, _ = run(tally, ["-H", os.path.join(data, "yueyang-hierarchy.csv"),
+                         "-d", os.path.join(data, "yueyang.yaml"),
+                         "-r", os.path.join(data, "yueyang-2019.csv"), "--year", "2019",
+                         "--all-regions"])
+    rows = list(csv.DictReader(io.StringIO(out)))
     if [r["region_code"] for r in rows] != preorder(hier):
-        sys.exit("records mode: the rows are not every node in pre-order")
+        sys.exit("records mode, --all-regions: the rows are not every node in pre-order")
     counts = {"yes": 0, "no": 0, "": 0}
     for r in rows:
         code, level = r["region_code"], r["level"]
-        poor, rural = sums.get((code, "poor_population")), sums.get((code, "rural_population"))
-        value = poor / rural * 100 if poor is not None and rural else None
+        value = incidence(code)
         threshold = 2.0 if level in ("county", "village") else None
         meets = "" if value is None or threshold is None else ("yes" if value < threshold else "no")
         margin = None if meets == "" else threshold - value

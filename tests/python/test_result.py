@@ -305,7 +305,7 @@ def formatted(rows, decimals):
     (("--period", "2019-Q3,2019-Q4", "--compare", "pop"), None, ["2019-Q3", "2019-Q4"], "pop"),
 ])
 def test_demo__same_figures_as_the_tally_program(demo_ds, demo_d, args, level, period, compare):
-    cli = list(csv.DictReader(io.StringIO(run_cli(*args))))
+    cli = list(csv.DictReader(io.StringIO(run_cli(*args, "--all-regions"))))
     r = demo_ds.rollup(periods=period, compare=compare)
     decimals = {i.id: i.decimals for i in demo_d}
     mine = formatted(r.rows(level=level), decimals)
@@ -351,3 +351,18 @@ def test_cli__threads_and_a_pipe_give_the_same_output():
     bad = run("-r", str(RECORDS), "--threads", "many")
     assert bad.returncode == 2
     assert "--threads 'many': expected a number from 0 (one per core) to 64" in bad.stderr
+
+
+def test_write__only_the_rows_with_a_value_unless_all_regions(demo_ds, demo_d, tmp_path):
+    """write() leaves out the rows without a value, as the command line
+    does; all_regions=True writes every row. Expected from rows()."""
+    r = demo_ds.rollup(periods=["2019-12"])
+    decimals = {i.id: i.decimals for i in demo_d}
+    every = formatted(r.rows(), decimals)
+    with_value = [row for row in every if row["value"] != ""]
+    assert 0 < len(with_value) < len(every)
+    r.write(tmp_path / "sparse.csv")
+    r.write(tmp_path / "all.csv", all_regions=True)
+    for name, want in (("sparse.csv", with_value), ("all.csv", every)):
+        with open(tmp_path / name, encoding="utf-8", newline="") as f:
+            assert list(csv.DictReader(f)) == want

@@ -94,9 +94,11 @@ def _format(format):
     return fmt
 
 
-def write_options(hptr, format, level):
-    """WriteOptions for format and level (the level array kept on it)."""
+def write_options(hptr, format, level, all_regions=False):
+    """WriteOptions for format and level (the level array kept on it);
+    all_regions: every region, else only those with data (docs/output.md)."""
     opts = WriteOptions(WriteOptions.VERSION, _format(format), None, 0)
+    opts.all_regions = 1 if all_regions else 0
     want = select_levels(hptr, level)
     if want is not None:
         arr = (c_int * len(want))(*sorted(want))

@@ -166,8 +166,8 @@ class WriteOptions(Structure):
     _fields_ = [("version", c_uint), ("format", c_int), ("levels", POINTER(c_int)),
                 ("level_count", c_size_t), ("bom", c_int), ("names", c_int), ("layout", c_int),
                 ("under", c_char_p), ("indicators", POINTER(c_char_p)),
-                ("indicator_count", c_size_t)]
-    VERSION = 2
+                ("indicator_count", c_size_t), ("all_regions", c_int)]
+    VERSION = 3
 
 
 class ProgressOptions(Structure):

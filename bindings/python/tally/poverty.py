@@ -182,10 +182,12 @@ class Poverty(Owner):
     def to_pandas(self, level: Names = None) -> Any:
         return self.rows(level).to_pandas()
 
-    def write(self, path: PathArg, format: str = "csv", level: Names = None) -> None:
-        """Writes the table as the command line does."""
+    def write(self, path: PathArg, format: str = "csv", level: Names = None,
+              all_regions: bool = False) -> None:
+        """Writes the table as the command line does: only the regions with
+        data, unless ``all_regions=True`` (``--all-regions``)."""
         p = self._ptr
-        opts = write_options(self._hh.ptr, format, level)
+        opts = write_options(self._hh.ptr, format, level, all_regions)
         lib.tally_poverty_write(p, fspath(path), ctypes.byref(opts))
 
     def __repr__(self):

@@ -286,10 +286,12 @@ class Progress(Owner):
         lib.tally_progress_find(p, node, ind, ctypes.byref(row))
         return lib.tally_progress_complete(p, row.value) == 1
 
-    def write(self, path: PathArg, format: str = "csv", level: Names = None) -> None:
-        """Writes the table as the command line does."""
+    def write(self, path: PathArg, format: str = "csv", level: Names = None,
+              all_regions: bool = False) -> None:
+        """Writes the table as the command line does: only the regions with
+        data, unless ``all_regions=True`` (``--all-regions``)."""
         p = self._ptr
-        opts = write_options(self._hh.ptr, format, level)
+        opts = write_options(self._hh.ptr, format, level, all_regions)
         lib.tally_progress_write(p, fspath(path), ctypes.byref(opts))
 
     def write_svg(self, path: PathArg, level: Optional[str] = None, indicator: Optional[str] = None,

@@ -360,11 +360,14 @@ class Result(Owner):
         when the value rests on incomplete coverage), margin)."""
         return thresholds(self, indicators, level)
 
-    def write(self, path: PathArg, format: str = "csv", level: Names = None) -> None:
+    def write(self, path: PathArg, format: str = "csv", level: Names = None,
+              all_regions: bool = False) -> None:
         """Writes the result as the command line does (numbers with each
         indicator's decimals, missing values empty or null) to ``path``;
-        ``format`` is ``"csv"`` or ``"json"``."""
-        opts = write_options(self._h, format, level)
+        ``format`` is ``"csv"`` or ``"json"``. Only the rows with data, as
+        the command line; ``all_regions=True`` writes every row
+        (``--all-regions``)."""
+        opts = write_options(self._h, format, level, all_regions)
         lib.tally_result_write(self._ptr, fspath(path), ctypes.byref(opts))
 
     def __reduce__(self) -> Tuple[Any, ...]:
