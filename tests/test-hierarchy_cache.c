@@ -1,7 +1,8 @@
 /* Tests for the hierarchy cache (include/tally/hierarchy.h,
  * lib/hierarchy_cache.c): a cache loads as the CSV does in every
  * accessor; a stale cache is refused and made again; a damaged, truncated
- * or forged one is refused; a file that is not a cache is never replaced.
+ * or forged one is refused or read within bounds; a file that is not a
+ * cache is never replaced.
  *
  * The reference for every accessor is the CSV read by
  * tally_hierarchy_from_file (tested on its own in test-hierarchy.c); a few
@@ -417,21 +418,36 @@ static void test_cache__damage_refused(void **state)
     reseal(b, len);
     assert_int_equal(load_bytes(&d, b, len), TALLY_EPARSE);
     assert_non_null(strstr(tally_error_last()->message, "name is out of range"));
-    /* A code table with no free slot would make a lookup loop: every slot
-     * filled, the count too. */
+    /* A code table with no free slot, and a slot naming a region past
+     * the hierarchy: the file loads (the tables are checked as lookups
+     * read them), a lookup of a code that is not there ends, and the
+     * slot's region is not found. By hand: the 5 codes of csv_plain in a
+     * table of num_cap slots; every free slot gets code 7 -> region 0,
+     * and the first of them code 8 -> region 1000. */
     memcpy(b, good, len);
+    int first = 1;
     for (size_t j = 0; j < num_cap; j++) {
         uint64_t s;
         memcpy(&s, b + HEADER + j * 8, 8);
         if (!s) {
-            s = 1 + 7; /* code 7 -> node 0 */
+            s = first ? (1 + 8) | (UINT64_C(1000) << 40) : 1 + 7;
+            first = 0;
             memcpy(b + HEADER + j * 8, &s, 8);
         }
     }
     memcpy(b + H_NUM_COUNT, &num_cap, 8);
     reseal(b, len);
-    assert_int_equal(load_bytes(&d, b, len), TALLY_EPARSE);
-    assert_non_null(strstr(tally_error_last()->message, "code table"));
+    write_file(d.cache, b, len);
+    tally_hierarchy *f = NULL;
+    assert_int_equal(tally_hierarchy_cache_load(&f, d.cache, d.csv, NULL), 0);
+    size_t at;
+    assert_int_equal(tally_hierarchy_find(f, "999999999999", 12, &at), TALLY_ENOTFOUND);
+    assert_int_equal(tally_hierarchy_find(f, "000000000008", 12, &at), TALLY_ENOTFOUND);
+    assert_int_equal(tally_hierarchy_find(f, "000000000007", 12, &at), 0);
+    assert_int_equal(at, 0);
+    assert_int_equal(tally_hierarchy_find(f, "430626100201", 12, &at), 0);
+    assert_int_equal(at, 4);
+    tally_hierarchy_free(f);
     /* Another format version: ENOTSUP, which the loader beside the CSV
      * makes again. */
     memcpy(b, good, len);
