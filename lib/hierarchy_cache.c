@@ -167,12 +167,16 @@ static int source_print(const char *csv_path, struct cache_header *hd)
         return tally_error__set_at(TALLY_EIO, csv_path, 0, 0, NULL, 0, "cannot open: %s",
                                    strerror(errno));
     struct stat st;
-    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st)) {
         int e = errno;
         close(fd);
+        return tally_error__set_at(TALLY_EIO, csv_path, 0, 0, NULL, 0, "cannot read: %s",
+                                   strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
         return tally_error__set_at(TALLY_EIO, csv_path, 0, 0, NULL, 0,
-                                   "cannot cache the hierarchy: %s",
-                                   e && !S_ISREG(st.st_mode) ? "not a regular file" : strerror(e));
+                                   "cannot cache the hierarchy: not a regular file");
     }
     static const size_t both = 2 * SAMPLE_BYTES;
     unsigned char *buf = malloc(both);
@@ -180,7 +184,7 @@ static int source_print(const char *csv_path, struct cache_header *hd)
         close(fd);
         return tally_error__set(TALLY_ENOMEM, "out of memory");
     }
-    size_t size = (size_t)st.st_size, got = 0;
+    size_t size = (size_t)st.st_size;
     size_t first = size < SAMPLE_BYTES ? size : SAMPLE_BYTES;
     size_t last_at = size > SAMPLE_BYTES ? size - SAMPLE_BYTES : 0;
     size_t last = size - last_at;
@@ -192,8 +196,7 @@ static int source_print(const char *csv_path, struct cache_header *hd)
         return tally_error__set_at(TALLY_EIO, csv_path, 0, 0, NULL, 0, "cannot read: %s",
                                    r1 < 0 || r2 < 0 ? strerror(errno) : "the file changed");
     }
-    got = first + last;
-    hd->src_sample_hash = XXH3_64bits(buf, got);
+    hd->src_sample_hash = XXH3_64bits(buf, first + last);
     free(buf);
     hd->src_size = (uint64_t)st.st_size;
     hd->src_mtime_sec = (int64_t)st.st_mtim.tv_sec;
@@ -351,7 +354,7 @@ static int stale(const char *path, const char *csv_path, const char *why)
 static int check_structure(const tally_hierarchy *h, const char *path)
 {
     size_t n = h->n;
-    if (h->arena_len == 0 || h->arena[h->arena_len - 1] != '\0')
+    if (n && (h->arena_len == 0 || h->arena[h->arena_len - 1] != '\0'))
         return damaged(path, "the names do not end with a NUL");
     uint32_t top_name = 0;
     uint8_t top_level = 0;

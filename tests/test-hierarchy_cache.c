@@ -262,6 +262,24 @@ static void test_cache__stale_when_the_csv_changes(void **state)
     remove_dir(&d);
 }
 
+static void test_cache__round_trip_empty(void **state)
+{
+    (void)state;
+    dir d;
+    make_dir(&d, "code,name,level,parent_code\n");
+    tally_hierarchy *h = from_csv(d.csv, NULL);
+    assert_int_equal(tally_hierarchy_size(h), 0);
+    tally_hierarchy *c = saved_and_loaded(&d, h, NULL);
+    assert_int_equal(tally_hierarchy_size(c), 0);
+    assert_int_equal(tally_hierarchy_level_count(c), 5);
+    size_t at;
+    assert_int_equal(tally_hierarchy_find(c, "430000000000", 12, &at), TALLY_ENOTFOUND);
+    assert_non_null(tally_hierarchy_parents(c));
+    tally_hierarchy_free(c);
+    tally_hierarchy_free(h);
+    remove_dir(&d);
+}
+
 static void test_cache__made_only_when_asked(void **state)
 {
     (void)state;
@@ -484,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_cache__round_trip_mixed),
         cmocka_unit_test(test_cache__round_trip_levels_and_encoding),
         cmocka_unit_test(test_cache__stale_when_the_csv_changes),
+        cmocka_unit_test(test_cache__round_trip_empty),
         cmocka_unit_test(test_cache__made_only_when_asked),
         cmocka_unit_test(test_cache__never_replaces_another_file),
         cmocka_unit_test(test_cache__damage_refused),
