@@ -15,6 +15,24 @@
       ROWS records are written (10M rows = one month of the national table).
       About 1 value in 101 is filed empty (missing, not zero).
 
+  gen.py county HIERARCHY.csv PREFIX MONTHS INDICATORS OUT.csv
+      the sparse job: every village whose code starts with PREFIX (平江县:
+      430626) files the first INDICATORS of the 16 indicators for MONTHS
+      months from 2019-01, values as in `records` but none empty (tally
+      computes the ratio over the villages that filed both of its operands,
+      DuckDB's job over the sums of all: with empty cells they would differ)
+  gen.py households HIERARCHY.csv COUNT OUT.csv
+      COUNT households household_id,region_code,size,income_per_capita over
+      the villages (spread evenly, each village in turn), sizes 1 to 7,
+      incomes per capita 0 to about 30,000 (about 1 in 8 below 4,000, 1 in
+      2,000 of 0)
+  gen.py checks HIERARCHY.csv VILLAGES OUT.csv
+      the check job: the first VILLAGES villages (0: all; else on to the end
+      of the last one's city) file v01 for
+      2019-01 (1 in 500 ten times its usual size), and every town above
+      them files v01 too: the sum of its villages, but 1 town in 97 off by
+      the town's index mod 7 + 1
+
 The values are a pure function of (village index, indicator, month), so the
 same command always writes the same bytes.
 """
@@ -114,6 +132,79 @@ def records(hier, rows, out):
             month += 1
 
 
+def value(i, k, month, empty=True):
+    """The value `records` files for village i, indicator k, month; None is
+    an empty cell (never with empty=False)."""
+    h = (i * 2654435761 + month * 40503) & 0xFFFFFFFF
+    x = (h >> (k % 16)) ^ (k * 7919)
+    if empty and (x + k) % 101 == 0:
+        return None
+    if k == 15:
+        c = x % 5_000_000
+        return f"{c // 100}.{c % 100:02d}"
+    return str(x % (500 * (k + 1)))
+
+
+def county(hier, prefix, months, nind, out):
+    codes = [c for c in villages_of(hier) if c.startswith(prefix)]
+    with open(out, "w", encoding="ascii", newline="\n") as f:
+        f.write("region_code,indicator,period,value\n")
+        for month in range(1, months + 1):
+            period = f"{2019 + (month - 1) // 12}-{(month - 1) % 12 + 1:02d}"
+            buf = []
+            for i, code in enumerate(codes):
+                for k in range(nind):
+                    v = value(i, k, month, empty=False)
+                    buf.append(f"{code},{INDICATORS[k]},{period},{v}\n")
+            f.write("".join(buf))
+    return len(codes)
+
+
+def households(hier, count, out):
+    codes = villages_of(hier)
+    with open(out, "w", encoding="ascii", newline="\n") as f:
+        f.write("household_id,region_code,size,income_per_capita\n")
+        buf = []
+        for i in range(count):
+            code = codes[i % len(codes)]
+            h = (i * 2654435761) & 0xFFFFFFFF
+            size = 1 + h % 7
+            cents = 0 if (h >> 7) % 2000 == 0 else ((h >> 3) % 3_000_000 + (h >> 12) % 97)
+            buf.append(f"{i + 1},{code},{size},{cents // 100}.{cents % 100:02d}\n")
+            if len(buf) >= 200000:
+                f.write("".join(buf))
+                buf = []
+        f.write("".join(buf))
+
+
+def checks(hier, villages, out):
+    codes = villages_of(hier)
+    if villages:
+        # On to the end of the last city, so that no region above the
+        # villages is left partly reported (the checks leave such a figure
+        # out, as they should; a peer grouping by code prefix would not).
+        end = min(villages, len(codes))
+        while end < len(codes) and codes[end][:4] == codes[end - 1][:4]:
+            end += 1
+        codes = codes[:end]
+    towns = {}
+    with open(out, "w", encoding="ascii", newline="\n") as f:
+        f.write("region_code,indicator,period,value\n")
+        buf = []
+        for i, code in enumerate(codes):
+            h = (i * 2654435761 + 40503) & 0xFFFFFFFF
+            v = 50 + h % 400
+            if (h >> 9) % 500 == 0:
+                v *= 10
+            buf.append(f"{code},v01,2019-01,{v}\n")
+            towns[code[:9]] = towns.get(code[:9], 0) + v
+        for t, (town, total) in enumerate(sorted(towns.items())):
+            if t % 97 == 0:
+                total += t % 7 + 1
+            buf.append(f"{town}000,v01,2019-01,{total}\n")
+        f.write("".join(buf))
+
+
 def main(argv):
     if len(argv) >= 4 and argv[1] == "hierarchy" and argv[2] == "national":
         hierarchy_national(argv[3], argv[4])
@@ -121,6 +212,12 @@ def main(argv):
         hierarchy_synthetic(int(argv[3]), argv[4])
     elif len(argv) == 3 and argv[1] == "definitions":
         definitions(argv[2])
+    elif len(argv) == 7 and argv[1] == "county":
+        county(argv[2], argv[3], int(argv[4]), int(argv[5]), argv[6])
+    elif len(argv) == 5 and argv[1] == "households":
+        households(argv[2], int(argv[3]), argv[4])
+    elif len(argv) == 5 and argv[1] == "checks":
+        checks(argv[2], int(argv[3]), argv[4])
     elif len(argv) == 5 and argv[1] == "records":
         records(argv[2], int(argv[3]), argv[4])
     else:

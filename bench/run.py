@@ -18,7 +18,25 @@ Environment (all optional):
   BENCH_REPEAT_LARGE  runs per tool for sizes of 20M records and more; default 1
   BENCH_TOOLS       subset of tally,duckdb,pandas,postgres; default all
   TALLY_BUILD       the release build directory; default bench/work/build
+  BENCH_OUT         the report written; default bench/RESULTS.md (a trial at a
+                    small scale goes elsewhere)
+  BENCH_JOBS        which jobs: national (the rollup above, by BENCH_SIZES, and
+                    the hierarchy series), county, households, check; default
+                    all four. The three others run tally and DuckDB only:
+  county            one county's villages (BENCH_COUNTY, default 430626, 平江县:
+                    550 villages) x BENCH_COUNTY_INDICATORS (16) x
+                    BENCH_COUNTY_MONTHS (36) on the national table, summed at
+                    every level as in the national job; tally also with the
+                    hierarchy cache (docs/hierarchy-cache.md)
+  households        BENCH_HOUSEHOLDS households (10M; or 1M, or an integer)
+                    over the villages: `tally poverty --households` against
+                    DuckDB's P0-P2, Watts and median over GROUPING SETS
+  check             BENCH_CHECK_VILLAGES villages (0, the default: all) file
+                    v01 and their towns file it too: `tally check` (hierarchy
+                    and outlier checks) against DuckDB's equivalent
 """
+import csv
+import filecmp
 import json
 import os
 import platform
@@ -52,14 +70,15 @@ def sh(args, **kw):
     return subprocess.run(args, check=True, **kw)
 
 
-def timed(args, out_json=False):
-    """Runs args under /usr/bin/time -v: (wall seconds, peak RSS kB, stdout)."""
+def timed(args, out_json=False, ok=(0,)):
+    """Runs args under /usr/bin/time -v: (wall seconds, peak RSS kB, stdout);
+    an exit status not in `ok` stops the run."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
         t0 = time.perf_counter()
         p = subprocess.run(["/usr/bin/time", "-v", "-o", tf.name] + args,
                            capture_output=True, text=True)
         wall = time.perf_counter() - t0
-        if p.returncode:
+        if p.returncode not in ok:
             sys.stderr.write(p.stdout + p.stderr)
             raise SystemExit(f"failed: {' '.join(args)}")
         rss = 0
@@ -102,6 +121,7 @@ def ensure_inputs(sizes, hier_sizes):
 
 def build_tally():
     build = env("TALLY_BUILD", os.path.join(WORK, "build"))
+    os.makedirs(WORK, exist_ok=True)
     if not os.path.exists(os.path.join(build, "build.ninja")):
         sh(["meson", "setup", build, ROOT, "--buildtype=release", "-Dtests=false"],
            stdout=subprocess.DEVNULL)
@@ -135,6 +155,11 @@ def ensure_peers(tools):
 
 def versions(tally):
     v = {}
+    def out(args, **kw):
+        try:
+            return subprocess.run(args, capture_output=True, text=True, **kw).stdout.strip()
+        except OSError:
+            return "not installed"
     v["tally"] = subprocess.run([tally, "--version"], capture_output=True,
                                 text=True).stdout.strip()
     v["DuckDB"] = subprocess.run(
@@ -152,8 +177,7 @@ def versions(tally):
          "import pandas, numpy, sys; print(f'pandas {pandas.__version__}, numpy "
          "{numpy.__version__}, python {sys.version.split()[0]}')"],
         capture_output=True, text=True).stdout.strip()
-    v["PostgreSQL"] = subprocess.run(["/usr/lib/postgresql/15/bin/postgres", "--version"],
-                                     capture_output=True, text=True).stdout.strip()
+    v["PostgreSQL"] = out(["/usr/lib/postgresql/15/bin/postgres", "--version"])
     v["cc"] = subprocess.run(["cc", "--version"], capture_output=True,
                              text=True).stdout.splitlines()[0]
     return v
@@ -226,13 +250,248 @@ def run_job(tools, tally, phases, defs, hier, records, repeat, port, tag):
     return out
 
 
+def sized(s):
+    s = s.strip()
+    return {"1M": 1_000_000, "10M": 10_000_000}.get(s) or int(s)
+
+
+def run_pair(cmds, repeat, tag, compare=None, ok=(0,)):
+    """Runs each tool's command `repeat` times: {tool: {wall, walls, rss_kb,
+    phases, out_bytes, check, check_ok}}; `compare(tally_out, peer_out)` gives
+    (ok, one line) for the peers."""
+    outdir = os.path.join(WORK, "out")
+    os.makedirs(outdir, exist_ok=True)
+    res = {}
+    ref = None
+    for tool, cmd in cmds.items():
+        o = os.path.join(outdir, f"{tag}-{tool}.csv")
+        walls, rsss, ph = [], [], []
+        for _ in range(repeat):
+            wall, rss, stdout = timed(cmd(o), ok=ok)
+            walls.append(wall)
+            rsss.append(rss)
+            if tool == "duckdb":
+                ph.append(json.loads(stdout.strip().splitlines()[-1]))
+        r = {"load_avg": os.getloadavg()[0], "wall": statistics.median(walls), "walls": walls,
+             "rss_kb": max(rsss), "out_bytes": os.path.getsize(o),
+             "out_rows": sum(1 for _ in open(o, "rb")) - 1}
+        if ph:
+            r["phases"] = median_phases([{k: v for k, v in x.items() if k != "findings"}
+                                         for x in ph])
+            if "findings" in ph[-1]:
+                r["findings"] = ph[-1]["findings"]
+        if tool == "tally":
+            ref = o
+        elif tool.startswith("tally") and ref:
+            r["check_ok"] = filecmp.cmp(ref, o, shallow=False)
+            r["check"] = "the same bytes as tally's" if r["check_ok"] else "other bytes than tally's"
+        elif compare and ref:
+            r["check_ok"], r["check"] = compare(ref, o)
+        res[tool] = r
+        print(f"  {tool:12s} median {r['wall']:.3f} s  peak {r['rss_kb'] / 1024:.0f} MiB  "
+              f"{r['out_rows']:,} rows  {r.get('check', '')}", flush=True)
+    return res
+
+
+def compare_rollup(ref, o):
+    p = subprocess.run([sys.executable, os.path.join(HERE, "compare.py"), ref, o],
+                       capture_output=True, text=True)
+    return p.returncode == 0, (p.stdout.strip().splitlines() or [p.stderr.strip()])[0]
+
+
+def compare_households(ref, o):
+    """tally's p0, p1, p2 and watts (printed with 4 decimals) against DuckDB's
+    at the same prefix, within 0.0001; the medians differ by definition
+    (tally's is person-weighted), so they are not compared."""
+    digits = {"province": 2, "city": 4, "county": 6, "town": 9}
+    got = {}
+    with open(o, encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            n = int(r["digits"])
+            got[(n, r["prefix"].zfill(n))] = r
+    equal, bad = 0, []
+    with open(ref, encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            n = digits.get(r["level"])
+            if n is None:
+                continue
+            p = got.get((n, r["region_code"][:n]))
+            if r["p0"] == "":
+                if p is not None and int(p["households"]) != 0:
+                    bad.append((r["region_code"], "no households in tally"))
+                continue
+            if p is None:
+                bad.append((r["region_code"], "missing in DuckDB"))
+                continue
+            if int(p["households"]) != int(r["households"]):
+                bad.append((r["region_code"], "households"))
+            for m in ("p0", "p1", "p2", "watts"):
+                equal += 1
+                if abs(float(r[m]) - float(p[m])) > 0.0001 + 1e-9:
+                    bad.append((r["region_code"], m, r[m], p[m]))
+    return not bad, (f"{equal} measures equal (p0, p1, p2, watts), {len(bad)} differ"
+                     + (f"; first: {bad[0]}" if bad else ""))
+
+
+def compare_check(ref, o):
+    """The number of findings of each check, tally's against DuckDB's."""
+    mine = {}
+    with open(ref, encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            mine[r["check"]] = mine.get(r["check"], 0) + 1
+    theirs = {}
+    with open(o, encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            theirs[r["check"]] = theirs.get(r["check"], 0) + 1
+    same = mine == theirs
+    return same, ("same findings per check: " if same else "findings differ: tally ") + \
+        ", ".join(f"{k} {v}" for k, v in sorted(mine.items())) + \
+        ("" if same else "; DuckDB " + ", ".join(f"{k} {v}" for k, v in sorted(theirs.items())))
+
+
+CHECK_DEFS = """indicators:
+  - id: v01
+    aggregate: sum
+    over_time: flow
+checks:
+  - id: adds_up
+    hierarchy: [v01]
+  - id: spikes
+    outliers: [v01]
+"""
+
+
+def other_jobs(jobs, tally, defs, repeat):
+    """The county, households and check jobs: {job: {"inputs": ..., "tools": {...}}}."""
+    nat = os.path.join(WORK, "national.csv")
+    out = {}
+    if "county" in jobs:
+        prefix = env("BENCH_COUNTY", "430626")
+        months = int(env("BENCH_COUNTY_MONTHS", "36"))
+        nind = int(env("BENCH_COUNTY_INDICATORS", "16"))
+        path = os.path.join(WORK, f"county-{prefix}-{nind}x{months}.csv")
+        if not os.path.exists(path):
+            gen("county", nat, prefix, str(months), str(nind), path + ".tmp")
+            os.rename(path + ".tmp", path)
+        # The same table under another name, with its cache beside it, so
+        # that national.csv stays without one.
+        cached = os.path.join(WORK, "national-cached.csv")
+        if not os.path.exists(cached):
+            sh(["cp", nat, cached])
+        levels = "province,city,county,town"
+        job = lambda h, extra=(): (lambda o: [tally, "rollup", "-H", h, "-d", defs, "-r", path,
+                                              "--level", levels, "-o", o] + list(extra))
+        sh(job(cached, ["--hierarchy-cache"])(os.devnull), stdout=subprocess.DEVNULL,
+           stderr=subprocess.DEVNULL)
+        records = sum(1 for _ in open(path, "rb")) - 1
+        print(f"county {prefix}: {records:,} records ({nind} indicators x {months} months)",
+              flush=True)
+        tools = run_pair({"tally": job(nat), "tally+cache": job(cached),
+                          "duckdb": lambda o: ["node", os.path.join(HERE, "duckdb-run.mjs"),
+                                               path, o]},
+                         repeat, "county", compare_rollup)
+        out["county"] = {"inputs": {"prefix": prefix, "months": months, "indicators": nind,
+                                    "records": records, "bytes": os.path.getsize(path)},
+                         "tools": tools}
+    if "households" in jobs:
+        n = sized(env("BENCH_HOUSEHOLDS", "10M"))
+        line = env("BENCH_LINE", "4000")
+        path = os.path.join(WORK, f"households-{n}.csv")
+        if not os.path.exists(path):
+            gen("households", nat, str(n), path + ".tmp")
+            os.rename(path + ".tmp", path)
+        print(f"households: {n:,}", flush=True)
+        tools = run_pair({
+            "tally": lambda o: [tally, "poverty", "-H", nat, "-d", defs, "--households", path,
+                                "--line", line, "--level", "province,city,county,town",
+                                "-o", o],
+            "duckdb": lambda o: ["node", os.path.join(HERE, "duckdb-households.mjs"), path,
+                                 line, o]}, repeat, "households", compare_households)
+        out["households"] = {"inputs": {"households": n, "bytes": os.path.getsize(path),
+                                        "line": line}, "tools": tools}
+    if "check" in jobs:
+        villages = int(env("BENCH_CHECK_VILLAGES", "0"))
+        path = os.path.join(WORK, f"checks-{villages or 'all'}.csv")
+        if not os.path.exists(path):
+            gen("checks", nat, str(villages), path + ".tmp")
+            os.rename(path + ".tmp", path)
+        cdefs = os.path.join(WORK, "defs-check.yaml")
+        with open(cdefs, "w", encoding="utf-8") as f:
+            f.write(CHECK_DEFS)
+        records = sum(1 for _ in open(path, "rb")) - 1
+        print(f"check: {records:,} records", flush=True)
+        tools = run_pair({
+            "tally": lambda o: [tally, "check", "-H", nat, "-d", cdefs, "-r", path, "-o", o],
+            "duckdb": lambda o: ["node", os.path.join(HERE, "duckdb-check.mjs"), path, o]},
+            repeat, "check", compare_check, ok=(0, 1))
+        out["check"] = {"inputs": {"records": records, "bytes": os.path.getsize(path),
+                                   "villages": villages}, "tools": tools}
+    return out
+
+
+def report_other(other):
+    L = []
+    if not other:
+        return L
+    L.append("## Beside the national rollup: tally and DuckDB, same run\n")
+    L.append("Each job is run by both tools on this machine in this run; the ratio is "
+             "DuckDB's median wall time over tally's, the memory ratio tally's peak over "
+             "DuckDB's (peak resident memory of the process, /usr/bin/time -v). Scales are "
+             "set by the environment (see bench/run.py).\n")
+    desc = {
+        "county": lambda i: (f"**Sparse county**: the {i['records']:,} records "
+                             f"({i['bytes'] / MB:.1f} MB) of one county (code prefix "
+                             f"{i['prefix']}) x {i['indicators']} indicators x {i['months']} "
+                             "months on the national table; every indicator summed at the "
+                             "province, city, county and town levels plus the ratio, as in the "
+                             "national job (`tally rollup --level province,city,county,town`, "
+                             "`bench/duckdb-run.mjs`). `tally+cache` loads the national table "
+                             "from its cache (docs/hierarchy-cache.md). DuckDB gives only "
+                             "the groups with data; tally the regions of the levels asked for."),
+        "households": lambda i: (f"**Households**: {i['households']:,} households "
+                                 f"({i['bytes'] / MB:.0f} MB) over the villages, poverty line "
+                                 f"{i['line']}: `tally poverty --households --level "
+                                 "province,city,county,town` (P0-P2, Watts, Gini and the "
+                                 "person-weighted median at every region) against "
+                                 "`bench/duckdb-households.mjs` (P0-P2, Watts and an "
+                                 "unweighted median over GROUPING SETS of code prefixes)."),
+        "check": lambda i: (f"**Check**: {i['records']:,} records ({i['bytes'] / MB:.1f} MB): "
+                            "v01 of " + (f"the first {i['villages']:,} villages (on to the end of the "
+                                         "last one's city)" if i["villages"] else "every village")
+                            + " and of their towns (1 town in 97 off by a few): "
+                            "`tally check` with a hierarchy check and an outlier check "
+                            "against `bench/duckdb-check.mjs` (town reported against the sum "
+                            "of its villages; median and MAD per sibling group)."),
+    }
+    for job in ("county", "households", "check"):
+        if job not in other:
+            continue
+        j = other[job]
+        L.append(desc[job](j["inputs"]) + "\n")
+        L.append("| tool | median wall (s) | runs (s) | peak memory (MiB) | rows written | "
+                 "DuckDB / tool | memory / DuckDB's | load avg | output check |")
+        L.append("|---|---:|---|---:|---:|---:|---:|---:|---|")
+        d = j["tools"].get("duckdb")
+        for tool, r in j["tools"].items():
+            ratio = f"{d['wall'] / r['wall']:.1f}x" if d and tool != "duckdb" else "—"
+            mem = f"{r['rss_kb'] / d['rss_kb']:.2f}x" if d and tool != "duckdb" else "—"
+            check = "reference" if tool == "tally" else (
+                ("same: " if r.get("check_ok") else "**DIFFERS**: ") + r.get("check", "")
+                if "check" in r else "—")
+            L.append(f"| {tool} | {r['wall']:.3f} | {', '.join(f'{w:.2f}' for w in r['walls'])} "
+                     f"| {r['rss_kb'] / 1024:.0f} | {r['out_rows']:,} | {ratio} | {mem} | "
+                     f"{r.get('load_avg', 0):.1f} | {check} |")
+        L.append("")
+    return L
+
+
 def fmt_phases(p):
     if not p:
         return "—"
     return " / ".join(f"{p[k]:.3f}" if k in p else "—" for k in ("parse", "rollup", "write"))
 
 
-def report(mach, vers, sizes, results, hier_results, defs, repeat, t_total):
+def report(mach, vers, sizes, results, hier_results, defs, repeat, t_total, other=None):
     L = []
     L.append("# tally benchmark results\n")
     L.append("Generated by `make bench` (bench/run.py); every figure below was measured in "
@@ -371,10 +630,12 @@ def report(mach, vers, sizes, results, hier_results, defs, repeat, t_total):
                         f"{'same numbers' if d['check_ok'] else '**DIFFERS**'} |" if d else
                         "— | — | — |"))
         L.append("")
+    L += report_other(other)
     L.append("## Reproduce\n")
     L.append("```sh")
     L.append("make bench                                   # 1M and 10M, 3 runs each")
     L.append("BENCH_SIZES=1M,10M,50M make bench            # with 50M (once per tool)")
+    L.append("BENCH_JOBS=county,households,check BENCH_HOUSEHOLDS=1M make bench  # smaller")
     L.append("python3 bench/gen.py records bench/work/national.csv 1000000 r.csv  # one input")
     L.append("```\n")
     return "\n".join(L)
@@ -385,8 +646,9 @@ def rerender():
     j = json.load(open(os.path.join(WORK, "results.json")))
     tally = os.path.join(env("TALLY_BUILD", os.path.join(WORK, "build")), "examples", "tally")
     text = report(machine(), versions(tally), [tuple(x) for x in j["sizes"]], j["results"],
-                  [tuple(x) for x in j["hier"]], None, j.get("repeat", 3), j.get("total"))
-    with open(os.path.join(HERE, "RESULTS.md"), "w", encoding="utf-8") as f:
+                  [tuple(x) for x in j["hier"]], None, j.get("repeat", 3), j.get("total"),
+                  j.get("other"))
+    with open(env("BENCH_OUT", os.path.join(HERE, "RESULTS.md")), "w", encoding="utf-8") as f:
         f.write(text)
     return 0
 
@@ -395,8 +657,11 @@ def main():
     if sys.argv[1:] == ["--report"]:
         return rerender()
     t_start = time.perf_counter()
+    jobs = env("BENCH_JOBS", "national,county,households,check").split(",")
     sizes = [parse_size(s) for s in env("BENCH_SIZES", "1M,10M").split(",")]
     hier_sizes = [int(s) for s in env("BENCH_HIER_SIZES", "100000,2000000").split(",") if s]
+    if "national" not in jobs:
+        sizes, hier_sizes = [], []
     repeat = int(env("BENCH_REPEAT", "3"))
     tools = env("BENCH_TOOLS", "tally,duckdb,pandas,postgres").split(",")
     ensure_peers(tools)
@@ -436,20 +701,23 @@ def main():
             hier_results.append((nodes_national, {k: v for k, v in results["1M"].items()
                                                   if k in ("tally", "duckdb")}))
         hier_results.sort()
+        other = other_jobs(jobs, tally, defs, repeat)
     finally:
         if pgwork:
             subprocess.run([sys.executable, os.path.join(HERE, "pg-run.py"), "stop", pgwork])
     text = report(machine(), versions(tally), sizes, results, hier_results, defs, repeat,
-                  time.perf_counter() - t_start)
-    with open(os.path.join(HERE, "RESULTS.md"), "w", encoding="utf-8") as f:
+                  time.perf_counter() - t_start, other)
+    with open(env("BENCH_OUT", os.path.join(HERE, "RESULTS.md")), "w", encoding="utf-8") as f:
         f.write(text)
     json.dump({"sizes": sizes, "results": results, "hier": hier_results, "repeat": repeat,
-               "total": time.perf_counter() - t_start},
+               "total": time.perf_counter() - t_start, "other": other},
               open(os.path.join(WORK, "results.json"), "w"), indent=1, default=str)
     bad = [(l, t) for l, r in results.items() for t, v in r.items()
            if isinstance(v, dict) and v.get("check_ok") is False]
     bad += [(h, "duckdb") for h, r in hier_results if "duckdb" in r and not r["duckdb"]["check_ok"]]
-    print(f"wrote {os.path.join(HERE, 'RESULTS.md')}")
+    bad += [(j, t) for j, r in other.items() for t, v in r["tools"].items()
+            if v.get("check_ok") is False]
+    print(f"wrote {env('BENCH_OUT', os.path.join(HERE, 'RESULTS.md'))}")
     if bad:
         print(f"outputs differ: {bad}")
         return 1

@@ -154,6 +154,7 @@ static void shared_option(cli *c, int opt, const char *arg)
     case CLI_OPT_CROSSWALK: c->crosswalk_path = arg; break;
     case CLI_OPT_ENCODING: c->encoding = arg; break; /* checked when a file is read */
     case CLI_OPT_HIERARCHY_ENCODING: c->hierarchy_encoding = arg; break;
+    case CLI_OPT_HIERARCHY_CACHE: c->hierarchy_cache = 1; break;
     case CLI_OPT_THREADS: {
         char *end;
         errno = 0;
@@ -384,7 +385,10 @@ static int load_model(cli *c)
         const char *csv = tally_xlsx_sheet_csv(sheet, &n);
         rc = tally_hierarchy_from_buffer(&c->h, csv, n, tally_xlsx_sheet_name(sheet), &hopts);
     } else if (!rc) {
-        rc = tally_hierarchy_from_file(&c->h, c->hierarchy_path, &hopts);
+        /* FILE.csv.tallyh is used when fresh (docs/hierarchy-cache.md). */
+        rc = tally_hierarchy_from_file_cached(&c->h, c->hierarchy_path, &hopts,
+                                              c->hierarchy_cache ? TALLY_HIERARCHY_CACHE_MAKE : 0,
+                                              NULL);
     }
     tally_xlsx_sheet_free(sheet);
     if (rc) {

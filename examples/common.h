@@ -47,6 +47,7 @@ enum {
     CLI_OPT_ALL_REGIONS,
     CLI_OPT_INDICATOR,
     CLI_OPT_HIERARCHY_ENCODING,
+    CLI_OPT_HIERARCHY_CACHE,
     CLI_OPT_OWN = 2001
 };
 
@@ -69,6 +70,7 @@ typedef struct cli {
     const char *rejects_path;
     const char *encoding;
     const char *hierarchy_encoding;
+    int hierarchy_cache;  /* --hierarchy-cache: make -H's cache (docs/hierarchy-cache.md) */
     int on_error;         /* tally_on_error */
     unsigned int threads; /* reading records; 0: one per core */
     size_t max_input_bytes, max_memory; /* --max-input-bytes, --max-memory; 0: defaults */
@@ -112,6 +114,7 @@ typedef struct cli {
     { "rejects", required_argument, NULL, CLI_OPT_REJECTS },          \
     { "encoding", required_argument, NULL, CLI_OPT_ENCODING },        \
     { "hierarchy-encoding", required_argument, NULL, CLI_OPT_HIERARCHY_ENCODING }, \
+    { "hierarchy-cache", no_argument, NULL, CLI_OPT_HIERARCHY_CACHE }, \
     { "threads", required_argument, NULL, CLI_OPT_THREADS },          \
     { "crosswalk", required_argument, NULL, CLI_OPT_CROSSWALK },      \
     { "max-input-bytes", required_argument, NULL, CLI_OPT_MAX_INPUT }, \

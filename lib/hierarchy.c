@@ -30,6 +30,16 @@ TALLY_EXTERN(void) tally_hierarchy_free(tally_hierarchy *h)
 {
     if (!h)
         return;
+    if (h->cache_map) {
+        /* These point into the cache file's mapping. */
+        munmap(h->cache_map, h->cache_map_size);
+        h->parent = h->line = h->name_off = h->code_lo = NULL;
+        h->level = h->code_hi = NULL;
+        h->arena = NULL;
+        h->num_slots = NULL;
+        h->num_high = NULL;
+        h->str_slots = NULL;
+    }
     free(h->parent);
     free(h->subtree_end);
     free(h->level);

@@ -85,10 +85,57 @@ TALLY_EXTERN(const char *) tally_hierarchy_code(const tally_hierarchy *h, size_t
 
 /* ---- finding a node by its code ------------------------------------------ */
 
+/* Lookups in tables read from a cache file (hierarchy_cache.c), which the
+ * loader does not scan: what a probe reads is checked here. At most one
+ * pass over a table (a table without a free slot ends), a region index
+ * past the hierarchy is not found, and a text slot must name a region
+ * whose code is text, so that its offset in the arena was checked. A
+ * forged table may then find nothing, or another region, never read out
+ * of bounds. */
+static size_t num_find_checked(const tally_hierarchy *h, uint64_t code)
+{
+    size_t cap = h->num_cap;
+    if (!cap)
+        return TALLY_NONE;
+    size_t j = home64(tally_util__hash_u64(code), cap);
+    for (size_t probes = 0; probes < cap; probes++) {
+        uint64_t s = h->num_slots[j];
+        if (!s)
+            return TALLY_NONE;
+        if ((s & KEY_MASK) == code + 1) {
+            size_t node = slot_node(h, j, s);
+            return node < h->n ? node : TALLY_NONE;
+        }
+        if (++j == cap)
+            j = 0;
+    }
+    return TALLY_NONE;
+}
+
+static size_t str_find_checked(const tally_hierarchy *h, const char *s, size_t len)
+{
+    if (!h->str_cap)
+        return TALLY_NONE;
+    size_t mask = h->str_cap - 1;
+    size_t j = (size_t)tally_util__hash_bytes(s, len) & mask;
+    for (size_t probes = 0; probes < h->str_cap; probes++) {
+        uint32_t v = h->str_slots[j];
+        if (!v)
+            return TALLY_NONE;
+        if (v <= h->n && h->code_hi[v - 1] == CODE_TEXT && code_equals(h, v - 1, s, len))
+            return v - 1;
+        j = (j + 1) & mask;
+    }
+    return TALLY_NONE;
+}
+
 static size_t find_code(const tally_hierarchy *h, const char *s, size_t len)
 {
     uint64_t v;
-    if (tally_util__code12(s, len, &v))
+    int number = tally_util__code12(s, len, &v);
+    if (h->cache_map)
+        return number ? num_find_checked(h, v) : str_find_checked(h, s, len);
+    if (number)
         return num_find(h, v);
     return str_find(h, s, len);
 }

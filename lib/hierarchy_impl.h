@@ -142,6 +142,12 @@ struct tally_hierarchy {
     uint32_t *ends;
     size_t ends_size;
     atomic_int ends_ready;
+
+    /* Loaded from a cache file (hierarchy_cache.c): the per-node arrays,
+     * the arena and the lookup tables point into this read-only mapping
+     * and are not freed one by one. NULL for a hierarchy read from CSV. */
+    void *cache_map;
+    size_t cache_map_size;
 };
 
 /* 1 and *v when node (or, while loading, row) i has a 12-digit code. */
@@ -376,6 +382,13 @@ static inline size_t str_insert(tally_hierarchy *h, const char *s, size_t len, u
  * default levels) and copies the level names into h: 0, or TALLY_EINVAL /
  * TALLY_ELIMIT / TALLY_ENOMEM with the last error set. */
 int tally_hierarchy__copy_levels(tally_hierarchy *h, const tally_hierarchy_options *opts);
+
+/* Reserves what is written out on demand (hierarchy_read.c): the wide
+ * parents, the subtree ends, and, when `numeric` (some code has 12
+ * digits), the text of the 12-digit codes (see CODE_WIDTH); makes the
+ * lock that guards the writing. h->n is set. 0, or TALLY_ENOMEM naming
+ * `name`. */
+int tally_hierarchy__reserve_lazy(tally_hierarchy *h, int numeric, const char *name);
 
 /* "province, city, ..." for messages, shortened to fit `size` bytes. */
 void tally_hierarchy__level_list(const tally_hierarchy *h, char *buf, size_t size);

@@ -962,32 +962,33 @@ static int reserve(size_t n, size_t width, void **out, size_t *size)
     return 0;
 }
 
-/* Reserves what is written out on demand: the wide parents, the subtree
- * ends, and the text of the 12-digit codes (see CODE_WIDTH); makes the
- * lock that guards the writing. */
-static int reserve_lazy(loader *L)
+int tally_hierarchy__reserve_lazy(tally_hierarchy *h, int numeric, const char *name)
 {
-    tally_hierarchy *h = L->h;
     size_t n = h->n;
     if (pthread_mutex_init(&h->lock, NULL))
-        return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
+        return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", name);
     h->lock_made = 1;
     atomic_init(&h->wide_ready, 0);
     atomic_init(&h->ends_ready, 0);
     if (n && (reserve(n, sizeof *h->wide, (void **)&h->wide, &h->wide_size) ||
               reserve(n, sizeof *h->ends, (void **)&h->ends, &h->ends_size)))
-        return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
-    if (!L->numeric)
+        return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", name);
+    if (!numeric)
         return 0;
     size_t blocks = ((n - 1) >> CODE_BLOCK_BITS) + 1;
     h->codes_ready = malloc(blocks * sizeof *h->codes_ready);
     if (!h->codes_ready)
-        return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
+        return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", name);
     for (size_t b = 0; b < blocks; b++)
         atomic_init(&h->codes_ready[b], 0);
     if (reserve(n, CODE_WIDTH, (void **)&h->codes, &h->codes_size))
-        return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", L->csv.name);
+        return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", name);
     return 0;
+}
+
+static int reserve_lazy(loader *L)
+{
+    return tally_hierarchy__reserve_lazy(L->h, L->numeric, L->csv.name);
 }
 
 static size_t count_lines(const char *data, size_t size)

@@ -132,6 +132,74 @@ TALLY_EXTERN(size_t) tally_hierarchy_level_count(const tally_hierarchy *h);
 TALLY_EXTERN(const char *) tally_hierarchy_level_name(const tally_hierarchy *h, int level);
 TALLY_EXTERN(int) tally_hierarchy_level_find(const tally_hierarchy *h, const char *name);
 
+/* ---- hierarchy cache files (docs/hierarchy-cache.md) ----------------------
+ *
+ * A hierarchy cache is a binary form of a hierarchy CSV that loads by
+ * mapping the file: the arrays the hierarchy keeps, its code lookup table
+ * included, are used in place. It records the CSV's size, modification
+ * time and a hash of its first and last 64 KiB, and the options it was
+ * read with (level names, encoding, limits); a cache that does not match
+ * them is stale. Every byte is covered by a checksum (XXH3) and the
+ * structure is checked (sizes, bounds, pre-order, levels), so a damaged,
+ * truncated or forged file is refused, never read out of bounds. The
+ * cache of `FILE.csv` is `FILE.csv.tallyh`. */
+
+/* The suffix of a cache beside its CSV. */
+#define TALLY_HIERARCHY_CACHE_SUFFIX ".tallyh"
+
+/* Writes h, read from the CSV at csv_path with opts (NULL: defaults), as a
+ * cache file at cache_path, through a temporary file renamed over it (a
+ * failed write leaves what was there). An existing file at cache_path that
+ * is not a hierarchy cache is never replaced: TALLY_EEXIST. csv_path must
+ * be a regular file (its size and time are recorded). 0; TALLY_EIO (a file
+ * cannot be read or written), TALLY_EINVAL, TALLY_EEXIST or TALLY_ENOMEM
+ * with the last error set. */
+TALLY_EXTERN(int) tally_hierarchy_cache_save(const tally_hierarchy *h, const char *cache_path,
+                                             const char *csv_path,
+                                             const tally_hierarchy_options *opts);
+
+/* Loads the cache at cache_path, made from the CSV at csv_path with opts.
+ * On success *out is the caller's (tally_hierarchy_free); it equals what
+ * tally_hierarchy_from_file(csv_path, opts) gives in every accessor, and
+ * the file is mapped: it must be replaced by renaming, never rewritten in
+ * place, while in use. Errors (*out NULL, last error set, naming the file):
+ * TALLY_EIO cannot open or map it; TALLY_EPARSE not a hierarchy cache, or
+ * damaged (truncated, checksum mismatch, a structure check failed);
+ * TALLY_ENOTSUP another format version or byte order; TALLY_EINVAL stale
+ * (the CSV changed since, or other options); TALLY_ENOMEM. */
+TALLY_EXTERN(int) tally_hierarchy_cache_load(tally_hierarchy **out, const char *cache_path,
+                                             const char *csv_path,
+                                             const tally_hierarchy_options *opts);
+
+/* Flags for tally_hierarchy_from_file_cached. */
+#define TALLY_HIERARCHY_CACHE_MAKE 1u /* make the cache when there is none */
+
+/* What tally_hierarchy_from_file_cached did with the cache. */
+#define TALLY_HIERARCHY_CACHE_NONE 0    /* read the CSV; no cache written */
+#define TALLY_HIERARCHY_CACHE_USED 1    /* loaded from the cache */
+#define TALLY_HIERARCHY_CACHE_WRITTEN 2 /* read the CSV and wrote the cache */
+
+/* tally_hierarchy_from_file with the cache `path` + ".tallyh":
+ * - a fresh cache is loaded (the CSV is not read);
+ * - a stale cache, or one of another format version, is made again from
+ *   the CSV (it is a cache of ours: it is replaced);
+ * - without a cache, the CSV is read, and with TALLY_HIERARCHY_CACHE_MAKE
+ *   in flags the cache is written;
+ * - a file at the cache's name that is not a hierarchy cache is left
+ *   alone and the CSV read;
+ * - a damaged cache is an error (TALLY_EPARSE naming it), unless
+ *   TALLY_HIERARCHY_CACHE_MAKE is in flags: then it is made again.
+ * A cache that cannot be written (a read-only directory) is no error
+ * unless TALLY_HIERARCHY_CACHE_MAKE asked for it (then TALLY_EIO or
+ * TALLY_EEXIST, and *out NULL). A path that is not a regular file is
+ * read as tally_hierarchy_from_file reads it, without a cache.
+ * *state (may be NULL) is set to a TALLY_HIERARCHY_CACHE_* value above.
+ * Errors otherwise as tally_hierarchy_from_file and
+ * tally_hierarchy_cache_load. */
+TALLY_EXTERN(int) tally_hierarchy_from_file_cached(tally_hierarchy **out, const char *path,
+                                                   const tally_hierarchy_options *opts,
+                                                   unsigned flags, int *state);
+
 TALLY_END_DECLS
 
 #endif

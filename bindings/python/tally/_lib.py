@@ -296,6 +296,12 @@ _FUNCTIONS = {
     "tally_hierarchy_level_count": (c_size_t, [H], False),
     "tally_hierarchy_level_name": (c_char_p, [H, c_int], False),
     "tally_hierarchy_level_find": (c_int, [H, c_char_p], False),
+    "tally_hierarchy_cache_save": (c_int, [H, c_char_p, c_char_p, POINTER(HierarchyOptions)],
+                                   True),
+    "tally_hierarchy_cache_load": (c_int, [POINTER(H), c_char_p, c_char_p,
+                                           POINTER(HierarchyOptions)], True),
+    "tally_hierarchy_from_file_cached": (c_int, [POINTER(H), c_char_p, POINTER(HierarchyOptions),
+                                                 c_uint, POINTER(c_int)], True),
     # crosswalk
     "tally_crosswalk_kind_name": (c_char_p, [c_int], False),
     "tally_crosswalk_infer": (c_int, [POINTER(CW), H, H, POINTER(CrosswalkOptions)], True),
