@@ -628,7 +628,14 @@ static int category_slot(const tally_records__reader *rd, const tally_csv *c, si
         const tally_csv_field *f = &c->fields[cf[k]];
         const tally_csv_field *inf = &c->fields[rd->lay->indicator];
         long j = tally_definitions__by_position(d, *ind, k);
-        if (j < 0 || tally_definitions__base(d, *ind) != *ind)
+        if (j >= 0 && tally_definitions__base(d, *ind) != *ind)
+            return tally_csv__error_at_field(
+                c, (size_t)cf[k], TALLY_EINVAL,
+                "column '%s' gives '%.*s' for '%.*s', which names its options already; "
+                "expected an empty cell, or the indicator's own id",
+                tally_definitions_category_id(d, k), (int)f->len, f->ptr, (int)inf->len,
+                inf->ptr);
+        if (j < 0)
             return tally_csv__error_at_field(
                 c, (size_t)cf[k], TALLY_EINVAL,
                 "column '%s' gives '%.*s' for indicator '%.*s', which is not broken down by "
@@ -668,7 +675,17 @@ static int read_row_values(tally_records__reader *rd, const tally_csv *c, size_t
     const tally_csv_field *rf = &c->fields[lay->region];
     size_t node;
     int kept = 1;
-    if (find_region(rd, rf->ptr, rf->len, &node) && (kept = tally_carry__keep(ds, c, lay)) > 0)
+    int unknown = find_region(rd, rf->ptr, rf->len, &node);
+    if (unknown && ds->carry && lay->category)
+        for (size_t k = 0; k < tally_definitions_category_count(ds->d); k++)
+            if (lay->category[k] >= 0 && c->fields[lay->category[k]].len)
+                return tally_csv__error_at_field(
+                    c, (size_t)lay->region, TALLY_EINVAL,
+                    "region code '%.*s' is not in the hierarchy, and a crosswalk does not carry "
+                    "a row with an option of a category (column '%s'); expected a code of the "
+                    "hierarchy",
+                    (int)rf->len, rf->ptr, tally_definitions_category_id(ds->d, k));
+    if (unknown && (kept = tally_carry__keep(ds, c, lay)) > 0)
         return unknown_region(c, (size_t)lay->region);
     if (kept <= 0) { /* an old code, kept for the crosswalk (carry.c), or its error */
         *node_out = SIZE_MAX;

@@ -229,3 +229,106 @@ def test_categories__accessors_and_pandas():
     rows = r.rows(level="county", indicator="poor_population[cause=other]")
     assert [(x["indicator"], x["cause"], x["value"]) for x in rows] == \
         [("poor_population", "other", sums["430603000000"]["other"])]
+
+
+CROSS = """\
+categories:
+  - id: cause
+    exclusive: true
+    options: [a, b]
+  - id: sex
+    exclusive: true
+    options: [f, m]
+  - id: help
+    options: [x]
+indicators:
+  - id: poor
+    over_time: flow
+    by: [cause, sex]
+  - id: helped
+    over_time: stock
+    by: [help]
+"""
+
+CROSS_RECORDS = """\
+region_code,indicator,cause,sex,help,period,value
+V1,poor,a,f,,2019-01,1
+V1,poor,a,m,,2019-01,2
+V1,poor,b,f,,2019-01,3
+V1,poor,b,m,,2019-01,4
+V2,poor,a,f,,2019-01,5
+V2,poor,a,m,,2019-01,6
+V2,poor,b,f,,2019-01,7
+V3,poor,a,,,2019-01,1
+V3,poor,b,,,2019-01,9
+V3,poor,a,,,2019-02,2
+V3,poor,b,,,2019-02,3
+V1,helped,,,x,2019-01,4
+"""
+
+
+def test_categories__cross_classification_margins_and_time():
+    """By hand. V1 files the four cells: its margins and total are filled
+    from them (a 3, b 7, f 4, m 6, total 10). V2 lacks b/m: a = 11 and
+    f = 12 are filled, b, m and the total are missing. V3 files the cause
+    margins only: total 10 in January, and over Q1 (a flow) 1+2 + 9+3 = 15;
+    its sex margins stay missing. A non-exclusive category's total is
+    never filled (helped)."""
+    from conftest import SMALL_HIERARCHY
+    h = tally.Hierarchy.from_bytes(SMALL_HIERARCHY)
+    d = tally.Definitions.from_string(CROSS)
+    assert len(d.ids) == 1 + 8 + 1 + 1  # poor, (2+1)*(2+1)-1 slots, helped, 1 slot
+    ds = tally.Dataset(h, d)
+    ds.read_bytes(CROSS_RECORDS)
+    r = ds.rollup(periods=["2019-01", "2019-Q1"])
+    got = {(x["region_code"], x["indicator"], x["cause"], x["sex"], x["help"], x["period"]):
+           x["value"] for x in r.rows()}
+
+    def poor(code, cause, sex, period="2019-01"):
+        return got[code, "poor", cause, sex, None, period]
+
+    assert [poor("V1", c, s) for c, s in [(None, None), ("a", None), ("b", None),
+                                          (None, "f"), (None, "m")]] == [10, 3, 7, 4, 6]
+    assert [poor("V2", c, s) for c, s in [(None, None), ("a", None), ("b", None),
+                                          (None, "f"), (None, "m")]] == [None, 11, None, 12, None]
+    assert [poor("T1", c, s) for c, s in [("a", "f"), ("a", "m"), ("b", "f"), ("b", "m")]] == \
+        [6, 8, 10, 4]
+    assert [poor("T1", c, s) for c, s in [(None, None), ("a", None), ("b", None),
+                                          (None, "f"), (None, "m")]] == [10, 14, 7, 16, 6]
+    assert [poor("T2", c, None) for c in [None, "a", "b"]] == [10, 1, 9]
+    assert poor("T2", None, "f") is None
+    assert [poor("K1", c, s) for c, s in [(None, None), ("a", None), ("b", None),
+                                          (None, "f"), (None, "m")]] == [20, 15, 16, 16, 6]
+    assert poor("T2", None, None, "2019-Q1") == 15
+    assert poor("V3", "b", None, "2019-Q1") == 12
+    assert got["V1", "helped", None, None, "x", "2019-01"] == 4
+    assert got["V1", "helped", None, None, None, "2019-01"] is None
+
+
+def test_categories__indicator_option_selects_its_slots(tmp_path):
+    """--indicator poor_population writes the total and its options."""
+    p = run("rollup", "-H", YUNXI_H, "-d", YUNXI_D, "-r", YUNXI_R, "--level", "county",
+            "--indicator", "poor_population")
+    assert p.returncode == 0, p.stderr
+    rows = list(csv.DictReader(io.StringIO(p.stdout)))
+    assert [r["cause"] for r in rows] == [""] + CAUSES
+    p = run("rollup", "-H", YUNXI_H, "-d", YUNXI_D, "-r", YUNXI_R, "--level", "county",
+            "--indicator", "poor_population[cause=other]")
+    assert [r["cause"] for r in csv.DictReader(io.StringIO(p.stdout))] == ["other"]
+
+
+def test_categories__an_old_code_with_an_option_is_not_carried():
+    """A crosswalk carries a row of an old code to its new region, but not
+    yet to an option: refused, never stored under the total."""
+    from test_crosswalk import NEW, OLD
+    old, new = tally.Hierarchy.from_bytes(OLD), tally.Hierarchy.from_bytes(NEW)
+    cw = tally.Crosswalk.infer(old, new)
+    defs = tally.Definitions.from_string(
+        "categories:\n  - { id: cause, exclusive: true, options: [a, b] }\n"
+        "indicators:\n  - { id: poor, by: [cause] }\n")
+    ds = tally.Dataset(new, defs)
+    with pytest.raises(tally.Error) as e:
+        ds.read_bytes("region_code,indicator,cause,period,value\n"
+                      "110102001002,poor,a,2019,5\n", crosswalk=cw)
+    assert (e.value.line, e.value.column) == (2, 1)
+    assert "does not carry a row with an option of a category (column 'cause')" in str(e.value)
