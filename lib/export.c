@@ -478,11 +478,21 @@ static int write_long(const tally_result *r, const char *path, const tally_write
     job.threads = threads ? threads : tally_write__default_threads(span * (rows ? rows : 1));
     job.format = format_rows;
     job.ctx = &w;
-    char head[1024], cats[512] = "";
+    /* One column per category after `indicator` (none without categories). */
     const tally_definitions *d = tally_result_definitions(r);
-    for (size_t c = 0, used = 0; c < tally_definitions_category_count(d) && used < sizeof cats;
-         c++)
-        used += (size_t)snprintf(cats + used, sizeof cats - used, "%s,",
+    size_t cats_len = 1;
+    for (size_t c = 0; c < tally_definitions_category_count(d); c++)
+        cats_len += strlen(tally_definitions_category_id(d, c)) + 1;
+    char *cats = malloc(cats_len), *head = malloc(cats_len + 256);
+    if (!cats || !head) {
+        free(cats);
+        free(head);
+        result_writer_free(&w);
+        return tally_error__set(TALLY_ENOMEM, "out of memory writing a result");
+    }
+    cats[0] = '\0';
+    for (size_t c = 0, used = 0; c < tally_definitions_category_count(d); c++)
+        used += (size_t)snprintf(cats + used, cats_len - used, "%s,",
                                  tally_definitions_category_id(d, c));
     if (w.json) {
         job.head = "[";
@@ -490,7 +500,7 @@ static int write_long(const tally_result *r, const char *path, const tally_write
         job.tail_empty = "]\n";
         job.drop_first = 1; /* the comma before the first row */
     } else {
-        snprintf(head, sizeof head, "%sregion_code,region_name,level,indicator,%s%speriod,value%s%s\n",
+        snprintf(head, cats_len + 256, "%sregion_code,region_name,level,indicator,%s%speriod,value%s%s\n",
                  opts->bom ? TALLY_WRITE__BOM : "", cats, w.names ? "indicator_name,unit," : "",
                  w.compare ? ",previous,change,change_pct" : "",
                  w.coverage ? ",regions,regions_complete,as_of" : "");
@@ -499,6 +509,8 @@ static int write_long(const tally_result *r, const char *path, const tally_write
     }
     rc = tally_write__run(path, &job);
     result_writer_free(&w);
+    free(cats);
+    free(head);
     return rc;
 }
 

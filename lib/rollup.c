@@ -344,7 +344,7 @@ static int fill_exclusive(const tally_dataset *ds, size_t i, int32_t first, int3
         if (!any)
             return 0;
         double *acc = calloc(n ? n : 1, sizeof *acc), *tmp = malloc((n ? n : 1) * sizeof *tmp);
-        int rc = acc && tmp ? 0 : TALLY_ENOMEM;
+        int rc = acc && tmp ? 0 : tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
         int opt[TALLY_DEFINITIONS__MAX_BY];
         for (size_t q = 0; q < nb; q++)
             opt[q] = tally_definitions__slot_option(d, i, q);

@@ -229,6 +229,9 @@ def test_categories__accessors_and_pandas():
     rows = r.rows(level="county", indicator="poor_population[cause=other]")
     assert [(x["indicator"], x["cause"], x["value"]) for x in rows] == \
         [("poor_population", "other", sums["430603000000"]["other"])]
+    rows = r.rows(level="county", indicator="poor_population")
+    assert [(x["cause"], x["value"]) for x in rows] == \
+        [(k, sums["430603000000"][k or "total"]) for k in [None] + CAUSES]
 
 
 CROSS = """\

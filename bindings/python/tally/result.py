@@ -189,7 +189,18 @@ class Result(Owner):
             [self._period_index(x) for x in as_list(period)]
         inds = list(range(len(ids))) if indicator is None else \
             [find_indicator(self._d, x) for x in as_list(indicator)]
+        if indicator is not None:
+            # An indicator broken down by categories comes with its options
+            # (its slots follow it), as on the command line.
+            inds = [j for i in inds for j in
+                    [i] + list(range(i + 1, len(ids)))[:self._slot_count(i, len(ids))]]
         return nodes, inds, pers
+
+    def _slot_count(self, i, n):
+        k = 0
+        while i + 1 + k < n and lib.tally_definitions_base(self._d, i + 1 + k) == i:
+            k += 1
+        return k
 
     def _categories(self):
         """The categories of the definitions: [(id, [option ids])], and per
