@@ -32,6 +32,23 @@ static int is_ident_start(char c)
 
 static int is_ident_char(char c) { return is_ident_start(c) || (c >= '0' && c <= '9'); }
 
+/* The end of the name starting at text[k]: its id, and an option of a
+ * category after it (`poor_population[cause=illness]`), as the formula
+ * language reads it. */
+static size_t name_end(const char *text, size_t len, size_t k)
+{
+    while (k < len && is_ident_char(text[k]))
+        k++;
+    if (k < len && text[k] == '[') {
+        size_t j = k + 1;
+        while (j < len && text[j] != ']' && text[j] != '[' && text[j] != '(' && text[j] != ')')
+            j++;
+        if (j < len && text[j] == ']')
+            k = j + 1;
+    }
+    return k;
+}
+
 /* The period `lag` periods before `key`. */
 static int32_t periods_back(int32_t key, long lag)
 {
@@ -68,8 +85,7 @@ static int lagged_call(const tally_definitions *d, const char *text, size_t len,
     while (k < len && (text[k] == ' ' || text[k] == '\t'))
         k++;
     size_t a = k;
-    while (k < len && is_ident_char(text[k]))
-        k++;
+    k = name_end(text, len, k);
     if (k == a || tally_definitions_find(d, text + a, k - a, ind) != 0)
         return 0;
     *lag = 1;
@@ -129,8 +145,7 @@ static void describe(tally_check__sb *b, const tally_definitions *d, const char 
             k = lend;
         } else if (is_ident_start(c)) {
             size_t s = k;
-            while (k < len && is_ident_char(text[k]))
-                k++;
+            k = name_end(text, len, k);
             size_t j = k;
             while (j < len && (text[j] == ' ' || text[j] == '\t'))
                 j++;

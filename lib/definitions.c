@@ -402,9 +402,10 @@ static int load(tally_definitions__loader *l)
      * (thresholds and checks name levels, checks and targets name
      * indicators), wherever they are in the file. */
     enum { TOP_LEVELS, TOP_INDICATORS, TOP_CHECKS, TOP_POVERTY, TOP_TARGETS, TOP_IGNORE,
-           TOP_COUNT };
+           TOP_CATEGORIES, TOP_COUNT };
     static const char *const top_keys[TOP_COUNT] = { "levels", "indicators", "checks",
-                                                     "poverty", "targets", "ignore_columns" };
+                                                     "poverty", "targets", "ignore_columns",
+                                                     "categories" };
     const tally_yaml_node *value_of[TOP_COUNT], *key_of[TOP_COUNT];
     rc = tally_yaml__read_keys(&l->tree, root, "at the top level", top_keys, TOP_COUNT, value_of,
                                key_of);
@@ -416,6 +417,8 @@ static int load(tally_definitions__loader *l)
             "no 'indicators' key; expected a list of indicators at the top level");
     if (value_of[TOP_LEVELS])
         rc = parse_levels(l, value_of[TOP_LEVELS]);
+    if (!rc && value_of[TOP_CATEGORIES])
+        rc = tally_definitions__parse_categories(l, value_of[TOP_CATEGORIES]);
     if (!rc)
         rc = tally_definitions__parse_indicators(l, value_of[TOP_INDICATORS]);
     if (!rc)
@@ -426,6 +429,8 @@ static int load(tally_definitions__loader *l)
         rc = parse_poverty(l, value_of[TOP_POVERTY]);
     if (!rc && value_of[TOP_CHECKS])
         rc = tally_definitions__parse_checks(l, value_of[TOP_CHECKS]);
+    if (!rc)
+        rc = tally_definitions__category_checks(l);
     if (!rc && value_of[TOP_TARGETS])
         rc = parse_targets(l, value_of[TOP_TARGETS]);
     if (!rc && value_of[TOP_IGNORE])
@@ -559,6 +564,13 @@ TALLY_EXTERN(int) tally_definitions_find(const tally_definitions *d, const char 
             *index = d->table[s] - 1;
             return 0;
         }
+    }
+    /* `x[sex=female, cause=illness]`, `x[cause=*]`: the slot's own id
+     * spelt otherwise. */
+    long slot = memchr(id, '[', len) ? tally_definitions__resolve_slot(d, id, len) : -1;
+    if (slot >= 0) {
+        *index = (size_t)slot;
+        return 0;
     }
     return tally_error__set(TALLY_ENOTFOUND,
                             "unknown indicator '%.*s'; expected an id from the "

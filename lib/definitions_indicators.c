@@ -6,6 +6,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "definitions_loader.h"
+#include "definitions_categories.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -246,11 +247,11 @@ static int get_stale_after(const tally_definitions__loader *l, const tally_yaml_
 
 enum {
     K_ID, K_NAME, K_UNIT, K_AGGREGATE, K_OVER_TIME, K_DECIMALS, K_DIRECTION, K_EXACT,
-    K_FORMULA, K_MIN, K_MAX, K_THRESHOLDS, K_STALE_AFTER, K_DERIVE, K_OF, K_COUNT
+    K_FORMULA, K_MIN, K_MAX, K_THRESHOLDS, K_STALE_AFTER, K_DERIVE, K_OF, K_BY, K_COUNT
 };
 static const char *const indicator_keys[K_COUNT] = {
     "id", "name", "unit", "aggregate", "over_time", "decimals", "direction", "exact",
-    "formula", "min", "max", "thresholds", "stale_after", "derive", "of"
+    "formula", "min", "max", "thresholds", "stale_after", "derive", "of", "by"
 };
 static const char *const derive_words[] = { "increment" };
 static const char *const aggregate_words[] = { "sum", "mean", "min", "max", "count" };
@@ -335,7 +336,7 @@ static int parse_indicator(tally_definitions__loader *l, const tally_yaml_node *
                 &l->tree, TALLY_EPARSE, key,
                 "unknown key '%.*s'%s; expected one of id, name, unit, aggregate, "
                 "over_time, decimals, direction, exact, formula, min, max, thresholds, "
-                "stale_after, derive, of",
+                "stale_after, derive, of, by",
                 tally_yaml__shown(key->text, key->len), key->text,
                 tally_yaml__suggest(key, indicator_keys, K_COUNT, hint, sizeof hint));
         }
@@ -379,6 +380,7 @@ static int parse_indicator(tally_definitions__loader *l, const tally_yaml_node *
             rc = tally_yaml__get_word(&l->tree, v, "derive", derive_words, 1, &which_derive);
             break;
         }
+        case K_BY: rc = tally_definitions__parse_by(l, v, x); break;
         case K_OF:
             if (v->kind != TALLY_YAML_SCALAR || tally_yaml__is_null(v))
                 rc = tally_yaml__fail(&l->tree, TALLY_EPARSE, v,
@@ -411,6 +413,11 @@ static int parse_indicator(tally_definitions__loader *l, const tally_yaml_node *
         x->derive_of = (size_t)-1;
         x->over_time = TALLY_OVER_TIME_FLOW;
     }
+    if (key_of[K_BY] && (x->formula || x->derive_of))
+        return tally_yaml__fail(&l->tree, TALLY_EINVAL, key_of[K_BY],
+                                "'by' on a %s indicator; expected it on a reported indicator "
+                                "(a formula reads options as x[cause=illness])",
+                                x->derive_of ? "derived" : "formula");
     if (x->formula && !x->derive_of) {
         /* Report whichever of the two comes first in the file. */
         const tally_yaml_node *a = key_of[K_AGGREGATE], *o = key_of[K_OVER_TIME];
@@ -460,12 +467,15 @@ int tally_definitions__parse_indicators(tally_definitions__loader *l, const tall
     if (v->count == 0)
         return tally_yaml__fail(&l->tree, TALLY_EINVAL, v,
                                 "an empty list of indicators; expected at least one");
+    /* Room for the slots of the indicators broken down by categories,
+     * which follow each such indicator. */
+    size_t total = v->count + tally_definitions__slots_needed(l, v);
     size_t cap = 8;
-    while (cap < v->count * 2)
+    while (cap < total * 2)
         cap *= 2;
-    d->ind = calloc(v->count, sizeof *d->ind);
+    d->ind = calloc(total, sizeof *d->ind);
     d->table = calloc(cap, sizeof *d->table);
-    l->formula_node = malloc(v->count * sizeof *l->formula_node);
+    l->formula_node = malloc(total * sizeof *l->formula_node);
     if (!d->ind || !d->table || !l->formula_node)
         return tally_error__set(TALLY_ENOMEM, "out of memory reading definitions");
     d->mask = cap - 1;
@@ -473,6 +483,8 @@ int tally_definitions__parse_indicators(tally_definitions__loader *l, const tall
         size_t i = d->count++;
         l->formula_node[i] = TALLY_NONE;
         int rc = parse_indicator(l, tally_yaml__node(&l->tree, c), i);
+        if (!rc)
+            rc = tally_definitions__expand(l, i);
         if (rc)
             return rc;
     }
@@ -513,6 +525,8 @@ size_t tally_definitions__derive_of(const tally_definitions *d, size_t i)
 long tally_definitions__resolve(void *ctx, const char *name, size_t len)
 {
     const tally_definitions *d = ctx;
+    if (memchr(name, '[', len))
+        return tally_definitions__resolve_slot(d, name, len);
     for (size_t s = (size_t)tally_util__hash_bytes(name, len) & d->mask; d->table[s];
          s = (s + 1) & d->mask) {
         size_t i = d->table[s] - 1;

@@ -4,7 +4,9 @@
  *   definitions.c              the object, its arena, loading, levels,
  *                              poverty lines, targets, the accessors;
  *   definitions_indicators.c   indicators, their thresholds, formulas;
- *   definitions_checks.c       the `checks:` section.
+ *   definitions_checks.c       the `checks:` section;
+ *   definitions_categories.c   `categories:`, an indicator's `by:` and the
+ *                              slots it is expanded into.
  *
  * Each reader takes the loader, records an error at the offending node
  * (tally_yaml__fail) and returns its code; 0 on success. */
@@ -15,10 +17,15 @@
 #include <stdint.h>
 
 #include "definitions.h"
+#include "definitions_categories.h"
 #include "yaml_tree.h"
 
 /* ------------------------------------------------------------------ */
 /* The definitions object                                              */
+
+/* Categories an indicator may be broken down by at once, and slots (option
+ * combinations) one indicator may have. */
+#define TALLY_DEFINITIONS__MAX_SLOTS 65535
 
 typedef struct tally_definitions__indicator {
     char *id;
@@ -41,7 +48,25 @@ typedef struct tally_definitions__indicator {
     size_t derive_of; /* `derive: increment` of this indicator + 1; 0: not derived */
     tally_threshold *thresholds; /* in the arena */
     size_t threshold_count;
+    /* Categories (definitions_categories.c). A declared indicator with
+     * `by:` is followed in d->ind by its slots: slot base + m holds the
+     * option indices o_j (-1: the total) with m = sum (o_j + 1) * stride_j,
+     * stride_0 = 1, stride_j = stride_(j-1) * (options of by_(j-1) + 1). */
+    size_t by[TALLY_DEFINITIONS__MAX_BY]; /* category indices, as written */
+    size_t by_count;
+    size_t slot_count; /* slots after a declared indicator */
+    size_t base_plus1; /* a slot: its declared indicator + 1; 0: declared */
+    int opt[TALLY_DEFINITIONS__MAX_BY]; /* a slot: option per by_j, -1 total */
 } tally_definitions__indicator;
+
+typedef struct tally_definitions__category {
+    const char *id, *name; /* in the arena */
+    size_t id_len;
+    int exclusive;
+    const char **option_id, **option_name; /* in the arena */
+    size_t option_count;
+    unsigned long line;
+} tally_definitions__category;
 
 struct tally_definitions {
     char **levels;
@@ -65,6 +90,8 @@ struct tally_definitions {
     size_t target_count;
     char **ignore_columns; /* `ignore_columns:`, file order */
     size_t ignore_count;
+    tally_definitions__category *categories; /* `categories:`, in the arena */
+    size_t category_count;
 };
 
 /* `count` zeroed elements of `size` bytes from d's arena; NULL (and
@@ -144,6 +171,33 @@ int tally_definitions__expr_error(const tally_definitions__loader *l, int rc,
 /* An indicator id that must be in the definitions: its index. */
 int tally_definitions__get_indicator(const tally_definitions__loader *l, const tally_yaml_node *v,
                                      size_t *out);
+
+/* ---- Categories (definitions_categories.c) ---- */
+
+/* The `categories:` list (before the indicators): fills d->categories. */
+int tally_definitions__parse_categories(tally_definitions__loader *l, const tally_yaml_node *v);
+
+/* An indicator's `by:` value: fills x->by. */
+int tally_definitions__parse_by(tally_definitions__loader *l, const tally_yaml_node *v,
+                                tally_definitions__indicator *x);
+
+/* The slots the `indicators:` list v will need beyond its own entries (an
+ * upper bound, read before the list is parsed). */
+size_t tally_definitions__slots_needed(const tally_definitions__loader *l,
+                                       const tally_yaml_node *v);
+
+/* Appends the slots of declared indicator i (just parsed, the last in
+ * d->ind) and puts their ids in the id table. */
+int tally_definitions__expand(tally_definitions__loader *l, size_t i);
+
+/* The index of `base[cat=opt,...]` ([name, name + len) holds a '['), or
+ * -1: options in any order, `*` for a total. */
+long tally_definitions__resolve_slot(const tally_definitions *d, const char *name, size_t len);
+
+/* Appends the implicit checks of the categories: an exclusive category's
+ * total equals the sum of its options, a non-exclusive one's options do
+ * not exceed the total. After the `checks:` section. */
+int tally_definitions__category_checks(tally_definitions__loader *l);
 
 /* ---- Checks (definitions_checks.c) ---- */
 

@@ -394,6 +394,28 @@ static void result_writer_free(result_writer *w)
     free((void *)w->want);
 }
 
+/* The category columns of indicator di (none when the definitions have no
+ * categories): its option ids, empty (JSON null) where it is a total. */
+static int category_text(result_writer *w, const tally_definitions *d, size_t di)
+{
+    for (size_t c = 0; c < tally_definitions_category_count(d); c++) {
+        int o = tally_definitions_option(d, di, c);
+        const char *opt = o >= 0 ? tally_definitions_option_id(d, c, (size_t)o) : NULL;
+        int rc;
+        if (w->json)
+            rc = tally_write__bytes(&w->mid, ",", 1) ||
+                 tally_write__json_text(&w->mid, tally_definitions_category_id(d, c)) ||
+                 tally_write__bytes(&w->mid, ":", 1) ||
+                 (opt ? tally_write__json_text(&w->mid, opt)
+                      : tally_write__bytes(&w->mid, "null", 4));
+        else
+            rc = tally_write__csv_text(&w->mid, opt ? opt : "", ',', 0);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 /* The text made once per indicator and period, and per level. */
 static int result_writer_text(result_writer *w)
 {
@@ -408,13 +430,16 @@ static int result_writer_text(result_writer *w)
             w->pct[i] = strcmp(tally_definitions_unit(d, di), "%") == 0;
             w->formula[i] = tally_definitions_aggregate(d, di) == TALLY_AGGREGATE_FORMULA;
         }
-        const char *id = tally_definitions_id(d, di), *per = tally_result_period(w->r, p);
+        /* A slot of a category is written as its indicator, with its
+         * options in the category columns (empty, null: a total). */
+        const char *id = tally_definitions_id(d, tally_definitions_base(d, di)),
+                   *per = tally_result_period(w->r, p);
         const char *name = tally_definitions_name(d, di), *unit = tally_definitions_unit(d, di);
         w->mid_at[k] = w->mid.len;
         int rc;
         if (w->json)
             rc = tally_write__bytes(&w->mid, ",\"indicator\":", 13) ||
-                 tally_write__json_text(&w->mid, id) ||
+                 tally_write__json_text(&w->mid, id) || category_text(w, d, di) ||
                  (w->names && (tally_write__bytes(&w->mid, ",\"indicator_name\":", 18) ||
                                tally_write__json_text(&w->mid, name ? name : "") ||
                                tally_write__bytes(&w->mid, ",\"unit\":", 8) ||
@@ -423,7 +448,7 @@ static int result_writer_text(result_writer *w)
                  tally_write__json_text(&w->mid, per) ||
                  tally_write__bytes(&w->mid, ",\"value\":", 9);
         else /* periods are written as they are (YYYY-MM and the like) */
-            rc = tally_write__csv_text(&w->mid, id, ',', 0) ||
+            rc = tally_write__csv_text(&w->mid, id, ',', 0) || category_text(w, d, di) ||
                  (w->names && (tally_write__csv_text(&w->mid, name ? name : "", ',', 0) ||
                                tally_write__csv_text(&w->mid, unit ? unit : "", ',', 0))) ||
                  tally_write__csv_text(&w->mid, per, ',', 1);
@@ -505,15 +530,30 @@ static int write_long(const tally_result *r, const char *path, const tally_write
     job.threads = threads ? threads : tally_write__default_threads(span * (rows ? rows : 1));
     job.format = format_rows;
     job.ctx = &w;
-    char head[256];
+    /* One column per category after `indicator` (none without categories). */
+    const tally_definitions *d = tally_result_definitions(r);
+    size_t cats_len = 1;
+    for (size_t c = 0; c < tally_definitions_category_count(d); c++)
+        cats_len += strlen(tally_definitions_category_id(d, c)) + 1;
+    char *cats = malloc(cats_len), *head = malloc(cats_len + 256);
+    if (!cats || !head) {
+        free(cats);
+        free(head);
+        result_writer_free(&w);
+        return tally_error__set(TALLY_ENOMEM, "out of memory writing a result");
+    }
+    cats[0] = '\0';
+    for (size_t c = 0, used = 0; c < tally_definitions_category_count(d); c++)
+        used += (size_t)snprintf(cats + used, cats_len - used, "%s,",
+                                 tally_definitions_category_id(d, c));
     if (w.json) {
         job.head = "[";
         job.tail = "\n]\n";
         job.tail_empty = "]\n";
         job.drop_first = 1; /* the comma before the first row */
     } else {
-        snprintf(head, sizeof head, "%sregion_code,region_name,level,indicator,%speriod,value%s%s\n",
-                 opts->bom ? TALLY_WRITE__BOM : "", w.names ? "indicator_name,unit," : "",
+        snprintf(head, cats_len + 256, "%sregion_code,region_name,level,indicator,%s%speriod,value%s%s\n",
+                 opts->bom ? TALLY_WRITE__BOM : "", cats, w.names ? "indicator_name,unit," : "",
                  w.compare ? ",previous,change,change_pct" : "",
                  w.coverage ? ",regions,regions_complete,as_of" : "");
         job.head = head;
@@ -521,6 +561,8 @@ static int write_long(const tally_result *r, const char *path, const tally_write
     }
     rc = tally_write__run(path, &job);
     result_writer_free(&w);
+    free(cats);
+    free(head);
     return rc;
 }
 

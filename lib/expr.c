@@ -246,6 +246,20 @@ static int lex(parser *p)
     } else if (is_ident_start(c)) {
         while (j < len && (is_ident_start(s[j]) || is_digit(s[j])))
             j++;
+        /* An option of a category: `poor_population[cause=illness]` is one
+         * name, resolved as a whole (`*` for the total). */
+        if (j < len && s[j] == '[') {
+            size_t k = j + 1;
+            while (k < len && s[k] != ']' && s[k] != '[' && s[k] != '(' && s[k] != ')')
+                k++;
+            if (k == len || s[k] != ']') {
+                p->err_offset = j;
+                return tally_error__set(TALLY_EPARSE,
+                                        "'[' without ']'; expected an option such as "
+                                        "x[cause=illness]");
+            }
+            j = k + 1;
+        }
         p->tlen = j - i;
         t = T_IDENT;
         if (word_is(p, "and"))

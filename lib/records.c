@@ -8,6 +8,7 @@
 #include "records.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 
 #include "carry.h"
 #include "definitions.h"
+#include "definitions_categories.h"
 #include "columns.h"
 #include "error.h"
 #include "hierarchy.h"
@@ -85,7 +87,26 @@ static int read_header(tally_dataset *ds, tally_csv *c, tally_records__layout *l
         /* Long: a column that is neither known nor declared in
          * ignore_columns is refused, so that rows that differ only there
          * (a cause, a sex) are not read as duplicates of each other. */
-        for (size_t i = 0; i < c->nfields; i++)
+        for (size_t i = 0; i < c->nfields; i++) {
+            /* A category's column (named by its id): the row's option. */
+            long cat = tally_definitions__find_category(ds->d, c->fields[i].ptr, c->fields[i].len);
+            if (cat >= 0 && !tally_columns__records_key(c->fields[i].ptr, c->fields[i].len)) {
+                size_t nc = tally_definitions_category_count(ds->d);
+                if (!lay->category) {
+                    if (!(lay->category = malloc(nc * sizeof *lay->category)))
+                        return tally_error__set(TALLY_ENOMEM, "out of memory");
+                    for (size_t k = 0; k < nc; k++)
+                        lay->category[k] = -1;
+                }
+                if (lay->category[cat] >= 0)
+                    return tally_csv__error_at_field(
+                        c, i, TALLY_EEXIST,
+                        "column '%.*s' is given twice in the header (also column %ld); "
+                        "expected each column once",
+                        (int)c->fields[i].len, c->fields[i].ptr, lay->category[cat] + 1);
+                lay->category[cat] = (long)i;
+                continue;
+            }
             if (!tally_columns__records_key(c->fields[i].ptr, c->fields[i].len) &&
                 !ignored(ds->d, &c->fields[i])) {
                 char near[160];
@@ -95,9 +116,11 @@ static int read_header(tally_dataset *ds, tally_csv *c, tally_records__layout *l
                     c, i, TALLY_EPARSE,
                     "unknown column '%.*s'%s; expected region_code, indicator, period, value "
                     "and optionally region_name (or their Chinese names, docs/input-files.md), "
-                    "or the column named in the definitions' ignore_columns",
+                    "or the column named in the definitions' ignore_columns (a category's column "
+                    "is named by a category id of the definitions' categories)",
                     (int)c->fields[i].len, c->fields[i].ptr, near);
             }
+        }
         return 0;
     }
     if (lay->indicator >= 0 || lay->value >= 0)
@@ -589,6 +612,57 @@ static int read_row(tally_records__reader *rd, const tally_csv *c)
     return rc || node == SIZE_MAX ? rc : check_region_name(rd, c, node);
 }
 
+/* A long row's indicator slot: indicator `ind` of the row with the options
+ * in its category columns (an empty cell: the total of that category). A
+ * category the indicator is not broken down by, or an option the category
+ * does not have, is an error at the cell. */
+static int category_slot(const tally_records__reader *rd, const tally_csv *c, size_t *ind)
+{
+    const tally_definitions *d = rd->ds->d;
+    const long *cf = rd->lay->category;
+    int opt[TALLY_DEFINITIONS__MAX_BY] = { -1, -1, -1, -1 };
+    int any = 0;
+    for (size_t k = 0; k < tally_definitions_category_count(d); k++) {
+        if (cf[k] < 0 || c->fields[cf[k]].len == 0)
+            continue;
+        const tally_csv_field *f = &c->fields[cf[k]];
+        const tally_csv_field *inf = &c->fields[rd->lay->indicator];
+        long j = tally_definitions__by_position(d, *ind, k);
+        if (j >= 0 && tally_definitions__base(d, *ind) != *ind)
+            return tally_csv__error_at_field(
+                c, (size_t)cf[k], TALLY_EINVAL,
+                "column '%s' gives '%.*s' for '%.*s', which names its options already; "
+                "expected an empty cell, or the indicator's own id",
+                tally_definitions_category_id(d, k), (int)f->len, f->ptr, (int)inf->len,
+                inf->ptr);
+        if (j < 0)
+            return tally_csv__error_at_field(
+                c, (size_t)cf[k], TALLY_EINVAL,
+                "column '%s' gives '%.*s' for indicator '%.*s', which is not broken down by "
+                "'%s'; expected an empty cell, or 'by: [%s]' on the indicator in the definitions",
+                tally_definitions_category_id(d, k), (int)f->len, f->ptr, (int)inf->len, inf->ptr,
+                tally_definitions_category_id(d, k), tally_definitions_category_id(d, k));
+        long o = tally_definitions__find_option(d, k, f->ptr, f->len);
+        if (o < 0) {
+            char list[512] = "";
+            size_t used = 0;
+            for (size_t q = 0; q < tally_definitions_option_count(d, k) && used < sizeof list; q++)
+                used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", q ? ", " : "",
+                                         tally_definitions_option_id(d, k, q));
+            return tally_csv__error_at_field(c, (size_t)cf[k], TALLY_ENOTFOUND,
+                                             "unknown option '%.*s' of category '%s'; expected "
+                                             "one of %s, or an empty cell for the total",
+                                             (int)f->len, f->ptr,
+                                             tally_definitions_category_id(d, k), list);
+        }
+        opt[j] = (int)o;
+        any = 1;
+    }
+    if (any)
+        *ind = tally_definitions__slot_at(d, *ind, opt);
+    return 0;
+}
+
 static int read_row_values(tally_records__reader *rd, const tally_csv *c, size_t *node_out)
 {
     const tally_records__layout *lay = rd->lay;
@@ -601,7 +675,17 @@ static int read_row_values(tally_records__reader *rd, const tally_csv *c, size_t
     const tally_csv_field *rf = &c->fields[lay->region];
     size_t node;
     int kept = 1;
-    if (find_region(rd, rf->ptr, rf->len, &node) && (kept = tally_carry__keep(ds, c, lay)) > 0)
+    int unknown = find_region(rd, rf->ptr, rf->len, &node);
+    if (unknown && ds->carry && lay->category)
+        for (size_t k = 0; k < tally_definitions_category_count(ds->d); k++)
+            if (lay->category[k] >= 0 && c->fields[lay->category[k]].len)
+                return tally_csv__error_at_field(
+                    c, (size_t)lay->region, TALLY_EINVAL,
+                    "region code '%.*s' is not in the hierarchy, and a crosswalk does not carry "
+                    "a row with an option of a category (column '%s'); expected a code of the "
+                    "hierarchy",
+                    (int)rf->len, rf->ptr, tally_definitions_category_id(ds->d, k));
+    if (unknown && (kept = tally_carry__keep(ds, c, lay)) > 0)
         return unknown_region(c, (size_t)lay->region);
     if (kept <= 0) { /* an old code, kept for the crosswalk (carry.c), or its error */
         *node_out = SIZE_MAX;
@@ -629,6 +713,11 @@ static int read_row_values(tally_records__reader *rd, const tally_csv *c, size_t
             return tally_csv__error_at_field(c, (size_t)lay->indicator, TALLY_ENOTFOUND,
                                              "unknown indicator '%.*s'; expected an id from the definitions",
                                              (int)inf->len, inf->ptr);
+        if (lay->category) {
+            int rc = category_slot(rd, c, &ind);
+            if (rc)
+                return rc;
+        }
         double v;
         int present, rc = parse_value(c, (size_t)lay->value, &v, &present, rd->on);
         if (!rc && present)
@@ -759,7 +848,7 @@ static size_t read_rows_fast(tally_records__reader *rd, tally_csv *c, size_t sto
     const tally_records__layout *lay = rd->lay;
     const char *d = c->data;
     size_t n = c->size, p = c->pos, nfields = lay->nfields;
-    if (!rd->on || lay->wide_indicator || lay->region_name >= 0 || nfields > 8 ||
+    if (!rd->on || lay->wide_indicator || lay->category || lay->region_name >= 0 || nfields > 8 ||
         n < FAST_TAIL || p > n - FAST_TAIL ||
         (c->max_fields && nfields > c->max_fields) || !rd->period_len || rd->period_len > 8)
         return 0;
@@ -1003,7 +1092,7 @@ static int read_buffer(tally_dataset *ds, const char *data, size_t size, const c
     tally_csv c;
     tally_csv__init(&c, in.data, in.size, name);
     tally_csv__input_apply(&in, &c);
-    tally_records__layout lay = { -1, -1, -1, -1, NULL, 0, -1 };
+    tally_records__layout lay = { -1, -1, -1, -1, NULL, 0, -1, NULL };
     tally_records__reader rd;
     rc = read_header(ds, &c, &lay);
     if (rc) {
@@ -1019,7 +1108,7 @@ static int read_buffer(tally_dataset *ds, const char *data, size_t size, const c
         rc = TALLY_RECORDS__READ_AGAIN;
         /* Warnings are kept in file order by one reader, and so are the
          * rows a crosswalk carries. */
-        if (mode == 0 && threads > 1 && lay.region_name < 0 && !ds->carry)
+        if (mode == 0 && threads > 1 && lay.region_name < 0 && !ds->carry && !lay.category)
             rc = tally_records__read_parallel(ds, &lay, &in, c.name, give_back, collect, rejects,
                                               c.pos, c.next_line, threads, piece, &st);
         if (joined)
@@ -1037,6 +1126,7 @@ static int read_buffer(tally_dataset *ds, const char *data, size_t size, const c
         tally_records__reader_fini(&rd);
     }
     free(lay.wide_indicator);
+    free(lay.category);
     tally_csv__fini(&c);
     tally_csv__input_close(&in);
     if (stats)

@@ -17,6 +17,8 @@ typedef struct tally_records__layout {
     size_t *wide_indicator;                /* wide: per column, indicator index or TALLY_NONE */
     size_t nfields;
     long region_name; /* a region_name column, compared with the hierarchy; or -1 */
+    long *category;   /* long: per category of the definitions, its column or -1;
+                         NULL when the file has no category column */
 } tally_records__layout;
 
 /* A column as a reader stores into it. In a serial read `seen` and `valid`

@@ -14,6 +14,7 @@
 #include "carry.h"
 #include "dataset.h"
 #include "definitions.h"
+#include "definitions_categories.h"
 #include "error.h"
 #include "hierarchy.h"
 #include "period.h"
@@ -320,6 +321,53 @@ typedef struct span_worker {
     int rc;
 } span_worker;
 
+/* The own values of slot i (out[], n nodes) where the region did not report
+ * it: for each exclusive category i is a total of, the sum of the options'
+ * own values, where every option has one (each option filled the same way
+ * first: a margin from the cells of a cross-classification). A region that
+ * lacks an option keeps no value. This happens where values enter, before
+ * any aggregation, so that the total and its options above a region are
+ * made of the same regions. */
+static int fill_exclusive(const tally_dataset *ds, size_t i, int32_t first, int32_t last,
+                          double *out, size_t n)
+{
+    const tally_definitions *d = tally_dataset_definitions(ds);
+    size_t base = tally_definitions__base(d, i), nb = tally_definitions__by_count(d, i);
+    for (size_t j = 0; j < nb; j++) {
+        size_t c = tally_definitions__by(d, i, j);
+        if (tally_definitions__slot_option(d, i, j) >= 0 ||
+            tally_definitions_category_exclusive(d, c) != 1)
+            continue;
+        int any = 0;
+        for (size_t k = 0; k < n && !any; k++)
+            any = isnan(out[k]);
+        if (!any)
+            return 0;
+        double *acc = calloc(n ? n : 1, sizeof *acc), *tmp = malloc((n ? n : 1) * sizeof *tmp);
+        int rc = acc && tmp ? 0 : tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
+        int opt[TALLY_DEFINITIONS__MAX_BY];
+        for (size_t q = 0; q < nb; q++)
+            opt[q] = tally_definitions__slot_option(d, i, q);
+        for (size_t o = 0; !rc && o < tally_definitions_option_count(d, c); o++) {
+            opt[j] = (int)o;
+            size_t s = tally_definitions__slot_at(d, base, opt);
+            rc = tally_rollup__own(ds, s, tally_definitions_over_time(d, s), first, last, tmp);
+            if (!rc)
+                rc = fill_exclusive(ds, s, first, last, tmp, n);
+            for (size_t k = 0; !rc && k < n; k++)
+                acc[k] += tmp[k]; /* a missing option leaves NaN */
+        }
+        for (size_t k = 0; !rc && k < n; k++)
+            if (isnan(out[k]))
+                out[k] = acc[k];
+        free(acc);
+        free(tmp);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 /* Time rule and aggregation of every non-formula indicator a worker takes.
  * Indicators write disjoint columns, and each reads the dataset only, so the
  * result does not depend on the number of threads or the order. */
@@ -345,6 +393,8 @@ static void *span_work(void *arg)
         if (!(j->given && j->given[i]))
             rc = tally_rollup__own(j->ds, i, tally_definitions_over_time(d, i), j->first, j->last,
                                    j->out[i]);
+        if (!rc && !(j->given && j->given[i]) && tally_definitions__by_count(d, i))
+            rc = fill_exclusive(j->ds, i, j->first, j->last, j->out[i], n);
         if (!rc && j->own[i])
             memcpy(j->own[i], j->out[i], n * sizeof(double));
         /* Pieces carried from old codes in this span only: a region that
@@ -661,7 +711,9 @@ static int period_columns(tally_result *r, const tally_dataset *ds, tally_datase
         int source = 0;
         for (size_t j = 0; j < r->nind && !source; j++)
             source = tally_definitions__derive_of(r->d, j) == i;
-        if (take && !r->compare && !source &&
+        /* Nor an indicator broken down by categories: the total of an
+         * exclusive one reads its options' columns (fill_exclusive). */
+        if (take && !r->compare && !source && !tally_definitions__by_count(r->d, i) &&
             tally_definitions_aggregate(r->d, i) != TALLY_AGGREGATE_FORMULA) {
             size_t found = 0, which = 0;
             for (size_t c = 0; c < ncols; c++) {

@@ -91,6 +91,10 @@ int tally_write__scope_make(tally_write__scope *s, const tally_hierarchy *h,
                                     "--indicator '%s' is not an indicator of the definitions",
                                     id);
         s->ind[i] = 1;
+        /* An indicator broken down by categories comes with its options
+         * (its slots follow it); `x[cause=illness]` is that slot alone. */
+        for (size_t j = i + 1; j < s->nind && tally_definitions_base(d, j) == i; j++)
+            s->ind[j] = 1;
     }
     return 0;
 }

@@ -27,6 +27,7 @@ SECTIONS = [
     ("README.md", "tally snapshot"),
     ("docs/progress.md", "Bad targets rows"),
     ("docs/poverty.md", "Bad household rows"),
+    ("docs/categories.md", "Rollup"),
 ]
 
 

@@ -187,6 +187,84 @@ static void check_design(const tally_definitions *d)
     assert_int_equal(tally_definitions__targets(d, &g), 0);
 }
 
+/* by: [cause, sex]: the total, then one slot per combination with margins,
+ * cause varying fastest (by hand: (2+1) * (2+1) - 1 = 8 slots). */
+static void test_definitions__categories_expand_into_slots(void **state)
+{
+    (void)state;
+    tally_definitions *d = load("categories:\n"
+                                "  - id: cause\n    name: 致贫原因\n    exclusive: true\n"
+                                "    options: [illness, { id: disability, name: 因残 }]\n"
+                                "  - { id: sex, options: [f, m] }\n"
+                                "indicators:\n"
+                                "  - { id: rural }\n"
+                                "  - { id: poor, name: 贫困人口, unit: 人, over_time: stock, "
+                                "decimals: 1, by: [cause, sex] }\n"
+                                "  - { id: share, formula: \"poor[sex=f, cause=illness] / poor\" }\n");
+    static const char *const ids[] = {
+        "rural", "poor", "poor[cause=illness]", "poor[cause=disability]", "poor[sex=f]",
+        "poor[cause=illness,sex=f]", "poor[cause=disability,sex=f]", "poor[sex=m]",
+        "poor[cause=illness,sex=m]", "poor[cause=disability,sex=m]", "share"
+    };
+    assert_int_equal(tally_definitions_indicator_count(d), 11);
+    for (size_t i = 0; i < 11; i++)
+        assert_string_equal(tally_definitions_id(d, i), ids[i]);
+    assert_int_equal(tally_definitions_category_count(d), 2);
+    assert_string_equal(tally_definitions_category_name(d, 0), "致贫原因");
+    assert_int_equal(tally_definitions_category_exclusive(d, 0), 1);
+    assert_int_equal(tally_definitions_category_exclusive(d, 1), 0);
+    assert_string_equal(tally_definitions_option_name(d, 0, 1), "因残");
+    assert_string_equal(tally_definitions_option_name(d, 1, 0), "f");
+    assert_null(tally_definitions_option_id(d, 1, 2));
+    /* A slot is its total's kind of indicator, named with its options. */
+    size_t s = find(d, "poor[sex=f,cause=disability]");
+    assert_int_equal(s, 6);
+    assert_string_equal(tally_definitions_name(d, s), "贫困人口（因残，f）");
+    assert_string_equal(tally_definitions_unit(d, s), "人");
+    assert_int_equal(tally_definitions_decimals(d, s), 1);
+    assert_int_equal(tally_definitions_over_time(d, s), TALLY_OVER_TIME_STOCK);
+    assert_int_equal(tally_definitions_base(d, s), 1);
+    assert_int_equal(tally_definitions_option(d, s, 0), 1);
+    assert_int_equal(tally_definitions_option(d, s, 1), 0);
+    assert_int_equal(tally_definitions_option(d, 1, 0), -1);
+    assert_int_equal(tally_definitions_option(d, 0, 0), -1);
+    assert_int_equal(find(d, "poor[cause=*]"), 1);
+    assert_int_equal(find(d, "poor[ cause = illness , sex = * ]"), 2);
+    size_t i = 0;
+    assert_int_equal(tally_definitions_slot(d, 1, 1, 1, &i), 0);
+    assert_int_equal(i, 7);
+    assert_int_equal(tally_definitions_slot(d, 1, 0, -1, &i), 0);
+    assert_int_equal(i, 1);
+    assert_int_equal(tally_definitions_slot(d, 0, 0, 0, &i), TALLY_ENOTFOUND);
+    assert_int_equal(i, TALLY_NONE);
+    assert_int_equal(tally_definitions_slot(d, 2, 0, 0, &i), TALLY_EINVAL);
+    assert_int_equal(tally_definitions_slot(d, 1, 0, 2, &i), TALLY_EINVAL);
+    assert_int_not_equal(tally_definitions_find(d, "poor[cause=illness,cause=illness]", 33, &i),
+                         0);
+    assert_int_not_equal(tally_definitions_find(d, "rural[cause=illness]", 20, &i), 0);
+    tally_definitions_free(d);
+}
+
+static void test_definitions__category_errors(void **state)
+{
+    (void)state;
+    expect_error("categories:\n  - { id: cause, options: [a, a] }\nindicators:\n  - id: p\n",
+                 TALLY_EEXIST, 2, 31);
+    expect_error("categories:\n  - { id: cause, options: [a] }\n  - { id: cause, options: [b] }\n"
+                 "indicators:\n  - id: p\n",
+                 TALLY_EEXIST, 3, 11);
+    const tally_error *e = expect_error("categories:\n  - { id: cause, options: [a] }\n"
+                                        "indicators:\n  - { id: p, by: [sex] }\n",
+                                        TALLY_ENOTFOUND, 4, 19);
+    assert_contains(e->message, "unknown category 'sex'; expected one of cause");
+    expect_error("categories:\n  - { id: 1cause, options: [a] }\nindicators:\n  - id: p\n",
+                 TALLY_EINVAL, 2, 11);
+    e = expect_error("categories:\n  - { id: cause, options: [a] }\n"
+                     "indicators:\n  - { id: p, by: [cause] }\n  - { id: q, formula: \"p[cause=b]\" }\n",
+                     TALLY_ENOTFOUND, 5, 24);
+    assert_contains(e->message, "unknown indicator 'p[cause=b]'");
+}
+
 static void test_definitions__ignore_columns(void **state)
 {
     (void)state;
@@ -1310,6 +1388,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_definitions__design_example_loads_from_file),
         cmocka_unit_test(test_definitions__ignore_columns),
+        cmocka_unit_test(test_definitions__categories_expand_into_slots),
+        cmocka_unit_test(test_definitions__category_errors),
         cmocka_unit_test(test_definitions__design_example_loads_from_buffer),
         cmocka_unit_test(test_definitions__defaults),
         cmocka_unit_test(test_definitions__every_value_is_read),

@@ -148,6 +148,64 @@ TALLY_EXTERN(const char *) tally_definitions_formula(const tally_definitions *d,
 TALLY_EXTERN(double) tally_definitions_min(const tally_definitions *d, size_t i);
 TALLY_EXTERN(double) tally_definitions_max(const tally_definitions *d, size_t i);
 
+/* ---- Categories (docs/categories.md) ----
+ *
+ *   categories:
+ *     - id: cause                 # letters, digits, '_'; unique
+ *       name: 致贫原因             # default: the id
+ *       exclusive: true           # options sum to the total (default false:
+ *                                 # each option <= the total)
+ *       options:                  # ids unique within the category
+ *         - { id: illness, name: 因病 }
+ *         - disability            # an id alone: the name is the id
+ *   indicators:
+ *     - id: poor_population
+ *       by: [cause]               # or [cause, sex]: the cross-classification
+ *
+ * An indicator broken down by categories is followed, among the indicators
+ * counted by tally_definitions_indicator_count, by one indicator (a slot)
+ * per option combination, margins included: `poor_population[cause=illness]`
+ * and, for `by: [cause, sex]`, `poor_population[cause=illness,sex=female]`
+ * and `poor_population[sex=female]`. The declared indicator is the total. A
+ * slot has its declared indicator's name with the option names
+ * (建档立卡贫困人口（因病）), unit, aggregation, time rule and decimals; its
+ * values are read, rolled up, written and checked as any indicator's.
+ * tally_definitions_find finds a slot by its id, options in any order, `*`
+ * for a total (`poor_population[cause=*]` is poor_population). */
+
+/* Categories, in file order (0 when there are none). */
+TALLY_EXTERN(size_t) tally_definitions_category_count(const tally_definitions *d);
+/* Category c's id and name (borrowed, live as long as d); NULL when c is out
+ * of range. */
+TALLY_EXTERN(const char *) tally_definitions_category_id(const tally_definitions *d, size_t c);
+TALLY_EXTERN(const char *) tally_definitions_category_name(const tally_definitions *d, size_t c);
+/* 1 when category c is exclusive, 0 when not, -1 when c is out of range. */
+TALLY_EXTERN(int) tally_definitions_category_exclusive(const tally_definitions *d, size_t c);
+/* Category c's options, in declared order, and option o's id and name
+ * (borrowed; NULL when out of range). */
+TALLY_EXTERN(size_t) tally_definitions_option_count(const tally_definitions *d, size_t c);
+TALLY_EXTERN(const char *) tally_definitions_option_id(const tally_definitions *d, size_t c,
+                                                       size_t o);
+TALLY_EXTERN(const char *) tally_definitions_option_name(const tally_definitions *d, size_t c,
+                                                         size_t o);
+
+/* The declared indicator of indicator i: i itself for an indicator of the
+ * file, the indicator a slot breaks down for a slot. TALLY_NONE when i is
+ * out of range. */
+TALLY_EXTERN(size_t) tally_definitions_base(const tally_definitions *d, size_t i);
+
+/* Indicator i's option of category c: an option index, or -1 when i is a
+ * total of c or is not broken down by c (-2: i or c out of range). */
+TALLY_EXTERN(int) tally_definitions_option(const tally_definitions *d, size_t i, size_t c);
+
+/* The slot of indicator `base` for option `option` of category c, the
+ * other categories it is broken down by at their totals; option -1 is the
+ * total (base itself). Use it as an indicator index anywhere (values of a
+ * result, the dataset). TALLY_ENOTFOUND when base is not broken down by c,
+ * TALLY_EINVAL when an argument is out of range; *index = TALLY_NONE then. */
+TALLY_EXTERN(int) tally_definitions_slot(const tally_definitions *d, size_t base, size_t c,
+                                         int option, size_t *index);
+
 TALLY_END_DECLS
 
 #endif

@@ -118,7 +118,8 @@ TALLY_EXTERN(const char *) tally_result_compared(const tally_result *r, size_t p
 
 /* The output value of a node for an indicator and period (indices).
  * *present is 0 when it is missing (then *value is NaN). TALLY_EINVAL for
- * an index out of range. */
+ * an index out of range. An option of a category is an indicator index of
+ * its own: tally_definitions_slot(d, base, category, option, &indicator). */
 TALLY_EXTERN(int) tally_result_value(const tally_result *r, size_t node, size_t indicator,
                                      size_t period, double *value, int *present);
 

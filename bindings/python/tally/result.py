@@ -189,7 +189,39 @@ class Result(Owner):
             [self._period_index(x) for x in as_list(period)]
         inds = list(range(len(ids))) if indicator is None else \
             [find_indicator(self._d, x) for x in as_list(indicator)]
+        if indicator is not None:
+            # An indicator broken down by categories comes with its options
+            # (its slots follow it), as on the command line.
+            inds = [j for i in inds for j in
+                    [i] + list(range(i + 1, len(ids)))[:self._slot_count(i, len(ids))]]
         return nodes, inds, pers
+
+    def _slot_count(self, i, n):
+        k = 0
+        while i + 1 + k < n and lib.tally_definitions_base(self._d, i + 1 + k) == i:
+            k += 1
+        return k
+
+    def _categories(self):
+        """The categories of the definitions: [(id, [option ids])], and per
+        indicator its declared indicator's id and its option of each
+        category (None: a total)."""
+        d = self._d
+        cats = []
+        for c in range(lib.tally_definitions_category_count(d)):
+            cats.append((lib.tally_definitions_category_id(d, c).decode("utf-8"),
+                         [lib.tally_definitions_option_id(d, c, o).decode("utf-8")
+                          for o in range(lib.tally_definitions_option_count(d, c))]))
+        ids = indicator_tables(self._dh)[0]
+        base, opts = [], []
+        for i in range(len(ids)):
+            base.append(ids[lib.tally_definitions_base(d, i)])
+            row = []
+            for c, (_, options) in enumerate(cats):
+                o = lib.tally_definitions_option(d, i, c)
+                row.append(options[o] if o >= 0 else None)
+            opts.append(row)
+        return cats, base, opts
 
     def rows(self, level: Names = None, period: Names = None, indicator: Names = None,
              coverage: bool = False) -> List[Dict[str, Any]]:
@@ -204,6 +236,9 @@ class Result(Owner):
         nodes, inds, pers = self._selection(level, period, indicator)
         codes, names, levels, level_names = node_tables(self._hh)
         ids, decimals, units = indicator_tables(self._dh)
+        # A slot of a category: its indicator's id, its options in the
+        # category columns (None on a total).
+        cats, base, opts = self._categories()
         periods = self.periods
         n = len(codes)
         r = self._ptr
@@ -221,8 +256,11 @@ class Result(Owner):
                 for p in pers:
                     v = cols[i, p][k]
                     row = {"region_code": code, "region_name": name, "level": lname,
-                           "indicator": ids[i], "period": periods[p],
-                           "value": None if v != v else v}
+                           "indicator": base[i]}
+                    for c, (cid, _) in enumerate(cats):
+                        row[cid] = opts[i][c]
+                    row["period"] = periods[p]
+                    row["value"] = None if v != v else v
                     if compare:
                         lib.tally_result_previous(r, k, i, p, ctypes.byref(prev),
                                                   ctypes.byref(present))
@@ -271,6 +309,7 @@ class Result(Owner):
             raise ValueError("coverage=True: only with layout='long'")
         np = _np
         nodes, inds, pers = self._selection(level, period, indicator)
+        cats, base, opts = self._categories()
         codes, names, levels, level_names = node_tables(self._hh)
         ids, decimals, units = indicator_tables(self._dh)
         periods = self.periods
@@ -300,8 +339,17 @@ class Result(Owner):
             "region_name": np.repeat(np.asarray(names, dtype=object)[sel], per_node),
             "level": pd.Categorical.from_codes(np.repeat(level_codes, per_node), level_names,
                                                ordered=True),
-            "indicator": np.tile(np.repeat(np.asarray([ids[i] for i in inds], dtype=object), npr),
-                                 len(sel)),
+            "indicator": np.tile(np.repeat(np.asarray([base[i] for i in inds], dtype=object),
+                                           npr), len(sel)),
+        }
+        # One categorical column per category, options in declared order,
+        # NaN on the totals.
+        for c, (cid, options) in enumerate(cats):
+            codes_c = np.asarray([options.index(opts[i][c]) if opts[i][c] is not None else -1
+                                  for i in inds], dtype=np.intp)
+            frame[cid] = pd.Categorical.from_codes(np.tile(np.repeat(codes_c, npr), len(sel)),
+                                                   options)
+        frame |= {
             "period": np.tile(np.asarray([periods[p] for p in pers], dtype=object), len(sel) * ni),
             "value": values.ravel(),
         }
