@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "csv.h"
 #include "csv_fast.h"
@@ -204,8 +205,21 @@ static void slot_insert(uint64_t *slots, size_t cap, uint64_t hash, size_t index
  * in order. 0 or TALLY_ENOMEM (no error recorded). */
 static int rebuild_index(tally_households *hh, size_t cap)
 {
-    uint64_t *slots = calloc(cap, sizeof *slots);
-    if (!slots)
+    uint64_t *slots = NULL;
+    size_t bytes = cap * sizeof *slots;
+#if defined(MADV_HUGEPAGE)
+    /* A probe of a large index is a cache miss; on 4 KiB pages it is a
+     * TLB miss too. Huge pages where the system gives them on request. */
+    const size_t huge = (size_t)2 << 20;
+    if (bytes >= huge) {
+        void *mem = NULL;
+        if (posix_memalign(&mem, huge, bytes))
+            return TALLY_ENOMEM;
+        madvise(mem, bytes & ~(huge - 1), MADV_HUGEPAGE); /* advice only */
+        slots = memset(mem, 0, bytes);
+    }
+#endif
+    if (!slots && !(slots = calloc(cap, sizeof *slots)))
         return TALLY_ENOMEM;
     const unsigned char *p = hh->ids;
     for (size_t i = 0; i < hh->count; i++) {
@@ -598,6 +612,42 @@ static inline int ascii_only(const char *s, size_t len)
     return !(any & 0x8080808080808080ULL);
 }
 
+/* A row of the one-pass path, read and checked, waiting to be looked up
+ * in the id index and stored: rows go in batches, so that the index's
+ * slots for a batch are fetched from memory together, not one miss at a
+ * time. */
+typedef struct pending {
+    const char *id;
+    size_t idlen, node, start, end;
+    double pw, income;
+    int year;
+    uint64_t hash;
+} pending;
+
+#define BATCH 16
+
+/* Stores the batch's rows in order, each after its own lookup (so a row
+ * sees the ones before it). Returns 1 at a row that is a duplicate, or
+ * that cannot be stored (the general path reads it again and says why);
+ * the rows after it are read again too. */
+static int commit(tally_households *hh, const tally_csv *c, pending *batch, size_t *nb,
+                  uint32_t path, size_t *rows, size_t *last_start, size_t *last_end)
+{
+    size_t n = *nb;
+    *nb = 0;
+    for (size_t j = 0; j < n; j++) {
+        const pending *q = &batch[j];
+        if (find_hashed(hh, q->id, q->idlen, q->year, q->hash) != TALLY_NONE ||
+            store_household(hh, q->id, q->idlen, q->hash, q->node, q->pw, q->income, q->year,
+                            path, c->next_line + *rows))
+            return 1;
+        ++*rows;
+        *last_start = q->start;
+        *last_end = q->end;
+    }
+    return 0;
+}
+
 /* The common rows of a households file, read and stored in one pass, as
  * many as follow one another from c->pos (up to the first row starting at
  * or after `stop`): no quote, the header's number of fields (8 at most),
@@ -627,7 +677,8 @@ static size_t read_rows_fast(read_ctx *rc, tally_csv *c, size_t stop)
     long fw = lay->col[COL_WEIGHT], fy = lay->col[COL_YEAR];
     const uint32_t path = (uint32_t)rc->path;
     size_t rows = 0, base = p, last_start = 0, last_end = 0;
-    unsigned long line = c->next_line;
+    pending batch[BATCH];
+    size_t nb = 0;
     size_t bound[9]; /* bound[f] + 1 is where field f starts, bound[f + 1] where it ends */
     uint64_t m = tally_csv__scan64(d + base);
     while (p < stop) {
@@ -699,24 +750,36 @@ static size_t read_rows_fast(read_ctx *rc, tally_csv *c, size_t stop)
         }
 #undef FS
 #undef FL
-        uint64_t hash = id_hash(id, idlen, year);
-        if (find_hashed(hh, id, idlen, year, hash) != TALLY_NONE)
-            goto out; /* a duplicate (or out of memory): the general path says so */
-        if (store_household(hh, id, idlen, hash, node, weight * size, income, year, path,
-                            line + rows))
-            goto out;
-        rows++;
-        last_start = p;
-        last_end = end;
+        {
+            pending *q = &batch[nb++];
+            q->id = id;
+            q->idlen = idlen;
+            q->node = node;
+            q->pw = weight * size;
+            q->income = income;
+            q->year = year;
+            q->hash = id_hash(id, idlen, year);
+            q->start = p;
+            q->end = end;
+            if (hh->slots_cap)
+                __builtin_prefetch(&hh->slots[slot_place(q->hash, hh->slots_cap)]);
+        }
         p = nl + 1;
+        if (nb == BATCH && commit(hh, c, batch, &nb, path, &rows, &last_start, &last_end))
+            goto done;
     }
 out:
+    commit(hh, c, batch, &nb, path, &rows, &last_start, &last_end);
+done:
     if (rows) {
         c->nfields = 0;
         c->line = c->next_line + rows - 1;
         c->row_start = last_start;
         c->row_end = last_end;
-        c->pos = p;
+        c->pos = last_end;
+        while (c->data[c->pos] != '\n')
+            c->pos++; /* past the line ending ('\r' before it) */
+        c->pos++;
         c->next_line += rows;
     }
     return rows;

@@ -8,10 +8,12 @@
 
 #include <gsl/gsl_sort_double.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "definitions.h"
 #include "error.h"
@@ -152,45 +154,66 @@ static inline size_t merged_next(merged *m)
     return at;
 }
 
-/* Gini and the weighted median of the households in m, in income order.
- * Sets both to NaN when they are undefined. */
-static void gini_median(merged *m, double *gini, double *median)
+/* Gini's sums and the median's search over the households in income
+ * order, one at a time: NEXT(i) sets i to the next household's index and
+ * is false at the end. Sets both to NaN when they are undefined. */
+#define GINI_MEDIAN(START, NEXT)                                                              \
+    do {                                                                                      \
+        double ws = 0, wc = 0; /* cumulative weight W_i */                                   \
+        double ts = 0, tc = 0; /* sum w_i y_i W_i */                                          \
+        double us = 0, uc = 0; /* sum w_i^2 y_i */                                            \
+        double ss = 0, sc = 0; /* sum w_i y_i */                                              \
+        size_t n = 0, i;                                                                      \
+        START;                                                                                \
+        for (; NEXT(i); n++) {                                                                \
+            tally_util__neumaier(&ws, &wc, w[i]);                                             \
+            double wi = ws + wc;                                                              \
+            tally_util__neumaier(&ts, &tc, w[i] * y[i] * wi);                                 \
+            tally_util__neumaier(&us, &uc, w[i] * w[i] * y[i]);                               \
+            tally_util__neumaier(&ss, &sc, w[i] * y[i]);                                      \
+        }                                                                                     \
+        double W = ws + wc, S = ss + sc;                                                      \
+        if (n == 0 || !(S > 0)) {                                                             \
+            *gini = NAN;                                                                      \
+        } else {                                                                              \
+            double g = (2 * (ts + tc) - (us + uc)) / (W * S) - 1;                             \
+            /* Equal incomes give exactly 0 in exact arithmetic; rounding may                 \
+             * leave -1e-16, which is not an inequality. */                                   \
+            *gini = g < 0 ? 0 : g;                                                            \
+        }                                                                                     \
+        *median = NAN;                                                                        \
+        ws = wc = 0;                                                                          \
+        START;                                                                                \
+        while (NEXT(i)) {                                                                     \
+            tally_util__neumaier(&ws, &wc, w[i]);                                             \
+            double twice = 2 * (ws + wc);                                                     \
+            if (twice >= W) {                                                                 \
+                size_t half = i;                                                              \
+                *median = twice == W && NEXT(i) ? (y[half] + y[i]) / 2 : y[half];               \
+                break;                                                                        \
+            }                                                                                 \
+        }                                                                                     \
+    } while (0)
+
+/* Gini and the weighted median of the sorted households [lo, hi). */
+static void gini_median_run(const double *y, const double *w, size_t lo, size_t hi,
+                            double *gini, double *median)
 {
-    double ws = 0, wc = 0;          /* cumulative weight W_i */
-    double ts = 0, tc = 0;          /* sum w_i y_i W_i */
-    double us = 0, uc = 0;          /* sum w_i^2 y_i */
-    double ss = 0, sc = 0;          /* sum w_i y_i */
+    size_t at = lo;
+#define RUN_START at = lo
+#define RUN_NEXT(i) (at < hi ? ((i) = at++, 1) : 0)
+    GINI_MEDIAN(RUN_START, RUN_NEXT);
+#undef RUN_START
+#undef RUN_NEXT
+}
+
+/* Gini and the weighted median of the households of m's sorted runs. */
+static void gini_median_merged(merged *m, double *gini, double *median)
+{
     const double *y = m->y, *w = m->w;
-    size_t n = 0;
-    merged_start(m);
-    for (size_t i; (i = merged_next(m)) != SIZE_MAX; n++) {
-        tally_util__neumaier(&ws, &wc, w[i]);
-        double wi = ws + wc;
-        tally_util__neumaier(&ts, &tc, w[i] * y[i] * wi);
-        tally_util__neumaier(&us, &uc, w[i] * w[i] * y[i]);
-        tally_util__neumaier(&ss, &sc, w[i] * y[i]);
-    }
-    double W = ws + wc, S = ss + sc;
-    if (n == 0 || !(S > 0)) {
-        *gini = NAN;
-    } else {
-        double g = (2 * (ts + tc) - (us + uc)) / (W * S) - 1;
-        /* Equal incomes give exactly 0 in exact arithmetic; rounding may
-         * leave -1e-16, which is not an inequality. */
-        *gini = g < 0 ? 0 : g;
-    }
-    *median = NAN;
-    ws = wc = 0;
-    merged_start(m);
-    for (size_t i; (i = merged_next(m)) != SIZE_MAX;) {
-        tally_util__neumaier(&ws, &wc, w[i]);
-        double twice = 2 * (ws + wc);
-        if (twice >= W) {
-            size_t next = twice == W ? merged_next(m) : SIZE_MAX;
-            *median = next != SIZE_MAX ? (y[i] + y[next]) / 2 : y[i];
-            break;
-        }
-    }
+#define MERGED_NEXT(i) (((i) = merged_next(m)) != SIZE_MAX)
+    GINI_MEDIAN(merged_start(m), MERGED_NEXT);
+#undef MERGED_NEXT
 }
 
 /* Merges the sorted runs [lo, mid) and [mid, hi) of (y, w) through the
@@ -198,14 +221,15 @@ static void gini_median(merged *m, double *gini, double *median)
 static void merge2(double *y, double *w, size_t lo, size_t mid, size_t hi, double *ty, double *tw)
 {
     size_t a = lo, b = mid, o = 0;
+    /* Without branches (the comparisons of random incomes cannot be
+     * predicted): both candidates are loaded and the smaller kept. */
     while (a < mid && b < hi) {
-        if (y[b] < y[a]) {
-            ty[o] = y[b];
-            tw[o++] = w[b++];
-        } else {
-            ty[o] = y[a];
-            tw[o++] = w[a++];
-        }
+        double ya = y[a], yb = y[b], wa = w[a], wb = w[b];
+        size_t take_b = yb < ya;
+        ty[o] = take_b ? yb : ya;
+        tw[o++] = take_b ? wb : wa;
+        b += take_b;
+        a += 1 - take_b;
     }
     while (a < mid) {
         ty[o] = y[a];
@@ -262,6 +286,274 @@ static const int sum_col[] = { TALLY_POVERTY_PERSONS, TALLY_POVERTY_P0, TALLY_PO
                                TALLY_POVERTY_P2, TALLY_POVERTY_WATTS };
 #define NSUMS 5
 
+/* What the measures of a set of subtrees share, and one worker's part. */
+typedef struct measure_job {
+    tally_poverty *p;
+    const uint32_t *first, *parents;
+    double *y, *w, *comp;
+    const size_t *units; /* subtree roots, each measured whole */
+    size_t nunits;
+    int whole; /* every person weight whole, so far */
+    int rc;    /* 0 or TALLY_ENOMEM */
+} measure_job;
+
+/* A node's own households: sorted by income, and their sums. */
+static void own_sums(measure_job *J, size_t i)
+{
+    tally_poverty *p = J->p;
+    double *y = J->y, *w = J->w, line = p->line, mline = p->monitoring;
+    size_t lo = J->first[i], hi = J->first[i + 1];
+    if (lo == hi)
+        return;
+    sort_own(y + lo, w + lo, hi - lo);
+    double s[NSUMS] = { 0 }, c[NSUMS] = { 0 };
+    size_t below = 0;
+    for (size_t j = lo; j < hi; j++) {
+        double pw = w[j], inc = y[j];
+        if (pw != floor(pw) || pw > 9007199254740992.0)
+            J->whole = 0;
+        tally_util__neumaier(&s[0], &c[0], pw);
+        if (inc < line) {
+            double gap = (line - inc) / line;
+            tally_util__neumaier(&s[1], &c[1], pw);
+            tally_util__neumaier(&s[2], &c[2], pw * gap);
+            tally_util__neumaier(&s[3], &c[3], pw * gap * gap);
+            if (inc > 0)
+                tally_util__neumaier(&s[4], &c[4], pw * log(line / inc));
+        }
+        below += !isnan(mline) && inc < mline;
+    }
+    for (int k = 0; k < NSUMS; k++) {
+        p->cols[sum_col[k]][i] = s[k];
+        J->comp[i * NSUMS + k] = c[k];
+    }
+    p->cols[TALLY_POVERTY_HOUSEHOLDS][i] = (double)(hi - lo);
+    p->cols[TALLY_POVERTY_BELOW_MONITORING][i] = (double)below;
+}
+
+/* Scratch of one worker's merges. */
+typedef struct merge_scratch {
+    double *ty, *tw;
+    size_t cap;
+    size_t *bounds, bounds_cap, *pos, *heap, heap_cap;
+} merge_scratch;
+
+/* Gini and the median of node i, whose children's ranges are sorted
+ * already; leaves i's range sorted unless i is a root. 0 or TALLY_ENOMEM.
+ *
+ * The parent merges its own sorted households with its children's runs
+ * (pairwise, through scratch as large as the range). A root's range is
+ * not needed in order by anyone after it: its runs are read through a
+ * heap instead, so the scratch is only as large as the largest subtree
+ * below a root. */
+static int subtree_order(measure_job *J, merge_scratch *S, size_t i)
+{
+    const tally_hierarchy *h = J->p->h;
+    const uint32_t *first = J->first;
+    double *y = J->y, *w = J->w;
+    size_t end = tally_hierarchy_subtree_end(h, i);
+    size_t lo = first[i], hi = first[end];
+    double *col_g = &J->p->cols[TALLY_POVERTY_GINI][i],
+           *col_m = &J->p->cols[TALLY_POVERTY_MEDIAN_INCOME][i];
+    if (lo == hi) {
+        *col_g = *col_m = NAN;
+        return 0;
+    }
+    size_t k = 0;
+    if (tally_util__grow((void **)&S->bounds, &S->bounds_cap, 2, sizeof *S->bounds))
+        return TALLY_ENOMEM;
+    size_t *bounds = S->bounds;
+    bounds[0] = lo;
+    if (first[i + 1] > lo)
+        bounds[++k] = first[i + 1];
+    for (size_t ch = i + 1; ch < end; ch = tally_hierarchy_subtree_end(h, ch)) {
+        size_t chi = first[tally_hierarchy_subtree_end(h, ch)];
+        if (chi == bounds[k])
+            continue; /* a child without households */
+        if (tally_util__grow((void **)&S->bounds, &S->bounds_cap, k + 2, sizeof *S->bounds))
+            return TALLY_ENOMEM;
+        bounds = S->bounds;
+        bounds[++k] = chi;
+    }
+    if (k > 1 && tally_hierarchy__up(J->parents, i) != TALLY_NONE) {
+        if (hi - lo > S->cap) {
+            free(S->ty);
+            free(S->tw);
+            S->cap = hi - lo;
+            S->ty = malloc(S->cap * sizeof *S->ty);
+            S->tw = malloc(S->cap * sizeof *S->tw);
+            if (!S->ty || !S->tw) {
+                S->cap = 0;
+                return TALLY_ENOMEM;
+            }
+        }
+        merge_runs(y, w, bounds, k, S->ty, S->tw);
+        bounds[1] = hi;
+        k = 1;
+    }
+    if (k == 1) {
+        gini_median_run(y, w, lo, hi, col_g, col_m);
+        return 0;
+    }
+    if (k + 1 > S->heap_cap) {
+        size_t *np = realloc(S->pos, (k + 1) * sizeof *np);
+        if (np)
+            S->pos = np;
+        size_t *nh = np ? realloc(S->heap, (k + 1) * sizeof *nh) : NULL;
+        if (!nh)
+            return TALLY_ENOMEM;
+        S->heap = nh;
+        S->heap_cap = k + 1;
+    }
+    merged m = { y, w, bounds, k, S->pos, S->heap, 0 };
+    gini_median_merged(&m, col_g, col_m);
+    return 0;
+}
+
+/* Measures the subtrees J->units: each node's own sums (in pre-order),
+ * then Gini and the median (in reverse pre-order, every child before its
+ * parent). */
+static void *measure_worker(void *arg)
+{
+    measure_job *J = arg;
+    merge_scratch S = { NULL, NULL, 0, NULL, 0, NULL, NULL, 0 };
+    for (size_t u = 0; u < J->nunits && !J->rc; u++) {
+        size_t r = J->units[u], end = tally_hierarchy_subtree_end(J->p->h, r);
+        for (size_t i = r; i < end; i++)
+            own_sums(J, i);
+        for (size_t i = end; i-- > r && !J->rc;)
+            J->rc = subtree_order(J, &S, i);
+    }
+    free(S.ty);
+    free(S.tw);
+    free(S.bounds);
+    free(S.pos);
+    free(S.heap);
+    return NULL;
+}
+
+/* Threads of the measures: one per online core, at most this many (the
+ * subtrees below the roots are measured apart), from this many households. */
+#define MEASURE_MAX_THREADS 8
+#define MEASURE_MIN_PER_THREAD 65536
+
+/* Every node's own sums, Gini and median. The work is cut into subtrees
+ * measured apart: the roots', or, under a single root, its children's
+ * (then the root is measured last, from their runs). Each worker takes
+ * whole subtrees, the largest first, to the least loaded worker; the
+ * results are the same whatever the number of workers (each node is
+ * measured by one worker, in the same order). 0 or TALLY_ENOMEM. */
+static int measure_units(tally_poverty *p, const uint32_t *first, double *y, double *w,
+                         double *comp, size_t n_used)
+{
+    const tally_hierarchy *h = p->h;
+    size_t nodes = p->nodes;
+    const uint32_t *parents = tally_hierarchy__parents(h);
+    size_t nunits = 0, top = TALLY_NONE;
+    size_t nroots = 0;
+    for (size_t r = 0; r < nodes; r = tally_hierarchy_subtree_end(h, r))
+        nroots++;
+    if (nroots == 1 && nodes > 1)
+        top = 0;
+    size_t *units = malloc((nodes ? nodes : 1) * sizeof *units);
+    if (!units)
+        return TALLY_ENOMEM;
+    for (size_t r = top == 0 ? 1 : 0; r < nodes; r = tally_hierarchy_subtree_end(h, r))
+        units[nunits++] = r;
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t threads = online > 1 ? (size_t)online : 1;
+    if (threads > MEASURE_MAX_THREADS)
+        threads = MEASURE_MAX_THREADS;
+    if (threads > n_used / MEASURE_MIN_PER_THREAD)
+        threads = n_used / MEASURE_MIN_PER_THREAD ? n_used / MEASURE_MIN_PER_THREAD : 1;
+    if (threads > nunits)
+        threads = nunits ? nunits : 1;
+    measure_job jobs[MEASURE_MAX_THREADS];
+    size_t *mine = malloc((nunits ? nunits : 1) * sizeof *mine);
+    size_t load[MEASURE_MAX_THREADS] = { 0 };
+    int rc = mine ? 0 : TALLY_ENOMEM;
+    if (!rc) {
+        /* Units by size, largest first, each to the least loaded worker;
+         * then each worker's units in pre-order. */
+        size_t *owner = malloc((nunits ? nunits : 1) * sizeof *owner);
+        if (!owner) {
+            rc = TALLY_ENOMEM;
+        } else {
+            for (size_t t = 0; t < threads; t++)
+                jobs[t] = (measure_job){ p, first, parents, y, w, comp, NULL, 0, 1, 0 };
+            size_t *order = mine; /* the units are a few dozen: sorted by insertion */
+            for (size_t n = 0; n < nunits; n++)
+                order[n] = n;
+            for (size_t a2 = 1; a2 < nunits; a2++) { /* insertion by size, descending */
+                size_t u = order[a2], su = first[tally_hierarchy_subtree_end(h, units[u])] - first[units[u]];
+                size_t b2 = a2;
+                while (b2 > 0) {
+                    size_t v = order[b2 - 1];
+                    size_t sv = first[tally_hierarchy_subtree_end(h, units[v])] - first[units[v]];
+                    if (sv >= su)
+                        break;
+                    order[b2] = v;
+                    b2--;
+                }
+                order[b2] = u;
+            }
+            for (size_t n = 0; n < nunits; n++) {
+                size_t u = order[n], best = 0;
+                for (size_t t = 1; t < threads; t++)
+                    if (load[t] < load[best])
+                        best = t;
+                owner[u] = best;
+                load[best] += first[tally_hierarchy_subtree_end(h, units[u])] - first[units[u]] + 1;
+            }
+            /* Each worker's units in pre-order, in one array. */
+            size_t at = 0;
+            for (size_t t = 0; t < threads; t++) {
+                jobs[t].units = mine + at;
+                for (size_t u = 0; u < nunits; u++)
+                    if (owner[u] == t)
+                        mine[at++] = units[u];
+                jobs[t].nunits = (size_t)(mine + at - jobs[t].units);
+            }
+        }
+        free(owner);
+    }
+    if (!rc) {
+        pthread_t tid[MEASURE_MAX_THREADS];
+        size_t started = 1;
+        for (size_t t = 1; t < threads; t++, started++)
+            if (pthread_create(&tid[t], NULL, measure_worker, &jobs[t]))
+                break;
+        measure_worker(&jobs[0]);
+        /* A worker that could not be started: its units measured here. */
+        for (size_t t = started; t < threads; t++)
+            measure_worker(&jobs[t]);
+        for (size_t t = 1; t < started; t++)
+            pthread_join(tid[t], NULL);
+        for (size_t t = 0; t < threads; t++) {
+            if (jobs[t].rc)
+                rc = jobs[t].rc;
+            if (!jobs[t].whole)
+                p->whole_persons = 0;
+        }
+    }
+    if (!rc && top != TALLY_NONE) {
+        measure_job J = { p, first, parents, y, w, comp, NULL, 0, 1, 0 };
+        merge_scratch S = { NULL, NULL, 0, NULL, 0, NULL, NULL, 0 };
+        own_sums(&J, top);
+        rc = subtree_order(&J, &S, top);
+        free(S.ty);
+        free(S.tw);
+        free(S.bounds);
+        free(S.pos);
+        free(S.heap);
+        if (!J.whole)
+            p->whole_persons = 0;
+    }
+    free(units);
+    free(mine);
+    return rc;
+}
+
 TALLY_EXTERN(int) tally_poverty_households(tally_poverty **out, const tally_households *hh,
                                            const tally_definitions *d,
                                            const tally_poverty_options *opts)
@@ -310,9 +602,6 @@ TALLY_EXTERN(int) tally_poverty_households(tally_poverty **out, const tally_hous
         n_used += !hyear[i] || hyear[i] == year;
     size_t hn = n_used ? n_used : 1;
     double *y = malloc(hn * sizeof *y), *w = malloc(hn * sizeof *w);
-    double *ty = NULL, *tw = NULL;
-    size_t scratch_cap = 0;
-    size_t *bounds = NULL, bounds_cap = 0, *pos = NULL, *heap = NULL;
     int ok = p && first && comp && y && w;
     for (int k = 0; ok && k < TALLY_POVERTY_MEASURE_COUNT; k++)
         ok = (p->cols[k] = calloc(nodes ? nodes : 1, sizeof *p->cols[k])) != NULL;
@@ -351,38 +640,10 @@ TALLY_EXTERN(int) tally_poverty_households(tally_poverty **out, const tally_hous
         free(next);
     }
     double *col_hh = p->cols[TALLY_POVERTY_HOUSEHOLDS], *col_below = p->cols[TALLY_POVERTY_BELOW_MONITORING];
-    for (size_t i = 0; i < nodes; i++) {
-        size_t lo = first[i], hi = first[i + 1];
-        if (lo == hi)
-            continue;
-        sort_own(y + lo, w + lo, hi - lo);
-        /* The decomposable sums over the node's own households. */
-        double s[NSUMS] = { 0 }, c[NSUMS] = { 0 };
-        size_t below = 0;
-        for (size_t j = lo; j < hi; j++) {
-            double pw = w[j], inc = y[j];
-            if (pw != floor(pw) || pw > 9007199254740992.0)
-                p->whole_persons = 0;
-            tally_util__neumaier(&s[0], &c[0], pw);
-            if (inc < line) {
-                double gap = (line - inc) / line;
-                tally_util__neumaier(&s[1], &c[1], pw);
-                tally_util__neumaier(&s[2], &c[2], pw * gap);
-                tally_util__neumaier(&s[3], &c[3], pw * gap * gap);
-                if (inc > 0)
-                    tally_util__neumaier(&s[4], &c[4], pw * log(line / inc));
-            }
-            below += !isnan(mline) && inc < mline;
-        }
-        for (int k = 0; k < NSUMS; k++) {
-            p->cols[sum_col[k]][i] = s[k];
-            comp[i * NSUMS + k] = c[k];
-        }
-        col_hh[i] = (double)(hi - lo);
-        col_below[i] = (double)below;
-    }
-    /* Up the hierarchy: children come after their parent in pre-order, so
-     * one reverse pass adds every subtree into its root. */
+    if (measure_units(p, first, y, w, comp, n_used))
+        goto nomem;
+    /* The sums up the hierarchy: children come after their parent in
+     * pre-order, so one reverse pass adds every subtree into its root. */
     for (size_t i = nodes; i-- > 0;) {
         size_t par = tally_hierarchy__up(parents, i);
         if (par == TALLY_NONE)
@@ -396,59 +657,6 @@ TALLY_EXTERN(int) tally_poverty_households(tally_poverty **out, const tally_hous
         col_below[par] += col_below[i];
     }
 
-    /* Gini and the median need each subtree's incomes in order. In reverse
-     * pre-order every child's range is sorted before its parent is
-     * reached; the parent merges its own sorted households with its
-     * children's runs (pairwise, through scratch as large as the range).
-     * A root's range is not needed in order by anyone after it: its
-     * runs are read through a heap instead, so the scratch is only as
-     * large as the largest subtree below a root. */
-    for (size_t i = nodes; i-- > 0;) {
-        size_t end = tally_hierarchy_subtree_end(h, i);
-        size_t lo = first[i], hi = first[end];
-        double *col_g = &p->cols[TALLY_POVERTY_GINI][i], *col_m = &p->cols[TALLY_POVERTY_MEDIAN_INCOME][i];
-        if (lo == hi) {
-            *col_g = *col_m = NAN;
-            continue;
-        }
-        size_t k = 0;
-        if (tally_util__grow((void **)&bounds, &bounds_cap, 2, sizeof *bounds))
-            goto nomem;
-        bounds[0] = lo;
-        if (first[i + 1] > lo)
-            bounds[++k] = first[i + 1];
-        for (size_t ch = i + 1; ch < end; ch = tally_hierarchy_subtree_end(h, ch)) {
-            size_t chi = first[tally_hierarchy_subtree_end(h, ch)];
-            if (chi == bounds[k])
-                continue; /* a child without households */
-            if (tally_util__grow((void **)&bounds, &bounds_cap, k + 2, sizeof *bounds))
-                goto nomem;
-            bounds[++k] = chi;
-        }
-        if (k > 1 && tally_hierarchy__up(parents, i) != TALLY_NONE) {
-            if (hi - lo > scratch_cap) {
-                free(ty);
-                free(tw);
-                scratch_cap = hi - lo;
-                ty = malloc(scratch_cap * sizeof *ty);
-                tw = malloc(scratch_cap * sizeof *tw);
-                if (!ty || !tw)
-                    goto nomem;
-            }
-            merge_runs(y, w, bounds, k, ty, tw);
-            bounds[1] = hi;
-            k = 1;
-        }
-        size_t *np = realloc(pos, (k + 1) * sizeof *pos), *nh;
-        if (!np)
-            goto nomem;
-        pos = np;
-        if (!(nh = realloc(heap, (k + 1) * sizeof *heap)))
-            goto nomem;
-        heap = nh;
-        merged m = { y, w, bounds, k, pos, heap, 0 };
-        gini_median(&m, col_g, col_m);
-    }
 
     for (size_t i = 0; i < nodes; i++) {
         double persons = p->cols[TALLY_POVERTY_PERSONS][i] + comp[i * NSUMS];
@@ -465,15 +673,10 @@ TALLY_EXTERN(int) tally_poverty_households(tally_poverty **out, const tally_hous
 nomem:
     rc = tally_error__set(TALLY_ENOMEM, "out of memory measuring poverty");
 done:
-    free(bounds);
-    free(pos);
-    free(heap);
     free(first);
     free(comp);
     free(y);
     free(w);
-    free(ty);
-    free(tw);
     if (rc)
         tally_poverty_free(p);
     else
