@@ -277,6 +277,8 @@ static int reserve(tally_households *hh, size_t more)
     /* At most 3/4 full. */
     if (need * 4 > hh->slots_cap * 3) {
         size_t cap = more > 1 ? need + need / 2 + 64 : 2 * need + 64;
+        if (cap > UINT32_MAX) /* slot_place multiplies it by 32 bits in 64 */
+            cap = UINT32_MAX;
         if (rebuild_index(hh, cap))
             return TALLY_ENOMEM;
     }

@@ -4,7 +4,7 @@
  * The store keeps what the measures need in arrays of their own, and what
  * only a duplicate's message needs (the first household's id, file and
  * line) packed: about 24 bytes a household, plus its id after front
- * coding and 8 bytes of the id index at 2/3 load. */
+ * coding and an 8-byte slot of the id index at 2/3 to 3/4 load. */
 #ifndef TALLY_LIB_HOUSEHOLDS_H
 #define TALLY_LIB_HOUSEHOLDS_H
 
