@@ -11,15 +11,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "csv.h"
+#include "csv_fast.h"
 #include "dataset.h"
 #include "error.h"
 #include "hierarchy.h"
+#include "rejects.h"
 #include "util.h"
 
 /* No file: added by tally_households_add. */
 #define NO_PATH UINT32_MAX
+/* Households a store can hold: indices fit the id index's 32 bits. */
+#define MAX_HOUSEHOLDS ((size_t)1 << 31)
 
 TALLY_EXTERN(int) tally_households_new(tally_households **out, const tally_hierarchy *h)
 {
@@ -41,8 +46,18 @@ TALLY_EXTERN(void) tally_households_free(tally_households *hh)
     for (size_t i = 0; i < hh->npaths; i++)
         free(hh->paths[i]);
     free(hh->paths);
-    free(hh->items);
+    free(hh->income);
+    free(hh->pw);
+    free(hh->node);
+    free(hh->year);
+    free(hh->line_step);
+    free(hh->line_base);
+    free(hh->far);
+    free(hh->runs);
     free(hh->ids);
+    free(hh->id_block);
+    free(hh->last_id);
+    free(hh->id_buf);
     free(hh->slots);
     free(hh);
 }
@@ -62,89 +77,265 @@ static uint64_t id_hash(const char *id, size_t len, int year)
     return tally_util__hash_bytes(id, len) ^ tally_util__hash_u64((uint64_t)(unsigned)year);
 }
 
-/* Index of the household with this id and year, or TALLY_NONE. */
-static size_t find_household(const tally_households *hh, const char *id, size_t len, int year)
+/* ---- ids, front coded ---- */
+
+static size_t put_varint(unsigned char *p, size_t v)
 {
-    if (!hh->slots_cap)
-        return TALLY_NONE;
-    size_t mask = hh->slots_cap - 1;
-    uint64_t hash = id_hash(id, len, year);
-    for (size_t s = (size_t)hash & mask;; s = (s + 1) & mask) {
-        const tally_households__slot *sl = &hh->slots[s];
-        if (!sl->index)
-            return TALLY_NONE;
-        if (sl->hash != hash)
-            continue;
-        const tally_household *x = &hh->items[sl->index - 1];
-        if (x->year == year && x->id_len == len && memcmp(hh->ids + x->id, id, len) == 0)
-            return sl->index - 1;
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (unsigned char)v;
+    return n;
+}
+
+static size_t get_varint(const unsigned char **p)
+{
+    size_t v = 0;
+    for (unsigned shift = 0;; shift += 7) {
+        unsigned char b = *(*p)++;
+        v |= (size_t)(b & 0x7F) << shift;
+        if (!(b & 0x80))
+            return v;
     }
 }
 
-static void slot_insert(tally_households__slot *slots, size_t cap, uint64_t hash, size_t index)
+/* Decodes household i's id into hh->id_buf (grown as needed; the store
+ * is const to its readers, the buffer is scratch). Returns its length, or
+ * SIZE_MAX out of memory. */
+static size_t decode_id(tally_households *hh, size_t i, const char **out)
 {
-    size_t mask = cap - 1;
-    size_t s = (size_t)hash & mask;
-    while (slots[s].index)
-        s = (s + 1) & mask;
-    slots[s].hash = hash;
-    slots[s].index = index;
+    const unsigned char *p = hh->ids + hh->id_block[i / TALLY_HOUSEHOLDS__ID_BLOCK];
+    size_t len = 0;
+    for (size_t j = i - i % TALLY_HOUSEHOLDS__ID_BLOCK; j <= i; j++) {
+        size_t keep = get_varint(&p), more = get_varint(&p);
+        if (tally_util__grow((void **)&hh->id_buf, &hh->id_buf_cap, keep + more + 1, 1))
+            return SIZE_MAX;
+        memcpy(hh->id_buf + keep, p, more);
+        p += more;
+        len = keep + more;
+    }
+    *out = hh->id_buf;
+    return len;
 }
 
-/* Makes room for `more` households (an estimate), so that a large file
- * grows its arrays and rehashes its ids once rather than at every doubling.
- * 0 or TALLY_ENOMEM (no error recorded). */
-static int reserve(tally_households *hh, size_t more)
+/* ---- where a household came from ---- */
+
+static unsigned long line_of(const tally_households *hh, size_t i)
 {
-    size_t need = hh->count + more;
-    if (need < hh->count || need > SIZE_MAX / 4 / sizeof(tally_households__slot))
+    size_t b = i - i % TALLY_HOUSEHOLDS__LINE_BLOCK;
+    unsigned long line = hh->line_base[b / TALLY_HOUSEHOLDS__LINE_BLOCK];
+    size_t far = 0;
+    for (size_t j = b + 1; j <= i; j++) {
+        if (hh->line_step[j] != 255) {
+            line += hh->line_step[j];
+            continue;
+        }
+        size_t lo = far, hi = hh->nfar; /* the first far line at index >= j */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (hh->far[mid].index < j)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        line = hh->far[lo].line;
+        far = lo + 1;
+    }
+    return line;
+}
+
+static uint32_t path_of(const tally_households *hh, size_t i)
+{
+    size_t lo = 0, hi = hh->nruns; /* the last run starting at or before i */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (hh->runs[mid].first <= i)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return hh->runs[lo].path;
+}
+
+/* ---- the id index ---- */
+
+static size_t slot_place(uint64_t hash, size_t cap)
+{
+    return (size_t)(((hash & 0xFFFFFFFFu) * (uint64_t)cap) >> 32);
+}
+
+/* Index of the household with this id and year, or TALLY_NONE;
+ * SIZE_MAX - 1 out of memory (decoding an id). */
+static size_t find_hashed(tally_households *hh, const char *id, size_t len, int year,
+                          uint64_t hash)
+{
+    if (!hh->slots_cap)
+        return TALLY_NONE;
+    size_t cap = hh->slots_cap;
+    uint64_t top = hash >> 32;
+    for (size_t s = slot_place(hash, cap);; s = s + 1 == cap ? 0 : s + 1) {
+        uint64_t sl = hh->slots[s];
+        if (!sl)
+            return TALLY_NONE;
+        if (sl >> 32 != top)
+            continue;
+        size_t x = (size_t)(sl & 0xFFFFFFFFu) - 1;
+        if (hh->year[x] != year)
+            continue;
+        const char *other;
+        size_t olen = decode_id(hh, x, &other);
+        if (olen == SIZE_MAX)
+            return SIZE_MAX - 1;
+        if (olen == len && memcmp(other, id, len) == 0)
+            return x;
+    }
+}
+
+static void slot_insert(uint64_t *slots, size_t cap, uint64_t hash, size_t index)
+{
+    size_t s = slot_place(hash, cap);
+    while (slots[s])
+        s = s + 1 == cap ? 0 : s + 1;
+    slots[s] = (hash >> 32) << 32 | (uint64_t)(index + 1);
+}
+
+/* An index of `cap` slots over the households stored: their ids decoded
+ * in order. 0 or TALLY_ENOMEM (no error recorded). */
+static int rebuild_index(tally_households *hh, size_t cap)
+{
+    uint64_t *slots = NULL;
+    size_t bytes = cap * sizeof *slots;
+#if defined(MADV_HUGEPAGE)
+    /* A probe of a large index is a cache miss; on 4 KiB pages it is a
+     * TLB miss too. Huge pages where the system gives them on request. */
+    const size_t huge = (size_t)2 << 20;
+    if (bytes >= huge) {
+        void *mem = NULL;
+        if (posix_memalign(&mem, huge, bytes))
+            return TALLY_ENOMEM;
+        madvise(mem, bytes & ~(huge - 1), MADV_HUGEPAGE); /* advice only */
+        slots = memset(mem, 0, bytes);
+    }
+#endif
+    if (!slots && !(slots = calloc(cap, sizeof *slots)))
         return TALLY_ENOMEM;
-    if (tally_util__grow((void **)&hh->items, &hh->cap, need, sizeof *hh->items))
-        return TALLY_ENOMEM;
-    size_t cap = hh->slots_cap ? hh->slots_cap : 64;
-    while (cap < need * 2)
-        cap *= 2;
-    if (cap == hh->slots_cap)
-        return 0;
-    tally_households__slot *slots = calloc(cap, sizeof *slots);
-    if (!slots)
-        return TALLY_ENOMEM;
-    for (size_t s = 0; s < hh->slots_cap; s++)
-        if (hh->slots[s].index)
-            slot_insert(slots, cap, hh->slots[s].hash, hh->slots[s].index);
+    const unsigned char *p = hh->ids;
+    for (size_t i = 0; i < hh->count; i++) {
+        if (i % TALLY_HOUSEHOLDS__ID_BLOCK == 0)
+            p = hh->ids + hh->id_block[i / TALLY_HOUSEHOLDS__ID_BLOCK];
+        size_t keep = get_varint(&p), more = get_varint(&p);
+        if (tally_util__grow((void **)&hh->id_buf, &hh->id_buf_cap, keep + more + 1, 1)) {
+            free(slots);
+            return TALLY_ENOMEM;
+        }
+        memcpy(hh->id_buf + keep, p, more);
+        p += more;
+        slot_insert(slots, cap, id_hash(hh->id_buf, keep + more, hh->year[i]), i);
+    }
     free(hh->slots);
     hh->slots = slots;
     hh->slots_cap = cap;
     return 0;
 }
 
-/* Stores a household that passed every check. 0 or TALLY_ENOMEM (no error
- * recorded). */
-static int store_household(tally_households *hh, const char *id, size_t len, size_t node,
-                           double size, double income, double weight, int year, size_t path,
+/* Grows a per-household array to `cap` elements. */
+static int grow_to(void **p, size_t cap, size_t size)
+{
+    void *q = realloc(*p, cap * size);
+    if (!q)
+        return TALLY_ENOMEM;
+    *p = q;
+    return 0;
+}
+
+/* Makes room for `more` households: an estimate of a file's (the index
+ * is then made 2/3 full for them), or one more (then it doubles), so that
+ * a large file grows its arrays and rebuilds its index a few times at
+ * most. 0 or TALLY_ENOMEM (no error recorded). */
+static int reserve(tally_households *hh, size_t more)
+{
+    size_t need = hh->count + more;
+    if (need < hh->count || need > MAX_HOUSEHOLDS)
+        return TALLY_ENOMEM;
+    if (need > hh->cap) {
+        size_t cap = hh->cap ? hh->cap : 64;
+        while (cap < need)
+            cap += cap / 2;
+        size_t lb = cap / TALLY_HOUSEHOLDS__LINE_BLOCK + 1, ib = cap / TALLY_HOUSEHOLDS__ID_BLOCK + 1;
+        if (grow_to((void **)&hh->income, cap, sizeof *hh->income) ||
+            grow_to((void **)&hh->pw, cap, sizeof *hh->pw) ||
+            grow_to((void **)&hh->node, cap, sizeof *hh->node) ||
+            grow_to((void **)&hh->year, cap, sizeof *hh->year) ||
+            grow_to((void **)&hh->line_step, cap, sizeof *hh->line_step) ||
+            grow_to((void **)&hh->line_base, lb, sizeof *hh->line_base) ||
+            grow_to((void **)&hh->id_block, ib, sizeof *hh->id_block))
+            return TALLY_ENOMEM;
+        hh->cap = cap;
+    }
+    /* At most 3/4 full. */
+    if (need * 4 > hh->slots_cap * 3) {
+        size_t cap = more > 1 ? need + need / 2 + 64 : 2 * need + 64;
+        if (cap > UINT32_MAX) /* slot_place multiplies it by 32 bits in 64 */
+            cap = UINT32_MAX;
+        if (rebuild_index(hh, cap))
+            return TALLY_ENOMEM;
+    }
+    return 0;
+}
+
+/* Stores a household that passed every check, with the hash of its id and
+ * year. 0 or TALLY_ENOMEM (no error recorded). */
+static int store_household(tally_households *hh, const char *id, size_t len, uint64_t hash,
+                           size_t node, double pw, double income, int year, uint32_t path,
                            unsigned long line)
 {
-    if (len >= UINT32_MAX)
-        return TALLY_ENOMEM; /* a 4 GiB id does not fit in memory beside its data anyway */
-    if ((hh->count + 1) * 2 > hh->slots_cap && reserve(hh, hh->count + 1))
+    if ((hh->count + 1 > hh->cap || (hh->count + 1) * 4 > hh->slots_cap * 3) &&
+        reserve(hh, 1))
         return TALLY_ENOMEM;
-    if (tally_util__grow((void **)&hh->items, &hh->cap, hh->count + 1, sizeof *hh->items) ||
-        tally_util__grow((void **)&hh->ids, &hh->ids_cap, hh->ids_len + len + 1, 1))
+    if (!hh->nruns || hh->runs[hh->nruns - 1].path != path) {
+        if (tally_util__grow((void **)&hh->runs, &hh->runs_cap, hh->nruns + 1, sizeof *hh->runs))
+            return TALLY_ENOMEM;
+        hh->runs[hh->nruns++] = (tally_households__run){ hh->count, path };
+    }
+    size_t i = hh->count;
+    /* The id, front coded against the one before it in its block. */
+    size_t keep = 0;
+    if (i % TALLY_HOUSEHOLDS__ID_BLOCK) {
+        size_t most = len < hh->last_len ? len : hh->last_len;
+        while (keep < most && hh->last_id[keep] == id[keep])
+            keep++;
+    }
+    if (tally_util__grow((void **)&hh->ids, &hh->ids_cap, hh->ids_len + len - keep + 20, 1) ||
+        tally_util__grow((void **)&hh->last_id, &hh->last_cap, len + 1, 1))
         return TALLY_ENOMEM;
-    memcpy(hh->ids + hh->ids_len, id, len);
-    hh->ids[hh->ids_len + len] = '\0';
-    tally_household *x = &hh->items[hh->count];
-    x->node = node;
-    x->id = hh->ids_len;
-    x->id_len = (uint32_t)len;
-    x->path = (uint32_t)path;
-    x->line = line;
-    x->size = size;
-    x->income = income;
-    x->weight = weight;
-    x->year = year;
-    hh->ids_len += len + 1;
-    slot_insert(hh->slots, hh->slots_cap, id_hash(id, len, year), hh->count + 1);
+    unsigned long prev = i % TALLY_HOUSEHOLDS__LINE_BLOCK ? hh->last_line : 0;
+    if (i % TALLY_HOUSEHOLDS__LINE_BLOCK == 0) {
+        hh->line_base[i / TALLY_HOUSEHOLDS__LINE_BLOCK] = line;
+        hh->line_step[i] = 0;
+    } else if (line >= prev && line - prev < 255) {
+        hh->line_step[i] = (uint8_t)(line - prev);
+    } else {
+        if (tally_util__grow((void **)&hh->far, &hh->far_cap, hh->nfar + 1, sizeof *hh->far))
+            return TALLY_ENOMEM;
+        hh->far[hh->nfar++] = (tally_households__far_line){ i, line };
+        hh->line_step[i] = 255;
+    }
+    hh->last_line = line;
+    if (i % TALLY_HOUSEHOLDS__ID_BLOCK == 0)
+        hh->id_block[i / TALLY_HOUSEHOLDS__ID_BLOCK] = hh->ids_len;
+    hh->ids_len += put_varint(hh->ids + hh->ids_len, keep);
+    hh->ids_len += put_varint(hh->ids + hh->ids_len, len - keep);
+    memcpy(hh->ids + hh->ids_len, id + keep, len - keep);
+    hh->ids_len += len - keep;
+    memcpy(hh->last_id + keep, id + keep, len - keep);
+    hh->last_len = len;
+    hh->income[i] = income;
+    hh->pw[i] = pw;
+    hh->node[i] = (uint32_t)node;
+    hh->year[i] = (uint16_t)year;
+    slot_insert(hh->slots, hh->slots_cap, hash, i);
     hh->count++;
     return 0;
 }
@@ -187,11 +378,11 @@ static const char *problem(int bad, double v)
 /* The "first at ..." part of a duplicate message. */
 static void first_at(const tally_households *hh, size_t i, char *buf, size_t size)
 {
-    const tally_household *x = &hh->items[i];
-    if (x->path == NO_PATH)
+    uint32_t path = path_of(hh, i);
+    if (path == NO_PATH)
         snprintf(buf, size, "added by tally_households_add");
     else
-        snprintf(buf, size, "first at %s:%lu", hh->paths[x->path], x->line);
+        snprintf(buf, size, "first at %s:%lu", hh->paths[path], line_of(hh, i));
 }
 
 TALLY_EXTERN(int) tally_households_add(tally_households *hh, const char *household_id,
@@ -220,7 +411,10 @@ TALLY_EXTERN(int) tally_households_add(tally_households *hh, const char *househo
         return tally_error__set(TALLY_EINVAL, "household '%s': %s %g %s; expected %s",
                                 household_id, what[bad], v, problem(bad, v), expected_text[bad]);
     }
-    size_t dup = find_household(hh, household_id, len, year);
+    uint64_t hash = id_hash(household_id, len, year);
+    size_t dup = find_hashed(hh, household_id, len, year, hash);
+    if (dup == SIZE_MAX - 1)
+        return tally_error__set(TALLY_ENOMEM, "out of memory storing a household");
     if (dup != TALLY_NONE) {
         char where[512];
         first_at(hh, dup, where, sizeof where);
@@ -229,8 +423,8 @@ TALLY_EXTERN(int) tally_households_add(tally_households *hh, const char *househo
                                 "given once per year",
                                 household_id, year, where);
     }
-    if (store_household(hh, household_id, len, node, size, income_per_capita, weight, year,
-                        NO_PATH, 0))
+    if (store_household(hh, household_id, len, hash, node, weight * size, income_per_capita,
+                        year, NO_PATH, 0))
         return tally_error__set(TALLY_ENOMEM, "out of memory storing a household");
     return 0;
 }
@@ -358,7 +552,10 @@ static int read_hrow(tally_households *hh, const tally_csv *c, const hlayout *la
                                              (int)yf->len, yf->ptr);
         year = y;
     }
-    size_t dup = find_household(hh, idf->ptr, idf->len, (int)year);
+    uint64_t hash = id_hash(idf->ptr, idf->len, (int)year);
+    size_t dup = find_hashed(hh, idf->ptr, idf->len, (int)year, hash);
+    if (dup == SIZE_MAX - 1)
+        return tally_error__set(TALLY_ENOMEM, "out of memory storing a household");
     if (dup != TALLY_NONE) {
         char where[512];
         first_at(hh, dup, where, sizeof where);
@@ -371,7 +568,8 @@ static int read_hrow(tally_households *hh, const tally_csv *c, const hlayout *la
                                          "duplicate household '%.*s', %s; each household is given once",
                                          (int)idf->len, idf->ptr, where);
     }
-    if (store_household(hh, idf->ptr, idf->len, node, size, income, weight, (int)year, path,
+    if (store_household(hh, idf->ptr, idf->len, hash, node, weight * size, income, (int)year,
+                        (uint32_t)path,
                         c->line))
         return tally_error__set(TALLY_ENOMEM, "out of memory storing a household");
     return 0;
@@ -398,20 +596,302 @@ typedef struct read_ctx {
     tally_households *hh;
     hlayout lay;
     size_t path;
+    /* The last region code the one-pass rows looked up, and its node. */
+    tally_csv__key16 region;
+    size_t node;
 } read_ctx;
 
-static int on_header(void *ctx, tally_csv *c) { return read_hheader(c, &((read_ctx *)ctx)->lay); }
-
-static int on_row(void *ctx, const tally_csv *c)
+/* 1 when no byte of [s, s + len) has its high bit set (then it is UTF-8);
+ * s has 8 readable bytes past the end. */
+static inline int ascii_only(const char *s, size_t len)
 {
-    read_ctx *rc = ctx;
-    return read_hrow(rc->hh, c, &rc->lay, rc->path);
+    uint64_t any = 0;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8)
+        any |= tally_csv__load8(s + i);
+    if (i < len)
+        any |= tally_csv__key_head_fast(s + i, len - i);
+    return !(any & 0x8080808080808080ULL);
 }
 
-TALLY_EXTERN(int) tally_households_read_buffer(tally_households *hh, const char *data,
-                                               size_t size, const char *name,
-                                               const tally_read_options *opts,
-                                               tally_rejects *rejects, tally_read_stats *stats)
+/* A row of the one-pass path, read and checked, waiting to be looked up
+ * in the id index and stored: rows go in batches, so that the index's
+ * slots for a batch are fetched from memory together, not one miss at a
+ * time. */
+typedef struct pending {
+    const char *id;
+    size_t idlen, node, start, end;
+    double pw, income;
+    int year;
+    uint64_t hash;
+} pending;
+
+#define BATCH 16
+
+/* Stores the batch's rows in order, each after its own lookup (so a row
+ * sees the ones before it). Returns 1 at a row that is a duplicate, or
+ * that cannot be stored (the general path reads it again and says why);
+ * the rows after it are read again too. */
+static int commit(tally_households *hh, const tally_csv *c, pending *batch, size_t *nb,
+                  uint32_t path, size_t *rows, size_t *last_start, size_t *last_end)
+{
+    size_t n = *nb;
+    *nb = 0;
+    for (size_t j = 0; j < n; j++) {
+        const pending *q = &batch[j];
+        if (find_hashed(hh, q->id, q->idlen, q->year, q->hash) != TALLY_NONE ||
+            store_household(hh, q->id, q->idlen, q->hash, q->node, q->pw, q->income, q->year,
+                            path, c->next_line + *rows))
+            return 1;
+        ++*rows;
+        *last_start = q->start;
+        *last_end = q->end;
+    }
+    return 0;
+}
+
+/* The common rows of a households file, read and stored in one pass, as
+ * many as follow one another from c->pos (up to the first row starting at
+ * or after `stop`): no quote, the header's number of fields (8 at most),
+ * within the limits, a region code of the hierarchy, numbers that
+ * tally_csv__fast_number reads and that pass their checks, a four-digit
+ * year, and an id and year not given before. Returns the number of rows
+ * read and stored, with the reader left exactly as tally_csv__next and
+ * read_hrow would leave it after the last one (except c->fields, which
+ * nothing reads after an accepted row); it stops, with nothing of that row
+ * changed, at the first other row, which takes the general path (and gets
+ * its error there). The separators are found 64 bytes at a time, as in the
+ * records reader; the last TALLY_CSV__FAST_TAIL bytes of the input are left
+ * to the general path. */
+static size_t read_rows_fast(read_ctx *rc, tally_csv *c, size_t stop)
+{
+    const hlayout *lay = &rc->lay;
+    tally_households *hh = rc->hh;
+    const char *d = c->data;
+    size_t n = c->size, p = c->pos, nfields = lay->nfields;
+    if (nfields > 8 || n < TALLY_CSV__FAST_TAIL || p > n - TALLY_CSV__FAST_TAIL ||
+        (c->max_fields && nfields > c->max_fields))
+        return 0;
+    size_t limit = n - TALLY_CSV__FAST_TAIL; /* the last block may start here */
+    size_t maxb = c->max_field_bytes ? c->max_field_bytes : SIZE_MAX;
+    size_t fid = (size_t)lay->col[COL_ID], freg = (size_t)lay->col[COL_REGION],
+           fsize = (size_t)lay->col[COL_SIZE], finc = (size_t)lay->col[COL_INCOME];
+    long fw = lay->col[COL_WEIGHT], fy = lay->col[COL_YEAR];
+    const uint32_t path = (uint32_t)rc->path;
+    size_t rows = 0, base = p, last_start = 0, last_end = 0;
+    pending batch[BATCH];
+    size_t nb = 0;
+    size_t bound[9]; /* bound[f] + 1 is where field f starts, bound[f + 1] where it ends */
+    uint64_t m = tally_csv__scan64(d + base);
+    while (p < stop) {
+        if (d[p] == '\n' || d[p] == '\r') /* blank lines are the general path's */
+            break;
+        bound[0] = p - 1;
+        size_t nf = 0;
+        char ch;
+        do {
+            while (!m) {
+                base += 64;
+                if (base > limit)
+                    goto out;
+                m = tally_csv__scan64(d + base);
+            }
+            size_t at = base + (size_t)__builtin_ctzll(m);
+            m &= m - 1;
+            ch = d[at];
+            bound[++nf] = at;
+        } while (ch == ',' && nf < nfields);
+        if (ch != '\n' || nf != nfields) /* a quote, or too few or too many fields */
+            goto out;
+        size_t nl = bound[nf], end = nl;
+        if (end > bound[nf - 1] + 1 && d[end - 1] == '\r')
+            bound[nf] = --end;
+#define FS(f) (bound[f] + 1)
+#define FL(f) (bound[(f) + 1] - bound[f] - 1)
+        if (end - p > maxb)
+            for (size_t f = 0; f < nf; f++)
+                if (FL(f) > maxb)
+                    goto out;
+        const char *id = d + FS(fid);
+        size_t idlen = FL(fid);
+        if (!idlen || (!ascii_only(id, idlen) && !tally_util__utf8_valid(id, idlen)))
+            goto out;
+        size_t a = FS(freg), len = FL(freg), node;
+        if (len && tally_csv__key16_is(&rc->region, d + a, len)) {
+            node = rc->node;
+        } else {
+            if (tally_hierarchy_find(hh->h, d + a, len, &node))
+                goto out;
+            rc->node = node;
+            rc->region = (tally_csv__key16){ 0, 0, 0 };
+            if (len <= 16)
+                rc->region = tally_csv__key16_of(d + a, len);
+        }
+        double size, income, weight = 1.0;
+        if (!FL(fsize) || !tally_csv__fast_number(d + FS(fsize), FL(fsize), &size) ||
+            !check_size(size) || !FL(finc) ||
+            !tally_csv__fast_number(d + FS(finc), FL(finc), &income) || !check_income(income))
+            goto out;
+        if (fw >= 0 && (!FL((size_t)fw) ||
+                        !tally_csv__fast_number(d + FS((size_t)fw), FL((size_t)fw), &weight) ||
+                        !check_weight(weight)))
+            goto out;
+        int year = 0;
+        if (fy >= 0) {
+            const char *ys = d + FS((size_t)fy);
+            if (FL((size_t)fy) != 4)
+                goto out;
+            for (int k = 0; k < 4; k++) {
+                unsigned dg = (unsigned char)ys[k] - (unsigned)'0';
+                if (dg > 9)
+                    goto out;
+                year = year * 10 + (int)dg;
+            }
+            if (year < 1000)
+                goto out;
+        }
+#undef FS
+#undef FL
+        {
+            pending *q = &batch[nb++];
+            q->id = id;
+            q->idlen = idlen;
+            q->node = node;
+            q->pw = weight * size;
+            q->income = income;
+            q->year = year;
+            q->hash = id_hash(id, idlen, year);
+            q->start = p;
+            q->end = end;
+            if (hh->slots_cap)
+                __builtin_prefetch(&hh->slots[slot_place(q->hash, hh->slots_cap)]);
+        }
+        p = nl + 1;
+        if (nb == BATCH && commit(hh, c, batch, &nb, path, &rows, &last_start, &last_end))
+            goto done;
+    }
+out:
+    commit(hh, c, batch, &nb, path, &rows, &last_start, &last_end);
+done:
+    if (rows) {
+        c->nfields = 0;
+        c->line = c->next_line + rows - 1;
+        c->row_start = last_start;
+        c->row_end = last_end;
+        c->pos = last_end;
+        while (c->data[c->pos] != '\n')
+            c->pos++; /* past the line ending ('\r' before it) */
+        c->pos++;
+        c->next_line += rows;
+    }
+    return rows;
+}
+
+/* Input pages are given back every this many bytes read. */
+#define RELEASE_STEP ((size_t)1 << 20)
+
+/* The row loop (as tally_csv__read_rows, with the one-pass rows first).
+ * map: the file mapping data is, whose pages are given back as the read
+ * goes on; or NULL. */
+static int read_rows(read_ctx *ctx, const char *data, size_t size, const char *name,
+                     const tally_read_options *opts, tally_rejects *rejects,
+                     tally_read_stats *stats, const tally_mapped *map)
+{
+    tally_read_options defaults = TALLY_READ_OPTIONS_INIT;
+    if (!opts)
+        opts = &defaults;
+    tally_read_stats st = { 0, 0, 0 };
+    int collect = opts->on_error == TALLY_ON_ERROR_COLLECT;
+    if (collect && !rejects)
+        return tally_error__set(TALLY_EINVAL,
+                                "collecting rejected rows needs a tally_rejects list");
+    tally_csv_input in;
+    int rc = tally_csv__input_open(&in, data ? data : "", size, name, opts);
+    if (rc)
+        return rc;
+    /* A converted input is read from its copy: the file's pages are done
+     * with now. */
+    if (map && in.data != map->data) {
+        tally_util__release(map, 0, map->size);
+        map = NULL;
+    }
+    tally_csv c;
+    tally_csv__init(&c, in.data, in.size, name);
+    tally_csv__input_apply(&in, &c);
+    c.map = map;
+    rc = read_hheader(&c, &ctx->lay);
+    if (rc && rc != TALLY_ENOMEM)
+        tally_csv__hint_encoding(&in, &c);
+    if (!rc)
+        rc = tally_csv__note_detected(&in, &c, rejects);
+    /* Room for the rows of the file, estimated from its first 64 KiB, so
+     * that a large survey grows its arrays and its id index once or
+     * twice, and the file is not read an extra time to count them. */
+    if (!rc && c.pos < in.size) {
+        size_t sample = in.size - c.pos < 65536 ? in.size - c.pos : 65536, lines = 0;
+        for (const char *q = in.data + c.pos, *e = q + sample; q < e; q++) {
+            q = memchr(q, '\n', (size_t)(e - q));
+            if (!q)
+                break;
+            lines++;
+        }
+        size_t est = lines ? (size_t)((double)(in.size - c.pos) / sample * lines * 1.02) + 16 : 1;
+        if (est > MAX_HOUSEHOLDS - ctx->hh->count)
+            est = MAX_HOUSEHOLDS - ctx->hh->count;
+        if (est && reserve(ctx->hh, est))
+            rc = tally_error__set(TALLY_ENOMEM, "out of memory reading %s", name);
+    }
+    size_t released = c.pos;
+    while (!rc) {
+        if (map && c.pos - released >= RELEASE_STEP) {
+            tally_util__release(map, released, c.pos);
+            released = c.pos;
+        }
+        size_t k = read_rows_fast(ctx, &c, c.pos + RELEASE_STEP);
+        if (k) {
+            st.rows_read += k;
+            st.rows_accepted += k;
+            continue;
+        }
+        int r = tally_csv__next(&c);
+        if (r == 0)
+            break;
+        if (r == TALLY_ENOMEM) {
+            rc = r;
+            break;
+        }
+        st.rows_read++;
+        if (r > 0)
+            r = read_hrow(ctx->hh, &c, &ctx->lay, ctx->path);
+        if (r == 0) {
+            st.rows_accepted++;
+            continue;
+        }
+        if (r == TALLY_ENOMEM) {
+            st.rows_read--;
+            rc = r;
+            break;
+        }
+        st.rows_rejected++;
+        tally_csv__hint_encoding(&in, &c);
+        if (rejects && tally_rejects__add(rejects, &c)) {
+            rc = tally_error__set(TALLY_ENOMEM, "out of memory collecting rejected rows");
+            break;
+        }
+        if (!collect)
+            rc = r;
+    }
+    tally_csv__fini(&c);
+    tally_csv__input_close(&in);
+    if (stats)
+        *stats = st;
+    return rc;
+}
+
+/* tally_households_read_buffer, from a file's mapping when map is not NULL. */
+static int read_buffer(tally_households *hh, const char *data, size_t size, const char *name,
+                       const tally_read_options *opts, tally_rejects *rejects,
+                       tally_read_stats *stats, const tally_mapped *map)
 {
     if (stats)
         memset(stats, 0, sizeof *stats);
@@ -419,21 +899,18 @@ TALLY_EXTERN(int) tally_households_read_buffer(tally_households *hh, const char 
         return tally_error__set(TALLY_EINVAL, "tally_households_read_buffer: NULL argument");
     if (!name)
         name = "<buffer>";
-    read_ctx ctx = { hh, { { -1, -1, -1, -1, -1, -1 }, 0 }, 0 };
+    read_ctx ctx = { hh, { { -1, -1, -1, -1, -1, -1 }, 0 }, 0, { 0, 0, 0 }, 0 };
     if (register_path(hh, name, &ctx.path))
         return tally_error__set(TALLY_ENOMEM, "out of memory");
-    /* Room for every line of the file: one allocation and no rehashing
-     * for a large survey. */
-    size_t lines = 0;
-    for (const char *q = data, *end = data ? data + size : NULL; q && q < end; q++) {
-        q = memchr(q, '\n', (size_t)(end - q));
-        if (!q)
-            break;
-        lines++;
-    }
-    if (reserve(hh, lines + 1))
-        return tally_error__set(TALLY_ENOMEM, "out of memory reading %s", name);
-    return tally_csv__read_rows(data, size, name, opts, rejects, stats, on_header, on_row, &ctx);
+    return read_rows(&ctx, data, size, name, opts, rejects, stats, map);
+}
+
+TALLY_EXTERN(int) tally_households_read_buffer(tally_households *hh, const char *data,
+                                               size_t size, const char *name,
+                                               const tally_read_options *opts,
+                                               tally_rejects *rejects, tally_read_stats *stats)
+{
+    return read_buffer(hh, data, size, name, opts, rejects, stats, NULL);
 }
 
 TALLY_EXTERN(int) tally_households_read_file(tally_households *hh, const char *path,
@@ -449,7 +926,7 @@ TALLY_EXTERN(int) tally_households_read_file(tally_households *hh, const char *p
         &m, path, opts && opts->version >= 4 ? opts->max_input_bytes : 0);
     if (rc)
         return rc;
-    rc = tally_households_read_buffer(hh, m.data, m.size, path, opts, rejects, stats);
+    rc = read_buffer(hh, m.data, m.size, path, opts, rejects, stats, &m);
     tally_util__unmap(&m);
     return rc;
 }
@@ -467,7 +944,7 @@ int tally_households__choose_year(const tally_households *hh, int asked, int *ye
     }
     int first = 0;
     for (size_t i = 0; i < hh->count; i++) {
-        int y = hh->items[i].year;
+        int y = hh->year[i];
         if (!y)
             continue;
         if (!first)

@@ -8,10 +8,12 @@
 
 #include <gsl/gsl_sort_double.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "definitions.h"
 #include "error.h"
@@ -94,26 +96,140 @@ TALLY_EXTERN(const double *) tally_poverty_column(const tally_poverty *p, int me
     return p && measure >= 0 && measure < TALLY_POVERTY_MEASURE_COUNT ? p->cols[measure] : NULL;
 }
 
-/* Per-node sums of the decomposable measures, with compensation. */
-enum { S_PERSONS, S_P0, S_P1, S_P2, S_WATTS, S_COUNT };
-typedef struct fgt_acc {
-    double s[S_COUNT], c[S_COUNT];
-    size_t households, below;
-} fgt_acc;
+/* The households of a node as sorted runs: run j is [b[j], b[j + 1]) of
+ * (y, w), sorted by income; read in income order through a heap of the
+ * runs' heads when there are several. */
+typedef struct merged {
+    const double *y, *w;
+    const size_t *b;
+    size_t k;
+    size_t *pos;  /* per run: the next element */
+    size_t *heap; /* runs by their next income (min-heap), `live` of them */
+    size_t live;
+} merged;
+
+static int heap_less(const merged *m, size_t a, size_t b)
+{
+    double ya = m->y[m->pos[a]], yb = m->y[m->pos[b]];
+    return ya < yb || (ya == yb && a < b);
+}
+
+static void heap_down(merged *m, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, s = i;
+        if (l < m->live && heap_less(m, m->heap[l], m->heap[s]))
+            s = l;
+        if (l + 1 < m->live && heap_less(m, m->heap[l + 1], m->heap[s]))
+            s = l + 1;
+        if (s == i)
+            return;
+        size_t t = m->heap[i];
+        m->heap[i] = m->heap[s];
+        m->heap[s] = t;
+        i = s;
+    }
+}
+
+static void merged_start(merged *m)
+{
+    m->live = 0;
+    for (size_t j = 0; j < m->k; j++) {
+        m->pos[j] = m->b[j];
+        m->heap[m->live++] = j;
+    }
+    for (size_t i = m->live / 2; i-- > 0;)
+        heap_down(m, i);
+}
+
+/* The next household in income order: its index, or SIZE_MAX at the end. */
+static inline size_t merged_next(merged *m)
+{
+    if (!m->live)
+        return SIZE_MAX;
+    size_t r = m->heap[0], at = m->pos[r]++;
+    if (m->pos[r] == m->b[r + 1])
+        m->heap[0] = m->heap[--m->live];
+    heap_down(m, 0);
+    return at;
+}
+
+/* Gini's sums and the median's search over the households in income
+ * order, one at a time: NEXT(i) sets i to the next household's index and
+ * is false at the end. Sets both to NaN when they are undefined. */
+#define GINI_MEDIAN(START, NEXT)                                                              \
+    do {                                                                                      \
+        double ws = 0, wc = 0; /* cumulative weight W_i */                                   \
+        double ts = 0, tc = 0; /* sum w_i y_i W_i */                                          \
+        double us = 0, uc = 0; /* sum w_i^2 y_i */                                            \
+        double ss = 0, sc = 0; /* sum w_i y_i */                                              \
+        size_t n = 0, i;                                                                      \
+        START;                                                                                \
+        for (; NEXT(i); n++) {                                                                \
+            tally_util__neumaier(&ws, &wc, w[i]);                                             \
+            double wi = ws + wc;                                                              \
+            tally_util__neumaier(&ts, &tc, w[i] * y[i] * wi);                                 \
+            tally_util__neumaier(&us, &uc, w[i] * w[i] * y[i]);                               \
+            tally_util__neumaier(&ss, &sc, w[i] * y[i]);                                      \
+        }                                                                                     \
+        double W = ws + wc, S = ss + sc;                                                      \
+        if (n == 0 || !(S > 0)) {                                                             \
+            *gini = NAN;                                                                      \
+        } else {                                                                              \
+            double g = (2 * (ts + tc) - (us + uc)) / (W * S) - 1;                             \
+            /* Equal incomes give exactly 0 in exact arithmetic; rounding may                 \
+             * leave -1e-16, which is not an inequality. */                                   \
+            *gini = g < 0 ? 0 : g;                                                            \
+        }                                                                                     \
+        *median = NAN;                                                                        \
+        ws = wc = 0;                                                                          \
+        START;                                                                                \
+        while (NEXT(i)) {                                                                     \
+            tally_util__neumaier(&ws, &wc, w[i]);                                             \
+            double twice = 2 * (ws + wc);                                                     \
+            if (twice >= W) {                                                                 \
+                size_t half = i;                                                              \
+                *median = twice == W && NEXT(i) ? (y[half] + y[i]) / 2 : y[half];               \
+                break;                                                                        \
+            }                                                                                 \
+        }                                                                                     \
+    } while (0)
+
+/* Gini and the weighted median of the sorted households [lo, hi). */
+static void gini_median_run(const double *y, const double *w, size_t lo, size_t hi,
+                            double *gini, double *median)
+{
+    size_t at = lo;
+#define RUN_START at = lo
+#define RUN_NEXT(i) (at < hi ? ((i) = at++, 1) : 0)
+    GINI_MEDIAN(RUN_START, RUN_NEXT);
+#undef RUN_START
+#undef RUN_NEXT
+}
+
+/* Gini and the weighted median of the households of m's sorted runs. */
+static void gini_median_merged(merged *m, double *gini, double *median)
+{
+    const double *y = m->y, *w = m->w;
+#define MERGED_NEXT(i) (((i) = merged_next(m)) != SIZE_MAX)
+    GINI_MEDIAN(merged_start(m), MERGED_NEXT);
+#undef MERGED_NEXT
+}
 
 /* Merges the sorted runs [lo, mid) and [mid, hi) of (y, w) through the
- * scratch arrays; stable, so the order of ties is kept. */
+ * scratch arrays (from their start); stable, so the order of ties is kept. */
 static void merge2(double *y, double *w, size_t lo, size_t mid, size_t hi, double *ty, double *tw)
 {
-    size_t a = lo, b = mid, o = lo;
+    size_t a = lo, b = mid, o = 0;
+    /* Without branches (the comparisons of random incomes cannot be
+     * predicted): both candidates are loaded and the smaller kept. */
     while (a < mid && b < hi) {
-        if (y[b] < y[a]) {
-            ty[o] = y[b];
-            tw[o++] = w[b++];
-        } else {
-            ty[o] = y[a];
-            tw[o++] = w[a++];
-        }
+        double ya = y[a], yb = y[b], wa = w[a], wb = w[b];
+        size_t take_b = yb < ya;
+        ty[o] = take_b ? yb : ya;
+        tw[o++] = take_b ? wb : wa;
+        b += take_b;
+        a += 1 - take_b;
     }
     while (a < mid) {
         ty[o] = y[a];
@@ -123,8 +239,8 @@ static void merge2(double *y, double *w, size_t lo, size_t mid, size_t hi, doubl
         ty[o] = y[b];
         tw[o++] = w[b++];
     }
-    memcpy(y + lo, ty + lo, (hi - lo) * sizeof *y);
-    memcpy(w + lo, tw + lo, (hi - lo) * sizeof *w);
+    memcpy(y + lo, ty, (hi - lo) * sizeof *y);
+    memcpy(w + lo, tw, (hi - lo) * sizeof *w);
 }
 
 /* Merges k sorted adjacent runs with bounds b[0] < b[1] < ... < b[k] into
@@ -144,40 +260,298 @@ static void merge_runs(double *y, double *w, size_t *b, size_t k, double *ty, do
     }
 }
 
-/* Gini and the weighted median of one node's households, sorted by income.
- * Sets both to NaN when they are undefined. */
-static void gini_median(const double *y, const double *w, size_t n, double *gini, double *median)
+/* Sorts one node's own households by income. */
+static void sort_own(double *y, double *w, size_t n)
 {
-    double ws = 0, wc = 0;          /* cumulative weight W_i */
-    double ts = 0, tc = 0;          /* sum w_i y_i W_i */
-    double us = 0, uc = 0;          /* sum w_i^2 y_i */
-    double ss = 0, sc = 0;          /* sum w_i y_i */
-    for (size_t i = 0; i < n; i++) {
-        tally_util__neumaier(&ws, &wc, w[i]);
-        double wi = ws + wc;
-        tally_util__neumaier(&ts, &tc, w[i] * y[i] * wi);
-        tally_util__neumaier(&us, &uc, w[i] * w[i] * y[i]);
-        tally_util__neumaier(&ss, &sc, w[i] * y[i]);
+    if (n > 24) {
+        gsl_sort2(y, 1, w, 1, n);
+        return;
     }
-    double W = ws + wc, S = ss + sc;
-    if (n == 0 || !(S > 0)) {
-        *gini = NAN;
-    } else {
-        double g = (2 * (ts + tc) - (us + uc)) / (W * S) - 1;
-        /* Equal incomes give exactly 0 in exact arithmetic; rounding may
-         * leave -1e-16, which is not an inequality. */
-        *gini = g < 0 ? 0 : g;
+    for (size_t i = 1; i < n; i++) {
+        double yi = y[i], wi = w[i];
+        size_t j = i;
+        for (; j > 0 && y[j - 1] > yi; j--) {
+            y[j] = y[j - 1];
+            w[j] = w[j - 1];
+        }
+        y[j] = yi;
+        w[j] = wi;
     }
-    *median = NAN;
-    ws = wc = 0;
-    for (size_t i = 0; i < n; i++) {
-        tally_util__neumaier(&ws, &wc, w[i]);
-        double twice = 2 * (ws + wc);
-        if (twice >= W) {
-            *median = twice == W && i + 1 < n ? (y[i] + y[i + 1]) / 2 : y[i];
-            break;
+}
+
+/* The decomposable sums are kept in the result's own columns while they
+ * are made (persons, p0, p1, p2, watts: sums; households, below: counts),
+ * their compensations beside them. */
+static const int sum_col[] = { TALLY_POVERTY_PERSONS, TALLY_POVERTY_P0, TALLY_POVERTY_P1,
+                               TALLY_POVERTY_P2, TALLY_POVERTY_WATTS };
+#define NSUMS 5
+
+/* What the measures of a set of subtrees share, and one worker's part. */
+typedef struct measure_job {
+    tally_poverty *p;
+    const uint32_t *first, *parents;
+    double *y, *w, *comp;
+    const size_t *units; /* subtree roots, each measured whole */
+    size_t nunits;
+    int whole; /* every person weight whole, so far */
+    int rc;    /* 0 or TALLY_ENOMEM */
+} measure_job;
+
+/* A node's own households: sorted by income, and their sums. */
+static void own_sums(measure_job *J, size_t i)
+{
+    tally_poverty *p = J->p;
+    double *y = J->y, *w = J->w, line = p->line, mline = p->monitoring;
+    size_t lo = J->first[i], hi = J->first[i + 1];
+    if (lo == hi)
+        return;
+    sort_own(y + lo, w + lo, hi - lo);
+    double s[NSUMS] = { 0 }, c[NSUMS] = { 0 };
+    size_t below = 0;
+    for (size_t j = lo; j < hi; j++) {
+        double pw = w[j], inc = y[j];
+        if (pw != floor(pw) || pw > 9007199254740992.0)
+            J->whole = 0;
+        tally_util__neumaier(&s[0], &c[0], pw);
+        if (inc < line) {
+            double gap = (line - inc) / line;
+            tally_util__neumaier(&s[1], &c[1], pw);
+            tally_util__neumaier(&s[2], &c[2], pw * gap);
+            tally_util__neumaier(&s[3], &c[3], pw * gap * gap);
+            if (inc > 0)
+                tally_util__neumaier(&s[4], &c[4], pw * log(line / inc));
+        }
+        below += !isnan(mline) && inc < mline;
+    }
+    for (int k = 0; k < NSUMS; k++) {
+        p->cols[sum_col[k]][i] = s[k];
+        J->comp[i * NSUMS + k] = c[k];
+    }
+    p->cols[TALLY_POVERTY_HOUSEHOLDS][i] = (double)(hi - lo);
+    p->cols[TALLY_POVERTY_BELOW_MONITORING][i] = (double)below;
+}
+
+/* Scratch of one worker's merges. */
+typedef struct merge_scratch {
+    double *ty, *tw;
+    size_t cap;
+    size_t *bounds, bounds_cap, *pos, *heap, heap_cap;
+} merge_scratch;
+
+/* Gini and the median of node i, whose children's ranges are sorted
+ * already; leaves i's range sorted unless i is a root. 0 or TALLY_ENOMEM.
+ *
+ * The parent merges its own sorted households with its children's runs
+ * (pairwise, through scratch as large as the range). A root's range is
+ * not needed in order by anyone after it: its runs are read through a
+ * heap instead, so the scratch is only as large as the largest subtree
+ * below a root. */
+static int subtree_order(measure_job *J, merge_scratch *S, size_t i)
+{
+    const tally_hierarchy *h = J->p->h;
+    const uint32_t *first = J->first;
+    double *y = J->y, *w = J->w;
+    size_t end = tally_hierarchy_subtree_end(h, i);
+    size_t lo = first[i], hi = first[end];
+    double *col_g = &J->p->cols[TALLY_POVERTY_GINI][i],
+           *col_m = &J->p->cols[TALLY_POVERTY_MEDIAN_INCOME][i];
+    if (lo == hi) {
+        *col_g = *col_m = NAN;
+        return 0;
+    }
+    size_t k = 0;
+    if (tally_util__grow((void **)&S->bounds, &S->bounds_cap, 2, sizeof *S->bounds))
+        return TALLY_ENOMEM;
+    size_t *bounds = S->bounds;
+    bounds[0] = lo;
+    if (first[i + 1] > lo)
+        bounds[++k] = first[i + 1];
+    for (size_t ch = i + 1; ch < end; ch = tally_hierarchy_subtree_end(h, ch)) {
+        size_t chi = first[tally_hierarchy_subtree_end(h, ch)];
+        if (chi == bounds[k])
+            continue; /* a child without households */
+        if (tally_util__grow((void **)&S->bounds, &S->bounds_cap, k + 2, sizeof *S->bounds))
+            return TALLY_ENOMEM;
+        bounds = S->bounds;
+        bounds[++k] = chi;
+    }
+    if (k > 1 && tally_hierarchy__up(J->parents, i) != TALLY_NONE) {
+        if (hi - lo > S->cap) {
+            free(S->ty);
+            free(S->tw);
+            S->cap = hi - lo;
+            S->ty = malloc(S->cap * sizeof *S->ty);
+            S->tw = malloc(S->cap * sizeof *S->tw);
+            if (!S->ty || !S->tw) {
+                S->cap = 0;
+                return TALLY_ENOMEM;
+            }
+        }
+        merge_runs(y, w, bounds, k, S->ty, S->tw);
+        bounds[1] = hi;
+        k = 1;
+    }
+    if (k == 1) {
+        gini_median_run(y, w, lo, hi, col_g, col_m);
+        return 0;
+    }
+    if (k + 1 > S->heap_cap) {
+        size_t *np = realloc(S->pos, (k + 1) * sizeof *np);
+        if (np)
+            S->pos = np;
+        size_t *nh = np ? realloc(S->heap, (k + 1) * sizeof *nh) : NULL;
+        if (!nh)
+            return TALLY_ENOMEM;
+        S->heap = nh;
+        S->heap_cap = k + 1;
+    }
+    merged m = { y, w, bounds, k, S->pos, S->heap, 0 };
+    gini_median_merged(&m, col_g, col_m);
+    return 0;
+}
+
+/* Measures the subtrees J->units: each node's own sums (in pre-order),
+ * then Gini and the median (in reverse pre-order, every child before its
+ * parent). */
+static void *measure_worker(void *arg)
+{
+    measure_job *J = arg;
+    merge_scratch S = { NULL, NULL, 0, NULL, 0, NULL, NULL, 0 };
+    for (size_t u = 0; u < J->nunits && !J->rc; u++) {
+        size_t r = J->units[u], end = tally_hierarchy_subtree_end(J->p->h, r);
+        for (size_t i = r; i < end; i++)
+            own_sums(J, i);
+        for (size_t i = end; i-- > r && !J->rc;)
+            J->rc = subtree_order(J, &S, i);
+    }
+    free(S.ty);
+    free(S.tw);
+    free(S.bounds);
+    free(S.pos);
+    free(S.heap);
+    return NULL;
+}
+
+/* Threads of the measures: one per online core, at most this many (the
+ * subtrees below the roots are measured apart), from this many households. */
+#define MEASURE_MAX_THREADS 8
+#define MEASURE_MIN_PER_THREAD 65536
+
+/* Every node's own sums, Gini and median. The work is cut into subtrees
+ * measured apart: the roots', or, under a single root, its children's
+ * (then the root is measured last, from their runs). Each worker takes
+ * whole subtrees, the largest first, to the least loaded worker; the
+ * results are the same whatever the number of workers (each node is
+ * measured by one worker, in the same order). 0 or TALLY_ENOMEM. */
+static int measure_units(tally_poverty *p, const uint32_t *first, double *y, double *w,
+                         double *comp, size_t n_used)
+{
+    const tally_hierarchy *h = p->h;
+    size_t nodes = p->nodes;
+    const uint32_t *parents = tally_hierarchy__parents(h);
+    size_t nunits = 0, top = TALLY_NONE;
+    size_t nroots = 0;
+    for (size_t r = 0; r < nodes; r = tally_hierarchy_subtree_end(h, r))
+        nroots++;
+    if (nroots == 1 && nodes > 1)
+        top = 0;
+    size_t *units = malloc((nodes ? nodes : 1) * sizeof *units);
+    if (!units)
+        return TALLY_ENOMEM;
+    for (size_t r = top == 0 ? 1 : 0; r < nodes; r = tally_hierarchy_subtree_end(h, r))
+        units[nunits++] = r;
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t threads = online > 1 ? (size_t)online : 1;
+    if (threads > MEASURE_MAX_THREADS)
+        threads = MEASURE_MAX_THREADS;
+    if (threads > n_used / MEASURE_MIN_PER_THREAD)
+        threads = n_used / MEASURE_MIN_PER_THREAD ? n_used / MEASURE_MIN_PER_THREAD : 1;
+    if (threads > nunits)
+        threads = nunits ? nunits : 1;
+    measure_job jobs[MEASURE_MAX_THREADS];
+    size_t *mine = malloc((nunits ? nunits : 1) * sizeof *mine);
+    size_t load[MEASURE_MAX_THREADS] = { 0 };
+    int rc = mine ? 0 : TALLY_ENOMEM;
+    if (!rc) {
+        /* Units by size, largest first, each to the least loaded worker;
+         * then each worker's units in pre-order. */
+        size_t *owner = malloc((nunits ? nunits : 1) * sizeof *owner);
+        if (!owner) {
+            rc = TALLY_ENOMEM;
+        } else {
+            for (size_t t = 0; t < threads; t++)
+                jobs[t] = (measure_job){ p, first, parents, y, w, comp, NULL, 0, 1, 0 };
+            size_t *order = mine; /* the units are a few dozen: sorted by insertion */
+            for (size_t n = 0; n < nunits; n++)
+                order[n] = n;
+            for (size_t a2 = 1; a2 < nunits; a2++) { /* insertion by size, descending */
+                size_t u = order[a2], su = first[tally_hierarchy_subtree_end(h, units[u])] - first[units[u]];
+                size_t b2 = a2;
+                while (b2 > 0) {
+                    size_t v = order[b2 - 1];
+                    size_t sv = first[tally_hierarchy_subtree_end(h, units[v])] - first[units[v]];
+                    if (sv >= su)
+                        break;
+                    order[b2] = v;
+                    b2--;
+                }
+                order[b2] = u;
+            }
+            for (size_t n = 0; n < nunits; n++) {
+                size_t u = order[n], best = 0;
+                for (size_t t = 1; t < threads; t++)
+                    if (load[t] < load[best])
+                        best = t;
+                owner[u] = best;
+                load[best] += first[tally_hierarchy_subtree_end(h, units[u])] - first[units[u]] + 1;
+            }
+            /* Each worker's units in pre-order, in one array. */
+            size_t at = 0;
+            for (size_t t = 0; t < threads; t++) {
+                jobs[t].units = mine + at;
+                for (size_t u = 0; u < nunits; u++)
+                    if (owner[u] == t)
+                        mine[at++] = units[u];
+                jobs[t].nunits = (size_t)(mine + at - jobs[t].units);
+            }
+        }
+        free(owner);
+    }
+    if (!rc) {
+        pthread_t tid[MEASURE_MAX_THREADS];
+        size_t started = 1;
+        for (size_t t = 1; t < threads; t++, started++)
+            if (pthread_create(&tid[t], NULL, measure_worker, &jobs[t]))
+                break;
+        measure_worker(&jobs[0]);
+        /* A worker that could not be started: its units measured here. */
+        for (size_t t = started; t < threads; t++)
+            measure_worker(&jobs[t]);
+        for (size_t t = 1; t < started; t++)
+            pthread_join(tid[t], NULL);
+        for (size_t t = 0; t < threads; t++) {
+            if (jobs[t].rc)
+                rc = jobs[t].rc;
+            if (!jobs[t].whole)
+                p->whole_persons = 0;
         }
     }
+    if (!rc && top != TALLY_NONE) {
+        measure_job J = { p, first, parents, y, w, comp, NULL, 0, 1, 0 };
+        merge_scratch S = { NULL, NULL, 0, NULL, 0, NULL, NULL, 0 };
+        own_sums(&J, top);
+        rc = subtree_order(&J, &S, top);
+        free(S.ty);
+        free(S.tw);
+        free(S.bounds);
+        free(S.pos);
+        free(S.heap);
+        if (!J.whole)
+            p->whole_persons = 0;
+    }
+    free(units);
+    free(mine);
+    return rc;
 }
 
 TALLY_EXTERN(int) tally_poverty_households(tally_poverty **out, const tally_households *hh,
@@ -218,23 +592,21 @@ TALLY_EXTERN(int) tally_poverty_households(tally_poverty **out, const tally_hous
     const tally_hierarchy *h = hh->h;
     size_t nodes = tally_hierarchy_size(h);
     const uint32_t *parents = tally_hierarchy__parents(h);
+    const uint16_t *hyear = hh->year;
     tally_poverty *p = calloc(1, sizeof *p);
-    size_t *first = calloc(nodes + 1, sizeof *first);
-    fgt_acc *acc = calloc(nodes ? nodes : 1, sizeof *acc);
+    /* Households are at most 2^31 (households.c): 32-bit offsets. */
+    uint32_t *first = calloc(nodes + 1, sizeof *first);
+    double *comp = calloc((nodes ? nodes : 1) * NSUMS, sizeof *comp);
     size_t n_used = 0;
     for (size_t i = 0; i < hh->count; i++)
-        n_used += !hh->items[i].year || hh->items[i].year == year;
+        n_used += !hyear[i] || hyear[i] == year;
     size_t hn = n_used ? n_used : 1;
     double *y = malloc(hn * sizeof *y), *w = malloc(hn * sizeof *w);
-    double *ty = malloc(hn * sizeof *ty), *tw = malloc(hn * sizeof *tw);
-    size_t *bounds = NULL, bounds_cap = 0;
-    int ok = p && first && acc && y && w && ty && tw;
+    int ok = p && first && comp && y && w;
     for (int k = 0; ok && k < TALLY_POVERTY_MEASURE_COUNT; k++)
-        ok = (p->cols[k] = malloc((nodes ? nodes : 1) * sizeof *p->cols[k])) != NULL;
-    if (!ok) {
-        rc = tally_error__set(TALLY_ENOMEM, "out of memory measuring poverty");
-        goto fail;
-    }
+        ok = (p->cols[k] = calloc(nodes ? nodes : 1, sizeof *p->cols[k])) != NULL;
+    if (!ok)
+        goto nomem;
     p->h = h;
     p->nodes = nodes;
     p->year = year;
@@ -244,130 +616,71 @@ TALLY_EXTERN(int) tally_poverty_households(tally_poverty **out, const tally_hous
     p->skipped = hh->count - n_used;
     p->whole_persons = 1;
 
-    /* Bucket the households by node (a counting sort), so every subtree's
-     * households are one contiguous range: [first[i], first[end(i)]). */
-    for (size_t i = 0; i < hh->count; i++) {
-        const tally_household *x = &hh->items[i];
-        if (!x->year || x->year == year)
-            first[x->node + 1]++;
-    }
+    /* One ordering of the households, by (node, income): a counting sort
+     * by node puts every subtree's households in one contiguous range,
+     * [first[i], first[end(i)]), and each node's own households are then
+     * sorted by income. */
+    for (size_t i = 0; i < hh->count; i++)
+        if (!hyear[i] || hyear[i] == year)
+            first[hh->node[i] + 1]++;
     for (size_t i = 0; i < nodes; i++)
         first[i + 1] += first[i];
     {
-        size_t *next = malloc((nodes ? nodes : 1) * sizeof *next);
-        if (!next) {
-            rc = tally_error__set(TALLY_ENOMEM, "out of memory measuring poverty");
-            goto fail;
-        }
+        uint32_t *next = malloc((nodes ? nodes : 1) * sizeof *next);
+        if (!next)
+            goto nomem;
         memcpy(next, first, nodes * sizeof *next);
         for (size_t i = 0; i < hh->count; i++) {
-            const tally_household *x = &hh->items[i];
-            if (x->year && x->year != year)
+            if (hyear[i] && hyear[i] != year)
                 continue;
-            double pw = x->weight * x->size;
-            size_t at = next[x->node]++;
-            y[at] = x->income;
-            w[at] = pw;
-            if (pw != floor(pw) || pw > 9007199254740992.0)
-                p->whole_persons = 0;
-            /* The decomposable sums, at the household's own node. */
-            fgt_acc *a = &acc[x->node];
-            tally_util__neumaier(&a->s[S_PERSONS], &a->c[S_PERSONS], pw);
-            if (x->income < line) {
-                double gap = (line - x->income) / line;
-                tally_util__neumaier(&a->s[S_P0], &a->c[S_P0], pw);
-                tally_util__neumaier(&a->s[S_P1], &a->c[S_P1], pw * gap);
-                tally_util__neumaier(&a->s[S_P2], &a->c[S_P2], pw * gap * gap);
-                if (x->income > 0)
-                    tally_util__neumaier(&a->s[S_WATTS], &a->c[S_WATTS], pw * log(line / x->income));
-            }
-            a->households++;
-            a->below += !isnan(mline) && x->income < mline;
+            size_t at = next[hh->node[i]]++;
+            y[at] = hh->income[i];
+            w[at] = hh->pw[i];
         }
         free(next);
     }
-    /* Up the hierarchy: children come after their parent in pre-order, so
-     * one reverse pass adds every subtree into its root. */
+    double *col_hh = p->cols[TALLY_POVERTY_HOUSEHOLDS], *col_below = p->cols[TALLY_POVERTY_BELOW_MONITORING];
+    if (measure_units(p, first, y, w, comp, n_used))
+        goto nomem;
+    /* The sums up the hierarchy: children come after their parent in
+     * pre-order, so one reverse pass adds every subtree into its root. */
     for (size_t i = nodes; i-- > 0;) {
         size_t par = tally_hierarchy__up(parents, i);
         if (par == TALLY_NONE)
             continue;
-        for (int k = 0; k < S_COUNT; k++) {
-            tally_util__neumaier(&acc[par].s[k], &acc[par].c[k], acc[i].s[k]);
-            acc[par].c[k] += acc[i].c[k];
+        for (int k = 0; k < NSUMS; k++) {
+            double *col = p->cols[sum_col[k]];
+            tally_util__neumaier(&col[par], &comp[par * NSUMS + k], col[i]);
+            comp[par * NSUMS + k] += comp[i * NSUMS + k];
         }
-        acc[par].households += acc[i].households;
-        acc[par].below += acc[i].below;
+        col_hh[par] += col_hh[i];
+        col_below[par] += col_below[i];
     }
 
-    /* Gini and the median need each subtree's incomes in order. In reverse
-     * pre-order every child's range is sorted before its parent is
-     * reached; the parent sorts its own households (GSL) and merges them
-     * with its children's runs. */
-    for (size_t i = nodes; i-- > 0;) {
-        size_t end = tally_hierarchy_subtree_end(h, i);
-        size_t lo = first[i], hi = first[end];
-        double *col_g = &p->cols[TALLY_POVERTY_GINI][i], *col_m = &p->cols[TALLY_POVERTY_MEDIAN_INCOME][i];
-        if (lo == hi) {
-            *col_g = *col_m = NAN;
-            continue;
-        }
-        size_t own = first[i + 1] - lo;
-        if (own > 1)
-            gsl_sort2(y + lo, 1, w + lo, 1, own);
-        size_t k = 0;
-        if (tally_util__grow((void **)&bounds, &bounds_cap, 2, sizeof *bounds)) {
-            rc = tally_error__set(TALLY_ENOMEM, "out of memory measuring poverty");
-            goto fail;
-        }
-        bounds[0] = lo;
-        if (own)
-            bounds[++k] = first[i + 1];
-        for (size_t ch = i + 1; ch < end; ch = tally_hierarchy_subtree_end(h, ch)) {
-            size_t chi = first[tally_hierarchy_subtree_end(h, ch)];
-            if (chi == bounds[k])
-                continue; /* a child without households */
-            if (tally_util__grow((void **)&bounds, &bounds_cap, k + 2, sizeof *bounds)) {
-                rc = tally_error__set(TALLY_ENOMEM, "out of memory measuring poverty");
-                goto fail;
-            }
-            bounds[++k] = chi;
-        }
-        merge_runs(y, w, bounds, k, ty, tw);
-        gini_median(y + lo, w + lo, hi - lo, col_g, col_m);
-    }
 
     for (size_t i = 0; i < nodes; i++) {
-        const fgt_acc *a = &acc[i];
-        double persons = a->s[S_PERSONS] + a->c[S_PERSONS];
-        p->cols[TALLY_POVERTY_HOUSEHOLDS][i] = (double)a->households;
+        double persons = p->cols[TALLY_POVERTY_PERSONS][i] + comp[i * NSUMS];
         p->cols[TALLY_POVERTY_PERSONS][i] = persons;
-        p->cols[TALLY_POVERTY_BELOW_MONITORING][i] = isnan(mline) ? NAN : (double)a->below;
-        static const int fgt[] = { TALLY_POVERTY_P0, TALLY_POVERTY_P1, TALLY_POVERTY_P2,
-                                   TALLY_POVERTY_WATTS };
-        for (int k = 0; k < 4; k++)
-            p->cols[fgt[k]][i] = a->households
-                                     ? (a->s[S_P0 + k] + a->c[S_P0 + k]) / persons * 100.0
-                                     : NAN;
+        if (isnan(mline))
+            col_below[i] = NAN;
+        for (int k = 1; k < NSUMS; k++) {
+            double *col = p->cols[sum_col[k]];
+            col[i] = col_hh[i] ? (col[i] + comp[i * NSUMS + k]) / persons * 100.0 : NAN;
+        }
     }
-    free(bounds);
+    rc = 0;
+    goto done;
+nomem:
+    rc = tally_error__set(TALLY_ENOMEM, "out of memory measuring poverty");
+done:
     free(first);
-    free(acc);
+    free(comp);
     free(y);
     free(w);
-    free(ty);
-    free(tw);
-    *out = p;
-    return 0;
-fail:
-    free(bounds);
-    free(first);
-    free(acc);
-    free(y);
-    free(w);
-    free(ty);
-    free(tw);
-    tally_poverty_free(p);
+    if (rc)
+        tally_poverty_free(p);
+    else
+        *out = p;
     return rc;
 }
 

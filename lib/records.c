@@ -14,14 +14,12 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#if defined(__SSE2__) && defined(__GNUC__)
-#include <emmintrin.h>
-#endif
 
 #include "carry.h"
 #include "definitions.h"
 #include "definitions_categories.h"
 #include "columns.h"
+#include "csv_fast.h"
 #include "error.h"
 #include "hierarchy.h"
 #include "period.h"
@@ -168,48 +166,6 @@ static int read_header(tally_dataset *ds, tally_csv *c, tally_records__layout *l
     return 0;
 }
 
-/* The common value cell: an optional '-', digits, and optionally '.' and
- * digits, 15 digits at most. Then the digits are an integer below 2^53
- * and the power of ten an exact double, so one division gives the
- * correctly rounded value, bit for bit what tally_util__parse_number
- * gives. 1 with *v, or 0 for any other text (left to the full parser). */
-static inline int simple_number(const char *s, size_t len, double *v)
-{
-    static const double pow10[] = { 1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                    1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15 };
-    int neg = s[0] == '-';
-    if (len - (size_t)neg > 16) /* 15 digits and a point at most */
-        return 0;
-    size_t i = (size_t)neg, frac = 0;
-    uint64_t m = 0;
-    unsigned dg;
-    while (i < len && (dg = (unsigned char)s[i] - (unsigned)'0') <= 9) {
-        m = m * 10 + dg;
-        i++;
-    }
-    size_t digits = i - (size_t)neg;
-    if (!digits || digits > 15) /* 16 digits may pass 2^53: the full parser checks them */
-        return 0;
-    if (i < len) {
-        if (s[i] != '.')
-            return 0;
-        size_t start = ++i;
-        while (i < len && (dg = (unsigned char)s[i] - (unsigned)'0') <= 9) {
-            m = m * 10 + dg;
-            i++;
-        }
-        frac = i - start;
-        digits += frac;
-        if (!frac || i != len || digits > 15)
-            return 0;
-    }
-    double x = (double)m;
-    if (frac)
-        x /= pow10[frac];
-    *v = neg ? -x : x;
-    return 1;
-}
-
 /* Parses a value cell; 0 with *present, or an error recorded at the field.
  * fast: try simple_number first (off on the plain path, for the tests). */
 static int parse_value(const tally_csv *c, size_t f, double *v, int *present, int fast)
@@ -220,7 +176,7 @@ static int parse_value(const tally_csv *c, size_t f, double *v, int *present, in
         *v = NAN;
         return 0;
     }
-    if (fast && simple_number(fl->ptr, fl->len, v)) {
+    if (fast && tally_csv__simple_number(fl->ptr, fl->len, v)) {
         *present = 1;
         return 0;
     }
@@ -303,36 +259,6 @@ static int duplicate(const tally_csv *c, size_t f, const tally_dataset *ds, size
         tally_hierarchy_code(ds->h, node), tally_definitions_id(ds->d, ind), per);
 }
 
-/* simple_number for the commonest cell, one to eight digits and nothing
- * else, eight bytes at once; anything else goes to simple_number, so the
- * value is always simple_number's. `s` must have 8 readable bytes (the
- * cell and what follows it in the input). */
-static inline int fast_number(const char *s, size_t len, double *v)
-{
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    if (len <= 8) {
-        uint64_t w;
-        memcpy(&w, s, 8);
-        uint64_t keep = len == 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * len)) - 1;
-        /* '0'..'9' become 0..9; a byte of the cell that was anything else
-         * has a high nibble now or after adding 6 (no carry can cross a
-         * byte that passes). Bytes after the cell are cleared. */
-        uint64_t x = (w ^ 0x3030303030303030ULL) & keep;
-        if (((x | (x + 0x0606060606060606ULL)) & 0xF0F0F0F0F0F0F0F0ULL) == 0) {
-            /* The first digit is the lowest byte: shift in leading zeros,
-             * then combine pairs, fours and eights of digits. */
-            x <<= 8 * (8 - len);
-            x = (x * 10 + (x >> 8)) & 0x00FF00FF00FF00FFULL;
-            x = (x * 100 + (x >> 16)) & 0x0000FFFF0000FFFFULL;
-            x = (x * 10000 + (x >> 32)) & 0xFFFFFFFFULL;
-            *v = (double)x;
-            return 1;
-        }
-    }
-#endif
-    return simple_number(s, len, v);
-}
-
 /* ---- where the rows go ---- */
 
 static void own_bits_free(tally_records__own_bits *o, size_t nodes)
@@ -404,25 +330,6 @@ static inline int same_bytes(const char *a, const char *b, size_t n)
     return 1;
 }
 
-static inline uint64_t key_head(const char *s, size_t len)
-{
-    uint64_t k = 0;
-    memcpy(&k, s, len < 8 ? len : 8);
-    return k;
-}
-
-/* key_head from a single load, where 8 bytes from s are readable. */
-static inline uint64_t key_head_fast(const char *s, size_t len)
-{
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    uint64_t k;
-    memcpy(&k, s, 8);
-    return len >= 8 ? k : k & (((uint64_t)1 << (8 * len)) - 1);
-#else
-    return key_head(s, len);
-#endif
-}
-
 static inline size_t ind_slot(uint64_t head, size_t len)
 {
     return (size_t)(((head ^ len) * 0x9E3779B97F4A7C15ULL) >> 58) & (TALLY_RECORDS__IND_CACHE - 1);
@@ -479,7 +386,7 @@ static int find_indicator(tally_records__reader *rd, const char *s, size_t len, 
     tally_records__ind_entry *e = NULL;
     uint64_t head = 0;
     if (rd->on && len && len <= sizeof e->id) {
-        head = key_head(s, len);
+        head = tally_csv__key_head(s, len);
         e = &rd->ind[ind_slot(head, len)];
         if (e->len == len && e->head == head &&
             (len <= 8 || same_bytes(e->id + 8, s + 8, len - 8))) {
@@ -763,69 +670,6 @@ static int read_row_values(tally_records__reader *rd, const tally_csv *c, size_t
     return 0;
 }
 
-/* The separators (',', '\n') and quotes among 64 bytes, a bit each. */
-static inline uint64_t scan64(const char *s)
-{
-#if defined(__SSE2__) && defined(__GNUC__)
-    const __m128i comma = _mm_set1_epi8(','), nl = _mm_set1_epi8('\n'), quote = _mm_set1_epi8('"');
-    uint64_t m = 0;
-    for (int i = 0; i < 4; i++) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + 16 * i));
-        __m128i x = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, nl)),
-                                 _mm_cmpeq_epi8(v, quote));
-        m |= (uint64_t)(unsigned)_mm_movemask_epi8(x) << (16 * i);
-    }
-    return m;
-#else
-    uint64_t m = 0;
-    for (int i = 0; i < 64; i++)
-        m |= (uint64_t)(s[i] == ',' || s[i] == '\n' || s[i] == '"') << i;
-    return m;
-#endif
-}
-
-/* Bytes the one-pass rows leave to the general path at the end of the
- * input: every load of a row (64-byte blocks, 8-byte words) stays inside. */
-#define FAST_TAIL (64 + 16)
-
-/* 8 bytes from s, where they are readable. */
-static inline uint64_t load8(const char *s)
-{
-    uint64_t k;
-    memcpy(&k, s, 8);
-    return k;
-}
-
-/* A key of up to 16 bytes as two words (its first and its last 8 bytes,
- * or its bytes zero padded when shorter than 8): a row's region code and
- * period compare in two loads. For len <= 16 only; s has 8 readable bytes
- * past the key. */
-typedef struct key16 {
-    uint64_t a, b;
-    size_t len; /* 0: none */
-} key16;
-
-static inline key16 key16_of(const char *s, size_t len)
-{
-    key16 k = { 0, 0, len };
-    if (len >= 8) {
-        k.a = load8(s);
-        k.b = load8(s + len - 8);
-    } else {
-        k.a = key_head_fast(s, len);
-    }
-    return k;
-}
-
-static inline int key16_is(const key16 *k, const char *s, size_t len)
-{
-    if (len != k->len)
-        return 0;
-    if (len >= 8)
-        return load8(s) == k->a && load8(s + len - 8) == k->b;
-    return key_head_fast(s, len) == k->a;
-}
-
 /* The common rows of a long records file, read and stored in one pass, as
  * many as follow one another from c->pos (up to the first row starting at
  * or after `stop`): no quote, the header's number of fields, within the
@@ -839,7 +683,7 @@ static inline int key16_is(const key16 *k, const char *s, size_t len)
  * (and gets its error, or fills the caches for the rows after it).
  *
  * The separators are found 64 bytes at a time and taken off a bit mask
- * row after row, so a byte is looked at once; the last FAST_TAIL bytes of
+ * row after row, so a byte is looked at once; the last TALLY_CSV__FAST_TAIL bytes of
  * the input are left to the general path. The caches' keys are held in
  * locals: the stores into the bit arrays could otherwise change them as
  * far as the compiler knows, and it would load them again for every row. */
@@ -849,24 +693,24 @@ static size_t read_rows_fast(tally_records__reader *rd, tally_csv *c, size_t sto
     const char *d = c->data;
     size_t n = c->size, p = c->pos, nfields = lay->nfields;
     if (!rd->on || lay->wide_indicator || lay->category || lay->region_name >= 0 || nfields > 8 ||
-        n < FAST_TAIL || p > n - FAST_TAIL ||
+        n < TALLY_CSV__FAST_TAIL || p > n - TALLY_CSV__FAST_TAIL ||
         (c->max_fields && nfields > c->max_fields) || !rd->period_len || rd->period_len > 8)
         return 0;
-    size_t limit = n - FAST_TAIL; /* the last block may start here */
+    size_t limit = n - TALLY_CSV__FAST_TAIL; /* the last block may start here */
     size_t maxb = c->max_field_bytes ? c->max_field_bytes : SIZE_MAX;
     size_t fr = (size_t)lay->region, fi = (size_t)lay->indicator, fp = (size_t)lay->period,
            fv = (size_t)lay->value;
-    key16 region = { 0, 0, 0 };
+    tally_csv__key16 region = { 0, 0, 0 };
     if (rd->region_len && rd->region_len <= 16)
-        region = key16_of(rd->region, rd->region_len); /* 32 bytes: readable past it */
+        region = tally_csv__key16_of(rd->region, rd->region_len); /* 32 bytes: readable past it */
     size_t node0 = rd->node;
-    const key16 period = key16_of(rd->period, rd->period_len);
+    const tally_csv__key16 period = tally_csv__key16_of(rd->period, rd->period_len);
     const int32_t key = rd->key;
     const tally_records__ind_entry *ind = rd->ind;
     size_t rows = 0, base = p, last_start = 0, last_end = 0;
     /* bound[f] + 1 is where field f starts, bound[f + 1] where it ends. */
     size_t bound[9];
-    uint64_t m = scan64(d + base);
+    uint64_t m = tally_csv__scan64(d + base);
     while (p < stop) {
         if (d[p] == '\n' || d[p] == '\r') /* blank lines are the plain path's */
             break;
@@ -878,7 +722,7 @@ static size_t read_rows_fast(tally_records__reader *rd, tally_csv *c, size_t sto
                 base += 64;
                 if (base > limit)
                     goto out;
-                m = scan64(d + base);
+                m = tally_csv__scan64(d + base);
             }
             size_t at = base + (size_t)__builtin_ctzll(m);
             m &= m - 1;
@@ -897,23 +741,23 @@ static size_t read_rows_fast(tally_records__reader *rd, tally_csv *c, size_t sto
                 if (FE(f) - FS(f) > maxb)
                     goto out;
         size_t a = FS(fr), len = FE(fr) - a, node;
-        if (len && key16_is(&region, d + a, len)) {
+        if (len && tally_csv__key16_is(&region, d + a, len)) {
             node = node0;
         } else {
             if (find_region(rd, d + a, len, &node)) /* the general path says why */
                 goto out;
             node0 = node;
-            region = (key16){ 0, 0, 0 };
+            region = (tally_csv__key16){ 0, 0, 0 };
             if (len <= 16)
-                region = key16_of(d + a, len);
+                region = tally_csv__key16_of(d + a, len);
         }
         a = FS(fp), len = FE(fp) - a;
-        if (!key16_is(&period, d + a, len))
+        if (!tally_csv__key16_is(&period, d + a, len))
             goto out;
         a = FS(fi), len = FE(fi) - a;
         if (!len || len > sizeof ind[0].id)
             goto out;
-        uint64_t head = key_head_fast(d + a, len);
+        uint64_t head = tally_csv__key_head_fast(d + a, len);
         const tally_records__ind_entry *e = &ind[ind_slot(head, len)];
         if (e->len != len || e->head != head ||
             (len > 8 && !same_bytes(e->id + 8, d + a + 8, len - 8)))
@@ -923,7 +767,7 @@ static size_t read_rows_fast(tally_records__reader *rd, tally_csv *c, size_t sto
             goto out;
         a = FS(fv), len = FE(fv) - a;
         double value = NAN;
-        if (len && !fast_number(d + a, len, &value))
+        if (len && !tally_csv__fast_number(d + a, len, &value))
             goto out;
         /* A fraction of a whole-number indicator: the general path refuses it. */
         if (len && rd->whole[e->ind] && value != (double)(int64_t)value)

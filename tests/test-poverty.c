@@ -553,6 +553,117 @@ static void test_poverty__collect_mode_keeps_every_bad_row(void **state)
     tally_hierarchy_free(h);
 }
 
+/* A long file, read mostly by the one-pass rows: every duplicate names the
+ * line of the first household, wherever it is kept (ids front coded in
+ * blocks of 16, a long id, lines after 300 blank ones, a quoted id and a
+ * CRLF row read by the general path, a duplicate in the next file). The
+ * expected lines are counted here as the file is written. */
+static void test_poverty__long_file_duplicates_name_the_first_line(void **state)
+{
+    (void)state;
+    tally_hierarchy *h = load_hierarchy();
+    static const char *const villages[] = { "430602001001", "430602001002", "430626100201" };
+    enum { ROWS = 3000 };
+    static unsigned long line_of[ROWS];
+    size_t cap = 4u << 20, len = 0;
+    char *csv = malloc(cap);
+    assert_non_null(csv);
+    char longid[200];
+    memset(longid, 'L', sizeof longid - 8);
+    longid[sizeof longid - 8] = '\0';
+    len += (size_t)snprintf(csv + len, cap - len,
+                            "household_id,region_code,size,income_per_capita,weight,year\n");
+    unsigned long line = 2;
+    for (int i = 0; i < ROWS; i++) {
+        if (i == 1001) {
+            for (int b = 0; b < 300; b++)
+                csv[len++] = '\n';
+            line += 300;
+        }
+        const char *end = i == 1500 ? "\r\n" : "\n";
+        if (i == 2000)
+            len += (size_t)snprintf(csv + len, cap - len, "\"hh,%05d\",%s,%d,%d.5,1,2019%s", i,
+                                    villages[(i / 7) % 3], 1 + i % 5, i, end);
+        else if (i % 3 == 0)
+            len += (size_t)snprintf(csv + len, cap - len, "%s%05d,%s,%d,%d.5,1,2019%s", longid, i,
+                                    villages[(i / 7) % 3], 1 + i % 5, i, end);
+        else
+            len += (size_t)snprintf(csv + len, cap - len, "hh-%05d,%s,%d,%d.5,1,2019%s", i,
+                                    villages[(i / 7) % 3], 1 + i % 5, i, end);
+        line_of[i] = line++;
+    }
+    /* Duplicates of rows 5, 6 (twice in a row), 1000 (the last before the
+     * blank lines), 1001 (the first after them), 1500 (CRLF), 2000
+     * (quoted), 2997 (long id), then a new household. */
+    static const int dups[] = { 5, 6, 6, 1000, 1001, 1500, 2000, 2997 };
+    for (size_t k = 0; k < sizeof dups / sizeof *dups; k++) {
+        int i = dups[k];
+        if (i == 2000)
+            len += (size_t)snprintf(csv + len, cap - len, "\"hh,%05d\",%s,2,9,1,2019\n", i,
+                                    villages[0]);
+        else if (i % 3 == 0)
+            len += (size_t)snprintf(csv + len, cap - len, "%s%05d,%s,2,9,1,2019\n", longid, i,
+                                    villages[0]);
+        else
+            len += (size_t)snprintf(csv + len, cap - len, "hh-%05d,%s,2,9,1,2019\n", i,
+                                    villages[0]);
+    }
+    len += (size_t)snprintf(csv + len, cap - len, "hh-new,%s,2,9,1,2019\n", villages[1]);
+
+    tally_households *hh;
+    tally_rejects *rej;
+    assert_int_equal(tally_households_new(&hh, h), 0);
+    assert_int_equal(tally_rejects_new(&rej), 0);
+    tally_read_options opts = TALLY_READ_OPTIONS_INIT;
+    opts.on_error = TALLY_ON_ERROR_COLLECT;
+    tally_read_stats st;
+    assert_int_equal(tally_households_read_buffer(hh, csv, len, "households.csv", &opts, rej, &st), 0);
+    size_t ndups = sizeof dups / sizeof *dups;
+    assert_int_equal(st.rows_read, ROWS + ndups + 1);
+    assert_int_equal(st.rows_rejected, ndups);
+    assert_int_equal(tally_households_count(hh), ROWS + 1);
+    char want[1200], id[256];
+    for (size_t k = 0; k < ndups; k++) {
+        int i = dups[k];
+        if (i == 2000)
+            snprintf(id, sizeof id, "hh,%05d", i);
+        else if (i % 3 == 0)
+            snprintf(id, sizeof id, "%s%05d", longid, i);
+        else
+            snprintf(id, sizeof id, "hh-%05d", i);
+        snprintf(want, sizeof want, "duplicate household '%s' for year 2019, first at "
+                 "households.csv:%lu; each household is given once per year", id, line_of[i]);
+        assert_string_equal(tally_rejects_reason(rej, k), want);
+        assert_int_equal(tally_rejects_line(rej, k), line + k);
+    }
+    /* The next file: a duplicate of a row of the first. */
+    const char second[] = "household_id,region_code,size,income_per_capita,weight,year\n"
+                          "hh-02999,430602001001,1,5,1,2019\n";
+    assert_int_equal(tally_households_read_buffer(hh, second, sizeof second - 1, "second.csv",
+                                                  &opts, rej, &st), 0);
+    assert_int_equal(st.rows_rejected, 1);
+    snprintf(want, sizeof want, "duplicate household 'hh-02999' for year 2019, first at "
+             "households.csv:%lu; each household is given once per year", line_of[2999]);
+    assert_string_equal(tally_rejects_reason(rej, ndups), want);
+    /* Every household is measured once: the province has them all, 岳阳楼区
+     * (node 2) those of 村1 and 村2. */
+    tally_poverty *p = measure(hh, 0, 1000, 0);
+    double v;
+    int present;
+    assert_int_equal(tally_poverty_value(p, 0, TALLY_POVERTY_HOUSEHOLDS, &v, &present), 0);
+    assert_true(v == ROWS + 1.0);
+    size_t in_county = 1; /* hh-new */
+    for (int i = 0; i < ROWS; i++)
+        in_county += (i / 7) % 3 != 2;
+    assert_int_equal(tally_poverty_value(p, 2, TALLY_POVERTY_HOUSEHOLDS, &v, &present), 0);
+    assert_true(v == (double)in_county);
+    tally_poverty_free(p);
+    tally_rejects_free(rej);
+    tally_households_free(hh);
+    tally_hierarchy_free(h);
+    free(csv);
+}
+
 /* Converts UTF-8 text to GB18030 with iconv, to make test input. */
 static char *to_gb18030(const char *utf8, size_t *len)
 {
@@ -971,6 +1082,7 @@ int main(void)
         cmocka_unit_test(test_poverty__years_and_lines),
         cmocka_unit_test(test_poverty__bad_rows_name_file_line_column),
         cmocka_unit_test(test_poverty__collect_mode_keeps_every_bad_row),
+        cmocka_unit_test(test_poverty__long_file_duplicates_name_the_first_line),
         cmocka_unit_test(test_poverty__gb18030_households),
         cmocka_unit_test(test_poverty__add_and_arguments),
         cmocka_unit_test(test_poverty__writes_csv_and_json),

@@ -89,8 +89,12 @@ typedef enum tally_poverty_measure {
  * Errors: TALLY_EINVAL (a year the households do not settle, a line that
  * is not a positive finite number), TALLY_ENOTFOUND (no line given and
  * none in the definitions for the year), TALLY_ENOMEM.
- * Cost: O(H log H + N) for H households and N nodes, plus O(H log k) per
- * level for merging the sorted incomes of k children.
+ * Cost: O(H log H + H * L + N) for H households, L levels and N nodes:
+ * the households are ordered once by (node, income) and each parent
+ * merges its children's sorted runs (docs/poverty.md). Memory: 16 bytes
+ * a household and scratch as large as the largest subtree below a root,
+ * besides the result. The subtrees below the roots are measured on one
+ * thread per core (at most 8), with the same results as one thread.
  * *out belongs to the caller (tally_poverty_free); it borrows the
  * hierarchy, not the households. */
 TALLY_EXTERN(int) tally_poverty_households(tally_poverty **out, const tally_households *hh,

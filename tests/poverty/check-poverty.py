@@ -100,8 +100,9 @@ def preorder(hier):
     return out
 
 
-def make_households(rng, regions, with_weights, with_year):
-    """Household rows; regions are (code, level) pairs."""
+def make_households(rng, regions, with_weights, with_year, scale=1):
+    """Household rows; regions are (code, level) pairs; about 20 * scale
+    households a region that has any."""
     villages = [c for c, lv in regions if lv == "village"]
     towns = [c for c, lv in regions if lv == "town"]
     # Some villages get nothing at all.
@@ -110,7 +111,7 @@ def make_households(rng, regions, with_weights, with_year):
     rows = []
     n = 0
     for region in used + rng.sample(towns, max(1, len(towns) // 4)):
-        for _ in range(rng.randint(1, 40)):
+        for _ in range(rng.randint(1, 40) * scale):
             n += 1
             u = rng.random()
             if u < 0.05:
@@ -215,10 +216,10 @@ def run(tally, args):
     return res.stdout, res.stderr
 
 
-def check(tally, tmp, rng, with_weights, with_year):
+def check(tally, tmp, rng, with_weights, with_year, scale=1):
     hier = make_hierarchy(rng)
     regions = [(c, lv) for c, _, lv, _ in hier]
-    households = make_households(rng, regions, with_weights, with_year)
+    households = make_households(rng, regions, with_weights, with_year, scale)
     hpath = os.path.join(tmp, "h.csv")
     with open(hpath, "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
@@ -441,6 +442,9 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         bad = check(tally, tmp, rng, with_weights=True, with_year=True)
         bad += check(tally, tmp, rng, with_weights=False, with_year=False)
+        # Large enough (over 131,072 households) for the measures to run on
+        # two threads where there are two cores, and the ids' index to grow.
+        bad += check(tally, tmp, rng, with_weights=True, with_year=False, scale=60)
     bad += check_records(tally, root)
     bad += check_cli(tally, root)
     sys.exit(1 if bad else 0)
