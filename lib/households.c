@@ -958,3 +958,31 @@ int tally_households__choose_year(const tally_households *hh, int asked, int *ye
     *year = first;
     return 0;
 }
+
+size_t tally_households__id(const tally_households *hh, size_t i, const char **out)
+{
+    /* The scratch buffer is not part of what the store holds. */
+    return decode_id((tally_households *)hh, i, out);
+}
+
+int tally_households__add_weighted(tally_households *hh, const char *household_id, size_t node,
+                                   double pw, double income_per_capita, int year)
+{
+    size_t len = strlen(household_id);
+    if (!len || node >= tally_hierarchy_size(hh->h) || !check_income(income_per_capita) ||
+        !(pw > 0 && pw <= MAX_WEIGHT * MAX_SIZE) || (year != 0 && !check_year(year)))
+        return tally_error__set(TALLY_EINVAL, "household '%s': bad id, region, income, person "
+                                              "weight or year in a partial",
+                                household_id);
+    uint64_t hash = id_hash(household_id, len, year);
+    size_t dup = find_hashed(hh, household_id, len, year, hash);
+    if (dup == SIZE_MAX - 1)
+        return tally_error__set(TALLY_ENOMEM, "out of memory storing a household");
+    if (dup != TALLY_NONE)
+        return tally_error__set(TALLY_EEXIST, "duplicate household '%s' (year %d)", household_id,
+                                year);
+    if (store_household(hh, household_id, len, hash, node, pw, income_per_capita, year, NO_PATH,
+                        0))
+        return tally_error__set(TALLY_ENOMEM, "out of memory storing a household");
+    return 0;
+}

@@ -70,6 +70,18 @@ struct tally_households {
     size_t slots_cap; /* any size (the place is (low32 * cap) >> 32), or 0 */
 };
 
+/* Household i's id (decoded into the store's scratch buffer, valid until
+ * the next call on the store; not for two threads at once): its length,
+ * or SIZE_MAX out of memory. */
+size_t tally_households__id(const tally_households *hh, size_t i, const char **out);
+
+/* A household given by its person weight (weight * size) rather than its
+ * size and weight, as partials keep it (lib/partial_households.c). The
+ * errors of tally_households_add: TALLY_EEXIST for an (id, year) given
+ * before, TALLY_EINVAL for a bad income, person weight or year. */
+int tally_households__add_weighted(tally_households *hh, const char *household_id, size_t node,
+                                   double pw, double income_per_capita, int year);
+
 /* The year to measure: `asked` when it is not 0, else the households' only
  * one (0 when none has a year). TALLY_EINVAL, with the error recorded, for
  * an asked year outside 1000..9999 or households of several years. */

@@ -23,12 +23,13 @@ typedef struct tally_partial__dup {
     uint32_t kept_source, pad;
 } tally_partial__dup;
 
-/* One household; its id is ids[id .. id + id_len], NUL-terminated. 56
- * bytes. */
+/* One household; its id is ids[id .. id + id_len], NUL-terminated; pw
+ * is its person weight (weight * size), which is all the measures keep.
+ * 48 bytes. */
 typedef struct tally_partial__household {
     uint32_t source, node;
     uint64_t index; /* its place in its part */
-    double size, income, weight;
+    double pw, income;
     int32_t year;
     uint32_t id_len;
     uint64_t id;

@@ -29,8 +29,15 @@ TALLY_EXTERN(int) tally_partial_from_households(tally_partial **out, const tally
     if (tally_partial__new(&p, TALLY_PARTIAL_HOUSEHOLDS, hh->h, NULL))
         return TALLY_ENOMEM;
     size_t ids = 0;
-    for (size_t i = 0; i < hh->count; i++)
-        ids += hh->items[i].id_len + 1;
+    for (size_t i = 0; i < hh->count; i++) {
+        const char *id;
+        size_t len = tally_households__id(hh, i, &id);
+        if (len == SIZE_MAX) {
+            tally_partial_free(p);
+            return tally_error__set(TALLY_ENOMEM, "out of memory reading household ids");
+        }
+        ids += len + 1;
+    }
     p->hh = malloc((hh->count ? hh->count : 1) * sizeof *p->hh);
     p->ids = malloc(ids ? ids : 1);
     if (!p->hh || !p->ids) {
@@ -39,21 +46,21 @@ TALLY_EXTERN(int) tally_partial_from_households(tally_partial **out, const tally
                                 hh->count);
     }
     for (size_t i = 0; i < hh->count; i++) {
-        const tally_household *x = &hh->items[i];
+        const char *id;
+        size_t len = tally_households__id(hh, i, &id);
         tally_partial__household *y = &p->hh[i];
         memset(y, 0, sizeof *y);
         y->source = source;
-        y->node = (uint32_t)x->node;
+        y->node = hh->node[i];
         y->index = i;
-        y->size = x->size;
-        y->income = x->income;
-        y->weight = x->weight;
-        y->year = x->year;
-        y->id_len = x->id_len;
+        y->pw = hh->pw[i];
+        y->income = hh->income[i];
+        y->year = hh->year[i];
+        y->id_len = (uint32_t)len;
         y->id = p->ids_len;
-        memcpy(p->ids + p->ids_len, hh->ids + x->id, x->id_len);
-        p->ids[p->ids_len + x->id_len] = '\0';
-        p->ids_len += x->id_len + 1;
+        memcpy(p->ids + p->ids_len, id, len);
+        p->ids[p->ids_len + len] = '\0';
+        p->ids_len += len + 1;
     }
     p->nhh = p->hh_cap = hh->count;
     p->ids_cap = ids;
@@ -116,8 +123,7 @@ TALLY_EXTERN(int) tally_partial_poverty(tally_poverty **out, const tally_partial
     for (size_t i = 0; !rc && i < p->nhh; i++) {
         const tally_partial__household *x = &p->hh[i];
         const char *id = p->ids + x->id;
-        rc = tally_households_add(hh, id, tally_hierarchy_code(p->h, x->node), x->size,
-                                  x->income, x->weight, x->year);
+        rc = tally_households__add_weighted(hh, id, x->node, x->pw, x->income, x->year);
         if (rc != TALLY_EEXIST)
             continue;
         /* Given by an earlier part too: dropped, as one process rejects

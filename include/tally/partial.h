@@ -14,8 +14,8 @@
  *   - records: every reported cell (region, indicator, period, value, or
  *     the mark of a cell filed empty), sorted by indicator, period and
  *     region; 24 bytes a cell;
- *   - households: every household (id, region, year, size, income,
- *     weight) in the order of the input; 56 bytes plus its id.
+ *   - households: every household (id, region, year, income and person
+ *     weight) in the order of the input; 48 bytes plus its id.
  * So its size follows the reported cells or households of its part, not
  * the hierarchy.
  *
