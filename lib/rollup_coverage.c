@@ -311,7 +311,8 @@ int tally_rollup__as_of(const tally_dataset *ds, size_t ind, int32_t first, int3
         int32_t end = tally_period__last_month(c->period);
         if (c->indicator != ind || tally_period__first_month(c->period) < first || end > last)
             continue;
-        for (size_t w = 0; w < words; w++)
+        (void)words;
+        for (size_t w = tally_column__word_lo(c); w < tally_column__word_hi(c); w++)
             for (uint64_t bits = c->valid[w]; bits; bits &= bits - 1) {
                 size_t node = w * 64 + (size_t)__builtin_ctzll(bits);
                 if (end > own[node])

@@ -44,7 +44,7 @@ typedef struct span_cols {
 
 static int has(const tally_column *c, size_t node)
 {
-    return c && tally_bit__get(c->valid, node);
+    return c && tally_column__has(c, node);
 }
 
 /* Two figures that should be the same number, allowing for binary
@@ -297,10 +297,10 @@ int tally_rollup__own_notes(const tally_dataset *ds, size_t ind, int over_time, 
         if (many) {
             for (size_t k = 0; k < span * 3; k++)
                 if (buf[k])
-                    any |= buf[k]->valid[w];
+                    any |= tally_column__valid_word(buf[k], w);
         } else {
             for (size_t k = 0; k < limit; k++)
-                any |= cols[k]->valid[w];
+                any |= tally_column__valid_word(cols[k], w);
         }
         while (any) {
             size_t node = w * 64 + (size_t)__builtin_ctzll(any);
