@@ -368,17 +368,19 @@ int tally_dataset__column_error(const tally_dataset *ds, const char *path, unsig
             break;
         }
     }
-    char need[32], budget[32], per[64] = "";
-    tally_util__format_bytes(need, sizeof need, ds->held + ds->asked);
+    char held[32], more[32], budget[32], per[64] = "";
+    tally_util__format_bytes(held, sizeof held, ds->held);
+    tally_util__format_bytes(more, sizeof more, ds->asked);
     tally_util__format_bytes(budget, sizeof budget, budget_of(ds));
     if (periods)
         snprintf(per, sizeof per, " at %zu periods", periods);
     return tally_error__set_at(
         TALLY_ELIMIT, path, line, column, NULL, 0,
-        "too much memory: %zu columns (indicator x period)%s over regions of %zu would hold "
-        "%s (8 bytes and 2 bits a region of each column's range), past the dataset's memory "
-        "budget of %s; report fewer periods or raise max_dataset_bytes (tally --max-memory)",
-        ds->ncolumns, per, ds->nodes, need, budget);
+        "too much memory: the dataset's %zu columns (indicator x period)%s hold %s and need %s "
+        "more (8 bytes and 2 bits for each region of the range of regions a column holds, of "
+        "%zu), past the dataset's memory budget of %s; report fewer periods or raise "
+        "max_dataset_bytes (tally --max-memory)",
+        ds->ncolumns, per, held, more, ds->nodes, budget);
 }
 
 /* The column for (indicator, period), created on first use. */

@@ -141,12 +141,12 @@ static int eval_checked(const tally_expr *e, const double *const *cols, size_t n
     return rc;
 }
 
-int tally_rollup__formula(const tally_hierarchy *h, const tally_definitions *d, size_t f,
+int tally_rollup__formula(const tally_rollup__nodes *h, const tally_definitions *d, size_t f,
                           int prefer, double **out, const double *const *own,
                           tally_rollup__cov *cov)
 {
-    size_t n = tally_hierarchy_size(h);
-    const uint32_t *parent = tally_hierarchy__parents(h);
+    size_t n = h->n;
+    const uint32_t *parent = h->parent;
     const tally_expr *e = tally_definitions__program(d, f);
     size_t nv = tally_expr__var_count(e), k = 0;
     size_t ops[64];
