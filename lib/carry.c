@@ -324,7 +324,7 @@ static int plan(const tally_dataset *ds, const kept *kv, size_t *first, size_t *
                                        "hierarchy; give the crosswalk to this hierarchy",
                                        code, to);
         const tally_column *col = tally_dataset__find_column(ds, kv->ind, kv->key);
-        if (col && tally_bit__get(col->seen, nodes[i])) {
+        if (col && tally_column__seen(col, nodes[i])) {
             char per[TALLY_PERIOD_TEXT_MAX];
             tally_period__format(kv->key, per);
             return tally_error__set_at(
@@ -415,8 +415,11 @@ static int store_cells(tally_dataset *ds, cells *cs)
     for (size_t i = 0; i < cs->n; i++) {
         const cell *c = &cs->c[i];
         tally_column *col = tally_dataset__get_column(ds, c->ind, c->key);
-        if (!col || tally_dataset__widen_column(ds, col))
+        if (!col || tally_dataset__widen_column(ds, col) ||
+            tally_dataset__cover(ds, col, c->node)) {
+            tally_dataset__drop_empty(ds);
             return TALLY_ENOMEM;
+        }
         tally_bit__set(col->seen, c->node);
         if (c->present) {
             tally_bit__set(col->valid, c->node);

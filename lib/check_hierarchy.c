@@ -31,7 +31,7 @@ static const char *agg_phrase(int agg)
  * its report nor its total. */
 static int filed(const tally_column *col, const uint64_t *piece, size_t node)
 {
-    return tally_bit__get(col->valid, node) && !(piece && tally_bit__get(piece, node));
+    return tally_column__has(col, node) && !(piece && tally_bit__get(piece, node));
 }
 
 /* The regions below `node` that have no figure for indicator i at all, so
@@ -66,7 +66,7 @@ static int missing_below(tally_check__run *R, const tally_check__prepared *P,
             }
             j = R->end[j];
         } else if (!filed(col, piece, j) &&
-                   (!isnan(v->cmp[i][j]) || tally_bit__get(col->valid, j))) {
+                   (!isnan(v->cmp[i][j]) || tally_column__has(col, j))) {
             j++;
         } else {
             j = R->end[j];
@@ -230,8 +230,8 @@ int tally_check__completeness(tally_check__run *R, const tally_check__prepared *
             tally_check__prefix(&b, R, node, v->key);
             tally_check__sb_printf(
                 &b, "%s not reported (%s); %zu of %zu regions at level %s ", name,
-                tally_bit__get(col->valid, node) ? "only a value carried from an old code"
-                : tally_bit__get(col->seen, node) ? "the value was left empty"
+                tally_column__has(col, node) ? "only a value carried from an old code"
+                : tally_column__seen(col, node) ? "the value was left empty"
                                                   : "no record",
                 got[p],
                 expect[p], level_name);

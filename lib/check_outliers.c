@@ -198,7 +198,7 @@ int tally_check__monotonic(tally_check__run *R, size_t ord)
                 const tally_column *last = NULL;
                 for (size_t j = 0; j < nc && !rc; j++) {
                     const tally_column *c = cols[j];
-                    if (!tally_bit__get(c->valid, node))
+                    if (!tally_column__has(c, node))
                         continue;
                     if (last && tally_period__year(last->period) == tally_period__year(c->period) &&
                         period_wanted(R, c->period)) {

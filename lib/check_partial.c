@@ -28,7 +28,7 @@
 
 static int has(const tally_column *c, size_t node)
 {
-    return c && tally_bit__get(c->valid, node);
+    return c && tally_column__has(c, node);
 }
 
 /* ", " before every item but the first. */

@@ -505,7 +505,7 @@ int tally_check__bounds(tally_check__run *R, size_t ord, int32_t key)
         double u = R->half[i];
         int dec = tally_definitions_decimals(R->d, i);
         for (size_t node = 0; node < R->n; node++) {
-            if (!tally_bit__get(col->valid, node))
+            if (!tally_column__has(col, node))
                 continue;
             s->items++;
             double x = tally_column__get(col, node);
@@ -569,7 +569,7 @@ int tally_check__recomputed(tally_check__run *R, size_t ord, const tally_check__
         const char *name = tally_definitions_name(R->d, f);
         const char *formula = tally_definitions_formula(R->d, f);
         for (size_t node = 0; node < n; node++) {
-            if (!tally_bit__get(col->valid, node))
+            if (!tally_column__has(col, node))
                 continue;
             s->items++;
             double r = tally_column__get(col, node), x = fv[node], lo = flo[node], hi = fhi[node];

@@ -120,7 +120,7 @@ static int own_filings(const tally_check__run *R, size_t ind, int32_t first, int
             continue;
         int g = 2 - tally_period__kind(col->period); /* months 0, quarters 1, years 2 */
         for (size_t node = 0; node < n; node++)
-            c[(size_t)g * n + node] += (unsigned)tally_bit__get(col->valid, node);
+            c[(size_t)g * n + node] += (unsigned)tally_column__has(col, node);
     }
     for (size_t node = 0; node < n; node++)
         k[node] = c[node] ? c[node] : c[n + node] ? c[n + node] : c[2 * n + node];
@@ -189,7 +189,7 @@ static int view_reported(const tally_check__run *R, tally_check__view *v, size_t
         full[node] = 1;
     }
     for (size_t node = n; node-- > 0;) {
-        int pc = pcol && tally_bit__get(piece, node) && tally_bit__get(pcol->valid, node);
+        int pc = pcol && tally_bit__get(piece, node) && tally_column__has(pcol, node);
         if (pc) {
             /* Alone, the rollup leaves it as the region's value (rep);
              * beside values below, it is in the computed value. */
@@ -342,8 +342,10 @@ int tally_check__view_compute(const tally_check__run *R, tally_check__view *v, i
         goto fail;
     for (size_t i = 0; i < m; i++) {
         const tally_column *col = tally_dataset__find_column(R->ds, i, key);
-        if (col)
-            memcpy(v->sub[i], col->valid, tally_bit__words(n) * sizeof(uint64_t));
+        memset(v->sub[i], 0, tally_bit__words(n) * sizeof(uint64_t));
+        if (col && col->hi > col->lo)
+            memcpy(v->sub[i] + tally_column__word_lo(col), tally_column__bits_base(col, col->valid),
+                   (tally_column__word_hi(col) - tally_column__word_lo(col)) * sizeof(uint64_t));
         close_upwards(R, v->sub[i]);
         if (tally_definitions_aggregate(R->d, i) == TALLY_AGGREGATE_FORMULA)
             continue;

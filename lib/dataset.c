@@ -26,6 +26,7 @@
 #include "util.h"
 
 static int in_map(const tally_dataset *ds, const void *p);
+static void free_unmapped(const tally_dataset *ds, void *p);
 static void unmap_all(tally_dataset *ds);
 
 /* ---- dataset ---- */
@@ -140,6 +141,8 @@ int tally_column__arrays(tally_column *c, size_t nodes, size_t indicator, int32_
     size_t words = tally_bit__words(nodes);
     c->indicator = indicator;
     c->period = period;
+    c->lo = 0;
+    c->hi = nodes;
     c->ints = NULL;
     c->scale = 0;
     c->values = malloc((nodes ? nodes : 1) * sizeof(double));
@@ -156,12 +159,114 @@ int tally_column__arrays(tally_column *c, size_t nodes, size_t indicator, int32_
     return 0;
 }
 
+int tally_column__arrays_at(tally_column *c, size_t nodes, size_t node, size_t indicator,
+                            int32_t period)
+{
+    memset(c, 0, sizeof *c);
+    c->indicator = indicator;
+    c->period = period;
+    size_t lo = node & ~(size_t)63, hi = lo + 64 < nodes ? lo + 64 : nodes;
+    double *v = malloc((hi - lo) * sizeof *v);
+    uint64_t *valid = calloc(1, sizeof *valid), *seen = calloc(1, sizeof *seen);
+    if (!v || !valid || !seen) {
+        free(v);
+        free(valid);
+        free(seen);
+        return TALLY_ENOMEM;
+    }
+    for (size_t k = 0; k < hi - lo; k++)
+        v[k] = NAN;
+    c->lo = lo;
+    c->hi = hi;
+    c->values = v - lo;
+    c->valid = valid - (lo >> 6);
+    c->seen = seen - (lo >> 6);
+    return 0;
+}
+
 void tally_column__free(tally_column *c)
 {
-    free(c->values);
-    free(c->ints);
-    free(c->valid);
-    free(c->seen);
+    free(tally_column__values_base(c));
+    free(tally_column__ints_base(c));
+    free(tally_column__bits_base(c, c->valid));
+    free(tally_column__bits_base(c, c->seen));
+}
+
+uint64_t tally_column__bytes(size_t lo, size_t hi)
+{
+    if (hi <= lo)
+        return 0;
+    return (uint64_t)(hi - lo) * sizeof(double) +
+           2 * (uint64_t)(((hi + 63) >> 6) - (lo >> 6)) * sizeof(uint64_t);
+}
+
+int tally_dataset__cover(tally_dataset *ds, tally_column *c, size_t node)
+{
+    if (tally_column__holds(c, node))
+        return 0;
+    size_t n = ds->nodes, w = c->hi - c->lo, lo = c->lo, hi = c->hi;
+    if (!w) {
+        lo = node;
+        hi = node + 1;
+    } else if (node >= hi) {
+        hi = n - hi > w ? hi + w : n;
+        if (hi <= node)
+            hi = node + 1;
+    } else {
+        lo = lo > w ? lo - w : 0;
+        if (lo > node)
+            lo = node;
+    }
+    return tally_dataset__cover_range(ds, c, lo, hi);
+}
+
+int tally_dataset__cover_range(tally_dataset *ds, tally_column *c, size_t lo, size_t hi)
+{
+    size_t n = ds->nodes, w = c->hi - c->lo;
+    if (w && c->lo <= lo && hi <= c->hi)
+        return 0;
+    if (c->ints && tally_dataset__widen_column(ds, c))
+        return TALLY_ENOMEM;
+    if (w) {
+        lo = lo < c->lo ? lo : c->lo;
+        hi = hi > c->hi ? hi : c->hi;
+    }
+    lo &= ~(size_t)63;
+    hi = n - hi > 63 ? (hi + 63) & ~(size_t)63 : n;
+    uint64_t before = tally_column__bytes(c->lo, c->hi), after = tally_column__bytes(lo, hi);
+    if (!tally_dataset__room_for(ds, after - before))
+        return TALLY_ENOMEM;
+    size_t wlo = lo >> 6, words = ((hi + 63) >> 6) - wlo;
+    double *v = malloc((hi - lo) * sizeof *v);
+    uint64_t *valid = calloc(words, sizeof *valid), *seen = calloc(words, sizeof *seen);
+    if (!v || !valid || !seen) {
+        free(v);
+        free(valid);
+        free(seen);
+        return TALLY_ENOMEM;
+    }
+    for (size_t k = lo; k < (w ? c->lo : hi); k++)
+        v[k - lo] = NAN;
+    if (w) {
+        memcpy(v + (c->lo - lo), tally_column__values_base(c), w * sizeof *v);
+        for (size_t k = c->hi; k < hi; k++)
+            v[k - lo] = NAN;
+        size_t cw = tally_column__word_hi(c) - tally_column__word_lo(c);
+        memcpy(valid + (tally_column__word_lo(c) - wlo), tally_column__bits_base(c, c->valid),
+               cw * sizeof *valid);
+        memcpy(seen + (tally_column__word_lo(c) - wlo), tally_column__bits_base(c, c->seen),
+               cw * sizeof *seen);
+        free_unmapped(ds, tally_column__values_base(c));
+        free_unmapped(ds, tally_column__bits_base(c, c->valid));
+        free_unmapped(ds, tally_column__bits_base(c, c->seen));
+    }
+    c->lo = lo;
+    c->hi = hi;
+    c->values = v - lo;
+    c->valid = valid - wlo;
+    c->seen = seen - wlo;
+    ds->held += after - before;
+    return 0;
 }
 
 static void free_unmapped(const tally_dataset *ds, void *p)
@@ -176,13 +281,14 @@ static int widen_column(tally_dataset *ds, tally_column *c)
 {
     if (!c->ints)
         return 0;
-    double *v = malloc((ds->nodes ? ds->nodes : 1) * sizeof *v);
+    size_t n = c->hi - c->lo;
+    double *v = malloc((n ? n : 1) * sizeof *v);
     if (!v)
         return TALLY_ENOMEM;
-    for (size_t node = 0; node < ds->nodes; node++)
-        v[node] = tally_bit__get(c->valid, node) ? tally_column__get(c, node) : NAN;
-    c->values = v;
-    free_unmapped(ds, c->ints);
+    for (size_t node = c->lo; node < c->hi; node++)
+        v[node - c->lo] = tally_bit__get(c->valid, node) ? tally_column__get(c, node) : NAN;
+    free_unmapped(ds, tally_column__ints_base(c));
+    c->values = v - c->lo;
     c->ints = NULL;
     c->scale = 0;
     return 0;
@@ -204,6 +310,7 @@ int tally_dataset__install_column(tally_dataset *ds, const tally_column *c)
         s = (s + 1) & mask;
     ds->columns[ds->ncolumns++] = *c;
     ds->slots[s] = ds->ncolumns;
+    ds->held += tally_column__bytes(c->lo, c->hi);
     return 0;
 }
 
@@ -224,23 +331,22 @@ size_t tally_dataset__default_budget(void)
     return budget > SIZE_MAX ? SIZE_MAX : (size_t)budget;
 }
 
-/* What a column of `nodes` regions takes: the values and two bit sets. */
-static uint64_t column_bytes(size_t nodes)
-{
-    return (uint64_t)(nodes ? nodes : 1) * sizeof(double) +
-           2 * (uint64_t)tally_bit__words(nodes ? nodes : 1) * sizeof(uint64_t);
-}
 
 static uint64_t budget_of(const tally_dataset *ds)
 {
     return ds->max_bytes ? ds->max_bytes : tally_dataset__default_budget();
 }
 
+int tally_dataset__room_for(tally_dataset *ds, uint64_t more)
+{
+    ds->over_budget = ds->held + more > budget_of(ds);
+    ds->asked = more;
+    return !ds->over_budget;
+}
+
 int tally_dataset__room(tally_dataset *ds)
 {
-    uint64_t need = (uint64_t)(ds->ncolumns + 1) * column_bytes(ds->nodes);
-    ds->over_budget = need > budget_of(ds);
-    return !ds->over_budget;
+    return tally_dataset__room_for(ds, tally_column__bytes(0, ds->nodes ? ds->nodes : 1));
 }
 
 int tally_dataset__column_error(const tally_dataset *ds, const char *path, unsigned long line,
@@ -262,17 +368,19 @@ int tally_dataset__column_error(const tally_dataset *ds, const char *path, unsig
             break;
         }
     }
-    char need[32], budget[32], per[64] = "";
-    tally_util__format_bytes(need, sizeof need, (uint64_t)(ds->ncolumns + 1) * column_bytes(ds->nodes));
+    char held[32], more[32], budget[32], per[64] = "";
+    tally_util__format_bytes(held, sizeof held, ds->held);
+    tally_util__format_bytes(more, sizeof more, ds->asked);
     tally_util__format_bytes(budget, sizeof budget, budget_of(ds));
     if (periods)
         snprintf(per, sizeof per, " at %zu periods", periods);
     return tally_error__set_at(
         TALLY_ELIMIT, path, line, column, NULL, 0,
-        "too much memory: one more column (indicator x period) would make %zu columns%s x %zu "
-        "regions x 8 bytes = %s, past the dataset's memory budget of %s; report fewer periods "
-        "or raise max_dataset_bytes (tally --max-memory)",
-        ds->ncolumns + 1, per, ds->nodes, need, budget);
+        "too much memory: the dataset's %zu columns (indicator x period)%s hold %s and need %s "
+        "more (8 bytes and 2 bits for each region of the range of regions a column holds, of "
+        "%zu), past the dataset's memory budget of %s; report fewer periods or raise "
+        "max_dataset_bytes (tally --max-memory)",
+        ds->ncolumns, per, held, more, ds->nodes, budget);
 }
 
 /* The column for (indicator, period), created on first use. */
@@ -281,15 +389,13 @@ tally_column *tally_dataset__get_column(tally_dataset *ds, size_t indicator, int
     long i = tally_dataset__find_slot(ds, indicator, period);
     if (i >= 0)
         return &ds->columns[i];
-    if (!tally_dataset__room(ds))
-        return NULL;
+    /* Empty: its first cell gives it its range (tally_dataset__cover). */
     tally_column c;
-    if (tally_column__arrays(&c, ds->nodes, indicator, period, 1))
+    memset(&c, 0, sizeof c);
+    c.indicator = indicator;
+    c.period = period;
+    if (tally_dataset__install_column(ds, &c))
         return NULL;
-    if (tally_dataset__install_column(ds, &c)) {
-        tally_column__free(&c);
-        return NULL;
-    }
     return &ds->columns[ds->ncolumns - 1];
 }
 
@@ -297,6 +403,10 @@ tally_column *tally_dataset__get_column(tally_dataset *ds, size_t indicator, int
  * error is recorded (callers say where). */
 static int store_in(tally_dataset *ds, tally_column *c, size_t node, double value, int present)
 {
+    if (tally_dataset__cover(ds, c, node)) {
+        tally_dataset__drop_empty(ds);
+        return TALLY_ENOMEM;
+    }
     if (tally_bit__get(c->seen, node))
         return TALLY_EEXIST;
     tally_bit__set(c->seen, node);
@@ -576,7 +686,7 @@ TALLY_EXTERN(int) tally_dataset_reported(const tally_dataset *ds, size_t node, s
         return tally_error__set(TALLY_EPARSE,
                                 "bad period '%s'; expected YYYY-MM, YYYY-Qn or YYYY", period);
     const tally_column *c = tally_dataset__find_column(ds, indicator, key);
-    if (c && tally_bit__get(c->valid, node)) {
+    if (c && tally_column__has(c, node)) {
         *value = tally_column__get(c, node);
         *present = 1;
     }
@@ -601,11 +711,19 @@ void tally_dataset__refile(tally_dataset *ds)
     }
 }
 
+void tally_dataset__drop_empty(tally_dataset *ds)
+{
+    if (ds->ncolumns && ds->columns[ds->ncolumns - 1].hi == ds->columns[ds->ncolumns - 1].lo)
+        tally_dataset__drop_columns(ds, ds->ncolumns - 1);
+}
+
 /* Drops the columns from `from` on (made during a read that is undone). */
 void tally_dataset__drop_columns(tally_dataset *ds, size_t from)
 {
-    for (size_t i = from; i < ds->ncolumns; i++)
+    for (size_t i = from; i < ds->ncolumns; i++) {
+        ds->held -= tally_column__bytes(ds->columns[i].lo, ds->columns[i].hi);
         tally_column__free(&ds->columns[i]);
+    }
     ds->ncolumns = from;
     tally_dataset__refile(ds);
 }
@@ -682,7 +800,7 @@ double *tally_dataset__take_values(tally_dataset *ds, size_t i)
     if (i >= ds->ncolumns)
         return NULL;
     const tally_column *c = &ds->columns[i];
-    if (!c->values || c->ints ||
+    if (!c->values || c->ints || c->lo != 0 || c->hi != ds->nodes ||
         (ds->nmaps && (in_map(ds, c->values) || in_map(ds, c->valid) || in_map(ds, c->seen))))
         return NULL;
     double *v = ds->columns[i].values;
@@ -700,10 +818,10 @@ void tally_dataset__clear(tally_dataset *ds)
     for (size_t i = 0; i < ds->ncolumns; i++) {
         tally_column *c = &ds->columns[i];
         /* Arrays in a snapshot's mapping go with it. */
-        free_unmapped(ds, c->values);
-        free_unmapped(ds, c->ints);
-        free_unmapped(ds, c->valid);
-        free_unmapped(ds, c->seen);
+        free_unmapped(ds, tally_column__values_base(c));
+        free_unmapped(ds, tally_column__ints_base(c));
+        free_unmapped(ds, tally_column__bits_base(c, c->valid));
+        free_unmapped(ds, tally_column__bits_base(c, c->seen));
     }
     unmap_all(ds);
     ds->maps = NULL;
@@ -715,4 +833,5 @@ void tally_dataset__clear(tally_dataset *ds)
     ds->slots = NULL;
     ds->slots_cap = 0;
     ds->cells = 0;
+    ds->held = 0;
 }

@@ -14,8 +14,8 @@
 /* 1 when the column holds at least one value (not only empty cells). */
 static int has_values(const tally_column *c, size_t nodes)
 {
-    size_t words = tally_bit__words(nodes);
-    for (size_t w = 0; w < words; w++)
+    (void)nodes;
+    for (size_t w = tally_column__word_lo(c); w < tally_column__word_hi(c); w++)
         if (c->valid[w])
             return 1;
     return 0;

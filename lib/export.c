@@ -71,7 +71,9 @@ typedef struct result_writer {
     int json, names, compare, coverage;
     int all; /* every row; else only the rows with data (row_has_data) */
     unsigned char *formula; /* by indicator: coverage columns have numbers */
-    const double **col; /* nind x nper columns, k = indicator x nper + period */
+    const double **col; /* nind x nper columns, k = indicator x nper + period; NULL
+                         * for a result held over some regions: then held[k] */
+    tally_rollup__col *held;
     int *kdec;          /* decimals by k */
     unsigned char *pct; /* by indicator: the unit is "%" (no change_pct) */
     /* Text made once: per indicator and period, CSV "id,period," or JSON
@@ -177,7 +179,8 @@ static inline void prefetch_node(const result_writer *w, size_t node)
 {
 #if defined(__GNUC__)
     for (size_t k = 0; k < w->nind * w->nper; k++)
-        __builtin_prefetch(w->col[k] + node);
+        if (w->col[k])
+            __builtin_prefetch(w->col[k] + node);
     __builtin_prefetch(tally_hierarchy_name(w->h, node));
 #else
     (void)w;
@@ -226,7 +229,7 @@ static int node_has_data(const result_writer *w, size_t node)
     if (w->all)
         return 1;
     for (size_t k = 0; k < rows; k++)
-        if (!isnan(w->col[k][node]))
+        if (!isnan(w->col[k] ? w->col[k][node] : tally_rollup__at(&w->held[k], node)))
             return 1;
     for (size_t k = 0; (w->compare || w->coverage) && k < rows; k++)
         if (row_has_data(w, node, k, NAN))
@@ -241,6 +244,7 @@ static int format_rows(void *ctx, size_t block, tally_write__buf *out)
     size_t last = w->nodes - first < w->block_nodes ? w->nodes : first + w->block_nodes;
     size_t rows = w->nind * w->nper;
     const double *const *col = w->col;
+    const tally_rollup__col *held = w->held;
     const char *mid = w->mid.data;
     const size_t *mid_at = w->mid_at;
     const int *kdec = w->kdec;
@@ -290,7 +294,7 @@ static int format_rows(void *ctx, size_t block, tally_write__buf *out)
              * through `o` may alias anything, so fields of *w would be
              * read again for every row. */
             for (size_t k = 0; k < rows; k++) {
-                double v = col[k][node];
+                double v = col[k] ? col[k][node] : tally_rollup__at(&held[k], node);
                 if (!all && isnan(v))
                     continue;
                 o = tally_write__copy_words(o, hd, hl);
@@ -303,7 +307,7 @@ static int format_rows(void *ctx, size_t block, tally_write__buf *out)
         }
         for (size_t k = 0; k < rows; k++) {
             size_t i = k / w->nper, p = k % w->nper;
-            double v = col[k][node];
+            double v = col[k] ? col[k][node] : tally_rollup__at(&held[k], node);
             if (!all && !row_has_data(w, node, k, v))
                 continue;
             o = tally_write__copy_words(o, hd, hl);
@@ -384,6 +388,7 @@ static void result_writer_free(result_writer *w)
 {
     free(w->ind_of);
     free(w->col);
+    free(w->held);
     free(w->kdec);
     free(w->pct);
     free(w->formula);
@@ -422,9 +427,9 @@ static int result_writer_text(result_writer *w)
     const tally_definitions *d = tally_result_definitions(w->r);
     for (size_t k = 0; k < w->nind * w->nper; k++) {
         size_t i = k / w->nper, p = k % w->nper, di = w->ind_of[i];
-        w->col[k] = tally_result_column(w->r, di, p);
-        if (!w->col[k])
+        if (tally_rollup__column(w->r, di, p, &w->held[k]))
             return TALLY_EINVAL;
+        w->col[k] = w->held[k].S->all ? w->held[k].values : NULL;
         w->kdec[k] = tally_definitions_decimals(d, di);
         if (p == 0) {
             w->pct[i] = strcmp(tally_definitions_unit(d, di), "%") == 0;
@@ -501,13 +506,14 @@ static int write_long(const tally_result *r, const char *path, const tally_write
         memcpy((void *)w.want, scope->level, w.nlevels + 1);
     w.levels = tally_hierarchy__levels(w.h);
     w.col = malloc((rows ? rows : 1) * sizeof *w.col);
+    w.held = malloc((rows ? rows : 1) * sizeof *w.held);
     w.kdec = malloc((rows ? rows : 1) * sizeof *w.kdec);
     w.pct = malloc(w.nind ? w.nind : 1);
     w.formula = malloc(w.nind ? w.nind : 1);
     w.coverage = tally_rollup__show_coverage(r);
     w.mid_at = malloc((rows + 1) * sizeof *w.mid_at);
     w.lvl_at = malloc((w.nlevels + 1) * sizeof *w.lvl_at);
-    int rc = !w.ind_of || !w.want || !w.col || !w.kdec || !w.pct || !w.formula || !w.mid_at ||
+    int rc = !w.ind_of || !w.want || !w.col || !w.held || !w.kdec || !w.pct || !w.formula || !w.mid_at ||
                      !w.lvl_at
                  ? TALLY_ENOMEM
                  : result_writer_text(&w);

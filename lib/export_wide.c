@@ -40,8 +40,8 @@ char *tally_export__wide_header(const tally_definitions *d, size_t indicator, co
 double tally_export__wide_value(const tally_result *r, size_t node, size_t indicator,
                                 size_t period)
 {
-    const double *col = tally_result_column(r, indicator, period);
-    return col ? col[node] : NAN;
+    tally_rollup__col col;
+    return tally_rollup__column(r, indicator, period, &col) ? NAN : tally_rollup__at(&col, node);
 }
 
 int tally_export__wide_row(const tally_result *r, size_t node, const tally_write__scope *scope)

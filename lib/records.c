@@ -405,6 +405,17 @@ static int find_indicator(tally_records__reader *rd, const char *s, size_t len, 
     return r;
 }
 
+/* e's arrays and range: column c's. */
+static void ref_arrays(tally_records__col_ref *e, const tally_column *c)
+{
+    e->lo = c->lo;
+    e->span = c->hi - c->lo;
+    e->values = c->values;
+    e->before = c->seen;
+    e->seen = c->seen;
+    e->valid = c->valid;
+}
+
 /* The column of (ind, key), created on first use, for the field at byte
  * `order` (a parallel read puts the columns it made in the order of the
  * fields that first asked for them, as a serial read makes them). NULL
@@ -422,11 +433,23 @@ static tally_records__col_ref *column_ref(tally_records__reader *rd, size_t ind,
         return NULL;
     e->index = (size_t)(c - rd->ds->columns) + 1;
     e->period = key;
-    e->values = c->values;
-    e->before = c->seen;
-    e->seen = c->seen;
-    e->valid = c->valid;
+    ref_arrays(e, c);
     return e;
+}
+
+/* Grows e's column to hold node (a serial read): 0 or TALLY_ENOMEM. */
+static int cover_ref(tally_records__reader *rd, tally_records__col_ref *e, size_t node)
+{
+    tally_column *c = &rd->ds->columns[e->index - 1];
+    if (tally_dataset__cover(rd->ds, c, node)) {
+        if (c->hi == c->lo) { /* made for this cell: it goes */
+            tally_dataset__drop_empty(rd->ds);
+            e->index = 0;
+        }
+        return TALLY_ENOMEM;
+    }
+    ref_arrays(e, c);
+    return 0;
 }
 
 /* 1 when the cell (ind, key, node) was given before, without creating its
@@ -435,11 +458,12 @@ static int given_before(tally_records__reader *rd, size_t ind, int32_t key, size
 {
     const tally_records__col_ref *e = &rd->cols[ind];
     if (rd->on && e->index && e->period == key)
-        return tally_bit__get(e->before, node) | tally_bit__get(e->seen, node);
+        return node - e->lo < e->span &&
+               (tally_bit__get(e->before, node) | tally_bit__get(e->seen, node));
     if (rd->par)
         return tally_records__par_given(rd, ind, key, node);
     const tally_column *c = tally_dataset__find_column(rd->ds, ind, key);
-    return c && tally_bit__get(c->seen, node);
+    return c && tally_column__seen(c, node);
 }
 
 /* Two workers store the same value only when the cell is in both their
@@ -455,10 +479,13 @@ static inline void put_value(double *at, double v)
 #endif
 }
 
-/* Stores one cell: 0, or TALLY_EEXIST (given before; nothing changes). */
+/* Stores one cell: 0, TALLY_EEXIST (given before; nothing changes) or
+ * TALLY_ENOMEM (the column could not grow to hold it). */
 static inline int store_ref(tally_records__reader *rd, tally_records__col_ref *e, size_t node,
                             double v, int present)
 {
+    if (node - e->lo >= e->span && cover_ref(rd, e, node))
+        return TALLY_ENOMEM;
     size_t w = node >> 6;
     uint64_t bit = (uint64_t)1 << (node & 63);
     if ((e->before[w] | e->seen[w]) & bit)
@@ -638,7 +665,7 @@ static int read_row_values(tally_records__reader *rd, const tally_csv *c, size_t
         if (rc == TALLY_EEXIST)
             return duplicate(c, (size_t)lay->region, ds, node, ind, key);
         if (rc)
-            return tally_error__set(rc, "out of memory storing a value");
+            return column_failed(c, (size_t)lay->period, ds);
         return 0;
     }
     /* Wide: validate every cell first so a bad row stores nothing. */
@@ -665,7 +692,7 @@ static int read_row_values(tally_records__reader *rd, const tally_csv *c, size_t
         if (!col)
             return column_failed(c, (size_t)lay->period, ds);
         if (store_ref(rd, col, node, v, present))
-            return tally_error__set(TALLY_ENOMEM, "out of memory storing a value");
+            return column_failed(c, (size_t)lay->period, ds);
     }
     return 0;
 }
@@ -774,7 +801,9 @@ static size_t read_rows_fast(tally_records__reader *rd, tally_csv *c, size_t sto
             goto out;
         size_t w = node >> 6;
         uint64_t bit = (uint64_t)1 << (node & 63);
-        if ((col->before[w] | col->seen[w]) & bit) /* given before: the general path says so */
+        /* Outside the column's range, or given before: the general path
+         * grows the column, or says so. */
+        if (node - col->lo >= col->span || ((col->before[w] | col->seen[w]) & bit))
             goto out;
         col->seen[w] |= bit;
         if (len) {

@@ -25,10 +25,14 @@ typedef struct tally_records__layout {
  * are the column's own bits, and so is `before`. In a parallel read each
  * worker sets bits of its own, merged when all are done, and `before` is
  * the column's seen bits as they were before the read (no one writes them
- * while the workers run): a cell was given before when either has it. */
+ * while the workers run): a cell was given before when either has it.
+ * The arrays are the column's, indexed by node within its range: a serial
+ * read grows the column (tally_dataset__cover) for a node outside it; a
+ * parallel read's columns hold every node. */
 typedef struct tally_records__col_ref {
     size_t index; /* the column's index + 1; 0: none */
     int32_t period;
+    size_t lo, span; /* the column's range [lo, lo + span) (every node in a parallel read) */
     double *values;
     const uint64_t *before;
     uint64_t *seen, *valid;

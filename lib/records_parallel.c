@@ -41,6 +41,9 @@
  * asked for them, which is the order a serial read makes them in. */
 
 #define MAX_THREADS 64
+/* Columns of every node above this size are made by a parallel read only
+ * when the input can fill them (see tally_records__read_parallel). */
+#define SPARSE_BYTES ((uint64_t)64 << 20)
 /* The least input per thread: below it a thread costs more than it saves. */
 #define MIN_PIECE ((size_t)1 << 20)
 
@@ -64,6 +67,7 @@ typedef struct tally_records__par {
     pthread_mutex_t lock;
     pthread_cond_t filled;
     size_t fill_first, fill_count, fill_next, fill_done; /* columns made before the start */
+    size_t sample_bytes, sample_cells; /* the rows make_first_columns looked at */
     chunk *chunks;
     size_t nchunks, next_chunk;
     atomic_int stop;
@@ -157,6 +161,8 @@ tally_records__col_ref *tally_records__par_column(tally_records__reader *rd, siz
         o->first = order;
     e->index = (size_t)i + 1;
     e->period = key;
+    e->lo = 0; /* a parallel read's columns hold every node */
+    e->span = ds->nodes;
     e->values = values;
     e->before = before;
     e->seen = o->seen;
@@ -168,12 +174,12 @@ int tally_records__par_given(tally_records__reader *rd, size_t ind, int32_t key,
 {
     pthread_mutex_lock(&rd->par->lock);
     long i = tally_dataset__find_slot(rd->ds, ind, key);
-    const uint64_t *before = i >= 0 ? rd->ds->columns[i].seen : NULL;
+    const tally_column *col = i >= 0 ? &rd->ds->columns[i] : NULL;
     pthread_mutex_unlock(&rd->par->lock);
-    if (!before)
+    if (!col)
         return 0;
     const uint64_t *own = (size_t)i < rd->nown ? rd->own[i].seen : NULL;
-    return tally_bit__get(before, node) | (own ? tally_bit__get(own, node) : 0);
+    return tally_column__seen(col, node) | (own ? tally_bit__get(own, node) : 0);
 }
 
 static void read_chunk(worker *w, chunk *ch, int last)
@@ -283,6 +289,8 @@ static size_t make_first_columns(par *P)
                 fe[nf++] = q;
                 s = q + 1;
             }
+            P->sample_bytes += next - p;
+            P->sample_cells += lay->wide_indicator ? lay->nfields : 1;
             p = next;
             int32_t key;
             if (bad || nf != lay->nfields ||
@@ -543,13 +551,25 @@ int tally_records__read_parallel(tally_dataset *ds, const tally_records__layout 
             atomic_init(&P.stop, 0);
             P.fill_first = n0;
             P.fill_count = make_first_columns(&P);
+            /* The columns of a parallel read hold every node. When they
+             * would be large (past SPARSE_BYTES) and the input cannot fill
+             * a quarter of those its first rows ask for, that is far more
+             * than its values: the serial read makes columns as large as
+             * what they hold. */
+            uint64_t cells = P.sample_cells ? (uint64_t)body * P.sample_cells / P.sample_bytes : 0;
+            uint64_t dense = (uint64_t)(P.fill_count + n0) * ds->nodes;
+            int sparse = dense * sizeof(double) > SPARSE_BYTES && dense > 4 * cells;
+            for (size_t i = 0; !sparse && i < n0; i++)
+                sparse = tally_dataset__cover_range(ds, &ds->columns[i], 0, ds->nodes) != 0;
+            if (sparse)
+                atomic_store(&P.stop, 1);
             /* Cutting the pieces and looking at their first rows mapped
              * the input's pages there (a fault maps a whole large folio,
              * up to 2 MiB): given back until a worker gets there. */
             if (map)
                 tally_util__release(map, start, in->size);
             pthread_t tid[MAX_THREADS];
-            for (size_t t = 0; t < nw; t++)
+            for (size_t t = 0; t < nw && !atomic_load(&P.stop); t++)
                 if (pthread_create(&tid[started], NULL, work, &w[t]) == 0)
                     started++;
             if (!started) /* the columns made before the start are dropped below */

@@ -36,6 +36,10 @@ struct tally_result {
     struct sides *sides;
     tally_rollup__cov *cov; /* formula columns' coverage */
     int show_coverage;
+    /* The nodes the columns hold (S.n values each, node j of the set at
+     * [j]): every node, or the regions with data and their ancestors. */
+    tally_rollup__nodes S;
+    double **whole; /* tally_result_column's columns over every node, made on first use */
 };
 
 /* Whether a period lies inside the absolute months [first, last]. */
@@ -138,6 +142,87 @@ static double side_value(const sides *s, const double *out, size_t node, int rep
     if (tally_bit__get(bits, node))
         return out[node];
     return side_find(reported ? &s->r : &s->c, node);
+}
+
+/* ---- the nodes a rollup works on ---- */
+
+void tally_rollup__nodes_all(tally_rollup__nodes *s, const tally_hierarchy *h)
+{
+    memset(s, 0, sizeof *s);
+    s->n = s->hi = tally_hierarchy_size(h);
+    s->parent = tally_hierarchy__parents(h);
+    s->all = 1;
+}
+
+void tally_rollup__nodes_free(tally_rollup__nodes *s)
+{
+    free(s->anc);
+    free(s->parents);
+    free(s->has);
+    memset(s, 0, sizeof *s);
+}
+
+int tally_rollup__nodes_of(tally_rollup__nodes *s, const tally_dataset *ds)
+{
+    const tally_hierarchy *h = tally_dataset_hierarchy(ds);
+    const uint32_t *parent = tally_hierarchy__parents(h);
+    size_t n = tally_hierarchy_size(h), lo = n, hi = 0;
+    size_t ncols = tally_dataset__column_count(ds);
+    for (size_t k = 0; k < ncols; k++) {
+        const tally_column *c = tally_dataset__column(ds, k);
+        size_t a = tally_column__word_lo(c), b = tally_column__word_hi(c);
+        while (a < b && !c->seen[a])
+            a++;
+        while (b > a && !c->seen[b - 1])
+            b--;
+        if (a == b)
+            continue;
+        size_t first = a * 64 + (size_t)__builtin_ctzll(c->seen[a]);
+        size_t last = (b - 1) * 64 + 63 - (size_t)__builtin_clzll(c->seen[b - 1]);
+        lo = first < lo ? first : lo;
+        hi = last + 1 > hi ? last + 1 : hi;
+    }
+    if (hi <= lo)
+        lo = hi = 0;
+    size_t nind = tally_definitions_indicator_count(tally_dataset_definitions(ds));
+    unsigned char *has = calloc(nind ? nind : 1, 1);
+    if (!has)
+        return tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
+    for (size_t k = 0; k < ncols; k++)
+        has[tally_dataset__column(ds, k)->indicator] = 1;
+    /* Most of the hierarchy: all of it, which needs no mapping. */
+    if (hi - lo > n / 2) {
+        tally_rollup__nodes_all(s, h);
+        s->has = has;
+        return 0;
+    }
+    memset(s, 0, sizeof *s);
+    s->has = has;
+    s->lo = lo;
+    s->hi = hi;
+    size_t depth = 0;
+    for (size_t p = hi > lo ? tally_hierarchy__up(parent, lo) : TALLY_NONE; p != TALLY_NONE;
+         p = tally_hierarchy__up(parent, p))
+        depth++;
+    s->anc = malloc((depth ? depth : 1) * sizeof *s->anc);
+    s->n = depth + (hi - lo);
+    s->parents = malloc((s->n ? s->n : 1) * sizeof *s->parents);
+    if (!s->anc || !s->parents) {
+        tally_rollup__nodes_free(s);
+        return tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
+    }
+    s->na = depth;
+    size_t k = depth;
+    for (size_t p = hi > lo ? tally_hierarchy__up(parent, lo) : TALLY_NONE; p != TALLY_NONE;
+         p = tally_hierarchy__up(parent, p))
+        s->anc[--k] = p;
+    for (size_t j = 0; j < s->n; j++) {
+        size_t up = tally_hierarchy__up(parent, tally_rollup__node(s, j));
+        s->parents[j] = up == TALLY_NONE ? TALLY_HIERARCHY__ROOT
+                                         : (uint32_t)tally_rollup__index(s, up);
+    }
+    s->parent = s->parents;
+    return 0;
 }
 
 /* ---- aggregation ---- */
@@ -279,6 +364,10 @@ TALLY_EXTERN(void) tally_result_free(tally_result *r)
     free(r->period_text);
     free(r->compared_text);
     free(r->matched);
+    for (size_t k = 0; r->whole && k < ncols; k++)
+        free(r->whole[k]);
+    free(r->whole);
+    tally_rollup__nodes_free(&r->S);
     free(r);
 }
 
@@ -303,6 +392,7 @@ static int cmp_period(const void *a, const void *b)
  * next indicator until none is left, so the split follows the real cost. */
 typedef struct span_job {
     const tally_dataset *ds;
+    const tally_rollup__nodes *S;
     int32_t first, last;
     int prefer;
     double **out; /* nind columns; those in `given` already hold own values */
@@ -324,12 +414,13 @@ typedef struct span_worker {
 /* The own values of slot i (out[], n nodes) where the region did not report
  * it: for each exclusive category i is a total of, the sum of the options'
  * own values, where every option has one (each option filled the same way
- * first: a margin from the cells of a cross-classification). A region that
+ * first: a margin from the cells of a cross-classification), over the
+ * node set S (n of them). A region that
  * lacks an option keeps no value. This happens where values enter, before
  * any aggregation, so that the total and its options above a region are
  * made of the same regions. */
-static int fill_exclusive(const tally_dataset *ds, size_t i, int32_t first, int32_t last,
-                          double *out, size_t n)
+static int fill_exclusive(const tally_dataset *ds, const tally_rollup__nodes *S, size_t i,
+                          int32_t first, int32_t last, double *out, size_t n)
 {
     const tally_definitions *d = tally_dataset_definitions(ds);
     size_t base = tally_definitions__base(d, i), nb = tally_definitions__by_count(d, i);
@@ -351,9 +442,10 @@ static int fill_exclusive(const tally_dataset *ds, size_t i, int32_t first, int3
         for (size_t o = 0; !rc && o < tally_definitions_option_count(d, c); o++) {
             opt[j] = (int)o;
             size_t s = tally_definitions__slot_at(d, base, opt);
-            rc = tally_rollup__own(ds, s, tally_definitions_over_time(d, s), first, last, tmp);
+            rc = tally_rollup__own_in(ds, S, s, tally_definitions_over_time(d, s), first, last, tmp,
+                                          NULL, NULL);
             if (!rc)
-                rc = fill_exclusive(ds, s, first, last, tmp, n);
+                rc = fill_exclusive(ds, S, s, first, last, tmp, n);
             for (size_t k = 0; !rc && k < n; k++)
                 acc[k] += tmp[k]; /* a missing option leaves NaN */
         }
@@ -368,6 +460,19 @@ static int fill_exclusive(const tally_dataset *ds, size_t i, int32_t first, int3
     return 0;
 }
 
+/* Bits over the hierarchy's nodes (*bits) made bits over the set's. 0 or
+ * TALLY_ENOMEM (*bits freed). */
+static int local_bits(const tally_rollup__nodes *S, uint64_t **bits)
+{
+    uint64_t *b = calloc(tally_bit__words(S->n ? S->n : 1), sizeof *b);
+    for (size_t j = 0; b && j < S->n; j++)
+        if (tally_bit__get(*bits, tally_rollup__node(S, j)))
+            tally_bit__set(b, j);
+    free(*bits);
+    *bits = b;
+    return b ? 0 : TALLY_ENOMEM;
+}
+
 /* Time rule and aggregation of every non-formula indicator a worker takes.
  * Indicators write disjoint columns, and each reads the dataset only, so the
  * result does not depend on the number of threads or the order. */
@@ -375,10 +480,9 @@ static void *span_work(void *arg)
 {
     span_worker *wk = arg;
     span_job *j = wk->job;
-    const tally_hierarchy *h = tally_dataset_hierarchy(j->ds);
     const tally_definitions *d = tally_dataset_definitions(j->ds);
-    size_t n = tally_hierarchy_size(h);
-    const uint32_t *parent = tally_hierarchy__parents(h);
+    size_t n = j->S->n;
+    const uint32_t *parent = j->S->parent;
     for (;;) {
         pthread_mutex_lock(&j->lock);
         size_t i = j->next++;
@@ -390,11 +494,16 @@ static void *span_work(void *arg)
         if (agg == TALLY_AGGREGATE_FORMULA)
             continue; /* after every operand, in dependency order */
         int rc = 0;
-        if (!(j->given && j->given[i]))
-            rc = tally_rollup__own(j->ds, i, tally_definitions_over_time(d, i), j->first, j->last,
-                                   j->out[i]);
+        if (j->S->has && !j->S->has[i] &&
+            tally_definitions__derive_of(d, i) == TALLY_NONE) {
+            /* No column of the indicator: nothing of its own anywhere. */
+            for (size_t k = 0; k < n; k++)
+                j->out[i][k] = NAN;
+        } else if (!(j->given && j->given[i]))
+            rc = tally_rollup__own_in(j->ds, j->S, i, tally_definitions_over_time(d, i), j->first,
+                                      j->last, j->out[i], NULL, NULL);
         if (!rc && !(j->given && j->given[i]) && tally_definitions__by_count(d, i))
-            rc = fill_exclusive(j->ds, i, j->first, j->last, j->out[i], n);
+            rc = fill_exclusive(j->ds, j->S, i, j->first, j->last, j->out[i], n);
         if (!rc && j->own[i])
             memcpy(j->own[i], j->out[i], n * sizeof(double));
         /* Pieces carried from old codes in this span only: a region that
@@ -402,6 +511,8 @@ static void *span_work(void *arg)
         uint64_t *pieces = NULL;
         if (!rc)
             rc = tally_carry__additive_span(j->ds, i, j->first, j->last, &pieces);
+        if (!rc && pieces && !j->S->all)
+            rc = local_bits(j->S, &pieces);
         if (!rc)
             rc = aggregate(parent, n, agg, j->prefer, j->out[i],
                            j->sd ? &j->sd[i] : NULL, wk->w, pieces);
@@ -461,20 +572,21 @@ static void free_columns(double **cols, size_t count)
     free(cols);
 }
 
-static int span_formulas(const tally_dataset *ds, int32_t first, int32_t last, int prefer,
-                         double **out, sides *sd, const unsigned char *given, double **own,
-                         tally_rollup__cov *cov, workspace *w, size_t nw);
+static int span_formulas(const tally_dataset *ds, const tally_rollup__nodes *S, int32_t first,
+                         int32_t last, int prefer, double **out, sides *sd,
+                         const unsigned char *given, double **own, tally_rollup__cov *cov,
+                         workspace *w, size_t nw);
 
 /* Computes every indicator over the absolute months [first, last] into
  * out (nind columns of n doubles) and, when sd is not NULL, the sides. The
  * indicators are shared among nw workers (w: one workspace each). */
-static int compute_span(const tally_dataset *ds, int32_t first, int32_t last, int prefer,
-                        double **out, sides *sd, const unsigned char *given,
-                        tally_rollup__cov *cov, workspace *w, size_t nw)
+static int compute_span(const tally_dataset *ds, const tally_rollup__nodes *S, int32_t first,
+                        int32_t last, int prefer, double **out, sides *sd,
+                        const unsigned char *given, tally_rollup__cov *cov, workspace *w,
+                        size_t nw)
 {
-    const tally_hierarchy *h = tally_dataset_hierarchy(ds);
     const tally_definitions *d = tally_dataset_definitions(ds);
-    size_t n = tally_hierarchy_size(h), nind = tally_definitions_indicator_count(d);
+    size_t n = S->n, nind = tally_definitions_indicator_count(d);
     /* The own values of formula operands are kept for the matched
      * coverage (only where formulas exist). */
     double **own = calloc(nind ? nind : 1, sizeof *own);
@@ -493,20 +605,20 @@ static int compute_span(const tally_dataset *ds, int32_t first, int32_t last, in
             }
         }
     }
-    int rc = span_formulas(ds, first, last, prefer, out, sd, given, own, cov, w, nw);
+    int rc = span_formulas(ds, S, first, last, prefer, out, sd, given, own, cov, w, nw);
     free_columns(own, nind);
     return rc;
 }
 
-static int span_formulas(const tally_dataset *ds, int32_t first, int32_t last, int prefer,
-                         double **out, sides *sd, const unsigned char *given, double **own,
-                         tally_rollup__cov *cov, workspace *w, size_t nw)
+static int span_formulas(const tally_dataset *ds, const tally_rollup__nodes *S, int32_t first,
+                         int32_t last, int prefer, double **out, sides *sd,
+                         const unsigned char *given, double **own, tally_rollup__cov *cov,
+                         workspace *w, size_t nw)
 {
-    const tally_hierarchy *h = tally_dataset_hierarchy(ds);
     const tally_definitions *d = tally_dataset_definitions(ds);
-    size_t n = tally_hierarchy_size(h), nind = tally_definitions_indicator_count(d);
+    size_t n = S->n, nind = tally_definitions_indicator_count(d);
 
-    span_job job = { ds, first, last, prefer, out, sd, given, own, nind,
+    span_job job = { ds, S, first, last, prefer, out, sd, given, own, nind,
                      PTHREAD_MUTEX_INITIALIZER, 0, 0 };
     span_worker wk[TALLY_ROLLUP_MAX_THREADS];
     pthread_t tid[TALLY_ROLLUP_MAX_THREADS];
@@ -540,18 +652,19 @@ static int span_formulas(const tally_dataset *ds, int32_t first, int32_t last, i
     for (size_t k = 0; k < nf; k++) {
         size_t f = order[k];
         const double *fown = NULL;
-        if (has_columns(ds, f, first, last)) {
+        if ((!S->has || S->has[f]) && has_columns(ds, f, first, last)) {
             /* Reported values of a formula indicator are levels: the latest. */
             if (!w[0].scratch && !(w[0].scratch = malloc((n ? n : 1) * sizeof(double))))
                 return tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
-            rc = tally_rollup__own(ds, f, TALLY_OVER_TIME_STOCK, first, last, w[0].scratch);
+            rc = tally_rollup__own_in(ds, S, f, TALLY_OVER_TIME_STOCK, first, last, w[0].scratch,
+                                      NULL, NULL);
             if (rc)
                 return rc;
             fown = w[0].scratch;
         }
         /* A formula never reads itself (cycles are refused), so its column
          * can receive the values. */
-        rc = tally_rollup__formula(h, d, f, prefer, out, (const double *const *)own,
+        rc = tally_rollup__formula(S, d, f, prefer, out, (const double *const *)own,
                                    cov ? &cov[f] : NULL);
         if (!rc)
             rc = formula_sides(n, prefer, out[f], fown, sd ? &sd[f] : NULL);
@@ -616,8 +729,10 @@ int tally_rollup__span_cov(const tally_dataset *ds, int32_t first, int32_t last,
     for (size_t i = 0; sd && i < nind && !rc; i++)
         if (sides_alloc(&sd[i], n))
             rc = tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
+    tally_rollup__nodes all;
+    tally_rollup__nodes_all(&all, h);
     if (!rc)
-        rc = compute_span(ds, first, last, prefer, out, sd, NULL, cov, w, nw);
+        rc = compute_span(ds, &all, first, last, prefer, out, sd, NULL, cov, w, nw);
     for (size_t i = 0; sd && i < nind && !rc; i++) {
         for (size_t k = 0; k < n; k++) {
             if (reported)
@@ -713,7 +828,7 @@ static int period_columns(tally_result *r, const tally_dataset *ds, tally_datase
             source = tally_definitions__derive_of(r->d, j) == i;
         /* Nor an indicator broken down by categories: the total of an
          * exclusive one reads its options' columns (fill_exclusive). */
-        if (take && !r->compare && !source && !tally_definitions__by_count(r->d, i) &&
+        if (take && r->S.all && !r->compare && !source && !tally_definitions__by_count(r->d, i) &&
             tally_definitions_aggregate(r->d, i) != TALLY_AGGREGATE_FORMULA) {
             size_t found = 0, which = 0;
             for (size_t c = 0; c < ncols; c++) {
@@ -727,9 +842,9 @@ static int period_columns(tally_result *r, const tally_dataset *ds, tally_datase
                 (r->out[k] = tally_dataset__take_values(take, which)))
                 given[i] = 1;
         }
-        if (!r->out[k] && !(r->out[k] = malloc((r->nodes ? r->nodes : 1) * sizeof(double))))
+        if (!r->out[k] && !(r->out[k] = malloc((r->S.n ? r->S.n : 1) * sizeof(double))))
             return TALLY_ENOMEM;
-        if (sides_alloc(&r->sides[k], r->nodes))
+        if (sides_alloc(&r->sides[k], r->S.n))
             return TALLY_ENOMEM;
         o[i] = r->out[k];
         (*s)[i] = r->sides[k];
@@ -748,26 +863,28 @@ static int check_overflow(const tally_result *r, size_t p, double *const *o)
 {
     for (size_t i = 0; i < r->nind; i++) {
         if (tally_definitions_aggregate(r->d, i) == TALLY_AGGREGATE_FORMULA) {
-            for (size_t n = r->nodes; n-- > 0;)
-                if (isinf(o[i][n]))
+            for (size_t j = r->S.n; j-- > 0;)
+                if (isinf(o[i][j]))
                     return tally_error__set(
                         TALLY_ERANGE,
                         "%s (%s) of %s %s in %s: its formula %s gives a number past the "
                         "largest a double holds (about 1.8e308); expected operands whose "
                         "result is finite",
                         tally_definitions_id(r->d, i), tally_definitions_name(r->d, i),
-                        tally_hierarchy_code(r->h, n), tally_hierarchy_name(r->h, n),
+                        tally_hierarchy_code(r->h, tally_rollup__node(&r->S, j)),
+                        tally_hierarchy_name(r->h, tally_rollup__node(&r->S, j)),
                         r->period_text[p], tally_definitions_formula(r->d, i));
             continue;
         }
-        for (size_t n = r->nodes; n-- > 0;)
-            if (isinf(o[i][n]))
+        for (size_t j = r->S.n; j-- > 0;)
+            if (isinf(o[i][j]))
                 return tally_error__set(
                     TALLY_ERANGE,
                     "%s (%s) of %s %s in %s is past the largest number a double holds (about "
                     "1.8e308); expected values whose aggregate is finite",
                     tally_definitions_id(r->d, i), tally_definitions_name(r->d, i),
-                    tally_hierarchy_code(r->h, n), tally_hierarchy_name(r->h, n),
+                    tally_hierarchy_code(r->h, tally_rollup__node(&r->S, j)),
+                        tally_hierarchy_name(r->h, tally_rollup__node(&r->S, j)),
                     r->period_text[p]);
     }
     return 0;
@@ -891,8 +1008,16 @@ static int rollup(tally_result **out, const tally_dataset *ds, tally_dataset *ta
     /* Coverage by period, then indicator (filled a period at a time). */
     r->cov = calloc(ncols ? ncols : 1, sizeof *r->cov);
     r->show_coverage = opts->version >= 2 && opts->coverage;
+    /* The regions with data and their ancestors; every region when the
+     * coverage is asked for (its ages are kept over every node). */
+    if (r->show_coverage)
+        tally_rollup__nodes_all(&r->S, r->h);
+    else if ((rc = tally_rollup__nodes_of(&r->S, ds))) {
+        tally_result_free(r);
+        return rc;
+    }
     if (r->compare) {
-        r->previous = alloc_columns(ncols, r->nodes);
+        r->previous = alloc_columns(ncols, r->S.n);
         r->compared_text = calloc(r->nper ? r->nper : 1, sizeof *r->compared_text);
         r->matched = calloc(r->nper ? r->nper : 1, 1);
     }
@@ -900,7 +1025,7 @@ static int rollup(tally_result **out, const tally_dataset *ds, tally_dataset *ta
     double **o = malloc((r->nind ? r->nind : 1) * sizeof *o);
     sides *s = malloc((r->nind ? r->nind : 1) * sizeof *s);
     unsigned char *given = malloc(r->nind ? r->nind : 1);
-    double **prev = r->compare ? alloc_columns(r->nind, r->nodes) : NULL;
+    double **prev = r->compare ? alloc_columns(r->nind, r->S.n) : NULL;
     if (!r->period_text || !r->out || !r->sides || !r->cov || (r->compare && (!r->previous || !prev || !r->compared_text || !r->matched)) ||
         !o || !s || !given) {
         rc = tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
@@ -922,7 +1047,7 @@ static int rollup(tally_result **out, const tally_dataset *ds, tally_dataset *ta
             rc = tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
             break;
         }
-        rc = compute_span(ds, tally_period__first_month(r->periods[p]),
+        rc = compute_span(ds, &r->S, tally_period__first_month(r->periods[p]),
                           tally_period__last_month(r->periods[p]), opts->prefer, o, s, given,
                           r->cov + p * r->nind, w, threads);
         /* The sides were filled through the copies in s. */
@@ -934,7 +1059,8 @@ static int rollup(tally_result **out, const tally_dataset *ds, tally_dataset *ta
             continue;
         int32_t before = compared_period(ds, r->compare, r->periods[p], &r->matched[p]);
         tally_period__format(before, r->compared_text[p]);
-        rc = compute_span(ds, tally_period__first_month(before), tally_period__last_month(before),
+        rc = compute_span(ds, &r->S, tally_period__first_month(before),
+                          tally_period__last_month(before),
                           opts->prefer, prev, NULL, NULL, NULL, w, threads);
         /* A year-to-date restarts in January: the period before a span
          * that starts in January and is shorter than a year is zero, so
@@ -944,10 +1070,10 @@ static int rollup(tally_result **out, const tally_dataset *ds, tally_dataset *ta
                       tally_period__last_month(r->periods[p]) % 12 != 11;
         for (size_t i = 0; i < r->nind && !rc; i++) {
             double *pv = r->previous[i * r->nper + p];
-            memcpy(pv, prev[i], r->nodes * sizeof(double));
+            memcpy(pv, prev[i], r->S.n * sizeof(double));
             if (restart && tally_definitions_over_time(r->d, i) == TALLY_OVER_TIME_CUMULATIVE &&
                 tally_definitions_aggregate(r->d, i) != TALLY_AGGREGATE_FORMULA)
-                for (size_t k = 0; k < r->nodes; k++)
+                for (size_t k = 0; k < r->S.n; k++)
                     pv[k] = isnan(o[i][k]) ? NAN : 0.0;
         }
     }
@@ -1034,7 +1160,9 @@ TALLY_EXTERN(int) tally_result_value(const tally_result *r, size_t node, size_t 
     int rc = check_index(r, node, indicator, period);
     if (rc)
         return rc;
-    *value = r->out[indicator * r->nper + period][node];
+    size_t j = tally_rollup__index(&r->S, node);
+    if (j != TALLY_NONE)
+        *value = r->out[indicator * r->nper + period][j];
     *present = !isnan(*value);
     return 0;
 }
@@ -1045,11 +1173,11 @@ TALLY_EXTERN(int) tally_result_sides(const tally_result *r, size_t node, size_t 
     int rc = check_index(r, node, indicator, period);
     if (rc)
         return rc;
-    size_t k = indicator * r->nper + period;
+    size_t k = indicator * r->nper + period, j = tally_rollup__index(&r->S, node);
     if (reported)
-        *reported = side_value(&r->sides[k], r->out[k], node, 1);
+        *reported = j == TALLY_NONE ? NAN : side_value(&r->sides[k], r->out[k], j, 1);
     if (computed)
-        *computed = side_value(&r->sides[k], r->out[k], node, 0);
+        *computed = j == TALLY_NONE ? NAN : side_value(&r->sides[k], r->out[k], j, 0);
     return 0;
 }
 
@@ -1061,8 +1189,9 @@ TALLY_EXTERN(int) tally_result_previous(const tally_result *r, size_t node, size
     int rc = check_index(r, node, indicator, period);
     if (rc)
         return rc;
-    if (r->previous) {
-        *value = r->previous[indicator * r->nper + period][node];
+    size_t j = tally_rollup__index(&r->S, node);
+    if (r->previous && j != TALLY_NONE) {
+        *value = r->previous[indicator * r->nper + period][j];
         *present = !isnan(*value);
     }
     return 0;
@@ -1073,7 +1202,35 @@ TALLY_EXTERN(const double *) tally_result_column(const tally_result *r, size_t i
 {
     if (!r || indicator >= r->nind || period >= r->nper)
         return NULL;
-    return r->out[indicator * r->nper + period];
+    size_t k = indicator * r->nper + period;
+    if (r->S.all)
+        return r->out[k];
+    /* A result over some regions: the column over every node is made on
+     * first use, and kept. */
+    tally_result *w = (tally_result *)(uintptr_t)r;
+    if (!w->whole && !(w->whole = calloc(r->nind * r->nper, sizeof *w->whole)))
+        return NULL;
+    if (!w->whole[k]) {
+        double *c = malloc((r->nodes ? r->nodes : 1) * sizeof *c);
+        if (!c)
+            return NULL;
+        for (size_t node = 0; node < r->nodes; node++)
+            c[node] = NAN;
+        for (size_t j = 0; j < r->S.n; j++)
+            c[tally_rollup__node(&r->S, j)] = r->out[k][j];
+        w->whole[k] = c;
+    }
+    return w->whole[k];
+}
+
+int tally_rollup__column(const tally_result *r, size_t indicator, size_t period,
+                         tally_rollup__col *col)
+{
+    if (!r || indicator >= r->nind || period >= r->nper)
+        return TALLY_EINVAL;
+    col->S = &r->S;
+    col->values = r->out[indicator * r->nper + period];
+    return 0;
 }
 
 TALLY_EXTERN(int) tally_result_coverage(const tally_result *r, size_t node, size_t indicator,
@@ -1087,11 +1244,12 @@ TALLY_EXTERN(int) tally_result_coverage(const tally_result *r, size_t node, size
     if (rc)
         return rc;
     const tally_rollup__cov *c = &r->cov[period * r->nind + indicator];
-    if (c->regions) {
+    size_t j = tally_rollup__index(&r->S, node);
+    if (c->regions && j != TALLY_NONE) {
         if (regions)
-            *regions = c->regions[node];
+            *regions = c->regions[j];
         if (complete)
-            *complete = c->complete[node];
+            *complete = c->complete[j];
     }
     return 0;
 }
@@ -1112,7 +1270,8 @@ int tally_rollup__show_coverage(const tally_result *r) { return r && r->show_cov
 int tally_rollup__unit(const tally_result *r, size_t node, size_t indicator, size_t period)
 {
     const tally_rollup__cov *c = &r->cov[period * r->nind + indicator];
-    return c->unit && tally_bit__get(c->unit, node);
+    size_t j = tally_rollup__index(&r->S, node);
+    return c->unit && j != TALLY_NONE && tally_bit__get(c->unit, j);
 }
 
 TALLY_EXTERN(int) tally_result_as_of(const tally_result *r, size_t node, size_t indicator,

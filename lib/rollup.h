@@ -3,9 +3,69 @@
 #ifndef TALLY_LIB_ROLLUP_H
 #define TALLY_LIB_ROLLUP_H
 
+#include <math.h>
 #include <stdint.h>
 
 #include "tally/rollup.h"
+#include "hierarchy.h"
+
+/* The nodes a rollup works on, in pre-order: every node of the hierarchy,
+ * or, for data filed by the regions [lo, hi) of a larger hierarchy, those
+ * regions and the ancestors of lo before it (the regions that have data
+ * below them, and their ancestors: a county's villages and the county, its
+ * city and its province). Every node outside has nothing at or below it,
+ * so its value is missing. Node j of the set (0 <= j < n) is anc[j] for
+ * j < na, else lo + j - na; parent[j] is the set's index of its parent
+ * (TALLY_HIERARCHY__ROOT for a root), which is always in the set. */
+typedef struct tally_rollup__nodes {
+    size_t n, lo, hi, na;
+    const uint32_t *parent;
+    size_t *anc;
+    uint32_t *parents; /* parent, when made for the set (freed with it) */
+    unsigned char *has; /* by indicator: 1 when the dataset has a column of it
+                         * (tally_rollup__nodes_of), else NULL: not known */
+    int all;           /* every node of the hierarchy: j is node j */
+} tally_rollup__nodes;
+
+/* The hierarchy node of the set's node j. */
+static inline size_t tally_rollup__node(const tally_rollup__nodes *s, size_t j)
+{
+    return j < s->na ? s->anc[j] : s->lo + (j - s->na);
+}
+
+/* The set's index of hierarchy node `node`, or TALLY_NONE when it is not
+ * in the set (its value is missing). */
+static inline size_t tally_rollup__index(const tally_rollup__nodes *s, size_t node)
+{
+    if (node - s->lo < s->hi - s->lo)
+        return s->na + (node - s->lo);
+    for (size_t k = 0; k < s->na; k++)
+        if (s->anc[k] == node)
+            return k;
+    return TALLY_NONE;
+}
+
+/* A result's column as it is held: values[j] is node j of the set S. */
+typedef struct tally_rollup__col {
+    const tally_rollup__nodes *S;
+    const double *values;
+} tally_rollup__col;
+
+/* The value of hierarchy node `node` in a column held so (NaN: missing). */
+static inline double tally_rollup__at(const tally_rollup__col *c, size_t node)
+{
+    if (c->S->all)
+        return c->values[node];
+    size_t j = tally_rollup__index(c->S, node);
+    return j == TALLY_NONE ? NAN : c->values[j];
+}
+
+/* Every node of h. Nothing to free. */
+void tally_rollup__nodes_all(tally_rollup__nodes *s, const tally_hierarchy *h);
+/* The nodes of ds's cells and their ancestors (every node when they are
+ * most of the hierarchy). 0 or TALLY_ENOMEM (recorded). */
+int tally_rollup__nodes_of(tally_rollup__nodes *s, const tally_dataset *ds);
+void tally_rollup__nodes_free(tally_rollup__nodes *s);
 
 /* Fills own[node] (n nodes) with each node's own value for indicator `ind`
  * over the absolute months [first, last] by the time rule `over_time`
@@ -34,6 +94,11 @@ typedef void (*tally_rollup__note_fn)(void *ctx, const tally_rollup__note *note)
 int tally_rollup__own_notes(const tally_dataset *ds, size_t ind, int over_time, int32_t first,
                             int32_t last, double *own, tally_rollup__note_fn note,
                             void *note_ctx);
+/* tally_rollup__own over the node set s: own has s->n values, own[j] that
+ * of node j of the set (which holds every node with a cell). */
+int tally_rollup__own_in(const tally_dataset *ds, const tally_rollup__nodes *s, size_t ind,
+                         int over_time, int32_t first, int32_t last, double *own,
+                         tally_rollup__note_fn note, void *note_ctx);
 
 /* Computes every indicator over the absolute months [first, last]
  * (year * 12 + month - 1) as if that span were a period: time rules, then
@@ -62,7 +127,7 @@ void tally_rollup__cov_free(tally_rollup__cov *c);
  * each reported operand v, before aggregation). The coverage goes into
  * *cov when not NULL (its old arrays freed). 0 or TALLY_ENOMEM (no error
  * recorded). */
-int tally_rollup__formula(const tally_hierarchy *h, const tally_definitions *d, size_t f,
+int tally_rollup__formula(const tally_rollup__nodes *h, const tally_definitions *d, size_t f,
                           int prefer, double **out, const double *const *own,
                           tally_rollup__cov *cov);
 
@@ -83,6 +148,12 @@ int tally_rollup__as_of(const tally_dataset *ds, size_t ind, int32_t first, int3
 
 /* Whether the result was asked for the coverage columns. */
 int tally_rollup__show_coverage(const tally_result *r);
+
+/* Column (indicator, period) of r as it is held, without making it whole
+ * (tally_result_column): 0, or TALLY_EINVAL for indices out of range (no
+ * error recorded). Borrowed from r. */
+int tally_rollup__column(const tally_result *r, size_t indicator, size_t period,
+                         tally_rollup__col *col);
 
 /* Whether the node is a unit of formula `indicator` (a region whose own
  * value counts for some operand) in the period; indices in range. */

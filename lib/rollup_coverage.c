@@ -141,12 +141,12 @@ static int eval_checked(const tally_expr *e, const double *const *cols, size_t n
     return rc;
 }
 
-int tally_rollup__formula(const tally_hierarchy *h, const tally_definitions *d, size_t f,
+int tally_rollup__formula(const tally_rollup__nodes *h, const tally_definitions *d, size_t f,
                           int prefer, double **out, const double *const *own,
                           tally_rollup__cov *cov)
 {
-    size_t n = tally_hierarchy_size(h);
-    const uint32_t *parent = tally_hierarchy__parents(h);
+    size_t n = h->n;
+    const uint32_t *parent = h->parent;
     const tally_expr *e = tally_definitions__program(d, f);
     size_t nv = tally_expr__var_count(e), k = 0;
     size_t ops[64];
@@ -311,7 +311,8 @@ int tally_rollup__as_of(const tally_dataset *ds, size_t ind, int32_t first, int3
         int32_t end = tally_period__last_month(c->period);
         if (c->indicator != ind || tally_period__first_month(c->period) < first || end > last)
             continue;
-        for (size_t w = 0; w < words; w++)
+        (void)words;
+        for (size_t w = tally_column__word_lo(c); w < tally_column__word_hi(c); w++)
             for (uint64_t bits = c->valid[w]; bits; bits &= bits - 1) {
                 size_t node = w * 64 + (size_t)__builtin_ctzll(bits);
                 if (end > own[node])

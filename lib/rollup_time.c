@@ -44,7 +44,7 @@ typedef struct span_cols {
 
 static int has(const tally_column *c, size_t node)
 {
-    return c && tally_bit__get(c->valid, node);
+    return c && tally_column__has(c, node);
 }
 
 /* Two figures that should be the same number, allowing for binary
@@ -225,19 +225,19 @@ static int own_level(const tctx *t, int stale_after, double *value)
  * the value itself when the span starts in January (the year-to-date
  * restarts); missing when either is. Conflicts and stale values are the
  * source's, noted when the source is rolled up. */
-static int own_increment(const tally_dataset *ds, size_t src, int32_t first, int32_t last,
-                         double *own)
+static int own_increment(const tally_dataset *ds, const tally_rollup__nodes *s, size_t src,
+                         int32_t first, int32_t last, double *own)
 {
-    int rc = tally_rollup__own_notes(ds, src, TALLY_OVER_TIME_CUMULATIVE, first, last, own, NULL,
-                                     NULL);
+    int rc = tally_rollup__own_in(ds, s, src, TALLY_OVER_TIME_CUMULATIVE, first, last, own, NULL,
+                                  NULL);
     if (rc || first % 12 == 0)
         return rc;
-    size_t n = tally_hierarchy_size(tally_dataset_hierarchy(ds));
+    size_t n = s->n;
     double *before = malloc((n ? n : 1) * sizeof *before);
     if (!before)
         return tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
-    rc = tally_rollup__own_notes(ds, src, TALLY_OVER_TIME_CUMULATIVE, first - 1, first - 1, before,
-                                 NULL, NULL);
+    rc = tally_rollup__own_in(ds, s, src, TALLY_OVER_TIME_CUMULATIVE, first - 1, first - 1,
+                              before, NULL, NULL);
     for (size_t i = 0; !rc && i < n; i++)
         own[i] = isnan(own[i]) || isnan(before[i]) ? NAN : own[i] - before[i];
     free(before);
@@ -248,11 +248,19 @@ int tally_rollup__own_notes(const tally_dataset *ds, size_t ind, int over_time, 
                             int32_t last, double *own, tally_rollup__note_fn note,
                             void *note_ctx)
 {
+    tally_rollup__nodes all;
+    tally_rollup__nodes_all(&all, tally_dataset_hierarchy(ds));
+    return tally_rollup__own_in(ds, &all, ind, over_time, first, last, own, note, note_ctx);
+}
+
+int tally_rollup__own_in(const tally_dataset *ds, const tally_rollup__nodes *s, size_t ind,
+                         int over_time, int32_t first, int32_t last, double *own,
+                         tally_rollup__note_fn note, void *note_ctx)
+{
     size_t src = tally_definitions__derive_of(tally_dataset_definitions(ds), ind);
     if (src != TALLY_NONE)
-        return own_increment(ds, src, first, last, own);
-    size_t n = tally_hierarchy_size(tally_dataset_hierarchy(ds));
-    for (size_t i = 0; i < n; i++)
+        return own_increment(ds, s, src, first, last, own);
+    for (size_t i = 0; i < s->n; i++)
         own[i] = NAN;
     if (last < first)
         return 0;
@@ -290,17 +298,18 @@ int tally_rollup__own_notes(const tally_dataset *ds, size_t ind, int over_time, 
                           ? -1
                           : tally_definitions__stale_after(d, ind);
     tctx t = { &sc, 0, ind, note, note_ctx };
-    size_t words = tally_bit__words(n);
+    /* Every cell is a node of [s->lo, s->hi) (see tally_rollup__nodes_of). */
+    size_t words = (s->hi + 63) / 64;
     size_t limit = many ? 0 : found;
-    for (size_t w = 0; w < words; w++) {
+    for (size_t w = s->lo / 64; w < words; w++) {
         uint64_t any = 0;
         if (many) {
             for (size_t k = 0; k < span * 3; k++)
                 if (buf[k])
-                    any |= buf[k]->valid[w];
+                    any |= tally_column__valid_word(buf[k], w);
         } else {
             for (size_t k = 0; k < limit; k++)
-                any |= cols[k]->valid[w];
+                any |= tally_column__valid_word(cols[k], w);
         }
         while (any) {
             size_t node = w * 64 + (size_t)__builtin_ctzll(any);
@@ -310,7 +319,7 @@ int tally_rollup__own_notes(const tally_dataset *ds, size_t ind, int over_time, 
             int ok = over_time == TALLY_OVER_TIME_FLOW ? own_flow(&t, &v)
                                                        : own_level(&t, stale_after, &v);
             if (ok)
-                own[node] = v;
+                own[s->na + node - s->lo] = v;
         }
     }
     free(buf);

@@ -682,6 +682,8 @@ static int load_columns(tally_dataset *ds, const unsigned char *p, size_t size, 
         c->indicator = (size_t)rd64(q);
         c->period = (int32_t)rd64(q + 8);
         c->scale = (int)rd32(q + 36);
+        c->lo = 0; /* a snapshot's column holds every node */
+        c->hi = my_nodes;
         if (in_place) {
             /* Sections start at multiples of 8 in a page-aligned mapping. */
             if (form == FORM_INT32)
@@ -768,7 +770,9 @@ static int load_columns(tally_dataset *ds, const unsigned char *p, size_t size, 
         const tally_column *have = tally_dataset__find_column(ds, cols[i].col.indicator,
                                                               cols[i].col.period);
         for (size_t w = 0; have && w < words; w++) {
-            uint64_t both = have->seen[w] & cols[i].col.seen[w];
+            uint64_t both = tally_column__word_lo(have) <= w && w < tally_column__word_hi(have)
+                                ? have->seen[w] & cols[i].col.seen[w]
+                                : 0;
             if (both) {
                 size_t node = w * 64 + (size_t)__builtin_ctzll(both);
                 char per[TALLY_PERIOD_TEXT_MAX];
@@ -817,8 +821,9 @@ static int load_columns(tally_dataset *ds, const unsigned char *p, size_t size, 
             rc = tally_error__set(TALLY_ENOMEM, "out of memory loading a snapshot");
             break;
         }
-        /* Cells are written as doubles. */
-        if (tally_dataset__widen_column(ds, have)) {
+        /* Cells are written as doubles, into a column of every node. */
+        if (tally_dataset__widen_column(ds, have) ||
+            tally_dataset__cover_range(ds, have, 0, nodes)) {
             rc = tally_error__set(TALLY_ENOMEM, "out of memory loading a snapshot");
             break;
         }

@@ -87,6 +87,7 @@ typedef struct plan {
     uint64_t *sums;
     unsigned char *form, *scale; /* per column, in order */
     int32_t *ints;               /* room for a column's whole numbers */
+    tally_column dense;          /* a column of some nodes, over all of them */
 } plan;
 
 static void plan_free(plan *pl)
@@ -96,6 +97,35 @@ static void plan_free(plan *pl)
     free(pl->form);
     free(pl->scale);
     free(pl->ints);
+    free(pl->dense.values);
+    free(pl->dense.valid);
+    free(pl->dense.seen);
+}
+
+/* Column c over all nodes, as a snapshot holds it: c itself when it holds
+ * every node, else c copied into the plan's room (NaN and clear bits
+ * outside its range). 0 or TALLY_ENOMEM. */
+static int whole_column(plan *pl, const tally_column *c, size_t nodes, const tally_column **out)
+{
+    *out = c;
+    if (c->lo == 0 && c->hi == nodes)
+        return 0;
+    tally_column *d = &pl->dense;
+    size_t words = tally_bit__words(nodes);
+    if (!d->values && tally_column__arrays(d, nodes, 0, 0, 0))
+        return TALLY_ENOMEM;
+    d->indicator = c->indicator;
+    d->period = c->period;
+    for (size_t node = 0; node < nodes; node++)
+        d->values[node] = tally_column__has(c, node) ? c->values[node] : NAN;
+    memset(d->valid, 0, (words ? words : 1) * sizeof *d->valid);
+    memset(d->seen, 0, (words ? words : 1) * sizeof *d->seen);
+    for (size_t w = tally_column__word_lo(c); w < tally_column__word_hi(c); w++) {
+        d->valid[w] = c->valid[w];
+        d->seen[w] = c->seen[w];
+    }
+    *out = d;
+    return 0;
 }
 
 /* The whole number a column of doubles stores for value v at `scale`, when
@@ -125,7 +155,8 @@ static unsigned column_form(const tally_column *c, size_t nodes, unsigned char *
     if (c->ints)
         return FORM_INT32;
     int sc = 0;
-    for (size_t node = 0; node < nodes; node++) {
+    (void)nodes;
+    for (size_t node = c->lo; node < c->hi; node++) {
         int32_t k;
         if (!tally_bit__get(c->valid, node) || whole_at(c->values[node], sc, &k))
             continue;
@@ -136,7 +167,7 @@ static unsigned column_form(const tally_column *c, size_t nodes, unsigned char *
         while (sc <= TALLY_COLUMN_MAX_SCALE && !whole_at(c->values[node], sc, &k));
         if (sc > TALLY_COLUMN_MAX_SCALE)
             return FORM_DOUBLE;
-        node = (size_t)-1;
+        node = c->lo - 1;
     }
     *scale = (unsigned char)sc;
     return FORM_INT32;
@@ -151,7 +182,7 @@ static const int32_t *column_ints(const plan *pl, const tally_column *c, size_t 
     size_t slots = value_slots(nodes, FORM_INT32);
     for (size_t node = 0; node < slots; node++) {
         int32_t k = 0;
-        if (node < nodes && tally_bit__get(c->valid, node))
+        if (node < nodes && tally_column__has(c, node))
             whole_at(c->values[node], scale, &k); /* holds: column_form saw it */
         pl->ints[node] = k;
     }
@@ -194,7 +225,7 @@ static size_t snapshot_size(size_t nodes, const plan *pl)
 
 /* Writes the snapshot into `s`; 0, or TALLY_ENOMEM (the trailer's hash
  * state is allocated). */
-static int write_snapshot(sink *s, const tally_dataset *ds, const plan *pl)
+static int write_snapshot(sink *s, const tally_dataset *ds, plan *pl)
 {
     size_t nodes = tally_hierarchy_size(tally_dataset_hierarchy(ds));
     size_t words = tally_bit__words(nodes);
@@ -218,7 +249,11 @@ static int write_snapshot(sink *s, const tally_dataset *ds, const plan *pl)
     put64(s, tally_dataset_value_count(ds));
     put64(s, 0);
     for (size_t i = 0; i < pl->ncols; i++) {
-        const tally_column *c = pl->cols[i];
+        const tally_column *c;
+        if (whole_column(pl, pl->cols[i], nodes, &c)) {
+            XXH3_freeState(s->hash);
+            return tally_error__set(TALLY_ENOMEM, "out of memory writing a snapshot");
+        }
         unsigned form = pl->form[i];
         const void *vals = form == FORM_INT32 ? (const void *)column_ints(pl, c, nodes, pl->scale[i])
                                               : (const void *)c->values;

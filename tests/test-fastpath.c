@@ -533,9 +533,18 @@ static void outcomes_same(const fx *f, const outcome *a, const outcome *b)
         const tally_column *y = tally_dataset__column(b->ds, k);
         assert_int_equal(x->indicator, y->indicator);
         assert_int_equal(x->period, y->period);
-        assert_memory_equal(x->seen, y->seen, words * sizeof(uint64_t));
-        assert_memory_equal(x->valid, y->valid, words * sizeof(uint64_t));
-        assert_memory_equal(x->values, y->values, nodes * sizeof(double));
+        /* Column by column, node by node: the two reads may hold
+         * different ranges of nodes (a serial read grows its columns as
+         * they fill). */
+        (void)words;
+        for (size_t node = 0; node < nodes; node++) {
+            assert_int_equal(tally_column__seen(x, node), tally_column__seen(y, node));
+            assert_int_equal(tally_column__has(x, node), tally_column__has(y, node));
+            if (tally_column__has(x, node)) {
+                double vx = tally_column__get(x, node), vy = tally_column__get(y, node);
+                assert_memory_equal(&vx, &vy, sizeof vx);
+            }
+        }
         assert_ptr_equal(tally_dataset__find_column(b->ds, y->indicator, y->period), y);
     }
 }

@@ -1,8 +1,9 @@
 /* tally: reported values, read from records CSV or added one by one.
  *
  * A dataset holds what each region filed itself, per indicator and period,
- * in dense columns over all nodes with a validity bit beside every value
- * (missing is not zero). It borrows its hierarchy and definitions: both must
+ * in columns with a validity bit beside every value (missing is not zero);
+ * a column holds the range of regions that filed it, so memory follows
+ * what was reported, not regions x indicators x periods. It borrows its hierarchy and definitions: both must
  * outlive it. A dataset is used by one thread at a time.
  *
  * Records CSV (UTF-8, optional BOM, RFC 4180: quotes, doubled quotes, CRLF):

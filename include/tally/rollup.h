@@ -165,7 +165,13 @@ TALLY_EXTERN(int) tally_result_as_of(const tally_result *r, size_t node, size_t 
                                      size_t period, int *year, int *month);
 
 /* A whole column of output values over all nodes in pre-order, NaN where
- * missing. Borrowed; lives as long as r. NULL for indices out of range. */
+ * missing. Borrowed; lives as long as r. NULL for indices out of range.
+ * A result of data filed by a few regions holds only those regions and
+ * their ancestors (docs/internals.md): the first call for a column then
+ * makes it over every node (8 bytes a region) and keeps it, so it is not
+ * to be called from two threads at once on one result, and it is NULL
+ * too when that memory cannot be had. tally_result_value reads one value
+ * without it. */
 TALLY_EXTERN(const double *) tally_result_column(const tally_result *r, size_t indicator,
                                                  size_t period);
 

@@ -153,27 +153,34 @@ def checks(tmp):
         f.write("region_code,indicator,period,value\n")
         for year in range(1000, 10000):
             f.write(f"{village},people,{year},1\n")
+    # The columns hold the regions filed (here one village, 64 regions
+    # a column), and the result the village and its ancestors: a run in
+    # well under 1 GB. Columns over all 665,271 regions would take 9,000 x
+    # 5.3 MB = 48 GB.
     if sanitized:
-        # Without ulimit -v the default budget is a quarter of the RAM: the
-        # run below with --max-memory checks the same limit instead.
-        print("note: 9,000 periods under the default budget not run in a sanitizer build "
-              "(no ulimit -v there); --max-memory 64M is checked below")
+        print("note: 9,000 periods under ulimit -v 1 GiB not run in a sanitizer build "
+              "(no ulimit -v there)")
     else:
-        rc, _, err = run([tally, "rollup", "-H", hier, "-d", defs, "-r", recs],
-                         vmem=4000000 * 1024)
-        check(rc == 2, f"9,000 periods: exit 2 (got {rc})")
-        check("too much memory" in err and f"x {nodes} regions x 8 bytes" in err and
-              "--max-memory" in err,
-              f"9,000 periods: the message names the size: {err.strip()[:400]}")
-        check("records.csv:" in err, "9,000 periods: the message names the file and row")
+        rc, out, err = run([tally, "rollup", "-H", hier, "-d", defs, "-r", recs,
+                            "--under", village], vmem=1 << 30)
+        rows = out.splitlines()
+        check(rc == 0, f"9,000 periods under ulimit -v 1 GiB: exit 0 (got {rc}): "
+                       f"{err.strip()[:400]}")
+        # Each year the village filed 1 (a stock): one row a year, value 1.
+        name = next(line.split(b",")[1] for line in data.split(b"\n")[1:]
+                    if line.split(b",")[0] == village.encode()).decode()
+        want = [f"{village},{name},village,people,{year},1" for year in range(1000, 10000)]
+        check(rows[1:] == want, f"9,000 periods: a row a year with the value 1 "
+                                f"({len(rows) - 1} rows; first {rows[1:3]})")
+    # The budget bounds what the columns hold: a column of the village holds
+    # its 64 regions' values (8 bytes each) and two words of bits.
+    col = 64 * 8 + 2 * 8
+    fits = (1 << 20) // col
     rc, _, err = run([tally, "rollup", "-H", hier, "-d", defs, "-r", recs,
-                      "--max-memory", "64M"])
-    # 64 MiB holds 12 columns of 665,271 regions (5.5 MB each): the 13th
-    # period asks for the 13th column, on line 14 (line 1 is the header).
-    col = nodes * 8 + 2 * ((nodes + 63) // 64) * 8
-    fits = (64 << 20) // col
-    check(rc == 2 and f"records.csv:{fits + 2}:" in err and f"make {fits + 1} columns" in err,
-          f"--max-memory 64M: stops at column {fits + 1}: {err.strip()[:400]}")
+                      "--max-memory", "1M"])
+    check(rc == 2 and "too much memory" in err and f"records.csv:{fits + 2}:" in err and
+          f"{fits} columns" in err and "--max-memory" in err,
+          f"--max-memory 1M: stops at column {fits + 1}: {err.strip()[:400]}")
 
     if failures:
         print(f"{len(failures)} check(s) failed", file=sys.stderr)
