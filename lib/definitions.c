@@ -113,9 +113,9 @@ int tally_definitions__new_table(size_t count, size_t **table, size_t *mask)
 /* A year: a plain integer from 1000 to 9999. */
 static int get_year(const tally_definitions__loader *l, const tally_yaml_node *v, int *out)
 {
-    static const char expected[] = "expected a year from 1000 to 9999, such as 2019";
+    static const char expected[] = N_("expected a year from 1000 to 9999, such as 2019");
     if (!tally_yaml__is_plain(v))
-        return tally_yaml__fail(&l->tree, TALLY_EPARSE, v, "%s", expected);
+        return tally_yaml__fail(&l->tree, TALLY_EPARSE, v, "%s", tally_error__tr(expected));
     long value = 0;
     for (size_t i = 0; i < v->len; i++) {
         if (v->text[i] < '0' || v->text[i] > '9')

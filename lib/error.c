@@ -4,6 +4,8 @@
  */
 #include "error.h"
 
+#include <libintl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,21 +27,42 @@ static _Thread_local error_slot last = { { 0, "", NULL, 0, 0, NULL }, 0, "", "",
 
 TALLY_EXTERN(void) tally_free(void *ptr) { free(ptr); }
 
+/* The catalogue's directory is bound once per process, to $TALLY_LOCALEDIR
+ * when set (an uninstalled build's tests) or to the install's. Binding a
+ * text domain is the only process-wide state the library touches, and only
+ * for its own domain: the locale itself is the program's to choose (a
+ * library never calls setlocale), so a program that never does gets the
+ * English messages. */
+static pthread_once_t catalogue_once = PTHREAD_ONCE_INIT;
+
+static void bind_catalogue(void)
+{
+    const char *dir = getenv("TALLY_LOCALEDIR");
+    bindtextdomain(TALLY_TEXTDOMAIN, dir && *dir ? dir : TALLY_LOCALEDIR);
+    bind_textdomain_codeset(TALLY_TEXTDOMAIN, "UTF-8");
+}
+
+const char *tally_error__tr(const char *msgid)
+{
+    pthread_once(&catalogue_once, bind_catalogue);
+    return dgettext(TALLY_TEXTDOMAIN, msgid);
+}
+
 TALLY_EXTERN(const char *) tally_strerror(int code)
 {
     switch (code) {
-    case TALLY_OK: return "success";
-    case TALLY_ENOMEM: return "out of memory";
-    case TALLY_EIO: return "input/output error";
-    case TALLY_EPARSE: return "malformed input";
-    case TALLY_ENOTFOUND: return "not found";
-    case TALLY_EINVAL: return "invalid argument or value";
-    case TALLY_EEXIST: return "given twice";
-    case TALLY_ERANGE: return "number out of range";
-    case TALLY_ENOTSUP: return "not supported";
-    case TALLY_ECYCLE: return "cycle";
-    case TALLY_ELIMIT: return "limit exceeded";
-    default: return "unknown error";
+    case TALLY_OK: return tally_error__tr("success");
+    case TALLY_ENOMEM: return tally_error__tr("out of memory");
+    case TALLY_EIO: return tally_error__tr("input/output error");
+    case TALLY_EPARSE: return tally_error__tr("malformed input");
+    case TALLY_ENOTFOUND: return tally_error__tr("not found");
+    case TALLY_EINVAL: return tally_error__tr("invalid argument or value");
+    case TALLY_EEXIST: return tally_error__tr("given twice");
+    case TALLY_ERANGE: return tally_error__tr("number out of range");
+    case TALLY_ENOTSUP: return tally_error__tr("not supported");
+    case TALLY_ECYCLE: return tally_error__tr("cycle");
+    case TALLY_ELIMIT: return tally_error__tr("limit exceeded");
+    default: return tally_error__tr("unknown error");
     }
 }
 
@@ -76,7 +99,7 @@ static int set_va(int code, const char *path, unsigned long line, unsigned long 
     /* The arguments may point into the previous record (a reason being
      * re-raised with a location): format into a local buffer first. */
     char reason[MESSAGE_MAX];
-    vsnprintf(reason, sizeof reason, fmt, ap);
+    vsnprintf(reason, sizeof reason, tally_error__tr(fmt), ap);
 
     int n = 0;
     if (path) {

@@ -8,9 +8,31 @@
 
 #if defined(__GNUC__)
 #define TALLY_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define TALLY_FORMAT_ARG(a) __attribute__((format_arg(a)))
 #else
 #define TALLY_PRINTF(f, a)
+#define TALLY_FORMAT_ARG(a)
 #endif
+
+#ifndef TALLY_TEXTDOMAIN
+#define TALLY_TEXTDOMAIN "tally"
+#endif
+#ifndef TALLY_LOCALEDIR
+#define TALLY_LOCALEDIR "/usr/local/share/locale"
+#endif
+
+/* The translation of a message (a printf format) into the language of the
+ * program's LC_MESSAGES, from the "tally" catalogue; msgid itself when
+ * there is none. Every message is translated where it is formatted:
+ * tally_error__set and _set_at do it, and so does each function that
+ * formats a reason before handing it on as "%s" (po/meson.build names them
+ * all to xgettext; tests/check-translations.py fails on one it lacks). The
+ * result is static: it lives as long as the process. */
+const char *tally_error__tr(const char *msgid) TALLY_FORMAT_ARG(1);
+
+/* Marks a message kept in a variable for extraction; whoever formats it
+ * translates it with tally_error__tr. */
+#define N_(msgid) msgid
 
 /* Records an error without a location; message is "what is wrong; what was
  * expected". Returns `code` so callers can `return tally_error__set(...)`. */

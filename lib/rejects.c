@@ -204,7 +204,7 @@ int tally_rejects__warn(tally_rejects *r, const tally_csv *c, size_t field, cons
     char reason[768];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(reason, sizeof reason, fmt, ap);
+    vsnprintf(reason, sizeof reason, tally_error__tr(fmt), ap);
     va_end(ap);
     size_t path;
     if (tally_rejects__path(r, c->name, &path) ||
