@@ -488,10 +488,14 @@ static void carried_text(const cli *c, const size_t *since, char *buf, size_t si
 }
 
 static void print_rows(const cli *c, const char *what, const tally_read_stats *st, int stopped,
-                       const char *carried)
+                       const char *carried, size_t empty)
 {
-    fprintf(stderr, _("tally %s: %s: %zu rows read = %zu accepted%s + %zu rejected%s\n"), c->command,
-            what, st->rows_read, st->rows_accepted, carried ? carried : "", st->rows_rejected,
+    char skipped[64] = "";
+    if (empty)
+        snprintf(skipped, sizeof skipped, _("; %zu empty rows skipped"), empty);
+    fprintf(stderr, _("tally %s: %s: %zu rows read = %zu accepted%s + %zu rejected%s%s\n"),
+            c->command, what, st->rows_read, st->rows_accepted, carried ? carried : "",
+            st->rows_rejected, skipped,
             stopped ? _(" (stopped at the first bad row; --on-error collect reads on)") : "");
 }
 
@@ -527,6 +531,7 @@ static void read_inputs(cli *c)
         size_t ncsv = 0, kind_from[TALLY_CROSSWALK_KIND_COUNT + 1], file_from[TALLY_CROSSWALK_KIND_COUNT + 1];
         char carried[256] = "";
         count_carried(c, kind_from);
+        size_t kind_empty = tally_rejects_empty_rows(c->rejects);
         int stopped = 0;
         for (size_t i = 0; i < nfiles[kind] && !c->status; i++) {
             const char *path = files[kind][i];
@@ -536,6 +541,7 @@ static void read_inputs(cli *c)
             }
             tally_read_stats st = { 0, 0, 0 };
             count_carried(c, file_from);
+            size_t file_empty = tally_rejects_empty_rows(c->rejects);
             if (read_input(c, kind, path, &ropts, &st)) {
                 cli_report(c);
                 stopped = c->on_error == TALLY_ON_ERROR_STOP && st.rows_rejected;
@@ -546,11 +552,13 @@ static void read_inputs(cli *c)
             total.rows_rejected += st.rows_rejected;
             carried_text(c, file_from, carried, sizeof carried);
             if (per_file)
-                print_rows(c, path, &st, stopped && nfiles[kind] == 1, carried);
+                print_rows(c, path, &st, stopped && nfiles[kind] == 1, carried,
+                           tally_rejects_empty_rows(c->rejects) - file_empty);
         }
         carried_text(c, kind_from, carried, sizeof carried);
         if (ncsv && !(per_file && nfiles[kind] == 1))
-            print_rows(c, names[kind], &total, stopped, carried);
+            print_rows(c, names[kind], &total, stopped, carried,
+                       tally_rejects_empty_rows(c->rejects) - kind_empty);
     }
 }
 

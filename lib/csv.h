@@ -124,6 +124,10 @@ int tally_csv__error_at_field(const tally_csv *c, size_t i, int code, const char
 /* Index of the header field equal to `name`, or -1. */
 long tally_csv__find_column(const tally_csv *c, const char *name);
 
+/* Whether the current row's cells are all empty (",,,", quoted "" too):
+ * a row that every reader skips and counts in tally_rejects_empty_rows. */
+int tally_csv__row_empty(const tally_csv *c);
+
 /* The row loop every CSV reader shares: encoding and limits from `opts`,
  * the header through `header` (an error there stops the read), each data
  * row through `row` (0: accepted; an error recorded at the row: rejected),

@@ -16,6 +16,14 @@ int tally_csv__note_detected(const tally_csv_input *in, const tally_csv *c,
     return tally_rejects__warn(rejects, c, 0, "%s", TALLY_CSV_DETECTED_NOTE);
 }
 
+int tally_csv__row_empty(const tally_csv *c)
+{
+    for (size_t i = 0; i < c->nfields; i++)
+        if (c->fields[i].len)
+            return 0;
+    return 1;
+}
+
 int tally_csv__read_rows(const char *data, size_t size, const char *name,
                          const tally_read_options *opts, tally_rejects *rejects,
                          tally_read_stats *stats, tally_csv_header_fn header,
@@ -52,6 +60,11 @@ int tally_csv__read_rows(const char *data, size_t size, const char *name,
         if (r == TALLY_ENOMEM) {
             rc = r;
             break;
+        }
+        if (r > 0 && tally_csv__row_empty(&c)) {
+            if (rejects)
+                rejects->empty_rows++;
+            continue;
         }
         st.rows_read++;
         if (r > 0)

@@ -902,6 +902,10 @@ int tally_records__read_rows(tally_records__rows_job *j)
             rc = r;
             break;
         }
+        if (r > 0 && tally_csv__row_empty(c)) {
+            j->empty_rows++;
+            continue;
+        }
         j->st.rows_read++;
         if (r > 0)
             r = read_row(j->rd, c);
@@ -1026,9 +1030,11 @@ static int read_buffer(tally_dataset *ds, const char *data, size_t size, const c
             *joined = rc != TALLY_RECORDS__READ_AGAIN;
         if (rc == TALLY_RECORDS__READ_AGAIN) {
             tally_records__rows_job j = { &rd, &c, &in, mode, collect, rejects, { 0, 0, 0 },
-                                          give_back, c.pos, NULL, NULL };
+                                          give_back, c.pos, NULL, NULL, 0 };
             rc = tally_records__read_rows(&j);
             st = j.st;
+            if (rejects)
+                rejects->empty_rows += j.empty_rows;
         }
         if (rc != TALLY_ENOMEM && ds->carry) {
             int carried = tally_carry__apply(ds, collect, rejects, &st);
