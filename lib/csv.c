@@ -240,6 +240,10 @@ int tally_csv__next(tally_csv *c)
         if (rc == 1 && (c->max_fields || c->max_field_bytes))
             rc = check_limits(c);
     }
+    if (rc == 1 && c->name_header) {
+        c->name_header = 0;
+        tally_csv__name_header(c);
+    }
     return rc;
 }
 

@@ -56,7 +56,7 @@ static int read_header(tally_dataset *ds, tally_csv *c, tally_records__layout *l
                                         "region_name" };
     long at[5] = { -1, -1, -1, -1, -1 };
     for (size_t i = 0; i < c->nfields; i++) {
-        const char *key = tally_columns__records_key(c->fields[i].ptr, c->fields[i].len);
+        const char *key = tally_columns__records_key(ds->d, c->fields[i].ptr, c->fields[i].len);
         for (size_t k = 0; key && k < 5; k++) {
             if (strcmp(key, keys[k]) != 0)
                 continue;
@@ -86,7 +86,7 @@ static int read_header(tally_dataset *ds, tally_csv *c, tally_records__layout *l
          * ignore_columns is refused, so that rows that differ only there
          * (a cause, a sex) are not read as duplicates of each other. */
         for (size_t i = 0; i < c->nfields; i++)
-            if (!tally_columns__records_key(c->fields[i].ptr, c->fields[i].len) &&
+            if (!tally_columns__records_key(ds->d, c->fields[i].ptr, c->fields[i].len) &&
                 !ignored(ds->d, &c->fields[i])) {
                 char near[160];
                 tally_columns__nearest(NULL, 0, c->fields[i].ptr, c->fields[i].len, near,
