@@ -13,15 +13,10 @@
 
 #include "tally/common.h"
 
-enum { MESSAGE_MAX = 1024, PATH_MAX_ = 512, TEXT_MAX = 96 };
+enum { MESSAGE_MAX = TALLY_ERROR__MESSAGE_MAX, PATH_MAX_ = TALLY_ERROR__PATH_MAX,
+       TEXT_MAX = TALLY_ERROR__TEXT_MAX };
 
-typedef struct error_slot {
-    tally_error pub;
-    size_t reason_offset;
-    char message[MESSAGE_MAX];
-    char path[PATH_MAX_];
-    char text[TEXT_MAX];
-} error_slot;
+typedef tally_error__kept error_slot;
 
 static _Thread_local error_slot last = { { 0, "", NULL, 0, 0, NULL }, 0, "", "", "" };
 
@@ -147,6 +142,28 @@ int tally_error__set_at(int code, const char *path, unsigned long line, unsigned
     set_va(code, path, line, column, text, text_len, fmt, ap);
     va_end(ap);
     return code;
+}
+
+void tally_error__keep(tally_error__kept *kept) { *kept = last; }
+
+void tally_error__put_back(const tally_error__kept *kept)
+{
+    last = *kept;
+    /* The pointers into the slot point into the copy: point them home. */
+    last.pub.message = last.message;
+    last.pub.path = last.pub.path ? last.path : NULL;
+    last.pub.text = last.pub.text ? last.text : NULL;
+}
+
+void tally_error__append(const char *fmt, ...)
+{
+    size_t n = strlen(last.message);
+    if (n + 1 >= MESSAGE_MAX)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last.message + n, MESSAGE_MAX - n, tally_error__tr(fmt), ap);
+    va_end(ap);
 }
 
 const char *tally_error__reason(void) { return last.message + last.reason_offset; }

@@ -50,6 +50,24 @@ int tally_error__set_at(int code, const char *path, unsigned long line, unsigned
  * keeping its reason, path, line and column. */
 void tally_error__set_where(const char *where);
 
+/* The calling thread's last error, whole (error.c's record of it). */
+enum { TALLY_ERROR__MESSAGE_MAX = 1024, TALLY_ERROR__PATH_MAX = 512, TALLY_ERROR__TEXT_MAX = 96 };
+typedef struct tally_error__kept {
+    tally_error pub;
+    size_t reason_offset;
+    char message[TALLY_ERROR__MESSAGE_MAX];
+    char path[TALLY_ERROR__PATH_MAX];
+    char text[TALLY_ERROR__TEXT_MAX];
+} tally_error__kept;
+
+/* A copy of the last error, to look something up that may fail in
+ * between; tally_error__put_back makes it the last error again. */
+void tally_error__keep(tally_error__kept *kept);
+void tally_error__put_back(const tally_error__kept *kept);
+
+/* Appends to the last error's message (its place, code and text stay). */
+void tally_error__append(const char *fmt, ...) TALLY_PRINTF(1, 2);
+
 /* The reason part of the last error's message (after "path:line:col: "). */
 const char *tally_error__reason(void);
 

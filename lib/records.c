@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -580,6 +581,28 @@ static int unknown_region(const tally_csv *c, size_t f)
                                      (int)rf->len, rf->ptr);
 }
 
+/* A rejected row whose region code is known (it was found before the
+ * field that is wrong): the region's name beside its code, for the person
+ * who has to find the row in a sheet of names. */
+static void name_region(const tally_records__reader *rd, const tally_csv *c)
+{
+    long f = rd->lay->region;
+    if (f < 0 || (size_t)f >= c->nfields || !c->fields[f].len)
+        return;
+    const tally_csv_field *rf = &c->fields[f];
+    tally_error__kept kept;
+    tally_error__keep(&kept);
+    size_t node;
+    int found = tally_hierarchy_find(rd->ds->h, rf->ptr, rf->len, &node) == 0;
+    tally_error__put_back(&kept);
+    const char *name = found ? tally_hierarchy_name(rd->ds->h, node) : NULL;
+    /* A message that names the region already (a duplicate) is left so. */
+    char code[64];
+    snprintf(code, sizeof code, "%.*s", (int)rf->len, rf->ptr);
+    if (name && *name && !strstr(tally_error_last()->message, code))
+        tally_error__append(" (%s %s)", code, name);
+}
+
 /* Reads one data row; 0 accepted, else an error recorded. */
 static int read_row(tally_records__reader *rd, const tally_csv *c)
 {
@@ -921,6 +944,7 @@ int tally_records__read_rows(tally_records__rows_job *j)
             break;
         }
         j->st.rows_rejected++;
+        name_region(j->rd, c);
         tally_csv__hint_encoding(j->in, c);
         if (j->rejects && tally_rejects__add(j->rejects, c)) {
             rc = tally_error__set(TALLY_ENOMEM, "out of memory collecting rejected rows");
