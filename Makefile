@@ -9,7 +9,7 @@ DATA := examples/data
 
 # Build and test dependencies, as Debian packages.
 DEB_PACKAGES := meson ninja-build pkg-config gcc g++ binutils gzip libgsl-dev libyaml-dev \
-                libxxhash-dev libcmocka-dev libxlsxwriter-dev libzip-dev libexpat1-dev \
+                libxxhash-dev libcmocka-dev libxlsxwriter-dev libzip-dev libexpat1-dev gettext \
                 python3 python3-pytest python3-numpy \
                 python3-pandas python3-openpyxl python3-venv python3-pip python3-setuptools \
                 python3-wheel mypy python3-dask python3-distributed

@@ -50,7 +50,7 @@ int cmd_check(int argc, char **argv)
                 s.passes, s.warnings, s.fails, s.missing);
     }
     size_t errors = tally_findings_error_count(f), total = tally_findings_count(f);
-    fprintf(stderr, "tally check: %zu findings: %zu errors, %zu warnings\n", total, errors,
+    fprintf(stderr, _("tally check: %zu findings: %zu errors, %zu warnings\n"), total, errors,
             total - errors);
     c.status = errors ? EXIT_FINDINGS : EXIT_OK;
     tally_findings_free(f);

@@ -64,7 +64,7 @@ void cli_usage_error(cli *c, const char *fmt, ...)
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nTry 'tally %s --help'.\n", c->command);
+    fprintf(stderr, _("\nTry 'tally %s --help'.\n"), c->command);
     c->status = EXIT_BAD;
 }
 
@@ -75,7 +75,7 @@ static void append(cli *c, const char ***list, size_t *n, const char *arg)
 {
     const char **more = realloc(*list, (*n + 1) * sizeof *more);
     if (!more) {
-        fprintf(stderr, "tally %s: out of memory\n", c->command);
+        fprintf(stderr, _("tally %s: out of memory\n"), c->command);
         c->status = EXIT_BAD;
         return;
     }
@@ -92,7 +92,7 @@ static const char *input_path(cli *c, const char *arg)
     if (strcmp(arg, "-"))
         return arg;
     if (taken++)
-        cli_usage_error(c, "'-' (standard input) is given twice; at most one input may be '-'");
+        cli_usage_error(c, _("'-' (standard input) is given twice; at most one input may be '-'"));
     return "/dev/stdin";
 }
 
@@ -117,7 +117,7 @@ static void shared_option(cli *c, int opt, const char *arg)
         else if (!strcmp(arg, "xlsx"))
             c->write.format = TALLY_FORMAT_XLSX;
         else
-            cli_usage_error(c, "--format '%s': expected csv, json or xlsx", arg);
+            cli_usage_error(c, _("--format '%s': expected csv, json or xlsx"), arg);
         break;
     case 'o': c->output = strcmp(arg, "-") ? arg : NULL; break;
     case CLI_OPT_BOM: c->write.bom = 1; break;
@@ -128,7 +128,7 @@ static void shared_option(cli *c, int opt, const char *arg)
         else if (!strcmp(arg, "wide"))
             c->write.layout = TALLY_LAYOUT_WIDE;
         else
-            cli_usage_error(c, "--layout '%s': expected long or wide", arg);
+            cli_usage_error(c, _("--layout '%s': expected long or wide"), arg);
         break;
     case CLI_OPT_UNDER: c->write.under = arg; break;
     case CLI_OPT_ALL_REGIONS: c->write.all_regions = 1; break;
@@ -138,7 +138,7 @@ static void shared_option(cli *c, int opt, const char *arg)
         free(c->indicator_list);
         c->indicator_list = split(arg, &c->indicator_count);
         if (!c->indicator_list || !c->indicator_count)
-            cli_usage_error(c, "--indicator '%s': expected indicator ids, comma-separated", arg);
+            cli_usage_error(c, _("--indicator '%s': expected indicator ids, comma-separated"), arg);
         c->write.indicators = (const char *const *)c->indicator_list;
         c->write.indicator_count = c->indicator_count;
         break;
@@ -148,7 +148,7 @@ static void shared_option(cli *c, int opt, const char *arg)
         else if (!strcmp(arg, "collect"))
             c->on_error = TALLY_ON_ERROR_COLLECT;
         else
-            cli_usage_error(c, "--on-error '%s': expected stop or collect", arg);
+            cli_usage_error(c, _("--on-error '%s': expected stop or collect"), arg);
         break;
     case CLI_OPT_REJECTS: c->rejects_path = arg; break;
     case CLI_OPT_CROSSWALK: c->crosswalk_path = arg; break;
@@ -160,7 +160,7 @@ static void shared_option(cli *c, int opt, const char *arg)
         errno = 0;
         unsigned long n = strtoul(arg, &end, 10);
         if (!*arg || *end || errno || arg[0] == '-' || n > 64)
-            cli_usage_error(c, "--threads '%s': expected a number from 0 (one per core) to 64",
+            cli_usage_error(c, _("--threads '%s': expected a number from 0 (one per core) to 64"),
                             arg);
         else
             c->threads = (unsigned int)n;
@@ -177,7 +177,7 @@ static void shared_option(cli *c, int opt, const char *arg)
             end++;
         }
         if (!*arg || arg[0] == '-' || *end || errno || n == 0 || n > SIZE_MAX / unit)
-            cli_usage_error(c, "--%s '%s': expected a size in bytes, e.g. 4096, 64M or 2G",
+            cli_usage_error(c, _("--%s '%s': expected a size in bytes, e.g. 4096, 64M or 2G"),
                             opt == CLI_OPT_MAX_INPUT ? "max-input-bytes" : "max-memory", arg);
         else if (opt == CLI_OPT_MAX_INPUT)
             c->max_input_bytes = (size_t)(n * unit);
@@ -191,7 +191,7 @@ static void shared_option(cli *c, int opt, const char *arg)
         else if (!strcmp(arg, "reported"))
             c->prefer = TALLY_PREFER_REPORTED;
         else
-            cli_usage_error(c, "--prefer '%s': expected computed or reported", arg);
+            cli_usage_error(c, _("--prefer '%s': expected computed or reported"), arg);
         break;
     default: break;
     }
@@ -221,16 +221,16 @@ int cli_getopt(cli *c, int argc, char **argv, const struct option *options)
     switch (opt) {
     case -1:
         if (optind < argc)
-            cli_usage_error(c, "unexpected argument '%s'", argv[optind]);
+            cli_usage_error(c, _("unexpected argument '%s'"), argv[optind]);
         else if (c->write.format == TALLY_FORMAT_XLSX && !c->output && isatty(STDOUT_FILENO))
-            cli_usage_error(c, "--format xlsx writes a workbook, not text; give -o FILE.xlsx");
+            cli_usage_error(c, _("--format xlsx writes a workbook, not text; give -o FILE.xlsx"));
         return c->status ? -1 : 0;
     case 'h': fputs(c->usage, stdout); return -1;
     case 'V': printf("tally %s\n", tally_version()); return -1;
     case '?':
     case ':':
         /* getopt_long has said what is wrong. */
-        fprintf(stderr, "Try 'tally %s --help'.\n", c->command);
+        fprintf(stderr, _("Try 'tally %s --help'.\n"), c->command);
         c->status = EXIT_BAD;
         return -1;
     default:
@@ -285,7 +285,7 @@ static int resolve_levels(cli *c)
     for (size_t i = 0; i < n && !rc; i++) {
         int level = tally_hierarchy_level_find(c->h, names[i]);
         if (level < 0) {
-            fprintf(stderr, "tally %s: --level '%s' is not a level; expected one of", c->command,
+            fprintf(stderr, _("tally %s: --level '%s' is not a level; expected one of"), c->command,
                     names[i]);
             for (size_t k = 0; k < tally_hierarchy_level_count(c->h); k++)
                 fprintf(stderr, "%s %s", k ? "," : "", tally_hierarchy_level_name(c->h, (int)k));
@@ -310,7 +310,7 @@ static int resolve_scope(cli *c)
     const char *under = c->write.under;
     size_t node;
     if (under && tally_hierarchy_find(c->h, under, strlen(under), &node)) {
-        fprintf(stderr, "tally %s: --under '%s' is not a region code of %s\n", c->command, under,
+        fprintf(stderr, _("tally %s: --under '%s' is not a region code of %s\n"), c->command, under,
                 c->hierarchy_path);
         return c->status = EXIT_BAD;
     }
@@ -319,7 +319,7 @@ static int resolve_scope(cli *c)
         size_t k;
         if (!tally_definitions_find(c->d, id, strlen(id), &k))
             continue;
-        fprintf(stderr, "tally %s: --indicator '%s' is not an indicator of %s; expected one of",
+        fprintf(stderr, _("tally %s: --indicator '%s' is not an indicator of %s; expected one of"),
                 c->command, id, c->definitions_path);
         for (size_t j = 0; j < tally_definitions_indicator_count(c->d); j++)
             fprintf(stderr, "%s %s", j ? "," : "", tally_definitions_id(c->d, j));
@@ -354,7 +354,7 @@ static int open_sheet(const char *arg, size_t max_input, tally_xlsx_sheet **s)
     size_t n = (size_t)(x + 5 - arg);
     char *path = strndup(arg, n);
     if (!path) {
-        fprintf(stderr, "tally: out of memory\n");
+        fprintf(stderr, _("tally: out of memory\n"));
         exit(EXIT_BAD);
     }
     tally_read_options o = TALLY_READ_OPTIONS_INIT;
@@ -396,12 +396,12 @@ static int load_model(cli *c)
         return EXIT_BAD;
     }
     if (tally_hierarchy_detected_encoding(c->h))
-        fprintf(stderr, "tally %s: %s: not valid UTF-8 but valid %s, read as %s "
-                "(--hierarchy-encoding forces an encoding)\n", c->command, c->hierarchy_path,
+        fprintf(stderr, _("tally %s: %s: not valid UTF-8 but valid %s, read as %s "
+                "(--hierarchy-encoding forces an encoding)\n"), c->command, c->hierarchy_path,
                 tally_hierarchy_detected_encoding(c->h), tally_hierarchy_detected_encoding(c->h));
     if (tally_hierarchy_size(c->h) == 0) {
-        fprintf(stderr, "tally %s: %s: the hierarchy has no regions; expected rows after the "
-                "header\n", c->command, c->hierarchy_path);
+        fprintf(stderr, _("tally %s: %s: the hierarchy has no regions; expected rows after the "
+                "header\n"), c->command, c->hierarchy_path);
         return c->status = EXIT_BAD;
     }
     return 0;
@@ -431,7 +431,7 @@ static void load_snapshot(cli *c, const char *path)
     if (tally_snapshot_load(c->ds, path))
         cli_report(c);
     else
-        fprintf(stderr, "tally %s: %s: snapshot, %zu values loaded\n", c->command, path,
+        fprintf(stderr, _("tally %s: %s: snapshot, %zu values loaded\n"), c->command, path,
                 tally_dataset_value_count(c->ds) - before);
 }
 
@@ -489,15 +489,19 @@ static void carried_text(const cli *c, const size_t *since, char *buf, size_t si
                                   tally_crosswalk_kind_name(how));
     }
     if (all && n < size)
-        snprintf(buf + n, size - n, "; %zu mapped through the crosswalk)", all);
+        snprintf(buf + n, size - n, _("; %zu mapped through the crosswalk)"), all);
 }
 
 static void print_rows(const cli *c, const char *what, const tally_read_stats *st, int stopped,
-                       const char *carried)
+                       const char *carried, size_t empty)
 {
-    fprintf(stderr, "tally %s: %s: %zu rows read = %zu accepted%s + %zu rejected%s\n", c->command,
-            what, st->rows_read, st->rows_accepted, carried ? carried : "", st->rows_rejected,
-            stopped ? " (stopped at the first bad row; --on-error collect reads on)" : "");
+    char skipped[64] = "";
+    if (empty)
+        snprintf(skipped, sizeof skipped, _("; %zu empty rows skipped"), empty);
+    fprintf(stderr, _("tally %s: %s: %zu rows read = %zu accepted%s + %zu rejected%s%s\n"),
+            c->command, what, st->rows_read, st->rows_accepted, carried ? carried : "",
+            st->rows_rejected, skipped,
+            stopped ? _(" (stopped at the first bad row; --on-error collect reads on)") : "");
 }
 
 static void count_carried(const cli *c, size_t *counts)
@@ -532,6 +536,7 @@ static void read_inputs(cli *c)
         size_t ncsv = 0, kind_from[TALLY_CROSSWALK_KIND_COUNT + 1], file_from[TALLY_CROSSWALK_KIND_COUNT + 1];
         char carried[256] = "";
         count_carried(c, kind_from);
+        size_t kind_empty = tally_rejects_empty_rows(c->rejects);
         int stopped = 0;
         for (size_t i = 0; i < nfiles[kind] && !c->status; i++) {
             const char *path = files[kind][i];
@@ -541,6 +546,7 @@ static void read_inputs(cli *c)
             }
             tally_read_stats st = { 0, 0, 0 };
             count_carried(c, file_from);
+            size_t file_empty = tally_rejects_empty_rows(c->rejects);
             if (read_input(c, kind, path, &ropts, &st)) {
                 cli_report(c);
                 stopped = c->on_error == TALLY_ON_ERROR_STOP && st.rows_rejected;
@@ -551,11 +557,13 @@ static void read_inputs(cli *c)
             total.rows_rejected += st.rows_rejected;
             carried_text(c, file_from, carried, sizeof carried);
             if (per_file)
-                print_rows(c, path, &st, stopped && nfiles[kind] == 1, carried);
+                print_rows(c, path, &st, stopped && nfiles[kind] == 1, carried,
+                           tally_rejects_empty_rows(c->rejects) - file_empty);
         }
         carried_text(c, kind_from, carried, sizeof carried);
         if (ncsv && !(per_file && nfiles[kind] == 1))
-            print_rows(c, names[kind], &total, stopped, carried);
+            print_rows(c, names[kind], &total, stopped, carried,
+                       tally_rejects_empty_rows(c->rejects) - kind_empty);
     }
 }
 
@@ -571,7 +579,7 @@ static void report_rejects(cli *c)
         if (tally_rejects_write_csv(c->rejects, c->rejects_path))
             cli_report(c);
         else
-            fprintf(stderr, "tally %s: %zu rejected rows written to %s\n", c->command, n,
+            fprintf(stderr, _("tally %s: %zu rejected rows written to %s\n"), c->command, n,
                     c->rejects_path);
         return;
     }
@@ -581,11 +589,11 @@ static void report_rejects(cli *c)
         unsigned long col = tally_rejects_column(c->rejects, i);
         char place[32];
         if (x) /* a sheet: its cell */
-            fprintf(stderr, "tally %s: rejected %s!%s: %s\n", c->command, path,
+            fprintf(stderr, _("tally %s: rejected %s!%s: %s\n"), c->command, path,
                     tally_xlsx_cell_name(col, line, place, sizeof place),
                     tally_rejects_reason(c->rejects, i));
         else
-            fprintf(stderr, "tally %s: rejected %s:%lu:%lu: %s\n", c->command, path, line, col,
+            fprintf(stderr, _("tally %s: rejected %s:%lu:%lu: %s\n"), c->command, path, line, col,
                     tally_rejects_reason(c->rejects, i));
     }
 }
@@ -611,7 +619,7 @@ static void check_output(cli *c, const char *opt, const char *out, const char *o
 {
     if (c->status || !out || !other || !same_file(out, other))
         return;
-    fprintf(stderr, "tally %s: %s %s and %s %s are the same file; %s\n", c->command, opt, out,
+    fprintf(stderr, _("tally %s: %s %s and %s %s are the same file; %s\n"), c->command, opt, out,
             other_opt, other,
             output ? "give each output a file of its own" : "an output never overwrites an input");
     c->status = EXIT_BAD;
@@ -642,7 +650,7 @@ static void check_outputs(cli *c)
 static void report_warnings(cli *c)
 {
     for (size_t i = 0; i < tally_rejects_warning_count(c->rejects); i++)
-        fprintf(stderr, "tally %s: %s:%lu:%lu: warning: %s\n", c->command,
+        fprintf(stderr, _("tally %s: %s:%lu:%lu: warning: %s\n"), c->command,
                 tally_rejects_warning_path(c->rejects, i),
                 tally_rejects_warning_line(c->rejects, i),
                 tally_rejects_warning_column(c->rejects, i),
@@ -668,7 +676,7 @@ static int check_periods(cli *c)
             cli_report(c);
             return c->status;
         }
-        fprintf(stderr, "tally %s: --period '%s' matches no value in the records; expected %s%s\n",
+        fprintf(stderr, _("tally %s: --period '%s' matches no value in the records; expected %s%s\n"),
                 c->command, c->period_list[i], *there ? "one of " : "records with values",
                 there);
         tally_free(there);
@@ -682,15 +690,15 @@ int cli_load(cli *c)
     if (c->status)
         return c->status;
     if (!c->hierarchy_path || !c->definitions_path) {
-        cli_usage_error(c, "missing %s", !c->hierarchy_path ? "-H hierarchy.csv" : "-d definitions.yaml");
+        cli_usage_error(c, _("missing %s"), !c->hierarchy_path ? "-H hierarchy.csv" : "-d definitions.yaml");
         return c->status;
     }
     if (c->need_records && !c->nrecords) {
-        cli_usage_error(c, "missing -r records.csv");
+        cli_usage_error(c, _("missing -r records.csv"));
         return c->status;
     }
     if (c->rejects_path && c->on_error != TALLY_ON_ERROR_COLLECT) {
-        cli_usage_error(c, "--rejects needs --on-error collect");
+        cli_usage_error(c, _("--rejects needs --on-error collect"));
         return c->status;
     }
     check_outputs(c);

@@ -20,9 +20,17 @@
 #define TALLY_EXAMPLES_COMMON_H
 
 #include <getopt.h>
+#include <libintl.h>
 #include <stddef.h>
 
 #include <tally.h>
+
+/* A message in the user's language (po/; i18n.c). */
+#define _(msgid) dgettext("tally", msgid)
+
+/* Takes the messages' language from the environment (LC_MESSAGES only)
+ * and binds the catalogue: $TALLY_LOCALEDIR, else the install's. */
+void cli_i18n_init(void);
 
 /* Exit statuses (DESIGN.md): 0 success, 1 findings of severity error,
  * 2 bad usage or bad input. */

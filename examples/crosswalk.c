@@ -116,7 +116,7 @@ int cmd_crosswalk(int argc, char **argv)
     if (opt < 0)
         return cli_done(&c);
     if (!from_path || !to_path) {
-        cli_usage_error(&c, "missing %s", !from_path ? "--from OLD.csv" : "--to NEW.csv");
+        cli_usage_error(&c, _("missing %s"), !from_path ? "--from OLD.csv" : "--to NEW.csv");
         return cli_done(&c);
     }
     tally_hierarchy_options hopts = TALLY_HIERARCHY_OPTIONS_INIT;
@@ -137,14 +137,14 @@ int cmd_crosswalk(int argc, char **argv)
             long k = strtol(by, &end, 10);
             level = *by && !*end ? (int)k - 1 : tally_hierarchy_level_find(from, by);
             if (level < 0 || level >= nl) {
-                cli_usage_error(&c, "--by '%s': not a level of %s (a name, or 1 to %d)", by,
+                cli_usage_error(&c, _("--by '%s': not a level of %s (a name, or 1 to %d)"), by,
                                 from_path, nl);
                 goto done;
             }
         }
         FILE *f = c.output ? fopen(c.output, "w") : stdout;
         if (!f || write_diff(cw, from, level, f) || ferror(f)) {
-            fprintf(stderr, "tally crosswalk: %s: cannot write\n",
+            fprintf(stderr, _("tally crosswalk: %s: cannot write\n"),
                     c.output ? c.output : "standard output");
             c.status = EXIT_BAD;
         }

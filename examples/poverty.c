@@ -21,7 +21,7 @@ static void parse_positive(cli *c, const char *option, const char *arg, double *
     errno = 0;
     double v = strtod(arg, &end);
     if (end == arg || *end || errno || !isfinite(v) || !(v > 0))
-        cli_usage_error(c, "%s '%s': expected a positive number", option, arg);
+        cli_usage_error(c, _("%s '%s': expected a positive number"), option, arg);
     else
         *out = v;
 }
@@ -37,13 +37,13 @@ static void run_households(cli *c, const tally_poverty_options *popts)
     char line[64];
     tally_number_format(line, sizeof line, tally_poverty_line(p), 2);
     if (tally_poverty_year(p))
-        fprintf(stderr, "tally %s: %d, poverty line %s: %zu households measured",
+        fprintf(stderr, _("tally %s: %d, poverty line %s: %zu households measured"),
                 c->command, tally_poverty_year(p), line, tally_poverty_households_used(p));
     else
-        fprintf(stderr, "tally %s: poverty line %s: %zu households measured", c->command, line,
+        fprintf(stderr, _("tally %s: poverty line %s: %zu households measured"), c->command, line,
                 tally_poverty_households_used(p));
     if (tally_poverty_households_skipped(p))
-        fprintf(stderr, ", %zu of other years skipped", tally_poverty_households_skipped(p));
+        fprintf(stderr, _(", %zu of other years skipped"), tally_poverty_households_skipped(p));
     fputc('\n', stderr);
     if (tally_poverty_write(p, c->output, &c->write))
         cli_report(c);
@@ -89,7 +89,7 @@ int cmd_poverty(int argc, char **argv)
             char *end;
             long y = strtol(optarg, &end, 10);
             if (end == optarg || *end || y < 1000 || y > 9999) {
-                cli_usage_error(&c, "--year '%s': expected a year like 2019", optarg);
+                cli_usage_error(&c, _("--year '%s': expected a year like 2019"), optarg);
                 break;
             }
             popts.year = (int)y;
@@ -110,12 +110,12 @@ int cmd_poverty(int argc, char **argv)
                                        : "missing -r records.csv (exit thresholds) or "
                                          "--households households.csv (poverty measures)");
     else if (c.nhouseholds && c.periods)
-        cli_usage_error(&c, "--period is for records; with --households give --year");
+        cli_usage_error(&c, _("--period is for records; with --households give --year"));
     else if (c.nrecords && (popts.line != 0 || popts.monitoring_line != 0))
-        cli_usage_error(&c, "--line and --monitoring-line are for --households");
+        cli_usage_error(&c, _("--line and --monitoring-line are for --households"));
     else if (c.nrecords && year_arg) {
         if (c.periods)
-            cli_usage_error(&c, "give --year or --period, not both");
+            cli_usage_error(&c, _("give --year or --period, not both"));
         c.periods = year_arg;
     }
     if (cli_load(&c))

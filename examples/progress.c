@@ -55,8 +55,8 @@ static void note_decomposition(cli *c, const tally_targets *t, int year)
             continue;
         int ceiling = tally_definitions_direction(c->d, ind) == TALLY_DIRECTION_LOWER_IS_BETTER;
         fprintf(stderr,
-                "tally %s: note: %s %s: the targets of %zu of its %zu children sum to %s for %s "
-                "%d, %s its own %s\n",
+                _("tally %s: note: %s %s: the targets of %zu of its %zu children sum to %s for %s "
+                "%d, %s its own %s\n"),
                 c->command, tally_hierarchy_code(c->h, node), tally_hierarchy_name(c->h, node),
                 tally_target_findings_children_with_target(f, i),
                 tally_target_findings_children(f, i), sum, tally_definitions_id(c->d, ind), year,
@@ -81,7 +81,7 @@ static void summarize(const cli *c, const tally_progress *r)
             if (s >= 0 && s < 8)
                 counts[s]++;
         }
-        fprintf(stderr, "tally %s: %04d-%02d %s:", c->command, tally_progress_year(r),
+        fprintf(stderr, _("tally %s: %04d-%02d %s:"), c->command, tally_progress_year(r),
                 tally_progress_month(r), tally_definitions_id(c->d, tally_progress_indicator(r, k)));
         const char *sep = " ";
         for (int s = TALLY_TARGET_DONE; s <= TALLY_TARGET_NOT_MET; s++)
@@ -129,11 +129,11 @@ int cmd_progress(int argc, char **argv)
     if (opt < 0)
         return cli_done(&c);
     if (!as_of)
-        cli_usage_error(&c, "missing --as-of YYYY-MM");
+        cli_usage_error(&c, _("missing --as-of YYYY-MM"));
     else if (parse_as_of(as_of, &popts.year, &popts.month))
-        cli_usage_error(&c, "--as-of '%s': expected YYYY-MM like 2019-08", as_of);
+        cli_usage_error(&c, _("--as-of '%s': expected YYYY-MM like 2019-08"), as_of);
     else if (c.periods)
-        cli_usage_error(&c, "--period does not apply; the year to date is given by --as-of");
+        cli_usage_error(&c, _("--period does not apply; the year to date is given by --as-of"));
     else if (schedule_path && tally_schedule_from_file(schedule, schedule_path))
         cli_report(&c);
     if (cli_load(&c))
@@ -155,8 +155,8 @@ int cmd_progress(int argc, char **argv)
     if (tally_progress_run(&r, c.ds, c.t, &popts))
         cli_report(&c);
     else if (!tally_progress_indicator_count(r)) {
-        fprintf(stderr, "tally progress: no targets for %d%s; expected rows of year %d in the "
-                        "targets files or the definitions\n",
+        fprintf(stderr, _("tally progress: no targets for %d%s; expected rows of year %d in the "
+                        "targets files or the definitions\n"),
                 popts.year, c.ntargets ? "" : " (no -t targets.csv given)", popts.year);
         c.status = EXIT_BAD;
     } else
@@ -172,7 +172,7 @@ int cmd_progress(int argc, char **argv)
         if (tally_progress_write_svg(r, svg, &sopts))
             cli_report(&c);
         else
-            fprintf(stderr, "tally progress: chart written to %s\n", svg);
+            fprintf(stderr, _("tally progress: chart written to %s\n"), svg);
     }
     tally_progress_free(r);
     return cli_done(&c);

@@ -20,14 +20,14 @@ static void note_carried(const cli *c)
     size_t n = tally_dataset_carried_count(c->ds), shown = 0, regions = 0;
     for (size_t i = 0; i < n; i++)
         regions += i == 0 || tally_dataset_carried_node(c->ds, i) != tally_dataset_carried_node(c->ds, i - 1);
-    fprintf(stderr, "tally rollup: note: %zu values of about %zu regions were carried from old "
-            "codes through the crosswalk; compared values include them", n, regions);
+    fprintf(stderr, _("tally rollup: note: %zu values of about %zu regions were carried from old "
+            "codes through the crosswalk; compared values include them"), n, regions);
     for (int level = 0; level < (int)tally_hierarchy_level_count(h) && shown < 5; level++)
         for (size_t i = 0; i < n && shown < 5; i++) {
             size_t node = tally_dataset_carried_node(c->ds, i);
             if (tally_hierarchy_level(h, node) != level)
                 continue;
-            fprintf(stderr, "%s %s %s %s from %s (%s)", shown ? ";" : ", e.g.",
+            fprintf(stderr, _("%s %s %s %s from %s (%s)"), shown ? ";" : ", e.g.",
                     tally_hierarchy_code(h, node), tally_hierarchy_name(h, node),
                     tally_dataset_carried_period(c->ds, i), tally_dataset_carried_from(c->ds, i),
                     tally_crosswalk_kind_name(tally_dataset_carried_how(c->ds, i)));
@@ -61,7 +61,7 @@ int cmd_rollup(int argc, char **argv)
         else if (!strcmp(optarg, "pop"))
             ropts.compare = TALLY_COMPARE_POP;
         else
-            cli_usage_error(&c, "--compare '%s': expected yoy or pop", optarg);
+            cli_usage_error(&c, _("--compare '%s': expected yoy or pop"), optarg);
     }
     if (opt < 0 || cli_load(&c))
         return cli_done(&c);
@@ -82,7 +82,7 @@ int cmd_rollup(int argc, char **argv)
         int matched;
         const char *with = tally_result_compared(r, p, &matched);
         if (matched)
-            fprintf(stderr, "tally rollup: %s is compared with %s, the months its reports cover\n",
+            fprintf(stderr, _("tally rollup: %s is compared with %s, the months its reports cover\n"),
                     tally_result_period(r, p), with);
     }
     tally_result_free(r);

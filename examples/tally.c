@@ -41,6 +41,7 @@ int main(int argc, char **argv)
     sa.sa_handler = on_sigpipe;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGPIPE, &sa, NULL);
+    cli_i18n_init();
     if (argc < 2) {
         fputs(usage, stderr);
         return EXIT_BAD;
@@ -66,6 +67,6 @@ int main(int argc, char **argv)
         return cmd_snapshot(argc - 1, argv + 1);
     if (!strcmp(cmd, "crosswalk"))
         return cmd_crosswalk(argc - 1, argv + 1);
-    fprintf(stderr, "tally: unknown command '%s'\n%s", cmd, usage);
+    fprintf(stderr, _("tally: unknown command '%s'\n%s"), cmd, usage);
     return EXIT_BAD;
 }

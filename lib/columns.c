@@ -40,8 +40,17 @@ static const char *lookup(const synonym *t, size_t n, const char *cell, size_t l
     return NULL;
 }
 
-const char *tally_columns__records_key(const char *cell, size_t len)
+const char *const tally_columns__records_keys[TALLY_COLUMNS__RECORDS_COUNT] = {
+    "region_code", "indicator", "period", "value", "region_name"
+};
+
+const char *tally_columns__records_key(const tally_definitions *d, const char *cell, size_t len)
 {
+    for (size_t k = 0; d && k < TALLY_COLUMNS__RECORDS_COUNT; k++) {
+        const char *h = tally_definitions__column_header(d, k);
+        if (h && strlen(h) == len && memcmp(h, cell, len) == 0)
+            return tally_columns__records_keys[k];
+    }
     return lookup(records_names, sizeof records_names / sizeof *records_names, cell, len);
 }
 
@@ -120,6 +129,8 @@ void tally_columns__nearest(const tally_definitions *d, int hierarchy, const cha
                           : sizeof records_names / sizeof *records_names;
     for (size_t i = 0; i < nt; i++)
         consider(&n, t[i].name);
+    for (size_t k = 0; d && !hierarchy && k < TALLY_COLUMNS__RECORDS_COUNT; k++)
+        consider(&n, tally_definitions__column_header(d, k));
     for (size_t i = 0; d && i < tally_definitions_indicator_count(d); i++) {
         consider(&n, tally_definitions_id(d, i));
         consider(&n, tally_definitions_name(d, i));

@@ -8,10 +8,20 @@
 
 #include "tally/definitions.h"
 
+/* The records columns, in the order of `columns:` in the definitions. */
+enum { TALLY_COLUMNS__RECORDS_COUNT = 5 };
+extern const char *const tally_columns__records_keys[TALLY_COLUMNS__RECORDS_COUNT];
+
+/* The header name the definitions' `columns:` give records column k (in
+ * the order of tally_columns__records_keys), or NULL; borrowed from d
+ * (definitions_columns.c). */
+const char *tally_definitions__column_header(const tally_definitions *d, size_t k);
+
 /* The records column (region_code, indicator, period, value, region_name)
- * the header cell names, by its name or a synonym (区划代码, 指标, 时期,
+ * the header cell names: by the name the definitions' `columns:` give it
+ * (d may be NULL), by its own name or by a synonym (区划代码, 指标, 时期,
  * 数值, 名称...); NULL when it names none. */
-const char *tally_columns__records_key(const char *cell, size_t len);
+const char *tally_columns__records_key(const tally_definitions *d, const char *cell, size_t len);
 
 /* The same for a hierarchy: code, name, level, parent_code. */
 const char *tally_columns__hierarchy_key(const char *cell, size_t len);

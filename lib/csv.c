@@ -240,6 +240,10 @@ int tally_csv__next(tally_csv *c)
         if (rc == 1 && (c->max_fields || c->max_field_bytes))
             rc = check_limits(c);
     }
+    if (rc == 1 && c->name_header) {
+        c->name_header = 0;
+        tally_csv__name_header(c);
+    }
     return rc;
 }
 
@@ -402,7 +406,7 @@ int tally_csv__error_at_field(const tally_csv *c, size_t i, int code, const char
     char reason[768];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(reason, sizeof reason, fmt, ap);
+    vsnprintf(reason, sizeof reason, tally_error__tr(fmt), ap);
     va_end(ap);
     size_t offset;
     const char *text = NULL;
@@ -527,7 +531,7 @@ static void append_note(const tally_csv *c, const char *note)
 {
     const tally_error *e = tally_error_last();
     char reason[900], path[512];
-    snprintf(reason, sizeof reason, "%s (%s)", tally_error__reason(), note);
+    snprintf(reason, sizeof reason, "%s (%s)", tally_error__reason(), tally_error__tr(note));
     snprintf(path, sizeof path, "%s", e->path ? e->path : c->name);
     tally_error__set_at(e->code, path, e->line, e->column, e->text,
                         e->text ? strlen(e->text) : 0, "%s", reason);
@@ -548,16 +552,16 @@ void tally_csv__hint_encoding(const tally_csv_input *in, const tally_csv *c)
     }
     if (len && !memchr(row, ',', len) && (memchr(row, '\t', len) || memchr(row, ';', len))) {
         append_note(c, memchr(row, '\t', len)
-                           ? "the row is separated by tabs; tally reads comma-separated files"
-                           : "the row is separated by semicolons; tally reads comma-separated "
-                             "files");
+                           ? N_("the row is separated by tabs; tally reads comma-separated files")
+                           : N_("the row is separated by semicolons; tally reads "
+                                "comma-separated files"));
         return;
     }
     const char *nul = memchr(row, '\0', len);
     if (nul) {
         char note[160];
-        snprintf(note, sizeof note, "the row has a NUL byte at column %lu, which cuts the "
-                 "text quoted above short: is this a binary or a UTF-16 file?",
+        snprintf(note, sizeof note, tally_error__tr("the row has a NUL byte at column %lu, "
+                 "which cuts the text quoted above short: is this a binary or a UTF-16 file?"),
                  tally_util__utf8_column(row, nul));
         append_note(c, note);
         return;

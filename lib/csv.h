@@ -43,6 +43,10 @@ typedef struct tally_csv {
     /* The open xlsx sheet the data is (found by name), or NULL: then places
      * are its cells, not lines and columns (xlsx_read.h). */
     const struct tally_xlsx_sheet *sheet;
+    /* 1: the next row read is the header of a targets or households file,
+     * whose common Chinese column names (年份, 目标, 人均纯收入...) are
+     * then given as the columns' own (tally_csv__name_header). */
+    int name_header;
 } tally_csv;
 
 /* The readers' defaults for the limits above (README documents them; the
@@ -123,6 +127,16 @@ int tally_csv__error_at_field(const tally_csv *c, size_t i, int code, const char
 
 /* Index of the header field equal to `name`, or -1. */
 long tally_csv__find_column(const tally_csv *c, const char *name);
+
+/* Gives each field of the current row that is a common Chinese name of a
+ * targets or households column (区划代码, 指标, 年份, 目标, 户编号, 家庭人口,
+ * 人均纯收入, 权数...) that column's own name, so that a reader that looks
+ * its columns up by name finds them; the field's place is unchanged. */
+void tally_csv__name_header(tally_csv *c);
+
+/* Whether the current row's cells are all empty (",,,", quoted "" too):
+ * a row that every reader skips and counts in tally_rejects_empty_rows. */
+int tally_csv__row_empty(const tally_csv *c);
 
 /* The row loop every CSV reader shares: encoding and limits from `opts`,
  * the header through `header` (an error there stops the read), each data

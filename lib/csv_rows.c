@@ -5,6 +5,8 @@
  */
 #include "csv.h"
 
+#include <string.h>
+
 #include "error.h"
 #include "rejects.h"
 
@@ -14,6 +16,40 @@ int tally_csv__note_detected(const tally_csv_input *in, const tally_csv *c,
     if (!in->detected || !rejects)
         return 0;
     return tally_rejects__warn(rejects, c, 0, "%s", TALLY_CSV_DETECTED_NOTE);
+}
+
+/* The names offices give the columns of targets and households files (the
+ * records' and hierarchy's are in columns.c, which also reads the
+ * definitions' `columns:`). */
+static const char *const header_names[][2] = {
+    { "代码", "region_code" },     { "区划代码", "region_code" },   { "村代码", "region_code" },
+    { "地区代码", "region_code" }, { "单位代码", "region_code" },   { "指标", "indicator" },
+    { "指标代码", "indicator" },   { "年份", "year" },              { "年度", "year" },
+    { "目标", "target" },          { "目标值", "target" },          { "目标数", "target" },
+    { "户编号", "household_id" },  { "户码", "household_id" },      { "农户编码", "household_id" },
+    { "家庭人口", "size" },        { "家庭人口数", "size" },        { "人口数", "size" },
+    { "人均纯收入", "income_per_capita" }, { "人均可支配收入", "income_per_capita" },
+    { "人均收入", "income_per_capita" },   { "权数", "weight" },     { "权重", "weight" },
+};
+
+void tally_csv__name_header(tally_csv *c)
+{
+    for (size_t i = 0; i < c->nfields; i++)
+        for (size_t k = 0; k < sizeof header_names / sizeof *header_names; k++)
+            if (strlen(header_names[k][0]) == c->fields[i].len &&
+                memcmp(header_names[k][0], c->fields[i].ptr, c->fields[i].len) == 0) {
+                c->fields[i].ptr = header_names[k][1];
+                c->fields[i].len = strlen(header_names[k][1]);
+                break;
+            }
+}
+
+int tally_csv__row_empty(const tally_csv *c)
+{
+    for (size_t i = 0; i < c->nfields; i++)
+        if (c->fields[i].len)
+            return 0;
+    return 1;
 }
 
 int tally_csv__read_rows(const char *data, size_t size, const char *name,
@@ -40,6 +76,7 @@ int tally_csv__read_rows(const char *data, size_t size, const char *name,
     tally_csv c;
     tally_csv__init(&c, in.data, in.size, name);
     tally_csv__input_apply(&in, &c);
+    c.name_header = 1;
     rc = header(ctx, &c);
     if (rc && rc != TALLY_ENOMEM)
         tally_csv__hint_encoding(&in, &c);
@@ -52,6 +89,11 @@ int tally_csv__read_rows(const char *data, size_t size, const char *name,
         if (r == TALLY_ENOMEM) {
             rc = r;
             break;
+        }
+        if (r > 0 && tally_csv__row_empty(&c)) {
+            if (rejects)
+                rejects->empty_rows++;
+            continue;
         }
         st.rows_read++;
         if (r > 0)

@@ -113,9 +113,9 @@ int tally_definitions__new_table(size_t count, size_t **table, size_t *mask)
 /* A year: a plain integer from 1000 to 9999. */
 static int get_year(const tally_definitions__loader *l, const tally_yaml_node *v, int *out)
 {
-    static const char expected[] = "expected a year from 1000 to 9999, such as 2019";
+    static const char expected[] = N_("expected a year from 1000 to 9999, such as 2019");
     if (!tally_yaml__is_plain(v))
-        return tally_yaml__fail(&l->tree, TALLY_EPARSE, v, "%s", expected);
+        return tally_yaml__fail(&l->tree, TALLY_EPARSE, v, "%s", tally_error__tr(expected));
     long value = 0;
     for (size_t i = 0; i < v->len; i++) {
         if (v->text[i] < '0' || v->text[i] > '9')
@@ -402,10 +402,10 @@ static int load(tally_definitions__loader *l)
      * (thresholds and checks name levels, checks and targets name
      * indicators), wherever they are in the file. */
     enum { TOP_LEVELS, TOP_INDICATORS, TOP_CHECKS, TOP_POVERTY, TOP_TARGETS, TOP_IGNORE,
-           TOP_CATEGORIES, TOP_COUNT };
+           TOP_CATEGORIES, TOP_COLUMNS, TOP_COUNT };
     static const char *const top_keys[TOP_COUNT] = { "levels", "indicators", "checks",
                                                      "poverty", "targets", "ignore_columns",
-                                                     "categories" };
+                                                     "categories", "columns" };
     const tally_yaml_node *value_of[TOP_COUNT], *key_of[TOP_COUNT];
     rc = tally_yaml__read_keys(&l->tree, root, "at the top level", top_keys, TOP_COUNT, value_of,
                                key_of);
@@ -435,6 +435,8 @@ static int load(tally_definitions__loader *l)
         rc = parse_targets(l, value_of[TOP_TARGETS]);
     if (!rc && value_of[TOP_IGNORE])
         rc = parse_ignore_columns(l, value_of[TOP_IGNORE]);
+    if (!rc && value_of[TOP_COLUMNS])
+        rc = tally_definitions__parse_columns(l, value_of[TOP_COLUMNS]);
     return rc;
 }
 
@@ -500,6 +502,8 @@ TALLY_EXTERN(void) tally_definitions_free(tally_definitions *d)
     for (size_t i = 0; i < d->ignore_count; i++)
         free(d->ignore_columns[i]);
     free(d->ignore_columns);
+    for (size_t i = 0; i < sizeof d->column_headers / sizeof *d->column_headers; i++)
+        free(d->column_headers[i]);
     for (size_t i = 0; i < d->count; i++) {
         tally_definitions__indicator *x = &d->ind[i];
         free(x->id);

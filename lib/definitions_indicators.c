@@ -200,9 +200,9 @@ static int parse_thresholds(tally_definitions__loader *l, const tally_yaml_node 
 
 static int get_decimals(const tally_definitions__loader *l, const tally_yaml_node *v, int *out)
 {
-    static const char expected[] = "expected an integer from 0 to 15";
+    static const char expected[] = N_("expected an integer from 0 to 15");
     if (!tally_yaml__is_plain(v))
-        return tally_yaml__fail(&l->tree, TALLY_EPARSE, v, "%s", expected);
+        return tally_yaml__fail(&l->tree, TALLY_EPARSE, v, "%s", tally_error__tr(expected));
     const char *s = v->text;
     size_t i = 0;
     int neg = 0;
@@ -211,7 +211,7 @@ static int get_decimals(const tally_definitions__loader *l, const tally_yaml_nod
         i++;
     }
     if (i == v->len)
-        return tally_yaml__fail(&l->tree, TALLY_EPARSE, v, "%s", expected);
+        return tally_yaml__fail(&l->tree, TALLY_EPARSE, v, "%s", tally_error__tr(expected));
     long value = 0;
     for (; i < v->len; i++) {
         if (s[i] < '0' || s[i] > '9')

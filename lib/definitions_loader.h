@@ -92,6 +92,7 @@ struct tally_definitions {
     size_t ignore_count;
     tally_definitions__category *categories; /* `categories:`, in the arena */
     size_t category_count;
+    char *column_headers[5]; /* `columns:`, by tally_columns__records_keys; NULL: not given */
 };
 
 /* `count` zeroed elements of `size` bytes from d's arena; NULL (and
@@ -117,6 +118,10 @@ typedef struct tally_definitions__loader {
     size_t *check_table, check_mask;
     size_t *target_table, target_mask;
 } tally_definitions__loader;
+
+/* `columns:` (definitions_columns.c): the header names given to the
+ * records columns, at most one each. */
+int tally_definitions__parse_columns(tally_definitions__loader *l, const tally_yaml_node *v);
 
 /* ---- Values the sections have in common (definitions.c) ---- */
 

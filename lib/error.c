@@ -4,6 +4,8 @@
  */
 #include "error.h"
 
+#include <libintl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,35 +13,51 @@
 
 #include "tally/common.h"
 
-enum { MESSAGE_MAX = 1024, PATH_MAX_ = 512, TEXT_MAX = 96 };
+enum { MESSAGE_MAX = TALLY_ERROR__MESSAGE_MAX, PATH_MAX_ = TALLY_ERROR__PATH_MAX,
+       TEXT_MAX = TALLY_ERROR__TEXT_MAX };
 
-typedef struct error_slot {
-    tally_error pub;
-    size_t reason_offset;
-    char message[MESSAGE_MAX];
-    char path[PATH_MAX_];
-    char text[TEXT_MAX];
-} error_slot;
+typedef tally_error__kept error_slot;
 
 static _Thread_local error_slot last = { { 0, "", NULL, 0, 0, NULL }, 0, "", "", "" };
 
 TALLY_EXTERN(void) tally_free(void *ptr) { free(ptr); }
 
+/* The catalogue's directory is bound once per process, to $TALLY_LOCALEDIR
+ * when set (an uninstalled build's tests) or to the install's. Binding a
+ * text domain is the only process-wide state the library touches, and only
+ * for its own domain: the locale itself is the program's to choose (a
+ * library never calls setlocale), so a program that never does gets the
+ * English messages. */
+static pthread_once_t catalogue_once = PTHREAD_ONCE_INIT;
+
+static void bind_catalogue(void)
+{
+    const char *dir = getenv("TALLY_LOCALEDIR");
+    bindtextdomain(TALLY_TEXTDOMAIN, dir && *dir ? dir : TALLY_LOCALEDIR);
+    bind_textdomain_codeset(TALLY_TEXTDOMAIN, "UTF-8");
+}
+
+const char *tally_error__tr(const char *msgid)
+{
+    pthread_once(&catalogue_once, bind_catalogue);
+    return dgettext(TALLY_TEXTDOMAIN, msgid);
+}
+
 TALLY_EXTERN(const char *) tally_strerror(int code)
 {
     switch (code) {
-    case TALLY_OK: return "success";
-    case TALLY_ENOMEM: return "out of memory";
-    case TALLY_EIO: return "input/output error";
-    case TALLY_EPARSE: return "malformed input";
-    case TALLY_ENOTFOUND: return "not found";
-    case TALLY_EINVAL: return "invalid argument or value";
-    case TALLY_EEXIST: return "given twice";
-    case TALLY_ERANGE: return "number out of range";
-    case TALLY_ENOTSUP: return "not supported";
-    case TALLY_ECYCLE: return "cycle";
-    case TALLY_ELIMIT: return "limit exceeded";
-    default: return "unknown error";
+    case TALLY_OK: return tally_error__tr("success");
+    case TALLY_ENOMEM: return tally_error__tr("out of memory");
+    case TALLY_EIO: return tally_error__tr("input/output error");
+    case TALLY_EPARSE: return tally_error__tr("malformed input");
+    case TALLY_ENOTFOUND: return tally_error__tr("not found");
+    case TALLY_EINVAL: return tally_error__tr("invalid argument or value");
+    case TALLY_EEXIST: return tally_error__tr("given twice");
+    case TALLY_ERANGE: return tally_error__tr("number out of range");
+    case TALLY_ENOTSUP: return tally_error__tr("not supported");
+    case TALLY_ECYCLE: return tally_error__tr("cycle");
+    case TALLY_ELIMIT: return tally_error__tr("limit exceeded");
+    default: return tally_error__tr("unknown error");
     }
 }
 
@@ -76,7 +94,7 @@ static int set_va(int code, const char *path, unsigned long line, unsigned long 
     /* The arguments may point into the previous record (a reason being
      * re-raised with a location): format into a local buffer first. */
     char reason[MESSAGE_MAX];
-    vsnprintf(reason, sizeof reason, fmt, ap);
+    vsnprintf(reason, sizeof reason, tally_error__tr(fmt), ap);
 
     int n = 0;
     if (path) {
@@ -124,6 +142,28 @@ int tally_error__set_at(int code, const char *path, unsigned long line, unsigned
     set_va(code, path, line, column, text, text_len, fmt, ap);
     va_end(ap);
     return code;
+}
+
+void tally_error__keep(tally_error__kept *kept) { *kept = last; }
+
+void tally_error__put_back(const tally_error__kept *kept)
+{
+    last = *kept;
+    /* The pointers into the slot point into the copy: point them home. */
+    last.pub.message = last.message;
+    last.pub.path = last.pub.path ? last.path : NULL;
+    last.pub.text = last.pub.text ? last.text : NULL;
+}
+
+void tally_error__append(const char *fmt, ...)
+{
+    size_t n = strlen(last.message);
+    if (n + 1 >= MESSAGE_MAX)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last.message + n, MESSAGE_MAX - n, tally_error__tr(fmt), ap);
+    va_end(ap);
 }
 
 const char *tally_error__reason(void) { return last.message + last.reason_offset; }

@@ -819,6 +819,7 @@ static int read_rows(read_ctx *ctx, const char *data, size_t size, const char *n
     tally_csv__init(&c, in.data, in.size, name);
     tally_csv__input_apply(&in, &c);
     c.map = map;
+    c.name_header = 1; /* 户编号, 人均纯收入...: tally_csv__name_header */
     rc = read_hheader(&c, &ctx->lay);
     if (rc && rc != TALLY_ENOMEM)
         tally_csv__hint_encoding(&in, &c);
@@ -859,6 +860,12 @@ static int read_rows(read_ctx *ctx, const char *data, size_t size, const char *n
         if (r == TALLY_ENOMEM) {
             rc = r;
             break;
+        }
+        if (r > 0 && tally_csv__row_empty(&c)) {
+            /* Excel's trailing ",,,": skipped and counted, as every reader does. */
+            if (rejects)
+                rejects->empty_rows++;
+            continue;
         }
         st.rows_read++;
         if (r > 0)

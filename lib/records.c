@@ -8,8 +8,8 @@
 #include "records.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -56,7 +56,7 @@ static int read_header(tally_dataset *ds, tally_csv *c, tally_records__layout *l
                                         "region_name" };
     long at[5] = { -1, -1, -1, -1, -1 };
     for (size_t i = 0; i < c->nfields; i++) {
-        const char *key = tally_columns__records_key(c->fields[i].ptr, c->fields[i].len);
+        const char *key = tally_columns__records_key(ds->d, c->fields[i].ptr, c->fields[i].len);
         for (size_t k = 0; key && k < 5; k++) {
             if (strcmp(key, keys[k]) != 0)
                 continue;
@@ -88,7 +88,7 @@ static int read_header(tally_dataset *ds, tally_csv *c, tally_records__layout *l
         for (size_t i = 0; i < c->nfields; i++) {
             /* A category's column (named by its id): the row's option. */
             long cat = tally_definitions__find_category(ds->d, c->fields[i].ptr, c->fields[i].len);
-            if (cat >= 0 && !tally_columns__records_key(c->fields[i].ptr, c->fields[i].len)) {
+            if (cat >= 0 && !tally_columns__records_key(ds->d, c->fields[i].ptr, c->fields[i].len)) {
                 size_t nc = tally_definitions_category_count(ds->d);
                 if (!lay->category) {
                     if (!(lay->category = malloc(nc * sizeof *lay->category)))
@@ -105,7 +105,7 @@ static int read_header(tally_dataset *ds, tally_csv *c, tally_records__layout *l
                 lay->category[cat] = (long)i;
                 continue;
             }
-            if (!tally_columns__records_key(c->fields[i].ptr, c->fields[i].len) &&
+            if (!tally_columns__records_key(ds->d, c->fields[i].ptr, c->fields[i].len) &&
                 !ignored(ds->d, &c->fields[i])) {
                 char near[160];
                 tally_columns__nearest(NULL, 0, c->fields[i].ptr, c->fields[i].len, near,
@@ -537,6 +537,28 @@ static int unknown_region(const tally_csv *c, size_t f)
                                      (int)rf->len, rf->ptr);
 }
 
+/* A rejected row whose region code is known (it was found before the
+ * field that is wrong): the region's name beside its code, for the person
+ * who has to find the row in a sheet of names. */
+static void name_region(const tally_records__reader *rd, const tally_csv *c)
+{
+    long f = rd->lay->region;
+    if (f < 0 || (size_t)f >= c->nfields || !c->fields[f].len)
+        return;
+    const tally_csv_field *rf = &c->fields[f];
+    tally_error__kept kept;
+    tally_error__keep(&kept);
+    size_t node;
+    int found = tally_hierarchy_find(rd->ds->h, rf->ptr, rf->len, &node) == 0;
+    tally_error__put_back(&kept);
+    const char *name = found ? tally_hierarchy_name(rd->ds->h, node) : NULL;
+    /* A message that names the region already (a duplicate) is left so. */
+    char code[64];
+    snprintf(code, sizeof code, "%.*s", (int)rf->len, rf->ptr);
+    if (name && *name && !strstr(tally_error_last()->message, code))
+        tally_error__append(" (%s %s)", code, name);
+}
+
 /* Reads one data row; 0 accepted, else an error recorded. */
 static int read_row(tally_records__reader *rd, const tally_csv *c)
 {
@@ -864,6 +886,10 @@ int tally_records__read_rows(tally_records__rows_job *j)
             rc = r;
             break;
         }
+        if (r > 0 && tally_csv__row_empty(c)) {
+            j->empty_rows++;
+            continue;
+        }
         j->st.rows_read++;
         if (r > 0)
             r = read_row(j->rd, c);
@@ -879,6 +905,7 @@ int tally_records__read_rows(tally_records__rows_job *j)
             break;
         }
         j->st.rows_rejected++;
+        name_region(j->rd, c);
         tally_csv__hint_encoding(j->in, c);
         if (j->rejects && tally_rejects__add(j->rejects, c)) {
             rc = tally_error__set(TALLY_ENOMEM, "out of memory collecting rejected rows");
@@ -988,9 +1015,11 @@ static int read_buffer(tally_dataset *ds, const char *data, size_t size, const c
             *joined = rc != TALLY_RECORDS__READ_AGAIN;
         if (rc == TALLY_RECORDS__READ_AGAIN) {
             tally_records__rows_job j = { &rd, &c, &in, mode, collect, rejects, { 0, 0, 0 },
-                                          give_back, c.pos, NULL, NULL };
+                                          give_back, c.pos, NULL, NULL, 0 };
             rc = tally_records__read_rows(&j);
             st = j.st;
+            if (rejects)
+                rejects->empty_rows += j.empty_rows;
         }
         if (rc != TALLY_ENOMEM && ds->carry) {
             int carried = tally_carry__apply(ds, collect, rejects, &st);

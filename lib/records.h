@@ -117,6 +117,7 @@ typedef struct tally_records__rows_job {
     size_t released;                 /* given back up to here */
     atomic_int *stop;                /* parallel: set when the read must be done again */
     struct tally_records__chunk *ch; /* parallel: the piece of input read */
+    size_t empty_rows;               /* rows of empty cells skipped */
 } tally_records__rows_job;
 
 /* The row loop of a records read, serial or one piece of a parallel one.

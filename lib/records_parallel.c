@@ -55,6 +55,7 @@ typedef struct tally_records__chunk {
     int again;           /* the read must be done again serially */
     char text[128];      /* the offending text of its last rejected row */
     int has_text;
+    size_t empty_rows;   /* rows of empty cells skipped in the piece */
 } chunk;
 
 typedef struct tally_records__par {
@@ -191,8 +192,9 @@ static void read_chunk(worker *w, chunk *ch, int last)
     c.pos = ch->start;
     c.next_line = 1;
     tally_records__rows_job j = { &w->rd, &c, P->in, 0, P->collect, ch->rejects, { 0, 0, 0 },
-                                  P->map, ch->start, &P->stop, ch };
+                                  P->map, ch->start, &P->stop, ch, 0 };
     int rc = tally_records__read_rows(&j);
+    ch->empty_rows = j.empty_rows;
     if (j.map) /* the piece's last pages too: the worker goes on elsewhere */
         tally_util__release(j.map, j.released, ch->end);
     ch->st = j.st;
@@ -432,6 +434,8 @@ static int par_merge(par *P, worker *w, size_t nw, size_t n0, unsigned long firs
         }
         if (r)
             r->count = 0; /* moved */
+        if (rejects)
+            rejects->empty_rows += ch->empty_rows;
         base += ch->lines;
     }
     if (last) {

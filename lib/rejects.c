@@ -44,6 +44,11 @@ TALLY_EXTERN(void) tally_rejects_free(tally_rejects *r)
 
 TALLY_EXTERN(size_t) tally_rejects_count(const tally_rejects *r) { return r ? r->count : 0; }
 
+TALLY_EXTERN(size_t) tally_rejects_empty_rows(const tally_rejects *r)
+{
+    return r ? r->empty_rows : 0;
+}
+
 TALLY_EXTERN(const char *) tally_rejects_path(const tally_rejects *r, size_t i)
 {
     return r && i < r->count ? r->paths[r->items[i].path] : NULL;
@@ -204,7 +209,7 @@ int tally_rejects__warn(tally_rejects *r, const tally_csv *c, size_t field, cons
     char reason[768];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(reason, sizeof reason, fmt, ap);
+    vsnprintf(reason, sizeof reason, tally_error__tr(fmt), ap);
     va_end(ap);
     size_t path;
     if (tally_rejects__path(r, c->name, &path) ||

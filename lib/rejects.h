@@ -24,6 +24,7 @@ struct tally_rejects {
     size_t nwarnings, warnings_cap;
     char **paths;
     size_t npaths, paths_cap;
+    size_t empty_rows; /* rows whose cells were all empty, skipped */
 };
 
 struct tally_csv;

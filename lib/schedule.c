@@ -61,7 +61,7 @@ static int error_at_share(int code, const char *name, const share_at *s, const c
     char reason[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(reason, sizeof reason, fmt, ap);
+    vsnprintf(reason, sizeof reason, tally_error__tr(fmt), ap);
     va_end(ap);
     return tally_error__set_at(code, name, s->line, s->column, s->text, s->text_len, "%s", reason);
 }

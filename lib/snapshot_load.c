@@ -88,7 +88,7 @@ static void free_pending(pending *p, size_t n, int in_place)
 
 static int damaged(const char *name, const char *message)
 {
-    return tally_error__set_at(TALLY_EPARSE, name, 0, 0, NULL, 0, "%s", message);
+    return tally_error__set_at(TALLY_EPARSE, name, 0, 0, NULL, 0, "%s", tally_error__tr(message));
 }
 
 /* Checks a column's bits: `valid` lies within `seen`, and no bit is set
@@ -567,8 +567,8 @@ static int load(tally_dataset *ds, const unsigned char *p, size_t size, const ch
     uint64_t nodes = rd64(p + 24), ncols = rd64(p + 56);
     uint64_t room = size - SNAP_HEADER - SNAP_TRAILER, end = size - SNAP_TRAILER;
     uint64_t least = nodes > room / 4 ? 0 : column_bytes((size_t)nodes, FORM_INT32);
-    const char *add_up = "bad snapshot: its column count, region count and size do not add "
-                         "up; the file is damaged";
+    const char *add_up = N_("bad snapshot: its column count, region count and size do not add "
+                         "up; the file is damaged");
     if (rd64(p + 72) != 0 || (ncols && (!least || ncols > room / least)))
         return damaged(name, add_up);
     size_t *at = malloc((ncols ? ncols : 1) * sizeof *at);
@@ -583,7 +583,7 @@ static int load(tally_dataset *ds, const unsigned char *p, size_t size, const ch
         }
         uint32_t form = rd32(p + pos + 32), scale = rd32(p + pos + 36);
         if (form > FORM_INT32 || scale > (form == FORM_INT32 ? TALLY_COLUMN_MAX_SCALE : 0))
-            why = "bad snapshot: a column's values are in an unknown form; the file is damaged";
+            why = N_("bad snapshot: a column's values are in an unknown form; the file is damaged");
         else if (column_bytes((size_t)nodes, form) > end - pos)
             why = add_up;
         at[i] = (size_t)pos;
@@ -634,13 +634,13 @@ static int load_columns(tally_dataset *ds, const unsigned char *p, size_t size, 
         uint64_t ind = rd64(q);
         int64_t key = (int64_t)rd64(q + 8);
         if (ind >= my_nind || !valid_period(key))
-            why = "a column has an unknown indicator or a bad period";
+            why = N_("a column has an unknown indicator or a bad period");
         else if (i && (ind < rd64(prev) || (ind == rd64(prev) && key <= (int64_t)rd64(prev + 8))))
-            why = "columns are out of order or given twice";
+            why = N_("columns are out of order or given twice");
     }
     if (why)
         return tally_error__set_at(TALLY_EPARSE, name, 0, 0, NULL, 0,
-                                   "bad snapshot: %s; the file is damaged", why);
+                                   "bad snapshot: %s; the file is damaged", tally_error__tr(why));
 
     /* The hierarchy's fingerprint is known after the first snapshot saved
      * or loaded over it; else its blocks are worked out with the columns. */
@@ -742,9 +742,9 @@ static int load_columns(tally_dataset *ds, const unsigned char *p, size_t size, 
         for (size_t k = 0; k + 2 < jp->pieces; k++)
             values_ok &= !bad[k];
         if (!why && (!values_ok || !cols[i].bits_ok))
-            why = "a column's values disagree with its bits";
+            why = N_("a column's values disagree with its bits");
         if (!why && cols[i].cells != rd64(p + at[i] + 16))
-            why = "a column's cell count does not match its bits";
+            why = N_("a column's cell count does not match its bits");
         sum_cells += cols[i].cells;
     }
     if (!fp_known && !nomem) {
@@ -762,7 +762,7 @@ static int load_columns(tally_dataset *ds, const unsigned char *p, size_t size, 
     else if (why || sum_cells != total_cells)
         rc = tally_error__set_at(TALLY_EPARSE, name, 0, 0, NULL, 0,
                                  "bad snapshot: %s; the file is damaged",
-                                 why ? why : "the cell count does not match the columns");
+                                 tally_error__tr(why ? why : N_("the cell count does not match the columns")));
 
     /* A cell already in the dataset is a duplicate, as in a records file:
      * find it before anything is added. */

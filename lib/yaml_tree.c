@@ -132,7 +132,7 @@ int tally_yaml__fail(const tally_yaml_tree *t, int code, const tally_yaml_node *
     char reason[768];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(reason, sizeof reason, fmt, ap);
+    vsnprintf(reason, sizeof reason, tally_error__tr(fmt), ap);
     va_end(ap);
     if (n->kind == TALLY_YAML_SCALAR)
         return tally_error__set_at(code, t->path, n->line, n->column, n->text, n->len, "%s",
@@ -149,7 +149,7 @@ static int fail_mark(const tally_yaml_tree *t, int code, yaml_mark_t mark, const
     char reason[768];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(reason, sizeof reason, fmt, ap);
+    vsnprintf(reason, sizeof reason, tally_error__tr(fmt), ap);
     va_end(ap);
     unsigned long line = (unsigned long)mark.line + 1, column = (unsigned long)mark.column + 1;
     size_t off = source_offset(t, line, column);

@@ -93,6 +93,11 @@ typedef struct tally_read_stats {
 TALLY_EXTERN(int) tally_rejects_new(tally_rejects **out);
 TALLY_EXTERN(void) tally_rejects_free(tally_rejects *r);
 TALLY_EXTERN(size_t) tally_rejects_count(const tally_rejects *r);
+/* Rows whose cells are all empty (",,,": the rows Excel leaves after a
+ * table) are neither data nor errors: every reader skips them, counts
+ * them neither as read nor as rejected, and adds them up here, over all
+ * the reads that were given r. 0 for r NULL. */
+TALLY_EXTERN(size_t) tally_rejects_empty_rows(const tally_rejects *r);
 /* Accessors by index; strings are borrowed and live as long as r. */
 TALLY_EXTERN(const char *) tally_rejects_path(const tally_rejects *r, size_t i);
 TALLY_EXTERN(unsigned long) tally_rejects_line(const tally_rejects *r, size_t i);

@@ -132,10 +132,10 @@ RECORDS = {
     # 3 BOM + code, 4 the header again (a second file pasted on), 5 BOM +
     # header; 2 and 6 good.
     'bom-in-middle.csv': dict(exit=0, counts=(5, 2, 3), rejects=[(3, 1), (4, 1), (5, 1)]),
-    # Blank lines (LF, CRLF) are skipped and not counted; 4 "   " is one
-    # field (past 3 characters: 4); 5 ",,," has an empty code; 8 "\t" is
-    # one field (2); 6 and 9 good.
-    'empty-lines.csv': dict(exit=0, counts=(5, 2, 3), rejects=[(4, 4), (5, 1), (8, 2)]),
+    # Blank lines (LF, CRLF) are skipped and not counted, and so is 5 ",,,"
+    # (cells all empty: Excel's trailing rows); 4 "   " is one field (past 3
+    # characters: 4); 8 "\t" is one field (2); 6 and 9 good.
+    'empty-lines.csv': dict(exit=0, counts=(4, 2, 2), rejects=[(4, 4), (8, 2)]),
     'header-only.csv': dict(exit=0, counts=(0, 0, 0), rejects=[]),
     'header-only-no-newline.csv': dict(exit=0, counts=(0, 0, 0), rejects=[]),
     'empty.csv': dict(exit=2, counts=(0, 0, 0), rejects=[], at=(1, 1)),
@@ -148,8 +148,8 @@ RECORDS = {
     'semicolons.csv': dict(exit=2, counts=(0, 0, 0), rejects=[], at=(1, 1)),
     'tabs.csv': dict(exit=2, counts=(0, 0, 0), rejects=[], at=(1, 1)),
     # 2: a trailing comma, 5 fields: the 5th at 12+1+4+1+7+1+1+1 = 28 -> 29;
-    # 3 good; 4 ",,,,," six fields, the 5th at 5.
-    'trailing-commas.csv': dict(exit=0, counts=(3, 1, 2), rejects=[(2, 29), (4, 5)]),
+    # 3 good; 4 ",,,,," six empty cells: skipped as an empty row.
+    'trailing-commas.csv': dict(exit=0, counts=(2, 1, 1), rejects=[(2, 29)]),
     # Wide. 2 good; 3 pop "x" at 12+1+7+1+1+1 = 23 -> 24 (nothing of the row
     # is stored: poor stays missing for 430602001002); 4 four fields of 5,
     # past 25 characters; 5 repeats 2 (duplicate at its first indicator,

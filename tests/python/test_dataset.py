@@ -56,10 +56,10 @@ def test_read_records__collect_names_every_bad_row():
     assert (rejected.rows_read, rejected.rows_accepted, rejected.rows_rejected) == (8, 2, 6)
     assert all(r.path == str(BAD_RECORDS) for r in rejected)
     assert rejected[1].reason == \
-        "unknown indicator 'poor_populaton'; expected an id from the definitions"
+        "unknown indicator 'poor_populaton'; expected an id from the definitions (430602001003 九华山社区)"
     assert rejected[1].row == "430602001003,poor_populaton,2019-12,4"
     assert str(rejected[0]) == \
-        f"{BAD_RECORDS}:3:40: row has 5 fields; expected 4 as in the header"
+        f"{BAD_RECORDS}:3:40: row has 5 fields; expected 4 as in the header (430602001002 汴河社区)"
     err = rejected[4].error
     assert isinstance(err, tally.ParseError) and (err.line, err.column) == (7, 38)
     # The accepted rows: line 2 (2) and line 8 (empty: missing, not zero).
@@ -89,7 +89,7 @@ def test_rejected_rows_to_csv(tmp_path):
         rows = list(csv.reader(f))
     assert rows[0] == ["file", "line", "column", "reason", "row"]
     assert rows[2] == [str(BAD_RECORDS), "4", "14",
-                       "unknown indicator 'poor_populaton'; expected an id from the definitions",
+                       "unknown indicator 'poor_populaton'; expected an id from the definitions (430602001003 九华山社区)",
                        "430602001003,poor_populaton,2019-12,4"]
     assert len(rows) == 7
 

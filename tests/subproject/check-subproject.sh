@@ -2,8 +2,9 @@
 # tally as a meson subproject: the parent project in this folder, with the
 # source tree linked in as subprojects/tally, is configured (shared and
 # static libraries both), built and run, then installed into a scratch
-# DESTDIR, where nothing but the libraries, the headers and the pkg-config
-# file may appear (no `tally` command, no tests, no Python package).
+# DESTDIR, where nothing but the libraries, the headers, the pkg-config
+# file and the library's message catalogues may appear (no `tally` command,
+# no tests, no Python package).
 # Usage: check-subproject.sh SOURCE_ROOT
 set -eu
 src=$(cd "$1" && pwd)
@@ -30,7 +31,7 @@ run meson install -C "$parent/build" --destdir "$tmp/root"
 files=$(cd "$tmp/root" && find . ! -type d | sed 's|^\./|/|' | sort)
 echo "installed:"
 echo "$files" | sed 's/^/  /'
-extra=$(echo "$files" | grep -Ev '^/usr/lib/([^/]+/)?(libtally\.so(\.[0-9.]+)?|libtally\.a|pkgconfig/tally\.pc)$|^/usr/include/(tally\.h|tally/[a-z_]+\.h)$' || true)
+extra=$(echo "$files" | grep -Ev '^/usr/lib/([^/]+/)?(libtally\.so(\.[0-9.]+)?|libtally\.a|pkgconfig/tally\.pc)$|^/usr/include/(tally\.h|tally/[a-z_]+\.h)$|^/usr/share/locale/[A-Za-z_]+/LC_MESSAGES/tally\.mo$' || true)
 [ -z "$extra" ] || { echo "installed besides the library, its headers and tally.pc:"; echo "$extra"; exit 1; }
 for f in '/libtally\.so$' '/libtally\.a$' '^/usr/include/tally\.h$' '/pkgconfig/tally\.pc$'; do
     echo "$files" | grep -q "$f" || { echo "nothing installed matches $f"; exit 1; }

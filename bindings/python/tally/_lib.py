@@ -388,6 +388,7 @@ _FUNCTIONS = {
     "tally_rejects_new": (c_int, [POINTER(RJ)], True),
     "tally_rejects_free": (None, [RJ], False),
     "tally_rejects_count": (c_size_t, [RJ], False),
+    "tally_rejects_empty_rows": (c_size_t, [RJ], False),
     "tally_rejects_path": (c_char_p, [RJ, c_size_t], False),
     "tally_rejects_line": (c_ulong, [RJ, c_size_t], False),
     "tally_rejects_column": (c_ulong, [RJ, c_size_t], False),
