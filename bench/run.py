@@ -21,8 +21,9 @@ Environment (all optional):
   BENCH_OUT         the report written; default bench/RESULTS.md (a trial at a
                     small scale goes elsewhere)
   BENCH_JOBS        which jobs: national (the rollup above, by BENCH_SIZES, and
-                    the hierarchy series), county, households, check; default
-                    all four. The three others run tally and DuckDB only:
+                    the hierarchy series), every-level, county, households,
+                    check; default all five. The four others run tally and
+                    DuckDB only:
   county            one county's villages (BENCH_COUNTY, default 430626, 平江县:
                     550 villages) x BENCH_COUNTY_INDICATORS (16) x
                     BENCH_COUNTY_MONTHS (36) on the national table, summed at
@@ -31,6 +32,10 @@ Environment (all optional):
   households        BENCH_HOUSEHOLDS households (10M; or 1M, or an integer)
                     over the villages: `tally poverty --households` against
                     DuckDB's P0-P2, Watts and median over GROUPING SETS
+  every-level       the national rollup of BENCH_EVERY_SIZE records (default
+                    10M) written at every level, the 620,572 villages
+                    included (no --level), against DuckDB with the 12-digit
+                    codes as a grouping set too
   check             BENCH_CHECK_VILLAGES villages (0, the default: all) file
                     v01 and their towns file it too: `tally check` (hierarchy
                     and outlier checks) against DuckDB's equivalent
@@ -362,9 +367,22 @@ checks:
 
 
 def other_jobs(jobs, tally, defs, repeat):
-    """The county, households and check jobs: {job: {"inputs": ..., "tools": {...}}}."""
+    """The every-level, county, households and check jobs: {job: {"inputs": ...,
+    "tools": {...}}}."""
     nat = os.path.join(WORK, "national.csv")
     out = {}
+    if "every-level" in jobs:
+        label, n = parse_size(env("BENCH_EVERY_SIZE", "10M"))
+        _, inputs = ensure_inputs([(label, n)], [])
+        _, path = inputs[("national", n)]
+        print(f"every level, villages included: {label} records ({n:,})", flush=True)
+        tools = run_pair({"tally": lambda o: [tally, "rollup", "-H", nat, "-d", defs, "-r", path,
+                                              "-o", o],
+                          "duckdb": lambda o: ["node", os.path.join(HERE, "duckdb-run.mjs"),
+                                               path, o, "village"]},
+                         repeat, "every-level", compare_rollup)
+        out["every-level"] = {"inputs": {"records": n, "bytes": os.path.getsize(path)},
+                              "tools": tools}
     if "county" in jobs:
         prefix = env("BENCH_COUNTY", "430626")
         months = int(env("BENCH_COUNTY_MONTHS", "36"))
@@ -439,6 +457,11 @@ def report_other(other):
              "DuckDB's (peak resident memory of the process, /usr/bin/time -v). Scales are "
              "set by the environment (see bench/run.py).\n")
     desc = {
+        "every-level": lambda i: (f"**Every level written**: the national job's {i['records']:,} "
+                                  f"records ({i['bytes'] / MB:.0f} MB) summed and written at "
+                                  "every level, the 620,572 villages included (`tally rollup` "
+                                  "without --level; DuckDB with the 12-digit code as a grouping "
+                                  "set too)."),
         "county": lambda i: (f"**Sparse county**: the {i['records']:,} records "
                              f"({i['bytes'] / MB:.1f} MB) of one county (code prefix "
                              f"{i['prefix']}) x {i['indicators']} indicators x {i['months']} "
@@ -463,7 +486,7 @@ def report_other(other):
                             "against `bench/duckdb-check.mjs` (town reported against the sum "
                             "of its villages; median and MAD per sibling group)."),
     }
-    for job in ("county", "households", "check"):
+    for job in ("every-level", "county", "households", "check"):
         if job not in other:
             continue
         j = other[job]
@@ -657,7 +680,7 @@ def main():
     if sys.argv[1:] == ["--report"]:
         return rerender()
     t_start = time.perf_counter()
-    jobs = env("BENCH_JOBS", "national,county,households,check").split(",")
+    jobs = env("BENCH_JOBS", "national,every-level,county,households,check").split(",")
     sizes = [parse_size(s) for s in env("BENCH_SIZES", "1M,10M").split(",")]
     hier_sizes = [int(s) for s in env("BENCH_HIER_SIZES", "100000,2000000").split(",") if s]
     if "national" not in jobs:
