@@ -341,7 +341,8 @@ static int resolve_periods(cli *c)
 
 /* An input named FILE.xlsx or FILE.xlsx:SHEET: opens the sheet (NULL and
  * no error for any other path). The readers then take its text under its
- * name, which places their messages at its cells. */
+ * name, with the sheet in their options, which places their messages at
+ * its cells. */
 static int open_sheet(const char *arg, size_t max_input, tally_xlsx_sheet **s)
 {
     *s = NULL;
@@ -383,6 +384,7 @@ static int load_model(cli *c)
     if (!rc && sheet) {
         size_t n;
         const char *csv = tally_xlsx_sheet_csv(sheet, &n);
+        hopts.sheet = sheet;
         rc = tally_hierarchy_from_buffer(&c->h, csv, n, tally_xlsx_sheet_name(sheet), &hopts);
     } else if (!rc) {
         /* FILE.csv.tallyh is used when fresh (docs/hierarchy-cache.md). */
@@ -459,7 +461,7 @@ static int read_input(cli *c, int kind, const char *path, const tally_read_optio
         size_t n = 0;
         const char *csv = tally_xlsx_sheet_csv(sheet, &n), *name = tally_xlsx_sheet_name(sheet);
         tally_read_options o = *ropts;
-        o.threads = 1; /* a sheet's cells are placed by a serial read */
+        o.sheet = sheet;
         if (!rc && kind == RECORDS)
             rc = tally_dataset_read_buffer(c->ds, csv, n, name, &o, c->rejects, st);
         else if (!rc && kind == TARGETS)

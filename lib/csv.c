@@ -26,7 +26,6 @@ void tally_csv__init(tally_csv *c, const char *data, size_t size, const char *na
     c->size = size;
     c->name = name ? name : "<buffer>";
     c->next_line = 1;
-    c->sheet = tally_xlsx__sheet_of(c->name);
     if (size >= 3 && (unsigned char)data[0] == 0xEF && (unsigned char)data[1] == 0xBB &&
         (unsigned char)data[2] == 0xBF)
         c->pos = 3;
@@ -458,6 +457,18 @@ int tally_csv__input_open(tally_csv_input *in, const char *data, size_t size, co
     if (opts->max_field_bytes)
         in->max_field_bytes = opts->max_field_bytes;
     const char *encoding = opts->encoding;
+    if (opts->version >= 5 && opts->sheet) {
+        size_t n = 0;
+        tally_xlsx_sheet_csv(opts->sheet, &n);
+        if (n != size)
+            return tally_error__set(TALLY_EINVAL,
+                                    "reading %s: the options name a sheet whose text is %zu "
+                                    "bytes, but %zu bytes were given; expected the sheet's "
+                                    "own text (tally_xlsx_sheet_csv)",
+                                    name ? name : "<buffer>", n, size);
+        in->sheet = opts->sheet;
+        return 0; /* a sheet's text is UTF-8, whatever the encoding says */
+    }
     if (tally_csv__is_auto(encoding)) {
         encoding = NULL;
         /* Decided on the first megabyte's whole lines, so that a huge file
@@ -518,6 +529,7 @@ void tally_csv__input_apply(const tally_csv_input *in, tally_csv *c)
 {
     c->max_fields = in->max_fields;
     c->max_field_bytes = in->max_field_bytes;
+    c->sheet = in->sheet;
 }
 
 void tally_csv__input_close(tally_csv_input *in)

@@ -40,8 +40,9 @@ typedef struct tally_csv {
      * hostile file: gigabytes without a line break) are given back while
      * it is scanned, so that it never counts whole in resident memory. */
     const struct tally_mapped *map;
-    /* The open xlsx sheet the data is (found by name), or NULL: then places
-     * are its cells, not lines and columns (xlsx_read.h). */
+    /* The xlsx sheet the data is the text of (the read options' sheet,
+     * through tally_csv__input_apply), or NULL: with one, places are its
+     * cells, not lines and columns (xlsx_read.h). */
     const struct tally_xlsx_sheet *sheet;
     /* 1: the next row read is the header of a targets or households file,
      * whose common Chinese column names (年份, 目标, 人均纯收入...) are
@@ -62,7 +63,9 @@ typedef struct tally_csv {
  * reads a file whose first megabyte (whole lines) is valid UTF-8 as UTF-8,
  * and one that is not but is valid GB18030 as GB18030 (in->detected says
  * so); any other file as UTF-8, whose bad rows then say they are not
- * UTF-8. */
+ * UTF-8. The options' sheet (version 5), when given, is kept for
+ * tally_csv__input_apply; its text is taken as UTF-8 and must be the size
+ * the sheet says (TALLY_EINVAL otherwise). */
 typedef struct tally_csv_input {
     const char *data;
     size_t size;
@@ -70,6 +73,7 @@ typedef struct tally_csv_input {
     int declared;          /* 1 when an encoding other than UTF-8 was declared */
     const char *detected;  /* "GB18030" when "auto" found the file so, else NULL */
     size_t max_fields, max_field_bytes;
+    const struct tally_xlsx_sheet *sheet; /* borrowed from the options */
 } tally_csv_input;
 
 struct tally_read_options;
@@ -98,7 +102,8 @@ int tally_csv__note_detected(const tally_csv_input *in, const tally_csv *c,
  * encoding may need declaring). */
 void tally_csv__hint_encoding(const tally_csv_input *in, const tally_csv *c);
 
-/* Prepares a reader over data (borrowed). Never fails. */
+/* Prepares a reader over data (borrowed), as CSV: tally_csv__input_apply
+ * (or setting c->sheet) makes it the text of a sheet. Never fails. */
 void tally_csv__init(tally_csv *c, const char *data, size_t size, const char *name);
 void tally_csv__fini(tally_csv *c);
 

@@ -132,6 +132,7 @@ static int error_at_row(const loader *L, size_t r, long field, int code, const c
     va_end(ap);
     tally_csv c;
     tally_csv__init(&c, L->data, L->size, L->csv.name);
+    c.sheet = L->csv.sheet;
     int found = 0;
     /* The header, then rows 0..r: all were read without error before. */
     for (size_t k = 0; k <= r + 1 && field >= 0; k++) {
@@ -1096,6 +1097,8 @@ int tally_hierarchy__from_buffer_limited(tally_hierarchy **out, const char *data
         ropts.max_columns = opts->max_columns;
         ropts.max_field_bytes = opts->max_field_bytes;
     }
+    if (opts && opts->version >= 4)
+        ropts.sheet = opts->sheet;
     tally_csv_input in;
     rc = tally_csv__input_open(&in, data, size, name, &ropts);
     if (rc) {

@@ -933,6 +933,8 @@ int tally_records__read_rows(tally_records__rows_job *j)
 static size_t read_threads(const tally_read_options *opts)
 {
     unsigned int t = opts && opts->version >= 3 ? opts->threads : 0;
+    if (opts && opts->version >= 5 && opts->sheet)
+        t = 1; /* a sheet's cells are placed by a serial read */
     if (t == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         t = n > 0 ? (unsigned int)n : 1;

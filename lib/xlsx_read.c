@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <expat.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,24 +31,7 @@ struct tally_xlsx_sheet {
     size_t size;
     row_start *rows;
     size_t nrows, rows_cap;
-    tally_xlsx_sheet *next; /* the open sheets */
 };
-
-/* The open sheets, for the readers to find by name. */
-static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
-static tally_xlsx_sheet *open_sheets;
-
-const tally_xlsx_sheet *tally_xlsx__sheet_of(const char *name)
-{
-    if (!name)
-        return NULL;
-    pthread_mutex_lock(&open_lock);
-    tally_xlsx_sheet *s = open_sheets;
-    while (s && s->name != name)
-        s = s->next;
-    pthread_mutex_unlock(&open_lock);
-    return s;
-}
 
 void tally_xlsx__cell(const tally_xlsx_sheet *s, unsigned long line, size_t field,
                       unsigned long *row, unsigned long *column)
@@ -98,13 +80,6 @@ TALLY_EXTERN(void) tally_xlsx_sheet_free(tally_xlsx_sheet *s)
 {
     if (!s)
         return;
-    pthread_mutex_lock(&open_lock);
-    for (tally_xlsx_sheet **p = &open_sheets; *p; p = &(*p)->next)
-        if (*p == s) {
-            *p = s->next;
-            break;
-        }
-    pthread_mutex_unlock(&open_lock);
     free(s->name);
     free(s->csv);
     free(s->rows);
@@ -751,10 +726,6 @@ TALLY_EXTERN(int) tally_xlsx_sheet_open(tally_xlsx_sheet **out, const char *path
         tally_xlsx_sheet_free(s);
         return rc;
     }
-    pthread_mutex_lock(&open_lock);
-    s->next = open_sheets;
-    open_sheets = s;
-    pthread_mutex_unlock(&open_lock);
     *out = s;
     return 0;
 }

@@ -15,6 +15,9 @@ expected outputs are tally's on those CSV files:
 3. -H hierarchy.xlsx (codes as numbers): the same rollup.
 4. a truncated and a damaged workbook, a missing sheet, a sheet over
    --max-input: a clear message and exit 2, not a crash.
+5. the hierarchy, targets and households as sheets with a bad cell each
+   (a level at C5, a target at D5, an income at D5): each message names
+   its own sheet's cell.
 """
 import csv
 import os
@@ -165,6 +168,35 @@ check(os.path.getsize(bomb) < 1 << 20 < unpacked, "the bomb is under 1 MiB packe
 got = tally("rollup", "-H", HIER, "-r", bomb, *ROLLUP, "--max-input-bytes", "1M")
 check(got[0] == 2 and "over 1048576 bytes uncompressed" in got[2],
       f"a sheet past --max-input stops with the limit named: {got[2]}")
+
+# 5. every kind of input places its errors at its sheet's cells
+def csv_book(src, path, title, cell, value):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = title
+    with open(os.path.join(DATA, src), encoding="utf-8") as f:
+        for row in csv.reader(f):
+            ws.append(row)
+    ws[cell] = value
+    wb.save(path)
+
+
+RECORDS = os.path.join(DATA, "yueyang-2019.csv")
+p = os.path.join(tmp, "levels.xlsx")
+csv_book("yueyang-hierarchy.csv", p, "区划", "C5", "村庄")
+got = tally("rollup", "-H", p, "-d", DEFS, "-r", RECORDS)
+check(got[0] == 2 and f"{p}:区划!C5: unknown level '村庄'" in got[2],
+      f"the hierarchy's bad cell is named as {p}:区划!C5: {got[2]}")
+p = os.path.join(tmp, "targets.xlsx")
+csv_book("yueyang-targets-2019.csv", p, "目标", "D5", "12x")
+got = tally("progress", "-H", HIER, "-d", DEFS, "-r", RECORDS, "-t", p, "--as-of", "2019-08")
+check(got[0] == 2 and f"{p}:目标!D5: bad number '12x'" in got[2],
+      f"the targets' bad cell is named as {p}:目标!D5: {got[2]}")
+p = os.path.join(tmp, "households.xlsx")
+csv_book("yueyang-households-2019.csv", p, "住户", "D5", "12x")
+got = tally("poverty", "-H", HIER, "-d", DEFS, "--households", p)
+check(got[0] == 2 and f"{p}:住户!D5: bad income_per_capita '12x'" in got[2],
+      f"the households' bad cell is named as {p}:住户!D5: {got[2]}")
 
 shutil.rmtree(tmp)
 if failures:

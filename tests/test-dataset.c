@@ -531,7 +531,7 @@ static void test_dataset__limits_reject_the_row(void **state)
     assert_int_equal(tally_rejects_column(rej, 1), 30);
     assert_non_null(strstr(tally_rejects_reason(rej, 1), "row has 5 fields; the limit is 4"));
     /* A version 1 options struct (no limits) still works: the defaults. */
-    tally_read_options v1 = { 1, TALLY_ON_ERROR_STOP, NULL, 0, 0, 0, 0, 0 };
+    tally_read_options v1 = { 1, TALLY_ON_ERROR_STOP, NULL, 0, 0, 0, 0, 0, NULL };
     static const char ok[] = "region_code,indicator,period,value\n4306020010011,poor,2019-03,1\n";
     assert_int_equal(tally_dataset_read_buffer(f.ds, ok, sizeof ok - 1, "v1.csv", &v1, NULL, &st),
                      TALLY_ENOTFOUND); /* an unknown region, not a limit */

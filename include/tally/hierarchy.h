@@ -37,7 +37,11 @@ typedef struct tally_hierarchy tally_hierarchy;
  *   level_names (or level_count) is TALLY_EINVAL.
  * max_input_bytes: the most read from a file that is not a regular file (a
  *   pipe, a FIFO, a character device); past it TALLY_ELIMIT naming the file
- *   and the limit. 0: the default, 1 GiB (see tally_read_options). */
+ *   and the limit. 0: the default, 1 GiB (see tally_read_options).
+ * Since version 4:
+ * sheet: the xlsx sheet whose text tally_hierarchy_from_buffer is given
+ *   (tally/xlsx_read.h), or NULL: messages then name its cells, as with
+ *   tally_read_options' sheet (which see). Borrowed for the call. */
 typedef struct tally_hierarchy_options {
     unsigned int version;
     const char *const *level_names;
@@ -47,10 +51,12 @@ typedef struct tally_hierarchy_options {
     size_t max_field_bytes;
     const tally_definitions *definitions;
     size_t max_input_bytes;
+    const struct tally_xlsx_sheet *sheet;
 } tally_hierarchy_options;
 
-#define TALLY_HIERARCHY_OPTIONS_VERSION 3
-#define TALLY_HIERARCHY_OPTIONS_INIT { TALLY_HIERARCHY_OPTIONS_VERSION, NULL, 0, NULL, 0, 0, NULL, 0 }
+#define TALLY_HIERARCHY_OPTIONS_VERSION 4
+#define TALLY_HIERARCHY_OPTIONS_INIT \
+    { TALLY_HIERARCHY_OPTIONS_VERSION, NULL, 0, NULL, 0, 0, NULL, 0, NULL }
 
 /* Reads a hierarchy CSV (UTF-8, optional BOM, RFC 4180) with a header that
  * names the columns `code` and `name` (required), `level` and `parent_code`

@@ -62,7 +62,19 @@ typedef enum tally_on_error {
  *   naming the columns, the regions and the bytes. The budget stays with
  *   the dataset (tally_dataset_add obeys it too). 0: the default, a quarter
  *   of physical memory, at most half of the address-space limit when one is
- *   set (ulimit -v). See docs/untrusted-input.md. */
+ *   set (ulimit -v). See docs/untrusted-input.md.
+ * Since version 5:
+ * sheet: the xlsx sheet (tally/xlsx_read.h) whose text this read is
+ *   given, or NULL (the default) for CSV. With it, messages and rejected
+ *   rows name the sheet's cells ("NAME!D5": line is the sheet's row and
+ *   column the column's number), the text is read as UTF-8 whatever the
+ *   encoding says (a sheet's text always is), and a records read is a
+ *   serial read whatever threads says. It belongs to this read alone, so
+ *   reads of different sheets in different threads never see each other's.
+ *   Only for the _buffer readers, given the sheet's own text
+ *   (tally_xlsx_sheet_csv; its size is checked: TALLY_EINVAL otherwise).
+ *   Borrowed for the call. Options of versions 1 to 4 read as with NULL:
+ *   places are lines and columns of the text. */
 typedef struct tally_read_options {
     unsigned int version;
     int on_error; /* tally_on_error */
@@ -72,11 +84,12 @@ typedef struct tally_read_options {
     unsigned int threads;
     size_t max_input_bytes;
     size_t max_dataset_bytes;
+    const struct tally_xlsx_sheet *sheet;
 } tally_read_options;
 
-#define TALLY_READ_OPTIONS_VERSION 4
+#define TALLY_READ_OPTIONS_VERSION 5
 #define TALLY_READ_OPTIONS_INIT \
-    { TALLY_READ_OPTIONS_VERSION, TALLY_ON_ERROR_STOP, NULL, 0, 0, 0, 0, 0 }
+    { TALLY_READ_OPTIONS_VERSION, TALLY_ON_ERROR_STOP, NULL, 0, 0, 0, 0, 0, NULL }
 
 /* What a read did: rows_read == rows_accepted + rows_rejected, always.
  * The header row is not counted. */

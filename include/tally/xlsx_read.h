@@ -1,9 +1,13 @@
 /* tally: reading a sheet of an Excel workbook (.xlsx) as CSV.
  *
  * A sheet is turned into CSV text in memory, which any reader's
- * _read_buffer/_from_buffer function then reads under the sheet's name.
- * While the sheet is open, messages and rejected rows of such a read
- * name the sheet's cells ("book.xlsx:Sheet1!C12"), not lines of the text.
+ * _read_buffer/_from_buffer function then reads, under the sheet's name
+ * and with the sheet in its options (tally_read_options and
+ * tally_hierarchy_options, field `sheet`): messages and rejected rows of
+ * that read then name the sheet's cells ("book.xlsx:Sheet1!C12"), not
+ * lines of the text. The sheet is per read, not per process: reads of
+ * different sheets may run in different threads at once, and a sheet
+ * itself is read-only once open, so several reads may share it.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -46,10 +50,11 @@ TALLY_EXTERN(int) tally_xlsx_sheet_open(tally_xlsx_sheet **out, const char *path
  * lives as long as the sheet. */
 TALLY_EXTERN(const char *) tally_xlsx_sheet_csv(const tally_xlsx_sheet *s, size_t *size);
 
-/* The name to read the text under: "PATH:SHEET". Borrowed. Readers given
- * this very pointer as their name place their messages at the sheet's
- * cells: "PATH:SHEET!D5: reason", with line = the sheet's row and column =
- * the column's number (D: 4), also in the rejected rows. */
+/* The name to read the text under: "PATH:SHEET". Borrowed: lives as long
+ * as the sheet. A reader given the sheet in its options places its
+ * messages at the sheet's cells under the name it is given (a copy of
+ * this one will do): "PATH:SHEET!D5: reason", with line = the sheet's row
+ * and column = the column's number (D: 4), also in the rejected rows. */
 TALLY_EXTERN(const char *) tally_xlsx_sheet_name(const tally_xlsx_sheet *s);
 
 /* Writes the cell reference of `column` (1-based: 1 is A, 27 is AA) and
@@ -57,7 +62,7 @@ TALLY_EXTERN(const char *) tally_xlsx_sheet_name(const tally_xlsx_sheet *s);
 TALLY_EXTERN(char *) tally_xlsx_cell_name(unsigned long column, unsigned long row, char *buf,
                                           size_t size);
 
-/* Frees a sheet (NULL: nothing). Reads under its name must be over. */
+/* Frees a sheet (NULL: nothing). Reads given it must be over. */
 TALLY_EXTERN(void) tally_xlsx_sheet_free(tally_xlsx_sheet *s);
 
 TALLY_END_DECLS

@@ -85,7 +85,8 @@ def _fields(struct, body):
         first, *more = decl.split(",")
         m = re.fullmatch(r"(.*?)(\w+)", first.strip(), re.S)
         words = m.group(1).replace("*", " * ").split()
-        base = " ".join(w for w in words if w not in ("const", "*"))
+        # `const struct tally_x *` (a handle named by its tag) is tally_x.
+        base = " ".join(w for w in words if w not in ("const", "*", "struct"))
         out.append((m.group(2), base, words.count("*")))
         for piece in more:
             m = re.fullmatch(r"([\s*]*)(\w+)", piece.strip())

@@ -130,8 +130,8 @@ class HierarchyOptions(Structure):
     _fields_ = [("version", c_uint), ("level_names", POINTER(c_char_p)),
                 ("level_count", c_size_t), ("encoding", c_char_p), ("max_columns", c_size_t),
                 ("max_field_bytes", c_size_t), ("definitions", POINTER(Definitions)),
-                ("max_input_bytes", c_size_t)]
-    VERSION = 3
+                ("max_input_bytes", c_size_t), ("sheet", POINTER(XlsxSheet))]
+    VERSION = 4
 
 
 class Period(Structure):
@@ -146,8 +146,9 @@ class CrosswalkOptions(Structure):
 class ReadOptions(Structure):
     _fields_ = [("version", c_uint), ("on_error", c_int), ("encoding", c_char_p),
                 ("max_columns", c_size_t), ("max_field_bytes", c_size_t), ("threads", c_uint),
-                ("max_input_bytes", c_size_t), ("max_dataset_bytes", c_size_t)]
-    VERSION = 4
+                ("max_input_bytes", c_size_t), ("max_dataset_bytes", c_size_t),
+                ("sheet", POINTER(XlsxSheet))]
+    VERSION = 5
 
 
 class ReadStats(Structure):
