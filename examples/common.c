@@ -517,7 +517,7 @@ static void count_carried(const cli *c, size_t *counts)
  * read (--on-error stop), not after a file that could not be read. */
 static void read_inputs(cli *c)
 {
-    static const char *const names[KINDS] = { "records", "targets", "households" };
+    const char *const names[KINDS] = { _("records"), _("targets"), _("households") };
     const char **files[KINDS] = { c->records, c->targets, c->households };
     size_t nfiles[KINDS] = { c->nrecords, c->ntargets, c->nhouseholds };
     int per_file = nfiles[RECORDS] > 1 || nfiles[TARGETS] > 1 || nfiles[HOUSEHOLDS] > 1;

@@ -53,7 +53,7 @@ for env in ({'LANG': 'zh_CN.UTF-8'}, {'LC_ALL': 'zh_CN.UTF-8'}, {'LC_MESSAGES': 
     r = run(env, '-r', BAD)
     check(r.returncode == 2, f'{env}: exit {r.returncode}, expected 2')
     check(zh in r.stderr, f'{env}: no Chinese message with file:line:column in {r.stderr!r}')
-    check('records：共读取 2 行 = 接收 1 行 + 拒收 1 行' in r.stderr,
+    check('记录：共读取 2 行 = 接收 1 行 + 拒收 1 行' in r.stderr,
           f'{env}: no Chinese summary in {r.stderr!r}')
 
 for env in ({}, {'LANG': 'C.UTF-8'}, {'LANG': 'C'}, {'LANG': 'en_US.UTF-8'}):
@@ -65,7 +65,7 @@ for env in ({}, {'LANG': 'C.UTF-8'}, {'LANG': 'C'}, {'LANG': 'en_US.UTF-8'}):
 
 r = run({'LANG': 'zh_CN.UTF-8'}, '-r', BAD, '--on-error', 'collect')
 check(r.returncode == 0, f'collect: exit {r.returncode}')
-for text in ('records：共读取 8 行 = 接收 2 行 + 拒收 6 行',
+for text in ('记录：共读取 8 行 = 接收 2 行 + 拒收 6 行',
              "拒收 " + BAD + ":4:14: 未知指标 'poor_populaton'；应为定义文件中的指标代码",
              "拒收 " + BAD + ":5:1: 未知区划代码 '430602001099'；应为层级表中的代码",
              "拒收 " + BAD + ":6:30: 时期 '2019-13' 有误；应为 YYYY-MM、YYYY-Qn 或 YYYY"
