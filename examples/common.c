@@ -225,7 +225,7 @@ int cli_getopt(cli *c, int argc, char **argv, const struct option *options)
         else if (c->write.format == TALLY_FORMAT_XLSX && !c->output && isatty(STDOUT_FILENO))
             cli_usage_error(c, _("--format xlsx writes a workbook, not text; give -o FILE.xlsx"));
         return c->status ? -1 : 0;
-    case 'h': fputs(c->usage, stdout); return -1;
+    case 'h': fputs(_(c->usage), stdout); return -1;
     case 'V': printf("tally %s\n", tally_version()); return -1;
     case '?':
     case ':':

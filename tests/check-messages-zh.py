@@ -26,6 +26,7 @@ Usage: check-messages-zh.py TALLY DATA_DIR   ($TALLY_LOCALEDIR: <build>/po)
    file in the way of the hierarchy cache; `tally check`'s headings,
    aligned under the numbers; and, through the Python bindings
    ($TALLY_LIBRARY), a reason the dataset gives for an element of a batch.
+5. `--help` in Chinese, its synopsis as in English; English under LANG=C.
 """
 import os
 import subprocess
@@ -155,6 +156,15 @@ with tempfile.TemporaryDirectory() as tmp:
          'tally check: 审核' + ' ' * 16 + '     项数     通过     警告   未通过     缺失\n',
          'tally check: check                   items   passes warnings    fails  missing\n',
          'check headings')
+
+for args, zh_text, en_text in ((['rollup', '--help'], '用法： tally rollup -H hierarchy.csv',
+                                 'Usage: tally rollup -H hierarchy.csv'),
+                                (['--help'], '命令：\n  rollup     在层级表的每一级汇总\n',
+                                 'Commands:\n  rollup     totals at every level')):
+    for env, text in ((ZH, zh_text), (EN, en_text)):
+        r = tally(env, *args)
+        check(r.returncode == 0 and text in r.stdout,
+              f'{args} under {env}: exit {r.returncode}, no {text!r} in {r.stdout!r}')
 
 if 'address' not in os.environ.get('TALLY_SANITIZE', ''):
     script = (
