@@ -40,9 +40,11 @@ int cmd_check(int argc, char **argv)
         return cli_done(&c);
     }
 
-    /* The summary, like R validate's: what each check looked at. */
-    fprintf(stderr, "tally check: %-20s %8s %8s %8s %8s %8s\n", "check", "items", "passes",
-            "warnings", "fails", "missing");
+    /* The summary, like R validate's: what each check looked at. The
+     * headings are one message, aligned by hand over the columns below
+     * (%-20s, then %8zu five times) in each language. */
+    fputs(_("tally check: check                   items   passes warnings    fails  missing\n"),
+          stderr);
     for (size_t k = 0; k < tally_findings_check_count(f); k++) {
         tally_check_summary s;
         tally_findings_summary(f, k, &s);

@@ -225,7 +225,7 @@ int cli_getopt(cli *c, int argc, char **argv, const struct option *options)
         else if (c->write.format == TALLY_FORMAT_XLSX && !c->output && isatty(STDOUT_FILENO))
             cli_usage_error(c, _("--format xlsx writes a workbook, not text; give -o FILE.xlsx"));
         return c->status ? -1 : 0;
-    case 'h': fputs(c->usage, stdout); return -1;
+    case 'h': fputs(_(c->usage), stdout); return -1;
     case 'V': printf("tally %s\n", tally_version()); return -1;
     case '?':
     case ':':
@@ -519,7 +519,7 @@ static void count_carried(const cli *c, size_t *counts)
  * read (--on-error stop), not after a file that could not be read. */
 static void read_inputs(cli *c)
 {
-    static const char *const names[KINDS] = { "records", "targets", "households" };
+    const char *const names[KINDS] = { _("records"), _("targets"), _("households") };
     const char **files[KINDS] = { c->records, c->targets, c->households };
     size_t nfiles[KINDS] = { c->nrecords, c->ntargets, c->nhouseholds };
     int per_file = nfiles[RECORDS] > 1 || nfiles[TARGETS] > 1 || nfiles[HOUSEHOLDS] > 1;

@@ -27,6 +27,8 @@
 
 /* A message in the user's language (po/; i18n.c). */
 #define _(msgid) dgettext("tally", msgid)
+/* Marks a message kept in a variable (the --help texts); printed as _(it). */
+#define N_(msgid) msgid
 
 /* Takes the messages' language from the environment (LC_MESSAGES only)
  * and binds the catalogue: $TALLY_LOCALEDIR, else the install's. */

@@ -9,7 +9,7 @@
 
 #include "common.h"
 
-static const char usage[] =
+static const char usage[] = N_(
     "Usage: tally COMMAND [OPTIONS]\n"
     "\n"
     "Statistical indicators over administrative hierarchies.\n"
@@ -23,7 +23,7 @@ static const char usage[] =
     "  crosswalk  which old region became which new one, between two hierarchies\n"
     "\n"
     "Run 'tally COMMAND --help' for a command's options.\n"
-    "Exit status: 0 success, 1 check findings of severity error, 2 bad usage or input.\n";
+    "Exit status: 0 success, 1 check findings of severity error, 2 bad usage or input.\n");
 
 /* The reader of our output has gone (`tally rollup ... | head -1`): what
  * it wanted it has, so the run ends quietly and well. Outputs to regular
@@ -43,12 +43,12 @@ int main(int argc, char **argv)
     sigaction(SIGPIPE, &sa, NULL);
     cli_i18n_init();
     if (argc < 2) {
-        fputs(usage, stderr);
+        fputs(_(usage), stderr);
         return EXIT_BAD;
     }
     const char *cmd = argv[1];
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
-        fputs(usage, stdout);
+        fputs(_(usage), stdout);
         return EXIT_OK;
     }
     if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
@@ -67,6 +67,6 @@ int main(int argc, char **argv)
         return cmd_snapshot(argc - 1, argv + 1);
     if (!strcmp(cmd, "crosswalk"))
         return cmd_crosswalk(argc - 1, argv + 1);
-    fprintf(stderr, _("tally: unknown command '%s'\n%s"), cmd, usage);
+    fprintf(stderr, _("tally: unknown command '%s'\n%s"), cmd, _(usage));
     return EXIT_BAD;
 }

@@ -5,7 +5,7 @@
  */
 #include "common.h"
 
-const char cli_usage_rollup[] =
+const char cli_usage_rollup[] = N_(
     "Usage: tally rollup -H hierarchy.csv -d definitions.yaml -r records.csv [-r more.csv ...]\n"
     "                    [--level county,town] [--period 2019-08,2019-Q3,2019]\n"
     "                    [--prefer computed|reported] [--compare yoy|pop] [--coverage]\n"
@@ -57,9 +57,9 @@ const char cli_usage_rollup[] =
     "  -h, --help             this text\n"
     "  -V, --version          the library version\n"
     "\n"
-    "Exit status: 0 success, 2 bad usage or bad input.\n";
+    "Exit status: 0 success, 2 bad usage or bad input.\n");
 
-const char cli_usage_progress[] =
+const char cli_usage_progress[] = N_(
     "Usage: tally progress -H hierarchy.csv -d definitions.yaml -r records.csv [-r more.csv ...]\n"
     "                      -t targets.csv [-t more.csv ...] --as-of YYYY-MM\n"
     "                      [--schedule schedule.csv] [--level county,town]\n"
@@ -124,9 +124,9 @@ const char cli_usage_progress[] =
     "Notes on standard error: rows read, a count of statuses, and parents whose\n"
     "children's targets do not add up to their own.\n"
     "\n"
-    "Exit status: 0 success, 2 bad usage or bad input.\n";
+    "Exit status: 0 success, 2 bad usage or bad input.\n");
 
-const char cli_usage_poverty[] =
+const char cli_usage_poverty[] = N_(
     "Usage: tally poverty -H hierarchy.csv -d definitions.yaml -r records.csv [-r more.csv ...]\n"
     "                     [--year 2019 | --period 2019-12,2019] [--level county,village]\n"
     "                     [--format csv|json] [-o FILE] [--on-error stop|collect] [--rejects FILE]\n"
@@ -187,9 +187,9 @@ const char cli_usage_poverty[] =
     "  -h, --help                 this text\n"
     "  -V, --version              the library version\n"
     "\n"
-    "Exit status: 0 success, 2 bad usage or bad input.\n";
+    "Exit status: 0 success, 2 bad usage or bad input.\n");
 
-const char cli_usage_check[] =
+const char cli_usage_check[] = N_(
     "Usage: tally check -H hierarchy.csv -d definitions.yaml -r records.csv [-r more.csv ...]\n"
     "                   [-t targets.csv ...] [--period 2019-08,2019] [--level county,town]\n"
     "                   [--prefer computed|reported] [--format csv|json] [-o FILE]\n"
@@ -234,9 +234,9 @@ const char cli_usage_check[] =
     "  -V, --version          the library version\n"
     "\n"
     "Exit status: 0 no finding of severity error, 1 findings of severity error,\n"
-    "2 bad usage or bad input.\n";
+    "2 bad usage or bad input.\n");
 
-const char cli_usage_snapshot[] =
+const char cli_usage_snapshot[] = N_(
     "Usage: tally snapshot -H hierarchy.csv -d definitions.yaml -r records.csv [-r more.csv ...]\n"
     "                      -o FILE [--on-error stop|collect] [--rejects FILE]\n"
     "\n"
@@ -265,9 +265,9 @@ const char cli_usage_snapshot[] =
     "  -h, --help             this text\n"
     "  -V, --version          the library version\n"
     "\n"
-    "Exit status: 0 success, 2 bad usage or bad input.\n";
+    "Exit status: 0 success, 2 bad usage or bad input.\n");
 
-const char cli_usage_crosswalk[] =
+const char cli_usage_crosswalk[] = N_(
     "Usage: tally crosswalk --from OLD.csv --to NEW.csv [-o FILE]\n"
     "       tally crosswalk --from OLD.csv --to NEW.csv --diff [--by LEVEL] [-o FILE]\n"
     "\n"
@@ -296,4 +296,4 @@ const char cli_usage_crosswalk[] =
     "  -h, --help             this text\n"
     "  -V, --version          the library version\n"
     "\n"
-    "Exit status: 0 success, 2 bad usage or bad input.\n";
+    "Exit status: 0 success, 2 bad usage or bad input.\n");

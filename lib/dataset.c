@@ -373,7 +373,7 @@ int tally_dataset__column_error(const tally_dataset *ds, const char *path, unsig
     tally_util__format_bytes(more, sizeof more, ds->asked);
     tally_util__format_bytes(budget, sizeof budget, budget_of(ds));
     if (periods)
-        snprintf(per, sizeof per, " at %zu periods", periods);
+        snprintf(per, sizeof per, tally_error__tr(" at %zu periods"), periods);
     return tally_error__set_at(
         TALLY_ELIMIT, path, line, column, NULL, 0,
         "too much memory: the dataset's %zu columns (indicator x period)%s hold %s and need %s "
@@ -493,7 +493,7 @@ static int element_error(int code, size_t i, const char *region, const char *ind
     char reason[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(reason, sizeof reason, fmt, ap);
+    vsnprintf(reason, sizeof reason, tally_error__tr(fmt), ap);
     va_end(ap);
     return tally_error__set_at(code, NULL, 0, 0, text, text ? strlen(text) : 0,
                                "element %zu (region %s, indicator %s, period %s): %s", i,

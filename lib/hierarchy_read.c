@@ -128,7 +128,7 @@ static int error_at_row(const loader *L, size_t r, long field, int code, const c
     char reason[768];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(reason, sizeof reason, fmt, ap);
+    vsnprintf(reason, sizeof reason, tally_error__tr(fmt), ap);
     va_end(ap);
     tally_csv c;
     tally_csv__init(&c, L->data, L->size, L->csv.name);
@@ -846,7 +846,7 @@ static int check_levels(const loader *L, const uint32_t *depth)
                             h->level_names[h->level[p]],
                             (size_t)h->level[p] + 1 < h->level_count
                                 ? ""
-                                : ", but it is the last level");
+                                : tally_error__tr(", but it is the last level"));
     }
     return 0;
 }

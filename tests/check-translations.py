@@ -9,9 +9,16 @@ a message added without its translation fails this test. Also fails when
 po/POTFILES misses a source file with messages (ninja tally-pot would leave
 its messages out), and when msgfmt --check finds a translation whose
 printf directives do not match its message's.
+
+A message whose text ends in a macro ("bad period '%s'; expected "
+TALLY_PERIOD__FORMS) is looked up whole at run time, but xgettext reads it
+only up to the macro: the macros of lib/*.h that are string literals are
+expanded at every such call here, and the whole text must be extracted
+(lib/error.c writes such messages whole) and translated.
 """
 import glob
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -81,6 +88,24 @@ with tempfile.TemporaryDirectory() as tmp:
             failures.append(f'po/POTFILES does not list {src}, which has messages')
             os.remove(one)
 
+LITERAL = r'"(?:[^"\\\n]|\\.)*"'
+macros = {}
+for header in glob.glob('lib/*.h'):
+    text = open(header, encoding='utf-8').read().replace('\\\n', ' ')
+    for name, value in re.findall(r'^#define\s+(\w+)\s+((?:' + LITERAL + r'\s*)+)$', text, re.M):
+        macros[name] = ''.join(unquote(lit) for lit in re.findall(LITERAL, value))
+ending = re.compile(r'((?:' + LITERAL + r'\s*)+)\b(' + '|'.join(macros or ['$^']) + r')\b')
+whole = set()
+for src in sources:
+    for lits, name in ending.findall(open(src, encoding='utf-8').read()):
+        whole.add((''.join(unquote(lit) for lit in re.findall(LITERAL, lits)) + macros[name],
+                   src, name))
+for text, src, name in sorted(whole):
+    if text not in wanted:
+        failures.append(f'{src}: a message ending in {name} is not written whole for xgettext '
+                        f'(lib/error.c): {text!r}')
+        wanted[text] = None
+
 have = entries('po/zh_CN.po')
 missing = [m for m in wanted if m not in have or not have[m][0] or have[m][1]]
 for m in missing:
@@ -90,7 +115,8 @@ check = subprocess.run(['msgfmt', '--check', '--statistics', '-o', os.devnull, '
 if check.returncode != 0:
     failures.append('msgfmt --check po/zh_CN.po:\n' + check.stderr)
 
-print(f'{len(wanted)} messages in the sources, {len(wanted) - len(missing)} translated')
+print(f'{len(wanted)} messages in the sources ({len(whole)} ending in a macro), '
+      f'{len(wanted) - len(missing)} translated')
 for f in failures:
     print('FAIL:', f)
 sys.exit(1 if failures else 0)
