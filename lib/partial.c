@@ -428,16 +428,15 @@ static int list_duplicates(const tally_partial *p, tally_rejects *rejects)
     return 0;
 }
 
-TALLY_EXTERN(int) tally_partial_rollup(tally_result **out, const tally_partial *p,
-                                       const tally_rollup_options *opts,
-                                       tally_rejects *duplicates)
+TALLY_EXTERN(int) tally_partial_dataset(tally_dataset **out, const tally_partial *p,
+                                        tally_rejects *duplicates)
 {
     if (out)
         *out = NULL;
     if (!out || !p)
-        return tally_error__set(TALLY_EINVAL, "tally_partial_rollup: NULL argument");
+        return tally_error__set(TALLY_EINVAL, "tally_partial_dataset: NULL argument");
     if (p->kind != TALLY_PARTIAL_RECORDS)
-        return tally_error__set(TALLY_EINVAL, "tally_partial_rollup needs a records partial; "
+        return tally_error__set(TALLY_EINVAL, "tally_partial_dataset needs a records partial; "
                                               "households are finished by tally_partial_poverty");
     size_t n = p->ncells;
     const char **regions = malloc((n ? n : 1) * sizeof *regions);
@@ -471,6 +470,28 @@ TALLY_EXTERN(int) tally_partial_rollup(tally_result **out, const tally_partial *
     free(pers);
     free(values);
     free(tab);
+    if (!rc)
+        rc = list_duplicates(p, duplicates);
+    if (rc)
+        tally_dataset_free(ds);
+    else
+        *out = ds;
+    return rc;
+}
+
+TALLY_EXTERN(int) tally_partial_rollup(tally_result **out, const tally_partial *p,
+                                       const tally_rollup_options *opts,
+                                       tally_rejects *duplicates)
+{
+    if (out)
+        *out = NULL;
+    if (!out || !p)
+        return tally_error__set(TALLY_EINVAL, "tally_partial_rollup: NULL argument");
+    if (p->kind != TALLY_PARTIAL_RECORDS)
+        return tally_error__set(TALLY_EINVAL, "tally_partial_rollup needs a records partial; "
+                                              "households are finished by tally_partial_poverty");
+    tally_dataset *ds;
+    int rc = tally_partial_dataset(&ds, p, NULL);
     if (!rc)
         rc = tally_rollup_take(out, ds, opts);
     tally_dataset_free(ds);
