@@ -113,7 +113,7 @@ TALLY_EXTERN(int) tally_partial_from_dataset(tally_partial **out, const tally_da
                                 "crosswalk; a partial does not hold carried values yet: roll "
                                 "such records up in one process",
                                 tally_dataset_carried_count(ds));
-    size_t ncol = tally_dataset__column_count(ds), nodes = tally_hierarchy_size(ds->h);
+    size_t ncol = tally_dataset__column_count(ds);
     const tally_column **cols = malloc((ncol ? ncol : 1) * sizeof *cols);
     tally_partial *p = NULL;
     if (!cols || tally_partial__new(&p, TALLY_PARTIAL_RECORDS, ds->h, ds->d)) {
@@ -133,7 +133,9 @@ TALLY_EXTERN(int) tally_partial_from_dataset(tally_partial **out, const tally_da
     size_t k = 0;
     for (size_t i = 0; i < ncol; i++) {
         const tally_column *c = cols[i];
-        for (size_t w = 0; w < tally_bit__words(nodes); w++) {
+        /* The column's words only: its arrays hold the range [lo, hi). */
+        size_t w0 = c->lo >> 6, w1 = c->hi > c->lo ? ((c->hi + 63) >> 6) : w0;
+        for (size_t w = w0; w < w1; w++) {
             uint64_t bits = c->seen[w];
             while (bits && k < n) {
                 size_t node = w * 64 + (size_t)__builtin_ctzll(bits);
@@ -183,7 +185,8 @@ static int merge_records(tally_partial *into, const tally_partial *other)
         free(dups);
         return tally_error__set(TALLY_ENOMEM, "out of memory merging partials of %zu cells", n);
     }
-    memcpy(dups, into->dups, into->ndups * sizeof *dups);
+    if (into->ndups)
+        memcpy(dups, into->dups, into->ndups * sizeof *dups);
     if (other->ndups)
         memcpy(dups + into->ndups, other->dups, other->ndups * sizeof *dups);
     size_t i = 0, j = 0, k = 0, nd_new = nd;
@@ -428,16 +431,15 @@ static int list_duplicates(const tally_partial *p, tally_rejects *rejects)
     return 0;
 }
 
-TALLY_EXTERN(int) tally_partial_rollup(tally_result **out, const tally_partial *p,
-                                       const tally_rollup_options *opts,
-                                       tally_rejects *duplicates)
+TALLY_EXTERN(int) tally_partial_dataset(tally_dataset **out, const tally_partial *p,
+                                        tally_rejects *duplicates)
 {
     if (out)
         *out = NULL;
     if (!out || !p)
-        return tally_error__set(TALLY_EINVAL, "tally_partial_rollup: NULL argument");
+        return tally_error__set(TALLY_EINVAL, "tally_partial_dataset: NULL argument");
     if (p->kind != TALLY_PARTIAL_RECORDS)
-        return tally_error__set(TALLY_EINVAL, "tally_partial_rollup needs a records partial; "
+        return tally_error__set(TALLY_EINVAL, "tally_partial_dataset needs a records partial; "
                                               "households are finished by tally_partial_poverty");
     size_t n = p->ncells;
     const char **regions = malloc((n ? n : 1) * sizeof *regions);
@@ -471,6 +473,28 @@ TALLY_EXTERN(int) tally_partial_rollup(tally_result **out, const tally_partial *
     free(pers);
     free(values);
     free(tab);
+    if (!rc)
+        rc = list_duplicates(p, duplicates);
+    if (rc)
+        tally_dataset_free(ds);
+    else
+        *out = ds;
+    return rc;
+}
+
+TALLY_EXTERN(int) tally_partial_rollup(tally_result **out, const tally_partial *p,
+                                       const tally_rollup_options *opts,
+                                       tally_rejects *duplicates)
+{
+    if (out)
+        *out = NULL;
+    if (!out || !p)
+        return tally_error__set(TALLY_EINVAL, "tally_partial_rollup: NULL argument");
+    if (p->kind != TALLY_PARTIAL_RECORDS)
+        return tally_error__set(TALLY_EINVAL, "tally_partial_rollup needs a records partial; "
+                                              "households are finished by tally_partial_poverty");
+    tally_dataset *ds;
+    int rc = tally_partial_dataset(&ds, p, NULL);
     if (!rc)
         rc = tally_rollup_take(out, ds, opts);
     tally_dataset_free(ds);

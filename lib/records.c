@@ -268,6 +268,46 @@ static void own_bits_free(tally_records__own_bits *o, size_t nodes)
     o->seen = o->valid = NULL;
 }
 
+/* What the one-pass row needs to map a row's category cells to its
+ * indicator slot as category_slot does: the category columns with their
+ * options, and where each indicator takes each of them (catpos). */
+static int category_fast_init(tally_records__reader *rd, size_t nind)
+{
+    const tally_definitions *d = rd->ds->d;
+    const long *cf = rd->lay->category;
+    size_t nc = tally_definitions_category_count(d), n = 0;
+    for (size_t k = 0; k < nc; k++)
+        n += cf[k] >= 0;
+    if (!n)
+        return 0;
+    if (!(rd->cat = calloc(n, sizeof *rd->cat)) ||
+        !(rd->catpos = malloc((nind ? nind : 1) * n)))
+        return TALLY_ENOMEM;
+    for (size_t k = 0; k < nc; k++) {
+        if (cf[k] < 0)
+            continue;
+        tally_records__cat_col *m = &rd->cat[rd->ncat++];
+        m->field = (size_t)cf[k];
+        m->category = k;
+        m->nopts = tally_definitions_option_count(d, k);
+        if (!(m->opts = calloc(m->nopts ? m->nopts : 1, sizeof *m->opts)))
+            return TALLY_ENOMEM;
+        for (size_t q = 0; q < m->nopts; q++) {
+            const char *id = tally_definitions_option_id(d, k, q);
+            m->opts[q].id = id;
+            m->opts[q].len = strlen(id);
+            m->opts[q].head = tally_csv__key_head(id, m->opts[q].len);
+        }
+    }
+    for (size_t i = 0; i < nind; i++)
+        for (size_t m = 0; m < rd->ncat; m++)
+            rd->catpos[i * rd->ncat + m] =
+                (signed char)(tally_definitions__base(d, i) == i
+                                  ? tally_definitions__by_position(d, i, rd->cat[m].category)
+                                  : -1);
+    return 0;
+}
+
 int tally_records__reader_init(tally_records__reader *rd, tally_dataset *ds,
                                const tally_records__layout *lay, int on)
 {
@@ -283,7 +323,7 @@ int tally_records__reader_init(tally_records__reader *rd, tally_dataset *ds,
         return TALLY_ENOMEM;
     for (size_t i = 0; i < nind; i++)
         rd->whole[i] = (unsigned char)tally_definitions__whole(ds->d, i);
-    return 0;
+    return on && lay->category && !lay->wide_indicator ? category_fast_init(rd, nind) : 0;
 }
 
 void tally_records__reader_fini(tally_records__reader *rd)
@@ -293,6 +333,13 @@ void tally_records__reader_fini(tally_records__reader *rd)
     free(rd->own);
     free(rd->cols);
     free(rd->whole);
+    for (size_t m = 0; rd->cat && m < rd->ncat; m++)
+        free(rd->cat[m].opts);
+    free(rd->cat);
+    free(rd->catpos);
+    rd->cat = NULL;
+    rd->catpos = NULL;
+    rd->ncat = 0;
     rd->own = NULL;
     rd->cols = NULL;
     rd->whole = NULL;
@@ -741,7 +788,8 @@ static size_t read_rows_fast(tally_records__reader *rd, tally_csv *c, size_t sto
     const tally_records__layout *lay = rd->lay;
     const char *d = c->data;
     size_t n = c->size, p = c->pos, nfields = lay->nfields;
-    if (!rd->on || lay->wide_indicator || lay->category || lay->region_name >= 0 || nfields > 8 ||
+    if (!rd->on || lay->wide_indicator || (lay->category && !rd->catpos) ||
+        lay->region_name >= 0 || nfields > 8 ||
         n < TALLY_CSV__FAST_TAIL || p > n - TALLY_CSV__FAST_TAIL ||
         (c->max_fields && nfields > c->max_fields) || !rd->period_len || rd->period_len > 8)
         return 0;
@@ -756,6 +804,9 @@ static size_t read_rows_fast(tally_records__reader *rd, tally_csv *c, size_t sto
     const tally_csv__key16 period = tally_csv__key16_of(rd->period, rd->period_len);
     const int32_t key = rd->key;
     const tally_records__ind_entry *ind = rd->ind;
+    const tally_records__cat_col *cat = rd->cat;
+    const signed char *catpos = rd->catpos;
+    const size_t ncat = rd->ncat;
     size_t rows = 0, base = p, last_start = 0, last_end = 0;
     /* bound[f] + 1 is where field f starts, bound[f + 1] where it ends. */
     size_t bound[9];
@@ -811,7 +862,33 @@ static size_t read_rows_fast(tally_records__reader *rd, tally_csv *c, size_t sto
         if (e->len != len || e->head != head ||
             (len > 8 && !same_bytes(e->id + 8, d + a + 8, len - 8)))
             goto out;
-        tally_records__col_ref *col = e->col;
+        size_t slot = e->ind;
+        if (ncat) {
+            /* The row's slot, as category_slot finds it; a cell it would
+             * refuse is left to it. */
+            int opt[TALLY_DEFINITIONS__MAX_BY] = { -1, -1, -1, -1 };
+            int any = 0;
+            const signed char *pos = catpos + slot * ncat;
+            for (size_t k = 0; k < ncat; k++) {
+                a = FS(cat[k].field), len = FE(cat[k].field) - a;
+                if (!len)
+                    continue;
+                if (pos[k] < 0)
+                    goto out;
+                uint64_t oh = tally_csv__key_head_fast(d + a, len);
+                const tally_records__opt_entry *o = cat[k].opts, *oend = o + cat[k].nopts;
+                while (o < oend && (o->len != len || o->head != oh ||
+                                    (len > 8 && !same_bytes(o->id + 8, d + a + 8, len - 8))))
+                    o++;
+                if (o == oend)
+                    goto out;
+                opt[pos[k]] = (int)(o - cat[k].opts);
+                any = 1;
+            }
+            if (any)
+                slot = tally_definitions__slot_at(rd->ds->d, slot, opt);
+        }
+        tally_records__col_ref *col = &rd->cols[slot];
         if (!col->index || col->period != key)
             goto out;
         a = FS(fv), len = FE(fv) - a;
@@ -819,7 +896,7 @@ static size_t read_rows_fast(tally_records__reader *rd, tally_csv *c, size_t sto
         if (len && !tally_csv__fast_number(d + a, len, &value))
             goto out;
         /* A fraction of a whole-number indicator: the general path refuses it. */
-        if (len && rd->whole[e->ind] && value != (double)(int64_t)value)
+        if (len && rd->whole[slot] && value != (double)(int64_t)value)
             goto out;
         size_t w = node >> 6;
         uint64_t bit = (uint64_t)1 << (node & 63);
@@ -1010,7 +1087,7 @@ static int read_buffer(tally_dataset *ds, const char *data, size_t size, const c
         rc = TALLY_RECORDS__READ_AGAIN;
         /* Warnings are kept in file order by one reader, and so are the
          * rows a crosswalk carries. */
-        if (mode == 0 && threads > 1 && lay.region_name < 0 && !ds->carry && !lay.category)
+        if (mode == 0 && threads > 1 && lay.region_name < 0 && !ds->carry)
             rc = tally_records__read_parallel(ds, &lay, &in, c.name, give_back, collect, rejects,
                                               c.pos, c.next_line, threads, piece, &st);
         if (joined)

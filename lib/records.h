@@ -64,6 +64,22 @@ typedef struct tally_records__ind_entry {
 
 struct tally_records__par;
 
+/* An option of a category as the one-pass row compares it: its id's
+ * first 8 bytes as a number (zero padded), its length and its id. */
+typedef struct tally_records__opt_entry {
+    uint64_t head;
+    size_t len;
+    const char *id;
+} tally_records__opt_entry;
+
+/* A category column of a long file, for the one-pass row: the field, the
+ * category, and the category's options. */
+typedef struct tally_records__cat_col {
+    size_t field, category;
+    tally_records__opt_entry *opts;
+    size_t nopts;
+} tally_records__cat_col;
+
 /* A reader of rows, and what the rows before it looked up for the next
  * ones: records come grouped by region and period, so most rows repeat
  * the region code and period text of the row before, and cycle through a
@@ -86,6 +102,14 @@ typedef struct tally_records__reader {
     size_t nown;
     unsigned char *whole;  /* per indicator: 1 when a value must be a whole number */
     tally_rejects *warn;   /* where warnings about accepted rows go, or NULL */
+    /* A long file with category columns (NULL, 0: none): its columns,
+     * and per indicator and column the position of the column's category
+     * in the indicator's `by` (catpos[ind * ncat + m]; -1: a cell there
+     * is an error the general path reports: not broken down by it, or an
+     * indicator id that names its options already). */
+    tally_records__cat_col *cat;
+    size_t ncat;
+    signed char *catpos;
 } tally_records__reader;
 
 int tally_records__reader_init(tally_records__reader *rd, tally_dataset *ds,

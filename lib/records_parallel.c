@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "definitions_categories.h"
 #include "error.h"
 #include "period.h"
 #include "rejects.h"
@@ -253,6 +254,30 @@ static int quiet_indicator(const tally_definitions *d, const char *s, size_t len
     return 1;
 }
 
+/* The slot of indicator `ind` with the options in a row's category
+ * columns (fields fs/fe), as the reader's category_slot finds it, without
+ * recording an error: 0, or 1 for a row it would refuse. */
+static int quiet_slot(const tally_definitions *d, const tally_records__layout *lay,
+                      const char *data, const size_t *fs, const size_t *fe, size_t *ind)
+{
+    int opt[TALLY_DEFINITIONS__MAX_BY] = { -1, -1, -1, -1 };
+    int any = 0;
+    for (size_t k = 0; k < tally_definitions_category_count(d); k++) {
+        long f = lay->category[k];
+        if (f < 0 || fe[f] == fs[f])
+            continue;
+        long j = tally_definitions__by_position(d, *ind, k);
+        long o = tally_definitions__find_option(d, k, data + fs[f], fe[f] - fs[f]);
+        if (j < 0 || o < 0 || tally_definitions__base(d, *ind) != *ind)
+            return 1;
+        opt[j] = (int)o;
+        any = 1;
+    }
+    if (any)
+        *ind = tally_definitions__slot_at(d, *ind, opt);
+    return 0;
+}
+
 /* Makes, before the workers start, the columns the first rows of each
  * piece name (values not yet filled: the workers fill them together), so
  * that the workers do not each stop at the start to make the same
@@ -304,7 +329,8 @@ static size_t make_first_columns(par *P)
                     if ((ind = lay->wide_indicator[f]) == TALLY_NONE)
                         continue;
                 } else if ((long)f != lay->indicator ||
-                           quiet_indicator(ds->d, d + fs[f], fe[f] - fs[f], &ind)) {
+                           quiet_indicator(ds->d, d + fs[f], fe[f] - fs[f], &ind) ||
+                           (lay->category && quiet_slot(ds->d, lay, d, fs, fe, &ind))) {
                     continue;
                 }
                 if (tally_dataset__find_slot(ds, ind, key) >= 0)

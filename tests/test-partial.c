@@ -408,6 +408,102 @@ static void test_partial__households_any_partition(void **state)
 
 /* Bytes that are not a partial, or a partial of other regions, are
  * refused with a reason; a records and a households partial do not merge. */
+/* The dataset of merged partials is the one one process reads: its checks
+ * write the same file (findings of every kind the data has, in order),
+ * and the merges' duplicate is listed. */
+static void test_partial__dataset_checks_as_one_process(void **state)
+{
+    (void)state;
+    model m = load_model();
+    rows r = split_rows("yueyang-2019.csv");
+    uint32_t *part_of = malloc(r.n * sizeof *part_of);
+    rng_state = 2022;
+    for (size_t i = 0; i < r.n; i++)
+        part_of[i] = rnd(3);
+    parts ps = deal(&r, 3, part_of, NULL, 2);
+    char a[] = "/tmp/tally-partial-XXXXXX";
+    assert_non_null(mkdtemp(a));
+    char one[1100], merged[1100];
+    snprintf(one, sizeof one, "%s/one.csv", a);
+    snprintf(merged, sizeof merged, "%s/merged.csv", a);
+    tally_dataset *ds;
+    tally_rejects *rj;
+    assert_int_equal(tally_dataset_new(&ds, m.h, m.d), 0);
+    assert_int_equal(tally_rejects_new(&rj), 0);
+    tally_partial *list[3];
+    for (size_t p = 0; p < 3; p++) {
+        read_collect(ds, &ps, p, rj);
+        tally_dataset *part;
+        assert_int_equal(tally_dataset_new(&part, m.h, m.d), 0);
+        read_collect(part, &ps, p, rj);
+        assert_int_equal(tally_partial_from_dataset(&list[p], part, (uint32_t)p), 0);
+        tally_dataset_free(part);
+    }
+    assert_int_equal(tally_rejects_count(rj), 0);
+    tally_partial *all = merge_all(list, 3, 2, m.h, m.d);
+    tally_dataset *fin;
+    assert_int_equal(tally_partial_dataset(&fin, all, rj), 0);
+    assert_int_equal(tally_rejects_count(rj), 0);
+    assert_int_equal(tally_dataset_value_count(fin), tally_dataset_value_count(ds));
+    /* Every cell as one process has it: the same periods, and each
+     * region's own figure (or its empty cell) the same. */
+    char *pa, *pb;
+    assert_int_equal(tally_dataset_periods(ds, &pa), 0);
+    assert_int_equal(tally_dataset_periods(fin, &pb), 0);
+    assert_string_equal(pa, pb);
+    size_t cells = 0;
+    for (char *per = strtok(pa, ","); per; per = strtok(NULL, ",")) {
+        for (size_t i = 0; i < tally_definitions_indicator_count(m.d); i++) {
+            for (size_t node = 0; node < tally_hierarchy_size(m.h); node++) {
+                double x, y;
+                int hx, hy;
+                assert_int_equal(tally_dataset_reported(ds, node, i, per, &x, &hx), 0);
+                assert_int_equal(tally_dataset_reported(fin, node, i, per, &y, &hy), 0);
+                assert_int_equal(hx, hy);
+                if (hx) {
+                    assert_memory_equal(&x, &y, sizeof x);
+                    cells++;
+                }
+            }
+        }
+    }
+    assert_true(cells > 1000);
+    tally_free(pa);
+    tally_free(pb);
+    tally_findings *f1, *f2;
+    assert_int_equal(tally_check_run(&f1, ds, NULL), 0);
+    assert_int_equal(tally_check_run(&f2, fin, NULL), 0);
+    assert_true(tally_findings_count(f1) > 10);
+    assert_int_equal(tally_findings_write(f1, one, NULL), 0);
+    assert_int_equal(tally_findings_write(f2, merged, NULL), 0);
+    assert_same_files(one, merged);
+    tally_findings_free(f1);
+    tally_findings_free(f2);
+    tally_dataset_free(fin);
+    /* A households partial has no dataset. */
+    tally_households *hh;
+    tally_partial *hp;
+    assert_int_equal(tally_households_new(&hh, m.h), 0);
+    assert_int_equal(tally_partial_from_households(&hp, hh, 0), 0);
+    assert_int_equal(tally_partial_dataset(&fin, hp, NULL), TALLY_EINVAL);
+    assert_null(fin);
+    tally_partial_free(hp);
+    tally_households_free(hh);
+    tally_partial_free(all);
+    tally_rejects_free(rj);
+    tally_dataset_free(ds);
+    unlink(one);
+    unlink(merged);
+    rmdir(a);
+    free_parts(&ps);
+    free(part_of);
+    free(r.line);
+    free(r.len);
+    free(r.text);
+    tally_hierarchy_free(m.h);
+    tally_definitions_free(m.d);
+}
+
 static void test_partial__refuses_what_does_not_fit(void **state)
 {
     (void)state;
@@ -455,6 +551,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_partial__records_any_partition),
         cmocka_unit_test(test_partial__households_any_partition),
+        cmocka_unit_test(test_partial__dataset_checks_as_one_process),
         cmocka_unit_test(test_partial__refuses_what_does_not_fit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

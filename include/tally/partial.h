@@ -114,6 +114,16 @@ TALLY_EXTERN(int) tally_partial_rollup(tally_result **out, const tally_partial *
                                        const tally_rollup_options *opts,
                                        tally_rejects *duplicates);
 
+/* Finishes a records partial into the dataset one process would have read
+ * from all its parts: every cell, as tally_dataset_add_values adds it
+ * (values and cells filed empty), for tally_check_run or anything else
+ * run on a dataset. `duplicates` as for tally_partial_rollup. The dataset
+ * borrows p's hierarchy and definitions (not p); *out is the caller's
+ * (tally_dataset_free). Errors: TALLY_EINVAL (NULL, or a households
+ * partial), TALLY_ENOMEM. O(cells). */
+TALLY_EXTERN(int) tally_partial_dataset(tally_dataset **out, const tally_partial *p,
+                                        tally_rejects *duplicates);
+
 /* Finishes a households partial: the result of tally_poverty_households
  * over all its households, added in (source, order) order; a household
  * whose id and year an earlier one has is dropped as one process drops

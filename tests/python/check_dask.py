@@ -4,8 +4,9 @@ and denominator, in different files), rolled up by tally.dask.rollup, must
 print exactly what `tally rollup` prints on the same 4 files; the same
 records as a dask.dataframe of 4 shuffled partitions against `tally rollup`
 on the original file; the households dealt into 4 files, measured by
-tally.dask.poverty, against `tally poverty --households` on those files; a
-cell given in two parts raises the duplicate one process reports.
+tally.dask.poverty, against `tally poverty --households` on those files;
+tally.dask.check on the 4 files and on the dataframe against `tally check`;
+a cell given in two parts raises the duplicate one process reports.
 
 Run by meson (test 'dask') with this build's library in TALLY_LIBRARY and
 the tally program in TALLY_EXE. Exits 77 (skipped) only when dask or
@@ -102,6 +103,33 @@ def main():
         r.write(out)
         same("rollup of a dask.dataframe of 4 partitions",
              cli("rollup", "-r", os.path.join(DATA, "yueyang-2019.csv")), out)
+        # The checks of the 4 files, and of the dataframe: every finding
+        # `tally check` prints, in its order, to the byte.
+        f = tally.dask.check(client, h, d, records)
+        f.to_csv(out)
+        expected = cli("check", *sum((["-r", p] for p in records), []))
+        if expected.count(b"\n") < 10:
+            failures.append(f"tally check found too little to compare: {expected!r}")
+        same("check of 4 files", expected, out)
+        f = tally.dask.check(client, H, D, dd.from_pandas(frame, npartitions=4),
+                             periods=["2019-06", "2019-Q3"])
+        f.to_csv(out)
+        same("check --period 2019-06,2019-Q3 of a dask.dataframe of 4 partitions",
+             cli("check", "--period", "2019-06,2019-Q3", "-r",
+                 os.path.join(DATA, "yueyang-2019.csv")), out)
+        # Records by cause (categories), a town's total at odds with its
+        # options: the error finding and the coverage warnings.
+        cats = os.path.join(ROOT, "tests", "data", "categories")
+        ch, cd = (os.path.join(cats, "yunxi-hierarchy.csv"), os.path.join(cats, "yunxi.yaml"))
+        parts = deal(os.path.join(cats, "yunxi-records.csv"), 4, tmp, "cause", rng)
+        f = tally.dask.check(client, ch, cd, parts)
+        f.to_csv(out)
+        expected = subprocess.run([EXE, "check", "-H", ch, "-d", cd,
+                                   *sum((["-r", p] for p in parts), [])],
+                                  capture_output=True).stdout
+        if b",error," not in expected:
+            failures.append(f"tally check found no error to compare: {expected!r}")
+        same("check of records by cause in 4 files", expected, out)
         # Households in 4 files.
         households = deal(os.path.join(DATA, "yueyang-households-2019.csv"), 4, tmp, "hh", rng)
         p = tally.dask.poverty(client, H, D, households)

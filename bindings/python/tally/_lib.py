@@ -542,6 +542,7 @@ _FUNCTIONS = {
     "tally_partial_merge": (c_int, [PT, PT], True),
     "tally_partial_save_buffer": (c_int, [PT, POINTER(c_void_p), _size_p], True),
     "tally_partial_load_buffer": (c_int, [POINTER(PT), c_char_p, c_size_t, H, D], True),
+    "tally_partial_dataset": (c_int, [POINTER(DS), PT, RJ], True),
     "tally_partial_rollup": (c_int, [POINTER(R), PT, POINTER(RollupOptions), RJ], True),
     "tally_partial_poverty": (c_int, [POINTER(PV), PT, D, POINTER(PovertyOptions), RJ], True),
 }

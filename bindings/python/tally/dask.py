@@ -11,6 +11,8 @@ merged partial finished on the client into the ordinary
     d = tally.Definitions.from_yaml("indicators.yaml")
     r = tally.dask.rollup(client, h, d, ["records-43.csv", "records-44.csv"])
     r.write("rollup.csv")            # what `tally rollup` prints on both files
+    f = tally.dask.check(client, h, d, ["records-43.csv", "records-44.csv"])
+    f.to_csv("check.csv")            # what `tally check` prints on both files
 
 ``parts`` is a list of files (records CSV, or snapshots from ``tally
 snapshot``; households CSV for :func:`poverty`) or a ``dask.dataframe``
@@ -41,7 +43,9 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from . import _errors
 from ._common import Names, PREFER, choice, enc, fspath
-from ._lib import (PT, PV, R, RJ, PovertyOptions, RollupOptions, lib)
+from ._handle import Handle
+from ._lib import (DS, PT, PV, R, RJ, PovertyOptions, RollupOptions, lib)
+from .check import Findings
 from .dataset import _COMPARE, Dataset
 from .definitions import Definitions
 from .hierarchy import Hierarchy
@@ -50,7 +54,7 @@ from .poverty import Households, Poverty
 from .rejects import Rejected, RejectedRows, _str
 from .result import Result
 
-__all__ = ["rollup", "poverty", "partial_bytes", "merge_bytes"]
+__all__ = ["rollup", "check", "dataset", "poverty", "partial_bytes", "merge_bytes"]
 
 RECORDS, HOUSEHOLDS = 1, 2
 
@@ -276,6 +280,59 @@ def rollup(client: Any, hierarchy: Any, definitions: Any, records: Any,
     result, dups = _finish(data, hierarchy, definitions, call, on_error)
     result.duplicates = dups
     return result
+
+
+def dataset(client: Any, hierarchy: Any, definitions: Any, records: Any,
+            on_error: str = "stop", split_every: int = 8) -> Dataset:
+    """The :class:`tally.Dataset` one process would have read from all the
+    parts in order: the records in ``records`` (a list of files or a
+    ``dask.dataframe``) made partials and merged on ``client``'s workers as
+    :func:`rollup` does, and the merged partial finished on the client into
+    a dataset holding every cell (``tally_partial_dataset``). Anything run
+    on a dataset runs on it as on one process's; it holds the values of the
+    whole input, so it must fit in the client's memory (a column of 8 bytes
+    a region for each indicator and period filed). ``on_error`` and the
+    duplicates (``dataset.duplicates``) as for :func:`rollup`."""
+    choice("on_error", on_error, {"stop": 0, "collect": 1})
+    hierarchy, definitions, spec = _client_model(hierarchy, definitions)
+    if spec is None:
+        spec = ("objects", hierarchy, definitions)
+    data = _reduce(client, RECORDS, records, spec, on_error, split_every)
+    assert definitions is not None
+
+    def call(p, rj):
+        out = DS()
+        lib.tally_partial_dataset(ctypes.byref(out), p, rj)
+        ds = Dataset.__new__(Dataset)
+        ds.hierarchy, ds.definitions, ds._changes = hierarchy, definitions, 0
+        ds._handle = Handle(out, lib.tally_dataset_free, "Dataset",
+                            (hierarchy._handle, definitions._handle))
+        return ds
+
+    ds, dups = _finish(data, hierarchy, definitions, call, on_error)
+    ds.duplicates = dups
+    return ds
+
+
+def check(client: Any, hierarchy: Any, definitions: Any, records: Any,
+          periods: Names = None, prefer: str = "computed", targets: Any = None,
+          on_error: str = "stop", split_every: int = 8) -> Findings:
+    """:meth:`tally.Dataset.check` of the records in ``records`` (a list of
+    files or a ``dask.dataframe``): the parts made partials and merged on
+    ``client``'s workers, then every check run on the client on the merged
+    data (:func:`dataset`), so the findings are the ones one process gives
+    for all the parts read in order (``findings.to_csv`` writes what
+    ``tally check`` prints). A check compares a region's reported figure
+    with what its children give, which needs the reports of every level at
+    once: the reading and the merging are spread over the workers, the
+    checking is not. ``periods``, ``prefer`` and ``targets`` as for
+    :meth:`tally.Dataset.check`; ``on_error`` and ``findings.duplicates``
+    as for :func:`rollup`."""
+    with dataset(client, hierarchy, definitions, records, on_error=on_error,
+                 split_every=split_every) as ds:
+        findings = ds.check(periods=periods, prefer=prefer, targets=targets)
+        findings.duplicates = ds.duplicates
+    return findings
 
 
 def poverty(client: Any, hierarchy: Any, definitions: Any,
