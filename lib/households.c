@@ -10,8 +10,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "csv.h"
 #include "csv_fast.h"
@@ -615,75 +617,59 @@ static inline int ascii_only(const char *s, size_t len)
 }
 
 /* A row of the one-pass path, read and checked, waiting to be looked up
- * in the id index and stored: rows go in batches, so that the index's
- * slots for a batch are fetched from memory together, not one miss at a
- * time. */
+ * in the id index and stored. */
 typedef struct pending {
     const char *id;
-    size_t idlen, node, start, end;
+    size_t idlen, node, start, end; /* the row's bytes [start, end), line ending excluded */
     double pw, income;
     int year;
     uint64_t hash;
 } pending;
 
-#define BATCH 16
+/* What the one-pass rows read, fixed for the whole input (threads read it
+ * at once; the reader's position is the caller's). */
+typedef struct scan_in {
+    const tally_hierarchy *h;
+    const hlayout *lay;
+    const char *d;
+    size_t n, maxb, maxf;
+} scan_in;
 
-/* Stores the batch's rows in order, each after its own lookup (so a row
- * sees the ones before it). Returns 1 at a row that is a duplicate, or
- * that cannot be stored (the general path reads it again and says why);
- * the rows after it are read again too. */
-static int commit(tally_households *hh, const tally_csv *c, pending *batch, size_t *nb,
-                  uint32_t path, size_t *rows, size_t *last_start, size_t *last_end)
+static scan_in scan_of(const read_ctx *rc, const tally_csv *c)
 {
-    size_t n = *nb;
-    *nb = 0;
-    for (size_t j = 0; j < n; j++) {
-        const pending *q = &batch[j];
-        if (find_hashed(hh, q->id, q->idlen, q->year, q->hash) != TALLY_NONE ||
-            store_household(hh, q->id, q->idlen, q->hash, q->node, q->pw, q->income, q->year,
-                            path, c->next_line + *rows))
-            return 1;
-        ++*rows;
-        *last_start = q->start;
-        *last_end = q->end;
-    }
-    return 0;
+    return (scan_in){ rc->hh->h, &rc->lay, c->data, c->size,
+                      c->max_field_bytes ? c->max_field_bytes : SIZE_MAX, c->max_fields };
 }
 
-/* The common rows of a households file, read and stored in one pass, as
- * many as follow one another from c->pos (up to the first row starting at
- * or after `stop`): no quote, the header's number of fields (8 at most),
- * within the limits, a region code of the hierarchy, numbers that
+/* Reads the common rows of a households file from p (a row's start), up
+ * to `max` of them and up to the first row starting at or after `stop`,
+ * into out: no quote, the header's number of fields (8 at most), within
+ * the limits, a region code of the hierarchy, numbers that
  * tally_csv__fast_number reads and that pass their checks, a four-digit
- * year, and an id and year not given before. Returns the number of rows
- * read and stored, with the reader left exactly as tally_csv__next and
- * read_hrow would leave it after the last one (except c->fields, which
- * nothing reads after an accepted row); it stops, with nothing of that row
- * changed, at the first other row, which takes the general path (and gets
- * its error there). The separators are found 64 bytes at a time, as in the
- * records reader; the last TALLY_CSV__FAST_TAIL bytes of the input are left
- * to the general path. */
-static size_t read_rows_fast(read_ctx *rc, tally_csv *c, size_t stop)
+ * year. Returns how many; it stops at the first other row (which the
+ * general path reads, and rejects when it is bad), and leaves the last
+ * TALLY_CSV__FAST_TAIL bytes of the input to the general path. Looks
+ * nothing up in the id index and changes nothing but out and the region
+ * cache (region, rnode): threads may read pieces of one input at once.
+ * The separators are found 64 bytes at a time, as in the records reader. */
+static size_t parse_rows(const scan_in *in, tally_csv__key16 *region, size_t *rnode, size_t p,
+                         size_t stop, pending *out, size_t max)
 {
-    const hlayout *lay = &rc->lay;
-    tally_households *hh = rc->hh;
-    const char *d = c->data;
-    size_t n = c->size, p = c->pos, nfields = lay->nfields;
+    const hlayout *lay = in->lay;
+    const char *d = in->d;
+    size_t n = in->n, nfields = lay->nfields;
     if (nfields > 8 || n < TALLY_CSV__FAST_TAIL || p > n - TALLY_CSV__FAST_TAIL ||
-        (c->max_fields && nfields > c->max_fields))
+        (in->maxf && nfields > in->maxf))
         return 0;
     size_t limit = n - TALLY_CSV__FAST_TAIL; /* the last block may start here */
-    size_t maxb = c->max_field_bytes ? c->max_field_bytes : SIZE_MAX;
+    size_t maxb = in->maxb;
     size_t fid = (size_t)lay->col[COL_ID], freg = (size_t)lay->col[COL_REGION],
            fsize = (size_t)lay->col[COL_SIZE], finc = (size_t)lay->col[COL_INCOME];
     long fw = lay->col[COL_WEIGHT], fy = lay->col[COL_YEAR];
-    const uint32_t path = (uint32_t)rc->path;
-    size_t rows = 0, base = p, last_start = 0, last_end = 0;
-    pending batch[BATCH];
-    size_t nb = 0;
+    size_t rows = 0, base = p;
     size_t bound[9]; /* bound[f] + 1 is where field f starts, bound[f + 1] where it ends */
     uint64_t m = tally_csv__scan64(d + base);
-    while (p < stop) {
+    while (p < stop && rows < max) {
         if (d[p] == '\n' || d[p] == '\r') /* blank lines are the general path's */
             break;
         bound[0] = p - 1;
@@ -693,7 +679,7 @@ static size_t read_rows_fast(read_ctx *rc, tally_csv *c, size_t stop)
             while (!m) {
                 base += 64;
                 if (base > limit)
-                    goto out;
+                    return rows;
                 m = tally_csv__scan64(d + base);
             }
             size_t at = base + (size_t)__builtin_ctzll(m);
@@ -702,105 +688,448 @@ static size_t read_rows_fast(read_ctx *rc, tally_csv *c, size_t stop)
             bound[++nf] = at;
         } while (ch == ',' && nf < nfields);
         if (ch != '\n' || nf != nfields) /* a quote, or too few or too many fields */
-            goto out;
+            break;
         size_t nl = bound[nf], end = nl;
         if (end > bound[nf - 1] + 1 && d[end - 1] == '\r')
             bound[nf] = --end;
 #define FS(f) (bound[f] + 1)
 #define FL(f) (bound[(f) + 1] - bound[f] - 1)
-        if (end - p > maxb)
-            for (size_t f = 0; f < nf; f++)
-                if (FL(f) > maxb)
-                    goto out;
+        if (end - p > maxb) {
+            size_t f = 0;
+            while (f < nf && FL(f) <= maxb)
+                f++;
+            if (f < nf)
+                break;
+        }
         const char *id = d + FS(fid);
         size_t idlen = FL(fid);
         if (!idlen || (!ascii_only(id, idlen) && !tally_util__utf8_valid(id, idlen)))
-            goto out;
+            break;
         size_t a = FS(freg), len = FL(freg), node;
-        if (len && tally_csv__key16_is(&rc->region, d + a, len)) {
-            node = rc->node;
+        if (len && tally_csv__key16_is(region, d + a, len)) {
+            node = *rnode;
         } else {
-            if (tally_hierarchy_find(hh->h, d + a, len, &node))
-                goto out;
-            rc->node = node;
-            rc->region = (tally_csv__key16){ 0, 0, 0 };
+            /* Files grouped by village in the hierarchy's order go on to
+             * the next region in pre-order (the next village of the town,
+             * or the first of the next town): compared before a lookup,
+             * whose table is a cache miss away. */
+            if (tally_hierarchy__code_is(in->h, *rnode + 1, d + a, len))
+                node = *rnode + 1;
+            else if (tally_hierarchy__code_is(in->h, *rnode + 2, d + a, len))
+                node = *rnode + 2;
+            else if (tally_hierarchy_find(in->h, d + a, len, &node))
+                break;
+            *rnode = node;
+            *region = (tally_csv__key16){ 0, 0, 0 };
             if (len <= 16)
-                rc->region = tally_csv__key16_of(d + a, len);
+                *region = tally_csv__key16_of(d + a, len);
         }
         double size, income, weight = 1.0;
         if (!FL(fsize) || !tally_csv__fast_number(d + FS(fsize), FL(fsize), &size) ||
             !check_size(size) || !FL(finc) ||
             !tally_csv__fast_number(d + FS(finc), FL(finc), &income) || !check_income(income))
-            goto out;
+            break;
         if (fw >= 0 && (!FL((size_t)fw) ||
                         !tally_csv__fast_number(d + FS((size_t)fw), FL((size_t)fw), &weight) ||
                         !check_weight(weight)))
-            goto out;
+            break;
         int year = 0;
         if (fy >= 0) {
             const char *ys = d + FS((size_t)fy);
             if (FL((size_t)fy) != 4)
-                goto out;
-            for (int k = 0; k < 4; k++) {
+                break;
+            int k = 0;
+            for (; k < 4; k++) {
                 unsigned dg = (unsigned char)ys[k] - (unsigned)'0';
                 if (dg > 9)
-                    goto out;
+                    break;
                 year = year * 10 + (int)dg;
             }
-            if (year < 1000)
-                goto out;
+            if (k < 4 || year < 1000)
+                break;
         }
 #undef FS
 #undef FL
-        {
-            pending *q = &batch[nb++];
-            q->id = id;
-            q->idlen = idlen;
-            q->node = node;
-            q->pw = weight * size;
-            q->income = income;
-            q->year = year;
-            q->hash = id_hash(id, idlen, year);
-            q->start = p;
-            q->end = end;
-            if (hh->slots_cap)
-                __builtin_prefetch(&hh->slots[slot_place(q->hash, hh->slots_cap)]);
-        }
+        pending *q = &out[rows++];
+        q->id = id;
+        q->idlen = idlen;
+        q->node = node;
+        q->pw = weight * size;
+        q->income = income;
+        q->year = year;
+        q->hash = id_hash(id, idlen, year);
+        q->start = p;
+        q->end = end;
         p = nl + 1;
-        if (nb == BATCH && commit(hh, c, batch, &nb, path, &rows, &last_start, &last_end))
-            goto done;
-    }
-out:
-    commit(hh, c, batch, &nb, path, &rows, &last_start, &last_end);
-done:
-    if (rows) {
-        c->nfields = 0;
-        c->line = c->next_line + rows - 1;
-        c->row_start = last_start;
-        c->row_end = last_end;
-        c->pos = last_end;
-        while (c->data[c->pos] != '\n')
-            c->pos++; /* past the line ending ('\r' before it) */
-        c->pos++;
-        c->next_line += rows;
     }
     return rows;
+}
+
+/* Where the row after rows[k] starts: past its line ending. */
+static size_t next_row(const char *d, const pending *q)
+{
+    size_t p = q->end;
+    while (d[p] != '\n')
+        p++; /* past the line ending ('\r' before it) */
+    return p + 1;
+}
+
+/* Stores rows read by parse_rows from the reader's position, in order,
+ * each after its own lookup in the id index (so a row sees the ones
+ * before it; the slots of the rows ahead are fetched from memory
+ * meanwhile). Stops at a row that is a duplicate or cannot be stored:
+ * the general path reads it again and says why. Returns the number
+ * stored, with the reader left exactly as tally_csv__next and read_hrow
+ * would leave it after the last one (except c->fields, which nothing
+ * reads after an accepted row). */
+static size_t commit_rows(tally_households *hh, tally_csv *c, const pending *rows, size_t n,
+                          uint32_t path)
+{
+    enum { AHEAD = 16 };
+    for (size_t j = 0; j < n && j < AHEAD && hh->slots_cap; j++)
+        __builtin_prefetch(&hh->slots[slot_place(rows[j].hash, hh->slots_cap)]);
+    size_t k = 0;
+    for (; k < n; k++) {
+        const pending *q = &rows[k];
+        if (k + AHEAD < n && hh->slots_cap)
+            __builtin_prefetch(&hh->slots[slot_place(rows[k + AHEAD].hash, hh->slots_cap)]);
+        if (find_hashed(hh, q->id, q->idlen, q->year, q->hash) != TALLY_NONE ||
+            store_household(hh, q->id, q->idlen, q->hash, q->node, q->pw, q->income, q->year,
+                            path, c->next_line + k))
+            break;
+    }
+    if (k) {
+        c->nfields = 0;
+        c->line = c->next_line + k - 1;
+        c->row_start = rows[k - 1].start;
+        c->row_end = rows[k - 1].end;
+        c->pos = next_row(c->data, &rows[k - 1]);
+        c->next_line += k;
+    }
+    return k;
+}
+
+#define BATCH 16
+
+/* The common rows of a households file from c->pos, read and stored in
+ * one pass (parse_rows, then commit_rows, BATCH rows at a time), as many
+ * as follow one another up to the first row starting at or after `stop`.
+ * Returns the number stored; 0 leaves the next row to the general path. */
+static size_t read_rows_fast(read_ctx *rc, tally_csv *c, size_t stop)
+{
+    scan_in in = scan_of(rc, c);
+    pending batch[BATCH];
+    size_t total = 0;
+    for (;;) {
+        size_t n = parse_rows(&in, &rc->region, &rc->node, c->pos, stop, batch, BATCH);
+        size_t k = n ? commit_rows(rc->hh, c, batch, n, (uint32_t)rc->path) : 0;
+        total += k;
+        if (k < BATCH)
+            return total;
+    }
 }
 
 /* Input pages are given back every this many bytes read. */
 #define RELEASE_STEP ((size_t)1 << 20)
 
-/* The row loop (as tally_csv__read_rows, with the one-pass rows first).
- * map: the file mapping data is, whose pages are given back as the read
- * goes on; or NULL. */
+/* The row loop's state (as tally_csv__read_rows, with the one-pass rows
+ * first). */
+typedef struct row_loop {
+    read_ctx *ctx;
+    tally_csv *c;
+    tally_csv_input *in;
+    int collect;
+    tally_rejects *rejects;
+    tally_read_stats st;
+    const tally_mapped *map; /* the file mapping, whose pages are given back; or NULL */
+    size_t released;         /* given back up to here */
+    int eof;
+    size_t ahead; /* rows stored as threads read them ahead */
+} row_loop;
+
+/* Reads rows until the reader's position reaches `end` (SIZE_MAX: the end
+ * of the input; then L->eof is set). 0, or the code that stops the read
+ * (a bad row in stop mode, out of memory). */
+static int read_until(row_loop *L, size_t end)
+{
+    tally_csv *c = L->c;
+    while (c->pos < end) {
+        if (L->map && c->pos - L->released >= RELEASE_STEP) {
+            tally_util__release(L->map, L->released, c->pos);
+            L->released = c->pos;
+        }
+        size_t stop = c->pos + RELEASE_STEP;
+        size_t k = read_rows_fast(L->ctx, c, stop < end ? stop : end);
+        if (k) {
+            L->st.rows_read += k;
+            L->st.rows_accepted += k;
+            continue;
+        }
+        int r = tally_csv__next(c);
+        if (r == 0) {
+            L->eof = 1;
+            return 0;
+        }
+        if (r == TALLY_ENOMEM)
+            return r;
+        if (r > 0 && tally_csv__row_empty(c)) {
+            /* Excel's trailing ",,,": skipped and counted, as every reader does. */
+            if (L->rejects)
+                L->rejects->empty_rows++;
+            continue;
+        }
+        L->st.rows_read++;
+        if (r > 0)
+            r = read_hrow(L->ctx->hh, c, &L->ctx->lay, L->ctx->path);
+        if (r == 0) {
+            L->st.rows_accepted++;
+            continue;
+        }
+        if (r == TALLY_ENOMEM) {
+            L->st.rows_read--;
+            return r;
+        }
+        L->st.rows_rejected++;
+        tally_csv__hint_encoding(L->in, c);
+        if (L->rejects && tally_rejects__add(L->rejects, c))
+            return tally_error__set(TALLY_ENOMEM, "out of memory collecting rejected rows");
+        if (!L->collect)
+            return r;
+    }
+    return 0;
+}
+
+/* ---- reading with several threads ----
+ *
+ * The data rows are cut into pieces at line breaks. Threads read pieces
+ * ahead with parse_rows (each piece in order from its start, up to its
+ * first row that is not a one-pass row), and the calling thread, which
+ * reads pieces too while it waits, takes them in file order: it stores a
+ * piece's rows with commit_rows, then reads the rest of the piece with
+ * read_until, exactly as the serial read goes on from that row (the
+ * general path for a quoted, blank or bad row, a duplicate rejected at its
+ * later line, the one-pass rows after it again). Every lookup in the id
+ * index and every store is the calling thread's, in file order, so the
+ * result is the serial read's: the same households in the same order,
+ * the same rejected rows, lines, columns and last error. A piece whose
+ * start is not where the reader is (a quoted field ran over the cut) is
+ * read serially from where the reader is. Threads read at most WINDOW
+ * pieces per thread ahead of the calling thread, so the rows waiting to be
+ * stored and the input's pages mapped stay a few megabytes. */
+
+#define MAX_THREADS 64
+#define DEFAULT_MAX_THREADS 8
+/* The default piece; inputs under two pieces are read by one thread. */
+#define PIECE ((size_t)1 << 20)
+#define WINDOW 4
+
+typedef struct hpiece {
+    size_t start, end;
+    pending *rows; /* the piece's one-pass rows, from its start */
+    size_t n;
+    int state; /* 0 not taken, 1 being read, 2 read */
+} hpiece;
+
+typedef struct hpar {
+    scan_in in;
+    hpiece *pieces;
+    size_t npieces, next_take, done_upto; /* pieces below done_upto are stored */
+    size_t window;
+    int stop;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+} hpar;
+
+/* Reads piece k's one-pass rows (none when out of memory: the serial path
+ * then reads the whole piece). */
+static void parse_piece(hpar *P, hpiece *pc)
+{
+    tally_csv__key16 region = { 0, 0, 0 };
+    size_t rnode = 0, cap = (pc->end - pc->start) / 32 + 16, n = 0, p = pc->start;
+    pending *rows = malloc(cap * sizeof *rows);
+    while (rows) {
+        size_t got = parse_rows(&P->in, &region, &rnode, p, pc->end, rows + n, cap - n);
+        n += got;
+        if (n < cap)
+            break;
+        p = next_row(P->in.d, &rows[n - 1]);
+        pending *more = realloc(rows, 2 * cap * sizeof *rows);
+        if (!more) {
+            free(rows);
+            rows = NULL;
+            n = 0;
+            break;
+        }
+        rows = more;
+        cap *= 2;
+    }
+    pc->rows = rows;
+    pc->n = n;
+}
+
+/* The next piece to read ahead, taken under the lock, or NULL. */
+static hpiece *take_piece(hpar *P)
+{
+    if (P->stop || P->next_take >= P->npieces || P->next_take >= P->done_upto + P->window)
+        return NULL;
+    hpiece *pc = &P->pieces[P->next_take++];
+    pc->state = 1;
+    return pc;
+}
+
+static void *hpar_work(void *arg)
+{
+    hpar *P = arg;
+    pthread_mutex_lock(&P->lock);
+    for (;;) {
+        hpiece *pc = take_piece(P);
+        if (!pc) {
+            if (P->stop || P->next_take >= P->npieces)
+                break;
+            pthread_cond_wait(&P->cond, &P->lock);
+            continue;
+        }
+        pthread_mutex_unlock(&P->lock);
+        parse_piece(P, pc);
+        pthread_mutex_lock(&P->lock);
+        pc->state = 2;
+        pthread_cond_broadcast(&P->cond);
+    }
+    pthread_mutex_unlock(&P->lock);
+    return NULL;
+}
+
+/* Reads the data rows from the reader's position to the end of the input
+ * with `threads` threads in pieces of about `piece` bytes, as read_until
+ * would; the caller then reads on to the end of the input (nothing is
+ * left but the input's end). Returns what read_until returns; 0 with
+ * nothing read when it could not start (the caller reads serially). */
+static int read_parallel(row_loop *L, size_t threads, size_t piece)
+{
+    tally_csv *c = L->c;
+    const char *d = c->data;
+    size_t size = c->size, start = c->pos;
+    if (threads > MAX_THREADS)
+        threads = MAX_THREADS;
+    size_t cap = (size - start) / piece + 2;
+    hpar P;
+    memset(&P, 0, sizeof P);
+    P.in = scan_of(L->ctx, c);
+    P.pieces = calloc(cap, sizeof *P.pieces);
+    if (!P.pieces)
+        return 0;
+    for (size_t p = start; p < size && P.npieces < cap; P.npieces++) {
+        /* Cut at the first line break at or after p + piece - 1. */
+        size_t end = size;
+        if (p + piece - 1 < size) {
+            const char *nl = memchr(d + p + piece - 1, '\n', size - (p + piece - 1));
+            end = nl ? (size_t)(nl - d) + 1 : size;
+        }
+        P.pieces[P.npieces] = (hpiece){ p, end, NULL, 0, 0 };
+        p = end;
+    }
+    /* Cutting touched the pages at every cut: given back until read. */
+    if (L->map)
+        tally_util__release(L->map, start, size);
+    P.window = WINDOW * threads;
+    pthread_t tid[MAX_THREADS];
+    size_t started = 0;
+    if (pthread_mutex_init(&P.lock, NULL)) {
+        free(P.pieces);
+        return 0;
+    }
+    if (pthread_cond_init(&P.cond, NULL)) {
+        pthread_mutex_destroy(&P.lock);
+        free(P.pieces);
+        return 0;
+    }
+    for (size_t t = 1; t < threads; t++)
+        if (pthread_create(&tid[started], NULL, hpar_work, &P) == 0)
+            started++;
+    int rc = 0;
+    for (size_t k = 0; started && k < P.npieces; k++) {
+        hpiece *pc = &P.pieces[k];
+        /* Wait for piece k, reading pieces ahead meanwhile. */
+        pthread_mutex_lock(&P.lock);
+        while (pc->state != 2) {
+            hpiece *mine = take_piece(&P);
+            if (!mine) {
+                pthread_cond_wait(&P.cond, &P.lock);
+                continue;
+            }
+            pthread_mutex_unlock(&P.lock);
+            /* A lookup that fails there records an error: the last error
+             * stays the serial read's. */
+            tally_error__kept kept;
+            tally_error__keep(&kept);
+            parse_piece(&P, mine);
+            tally_error__put_back(&kept);
+            pthread_mutex_lock(&P.lock);
+            mine->state = 2;
+            pthread_cond_broadcast(&P.cond);
+        }
+        pthread_mutex_unlock(&P.lock);
+        if (c->pos == pc->start && pc->n) {
+            size_t stored = commit_rows(L->ctx->hh, c, pc->rows, pc->n, (uint32_t)L->ctx->path);
+            L->st.rows_read += stored;
+            L->st.rows_accepted += stored;
+            L->ahead += stored;
+        }
+        free(pc->rows);
+        pc->rows = NULL;
+        rc = read_until(L, pc->end);
+        if (L->map && c->pos > L->released) {
+            tally_util__release(L->map, L->released, c->pos);
+            L->released = c->pos;
+        }
+        pthread_mutex_lock(&P.lock);
+        P.done_upto = k + 1;
+        if (rc || L->eof)
+            P.stop = 1;
+        pthread_cond_broadcast(&P.cond);
+        pthread_mutex_unlock(&P.lock);
+        if (rc || L->eof)
+            break;
+    }
+    pthread_mutex_lock(&P.lock);
+    P.stop = 1;
+    pthread_cond_broadcast(&P.cond);
+    pthread_mutex_unlock(&P.lock);
+    for (size_t t = 0; t < started; t++)
+        pthread_join(tid[t], NULL);
+    for (size_t k = 0; k < P.npieces; k++)
+        free(P.pieces[k].rows);
+    free(P.pieces);
+    pthread_cond_destroy(&P.cond);
+    pthread_mutex_destroy(&P.lock);
+    return rc;
+}
+
+/* The number of threads a read asks for (as the records reader's). */
+static size_t read_threads(const tally_read_options *opts)
+{
+    unsigned int t = opts && opts->version >= 3 ? opts->threads : 0;
+    if (t == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        t = n > 0 ? (unsigned int)n : 1;
+        if (t > DEFAULT_MAX_THREADS)
+            t = DEFAULT_MAX_THREADS;
+    }
+    return t;
+}
+
+/* The row loop. map: the file mapping data is, whose pages are given back
+ * as the read goes on; or NULL. threads: see tally_read_options; piece:
+ * the bytes of a piece (0: PIECE, and inputs under two pieces are read by
+ * one thread). */
 static int read_rows(read_ctx *ctx, const char *data, size_t size, const char *name,
                      const tally_read_options *opts, tally_rejects *rejects,
-                     tally_read_stats *stats, const tally_mapped *map)
+                     tally_read_stats *stats, const tally_mapped *map, size_t threads,
+                     size_t piece, size_t *ahead)
 {
     tally_read_options defaults = TALLY_READ_OPTIONS_INIT;
     if (!opts)
         opts = &defaults;
-    tally_read_stats st = { 0, 0, 0 };
     int collect = opts->on_error == TALLY_ON_ERROR_COLLECT;
     if (collect && !rejects)
         return tally_error__set(TALLY_EINVAL,
@@ -842,63 +1171,29 @@ static int read_rows(read_ctx *ctx, const char *data, size_t size, const char *n
         if (est && reserve(ctx->hh, est))
             rc = tally_error__set(TALLY_ENOMEM, "out of memory reading %s", name);
     }
-    size_t released = c.pos;
-    while (!rc) {
-        if (map && c.pos - released >= RELEASE_STEP) {
-            tally_util__release(map, released, c.pos);
-            released = c.pos;
-        }
-        size_t k = read_rows_fast(ctx, &c, c.pos + RELEASE_STEP);
-        if (k) {
-            st.rows_read += k;
-            st.rows_accepted += k;
-            continue;
-        }
-        int r = tally_csv__next(&c);
-        if (r == 0)
-            break;
-        if (r == TALLY_ENOMEM) {
-            rc = r;
-            break;
-        }
-        if (r > 0 && tally_csv__row_empty(&c)) {
-            /* Excel's trailing ",,,": skipped and counted, as every reader does. */
-            if (rejects)
-                rejects->empty_rows++;
-            continue;
-        }
-        st.rows_read++;
-        if (r > 0)
-            r = read_hrow(ctx->hh, &c, &ctx->lay, ctx->path);
-        if (r == 0) {
-            st.rows_accepted++;
-            continue;
-        }
-        if (r == TALLY_ENOMEM) {
-            st.rows_read--;
-            rc = r;
-            break;
-        }
-        st.rows_rejected++;
-        tally_csv__hint_encoding(&in, &c);
-        if (rejects && tally_rejects__add(rejects, &c)) {
-            rc = tally_error__set(TALLY_ENOMEM, "out of memory collecting rejected rows");
-            break;
-        }
-        if (!collect)
-            rc = r;
+    row_loop L = { ctx, &c, &in, collect, rejects, { 0, 0, 0 }, map, c.pos, 0, 0 };
+    if (!rc && threads > 1 && c.pos < in.size &&
+        (piece || in.size - c.pos >= 2 * PIECE)) {
+        rc = read_parallel(&L, threads, piece ? piece : PIECE);
     }
+    if (!rc && !L.eof)
+        rc = read_until(&L, SIZE_MAX);
     tally_csv__fini(&c);
     tally_csv__input_close(&in);
     if (stats)
-        *stats = st;
+        *stats = L.st;
+    if (ahead)
+        *ahead = L.ahead;
     return rc;
 }
 
-/* tally_households_read_buffer, from a file's mapping when map is not NULL. */
-static int read_buffer(tally_households *hh, const char *data, size_t size, const char *name,
-                       const tally_read_options *opts, tally_rejects *rejects,
-                       tally_read_stats *stats, const tally_mapped *map)
+/* tally_households_read_buffer, from a file's mapping when map is not
+ * NULL, with `threads` threads in pieces of `piece` bytes (see read_rows). */
+static int read_buffer_threads(tally_households *hh, const char *data, size_t size,
+                               const char *name, const tally_read_options *opts,
+                               tally_rejects *rejects, tally_read_stats *stats,
+                               const tally_mapped *map, size_t threads, size_t piece,
+                               size_t *ahead)
 {
     if (stats)
         memset(stats, 0, sizeof *stats);
@@ -909,7 +1204,26 @@ static int read_buffer(tally_households *hh, const char *data, size_t size, cons
     read_ctx ctx = { hh, { { -1, -1, -1, -1, -1, -1 }, 0 }, 0, { 0, 0, 0 }, 0 };
     if (register_path(hh, name, &ctx.path))
         return tally_error__set(TALLY_ENOMEM, "out of memory");
-    return read_rows(&ctx, data, size, name, opts, rejects, stats, map);
+    return read_rows(&ctx, data, size, name, opts, rejects, stats, map, threads, piece, ahead);
+}
+
+static int read_buffer(tally_households *hh, const char *data, size_t size, const char *name,
+                       const tally_read_options *opts, tally_rejects *rejects,
+                       tally_read_stats *stats, const tally_mapped *map)
+{
+    return read_buffer_threads(hh, data, size, name, opts, rejects, stats, map,
+                               read_threads(opts), 0, NULL);
+}
+
+int tally_households__read_buffer_threads(tally_households *hh, const char *data, size_t size,
+                                          const char *name, const tally_read_options *opts,
+                                          tally_rejects *rejects, tally_read_stats *stats,
+                                          size_t threads, size_t piece, size_t *ahead)
+{
+    if (ahead)
+        *ahead = 0;
+    return read_buffer_threads(hh, data, size, name, opts, rejects, stats, NULL, threads,
+                               piece, ahead);
 }
 
 TALLY_EXTERN(int) tally_households_read_buffer(tally_households *hh, const char *data,

@@ -87,4 +87,15 @@ int tally_households__add_weighted(tally_households *hh, const char *household_i
  * an asked year outside 1000..9999 or households of several years. */
 int tally_households__choose_year(const tally_households *hh, int asked, int *year);
 
+/* tally_households_read_buffer with `threads` threads (1: the serial
+ * read) in pieces of about `piece` bytes (0: the default, and then an
+ * input under two pieces is read by one thread; else any input is cut, so
+ * that tests can cut a small one). The result is the serial read's.
+ * *ahead (when not NULL): the rows stored as other threads read them
+ * ahead (0: the read was serial). */
+int tally_households__read_buffer_threads(tally_households *hh, const char *data, size_t size,
+                                          const char *name, const tally_read_options *opts,
+                                          tally_rejects *rejects, tally_read_stats *stats,
+                                          size_t threads, size_t piece, size_t *ahead);
+
 #endif

@@ -295,6 +295,7 @@ typedef struct measure_job {
     size_t nunits;
     int whole; /* every person weight whole, so far */
     int rc;    /* 0 or TALLY_ENOMEM */
+    size_t merge_root; /* a root with at most this many households is merged */
 } measure_job;
 
 /* A node's own households: sorted by income, and their sums. */
@@ -343,9 +344,10 @@ typedef struct merge_scratch {
  *
  * The parent merges its own sorted households with its children's runs
  * (pairwise, through scratch as large as the range). A root's range is
- * not needed in order by anyone after it: its runs are read through a
- * heap instead, so the scratch is only as large as the largest subtree
- * below a root. */
+ * not needed in order by anyone after it: unless it is small
+ * (J->merge_root), its runs are read through a heap instead, so the
+ * scratch is only as large as the largest subtree below a root or the
+ * largest small root. */
 static int subtree_order(measure_job *J, merge_scratch *S, size_t i)
 {
     const tally_hierarchy *h = J->p->h;
@@ -375,7 +377,7 @@ static int subtree_order(measure_job *J, merge_scratch *S, size_t i)
         bounds = S->bounds;
         bounds[++k] = chi;
     }
-    if (k > 1 && tally_hierarchy__up(J->parents, i) != TALLY_NONE) {
+    if (k > 1 && (hi - lo <= J->merge_root || tally_hierarchy__up(J->parents, i) != TALLY_NONE)) {
         if (hi - lo > S->cap) {
             free(S->ty);
             free(S->tw);
@@ -436,6 +438,13 @@ static void *measure_worker(void *arg)
  * subtrees below the roots are measured apart), from this many households. */
 #define MEASURE_MAX_THREADS 8
 #define MEASURE_MIN_PER_THREAD 65536
+/* A root whose subtree holds at most 1/MERGE_ROOT_SHARE of the households
+ * (a province of the national table) is merged as any other node and read
+ * in one sequential pass, which costs less than the heap; the scratch of
+ * a worker then grows to that share (16 bytes a household of it), at most
+ * 2 bytes a household. A larger root, or the single root above the
+ * subtrees measured apart, is read through the heap. */
+#define MERGE_ROOT_SHARE 8
 
 /* Every node's own sums, Gini and median. The work is cut into subtrees
  * measured apart: the roots', or, under a single root, its children's
@@ -480,7 +489,8 @@ static int measure_units(tally_poverty *p, const uint32_t *first, double *y, dou
             rc = TALLY_ENOMEM;
         } else {
             for (size_t t = 0; t < threads; t++)
-                jobs[t] = (measure_job){ p, first, parents, y, w, comp, NULL, 0, 1, 0 };
+                jobs[t] = (measure_job){ p, first, parents, y, w, comp, NULL, 0, 1, 0,
+                                         n_used / MERGE_ROOT_SHARE };
             size_t *order = mine; /* the units are a few dozen: sorted by insertion */
             for (size_t n = 0; n < nunits; n++)
                 order[n] = n;
@@ -537,7 +547,7 @@ static int measure_units(tally_poverty *p, const uint32_t *first, double *y, dou
         }
     }
     if (!rc && top != TALLY_NONE) {
-        measure_job J = { p, first, parents, y, w, comp, NULL, 0, 1, 0 };
+        measure_job J = { p, first, parents, y, w, comp, NULL, 0, 1, 0, 0 };
         merge_scratch S = { NULL, NULL, 0, NULL, 0, NULL, NULL, 0 };
         own_sums(&J, top);
         rc = subtree_order(&J, &S, top);

@@ -60,7 +60,12 @@ TALLY_EXTERN(const tally_hierarchy *) tally_households_hierarchy(const tally_hou
  * TALLY_ON_ERROR_COLLECT every bad row goes to `rejects` (required then)
  * and the read goes on, returning 0 unless the file cannot be read or its
  * header is unusable. rows_read == rows_accepted + rows_rejected. `stats`
- * may be NULL; opts NULL means TALLY_READ_OPTIONS_INIT. */
+ * may be NULL; opts NULL means TALLY_READ_OPTIONS_INIT. opts->threads (0:
+ * one per core, at most 8): threads read the rows of an input of 2 MB or
+ * more ahead, in pieces cut at line breaks, and the calling thread stores
+ * them in file order, so the result is the one-thread read's: the same
+ * households in the same order, rejected rows, duplicates (found at the
+ * later line), stats and last error. */
 TALLY_EXTERN(int) tally_households_read_file(tally_households *hh, const char *path,
                                              const tally_read_options *opts,
                                              tally_rejects *rejects, tally_read_stats *stats);

@@ -38,7 +38,8 @@ typedef enum tally_on_error {
  *   (TALLY_ELIMIT) like any bad row.
  * Since version 3:
  * threads: how many threads read a records file (tally_dataset_read_file
- *   and _read_buffer; the other readers read with one): 0 for one per
+ *   and _read_buffer) or a households file (tally_households_read_file and
+ *   _read_buffer; the other readers read with one): 0 for one per
  *   online core (at most 8), 1 for a serial read; at most 64. The result
  *   is the same with any number: the same values, columns in the same
  *   order, stats, last error, and rejected rows in file order with their
