@@ -292,6 +292,20 @@ int tally_check__run_defs(tally_findings **out, const tally_dataset *ds,
     }
     for (size_t i = 0; i < n; i++)
         R.end[i] = tally_hierarchy_subtree_end(R.h, i);
+    rc = tally_rollup__nodes_of(&R.S, ds);
+    if (rc)
+        goto done;
+    if (!(R.send = malloc((R.S.n ? R.S.n : 1) * sizeof *R.send))) {
+        rc = tally_error__set(TALLY_ENOMEM, "out of memory checking");
+        goto done;
+    }
+    /* A subtree within the set is contiguous (the set is in pre-order):
+     * its end is the largest end below it. */
+    for (size_t j = 0; j < R.S.n; j++)
+        R.send[j] = j + 1;
+    for (size_t j = R.S.n; j-- > 0;)
+        if (R.S.parent[j] != TALLY_HIERARCHY__ROOT && R.send[j] > R.send[R.S.parent[j]])
+            R.send[R.S.parent[j]] = R.send[j];
     for (size_t i = 0; i < m; i++)
         R.half[i] = tally_definitions_exact(R.d, i) == 1
                         ? 0
@@ -480,6 +494,8 @@ done:
     free(s1);
     free(s2);
     free(R.end);
+    free(R.send);
+    tally_rollup__nodes_free(&R.S);
     free(R.half);
     free(R.periods);
     if (rc) {

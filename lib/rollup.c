@@ -715,8 +715,16 @@ int tally_rollup__span_cov(const tally_dataset *ds, int32_t first, int32_t last,
                            double **out, double **reported, double **computed,
                            tally_rollup__cov *cov)
 {
-    const tally_hierarchy *h = tally_dataset_hierarchy(ds);
-    size_t n = tally_hierarchy_size(h);
+    tally_rollup__nodes all;
+    tally_rollup__nodes_all(&all, tally_dataset_hierarchy(ds));
+    return tally_rollup__span_in(ds, &all, first, last, prefer, out, reported, computed, cov);
+}
+
+int tally_rollup__span_in(const tally_dataset *ds, const tally_rollup__nodes *S, int32_t first,
+                          int32_t last, int prefer, double **out, double **reported,
+                          double **computed, tally_rollup__cov *cov)
+{
+    size_t n = S->n;
     size_t nind = tally_definitions_indicator_count(tally_dataset_definitions(ds));
     size_t nw = tally_rollup__default_threads(ds);
     int rc = 0;
@@ -729,10 +737,8 @@ int tally_rollup__span_cov(const tally_dataset *ds, int32_t first, int32_t last,
     for (size_t i = 0; sd && i < nind && !rc; i++)
         if (sides_alloc(&sd[i], n))
             rc = tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
-    tally_rollup__nodes all;
-    tally_rollup__nodes_all(&all, h);
     if (!rc)
-        rc = compute_span(ds, &all, first, last, prefer, out, sd, NULL, cov, w, nw);
+        rc = compute_span(ds, S, first, last, prefer, out, sd, NULL, cov, w, nw);
     for (size_t i = 0; sd && i < nind && !rc; i++) {
         for (size_t k = 0; k < n; k++) {
             if (reported)

@@ -139,6 +139,13 @@ int tally_rollup__span_cov(const tally_dataset *ds, int32_t first, int32_t last,
                            double **out, double **reported, double **computed,
                            tally_rollup__cov *cov);
 
+/* tally_rollup__span_cov over the node set S: every column (out,
+ * reported, computed) has S->n values, value j that of node j of the set;
+ * cov, when not NULL, needs S to be every node. */
+int tally_rollup__span_in(const tally_dataset *ds, const tally_rollup__nodes *S, int32_t first,
+                          int32_t last, int prefer, double **out, double **reported,
+                          double **computed, tally_rollup__cov *cov);
+
 /* The absolute month (year * 12 + month - 1) of the oldest report the
  * value of stock or cumulative indicator `ind` rests on at every node, for
  * the span [first, last] (-1 where the value is missing), into *out (n
