@@ -219,7 +219,7 @@ int tally_check__coverage(tally_check__run *R, tally_check__state *st, int32_t k
     o.periods = periods;
     o.period_count = 1;
     tally_result *r = NULL;
-    int rc = tally_rollup__threads(&r, R->ds, &o, 1);
+    int rc = tally_rollup__threads_in(&r, R->ds, &o, 1, &R->S);
     if (!rc)
         rc = gaps(R, st, r, key);
     tally_result_free(r);

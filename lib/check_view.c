@@ -112,11 +112,13 @@ static int own_filings(const tally_check__run *R, size_t ind, int32_t first, int
     unsigned *c = calloc((n ? n : 1) * 3, sizeof *c);
     if (!c)
         return TALLY_ENOMEM;
-    size_t ncols = tally_dataset__column_count(R->ds);
-    for (size_t j = 0; j < ncols; j++) {
-        const tally_column *col = tally_dataset__column(R->ds, j);
-        if (col->indicator != ind || tally_period__first_month(col->period) < first ||
-            tally_period__last_month(col->period) > last)
+    /* The indicator's columns that start in the span (the set's index). */
+    for (size_t j = tally_rollup__first_column(&R->S, ind, first); j < R->S.istart[ind + 1];
+         j++) {
+        const tally_column *col = R->S.icol[j];
+        if (tally_period__first_month(col->period) > last)
+            break;
+        if (tally_period__last_month(col->period) > last)
             continue;
         int g = 2 - tally_period__kind(col->period); /* months 0, quarters 1, years 2 */
         for (size_t node = 0; node < n; node++)
