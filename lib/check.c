@@ -220,10 +220,22 @@ TALLY_EXTERN(void) tally_findings_free(tally_findings *f)
 
 static int have_period(const tally_check__run *R, int32_t key)
 {
-    size_t ncols = tally_dataset__column_count(R->ds);
-    for (size_t j = 0; j < ncols; j++)
-        if (tally_dataset__column(R->ds, j)->period == key)
-            return 1;
+    /* Whether some column has the period: R->periods holds every period
+     * filed when none were asked for; else the set's index, indicator by
+     * indicator. */
+    if (!R->explicit_periods) {
+        for (size_t j = 0; j < R->nper; j++)
+            if (R->periods[j] == key)
+                return 1;
+        return 0;
+    }
+    int32_t first = tally_period__first_month(key);
+    for (size_t i = 0; i < R->m; i++)
+        for (size_t j = tally_rollup__first_column(&R->S, i, first);
+             j < R->S.istart[i + 1] && tally_period__first_month(R->S.icol[j]->period) == first;
+             j++)
+            if (R->S.icol[j]->period == key)
+                return 1;
     return 0;
 }
 
@@ -292,6 +304,20 @@ int tally_check__run_defs(tally_findings **out, const tally_dataset *ds,
     }
     for (size_t i = 0; i < n; i++)
         R.end[i] = tally_hierarchy_subtree_end(R.h, i);
+    rc = tally_rollup__nodes_of(&R.S, ds);
+    if (rc)
+        goto done;
+    if (!(R.send = malloc((R.S.n ? R.S.n : 1) * sizeof *R.send))) {
+        rc = tally_error__set(TALLY_ENOMEM, "out of memory checking");
+        goto done;
+    }
+    /* A subtree within the set is contiguous (the set is in pre-order):
+     * its end is the largest end below it. */
+    for (size_t j = 0; j < R.S.n; j++)
+        R.send[j] = j + 1;
+    for (size_t j = R.S.n; j-- > 0;)
+        if (R.S.parent[j] != TALLY_HIERARCHY__ROOT && R.send[j] > R.send[R.S.parent[j]])
+            R.send[R.S.parent[j]] = R.send[j];
     for (size_t i = 0; i < m; i++)
         R.half[i] = tally_definitions_exact(R.d, i) == 1
                         ? 0
@@ -323,14 +349,9 @@ int tally_check__run_defs(tally_findings **out, const tally_dataset *ds,
                 R.periods[R.nper++] = key;
         }
     } else {
-        for (size_t k = 0; k < ncols; k++) {
-            int32_t key = tally_dataset__column(ds, k)->period;
-            int dup = 0;
-            for (size_t j = 0; j < R.nper && !dup; j++)
-                dup = R.periods[j] == key;
-            if (!dup)
-                R.periods[R.nper++] = key;
-        }
+        for (size_t k = 0; k < ncols; k++)
+            R.periods[k] = tally_dataset__column(ds, k)->period;
+        R.nper = tally_rollup__unique_periods(R.periods, ncols);
     }
     qsort(R.periods, R.nper, sizeof *R.periods, by_time);
 
@@ -480,6 +501,8 @@ done:
     free(s1);
     free(s2);
     free(R.end);
+    free(R.send);
+    tally_rollup__nodes_free(&R.S);
     free(R.half);
     free(R.periods);
     if (rc) {

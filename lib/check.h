@@ -19,6 +19,7 @@
 #include "definitions.h"
 #include "error.h"
 #include "period.h"
+#include "rollup.h"
 
 /* tally_check_run with `defs` (borrowed for the call; their rules and
  * indicator arrays must outlive the findings only through their `id`
@@ -97,7 +98,20 @@ typedef struct tally_check__run {
     size_t nper;
     int explicit_periods;
     double *half; /* per indicator: half a unit of the last decimal; 0 when exact */
+    /* The nodes the views hold (tally_rollup__nodes_of: the regions with
+     * data and their ancestors; every other region has no figure): a
+     * view's arrays are indexed by the set's index j, S.parent are the
+     * set's parents and send[j] the end of j's subtree within the set.
+     * tally_check__node gives j's hierarchy node. */
+    tally_rollup__nodes S;
+    size_t *send;
 } tally_check__run;
+
+/* The hierarchy node of node j of the views' set. */
+static inline size_t tally_check__node(const tally_check__run *R, size_t j)
+{
+    return tally_rollup__node(&R->S, j);
+}
 
 /* Adds a finding; `msg` is taken over (freed here on failure).
  * Returns 0 or TALLY_ENOMEM. */
@@ -119,7 +133,8 @@ double tally_check__slack(double a, double b, double c, double e);
 /* ------------------------------------------------------------------ */
 
 /* A view: one period's values, as the checks read them (check_view.c).
- * For each indicator (m columns over the n nodes):
+ * For each indicator (m columns over the R->S.n nodes of the set, indexed
+ * by the set's index):
  *   out, rep, cmp: the rollup's output value, the region's own value (time
  *     rule) and the value computed from below (out and rep only while the
  *     view is computed);

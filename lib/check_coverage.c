@@ -72,8 +72,9 @@ static int gaps(tally_check__run *R, tally_check__state *st, const tally_result 
                 ops[k++] = v;
         }
         int has[64];
-        for (size_t node = 0; node < R->n; node++) {
-            size_t rg, cp;
+        /* Regions outside the views' set have nothing at or below them. */
+        for (size_t j = 0; j < R->S.n; j++) {
+            size_t node = tally_check__node(R, j), rg, cp;
             tally_result_coverage(r, node, f, 0, &rg, &cp);
             if (!tally_rollup__unit(r, node, f, 0) || cp == rg)
                 continue;
@@ -201,8 +202,8 @@ int tally_check__coverage(tally_check__run *R, tally_check__state *st, int32_t k
     for (size_t i = 0; i < R->m && !c.rc; i++) {
         if (tally_definitions_aggregate(R->d, i) == TALLY_AGGREGATE_FORMULA)
             continue;
-        int rc = tally_rollup__own_notes(R->ds, i, tally_definitions_over_time(R->d, i), first,
-                                         last, buf, on_note, &c);
+        int rc = tally_rollup__own_in(R->ds, &R->S, i, tally_definitions_over_time(R->d, i), first,
+                                      last, buf, on_note, &c);
         if (rc)
             return rc;
     }
@@ -218,7 +219,7 @@ int tally_check__coverage(tally_check__run *R, tally_check__state *st, int32_t k
     o.periods = periods;
     o.period_count = 1;
     tally_result *r = NULL;
-    int rc = tally_rollup__threads(&r, R->ds, &o, 1);
+    int rc = tally_rollup__threads_in(&r, R->ds, &o, 1, &R->S);
     if (!rc)
         rc = gaps(R, st, r, key);
     tally_result_free(r);

@@ -48,28 +48,33 @@ static int missing_below(tally_check__run *R, const tally_check__prepared *P,
     int dec = tally_definitions_decimals(R->d, i);
     const uint64_t *piece = tally_carry__additive_at(R->ds, i, v->key);
     *count = 0;
-    for (size_t j = node + 1; j < R->end[node];) {
-        if (isnan(v->val[i][j])) {
+    /* node is the set's (see tally_check__run); the walk goes over the
+     * hierarchy's nodes hj below it, of which those outside the set have
+     * no figure (j: hj's index in the set, or TALLY_NONE). */
+    size_t hn = tally_check__node(R, node);
+    for (size_t hj = hn + 1; hj < R->end[hn];) {
+        size_t j = tally_rollup__index(&R->S, hj);
+        if (j == TALLY_NONE || isnan(v->val[i][j])) {
             ++*count;
             if (emit) {
                 tally_check__sb b = { 0 };
-                tally_check__prefix(&b, R, j, v->key);
+                tally_check__prefix(&b, R, hj, v->key);
                 tally_check__sb_printf(&b, "%s not reported here or below, so %s's reported ", name,
-                                       tally_hierarchy_name(R->h, node));
+                                       tally_hierarchy_name(R->h, hn));
                 tally_check__sb_num(&b, reported, dec);
                 tally_check__sb_str(&b, " cannot be checked against all of its regions");
                 int rc =
                     tally_check__add_finding(R, P->ord, TALLY_FINDING_HIERARCHY, P->def->severity,
-                                             j, i, k, v->key, NAN, NAN, dec, &b);
+                                             hj, i, k, v->key, NAN, NAN, dec, &b);
                 if (rc)
                     return rc;
             }
-            j = R->end[j];
-        } else if (!filed(col, piece, j) &&
-                   (!isnan(v->cmp[i][j]) || tally_column__has(col, j))) {
-            j++;
+            hj = R->end[hj];
+        } else if (!filed(col, piece, hj) &&
+                   (!isnan(v->cmp[i][j]) || tally_column__has(col, hj))) {
+            hj++;
         } else {
-            j = R->end[j];
+            hj = R->end[hj];
         }
     }
     return 0;
@@ -98,10 +103,11 @@ int tally_check__hierarchy(tally_check__run *R, const tally_check__prepared *P,
          * children's sum and the piece make its value, compared at the
          * first region above that reported. */
         const uint64_t *piece = tally_carry__additive_at(R->ds, i, v->key);
-        for (size_t node = 0; node < R->n; node++) {
-            if (!filed(col, piece, node))
+        for (size_t node = 0; node < R->S.n; node++) {
+            size_t hn = tally_check__node(R, node);
+            if (!filed(col, piece, hn))
                 continue;
-            double r = tally_column__get(col, node), e = v->cmp[i][node];
+            double r = tally_column__get(col, hn), e = v->cmp[i][node];
             if (isnan(e))
                 continue;
             s->items++;
@@ -126,7 +132,7 @@ int tally_check__hierarchy(tally_check__run *R, const tally_check__prepared *P,
                 int d = tally_check__finding_decimals(dec, diff);
                 size_t nb = v->cnt[i][node], np = v->pcs[i][node];
                 tally_check__sb b = { 0 };
-                tally_check__prefix(&b, R, node, v->key);
+                tally_check__prefix(&b, R, hn, v->key);
                 tally_check__sb_printf(&b, "%s reported ", name);
                 tally_check__sb_num(&b, r, d);
                 if (agg == TALLY_AGGREGATE_COUNT) {
@@ -165,7 +171,7 @@ int tally_check__hierarchy(tally_check__run *R, const tally_check__prepared *P,
                 if (absent)
                     tally_check__sb_printf(&b, "; %zu region%s below %s no value", absent,
                                            absent == 1 ? "" : "s", absent == 1 ? "has" : "have");
-                rc = tally_check__add_finding(R, P->ord, TALLY_FINDING_HIERARCHY, severity, node, i,
+                rc = tally_check__add_finding(R, P->ord, TALLY_FINDING_HIERARCHY, severity, hn, i,
                                               k, v->key, e, r, d, &b);
                 if (rc)
                     return rc;

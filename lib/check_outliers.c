@@ -31,7 +31,7 @@ int tally_check__outliers(tally_check__run *R, const tally_check__prepared *P,
 {
     const tally_check_def *c = P->def;
     tally_check_summary *s = &R->f->checks[P->ord];
-    size_t n = R->n;
+    size_t n = R->S.n; /* the views' nodes: the set's (see tally_check__run) */
     double thr = isnan(c->threshold) ? 3.5 : c->threshold;
     for (size_t k = 0; k < c->indicator_count; k++) {
         size_t i = c->indicators[k];
@@ -41,7 +41,7 @@ int tally_check__outliers(tally_check__run *R, const tally_check__prepared *P,
         int dec = tally_definitions_decimals(R->d, i);
         for (size_t p = 0; p < n; p++) {
             size_t cnt = 0, partial = 0;
-            for (size_t ch = p + 1; ch < R->end[p]; ch = R->end[ch]) {
+            for (size_t ch = p + 1; ch < R->send[p]; ch = R->send[ch]) {
                 if (!tally_bit__get(v->sub[i], ch) || isnan(v->val[i][ch]))
                     continue;
                 /* A sum with regions missing is low for that reason. */
@@ -82,11 +82,11 @@ int tally_check__outliers(tally_check__run *R, const tally_check__prepared *P,
                 if (dm > d)
                     d = dm;
                 tally_check__sb b = { 0 };
-                tally_check__prefix(&b, R, ids[j], v->key);
+                tally_check__prefix(&b, R, tally_check__node(R, ids[j]), v->key);
                 tally_check__sb_printf(&b, "%s ", name);
                 tally_check__sb_num(&b, xs[j], tally_check__finding_decimals(dec, xs[j] - med));
                 tally_check__sb_printf(&b, " stands out among the %zu regions under %s (median ",
-                                       cnt, tally_hierarchy_name(R->h, p));
+                                       cnt, tally_hierarchy_name(R->h, tally_check__node(R, p)));
                 tally_check__sb_num(&b, med, d);
                 tally_check__sb_str(&b, ", median absolute deviation ");
                 tally_check__sb_num(&b, mad, tally_check__exact_decimals(mad, d, d + 3));
@@ -96,7 +96,8 @@ int tally_check__outliers(tally_check__run *R, const tally_check__prepared *P,
                 tally_check__sb_num(&b, thr, tally_check__exact_decimals(thr, 0, 3));
                 tally_check__sb_str(&b, ")");
                 int rc = tally_check__add_finding(R, P->ord, TALLY_FINDING_OUTLIER, c->severity,
-                                                  ids[j], i, k, v->key, med, xs[j], d, &b);
+                                                  tally_check__node(R, ids[j]), i, k, v->key,
+                                                  med, xs[j], d, &b);
                 if (rc)
                     return rc;
             }
@@ -131,7 +132,7 @@ int tally_check__outliers(tally_check__run *R, const tally_check__prepared *P,
             s->fails++;
             int d = tally_check__finding_decimals(dec, x - y);
             tally_check__sb b = { 0 };
-            tally_check__prefix(&b, R, node, v->key);
+            tally_check__prefix(&b, R, tally_check__node(R, node), v->key);
             tally_check__sb_printf(&b, "%s went from ", name);
             tally_check__sb_num(&b, y, d);
             tally_check__sb_printf(&b, " in %s to ", prev_text);
@@ -142,8 +143,9 @@ int tally_check__outliers(tally_check__run *R, const tally_check__prepared *P,
             tally_check__sb_str(&b, ", more than ");
             tally_check__sb_num(&b, c->jump_max_ratio,
                                 tally_check__exact_decimals(c->jump_max_ratio, 0, 3));
-            int rc = tally_check__add_finding(R, P->ord, TALLY_FINDING_JUMP, c->severity, node, i,
-                                              k, v->key, y, x, d, &b);
+            int rc = tally_check__add_finding(R, P->ord, TALLY_FINDING_JUMP, c->severity,
+                                              tally_check__node(R, node), i, k, v->key, y, x, d,
+                                              &b);
             if (rc)
                 return rc;
         }

@@ -262,7 +262,7 @@ static int rule_over(tally_check__run *R, const tally_check__prepared *P,
 {
     const tally_check_def *c = P->def;
     tally_check_summary *s = &R->f->checks[P->ord];
-    size_t n = R->n, nn = n ? n : 1;
+    size_t n = R->S.n, nn = n ? n : 1; /* the views' nodes (see tally_check__run) */
     const tally_expr *e = c->rule;
     size_t nv = tally_expr__var_count(e);
     int max_dec = 0;
@@ -321,7 +321,7 @@ static int rule_over(tally_check__run *R, const tally_check__prepared *P,
         double expected = NAN, actual = NAN;
         int d = max_dec;
         if (missing) {
-            tally_check__prefix(&b, R, node, v->key);
+            tally_check__prefix(&b, R, tally_check__node(R, node), v->key);
             describe(&b, R->d, text, tlen, NULL, 0, v->key);
             tally_check__sb_str(&b, " cannot be evaluated");
             int listed = 0;
@@ -359,7 +359,7 @@ static int rule_over(tally_check__run *R, const tally_check__prepared *P,
                           tally_check__exact_decimals(actual, d, d + 1) > d))
                 d = 2;
             d = tally_check__finding_decimals(d, actual - expected);
-            tally_check__prefix(&b, R, node, v->key);
+            tally_check__prefix(&b, R, tally_check__node(R, node), v->key);
             describe(&b, R->d, text, tlen, NULL, 0, v->key);
             tally_check__sb_str(&b, " does not hold: ");
             side_desc(&b, R, text, P->op_at, v, node, actual, d);
@@ -380,14 +380,15 @@ static int rule_over(tally_check__run *R, const tally_check__prepared *P,
                 s->passes++;
                 continue;
             }
-            tally_check__prefix(&b, R, node, v->key);
+            tally_check__prefix(&b, R, tally_check__node(R, node), v->key);
             describe(&b, R->d, text, tlen, NULL, 0, v->key);
             tally_check__sb_str(&b, " does not hold (");
             describe(&b, R->d, text, tlen, v->val, node, v->key);
             tally_check__sb_str(&b, ")");
         }
         s->fails++;
-        rc = tally_check__add_finding(R, P->ord, TALLY_FINDING_RULE, c->severity, node, TALLY_NONE,
+        rc = tally_check__add_finding(R, P->ord, TALLY_FINDING_RULE, c->severity,
+                                      tally_check__node(R, node), TALLY_NONE,
                                       0, v->key, expected, actual, d, &b);
     }
 done:
@@ -504,7 +505,7 @@ int tally_check__bounds(tally_check__run *R, size_t ord, int32_t key)
             continue;
         double u = R->half[i];
         int dec = tally_definitions_decimals(R->d, i);
-        for (size_t node = 0; node < R->n; node++) {
+        for (size_t node = col->lo; node < col->hi; node++) {
             if (!tally_column__has(col, node))
                 continue;
             s->items++;
@@ -552,7 +553,7 @@ int tally_check__recomputed(tally_check__run *R, size_t ord, const tally_check__
                             double *flo, double *fhi)
 {
     tally_check_summary *s = &R->f->checks[ord];
-    size_t n = R->n;
+    size_t n = R->S.n; /* the views' nodes (see tally_check__run) */
     for (size_t f = 0; f < R->m; f++) {
         if (tally_definitions_aggregate(R->d, f) != TALLY_AGGREGATE_FORMULA)
             continue;
@@ -569,10 +570,11 @@ int tally_check__recomputed(tally_check__run *R, size_t ord, const tally_check__
         const char *name = tally_definitions_name(R->d, f);
         const char *formula = tally_definitions_formula(R->d, f);
         for (size_t node = 0; node < n; node++) {
-            if (!tally_column__has(col, node))
+            size_t hn = tally_check__node(R, node);
+            if (!tally_column__has(col, hn))
                 continue;
             s->items++;
-            double r = tally_column__get(col, node), x = fv[node], lo = flo[node], hi = fhi[node];
+            double r = tally_column__get(col, hn), x = fv[node], lo = flo[node], hi = fhi[node];
             /* The region's value stands for its whole area: operands
              * computed from an incomplete set of regions cannot judge it. */
             uint64_t sig;
@@ -595,7 +597,7 @@ int tally_check__recomputed(tally_check__run *R, size_t ord, const tally_check__
             int dd = tally_check__finding_decimals(d, r - x);
             int wide = dd + 2 > 15 ? 15 : dd + 2;
             tally_check__sb b = { 0 };
-            tally_check__prefix(&b, R, node, v->key);
+            tally_check__prefix(&b, R, hn, v->key);
             tally_check__sb_printf(&b, "%s reported ", name);
             tally_check__sb_num(&b, r, dd);
             tally_check__sb_str(&b, " but ");
@@ -633,7 +635,7 @@ int tally_check__recomputed(tally_check__run *R, size_t ord, const tally_check__
             }
             int rc = tally_check__add_finding(R, ord, TALLY_FINDING_RECOMPUTED,
                                               error ? TALLY_FINDING_ERROR : TALLY_FINDING_WARNING,
-                                              node, f, f, v->key, x, r, dd, &b);
+                                              hn, f, f, v->key, x, r, dd, &b);
             if (rc)
                 return rc;
         }

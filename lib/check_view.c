@@ -108,19 +108,21 @@ void tally_check__view_free(tally_check__view *v, size_t m)
 static int own_filings(const tally_check__run *R, size_t ind, int32_t first, int32_t last,
                        unsigned *k)
 {
-    size_t n = R->n;
+    size_t n = R->S.n;
     unsigned *c = calloc((n ? n : 1) * 3, sizeof *c);
     if (!c)
         return TALLY_ENOMEM;
-    size_t ncols = tally_dataset__column_count(R->ds);
-    for (size_t j = 0; j < ncols; j++) {
-        const tally_column *col = tally_dataset__column(R->ds, j);
-        if (col->indicator != ind || tally_period__first_month(col->period) < first ||
-            tally_period__last_month(col->period) > last)
+    /* The indicator's columns that start in the span (the set's index). */
+    for (size_t j = tally_rollup__first_column(&R->S, ind, first); j < R->S.istart[ind + 1];
+         j++) {
+        const tally_column *col = R->S.icol[j];
+        if (tally_period__first_month(col->period) > last)
+            break;
+        if (tally_period__last_month(col->period) > last)
             continue;
         int g = 2 - tally_period__kind(col->period); /* months 0, quarters 1, years 2 */
         for (size_t node = 0; node < n; node++)
-            c[(size_t)g * n + node] += (unsigned)tally_column__has(col, node);
+            c[(size_t)g * n + node] += (unsigned)tally_column__has(col, tally_check__node(R, node));
     }
     for (size_t node = 0; node < n; node++)
         k[node] = c[node] ? c[node] : c[n + node] ? c[n + node] : c[2 * n + node];
@@ -149,7 +151,7 @@ static double **new_columns(size_t m, size_t n)
 static int view_reported(const tally_check__run *R, tally_check__view *v, size_t i, double *wown,
                          unsigned *filings, double *accw, double *accmx, uint8_t *full)
 {
-    size_t n = R->n;
+    size_t n = R->S.n;
     const double *rep = v->rep[i], *out = v->out[i];
     double *val = v->val[i];
     size_t *cnt = v->cnt[i], *pcs = v->pcs[i];
@@ -189,12 +191,13 @@ static int view_reported(const tally_check__run *R, tally_check__view *v, size_t
         full[node] = 1;
     }
     for (size_t node = n; node-- > 0;) {
-        int pc = pcol && tally_bit__get(piece, node) && tally_column__has(pcol, node);
+        size_t hn = tally_check__node(R, node);
+        int pc = pcol && tally_bit__get(piece, hn) && tally_column__has(pcol, hn);
         if (pc) {
             /* Alone, the rollup leaves it as the region's value (rep);
              * beside values below, it is in the computed value. */
             pcs[node]++;
-            sig[node] += tally_util__hash_u64(((uint64_t)node + 1) << 1 | 1);
+            sig[node] += tally_util__hash_u64(((uint64_t)hn + 1) << 1 | 1);
             if (h > 0 && isnan(rep[node])) {
                 accw[node] += h;
                 accmx[node] = h > accmx[node] ? h : accmx[node];
@@ -223,7 +226,7 @@ static int view_reported(const tally_check__run *R, tally_check__view *v, size_t
         }
         int has_own = !isnan(rep[node]);
         int use_own = R->prefer == TALLY_PREFER_REPORTED ? has_own : (has_own && !below);
-        size_t p = tally_hierarchy__up(R->parent, node);
+        size_t p = tally_hierarchy__up(R->S.parent, node);
         if (p == TALLY_NONE)
             continue;
         if (!use_own && !(below && complete))
@@ -237,7 +240,7 @@ static int view_reported(const tally_check__run *R, tally_check__view *v, size_t
                 accmx[p] = h > accmx[p] ? h : accmx[p];
             }
         } else if (use_own) {
-            sig[p] += tally_util__hash_u64((uint64_t)node + 1);
+            sig[p] += tally_util__hash_u64((uint64_t)hn + 1);
             cnt[p] += 1;
             if (h > 0) {
                 accw[p] += wown[node];
@@ -275,14 +278,14 @@ static int view_reported(const tally_check__run *R, tally_check__view *v, size_t
 /* Sets bit i of `sub` where node i or a node below it has its bit set. */
 static void close_upwards(const tally_check__run *R, uint64_t *sub)
 {
-    for (size_t node = R->n; node-- > 1;)
-        if (tally_bit__get(sub, node) && R->parent[node] != TALLY_HIERARCHY__ROOT)
-            tally_bit__set(sub, R->parent[node]);
+    for (size_t node = R->S.n; node-- > 1;)
+        if (tally_bit__get(sub, node) && R->S.parent[node] != TALLY_HIERARCHY__ROOT)
+            tally_bit__set(sub, R->S.parent[node]);
 }
 
 int tally_check__view_compute(const tally_check__run *R, tally_check__view *v, int32_t key)
 {
-    size_t n = R->n, m = R->m, nn = n ? n : 1;
+    size_t n = R->S.n, m = R->m, nn = n ? n : 1;
     size_t words = tally_bit__words(n) ? tally_bit__words(n) : 1;
     memset(v, 0, sizeof *v);
     v->key = key;
@@ -336,16 +339,21 @@ int tally_check__view_compute(const tally_check__run *R, tally_check__view *v, i
                 goto nomem;
         }
     }
-    rc = tally_rollup__span(R->ds, tally_period__first_month(key), tally_period__last_month(key),
-                            R->prefer, v->out, v->rep, v->cmp);
+    rc = tally_rollup__span_in(R->ds, &R->S, tally_period__first_month(key),
+                               tally_period__last_month(key), R->prefer, v->out, v->rep, v->cmp,
+                               NULL);
     if (rc)
         goto fail;
     for (size_t i = 0; i < m; i++) {
         const tally_column *col = tally_dataset__find_column(R->ds, i, key);
         memset(v->sub[i], 0, tally_bit__words(n) * sizeof(uint64_t));
-        if (col && col->hi > col->lo)
+        if (col && col->hi > col->lo && R->S.all)
             memcpy(v->sub[i] + tally_column__word_lo(col), tally_column__bits_base(col, col->valid),
                    (tally_column__word_hi(col) - tally_column__word_lo(col)) * sizeof(uint64_t));
+        else if (col)
+            for (size_t j = 0; j < n; j++)
+                if (tally_column__has(col, tally_check__node(R, j)))
+                    tally_bit__set(v->sub[i], j);
         close_upwards(R, v->sub[i]);
         if (tally_definitions_aggregate(R->d, i) == TALLY_AGGREGATE_FORMULA)
             continue;

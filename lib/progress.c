@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "error.h"
 #include "hierarchy.h"
@@ -184,23 +185,27 @@ TALLY_EXTERN(int) tally_progress_run(tally_progress **out, const tally_dataset *
         return 0;
     }
 
-    /* Year to date: January to the as-of month, as one span. */
+    /* Year to date: January to the as-of month, as one span, over the
+     * regions with data and their ancestors (every other region has no
+     * value: tally_rollup__nodes); ytd[i][j] and cov[i] are node j of S. */
+    tally_rollup__nodes S;
+    memset(&S, 0, sizeof S);
     double **ytd = calloc(nind ? nind : 1, sizeof *ytd);
     tally_rollup__cov *cov = calloc(nind ? nind : 1, sizeof *cov);
     double *eff = malloc((n ? n : 1) * sizeof *eff);
     rank_item *items = malloc((n ? n : 1) * sizeof *items);
-    int rc = 0;
-    if (!ytd || !cov || !eff || !items)
+    int rc = tally_rollup__nodes_of(&S, ds);
+    if (!rc && (!ytd || !cov || !eff || !items))
         rc = TALLY_ENOMEM;
     for (size_t i = 0; !rc && i < nind; i++)
-        if (!(ytd[i] = malloc((n ? n : 1) * sizeof(double))))
+        if (!(ytd[i] = malloc((S.n ? S.n : 1) * sizeof(double))))
             rc = TALLY_ENOMEM;
-    if (rc)
+    if (rc == TALLY_ENOMEM)
         tally_error__set(rc, "out of memory computing completion");
     int32_t first = (int32_t)opts->year * 12;
     if (!rc)
-        rc = tally_rollup__span_cov(ds, first, first + opts->month - 1, opts->prefer, ytd, NULL,
-                                    NULL, cov);
+        rc = tally_rollup__span_in(ds, &S, first, first + opts->month - 1, opts->prefer, ytd,
+                                   NULL, NULL, cov);
     const uint32_t *parent = tally_hierarchy__parents(t->h);
     for (size_t k = 0; !rc && k < r->nk; k++) {
         size_t ind = r->inds[k];
@@ -211,8 +216,9 @@ TALLY_EXTERN(int) tally_progress_run(tally_progress **out, const tally_dataset *
         }
         /* A sum or formula past DBL_MAX, as tally_rollup reports it: at
          * the lowest region (the first in reverse pre-order). */
-        for (size_t node = n; node-- > 0 && !rc;)
-            if (isinf(ytd[ind][node]))
+        for (size_t j = S.n; j-- > 0 && !rc;) {
+            size_t node = tally_rollup__node(&S, j);
+            if (isinf(ytd[ind][j]))
                 rc = tally_error__set(TALLY_ERANGE,
                                       "%s (%s) of %s %s, %04d-01 to %04d-%02d, is past the "
                                       "largest number a double holds (about 1.8e308); expected "
@@ -222,15 +228,16 @@ TALLY_EXTERN(int) tally_progress_run(tally_progress **out, const tally_dataset *
                                       tally_hierarchy_code(t->h, node),
                                       tally_hierarchy_name(t->h, node), opts->year, opts->year,
                                       opts->month);
+        }
         if (rc)
             break;
         int ceiling = tally_definitions_direction(t->d, ind) == TALLY_DIRECTION_LOWER_IS_BETTER;
         size_t nitems = 0;
         const tally_rollup__cov *c = &cov[ind];
         for (size_t node = 0; node < n; node++) {
-            size_t row = node * r->nk + k;
-            r->actual[row] = ytd[ind][node];
-            r->incomplete[row] = c->regions && c->complete[node] < c->regions[node];
+            size_t row = node * r->nk + k, j = tally_rollup__index(&S, node);
+            r->actual[row] = j == TALLY_NONE ? NAN : ytd[ind][j];
+            r->incomplete[row] = j != TALLY_NONE && c->regions && c->complete[j] < c->regions[j];
             r->target[row] = eff[node];
             judge(r, row, ceiling, opts->schedule);
             if (!isnan(r->completion[row])) {
@@ -257,6 +264,7 @@ TALLY_EXTERN(int) tally_progress_run(tally_progress **out, const tally_dataset *
     free(cov);
     free(eff);
     free(items);
+    tally_rollup__nodes_free(&S);
     if (rc) {
         tally_progress_free(r);
         return rc;

@@ -156,10 +156,60 @@ void tally_rollup__nodes_all(tally_rollup__nodes *s, const tally_hierarchy *h)
 
 void tally_rollup__nodes_free(tally_rollup__nodes *s)
 {
+    if (s->borrowed) {
+        memset(s, 0, sizeof *s);
+        return;
+    }
     free(s->anc);
     free(s->parents);
     free(s->has);
+    free((void *)s->icol);
+    free(s->istart);
     memset(s, 0, sizeof *s);
+}
+
+static int by_first_month(const void *a, const void *b)
+{
+    int32_t x = tally_period__first_month((*(const tally_column *const *)a)->period);
+    int32_t y = tally_period__first_month((*(const tally_column *const *)b)->period);
+    return x < y ? -1 : x > y;
+}
+
+size_t tally_rollup__first_column(const tally_rollup__nodes *s, size_t ind, int32_t first)
+{
+    size_t a = s->istart[ind], b = s->istart[ind + 1];
+    while (a < b) {
+        size_t mid = a + (b - a) / 2;
+        if (tally_period__first_month(s->icol[mid]->period) < first)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    return a;
+}
+
+/* The index of ds's columns by indicator and first month (s->icol). 0 or
+ * TALLY_ENOMEM (recorded). */
+static int index_columns(tally_rollup__nodes *s, const tally_dataset *ds, size_t nind)
+{
+    size_t ncols = tally_dataset__column_count(ds);
+    s->istart = calloc(nind + 2, sizeof *s->istart);
+    const tally_column **icol = malloc((ncols ? ncols : 1) * sizeof *icol);
+    s->icol = icol;
+    if (!s->istart || !icol)
+        return tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
+    for (size_t k = 0; k < ncols; k++)
+        s->istart[tally_dataset__column(ds, k)->indicator + 2]++;
+    for (size_t i = 0; i < nind; i++)
+        s->istart[i + 2] += s->istart[i + 1];
+    for (size_t k = 0; k < ncols; k++) {
+        const tally_column *c = tally_dataset__column(ds, k);
+        icol[s->istart[c->indicator + 1]++] = c;
+    }
+    for (size_t i = 0; i < nind; i++)
+        qsort(icol + s->istart[i], s->istart[i + 1] - s->istart[i], sizeof *icol,
+              by_first_month);
+    return 0;
 }
 
 int tally_rollup__nodes_of(tally_rollup__nodes *s, const tally_dataset *ds)
@@ -194,10 +244,17 @@ int tally_rollup__nodes_of(tally_rollup__nodes *s, const tally_dataset *ds)
     if (hi - lo > n / 2) {
         tally_rollup__nodes_all(s, h);
         s->has = has;
-        return 0;
+        int rc = index_columns(s, ds, nind);
+        if (rc)
+            tally_rollup__nodes_free(s);
+        return rc;
     }
     memset(s, 0, sizeof *s);
     s->has = has;
+    if (index_columns(s, ds, nind)) {
+        tally_rollup__nodes_free(s);
+        return TALLY_ENOMEM;
+    }
     s->lo = lo;
     s->hi = hi;
     size_t depth = 0;
@@ -388,6 +445,23 @@ static int cmp_period(const void *a, const void *b)
     return tally_period__compare(*(const int32_t *)a, *(const int32_t *)b);
 }
 
+static int cmp_key(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Sorts the n period keys at p and drops repeats: the count left. */
+size_t tally_rollup__unique_periods(int32_t *p, size_t n)
+{
+    qsort(p, n, sizeof *p, cmp_key);
+    size_t m = 0;
+    for (size_t k = 0; k < n; k++)
+        if (!m || p[m - 1] != p[k])
+            p[m++] = p[k];
+    return m;
+}
+
 /* One span's computation, shared by the threads: each worker takes the
  * next indicator until none is left, so the split follows the real cost. */
 typedef struct span_job {
@@ -529,8 +603,16 @@ static void *span_work(void *arg)
 }
 
 /* Whether the dataset has a column of indicator `ind` inside [first, last]. */
-static int has_columns(const tally_dataset *ds, size_t ind, int32_t first, int32_t last)
+static int has_columns(const tally_dataset *ds, const tally_rollup__nodes *S, size_t ind,
+                       int32_t first, int32_t last)
 {
+    if (S->icol) { /* the indicator's columns that start in the span */
+        for (size_t k = tally_rollup__first_column(S, ind, first);
+             k < S->istart[ind + 1] && tally_period__first_month(S->icol[k]->period) <= last; k++)
+            if (inside(S->icol[k]->period, first, last))
+                return 1;
+        return 0;
+    }
     size_t ncols = tally_dataset__column_count(ds);
     for (size_t k = 0; k < ncols; k++) {
         const tally_column *c = tally_dataset__column(ds, k);
@@ -652,7 +734,7 @@ static int span_formulas(const tally_dataset *ds, const tally_rollup__nodes *S, 
     for (size_t k = 0; k < nf; k++) {
         size_t f = order[k];
         const double *fown = NULL;
-        if ((!S->has || S->has[f]) && has_columns(ds, f, first, last)) {
+        if ((!S->has || S->has[f]) && has_columns(ds, S, f, first, last)) {
             /* Reported values of a formula indicator are levels: the latest. */
             if (!w[0].scratch && !(w[0].scratch = malloc((n ? n : 1) * sizeof(double))))
                 return tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
@@ -715,8 +797,16 @@ int tally_rollup__span_cov(const tally_dataset *ds, int32_t first, int32_t last,
                            double **out, double **reported, double **computed,
                            tally_rollup__cov *cov)
 {
-    const tally_hierarchy *h = tally_dataset_hierarchy(ds);
-    size_t n = tally_hierarchy_size(h);
+    tally_rollup__nodes all;
+    tally_rollup__nodes_all(&all, tally_dataset_hierarchy(ds));
+    return tally_rollup__span_in(ds, &all, first, last, prefer, out, reported, computed, cov);
+}
+
+int tally_rollup__span_in(const tally_dataset *ds, const tally_rollup__nodes *S, int32_t first,
+                          int32_t last, int prefer, double **out, double **reported,
+                          double **computed, tally_rollup__cov *cov)
+{
+    size_t n = S->n;
     size_t nind = tally_definitions_indicator_count(tally_dataset_definitions(ds));
     size_t nw = tally_rollup__default_threads(ds);
     int rc = 0;
@@ -729,10 +819,8 @@ int tally_rollup__span_cov(const tally_dataset *ds, int32_t first, int32_t last,
     for (size_t i = 0; sd && i < nind && !rc; i++)
         if (sides_alloc(&sd[i], n))
             rc = tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
-    tally_rollup__nodes all;
-    tally_rollup__nodes_all(&all, h);
     if (!rc)
-        rc = compute_span(ds, &all, first, last, prefer, out, sd, NULL, cov, w, nw);
+        rc = compute_span(ds, S, first, last, prefer, out, sd, NULL, cov, w, nw);
     for (size_t i = 0; sd && i < nind && !rc; i++) {
         for (size_t k = 0; k < n; k++) {
             if (reported)
@@ -776,7 +864,8 @@ TALLY_EXTERN(int) tally_rollup(tally_result **out, const tally_dataset *ds,
 }
 
 static int rollup(tally_result **out, const tally_dataset *ds, tally_dataset *take,
-                  const tally_rollup_options *opts, size_t threads);
+                  const tally_rollup_options *opts, size_t threads,
+                  const tally_rollup__nodes *set);
 
 TALLY_EXTERN(int) tally_rollup_take(tally_result **out, tally_dataset *ds,
                                     const tally_rollup_options *opts)
@@ -785,7 +874,7 @@ TALLY_EXTERN(int) tally_rollup_take(tally_result **out, tally_dataset *ds,
         *out = NULL;
     if (!ds)
         return tally_error__set(TALLY_EINVAL, "tally_rollup_take: NULL dataset");
-    int rc = rollup(out, ds, ds, opts, tally_rollup__default_threads(ds));
+    int rc = rollup(out, ds, ds, opts, tally_rollup__default_threads(ds), NULL);
     tally_dataset__clear(ds);
     return rc;
 }
@@ -793,7 +882,14 @@ TALLY_EXTERN(int) tally_rollup_take(tally_result **out, tally_dataset *ds,
 int tally_rollup__threads(tally_result **out, const tally_dataset *ds,
                           const tally_rollup_options *opts, size_t threads)
 {
-    return rollup(out, ds, NULL, opts, threads);
+    return rollup(out, ds, NULL, opts, threads, NULL);
+}
+
+int tally_rollup__threads_in(tally_result **out, const tally_dataset *ds,
+                             const tally_rollup_options *opts, size_t threads,
+                             const tally_rollup__nodes *S)
+{
+    return rollup(out, ds, NULL, opts, threads, S);
 }
 
 /* How many of the result's periods contain a period. */
@@ -937,7 +1033,8 @@ static int levels_as_of(tally_result *r, const tally_dataset *ds, size_t p, int 
 }
 
 static int rollup(tally_result **out, const tally_dataset *ds, tally_dataset *take,
-                  const tally_rollup_options *opts, size_t threads)
+                  const tally_rollup_options *opts, size_t threads,
+                  const tally_rollup__nodes *set)
 {
     *out = NULL;
     if (threads < 1)
@@ -991,14 +1088,9 @@ static int rollup(tally_result **out, const tally_dataset *ds, tally_dataset *ta
             tally_result_free(r);
             return tally_error__set(TALLY_ENOMEM, "out of memory rolling up");
         }
-        for (size_t k = 0; k < ncols; k++) {
-            int32_t key = tally_dataset__column(ds, k)->period;
-            int dup = 0;
-            for (size_t j = 0; j < r->nper && !dup; j++)
-                dup = r->periods[j] == key;
-            if (!dup)
-                r->periods[r->nper++] = key;
-        }
+        for (size_t k = 0; k < ncols; k++)
+            r->periods[k] = tally_dataset__column(ds, k)->period;
+        r->nper = tally_rollup__unique_periods(r->periods, ncols);
         qsort(r->periods, r->nper, sizeof *r->periods, cmp_period);
     }
     r->period_text = calloc(r->nper ? r->nper : 1, sizeof *r->period_text);
@@ -1010,9 +1102,12 @@ static int rollup(tally_result **out, const tally_dataset *ds, tally_dataset *ta
     r->show_coverage = opts->version >= 2 && opts->coverage;
     /* The regions with data and their ancestors; every region when the
      * coverage is asked for (its ages are kept over every node). */
-    if (r->show_coverage)
+    if (r->show_coverage) {
         tally_rollup__nodes_all(&r->S, r->h);
-    else if ((rc = tally_rollup__nodes_of(&r->S, ds))) {
+    } else if (set) { /* borrowed: its arrays stay the caller's */
+        r->S = *set;
+        r->S.borrowed = 1;
+    } else if ((rc = tally_rollup__nodes_of(&r->S, ds))) {
         tally_result_free(r);
         return rc;
     }

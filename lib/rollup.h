@@ -25,6 +25,13 @@ typedef struct tally_rollup__nodes {
     unsigned char *has; /* by indicator: 1 when the dataset has a column of it
                          * (tally_rollup__nodes_of), else NULL: not known */
     int all;           /* every node of the hierarchy: j is node j */
+    /* The dataset's columns by indicator (tally_rollup__nodes_of, else
+     * NULL): those of indicator i are icol[istart[i] .. istart[i + 1]), in
+     * the order of their first months, so that a span's columns are found
+     * without a scan of every column. */
+    const struct tally_column **icol;
+    size_t *istart;
+    int borrowed; /* the arrays are another set's: nothing is freed */
 } tally_rollup__nodes;
 
 /* The hierarchy node of the set's node j. */
@@ -59,6 +66,15 @@ static inline double tally_rollup__at(const tally_rollup__col *c, size_t node)
     size_t j = tally_rollup__index(c->S, node);
     return j == TALLY_NONE ? NAN : c->values[j];
 }
+
+/* Sorts the n period keys at p (by key) and drops repeats: the count
+ * left. */
+size_t tally_rollup__unique_periods(int32_t *p, size_t n);
+
+/* With s->icol: the place in it of indicator ind's first column that
+ * starts in absolute month `first` or later (s->istart[ind + 1] when
+ * none does). */
+size_t tally_rollup__first_column(const tally_rollup__nodes *s, size_t ind, int32_t first);
 
 /* Every node of h. Nothing to free. */
 void tally_rollup__nodes_all(tally_rollup__nodes *s, const tally_hierarchy *h);
@@ -139,6 +155,13 @@ int tally_rollup__span_cov(const tally_dataset *ds, int32_t first, int32_t last,
                            double **out, double **reported, double **computed,
                            tally_rollup__cov *cov);
 
+/* tally_rollup__span_cov over the node set S: every column (out,
+ * reported, computed) has S->n values, value j that of node j of the set;
+ * cov, when not NULL, needs S to be every node. */
+int tally_rollup__span_in(const tally_dataset *ds, const tally_rollup__nodes *S, int32_t first,
+                          int32_t last, int prefer, double **out, double **reported,
+                          double **computed, tally_rollup__cov *cov);
+
 /* The absolute month (year * 12 + month - 1) of the oldest report the
  * value of stock or cumulative indicator `ind` rests on at every node, for
  * the span [first, last] (-1 where the value is missing), into *out (n
@@ -167,6 +190,13 @@ int tally_rollup__unit(const tally_result *r, size_t node, size_t indicator, siz
  * thread count: each indicator is computed whole by one thread. */
 int tally_rollup__threads(tally_result **out, const tally_dataset *ds,
                           const tally_rollup_options *opts, size_t threads);
+
+/* tally_rollup__threads over the node set S of ds (tally_rollup__nodes_of,
+ * borrowed: it must outlive the result), not made again; S is not used
+ * when the options ask for the coverage (every node). */
+int tally_rollup__threads_in(tally_result **out, const tally_dataset *ds,
+                             const tally_rollup_options *opts, size_t threads,
+                             const tally_rollup__nodes *S);
 
 /* The thread count tally_rollup uses: the online processors (at most
  * TALLY_ROLLUP_MAX_THREADS and the indicator count), 1 for small data. */

@@ -272,9 +272,18 @@ int tally_rollup__own_in(const tally_dataset *ds, const tally_rollup__nodes *s, 
     const tally_column *cols[64];
     size_t ncols = tally_dataset__column_count(ds), found = 0;
     int many = 0;
-    for (size_t k = 0; k < ncols; k++) {
-        const tally_column *c = tally_dataset__column(ds, k);
+    /* The indicator's columns from the first that starts in the span, by
+     * the set's index when it has one; else every column. */
+    size_t kc = 0, kend = ncols;
+    if (s->icol) {
+        kc = tally_rollup__first_column(s, ind, first);
+        kend = s->istart[ind + 1];
+    }
+    for (; kc < kend; kc++) {
+        const tally_column *c = s->icol ? s->icol[kc] : tally_dataset__column(ds, kc);
         int32_t f = tally_period__first_month(c->period);
+        if (s->icol && f > last)
+            break;
         if (c->indicator != ind || f < first || tally_period__last_month(c->period) > last)
             continue;
         size_t at = (size_t)(f - first);

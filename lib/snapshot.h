@@ -19,7 +19,8 @@
 #define SNAP_MAGIC "TALLYSNP"
 #define SNAP_BOM 0x01020304u
 #define SNAP_HEADER 80
-#define SNAP_COLUMN_HEADER 40
+#define SNAP_COLUMN_HEADER 56    /* version 4: with the column's node range */
+#define SNAP_COLUMN_HEADER_V3 40 /* version 3: every column over every node */
 #define SNAP_TRAILER 8
 
 /* Values per piece of a column's checksum (256 KiB): pieces are hashed
@@ -50,11 +51,17 @@ static inline size_t value_slots(size_t nodes, unsigned form)
 
 static inline size_t value_width(unsigned form) { return form == FORM_INT32 ? 4 : 8; }
 
-/* Bytes of a column: header, values, valid and seen bits. */
+/* Bytes of a column of `nodes` nodes (its range) after a header of `head`
+ * bytes: header, values, valid and seen bits. */
+static inline size_t column_bytes_after(size_t head, size_t nodes, unsigned form)
+{
+    return head + value_slots(nodes, form) * value_width(form) + 2 * 8 * tally_bit__words(nodes);
+}
+
+/* The same in the format this library writes. */
 static inline size_t column_bytes(size_t nodes, unsigned form)
 {
-    return SNAP_COLUMN_HEADER + value_slots(nodes, form) * value_width(form) +
-           2 * 8 * tally_bit__words(nodes);
+    return column_bytes_after(SNAP_COLUMN_HEADER, nodes, form);
 }
 
 /* Pieces in a column's checksum: the values in runs of SNAP_PIECE slots,

@@ -73,6 +73,12 @@ typedef struct pending {
     unsigned form;  /* FORM_DOUBLE or FORM_INT32 */
     size_t cells;   /* bits set in seen */
     int bits_ok;    /* valid within seen, nothing past the last node */
+    /* The nodes [lo, hi) it holds (version 3: every node), len of them:
+     * its arrays are read as len values from index 0 (col.lo and col.hi
+     * are set, and the arrays made to point by node, when it is
+     * installed); its pieces (value pieces, valid, seen) and the first of
+     * its items (value pieces, bits) in the checking work. */
+    size_t lo, hi, len, words, pieces, first_item;
 } pending;
 
 static void free_pending(pending *p, size_t n, int in_place)
@@ -377,8 +383,11 @@ typedef struct load_job {
     const unsigned char *p;
     const tally_hierarchy *h;
     pending *cols;
-    size_t ncols, nodes, words;
-    size_t pieces;    /* sums per column: value pieces, valid, seen */
+    size_t ncols, nodes;
+    size_t head;      /* bytes of a column header (the format version's) */
+    size_t pieces;    /* room for sums per column: value pieces, valid, seen */
+    size_t *item_col; /* the column of each item after the blocks */
+    size_t items;     /* blocks, then each column's value pieces and bits */
     int in_place;
     uint64_t *sums;   /* each piece's hash, column after column */
     unsigned char *bad; /* per value piece: a value disagrees with its bit */
@@ -402,8 +411,8 @@ static void check_value_piece(const load_job *job, XXH3_state_t *st, size_t col,
     const pending *pc = &job->cols[col];
     const tally_column *c = &pc->col;
     int ints = pc->form == FORM_INT32;
-    size_t w = value_width(pc->form), slots = value_slots(job->nodes, pc->form);
-    const unsigned char *vals = job->p + pc->at + SNAP_COLUMN_HEADER;
+    size_t w = value_width(pc->form), slots = value_slots(pc->len, pc->form);
+    const unsigned char *vals = job->p + pc->at + job->head;
     const unsigned char *valid = vals + slots * w;
     size_t begin = k * SNAP_PIECE;
     size_t n = slots - begin < SNAP_PIECE ? slots - begin : SNAP_PIECE;
@@ -435,17 +444,17 @@ static void check_value_piece(const load_job *job, XXH3_state_t *st, size_t col,
 static void check_bits(const load_job *job, size_t col)
 {
     pending *pc = &job->cols[col];
-    const unsigned char *bits = job->p + pc->at + SNAP_COLUMN_HEADER +
-                                value_slots(job->nodes, pc->form) * value_width(pc->form);
-    size_t len = job->words * 8, np = job->pieces - 2;
+    const unsigned char *bits = job->p + pc->at + job->head +
+                                value_slots(pc->len, pc->form) * value_width(pc->form);
+    size_t len = pc->words * 8, np = pc->pieces - 2;
     if (!job->in_place) {
         memcpy(pc->col.valid, bits, len);
         memcpy(pc->col.seen, bits + len, len);
     }
     job->sums[col * job->pieces + np] = tally_snapshot__checksum(bits, len);
     job->sums[col * job->pieces + np + 1] = tally_snapshot__checksum(bits + len, len);
-    pc->bits_ok = bits_ok(pc->col.valid, pc->col.seen, job->nodes);
-    pc->cells = tally_snapshot__popcount_words(pc->col.seen, job->words);
+    pc->bits_ok = bits_ok(pc->col.valid, pc->col.seen, pc->len);
+    pc->cells = tally_snapshot__popcount_words(pc->col.seen, pc->words);
 }
 
 /* Takes items until none is left: the caller from the first, the helper
@@ -455,8 +464,9 @@ static void check_bits(const load_job *job, size_t col)
  * item found taken is where the other's begin. */
 static void load_work(load_job *job, int from_last)
 {
-    size_t per = job->pieces - 1; /* items per column: value pieces, bits */
-    size_t items = job->nblocks + job->ncols * per;
+    /* The columns are the caller's: read only for an item taken (a helper
+     * that starts late finds every item taken, the columns maybe gone). */
+    size_t items = job->items;
     XXH3_state_t *st = XXH3_createState();
     for (size_t n = 0; n < items; n++) {
         size_t i = from_last ? items - 1 - n : n;
@@ -467,9 +477,10 @@ static void load_work(load_job *job, int from_last)
             size_t end = job->nodes - begin < FP_BLOCK ? job->nodes : begin + FP_BLOCK;
             if (tally_snapshot__hierarchy_block(job->h, begin, end, &job->blocks[i]))
                 atomic_store(&job->nomem, 1);
-        } else if (i < job->nblocks + job->ncols * per) {
-            size_t col = (i - job->nblocks) / per, k = (i - job->nblocks) % per;
-            if (k + 1 < per)
+        } else {
+            size_t col = job->item_col[i - job->nblocks];
+            size_t k = i - job->nblocks - job->cols[col].first_item;
+            if (k + 2 < job->cols[col].pieces)
                 check_value_piece(job, st, col, k);
             else
                 check_bits(job, col);
@@ -483,6 +494,7 @@ static void release_job(load_job *job)
 {
     if (atomic_fetch_sub(&job->refs, 1) == 1) {
         free(job->sums);
+        free(job->item_col);
         free(job->bad);
         free(job->blocks);
         free((void *)job->taken);
@@ -504,7 +516,8 @@ static void *load_helper(void *arg)
 /* The trailer's checksum: the header and the column headers, in order
  * (each column header holds the checksum of its arrays). 0 or
  * TALLY_ENOMEM. */
-static int meta_checksum(const unsigned char *p, size_t ncols, const size_t *at, uint64_t *out)
+static int meta_checksum(const unsigned char *p, size_t ncols, const size_t *at, size_t head,
+                         uint64_t *out)
 {
     XXH3_state_t *st = XXH3_createState();
     if (!st || XXH3_64bits_reset(st) == XXH_ERROR) {
@@ -513,7 +526,7 @@ static int meta_checksum(const unsigned char *p, size_t ncols, const size_t *at,
     }
     XXH3_64bits_update(st, p, SNAP_HEADER);
     for (size_t i = 0; i < ncols; i++)
-        XXH3_64bits_update(st, p + at[i], SNAP_COLUMN_HEADER);
+        XXH3_64bits_update(st, p + at[i], head);
     *out = XXH3_64bits_digest(st);
     XXH3_freeState(st);
     return 0;
@@ -528,7 +541,23 @@ static int meta_checksum(const unsigned char *p, size_t ncols, const size_t *at,
  * in place and the dataset takes the mapping over when it adopts any
  * (*taken = 1); else they are copied. */
 static int load_columns(tally_dataset *ds, const unsigned char *p, size_t size, const char *name,
-                        size_t map_len, int *taken, const size_t *at);
+                        size_t map_len, int *taken, const size_t *at, size_t head);
+
+/* The node range [*lo, *hi) of the column whose header is at q: version
+ * 3 (head SNAP_COLUMN_HEADER_V3) holds every node; version 4 gives it,
+ * lo a multiple of 64. 0, or 1 when it is not a range of the nodes. */
+static int column_range(const unsigned char *q, size_t head, uint64_t nodes, uint64_t *lo,
+                        uint64_t *hi)
+{
+    if (head == SNAP_COLUMN_HEADER_V3) {
+        *lo = 0;
+        *hi = nodes;
+        return 0;
+    }
+    *lo = rd64(q + 40);
+    *hi = rd64(q + 48);
+    return *lo % 64 != 0 || *lo > *hi || *hi > nodes;
+}
 
 static int load(tally_dataset *ds, const unsigned char *p, size_t size, const char *name,
                 size_t map_len, int *taken)
@@ -545,7 +574,7 @@ static int load(tally_dataset *ds, const unsigned char *p, size_t size, const ch
         return tally_error__set_at(TALLY_ENOTSUP, name, 0, 0, NULL, 0,
                                    "snapshots are little-endian; this machine is big-endian");
     uint32_t version = rd32(p + 8), bom = rd32(p + 12);
-    if (version != TALLY_SNAPSHOT_VERSION)
+    if (version != TALLY_SNAPSHOT_VERSION && version != 3)
         return tally_error__set_at(TALLY_ENOTSUP, name, 0, 0, NULL, 0,
                                    "snapshot format version %lu; this library reads version %d "
                                    "(make the snapshot again with this version of tally)",
@@ -566,7 +595,12 @@ static int load(tally_dataset *ds, const unsigned char *p, size_t size, const ch
      * size, and the columns fill the file exactly. */
     uint64_t nodes = rd64(p + 24), ncols = rd64(p + 56);
     uint64_t room = size - SNAP_HEADER - SNAP_TRAILER, end = size - SNAP_TRAILER;
-    uint64_t least = nodes > room / 4 ? 0 : column_bytes((size_t)nodes, FORM_INT32);
+    /* Version 3 holds every node in every column; version 4 each
+     * column's range, of no node at the least. */
+    size_t head = version == 3 ? SNAP_COLUMN_HEADER_V3 : SNAP_COLUMN_HEADER;
+    uint64_t least = version != 3          ? head
+                     : nodes > room / 4    ? 0
+                                           : column_bytes_after(head, (size_t)nodes, FORM_INT32);
     const char *add_up = N_("bad snapshot: its column count, region count and size do not add "
                          "up; the file is damaged");
     if (rd64(p + 72) != 0 || (ncols && (!least || ncols > room / least)))
@@ -577,28 +611,34 @@ static int load(tally_dataset *ds, const unsigned char *p, size_t size, const ch
     const char *why = NULL;
     uint64_t pos = SNAP_HEADER;
     for (size_t i = 0; i < ncols && !why; i++) {
-        if (end - pos < SNAP_COLUMN_HEADER) {
+        if (end - pos < head) {
             why = add_up;
             break;
         }
         uint32_t form = rd32(p + pos + 32), scale = rd32(p + pos + 36);
-        if (form > FORM_INT32 || scale > (form == FORM_INT32 ? TALLY_COLUMN_MAX_SCALE : 0))
+        uint64_t lo, hi;
+        if (form > FORM_INT32 || scale > (form == FORM_INT32 ? TALLY_COLUMN_MAX_SCALE : 0)) {
             why = N_("bad snapshot: a column's values are in an unknown form; the file is damaged");
-        else if (column_bytes((size_t)nodes, form) > end - pos)
+            break;
+        }
+        if (column_range(p + pos, head, nodes, &lo, &hi) ||
+            column_bytes_after(head, (size_t)(hi - lo), form) > end - pos) {
             why = add_up;
+            break;
+        }
         at[i] = (size_t)pos;
-        pos += column_bytes((size_t)nodes, form);
+        pos += column_bytes_after(head, (size_t)(hi - lo), form);
     }
     if (!why && pos != end)
         why = add_up;
-    int rc = why ? damaged(name, why) : load_columns(ds, p, size, name, map_len, taken, at);
+    int rc = why ? damaged(name, why) : load_columns(ds, p, size, name, map_len, taken, at, head);
     free(at);
     return rc;
 }
 
 /* The rest of load, once the columns' offsets `at` are known. */
 static int load_columns(tally_dataset *ds, const unsigned char *p, size_t size, const char *name,
-                        size_t map_len, int *taken, const size_t *at)
+                        size_t map_len, int *taken, const size_t *at, size_t head)
 {
     int in_place = map_len != 0;
     const tally_hierarchy *h = tally_dataset_hierarchy(ds);
@@ -606,7 +646,7 @@ static int load_columns(tally_dataset *ds, const unsigned char *p, size_t size, 
     uint64_t nodes = rd64(p + 24), hfp = rd64(p + 32), nind = rd64(p + 40), dfp = rd64(p + 48);
     uint64_t ncols = rd64(p + 56), total_cells = rd64(p + 64);
     uint64_t meta;
-    if (meta_checksum(p, (size_t)ncols, at, &meta))
+    if (meta_checksum(p, (size_t)ncols, at, head, &meta))
         return tally_error__set(TALLY_ENOMEM, "out of memory loading a snapshot");
     if (meta != rd64(p + size - SNAP_TRAILER))
         return damaged(name, "checksum mismatch: the file is damaged");
@@ -625,8 +665,6 @@ static int load_columns(tally_dataset *ds, const unsigned char *p, size_t size, 
             (unsigned long long)nind, (unsigned long long)dfp, my_nind,
             (unsigned long long)my_dfp);
     }
-    size_t words = tally_bit__words(my_nodes);
-
     /* The column headers, in order, before any array is touched. */
     const char *why = NULL;
     for (size_t i = 0; i < ncols && !why; i++) {
@@ -653,7 +691,7 @@ static int load_columns(tally_dataset *ds, const unsigned char *p, size_t size, 
     jp->h = h;
     jp->ncols = (size_t)ncols;
     jp->nodes = my_nodes;
-    jp->words = words;
+    jp->head = head;
     jp->pieces = value_pieces(my_nodes) + 2;
     jp->in_place = in_place;
     jp->nblocks = fp_known ? 0 : fp_blocks(my_nodes);
@@ -661,45 +699,65 @@ static int load_columns(tally_dataset *ds, const unsigned char *p, size_t size, 
     jp->sums = malloc((ncols ? ncols : 1) * jp->pieces * sizeof *jp->sums);
     jp->bad = calloc((ncols ? ncols : 1) * jp->pieces, 1);
     jp->blocks = malloc((jp->nblocks ? jp->nblocks : 1) * sizeof *jp->blocks);
-    size_t items = jp->nblocks + jp->ncols * (jp->pieces - 1);
+    /* The columns' ranges, pieces and items (value pieces, then bits). */
+    size_t items = 0;
+    for (size_t i = 0; jp->cols && i < ncols; i++) {
+        pending *pc = &jp->cols[i];
+        uint64_t lo, hi;
+        column_range(p + at[i], head, nodes, &lo, &hi); /* checked by load */
+        pc->lo = (size_t)lo;
+        pc->hi = (size_t)hi;
+        pc->len = pc->hi - pc->lo;
+        pc->words = tally_bit__words(pc->len);
+        pc->pieces = value_pieces(pc->len) + 2;
+        pc->first_item = items;
+        items += pc->pieces - 1;
+    }
+    jp->item_col = malloc((items ? items : 1) * sizeof *jp->item_col);
+    for (size_t i = 0; jp->cols && jp->item_col && i < ncols; i++)
+        for (size_t k = 0; k + 1 < jp->cols[i].pieces; k++)
+            jp->item_col[jp->cols[i].first_item + k] = i;
+    items += jp->nblocks;
+    jp->items = items;
     jp->taken = malloc((items ? items : 1) * sizeof *jp->taken);
     for (size_t i = 0; jp->taken && i < items; i++)
         atomic_init(&jp->taken[i], 0);
     pending *cols = jp->cols;
     int rc = 0;
-    if (!cols || !jp->sums || !jp->bad || !jp->blocks || !jp->taken)
+    if (!cols || !jp->sums || !jp->bad || !jp->blocks || !jp->taken || !jp->item_col)
         rc = tally_error__set(TALLY_ENOMEM, "out of memory loading a snapshot");
     size_t bytes_total = 0;
     for (size_t i = 0; i < ncols && !rc; i++) {
         const unsigned char *q = p + at[i];
         unsigned form = rd32(q + 32);
-        size_t vbytes = value_slots(my_nodes, form) * value_width(form);
-        const unsigned char *bits = q + SNAP_COLUMN_HEADER + vbytes;
+        size_t len = cols[i].len, cwords = cols[i].words;
+        size_t vbytes = value_slots(len, form) * value_width(form);
+        const unsigned char *bits = q + head + vbytes;
         tally_column *c = &cols[i].col;
         cols[i].at = at[i];
         cols[i].form = form;
-        bytes_total += column_bytes(my_nodes, form);
+        bytes_total += column_bytes_after(head, len, form);
         c->indicator = (size_t)rd64(q);
         c->period = (int32_t)rd64(q + 8);
         c->scale = (int)rd32(q + 36);
-        c->lo = 0; /* a snapshot's column holds every node */
-        c->hi = my_nodes;
+        c->lo = 0; /* read from index 0 until it is installed */
+        c->hi = len;
         if (in_place) {
             /* Sections start at multiples of 8 in a page-aligned mapping. */
             if (form == FORM_INT32)
-                c->ints = (int32_t *)(uintptr_t)(q + SNAP_COLUMN_HEADER);
+                c->ints = (int32_t *)(uintptr_t)(q + head);
             else
-                c->values = (double *)(uintptr_t)(q + SNAP_COLUMN_HEADER);
+                c->values = (double *)(uintptr_t)(q + head);
             c->valid = (uint64_t *)(uintptr_t)bits;
-            c->seen = (uint64_t *)(uintptr_t)(bits + words * 8);
+            c->seen = (uint64_t *)(uintptr_t)(bits + cwords * 8);
             continue;
         }
         if (form == FORM_INT32)
             c->ints = alloc_values(vbytes);
         else
             c->values = alloc_values(vbytes);
-        c->valid = malloc(words ? words * 8 : 1);
-        c->seen = malloc(words ? words * 8 : 1);
+        c->valid = malloc(cwords ? cwords * 8 : 1);
+        c->seen = malloc(cwords ? cwords * 8 : 1);
         if (!(c->ints || c->values) || !c->valid || !c->seen)
             rc = tally_error__set(TALLY_ENOMEM, "out of memory loading a snapshot");
     }
@@ -736,10 +794,10 @@ static int load_columns(tally_dataset *ds, const unsigned char *p, size_t size, 
     for (size_t i = 0; i < ncols; i++) {
         const uint64_t *s = jp->sums + i * jp->pieces;
         const unsigned char *bad = jp->bad + i * jp->pieces;
-        sums_ok &= tally_snapshot__checksum(s, jp->pieces * 8) ==
+        sums_ok &= tally_snapshot__checksum(s, cols[i].pieces * 8) ==
                    rd64(p + at[i] + 24);
         int values_ok = 1;
-        for (size_t k = 0; k + 2 < jp->pieces; k++)
+        for (size_t k = 0; k + 2 < cols[i].pieces; k++)
             values_ok &= !bad[k];
         if (!why && (!values_ok || !cols[i].bits_ok))
             why = N_("a column's values disagree with its bits");
@@ -769,9 +827,10 @@ static int load_columns(tally_dataset *ds, const unsigned char *p, size_t size, 
     for (size_t i = 0; i < ncols && !rc; i++) {
         const tally_column *have = tally_dataset__find_column(ds, cols[i].col.indicator,
                                                               cols[i].col.period);
-        for (size_t w = 0; have && w < words; w++) {
+        for (size_t k = 0; have && k < cols[i].words; k++) {
+            size_t w = cols[i].lo / 64 + k;
             uint64_t both = tally_column__word_lo(have) <= w && w < tally_column__word_hi(have)
-                                ? have->seen[w] & cols[i].col.seen[w]
+                                ? have->seen[w] & cols[i].col.seen[k]
                                 : 0;
             if (both) {
                 size_t node = w * 64 + (size_t)__builtin_ctzll(both);
@@ -808,8 +867,20 @@ static int load_columns(tally_dataset *ds, const unsigned char *p, size_t size, 
     for (size_t i = 0; i < ncols; i++) {
         pending *pc = &cols[i];
         tally_column *have = tally_dataset__column_mut(ds, pc->col.indicator, pc->col.period);
+        /* The column as the dataset holds it: its arrays by node. */
+        tally_column byn = pc->col;
+        byn.lo = pc->lo;
+        byn.hi = pc->hi;
+        if (byn.values)
+            byn.values -= pc->lo;
+        if (byn.ints)
+            byn.ints -= pc->lo;
+        byn.valid -= pc->lo / 64;
+        byn.seen -= pc->lo / 64;
+        if (!pc->len)
+            continue; /* a column of no node: nothing filed */
         if (!have) {
-            rc = tally_dataset__adopt_column(ds, &pc->col, pc->cells);
+            rc = tally_dataset__adopt_column(ds, &byn, pc->cells);
             if (rc == 0) {
                 pc->col.values = NULL;
                 pc->col.ints = NULL;
@@ -823,17 +894,17 @@ static int load_columns(tally_dataset *ds, const unsigned char *p, size_t size, 
         }
         /* Cells are written as doubles, into a column of every node. */
         if (tally_dataset__widen_column(ds, have) ||
-            tally_dataset__cover_range(ds, have, 0, nodes)) {
+            tally_dataset__cover_range(ds, have, pc->lo, pc->hi)) {
             rc = tally_error__set(TALLY_ENOMEM, "out of memory loading a snapshot");
             break;
         }
-        for (size_t w = 0; w < words; w++) {
-            uint64_t bits = pc->col.valid[w];
-            have->seen[w] |= pc->col.seen[w];
+        for (size_t w = pc->lo / 64; w < tally_column__word_hi(&byn); w++) {
+            uint64_t bits = byn.valid[w];
+            have->seen[w] |= byn.seen[w];
             have->valid[w] |= bits;
             while (bits) {
                 size_t node = w * 64 + (size_t)__builtin_ctzll(bits);
-                have->values[node] = tally_column__get(&pc->col, node);
+                have->values[node] = tally_column__get(&byn, node);
                 bits &= bits - 1;
             }
         }

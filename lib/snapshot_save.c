@@ -52,19 +52,19 @@ static void put(sink *s, const void *data, size_t len)
 static void put64(sink *s, uint64_t v) { put(s, &v, 8); }
 
 /* The checksum of a column's arrays: XXH3-64 of the hashes of its pieces
- * (tally/snapshot.h), the values as stored (`vals`, in `form`). `sums` has
- * room for value_pieces(nodes) + 2. */
+ * (tally/snapshot.h), the values as stored (`vals`, in `form`), over the
+ * `len` nodes of its range. `sums` has room for value_pieces(len) + 2. */
 static uint64_t column_checksum(const tally_column *c, const void *vals, unsigned form,
-                                size_t nodes, uint64_t *sums)
+                                size_t len, uint64_t *sums)
 {
-    size_t words = tally_bit__words(nodes), np = value_pieces(nodes);
-    size_t slots = value_slots(nodes, form), width = value_width(form);
+    size_t words = tally_bit__words(len), np = value_pieces(len);
+    size_t slots = value_slots(len, form), width = value_width(form);
     for (size_t k = 0; k < np; k++) {
         size_t begin = k * SNAP_PIECE, n = slots - begin < SNAP_PIECE ? slots - begin : SNAP_PIECE;
         sums[k] = tally_snapshot__checksum((const unsigned char *)vals + begin * width, n * width);
     }
-    sums[np] = tally_snapshot__checksum(c->valid, words * 8);
-    sums[np + 1] = tally_snapshot__checksum(c->seen, words * 8);
+    sums[np] = tally_snapshot__checksum(tally_column__bits_base(c, c->valid), words * 8);
+    sums[np + 1] = tally_snapshot__checksum(tally_column__bits_base(c, c->seen), words * 8);
     return tally_snapshot__checksum(sums, (np + 2) * 8);
 }
 
@@ -87,7 +87,6 @@ typedef struct plan {
     uint64_t *sums;
     unsigned char *form, *scale; /* per column, in order */
     int32_t *ints;               /* room for a column's whole numbers */
-    tally_column dense;          /* a column of some nodes, over all of them */
 } plan;
 
 static void plan_free(plan *pl)
@@ -97,36 +96,10 @@ static void plan_free(plan *pl)
     free(pl->form);
     free(pl->scale);
     free(pl->ints);
-    free(pl->dense.values);
-    free(pl->dense.valid);
-    free(pl->dense.seen);
 }
 
-/* Column c over all nodes, as a snapshot holds it: c itself when it holds
- * every node, else c copied into the plan's room (NaN and clear bits
- * outside its range). 0 or TALLY_ENOMEM. */
-static int whole_column(plan *pl, const tally_column *c, size_t nodes, const tally_column **out)
-{
-    *out = c;
-    if (c->lo == 0 && c->hi == nodes)
-        return 0;
-    tally_column *d = &pl->dense;
-    size_t words = tally_bit__words(nodes);
-    if (!d->values && tally_column__arrays(d, nodes, 0, 0, 0))
-        return TALLY_ENOMEM;
-    d->indicator = c->indicator;
-    d->period = c->period;
-    for (size_t node = 0; node < nodes; node++)
-        d->values[node] = tally_column__has(c, node) ? c->values[node] : NAN;
-    memset(d->valid, 0, (words ? words : 1) * sizeof *d->valid);
-    memset(d->seen, 0, (words ? words : 1) * sizeof *d->seen);
-    for (size_t w = tally_column__word_lo(c); w < tally_column__word_hi(c); w++) {
-        d->valid[w] = c->valid[w];
-        d->seen[w] = c->seen[w];
-    }
-    *out = d;
-    return 0;
-}
+/* The nodes a column holds: [c->lo, c->hi), what a snapshot stores. */
+static size_t range_len(const tally_column *c) { return c->hi - c->lo; }
 
 /* The whole number a column of doubles stores for value v at `scale`, when
  * there is one: v * 10^scale rounded is within 32 bits, and divided by
@@ -173,18 +146,19 @@ static unsigned column_form(const tally_column *c, size_t nodes, unsigned char *
     return FORM_INT32;
 }
 
-/* A column's whole numbers, as stored: 0 where no value was filed and in
- * the extra slot. */
-static const int32_t *column_ints(const plan *pl, const tally_column *c, size_t nodes, int scale)
+/* A column's whole numbers over its range, as stored: 0 where no value
+ * was filed and in the extra slot. */
+static const int32_t *column_ints(const plan *pl, const tally_column *c, int scale)
 {
-    if (c->ints)
-        return c->ints;
-    size_t slots = value_slots(nodes, FORM_INT32);
-    for (size_t node = 0; node < slots; node++) {
-        int32_t k = 0;
-        if (node < nodes && tally_column__has(c, node))
-            whole_at(c->values[node], scale, &k); /* holds: column_form saw it */
-        pl->ints[node] = k;
+    size_t len = range_len(c);
+    if (c->ints) /* its range, stored with an extra slot when odd */
+        return tally_column__ints_base(c);
+    size_t slots = value_slots(len, FORM_INT32);
+    for (size_t k = 0; k < slots; k++) {
+        int32_t x = 0;
+        if (k < len && tally_column__has(c, c->lo + k))
+            whole_at(c->values[c->lo + k], scale, &x); /* holds: column_form saw it */
+        pl->ints[k] = x;
     }
     return pl->ints;
 }
@@ -215,11 +189,11 @@ static int plan_make(plan *pl, const tally_dataset *ds)
     return 0;
 }
 
-static size_t snapshot_size(size_t nodes, const plan *pl)
+static size_t snapshot_size(const plan *pl)
 {
     size_t size = SNAP_HEADER + SNAP_TRAILER;
     for (size_t i = 0; i < pl->ncols; i++)
-        size += column_bytes(nodes, pl->form[i]);
+        size += column_bytes(range_len(pl->cols[i]), pl->form[i]);
     return size;
 }
 
@@ -228,7 +202,6 @@ static size_t snapshot_size(size_t nodes, const plan *pl)
 static int write_snapshot(sink *s, const tally_dataset *ds, plan *pl)
 {
     size_t nodes = tally_hierarchy_size(tally_dataset_hierarchy(ds));
-    size_t words = tally_bit__words(nodes);
     s->hash = XXH3_createState();
     if (!s->hash || XXH3_64bits_reset(s->hash) == XXH_ERROR) {
         XXH3_freeState(s->hash);
@@ -240,7 +213,7 @@ static int write_snapshot(sink *s, const tally_dataset *ds, plan *pl)
     memcpy(head + 8, &version, 4);
     memcpy(head + 12, &bom, 4);
     put(s, head, 16);
-    put64(s, snapshot_size(nodes, pl));
+    put64(s, snapshot_size(pl));
     put64(s, nodes);
     put64(s, pl->hfp);
     put64(s, tally_definitions_indicator_count(tally_dataset_definitions(ds)));
@@ -249,26 +222,26 @@ static int write_snapshot(sink *s, const tally_dataset *ds, plan *pl)
     put64(s, tally_dataset_value_count(ds));
     put64(s, 0);
     for (size_t i = 0; i < pl->ncols; i++) {
-        const tally_column *c;
-        if (whole_column(pl, pl->cols[i], nodes, &c)) {
-            XXH3_freeState(s->hash);
-            return tally_error__set(TALLY_ENOMEM, "out of memory writing a snapshot");
-        }
+        const tally_column *c = pl->cols[i];
+        size_t len = range_len(c), words = tally_bit__words(len);
         unsigned form = pl->form[i];
-        const void *vals = form == FORM_INT32 ? (const void *)column_ints(pl, c, nodes, pl->scale[i])
-                                              : (const void *)c->values;
+        const void *vals = form == FORM_INT32 ? (const void *)column_ints(pl, c, pl->scale[i])
+                                              : (const void *)tally_column__values_base(c);
         put64(s, c->indicator);
         put64(s, (uint64_t)(int64_t)c->period);
-        put64(s, tally_snapshot__popcount_words(c->seen, words));
-        put64(s, column_checksum(c, vals, form, nodes, pl->sums));
+        put64(s, len ? tally_snapshot__popcount_words(tally_column__bits_base(c, c->seen), words)
+                     : 0);
+        put64(s, column_checksum(c, vals, form, len, pl->sums));
         unsigned char fs[8] = { 0 };
         uint32_t f32 = form, s32 = pl->scale[i];
         memcpy(fs, &f32, 4);
         memcpy(fs + 4, &s32, 4);
         put(s, fs, 8);
-        put_data(s, vals, value_slots(nodes, form) * value_width(form));
-        put_data(s, c->valid, words * 8);
-        put_data(s, c->seen, words * 8);
+        put64(s, len ? c->lo : 0);
+        put64(s, len ? c->hi : 0);
+        put_data(s, vals, value_slots(len, form) * value_width(form));
+        put_data(s, tally_column__bits_base(c, c->valid), words * 8);
+        put_data(s, tally_column__bits_base(c, c->seen), words * 8);
     }
     uint64_t sum = XXH3_64bits_digest(s->hash);
     XXH3_freeState(s->hash);
@@ -303,7 +276,7 @@ TALLY_EXTERN(int) tally_snapshot_save_buffer(const tally_dataset *ds, void **out
     rc = plan_make(&pl, ds);
     if (rc)
         return rc;
-    size_t n = snapshot_size(tally_hierarchy_size(tally_dataset_hierarchy(ds)), &pl);
+    size_t n = snapshot_size(&pl);
     sink s = { NULL, malloc(n), 0, NULL, 0 };
     if (!s.buf)
         rc = tally_error__set(TALLY_ENOMEM, "out of memory writing a snapshot");

@@ -17,6 +17,7 @@
 #include "error.h"
 #include "hierarchy.h"
 #include "output.h"
+#include "rollup.h"
 #include "util.h"
 #include "write.h"
 
@@ -26,12 +27,31 @@ struct tally_thresholds {
     size_t nodes, nind, nper;
     size_t *indicators;
     char **periods;
-    double *values;       /* [(k * nper + p) * nodes + node] */
-    double *limits;       /* [k * nodes + node]; NaN: no threshold */
-    unsigned char *flags; /* [k * nodes + node]: 1 is_max, 2 inclusive */
-    uint64_t *incomplete; /* bit [(k * nper + p) * nodes + node]: the value
+    /* The result's node set (tally_rollup__nodes: the regions with data
+     * and their ancestors; every other node's value is missing), copied:
+     * sn nodes, j < na being anc[j], else lo + j - na; all: j is node j. */
+    size_t sn, lo, hi, na;
+    size_t *anc;
+    int all;
+    double *values;       /* [(k * nper + p) * sn + j] */
+    uint64_t *incomplete; /* bit [(k * nper + p) * sn + j]: the value
                            * rests on incomplete coverage */
+    size_t nlevels;
+    const tally_threshold **by_level; /* [k * nlevels + level]: the entry, or NULL */
 };
+
+/* The set's index of node, or TALLY_NONE when it is not in the set. */
+static size_t set_index(const tally_thresholds *t, size_t node)
+{
+    if (t->all)
+        return node;
+    if (node - t->lo < t->hi - t->lo)
+        return t->na + (node - t->lo);
+    for (size_t j = 0; j < t->na; j++)
+        if (t->anc[j] == node)
+            return j;
+    return TALLY_NONE;
+}
 
 TALLY_EXTERN(void) tally_thresholds_free(tally_thresholds *t)
 {
@@ -42,8 +62,8 @@ TALLY_EXTERN(void) tally_thresholds_free(tally_thresholds *t)
     free(t->periods);
     free(t->indicators);
     free(t->values);
-    free(t->limits);
-    free(t->flags);
+    free(t->anc);
+    free(t->by_level);
     free(t->incomplete);
     free(t);
 }
@@ -125,13 +145,28 @@ TALLY_EXTERN(int) tally_poverty_thresholds(tally_thresholds **out, const tally_r
         }
     }
     t->nper = tally_result_period_count(r);
-    size_t nk = t->nind ? t->nind : 1, np = t->nper ? t->nper : 1, nn = nodes ? nodes : 1;
+    /* The node set of the result's columns (the same for all of them). */
+    tally_rollup__nodes all;
+    tally_rollup__nodes_all(&all, h);
+    const tally_rollup__nodes *S = &all;
+    tally_rollup__col col0;
+    if (t->nind && t->nper && tally_rollup__column(r, t->indicators[0], 0, &col0) == 0)
+        S = col0.S;
+    t->sn = S->n;
+    t->lo = S->lo;
+    t->hi = S->hi;
+    t->na = S->na;
+    t->all = S->all;
+    t->anc = malloc((S->na ? S->na : 1) * sizeof *t->anc);
+    if (t->anc && S->na)
+        memcpy(t->anc, S->anc, S->na * sizeof *t->anc);
+    t->nlevels = nlevels;
+    size_t nk = t->nind ? t->nind : 1, np = t->nper ? t->nper : 1, nn = t->sn ? t->sn : 1;
     t->periods = calloc(np, sizeof *t->periods);
     t->values = malloc(nk * np * nn * sizeof *t->values);
-    t->limits = malloc(nk * nn * sizeof *t->limits);
-    t->flags = calloc(nk * nn, 1);
+    t->by_level = calloc(nk * (nlevels ? nlevels : 1), sizeof *t->by_level);
     t->incomplete = calloc(tally_bit__words(nk * np * nn), sizeof *t->incomplete);
-    if (!t->periods || !t->values || !t->limits || !t->flags || !t->incomplete) {
+    if (!t->periods || !t->values || !t->anc || !t->by_level || !t->incomplete) {
         rc = tally_error__set(TALLY_ENOMEM, "out of memory judging thresholds");
         goto fail;
     }
@@ -145,13 +180,16 @@ TALLY_EXTERN(int) tally_poverty_thresholds(tally_thresholds **out, const tally_r
     for (size_t k = 0; k < t->nind; k++) {
         size_t ind = t->indicators[k];
         for (size_t p = 0; p < t->nper; p++) {
-            memcpy(t->values + (k * t->nper + p) * nodes, tally_result_column(r, ind, p),
-                   nodes * sizeof *t->values);
-            for (size_t node = 0; node < nodes; node++) {
+            /* Every column of a result is over the same set (indices in
+             * range: the call cannot fail). */
+            tally_rollup__col col;
+            tally_rollup__column(r, ind, p, &col);
+            memcpy(t->values + (k * t->nper + p) * t->sn, col.values, t->sn * sizeof *t->values);
+            for (size_t j = 0; j < t->sn; j++) {
                 int whole = 1;
-                tally_result_complete(r, node, ind, p, &whole);
+                tally_result_complete(r, tally_rollup__node(col.S, j), ind, p, &whole);
                 if (!whole)
-                    tally_bit__set(t->incomplete, (k * t->nper + p) * nodes + node);
+                    tally_bit__set(t->incomplete, (k * t->nper + p) * t->sn + j);
             }
         }
         const tally_threshold *th;
@@ -170,15 +208,9 @@ TALLY_EXTERN(int) tally_poverty_thresholds(tally_thresholds **out, const tally_r
             }
             by_level[level] = &th[e];
         }
-        for (size_t node = 0; node < nodes; node++) {
-            int level = tally_hierarchy_level(h, node);
-            const tally_threshold *e =
-                level >= 0 && (size_t)level < nlevels ? by_level[level] : NULL;
-            char code_buf[TALLY_HIERARCHY__CODE_BUF];
-            t->limits[k * nodes + node] =
-                e ? node_limit(e, tally_hierarchy__code_text(h, node, code_buf)) : NAN;
-            t->flags[k * nodes + node] = (unsigned char)(e ? (e->is_max ? 1 : 0) | (e->inclusive ? 2 : 0) : 0);
-        }
+        /* A node's limit is found when it is asked for (tally_thresholds_status). */
+        for (size_t l = 0; l < nlevels; l++)
+            t->by_level[k * nlevels + l] = by_level[l];
     }
     free(by_level);
     *out = t;
@@ -214,17 +246,22 @@ TALLY_EXTERN(int) tally_thresholds_status(const tally_thresholds *t, size_t node
 {
     if (!t || !out || node >= t->nodes || k >= t->nind || p >= t->nper)
         return tally_error__set(TALLY_EINVAL, "tally_thresholds_status: index out of range");
-    double v = t->values[(k * t->nper + p) * t->nodes + node];
-    double lim = t->limits[k * t->nodes + node];
-    unsigned char fl = t->flags[k * t->nodes + node];
+    size_t j = set_index(t, node);
+    double v = j == TALLY_NONE ? NAN : t->values[(k * t->nper + p) * t->sn + j];
+    int level = tally_hierarchy_level(t->h, node);
+    const tally_threshold *e =
+        level >= 0 && (size_t)level < t->nlevels ? t->by_level[k * t->nlevels + (size_t)level]
+                                                 : NULL;
+    char code_buf[TALLY_HIERARCHY__CODE_BUF];
+    double lim = e ? node_limit(e, tally_hierarchy__code_text(t->h, node, code_buf)) : NAN;
     out->value = v;
     out->threshold = lim;
-    out->is_max = fl & 1;
-    out->inclusive = (fl >> 1) & 1;
+    out->is_max = e && e->is_max;
+    out->inclusive = e && e->inclusive;
     if (isnan(v) || isnan(lim)) {
         out->meets = -1;
         out->margin = NAN;
-    } else if (tally_bit__get(t->incomplete, (k * t->nper + p) * t->nodes + node)) {
+    } else if (tally_bit__get(t->incomplete, (k * t->nper + p) * t->sn + j)) {
         out->meets = -2;
         out->margin = NAN;
     } else {

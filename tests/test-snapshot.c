@@ -34,7 +34,8 @@ int tally_snapshot__ints_agree(const int32_t *v, size_t n, const unsigned char *
 
 /* Offsets of the format (tally/snapshot.h). */
 enum { H_VERSION = 8, H_BOM = 12, H_SIZE = 16, H_NODES = 24, H_COLS = 56, H_CELLS = 64,
-       H_RESERVED = 72, HEADER = 80, COL_HEADER = 40, C_FORM = 32, C_SCALE = 36 };
+       H_RESERVED = 72, HEADER = 80, COL_HEADER = 56, C_FORM = 32, C_SCALE = 36, C_LO = 40,
+       C_HI = 48 };
 /* A column's forms of values. */
 enum { F_DOUBLE = 0, F_INT32 = 1 };
 
@@ -66,16 +67,20 @@ static size_t col_size(size_t nodes, unsigned form)
     return COL_HEADER + slots_of(nodes, form) * width_of(form) + 16 * ((nodes + 63) / 64);
 }
 
+/* The nodes a column holds: its range [lo, hi) from its header. */
+static size_t col_len(const unsigned char *q) { return get64(q + C_HI) - get64(q + C_LO); }
+
 /* Where column i starts, found by walking the columns before it by their
- * forms; 0 when the file does not hold it whole. */
+ * ranges and forms; 0 when the file does not hold it whole. */
 static size_t col_at(const unsigned char *buf, size_t size, size_t i)
 {
-    size_t nodes = get64(buf + H_NODES), at = HEADER;
+    size_t at = HEADER;
     for (size_t k = 0; k <= i; k++) {
-        if (at + COL_HEADER > size - 8 || at + col_size(nodes, get32(buf + at + C_FORM)) > size - 8)
+        if (at + COL_HEADER > size - 8 ||
+            at + col_size(col_len(buf + at), get32(buf + at + C_FORM)) > size - 8)
             return 0;
         if (k < i)
-            at += col_size(nodes, get32(buf + at + C_FORM));
+            at += col_size(col_len(buf + at), get32(buf + at + C_FORM));
     }
     return at;
 }
@@ -206,10 +211,11 @@ static uint64_t definitions_fp(const tally_definitions *d)
  * the header and the column headers, one after the other. */
 static void reseal_as(unsigned char *buf, size_t size, int columns)
 {
-    size_t nodes = get64(buf + H_NODES), ncols = get64(buf + H_COLS);
+    size_t ncols = get64(buf + H_COLS);
     if (ncols > size / COL_HEADER || (ncols && !col_at(buf, size, ncols - 1)) ||
         (ncols && col_at(buf, size, ncols - 1) +
-                      col_size(nodes, get32(buf + col_at(buf, size, ncols - 1) + C_FORM)) !=
+                      col_size(col_len(buf + col_at(buf, size, ncols - 1)),
+                               get32(buf + col_at(buf, size, ncols - 1) + C_FORM)) !=
                   size - 8) ||
         (!ncols && size != HEADER + 8))
         ncols = 0; /* a forged layout: the loader stops before the sums */
@@ -218,7 +224,7 @@ static void reseal_as(unsigned char *buf, size_t size, int columns)
     for (size_t i = 0; i < ncols; i++) {
         unsigned char *q = buf + col_at(buf, size, i);
         if (columns)
-            put64(q + 24, column_sum(q + COL_HEADER, nodes, get32(q + C_FORM)));
+            put64(q + 24, column_sum(q + COL_HEADER, col_len(q), get32(q + C_FORM)));
         memcpy(meta + HEADER + i * COL_HEADER, q, COL_HEADER);
     }
     put64(buf + size - 8, tally_snapshot__checksum(meta, HEADER + ncols * COL_HEADER));
@@ -263,10 +269,12 @@ static void assert_same_dataset(const tally_dataset *a, const tally_dataset *b)
         const tally_column *x = tally_dataset__column(a, i);
         const tally_column *y = tally_dataset__find_column(b, x->indicator, x->period);
         assert_non_null(y);
-        assert_memory_equal(x->valid, y->valid, tally_bit__words(nodes) * 8);
-        assert_memory_equal(x->seen, y->seen, tally_bit__words(nodes) * 8);
+        /* Each column holds its own range of nodes: compared node by node. */
         for (size_t node = 0; node < nodes; node++) {
-            if (!tally_bit__get(x->valid, node))
+            if (tally_column__seen(x, node) != tally_column__seen(y, node) ||
+                tally_column__has(x, node) != tally_column__has(y, node))
+                fail_msg("column %zu, node %zu: filed in one dataset only", i, node);
+            if (!tally_column__has(x, node))
                 continue;
             double u = tally_column__get(x, node), v = tally_column__get(y, node);
             if (memcmp(&u, &v, 8) != 0)
@@ -315,9 +323,8 @@ static void check_format(const tally_dataset *ds, const unsigned char *buf, size
     const tally_hierarchy *h = tally_dataset_hierarchy(ds);
     const tally_definitions *d = tally_dataset_definitions(ds);
     size_t nodes = tally_hierarchy_size(h), ncols = tally_dataset__column_count(ds);
-    size_t words = (nodes + 63) / 64;
     assert_memory_equal(buf, "TALLYSNP", 8);
-    assert_int_equal(get64(buf + H_VERSION) & 0xffffffffu, 3);
+    assert_int_equal(get64(buf + H_VERSION) & 0xffffffffu, 4);
     assert_int_equal(get64(buf + H_VERSION) >> 32, 0x01020304u);
     assert_int_equal(get64(buf + H_SIZE), size);
     assert_int_equal(get64(buf + H_NODES), nodes);
@@ -341,27 +348,34 @@ static void check_format(const tally_dataset *ds, const unsigned char *buf, size
             assert_true(get64(q) > get64(meta + HEADER + (i - 1) * COL_HEADER) ||
                         (get64(q) == get64(meta + HEADER + (i - 1) * COL_HEADER) &&
                          get64(q + 8) > get64(meta + HEADER + (i - 1) * COL_HEADER + 8)));
+        /* Its range, and its arrays over it (lo a multiple of 64). */
+        size_t lo = get64(q + C_LO), len = col_len(q), words = (len + 63) / 64;
+        assert_int_equal(lo, c->lo);
+        assert_int_equal(get64(q + C_HI), c->hi);
+        assert_int_equal(lo % 64, 0);
+        assert_true(c->hi <= nodes);
+        const uint64_t *valid = c->valid + lo / 64, *seen = c->seen + lo / 64;
         size_t cells = 0;
         for (size_t w = 0; w < words; w++)
-            cells += (size_t)__builtin_popcountll(c->seen[w]);
+            cells += (size_t)__builtin_popcountll(seen[w]);
         assert_int_equal(get64(q + 16), cells);
-        int sc = rule_scale(c->values, c->valid, nodes, k);
+        int sc = rule_scale(c->values + lo, valid, len, k);
         unsigned form = sc < 0 ? F_DOUBLE : F_INT32;
         assert_int_equal(get32(q + C_FORM), form);
         assert_int_equal(get32(q + C_SCALE), sc < 0 ? 0 : sc);
         const unsigned char *vals = q + COL_HEADER;
         if (form == F_INT32) {
-            for (size_t node = 0; node < slots_of(nodes, form); node++)
-                assert_int_equal((int32_t)get32(vals + node * 4), node < nodes ? k[node] : 0);
+            for (size_t j = 0; j < slots_of(len, form); j++)
+                assert_int_equal((int32_t)get32(vals + j * 4), j < len ? k[j] : 0);
         } else {
-            assert_memory_equal(vals, c->values, nodes * 8);
+            assert_memory_equal(vals, c->values + lo, len * 8);
         }
-        const unsigned char *bits = vals + slots_of(nodes, form) * width_of(form);
-        assert_memory_equal(bits, c->valid, words * 8);
-        assert_memory_equal(bits + words * 8, c->seen, words * 8);
-        assert_true(get64(q + 24) == column_sum(q + COL_HEADER, nodes, form));
+        const unsigned char *bits = vals + slots_of(len, form) * width_of(form);
+        assert_memory_equal(bits, valid, words * 8);
+        assert_memory_equal(bits + words * 8, seen, words * 8);
+        assert_true(get64(q + 24) == column_sum(q + COL_HEADER, len, form));
         memcpy(meta + HEADER + i * COL_HEADER, q, COL_HEADER);
-        at += col_size(nodes, form);
+        at += col_size(len, form);
     }
     assert_int_equal(size, at + 8);
     free(k);
@@ -737,10 +751,10 @@ static void test_snapshot__round_trip_is_cell_for_cell(void **state)
     assert_true(tally_snapshot_is(buf, size));
     assert_false(tally_snapshot_is("region_code,", 12));
     /* 7 columns over 9 nodes, five of whole numbers (10 slots of 4 bytes)
-     * and two of doubles (-0 and 1e-300): 80 + 5 * (40 + 10 * 4 + 8 + 8)
-     * + 2 * (40 + 9 * 8 + 8 + 8) + 8. */
+     * and two of doubles (-0 and 1e-300): 80 + 5 * (56 + 10 * 4 + 8 + 8)
+     * + 2 * (56 + 9 * 8 + 8 + 8) + 8. */
     assert_int_equal(tally_dataset__column_count(f.ds), 7);
-    assert_int_equal(size, 80 + 5 * (40 + 10 * 4 + 16) + 2 * (40 + 9 * 8 + 16) + 8);
+    assert_int_equal(size, 80 + 5 * (56 + 10 * 4 + 16) + 2 * (56 + 9 * 8 + 16) + 8);
     assert_int_equal(tally_snapshot_load_buffer(g.ds, buf, size, "x.snap"), 0);
     assert_same_dataset(f.ds, g.ds);
     /* The values as they were added (by hand, above). */
@@ -1023,9 +1037,9 @@ static void test_snapshot__well_sealed_but_wrong_contents_are_refused(void **sta
     assert_int_equal(get32(col3 + C_FORM), F_DOUBLE);
 
     memcpy(buf, good, size);
-    buf[H_VERSION] = 4;
+    buf[H_VERSION] = 5;
     expect_forged(&f, buf, size, TALLY_ENOTSUP,
-                  "bad.snap: snapshot format version 4; this library reads version 3 (make "
+                  "bad.snap: snapshot format version 5; this library reads version 4 (make "
                   "the snapshot again with this version of tally)");
     /* Snapshots in the earlier formats (every column as doubles; XXH64). */
     for (unsigned char v = 1; v <= 2; v++) {
@@ -1033,7 +1047,7 @@ static void test_snapshot__well_sealed_but_wrong_contents_are_refused(void **sta
         buf[H_VERSION] = v;
         char msg[200];
         snprintf(msg, sizeof msg,
-                 "bad.snap: snapshot format version %u; this library reads version 3 (make "
+                 "bad.snap: snapshot format version %u; this library reads version 4 (make "
                  "the snapshot again with this version of tally)",
                  v);
         expect_forged(&f, buf, size, TALLY_ENOTSUP, msg);
@@ -1050,11 +1064,26 @@ static void test_snapshot__well_sealed_but_wrong_contents_are_refused(void **sta
     memcpy(buf, good, size);
     put64(buf + H_COLS, 8);
     expect_forged(&f, buf, size, TALLY_EPARSE, add_up);
-    /* 10 nodes: the columns of doubles grow by 8 bytes, so the headers
-     * after the first of them are read from the wrong places. */
+    /* A column of 10 nodes: it grows by 4 or 8 bytes, so the headers
+     * after it are read from the wrong places. */
+    memcpy(buf, good, size);
+    put64(col0 + C_HI, 10);
+    expect_layout_refused(&f, buf, size, add_up, bad_form);
+    /* A range that does not start at a multiple of 64, or ends past the
+     * last node. */
+    memcpy(buf, good, size);
+    put64(col0 + C_LO, 1);
+    expect_forged(&f, buf, size, TALLY_EPARSE, add_up);
+    memcpy(buf, good, size);
+    put64(col0 + C_LO, 64);
+    put64(col0 + C_HI, 73);
+    expect_forged(&f, buf, size, TALLY_EPARSE, add_up);
+    /* 10 nodes in the header: the columns are laid out by their ranges,
+     * so it is a snapshot of another hierarchy. */
     memcpy(buf, good, size);
     put64(buf + H_NODES, 10);
-    expect_layout_refused(&f, buf, size, add_up, bad_form);
+    reseal(buf, size);
+    assert_int_equal(load_fails(&f, buf, size), TALLY_EINVAL);
     memcpy(buf, good, size);
     put64(buf + H_RESERVED, 1);
     expect_forged(&f, buf, size, TALLY_EPARSE, add_up);
@@ -1489,6 +1518,115 @@ static void test_snapshot__large_round_trip_on_two_threads(void **state)
     tally_hierarchy_free(h);
 }
 
+/* A column is stored over the range of nodes it holds (version 4): a
+ * snapshot of one town's villages on a large hierarchy holds them, not
+ * every region, and loads back cell for cell, copied, mapped, and merged
+ * into a column that holds another town. A snapshot of version 3 (every
+ * column over every node) still loads. */
+static void test_snapshot__columns_hold_their_ranges_and_version_3_loads(void **state)
+{
+    (void)state;
+    size_t len;
+    char *text = big_hierarchy(0, &len);
+    tally_hierarchy *h;
+    tally_definitions *d;
+    assert_int_equal(tally_hierarchy_from_buffer(&h, text, len, "big.csv", NULL), 0);
+    assert_int_equal(tally_definitions_from_buffer(&d, fixture_definitions,
+                                                   strlen(fixture_definitions), "d.yaml"), 0);
+    tally_dataset *a, *b, *c;
+    assert_int_equal(tally_dataset_new(&a, h, d), 0);
+    char code[16];
+    for (int k = 1; k <= 700; k++) {
+        sprintf(code, "110101042%03d", k);
+        assert_int_equal(tally_dataset_add(a, code, "poor", "2020-06", k), 0);
+        assert_int_equal(tally_dataset_add(a, code, "income", "2020-06", k / 3.0), 0);
+    }
+    void *buf;
+    size_t size;
+    assert_int_equal(tally_snapshot_save_buffer(a, &buf, &size), 0);
+    check_format(a, buf, size);
+    /* Town 42 is node 3 + 41 * 701 = 28744, its villages 28745 .. 29444. A
+     * column made for the first and grown (at least doubled) as the others
+     * came holds [28736, 29760): 1024 nodes, within twice the 700 filed
+     * rounded out to multiples of 64. So 1024 whole numbers (poor) and
+     * 1024 doubles (income), and 16 words of each bit set, against 70,103
+     * nodes a column in version 3. */
+    size_t col0 = col_at(buf, size, 0), col1 = col_at(buf, size, 1);
+    const unsigned char *bytes = buf;
+    assert_int_equal(get64(bytes + col0 + C_LO), 28736);
+    assert_int_equal(get64(bytes + col0 + C_HI), 29760);
+    assert_int_equal(get64(bytes + col1 + C_LO), 28736);
+    assert_int_equal(get64(bytes + col1 + C_HI), 29760);
+    assert_int_equal(size,
+                     80 + (56 + 1024 * 4 + 2 * 16 * 8) + (56 + 1024 * 8 + 2 * 16 * 8) + 8);
+    assert_int_equal(col1 - col0, 56 + 1024 * 4 + 2 * 16 * 8);
+    assert_int_equal(tally_dataset_new(&b, h, d), 0);
+    assert_int_equal(tally_snapshot_load_buffer(b, buf, size, "town.snap"), 0);
+    assert_same_dataset(a, b);
+    tally_dataset_free(b);
+    assert_int_equal(load_file(h, d, buf, size, 1), 0);
+
+    /* Merged into a dataset whose poor column holds town 7's villages. */
+    assert_int_equal(tally_dataset_new(&c, h, d), 0);
+    assert_int_equal(tally_dataset_add(c, "110101007001", "poor", "2020-06", 7001), 0);
+    assert_int_equal(tally_snapshot_load_buffer(c, buf, size, "town.snap"), 0);
+    assert_int_equal(tally_dataset_value_count(c), 1401);
+    double v;
+    int present;
+    size_t node;
+    assert_int_equal(tally_hierarchy_find(h, "110101007001", 12, &node), 0);
+    assert_int_equal(tally_dataset_reported(c, node, N_POOR, "2020-06", &v, &present), 0);
+    assert_true(present && v == 7001);
+    assert_int_equal(tally_hierarchy_find(h, "110101042613", 12, &node), 0);
+    assert_int_equal(tally_dataset_reported(c, node, N_POOR, "2020-06", &v, &present), 0);
+    assert_true(present && v == 613);
+    assert_int_equal(tally_dataset_reported(c, node, N_INCOME, "2020-06", &v, &present), 0);
+    assert_true(present && v == 613 / 3.0);
+    tally_dataset_free(c);
+    tally_free(buf);
+    tally_dataset_free(a);
+    tally_definitions_free(d);
+    tally_hierarchy_free(h);
+    free(text);
+
+    /* Version 3, made by hand from a version 4 snapshot whose columns hold
+     * every node (the fixture's 9): the same arrays after 40-byte column
+     * headers (no range), and the trailer over those. */
+    fixture f, g;
+    fixture_load(&f, NULL);
+    fixture_load(&g, NULL);
+    fill(&f);
+    unsigned char *v4 = save(&f, &size);
+    size_t ncols = get64(v4 + H_COLS), size3 = size - ncols * 16;
+    unsigned char *v3 = malloc(size3), *meta = malloc(HEADER + ncols * 40);
+    memcpy(v3, v4, HEADER);
+    put32(v3 + H_VERSION, 3);
+    put64(v3 + H_SIZE, size3);
+    memcpy(meta, v3, HEADER);
+    size_t out = HEADER;
+    for (size_t i = 0; i < ncols; i++) {
+        const unsigned char *q = v4 + col_at(v4, size, i);
+        assert_int_equal(get64(q + C_LO), 0);
+        assert_int_equal(get64(q + C_HI), 9);
+        size_t body = col_size(9, get32(q + C_FORM)) - COL_HEADER;
+        memcpy(v3 + out, q, 40);
+        memcpy(meta + HEADER + i * 40, q, 40);
+        memcpy(v3 + out + 40, q + COL_HEADER, body);
+        out += 40 + body;
+    }
+    assert_int_equal(out + 8, size3);
+    put64(v3 + out, tally_snapshot__checksum(meta, HEADER + ncols * 40));
+    assert_int_equal(tally_snapshot_load_buffer(g.ds, v3, size3, "v3.snap"), 0);
+    assert_same_dataset(f.ds, g.ds);
+    /* Saved again, it is version 4, byte for byte what f saves. */
+    assert_saves_as(&g, v4, size);
+    free(meta);
+    free(v3);
+    tally_free(v4);
+    fixture_free(&f);
+    fixture_free(&g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1507,6 +1645,7 @@ int main(void)
         cmocka_unit_test(test_snapshot__well_sealed_but_wrong_contents_are_refused),
         cmocka_unit_test(test_snapshot__file_errors),
         cmocka_unit_test(test_snapshot__large_round_trip_on_two_threads),
+        cmocka_unit_test(test_snapshot__columns_hold_their_ranges_and_version_3_loads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

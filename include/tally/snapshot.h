@@ -14,13 +14,15 @@
  * column takes changes only the size of the file and the time to load
  * it, never a value.
  *
- * File format, version 3 (all integers little-endian; every section starts
+ * File format, version 4 (all integers little-endian; every section starts
  * at a multiple of 8 bytes, so the arrays are used in place from a
- * mapping):
+ * mapping). A column holds the range of nodes [lo, hi) the dataset's
+ * column holds (the regions that filed it, docs/internals.md), so a
+ * snapshot of one county on the national table holds the county:
  *
  *   header, 80 bytes:
  *     0   magic "TALLYSNP"
- *     8   u32 format version (3)
+ *     8   u32 format version (4)
  *     12  u32 byte order mark 0x01020304 as written by the saving machine
  *     16  u64 file size in bytes
  *     24  u64 hierarchy node count        32  u64 hierarchy fingerprint
@@ -28,7 +30,7 @@
  *     56  u64 column count                64  u64 cell count (values filed,
  *                                               empty cells included)
  *     72  u64 reserved (0)
- *   per column, sorted by indicator then period key, a 40-byte header:
+ *   per column, sorted by indicator then period key, a 56-byte header:
  *     0   u64 indicator index
  *     8   i64 period key (year * 32 + 0 for the year, 1..12 for months,
  *         13..16 for quarters)
@@ -36,18 +38,21 @@
  *     24  u64 checksum of the column's three arrays (below)
  *     32  u32 form of the values: 0 doubles, 1 whole numbers
  *     36  u32 scale: 0..9 for whole numbers, 0 for doubles
+ *     40  u64 lo: the first node the column holds, a multiple of 64
+ *     48  u64 hi: one past the last (lo <= hi <= node count); the column's
+ *         len = hi - lo nodes follow, node lo + i at index i
  *   then the values, in slots, by form:
- *     0: f64 values[nodes]         (NaN where no value was filed)
- *     1: i32 values[nodes], and one more slot when nodes is odd: the
+ *     0: f64 values[len]           (NaN where no value was filed)
+ *     1: i32 values[len], and one more slot when len is odd: the
  *        value times 10^scale, 0 where no value was filed and in the
  *        extra slot. The value is the i32 divided by 10^scale as a
  *        double (correctly rounded). A column is written so exactly when
  *        for some scale every value it holds is that of a 32-bit number
  *        (so not -0, NaN or 0.1 + 0.2), at the smallest such scale.
  *   then the bits:
- *     u64 valid[(nodes + 63) / 64] (bit i % 64 of word i / 64: node i has
- *                                   a value)
- *     u64 seen[(nodes + 63) / 64]  (also set where an empty cell was filed)
+ *     u64 valid[(len + 63) / 64] (bit i % 64 of word i / 64: node lo + i
+ *                                 has a value; none past len)
+ *     u64 seen[(len + 63) / 64]  (also set where an empty cell was filed)
  *   u64 trailer: XXH3 of the header followed by every column header.
  *
  * XXH3 is xxHash's XXH3_64bits (seed 0; libxxhash, `xxhsum -H3`). A
@@ -66,6 +71,10 @@
  * over the indicator ids in order. Both are printed in hexadecimal in
  * messages.
  *
+ * Version 3 is version 4 without the range: 40-byte column headers (the
+ * trailer hashes those), and every column over every node (lo 0, hi the
+ * node count). It is still read.
+ *
  * SPDX-License-Identifier: MIT
  */
 #ifndef TALLY_SNAPSHOT_H
@@ -77,7 +86,7 @@
 TALLY_BEGIN_DECLS
 
 /* The snapshot format version this library writes and reads. */
-#define TALLY_SNAPSHOT_VERSION 3
+#define TALLY_SNAPSHOT_VERSION 4
 
 /* 1 when `data` (size bytes) starts with the snapshot magic "TALLYSNP",
  * else 0: to tell a snapshot from a CSV file before reading it. */

@@ -39,8 +39,9 @@ uint64_t tally_snapshot__checksum(const void *data, size_t len);
 static const char name[] = "snapshot.tsnp";
 
 /* Offsets of the format (tally/snapshot.h). */
-enum { H_NODES = 24, H_COLS = 56, H_CELLS = 64, HEADER = 80, COL_HEADER = 40, TRAILER = 8,
-       C_INDICATOR = 0, C_PERIOD = 8, C_SUM = 24, C_FORM = 32, C_SCALE = 36 };
+enum { H_VERSION = 8, H_NODES = 24, H_COLS = 56, H_CELLS = 64, HEADER = 80, TRAILER = 8,
+       C_INDICATOR = 0, C_PERIOD = 8, C_SUM = 24, C_FORM = 32, C_SCALE = 36, C_LO = 40,
+       C_HI = 48 };
 enum { F_DOUBLE = 0, F_INT32 = 1 };
 
 static uint64_t get64(const uint8_t *p)
@@ -66,6 +67,19 @@ static size_t width_of(uint32_t form) { return form == F_INT32 ? 4 : 8; }
 
 static size_t words_of(size_t nodes) { return (nodes + 63) / 64; }
 
+/* Version 3 holds every node in every column, after a 40-byte header;
+ * version 4 the range [lo, hi) its 56-byte header gives. */
+static size_t col_header(const uint8_t *p) { return get32(p + H_VERSION) == 3 ? 40 : 56; }
+static size_t col_lo(const uint8_t *p, const uint8_t *q)
+{
+    return col_header(p) == 40 ? 0 : (size_t)get64(q + C_LO);
+}
+static size_t col_len(const uint8_t *p, const uint8_t *q)
+{
+    return col_header(p) == 40 ? (size_t)get64(p + H_NODES)
+                               : (size_t)(get64(q + C_HI) - get64(q + C_LO));
+}
+
 /* Where each column starts (at[0..ncols-1], malloc'ed) when the columns,
  * by their forms, fill the file from the header to the trailer exactly;
  * else 0 (*at NULL). */
@@ -75,8 +89,8 @@ static size_t layout(const uint8_t *p, size_t size, size_t **at)
     if (size < HEADER + TRAILER)
         return 0;
     uint64_t nodes = get64(p + H_NODES), ncols = get64(p + H_COLS);
-    size_t end = size - TRAILER, pos = HEADER;
-    if (ncols > (end - pos) / COL_HEADER || (ncols && nodes > end - pos))
+    size_t end = size - TRAILER, pos = HEADER, COL_HEADER = col_header(p);
+    if (ncols > (end - pos) / COL_HEADER || (ncols && COL_HEADER == 40 && nodes > end - pos))
         return 0;
     size_t *a = malloc((ncols ? ncols : 1) * sizeof *a);
     FUZZ_CHECK(a != NULL);
@@ -84,10 +98,12 @@ static size_t layout(const uint8_t *p, size_t size, size_t **at)
         if (end - pos < COL_HEADER)
             goto bad;
         uint32_t form = get32(p + pos + C_FORM);
-        if (form > F_INT32)
+        size_t len = col_len(p, p + pos);
+        if (form > F_INT32 || (COL_HEADER == 56 && (get64(p + pos + C_LO) % 64 ||
+                                                    get64(p + pos + C_LO) > get64(p + pos + C_HI) ||
+                                                    get64(p + pos + C_HI) > nodes)))
             goto bad;
-        size_t bytes = COL_HEADER + slots_of(nodes, form) * width_of(form) +
-                       16 * words_of(nodes);
+        size_t bytes = COL_HEADER + slots_of(len, form) * width_of(form) + 16 * words_of(len);
         if (bytes > end - pos)
             goto bad;
         a[i] = pos;
@@ -128,13 +144,13 @@ static int reseal(uint8_t *p, size_t size)
     size_t ncols = layout(p, size, &at);
     if (!at)
         return 0;
-    size_t nodes = (size_t)get64(p + H_NODES);
+    size_t COL_HEADER = col_header(p);
     uint8_t *meta = malloc(HEADER + ncols * COL_HEADER);
     FUZZ_CHECK(meta != NULL);
     memcpy(meta, p, HEADER);
     for (size_t i = 0; i < ncols; i++) {
         uint8_t *q = p + at[i];
-        uint64_t sum = column_sum(q + COL_HEADER, nodes, get32(q + C_FORM));
+        uint64_t sum = column_sum(q + COL_HEADER, col_len(p, q), get32(q + C_FORM));
         memcpy(q + C_SUM, &sum, 8);
         memcpy(meta + HEADER + i * COL_HEADER, q, COL_HEADER);
     }
@@ -162,13 +178,17 @@ static void check_values(const tally_dataset *ds, const uint8_t *p, size_t size)
         FUZZ_CHECK(form == F_DOUBLE ? scale == 0 : scale <= 9);
         char period[TALLY_PERIOD_TEXT_MAX];
         tally_period__format((int32_t)get64(q + C_PERIOD), period);
-        const uint8_t *vals = q + COL_HEADER;
-        const uint8_t *valid = vals + slots_of(nodes, form) * width_of(form);
-        for (size_t n = 0; n < nodes; n++) {
+        /* Node n of the range is lo + n; every node outside it has nothing
+         * from this column. */
+        size_t lo = col_lo(p, q), len = col_len(p, q);
+        const uint8_t *vals = q + col_header(p);
+        const uint8_t *valid = vals + slots_of(len, form) * width_of(form);
+        for (size_t node = 0; node < nodes; node++) {
             double v;
             int present;
-            FUZZ_CHECK(tally_dataset_reported(ds, n, ind, period, &v, &present) == 0);
-            int bit = (int)((get64(valid + n / 64 * 8) >> (n % 64)) & 1);
+            FUZZ_CHECK(tally_dataset_reported(ds, node, ind, period, &v, &present) == 0);
+            size_t n = node - lo;
+            int bit = n < len ? (int)((get64(valid + n / 64 * 8) >> (n % 64)) & 1) : 0;
             FUZZ_CHECK(present == bit);
             if (!present)
                 continue;
