@@ -587,9 +587,11 @@ void tally_yaml__scalar_position(const tally_yaml_tree *t, const tally_yaml_node
     *line = n->line;
     *column = n->column;
     if (n->style == YAML_LITERAL_SCALAR_STYLE || n->style == YAML_FOLDED_SCALAR_STYLE) {
-        /* The content starts on the line after the '|' or '>' header. */
+        /* The content starts on the line after the '|' or '>' header; a
+         * header on the file's last line has none: the header it is. */
         size_t pos = source_offset(t, n->line + 1, 1);
-        visible_position(t, n, pos, n->line + 1, 1, off, line, column);
+        if (pos < t->size)
+            visible_position(t, n, pos, n->line + 1, 1, off, line, column);
         return;
     }
     if (n->style == YAML_PLAIN_SCALAR_STYLE) {
