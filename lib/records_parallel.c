@@ -70,6 +70,7 @@ typedef struct tally_records__par {
     pthread_cond_t filled;
     size_t fill_first, fill_count, fill_next, fill_done; /* columns made before the start */
     size_t sample_bytes, sample_cells; /* the rows make_first_columns looked at */
+    size_t sample_lo, sample_hi; /* the nodes of their region codes (lo > hi: none) */
     chunk *chunks;
     size_t nchunks, next_chunk;
     atomic_int stop;
@@ -319,6 +320,15 @@ static size_t make_first_columns(par *P)
             P->sample_bytes += next - p;
             P->sample_cells += lay->wide_indicator ? lay->nfields : 1;
             p = next;
+            size_t node;
+            if (!bad && nf == lay->nfields &&
+                tally_hierarchy_find(ds->h, d + fs[lay->region], fe[lay->region] - fs[lay->region],
+                                     &node) == 0) {
+                if (node < P->sample_lo)
+                    P->sample_lo = node;
+                if (node > P->sample_hi)
+                    P->sample_hi = node;
+            }
             int32_t key;
             if (bad || nf != lay->nfields ||
                 tally_period__parse(d + fs[lay->period], fe[lay->period] - fs[lay->period], &key))
@@ -580,15 +590,21 @@ int tally_records__read_parallel(tally_dataset *ds, const tally_records__layout 
             P.nchunks = nch;
             atomic_init(&P.stop, 0);
             P.fill_first = n0;
+            P.sample_lo = SIZE_MAX;
             P.fill_count = make_first_columns(&P);
             /* The columns of a parallel read hold every node. When they
              * would be large (past SPARSE_BYTES) and the input cannot fill
              * a quarter of those its first rows ask for, that is far more
              * than its values: the serial read makes columns as large as
-             * what they hold. */
+             * what they hold. So too when the regions of the rows looked at
+             * lie within a quarter of the hierarchy (one province over many
+             * periods): the first rows name only some of the columns the
+             * input will fill, each over a few regions. */
             uint64_t cells = P.sample_cells ? (uint64_t)body * P.sample_cells / P.sample_bytes : 0;
             uint64_t dense = (uint64_t)(P.fill_count + n0) * ds->nodes;
-            int sparse = dense * sizeof(double) > SPARSE_BYTES && dense > 4 * cells;
+            int narrow = P.sample_lo <= P.sample_hi &&
+                         (P.sample_hi - P.sample_lo + 1) < ds->nodes / 4;
+            int sparse = dense * sizeof(double) > SPARSE_BYTES && (dense > 4 * cells || narrow);
             for (size_t i = 0; !sparse && i < n0; i++)
                 sparse = tally_dataset__cover_range(ds, &ds->columns[i], 0, ds->nodes) != 0;
             if (sparse)
